@@ -1,0 +1,8 @@
+//! pgstep: a terminal console for PostgreSQL schema migrations.
+//!
+//! The pure core — reading migration sets, splitting SQL, planning — touches neither a
+//! terminal nor a socket.
+
+pub mod cli;
+pub mod plan;
+pub mod sql;

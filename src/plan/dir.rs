@@ -1,0 +1,437 @@
+//! Finding the migrations in a directory, telling its layout, and reading every file.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::diag::{Diagnostic, Problem};
+use super::formats::{self, Named, Source, TwoFiles};
+use super::{Layout, Migration, Version};
+use crate::sql::LineIndex;
+
+pub struct Read {
+    pub layout: Option<Layout>,
+    pub migrations: Vec<Migration>,
+}
+
+/// One migration's files, found by name before any is read.
+#[derive(Debug)]
+enum Candidate {
+    /// `NNN_name.sql`: native, or dbmate if it holds `-- migrate:up`.
+    Single(PathBuf),
+    Pair {
+        up: Option<PathBuf>,
+        down: Option<PathBuf>,
+    },
+    Diesel(PathBuf),
+    Flyway {
+        versioned: Option<PathBuf>,
+        undo: Option<PathBuf>,
+    },
+}
+
+fn is_loop(e: &io::Error) -> bool {
+    // ELOOP on Linux and on the BSDs/macOS.
+    matches!(e.raw_os_error(), Some(40) | Some(62)) && cfg!(unix)
+}
+
+fn io_problem(e: &io::Error) -> Problem {
+    if is_loop(e) {
+        Problem::SymlinkLoop
+    } else if e.kind() == io::ErrorKind::NotFound {
+        Problem::Unreadable("broken symbolic link or file removed while reading".into())
+    } else {
+        Problem::Unreadable(e.to_string())
+    }
+}
+
+pub fn read(dir: &Path, diags: &mut Vec<Diagnostic>) -> Read {
+    let empty = Read {
+        layout: None,
+        migrations: Vec::new(),
+    };
+    match fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            diags.push(Diagnostic::new(dir, Problem::NotADirectory));
+            return empty;
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            diags.push(Diagnostic::new(dir, Problem::NoDirectory));
+            return empty;
+        }
+        Err(e) => {
+            diags.push(Diagnostic::new(dir, io_problem(&e)));
+            return empty;
+        }
+    }
+    let candidates = match find(dir, diags) {
+        Ok(c) => c,
+        Err(e) => {
+            diags.push(Diagnostic::new(dir, io_problem(&e)));
+            return empty;
+        }
+    };
+    let loaded = load_all(&candidates);
+    let mut layouts: BTreeMap<Layout, &Path> = BTreeMap::new();
+    let mut migrations = Vec::new();
+    for (layout, path, m, d) in &loaded {
+        if let Some(layout) = layout {
+            layouts.entry(*layout).or_insert(path);
+        }
+        diags.extend(d.iter().cloned());
+        if let Some(m) = m {
+            migrations.push(m.clone());
+        }
+    }
+    if layouts.len() > 1 {
+        let list = layouts
+            .iter()
+            .map(|(l, p)| format!("{} ({})", l.name(), p.display()))
+            .collect::<Vec<_>>()
+            .join(", ");
+        diags.push(Diagnostic::new(dir, Problem::MixedLayouts(list)));
+        return empty;
+    }
+    Read {
+        layout: layouts.into_keys().next(),
+        migrations,
+    }
+}
+
+/// Lists the directory and groups its files into candidates, by name alone.
+fn find(dir: &Path, diags: &mut Vec<Diagnostic>) -> io::Result<Vec<Candidate>> {
+    let mut names: Vec<(String, PathBuf)> = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let Ok(name) = entry.file_name().into_string() else {
+            let path = entry.path();
+            diags.push(Diagnostic::new(
+                &path,
+                Problem::Unreadable("file name is not UTF-8".into()),
+            ));
+            continue;
+        };
+        if !name.starts_with('.') {
+            names.push((name, entry.path()));
+        }
+    }
+    names.sort();
+    let mut singles = Vec::new();
+    let mut pairs: BTreeMap<String, (Option<PathBuf>, Option<PathBuf>)> = BTreeMap::new();
+    let mut flyway: BTreeMap<String, (Option<PathBuf>, Option<PathBuf>)> = BTreeMap::new();
+    let mut diesel = Vec::new();
+    for (name, path) in names {
+        let meta = match fs::metadata(&path) {
+            Ok(m) => m,
+            Err(e) => {
+                diags.push(Diagnostic::new(&path, io_problem(&e)));
+                continue;
+            }
+        };
+        if meta.is_dir() {
+            if path.join("up.sql").exists() {
+                diesel.push(path);
+            } else if formats::split_stem(&name).is_some() && path.join("down.sql").exists() {
+                diags.push(Diagnostic::new(&path, Problem::DieselNoUp(name)));
+            }
+            continue;
+        }
+        let Some(stem) = name.strip_suffix(".sql") else {
+            continue;
+        };
+        if let Some(s) = stem.strip_suffix(".up") {
+            pairs.entry(s.to_string()).or_default().0 = Some(path);
+        } else if let Some(s) = stem.strip_suffix(".down") {
+            pairs.entry(s.to_string()).or_default().1 = Some(path);
+        } else if let Some((kind, version)) = flyway_name(stem) {
+            let slot = flyway.entry(version).or_default();
+            match kind {
+                'V' => slot.0 = Some(path),
+                'U' => slot.1 = Some(path),
+                _ => diags.push(Diagnostic::new(&path, Problem::FlywayRepeatable)),
+            }
+        } else {
+            singles.push(path);
+        }
+    }
+    let mut out: Vec<Candidate> = singles.into_iter().map(Candidate::Single).collect();
+    out.extend(
+        pairs
+            .into_values()
+            .map(|(up, down)| Candidate::Pair { up, down }),
+    );
+    out.extend(diesel.into_iter().map(Candidate::Diesel));
+    out.extend(
+        flyway
+            .into_values()
+            .map(|(versioned, undo)| Candidate::Flyway { versioned, undo }),
+    );
+    Ok(out)
+}
+
+/// `V1_1__name` → ('V', "1.1"); `R__name` → ('R', ""). Flyway writes `_` for `.` in versions.
+fn flyway_name(stem: &str) -> Option<(char, String)> {
+    let kind = stem
+        .chars()
+        .next()
+        .filter(|c| matches!(c, 'V' | 'U' | 'R'))?;
+    let (version, _) = stem[1..].split_once("__")?;
+    if kind == 'R' {
+        return version.is_empty().then(|| ('R', String::new()));
+    }
+    let version = version.replace('_', ".");
+    Version::parse(&version).map(|_| (kind, version))
+}
+
+type Loaded = (Option<Layout>, PathBuf, Option<Migration>, Vec<Diagnostic>);
+
+/// Reads and parses every candidate, spread over the machine's cores.
+fn load_all(candidates: &[Candidate]) -> Vec<Loaded> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(candidates.len().div_ceil(64).max(1));
+    if workers <= 1 {
+        return candidates.iter().map(load).collect();
+    }
+    let chunk = candidates.len().div_ceil(workers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = candidates
+            .chunks(chunk)
+            .map(|c| scope.spawn(move || c.iter().map(load).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+fn load(c: &Candidate) -> Loaded {
+    let mut diags = Vec::new();
+    let (layout, path, m) = match c {
+        Candidate::Single(path) => {
+            let m = source(path, &mut diags).map(|src| {
+                let named = named_from(path, ".sql");
+                if is_dbmate(&src.text) {
+                    (Layout::Dbmate, formats::dbmate(&src, &named, &mut diags))
+                } else {
+                    (Layout::Native, formats::native(&src, &named, &mut diags))
+                }
+            });
+            (m.as_ref().map(|x| x.0), path.clone(), m.and_then(|x| x.1))
+        }
+        Candidate::Pair { up, down } => {
+            let Some(up) = up else {
+                let down = down.clone().unwrap_or_default();
+                diags.push(Diagnostic::new(&down, Problem::OrphanDown));
+                return (Some(Layout::UpDown), down, None, diags);
+            };
+            let named = named_from(up, ".up.sql");
+            let m = two(
+                Layout::UpDown,
+                up,
+                down.as_deref(),
+                None,
+                &named,
+                &mut diags,
+            );
+            (Some(Layout::UpDown), up.clone(), m)
+        }
+        Candidate::Diesel(dir) => {
+            let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+            let named = stem_named(&name.unwrap_or_default());
+            let down = dir.join("down.sql");
+            let down = down.exists().then_some(down);
+            let meta = dir.join("metadata.toml");
+            let settings = meta.exists().then_some(meta);
+            let up = dir.join("up.sql");
+            let m = two(
+                Layout::Diesel,
+                &up,
+                down.as_deref(),
+                settings.as_deref(),
+                &named,
+                &mut diags,
+            );
+            (Some(Layout::Diesel), up, m)
+        }
+        Candidate::Flyway { versioned, undo } => {
+            let Some(v) = versioned else {
+                let undo = undo.clone().unwrap_or_default();
+                diags.push(Diagnostic::new(&undo, Problem::OrphanUndo));
+                return (Some(Layout::Flyway), undo, None, diags);
+            };
+            let stem = v.file_name().map(|n| n.to_string_lossy().into_owned());
+            let stem = stem.unwrap_or_default();
+            let stem = stem.trim_end_matches(".sql");
+            let named = match (flyway_name(stem), stem.split_once("__")) {
+                (Some((_, version)), Some((_, name))) => Named {
+                    version: Version::parse(&version),
+                    name: name.to_string(),
+                },
+                _ => Named {
+                    version: None,
+                    name: String::new(),
+                },
+            };
+            let conf = PathBuf::from(format!("{}.conf", v.display()));
+            let settings = conf.exists().then_some(conf);
+            let m = two(
+                Layout::Flyway,
+                v,
+                undo.as_deref(),
+                settings.as_deref(),
+                &named,
+                &mut diags,
+            );
+            (Some(Layout::Flyway), v.clone(), m)
+        }
+    };
+    (layout, path, m, diags)
+}
+
+fn two(
+    layout: Layout,
+    up: &Path,
+    down: Option<&Path>,
+    settings: Option<&Path>,
+    named: &Named,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Migration> {
+    let up = source(up, diags)?;
+    let down = match down {
+        Some(p) => Some(source(p, diags)?),
+        None => None,
+    };
+    let settings = match settings {
+        Some(p) => {
+            let src = source(p, diags)?;
+            let off = if layout == Layout::Diesel {
+                diesel_no_transaction(&src, diags)
+            } else {
+                flyway_no_transaction(&src, diags)
+            };
+            Some((src, off))
+        }
+        None => None,
+    };
+    let f = TwoFiles {
+        layout,
+        up: &up,
+        down: down.as_ref(),
+        settings: settings.as_ref().map(|(s, off)| (s, *off)),
+    };
+    formats::two_files(&f, named, diags)
+}
+
+fn named_from(path: &Path, suffix: &str) -> Named {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let name = name.unwrap_or_default();
+    stem_named(name.strip_suffix(suffix).unwrap_or(&name))
+}
+
+fn stem_named(stem: &str) -> Named {
+    match formats::split_stem(stem) {
+        Some((version, name)) => Named {
+            version: Some(version),
+            name: name.to_string(),
+        },
+        None => Named {
+            version: None,
+            name: stem.to_string(),
+        },
+    }
+}
+
+fn is_dbmate(text: &str) -> bool {
+    text.lines().any(|l| {
+        let l = l.trim_start();
+        l.len() >= 13 && l.starts_with("--") && l[2..].trim_start().starts_with("migrate:up")
+    })
+}
+
+/// Reads a file as UTF-8 text (a leading byte-order mark dropped).
+fn source(path: &Path, diags: &mut Vec<Diagnostic>) -> Option<Source> {
+    let bytes = match fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            diags.push(Diagnostic::new(path, io_problem(&e)));
+            return None;
+        }
+    };
+    match String::from_utf8(bytes) {
+        Ok(mut text) => {
+            if text.starts_with('\u{feff}') {
+                text.drain(..3);
+            }
+            Some(Source {
+                path: path.to_path_buf(),
+                text,
+            })
+        }
+        Err(e) => {
+            let good = e.utf8_error().valid_up_to();
+            let bytes = e.as_bytes();
+            let prefix = std::str::from_utf8(&bytes[..good]).unwrap_or("");
+            let (line, column) = LineIndex::new(prefix).line_col(good);
+            let mut d = Diagnostic::at(path, line, Problem::NotUtf8 { line, column });
+            d.column = Some(column);
+            diags.push(d);
+            None
+        }
+    }
+}
+
+/// Diesel's `metadata.toml`: `run_in_transaction = false` is its only setting.
+fn diesel_no_transaction(src: &Source, diags: &mut Vec<Diagnostic>) -> bool {
+    let table: toml::Table = match src.text.parse() {
+        Ok(t) => t,
+        Err(e) => {
+            let line = e.span().map(|s| crate::sql::line_of(&src.text, s.start));
+            let mut d = Diagnostic::new(&src.path, Problem::BadMetadata(e.message().to_string()));
+            d.line = line;
+            diags.push(d);
+            return false;
+        }
+    };
+    let mut off = false;
+    for (key, value) in &table {
+        match (key.as_str(), value.as_bool()) {
+            ("run_in_transaction", Some(v)) => off = !v,
+            ("run_in_transaction", None) => diags.push(Diagnostic::new(
+                &src.path,
+                Problem::BadMetadata("run_in_transaction must be true or false".into()),
+            )),
+            _ => diags.push(Diagnostic::new(
+                &src.path,
+                Problem::UnknownSetting(key.clone()),
+            )),
+        }
+    }
+    off
+}
+
+/// Flyway's per-script `V..__name.sql.conf`: `executeInTransaction=false`.
+fn flyway_no_transaction(src: &Source, diags: &mut Vec<Diagnostic>) -> bool {
+    let mut off = false;
+    for (i, line) in src.text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (key, value) = line.split_once('=').unwrap_or((line, ""));
+        let line_no = i as u32 + 1;
+        match (key.trim(), value.trim()) {
+            ("executeInTransaction", "false") => off = true,
+            ("executeInTransaction", "true") => off = false,
+            (k, _) => diags.push(Diagnostic::at(
+                &src.path,
+                line_no,
+                Problem::UnknownSetting(k.into()),
+            )),
+        }
+    }
+    off
+}

@@ -1,0 +1,261 @@
+//! Turning the files of one migration, in each layout, into a [`Migration`].
+
+use std::path::{Path, PathBuf};
+
+use super::checksum::{self, Checksum};
+use super::diag::{Diagnostic, Problem};
+use super::header;
+use super::sections::{self, Rules, Sections};
+use super::{Layout, Meta, Migration, Part, PartChecksums, Version};
+
+/// A file read into memory.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// Where the version and name come from when the file name carries them.
+#[derive(Debug, Clone)]
+pub struct Named {
+    pub version: Option<Version>,
+    pub name: String,
+}
+
+/// `NNN_name` → (`NNN`, `name`); a stem that is only a version has an empty name.
+pub fn split_stem(stem: &str) -> Option<(Version, &str)> {
+    let (v, name) = stem.split_once('_').unwrap_or((stem, ""));
+    Version::parse(v).map(|v| (v, name))
+}
+
+/// A native file: headers, UP, `-- DOWN`, `-- VERIFY`.
+pub fn native(src: &Source, named: &Named, diags: &mut Vec<Diagnostic>) -> Option<Migration> {
+    let errors_before = count_errors(diags);
+    let head = header::read(&src.path, &src.text, diags);
+    let version = match (&named.version, head.version) {
+        (Some(file), Some((header, line))) => {
+            if *file != header {
+                let problem = Problem::VersionMismatch {
+                    header: header.to_string(),
+                    file: file.to_string(),
+                };
+                diags.push(Diagnostic::at(&src.path, line, problem));
+            }
+            header
+        }
+        (Some(file), None) => file.clone(),
+        (None, Some((header, _))) => header,
+        (None, None) => {
+            diags.push(Diagnostic::new(&src.path, Problem::NoVersion));
+            return None;
+        }
+    };
+    let sections = sections::read(&src.path, &src.text, head.end, Rules::Native, diags);
+    let mut checksum = Checksum::default();
+    checksum.update(src.text.as_bytes());
+    let tx = head.transactional.unwrap_or(true);
+    let parts = Parts {
+        sections,
+        down: None,
+        up_tx: tx,
+        down_tx: tx,
+    };
+    let m = assemble(
+        src,
+        named,
+        version,
+        Layout::Native,
+        head.meta,
+        parts,
+        checksum,
+        diags,
+    )?;
+    (count_errors(diags) == errors_before).then_some(m)
+}
+
+/// A dbmate file: `-- migrate:up [transaction:false]` and `-- migrate:down`.
+pub fn dbmate(src: &Source, named: &Named, diags: &mut Vec<Diagnostic>) -> Option<Migration> {
+    let errors_before = count_errors(diags);
+    let version = named_version(src, named, diags)?;
+    let sections = sections::read(&src.path, &src.text, 0, Rules::Dbmate, diags);
+    if sections.up.is_none() && sections.any_statement {
+        diags.push(Diagnostic::new(&src.path, Problem::NoMigrateUp));
+    }
+    let up_tx = dbmate_transaction(&src.path, &sections.up_options, diags);
+    let down_tx = dbmate_transaction(&src.path, &sections.down_options, diags);
+    let mut checksum = Checksum::default();
+    checksum.update(src.text.as_bytes());
+    let parts = Parts {
+        sections,
+        down: None,
+        up_tx,
+        down_tx,
+    };
+    let m = assemble(
+        src,
+        named,
+        version,
+        Layout::Dbmate,
+        Meta::default(),
+        parts,
+        checksum,
+        diags,
+    )?;
+    (count_errors(diags) == errors_before).then_some(m)
+}
+
+fn dbmate_transaction(path: &Path, options: &str, diags: &mut Vec<Diagnostic>) -> bool {
+    let mut tx = true;
+    for opt in options.split_whitespace() {
+        match opt.to_ascii_lowercase().as_str() {
+            "transaction:false" => tx = false,
+            "transaction:true" => tx = true,
+            _ => diags.push(Diagnostic::new(path, Problem::BadDbmateOption(opt.into()))),
+        }
+    }
+    tx
+}
+
+/// An UP file with an optional DOWN file beside it (up-down pairs, Diesel, Flyway).
+pub struct TwoFiles<'a> {
+    pub layout: Layout,
+    pub up: &'a Source,
+    pub down: Option<&'a Source>,
+    /// A settings file that can turn the transaction off (Diesel's `metadata.toml`, Flyway's
+    /// `.sql.conf`), already read: its text and whether it turned it off.
+    pub settings: Option<(&'a Source, bool)>,
+}
+
+pub fn two_files(
+    f: &TwoFiles<'_>,
+    named: &Named,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Migration> {
+    let errors_before = count_errors(diags);
+    let version = named_version(f.up, named, diags)?;
+    let (up_from, up_no_tx) = no_transaction_line(&f.up.text);
+    let sections = sections::read(&f.up.path, &f.up.text, up_from, Rules::UpFile, diags);
+    let mut checksum = Checksum::default();
+    checksum.update(f.up.text.as_bytes());
+    let mut down_tx = true;
+    let down = f.down.and_then(|d| {
+        checksum.update(b"\0").update(d.text.as_bytes());
+        let (from, no_tx) = no_transaction_line(&d.text);
+        down_tx = !no_tx;
+        let s = sections::read(&d.path, &d.text, from, Rules::DownFile, diags);
+        s.up.filter(|p| !p.statements.is_empty())
+    });
+    let settings_tx = match f.settings {
+        Some((src, off)) => {
+            checksum.update(b"\0").update(src.text.as_bytes());
+            !off
+        }
+        None => true,
+    };
+    let parts = Parts {
+        sections,
+        down,
+        up_tx: !up_no_tx && settings_tx,
+        down_tx: down_tx && settings_tx,
+    };
+    let m = assemble(
+        f.up,
+        named,
+        version,
+        f.layout,
+        Meta::default(),
+        parts,
+        checksum,
+        diags,
+    )?;
+    (count_errors(diags) == errors_before).then_some(m)
+}
+
+/// sqlx's `-- no-transaction` first line: where the SQL starts and whether it was there.
+fn no_transaction_line(text: &str) -> (usize, bool) {
+    let first = text.split_inclusive('\n').next().unwrap_or("");
+    if first.trim() == "-- no-transaction" {
+        (first.len(), true)
+    } else {
+        (0, false)
+    }
+}
+
+fn named_version(src: &Source, named: &Named, diags: &mut Vec<Diagnostic>) -> Option<Version> {
+    if named.version.is_none() {
+        diags.push(Diagnostic::new(&src.path, Problem::NoVersion));
+    }
+    named.version.clone()
+}
+
+fn count_errors(diags: &[Diagnostic]) -> usize {
+    diags.iter().filter(|d| d.is_error()).count()
+}
+
+struct Parts {
+    sections: Sections,
+    /// The DOWN part when it comes from a file of its own.
+    down: Option<Part>,
+    up_tx: bool,
+    down_tx: bool,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn assemble(
+    src: &Source,
+    named: &Named,
+    version: Version,
+    layout: Layout,
+    meta: Meta,
+    parts: Parts,
+    checksum: Checksum,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Migration> {
+    let Parts {
+        sections: s,
+        down,
+        up_tx,
+        down_tx,
+    } = parts;
+    if !s.any_statement && s.checks.is_empty() {
+        let problem = if src.text.trim().is_empty() {
+            Problem::Empty
+        } else {
+            Problem::CommentsOnly
+        };
+        diags.push(Diagnostic::new(&src.path, problem));
+        return None;
+    }
+    let Some(mut up) = s.up.filter(|p| !p.statements.is_empty()) else {
+        diags.push(Diagnostic::new(&src.path, Problem::EmptyUp));
+        return None;
+    };
+    up.transactional = up_tx;
+    let mut down = down.or(s.down.filter(|p| !p.statements.is_empty()));
+    if let Some(d) = &mut down {
+        d.transactional = down_tx;
+    }
+    let name = if named.name.is_empty() {
+        meta.title.clone().unwrap_or_default()
+    } else {
+        named.name.clone()
+    };
+    let part_checksums = PartChecksums {
+        up: checksum::of(&up.text),
+        down: down.as_ref().map(|d| checksum::of(&d.text)),
+        verify: s.verify.as_deref().map(checksum::of),
+    };
+    Some(Migration {
+        version,
+        name,
+        file: src.path.clone(),
+        layout,
+        meta,
+        up,
+        down,
+        steps: s.steps,
+        checks: s.checks,
+        checksum: checksum.hex(),
+        part_checksums,
+    })
+}

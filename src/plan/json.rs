@@ -1,0 +1,129 @@
+//! The `pgstep plan --json` document. Its shape is documented in the README and kept stable:
+//! fields may be added, never renamed or removed.
+
+use serde::Serialize;
+
+use super::{Diagnostic, Migration, Part, Plan};
+
+#[derive(Serialize)]
+pub struct PlanJson<'a> {
+    pub migrations: Vec<MigrationJson<'a>>,
+    pub warnings: &'a [Diagnostic],
+}
+
+#[derive(Serialize)]
+pub struct MigrationJson<'a> {
+    pub version: &'a str,
+    pub name: &'a str,
+    pub title: Option<&'a str>,
+    pub goal: Option<&'a str>,
+    pub author: Option<&'a str>,
+    pub date: Option<&'a str>,
+    pub file: String,
+    pub layout: &'static str,
+    pub depends: Vec<&'a str>,
+    pub requires: &'a [String],
+    pub transaction: bool,
+    pub lock_timeout_ms: Option<u128>,
+    pub statement_timeout_ms: Option<u128>,
+    pub checksum: &'a str,
+    pub checksums: ChecksumsJson<'a>,
+    pub up: Vec<StatementJson<'a>>,
+    pub down: Option<Vec<StatementJson<'a>>>,
+    pub checks: Vec<CheckJson<'a>>,
+    pub steps: Vec<StepJson<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct ChecksumsJson<'a> {
+    pub up: &'a str,
+    pub down: Option<&'a str>,
+    pub verify: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+pub struct StatementJson<'a> {
+    pub line: u32,
+    pub sql: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub copy_data: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+pub struct CheckJson<'a> {
+    pub name: &'a str,
+    pub expect: String,
+    pub sql: &'a str,
+    pub line: u32,
+}
+
+#[derive(Serialize)]
+pub struct StepJson<'a> {
+    pub title: &'a str,
+    pub line: u32,
+}
+
+fn statements(part: &Part) -> Vec<StatementJson<'_>> {
+    part.statements()
+        .map(|s| StatementJson {
+            line: s.line,
+            sql: s.sql,
+            copy_data: s.copy_data,
+        })
+        .collect()
+}
+
+impl<'a> MigrationJson<'a> {
+    pub fn new(m: &'a Migration) -> Self {
+        MigrationJson {
+            version: m.version.as_str(),
+            name: &m.name,
+            title: m.meta.title.as_deref(),
+            goal: m.meta.goal.as_deref(),
+            author: m.meta.author.as_deref(),
+            date: m.meta.date.as_deref(),
+            file: m.file.display().to_string(),
+            layout: m.layout.name(),
+            depends: m.meta.depends.iter().map(|v| v.as_str()).collect(),
+            requires: &m.meta.requires,
+            transaction: m.transactional(),
+            lock_timeout_ms: m.meta.lock_timeout.map(|d| d.as_millis()),
+            statement_timeout_ms: m.meta.statement_timeout.map(|d| d.as_millis()),
+            checksum: &m.checksum,
+            checksums: ChecksumsJson {
+                up: &m.part_checksums.up,
+                down: m.part_checksums.down.as_deref(),
+                verify: m.part_checksums.verify.as_deref(),
+            },
+            up: statements(&m.up),
+            down: m.down.as_ref().map(statements),
+            checks: m
+                .checks
+                .iter()
+                .map(|c| CheckJson {
+                    name: &c.name,
+                    expect: c.expect.to_string(),
+                    sql: &c.sql,
+                    line: c.sql_line,
+                })
+                .collect(),
+            steps: m
+                .steps
+                .iter()
+                .map(|s| StepJson {
+                    title: &s.title,
+                    line: s.line,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl<'a> PlanJson<'a> {
+    pub fn new(plan: &'a Plan) -> Self {
+        PlanJson {
+            migrations: plan.migrations.iter().map(MigrationJson::new).collect(),
+            warnings: &plan.warnings,
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! A migrations directory read into an ordered plan: one migration is one phase.
+
+mod check;
+pub mod checksum;
+mod depends;
+mod diag;
+mod dir;
+mod formats;
+mod header;
+pub mod json;
+mod sections;
+mod version;
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use check::{Check, CompareOp, Expect};
+pub use diag::{Diagnostic, Problem, Severity};
+pub use version::Version;
+
+/// How a directory lays out its migrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Layout {
+    /// `NNN_name.sql` with `-- Key: value` headers and a `-- DOWN` part.
+    Native,
+    /// `NNN_name.up.sql` + `NNN_name.down.sql` (golang-migrate, sqlx).
+    UpDown,
+    /// `<version>_<name>/up.sql` + `down.sql` (Diesel).
+    Diesel,
+    /// `V<version>__<name>.sql` + `U<version>__<name>.sql` (Flyway).
+    Flyway,
+    /// `-- migrate:up` / `-- migrate:down` in one file (dbmate).
+    Dbmate,
+}
+
+impl Layout {
+    pub fn name(self) -> &'static str {
+        match self {
+            Layout::Native => "native",
+            Layout::UpDown => "up-down",
+            Layout::Diesel => "diesel",
+            Layout::Flyway => "flyway",
+            Layout::Dbmate => "dbmate",
+        }
+    }
+}
+
+/// The whole plan: migrations in version order, plus warnings that did not stop reading.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub dir: PathBuf,
+    pub layout: Option<Layout>,
+    pub migrations: Vec<Migration>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Reading failed; every problem found is listed, warnings included.
+#[derive(Debug, Clone)]
+pub struct PlanError {
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, d) in self.diagnostics.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for PlanError {}
+
+/// One phase.
+#[derive(Debug, Clone)]
+pub struct Migration {
+    pub version: Version,
+    pub name: String,
+    /// The file holding the UP part (for Diesel, its `up.sql`).
+    pub file: PathBuf,
+    pub layout: Layout,
+    pub meta: Meta,
+    pub up: Part,
+    pub down: Option<Part>,
+    pub steps: Vec<Step>,
+    pub checks: Vec<Check>,
+    /// SHA-256 of every file of the migration, CRLF read as LF.
+    pub checksum: String,
+    pub part_checksums: PartChecksums,
+}
+
+impl Migration {
+    /// Whether UP runs in one transaction.
+    pub fn transactional(&self) -> bool {
+        self.up.transactional
+    }
+}
+
+/// Header facts; only the native layout has headers, so elsewhere these stay empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Meta {
+    pub title: Option<String>,
+    pub date: Option<String>,
+    pub author: Option<String>,
+    pub goal: Option<String>,
+    pub depends: Vec<Version>,
+    /// Line of the `Depends` header, for problems with it.
+    pub depends_line: Option<u32>,
+    pub requires: Vec<String>,
+    pub lock_timeout: Option<Duration>,
+    pub statement_timeout: Option<Duration>,
+}
+
+/// The UP or DOWN part: its text as written and the statements in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub file: PathBuf,
+    pub text: String,
+    pub transactional: bool,
+    pub statements: Vec<Stmt>,
+}
+
+/// A statement of a part; spans index the part's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stmt {
+    /// 1-based line in the file.
+    pub line: u32,
+    pub sql: Range<usize>,
+    pub copy_data: Option<Range<usize>>,
+}
+
+/// A statement's text, borrowed from its part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatementRef<'a> {
+    pub line: u32,
+    pub sql: &'a str,
+    pub copy_data: Option<&'a str>,
+}
+
+impl Part {
+    pub fn statements(&self) -> impl ExactSizeIterator<Item = StatementRef<'_>> {
+        self.statements.iter().map(|s| StatementRef {
+            line: s.line,
+            sql: &self.text[s.sql.clone()],
+            copy_data: s.copy_data.clone().map(|r| &self.text[r]),
+        })
+    }
+}
+
+/// A named step of UP: it starts at statement `first_statement`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub title: String,
+    pub line: u32,
+    pub first_statement: usize,
+}
+
+/// Checksums of each part, so drift can say which part changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartChecksums {
+    pub up: String,
+    pub down: Option<String>,
+    pub verify: Option<String>,
+}
+
+/// Reads the migrations directory `dir` into a plan.
+pub fn load(dir: &Path) -> Result<Plan, PlanError> {
+    let mut diags = Vec::new();
+    let read = dir::read(dir, &mut diags);
+    let mut migrations = read.migrations;
+    migrations.sort_by(|a, b| a.version.cmp(&b.version).then_with(|| a.file.cmp(&b.file)));
+    for pair in migrations.windows(2) {
+        if pair[0].version == pair[1].version {
+            diags.push(Diagnostic::new(
+                &pair[1].file,
+                Problem::DuplicateVersion {
+                    version: pair[1].version.to_string(),
+                    other: pair[0].file.clone(),
+                },
+            ));
+        }
+    }
+    depends::validate(&migrations, &mut diags);
+    if read.layout.is_none() && !diags.iter().any(Diagnostic::is_error) {
+        diags.push(Diagnostic::new(dir, Problem::NoMigrations));
+    }
+    diags.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+    if diags.iter().any(Diagnostic::is_error) {
+        return Err(PlanError { diagnostics: diags });
+    }
+    Ok(Plan {
+        dir: dir.to_path_buf(),
+        layout: read.layout,
+        migrations,
+        warnings: diags,
+    })
+}

@@ -1,0 +1,133 @@
+//! Migration versions: digit segments compared as numbers, so `2 < 10` and `1.9 < 1.10`.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+/// A version as written (`003`, `1.10`, `20240101120000`, `2019-01-01-000000`).
+/// Leading zeros and trailing zero segments do not matter: `001` equals `1` and `1.0`.
+#[derive(Clone, Debug)]
+pub struct Version(String);
+
+impl Version {
+    /// Accepts digit segments separated by `.` or `-`.
+    pub fn parse(text: &str) -> Option<Version> {
+        let ok = !text.is_empty()
+            && text
+                .split(['.', '-'])
+                .all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
+        ok.then(|| Version(text.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Segments without leading zeros, trailing zero segments dropped.
+    fn segments(&self) -> impl Iterator<Item = &str> {
+        let all: Vec<&str> = self
+            .0
+            .split(['.', '-'])
+            .map(|s| s.trim_start_matches('0'))
+            .collect();
+        let keep = all.iter().rposition(|s| !s.is_empty()).map_or(0, |i| i + 1);
+        all.into_iter().take(keep)
+    }
+}
+
+fn cmp_segment(a: &str, b: &str) -> Ordering {
+    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+}
+
+impl Ord for Version {
+    fn cmp(&self, other: &Self) -> Ordering {
+        let mut a = self.segments();
+        let mut b = other.segments();
+        loop {
+            match (a.next(), b.next()) {
+                (None, None) => return Ordering::Equal,
+                (Some(x), None) => return cmp_segment(x, ""),
+                (None, Some(y)) => return cmp_segment("", y),
+                (Some(x), Some(y)) => match cmp_segment(x, y) {
+                    Ordering::Equal => {}
+                    o => return o,
+                },
+            }
+        }
+    }
+}
+
+impl PartialOrd for Version {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Version {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Version {}
+
+impl Hash for Version {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        for s in self.segments() {
+            s.hash(state);
+        }
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Version {
+        Version::parse(s).unwrap()
+    }
+
+    #[test]
+    fn numeric_order() {
+        let cases = [
+            ("2", "10"),
+            ("1.9", "1.10"),
+            ("001", "002"),
+            ("9", "0010"),
+            ("20240101120000", "20240102000000"),
+            ("1", "1.1"),
+            ("1.0.9", "1.1"),
+            ("2019-01-01-000000", "2019-01-02-000000"),
+        ];
+        for (a, b) in cases {
+            assert!(v(a) < v(b), "{a} < {b}");
+            assert!(v(b) > v(a), "{b} > {a}");
+        }
+    }
+
+    #[test]
+    fn equal_spellings() {
+        for (a, b) in [("001", "1"), ("1.0", "1"), ("1.00.0", "01"), ("0", "000")] {
+            assert_eq!(v(a), v(b));
+            let hash = |x: &Version| {
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                x.hash(&mut h);
+                h.finish()
+            };
+            assert_eq!(hash(&v(a)), hash(&v(b)));
+        }
+    }
+
+    #[test]
+    fn rejects_non_versions() {
+        for bad in ["", "a1", "1..2", "1.", ".1", "1_2", "v1", "1 2"] {
+            assert!(Version::parse(bad).is_none(), "{bad:?}");
+        }
+    }
+}

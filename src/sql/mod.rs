@@ -1,0 +1,9 @@
+//! SQL text: psql-compatible statement splitting and positions in files.
+
+mod lines;
+mod split;
+
+pub use lines::{LineIndex, line_of};
+pub use split::{
+    Item, Marker, Piece, SplitError, SplitOptions, Statement, scan, split, split_items,
+};
