@@ -212,14 +212,7 @@ fn load(c: &Candidate) -> Loaded {
     let mut diags = Vec::new();
     let (layout, path, m) = match c {
         Candidate::Single(path) => {
-            let m = source(path, &mut diags).map(|src| {
-                let named = named_from(path, ".sql");
-                if is_dbmate(&src.text) {
-                    (Layout::Dbmate, formats::dbmate(&src, &named, &mut diags))
-                } else {
-                    (Layout::Native, formats::native(&src, &named, &mut diags))
-                }
-            });
+            let m = source(path, &mut diags).map(|src| single(&src, &mut diags));
             (m.as_ref().map(|x| x.0), path.clone(), m.and_then(|x| x.1))
         }
         Candidate::Pair { up, down } => {
@@ -290,6 +283,16 @@ fn load(c: &Candidate) -> Loaded {
         }
     };
     (layout, path, m, diags)
+}
+
+/// A one-file migration: dbmate if it holds `-- migrate:up`, otherwise native.
+pub fn single(src: &Source, diags: &mut Vec<Diagnostic>) -> (Layout, Option<Migration>) {
+    let named = named_from(&src.path, ".sql");
+    if is_dbmate(&src.text) {
+        (Layout::Dbmate, formats::dbmate(src, &named, diags))
+    } else {
+        (Layout::Native, formats::native(src, &named, diags))
+    }
 }
 
 fn two(

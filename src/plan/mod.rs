@@ -199,3 +199,18 @@ pub fn load(dir: &Path) -> Result<Plan, PlanError> {
         warnings: diags,
     })
 }
+
+/// Parses the text of one single-file migration (native or dbmate) named `path`, exactly as
+/// [`load`] would read that file.
+pub fn parse_file(path: &Path, text: &str) -> Result<Migration, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let src = formats::Source {
+        path: path.to_path_buf(),
+        text: text.to_string(),
+    };
+    let (_, m) = dir::single(&src, &mut diags);
+    match m {
+        Some(m) if !diags.iter().any(Diagnostic::is_error) => Ok(m),
+        _ => Err(diags),
+    }
+}
