@@ -1,8 +1,10 @@
 //! SQL text: psql-compatible statement splitting and positions in files.
 
+mod classify;
 mod lines;
 mod split;
 
+pub use classify::{leading_words, needs_autocommit};
 pub use lines::{LineIndex, line_of};
 pub use split::{
     Item, Marker, Piece, SplitError, SplitOptions, Statement, scan, split, split_items,

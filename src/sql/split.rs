@@ -45,7 +45,9 @@ pub enum Item {
 }
 
 /// Everything the scanner passes over. Every non-whitespace byte of the input belongs to
-/// exactly one piece, in order of position; the property tests rely on that.
+/// exactly one piece, in order of position, except the `\.` line that ends COPY data; a
+/// `COPY ... FROM stdin` statement comes after its terminator, as its data follows the `;`.
+/// The property tests rely on that.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Piece {
     Statement(Statement),
@@ -253,9 +255,9 @@ impl Scanner<'_, '_> {
                 b'/' if self.peek(1) == Some(b'*') => self.block_comment()?,
                 b'\'' => {
                     let escapes = !self.scs;
-                    self.quoted(1, b'\'', escapes, "string literal")?;
+                    self.quoted(1, b'\'', escapes, false, "string literal")?;
                 }
-                b'"' => self.quoted(1, b'"', false, "quoted identifier")?,
+                b'"' => self.quoted(1, b'"', false, false, "quoted identifier")?,
                 b'$' => self.dollar()?,
                 b';' => self.semicolon()?,
                 b'(' => {
@@ -277,13 +279,7 @@ impl Scanner<'_, '_> {
                 _ if is_ident_start(b) => self.word()?,
                 b'0'..=b'9' => {
                     let start = self.pos;
-                    self.pos += 1;
-                    while self.pos < len
-                        && (self.bytes[self.pos].is_ascii_alphanumeric()
-                            || matches!(self.bytes[self.pos], b'_' | b'.'))
-                    {
-                        self.pos += 1;
-                    }
+                    self.pos = number_end(self.bytes, start);
                     self.code(start, self.pos);
                 }
                 _ => {
@@ -398,11 +394,14 @@ impl Scanner<'_, '_> {
 
     /// A quoted run that starts `prefix` bytes after `self.pos` and ends at an unescaped
     /// `close`; doubling `close` escapes it, and with `escapes` so does a backslash.
+    /// A `B''`/`X''` string (`bits`) has no doubled quotes: psql ends it at the first quote
+    /// and reads a quote right after as a new plain string, with that string's escapes.
     fn quoted(
         &mut self,
         prefix: usize,
         close: u8,
-        escapes: bool,
+        mut escapes: bool,
+        bits: bool,
         what: &'static str,
     ) -> Result<(), SplitError> {
         let start = self.pos;
@@ -426,6 +425,9 @@ impl Scanner<'_, '_> {
                 continue;
             }
             if self.bytes.get(at + 1) == Some(&close) {
+                if bits {
+                    escapes = !self.scs;
+                }
                 i = at + 2;
                 continue;
             }
@@ -490,14 +492,14 @@ impl Scanner<'_, '_> {
         let b = self.bytes[start];
         let next = self.peek(1);
         match (b | 0x20, next) {
-            (b'e', Some(b'\'')) => return self.quoted(2, b'\'', true, "string literal"),
+            (b'e', Some(b'\'')) => return self.quoted(2, b'\'', true, false, "string literal"),
             (b'b' | b'x' | b'n', Some(b'\'')) => {
-                let escapes = b | 0x20 == b'n' && !self.scs;
-                return self.quoted(2, b'\'', escapes, "string literal");
+                let n = b | 0x20 == b'n';
+                return self.quoted(2, b'\'', n && !self.scs, !n, "string literal");
             }
             (b'u', Some(b'&')) => match self.peek(2) {
-                Some(b'\'') => return self.quoted(3, b'\'', false, "string literal"),
-                Some(b'"') => return self.quoted(3, b'"', false, "quoted identifier"),
+                Some(b'\'') => return self.quoted(3, b'\'', false, false, "string literal"),
+                Some(b'"') => return self.quoted(3, b'"', false, false, "quoted identifier"),
                 _ => {}
             },
             _ => {}
@@ -660,6 +662,43 @@ impl Scanner<'_, '_> {
     fn finish(&mut self, len: usize) -> Result<(), SplitError> {
         self.end_statement(len).map(|_| ())
     }
+}
+
+/// End of the numeric token starting at `start`. psql takes trailing identifier characters
+/// into the number as junk, `$` included, so `1e5$$` opens no dollar quote; `1e+5` and
+/// `1e+` stay numbers because a signed exponent is the longer match.
+fn number_end(bytes: &[u8], start: usize) -> usize {
+    let digits = |from: usize| {
+        from + bytes[from..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    let ident = |from: usize| match bytes.get(from) {
+        Some(&b) if is_ident_start(b) => {
+            from + bytes[from..]
+                .iter()
+                .take_while(|&&b| is_ident_cont(b))
+                .count()
+        }
+        _ => from,
+    };
+    let mut i = digits(start);
+    if bytes.get(i) == Some(&b'.') && bytes.get(i + 1) != Some(&b'.') {
+        i = digits(i + 1);
+    }
+    let junk = ident(i);
+    let real = if matches!(bytes.get(i), Some(b'e' | b'E')) {
+        let mut j = i + 1;
+        if matches!(bytes.get(j), Some(b'+' | b'-')) {
+            j += 1;
+        }
+        let k = digits(j);
+        if k > j { ident(k) } else { j }
+    } else {
+        i
+    };
+    junk.max(real)
 }
 
 /// The value a `SET`/`RESET` statement gives `standard_conforming_strings`, if it is one.

@@ -1,0 +1,122 @@
+//! What a statement is, from its leading words: enough to know how it must be run.
+
+/// The statement's words in upper case, skipping comments, quoted text and punctuation, up to
+/// `limit` words.
+pub fn leading_words(sql: &str, limit: usize) -> Vec<String> {
+    let mut words = Vec::new();
+    let b = sql.as_bytes();
+    let mut i = 0;
+    while i < b.len() && words.len() < limit {
+        match b[i] {
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let mut depth = 0u32;
+                while i < b.len() {
+                    if b[i..].starts_with(b"/*") {
+                        depth += 1;
+                        i += 2;
+                    } else if b[i..].starts_with(b"*/") {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b'\'' | b'"' => {
+                let q = b[i];
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += 1;
+                }
+                i += 1;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let start = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                words.push(sql[start..i].to_ascii_uppercase());
+            }
+            _ => i += 1,
+        }
+    }
+    words
+}
+
+/// Whether PostgreSQL refuses to run the statement inside a transaction block
+/// (`CREATE INDEX CONCURRENTLY`, `VACUUM`, `ALTER SYSTEM`, ...).
+pub fn needs_autocommit(sql: &str) -> bool {
+    let w = leading_words(sql, 12);
+    let at = |i: usize| w.get(i).map(String::as_str);
+    let has = |word: &str| w.iter().any(|x| x == word);
+    match (at(0), at(1)) {
+        (Some("VACUUM"), _) | (Some("ALTER"), Some("SYSTEM")) => true,
+        (Some("DISCARD"), Some("ALL")) => true,
+        (Some("COMMIT" | "ROLLBACK"), Some("PREPARED")) => true,
+        (Some("CREATE" | "DROP"), Some("DATABASE" | "TABLESPACE")) => true,
+        (Some("CREATE"), Some("SUBSCRIPTION")) => true,
+        (Some("CREATE"), Some("INDEX")) | (Some("CREATE"), Some("UNIQUE")) => {
+            has("INDEX") && has("CONCURRENTLY")
+        }
+        (Some("DROP"), Some("INDEX")) => at(2) == Some("CONCURRENTLY"),
+        (Some("REINDEX"), _) => {
+            has("CONCURRENTLY") || matches!(at(1), Some("SCHEMA" | "DATABASE" | "SYSTEM"))
+        }
+        (Some("CLUSTER"), None) => true,
+        (Some("ALTER"), Some("DATABASE")) => has("TABLESPACE"),
+        (Some("ALTER"), Some("TABLE")) => has("DETACH") && has("CONCURRENTLY"),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn autocommit_statements() {
+        for sql in [
+            "CREATE INDEX CONCURRENTLY i ON t (a)",
+            "create unique index concurrently if not exists i on t(a)",
+            "DROP INDEX CONCURRENTLY IF EXISTS i",
+            "REINDEX INDEX CONCURRENTLY i",
+            "REINDEX SCHEMA public",
+            "VACUUM (ANALYZE) t",
+            "ALTER SYSTEM SET work_mem = '64MB'",
+            "CREATE DATABASE x",
+            "ALTER TABLE p DETACH PARTITION c CONCURRENTLY",
+            "/* why */ CREATE INDEX CONCURRENTLY i ON t (a)",
+            "CLUSTER",
+        ] {
+            assert!(needs_autocommit(sql), "{sql}");
+        }
+        for sql in [
+            "CREATE INDEX i ON t (a)",
+            "DROP INDEX i",
+            "REINDEX TABLE t",
+            "CLUSTER t USING i",
+            "ALTER TABLE t ADD COLUMN concurrently int",
+            "SELECT 'CREATE INDEX CONCURRENTLY'",
+            "CREATE TABLE vacuum (id int)",
+            "ANALYZE t",
+        ] {
+            assert!(!needs_autocommit(sql), "{sql}");
+        }
+    }
+
+    #[test]
+    fn words_skip_comments_and_strings() {
+        assert_eq!(
+            leading_words("-- x\nalter /* a /* b */ */ table \"Odd\" 'lit' t", 5),
+            ["ALTER", "TABLE", "T"]
+        );
+    }
+}
