@@ -133,7 +133,15 @@ impl Problem {
                 "known keys: Migration, Version, Date, Author, Depends, Goal, Transaction, Lock-Timeout, Statement-Timeout, Requires"
             }
             Problem::DuplicateHeaderKey(_) => "keep one of them",
-            Problem::BadHeaderValue { .. } => return None,
+            Problem::BadHeaderValue { key, .. } => {
+                match key.to_ascii_lowercase().replace('_', "-").as_str() {
+                    "version" => "write digits separated by dots, e.g. 003 or 1.10",
+                    "depends" => "list earlier versions separated by commas, e.g. `001, 002`",
+                    "requires" => "list extension names separated by commas",
+                    "transaction" => "write `Transaction: none` or leave the header out",
+                    _ => "write a whole number with a unit: 500ms, 5s, 10min, 1h",
+                }
+            }
             Problem::VersionMismatch { .. } => "make the header and the file name agree",
             Problem::NoVersion => "name the file NNN_name.sql or add `-- Version: NNN`",
             Problem::BadVersion(_) => "versions compare segment by segment as numbers",

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::diag::{Diagnostic, Problem};
 use super::formats::{self, Named, Source, TwoFiles};
+use super::sections;
 use super::{Layout, Migration, Version};
 use crate::sql::LineIndex;
 
@@ -146,11 +147,26 @@ fn find(dir: &Path, diags: &mut Vec<Diagnostic>) -> io::Result<Vec<Candidate>> {
         } else if let Some(s) = stem.strip_suffix(".down") {
             pairs.entry(s.to_string()).or_default().1 = Some(path);
         } else if let Some((kind, version)) = flyway_name(stem) {
-            let slot = flyway.entry(version).or_default();
-            match kind {
-                'V' => slot.0 = Some(path),
-                'U' => slot.1 = Some(path),
-                _ => diags.push(Diagnostic::new(&path, Problem::FlywayRepeatable)),
+            if kind == 'R' {
+                diags.push(Diagnostic::new(&path, Problem::FlywayRepeatable));
+                continue;
+            }
+            let slot = flyway.entry(version.clone()).or_default();
+            let slot = if kind == 'V' {
+                &mut slot.0
+            } else {
+                &mut slot.1
+            };
+            // Files are keyed by version, so a second one would silently replace the first.
+            match slot {
+                Some(first) => diags.push(Diagnostic::new(
+                    &path,
+                    Problem::DuplicateVersion {
+                        version,
+                        other: first.clone(),
+                    },
+                )),
+                None => *slot = Some(path),
             }
         } else {
             singles.push(path);
@@ -288,7 +304,7 @@ fn load(c: &Candidate) -> Loaded {
 /// A one-file migration: dbmate if it holds `-- migrate:up`, otherwise native.
 pub fn single(src: &Source, diags: &mut Vec<Diagnostic>) -> (Layout, Option<Migration>) {
     let named = named_from(&src.path, ".sql");
-    if is_dbmate(&src.text) {
+    if sections::has_migrate_up(&src.text) {
         (Layout::Dbmate, formats::dbmate(src, &named, diags))
     } else {
         (Layout::Native, formats::native(src, &named, diags))
@@ -346,13 +362,6 @@ fn stem_named(stem: &str) -> Named {
             name: stem.to_string(),
         },
     }
-}
-
-fn is_dbmate(text: &str) -> bool {
-    text.lines().any(|l| {
-        let l = l.trim_start();
-        l.len() >= 13 && l.starts_with("--") && l[2..].trim_start().starts_with("migrate:up")
-    })
 }
 
 /// Reads a file as UTF-8 text (a leading byte-order mark dropped).

@@ -217,6 +217,10 @@ fn assemble(
         up_tx,
         down_tx,
     } = parts;
+    // Nothing was read, so "empty" or "comments only" would be a second, false error.
+    if s.failed {
+        return None;
+    }
     if !s.any_statement && s.checks.is_empty() {
         let problem = if src.text.trim().is_empty() {
             Problem::Empty

@@ -70,6 +70,23 @@ fn classify(comment: &str) -> Option<Kind<'_>> {
     }
 }
 
+/// Whether `text` holds a `-- migrate:up` marker outside strings, dollar quotes and block
+/// comments, which makes the file a dbmate migration.
+pub fn has_migrate_up(text: &str) -> bool {
+    let is_up = |c: &str| matches!(classify(c), Some(Kind::MigrateUp(_)));
+    // Every marker is also such a line, and most files have none: skip the scan for them.
+    if !text.lines().any(|l| is_up(l.trim())) {
+        return false;
+    }
+    let mut seen = false;
+    let scanned = sql::scan(text, 0, SplitOptions::default(), &is_up, &mut |p| {
+        seen |= matches!(p, sql::Piece::Marker(_));
+    });
+    // A file the scanner cannot read keeps the layout its lines suggest, so its SQL error is
+    // reported as its author meant the file, not as a mixed-layout error.
+    seen || scanned.is_err()
+}
+
 fn allowed(rules: Rules, kind: &Kind<'_>) -> bool {
     match kind {
         Kind::Down => rules == Rules::Native,
@@ -92,6 +109,8 @@ pub struct Sections {
     pub down_options: String,
     /// Whether any statement was found at all.
     pub any_statement: bool,
+    /// The SQL could not be split; that error is already reported.
+    pub failed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -127,7 +146,10 @@ pub fn read(
         Ok(items) => items,
         Err(e) => {
             diags.push(Diagnostic::sql(path, e));
-            return Sections::default();
+            return Sections {
+                failed: true,
+                ..Sections::default()
+            };
         }
     };
     let mut w = Walker {
