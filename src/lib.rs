@@ -4,5 +4,6 @@
 //! terminal nor a socket.
 
 pub mod cli;
+pub mod cluster;
 pub mod plan;
 pub mod sql;
