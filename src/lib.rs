@@ -5,5 +5,6 @@
 
 pub mod cli;
 pub mod cluster;
+pub mod conninfo;
 pub mod plan;
 pub mod sql;
