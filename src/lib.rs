@@ -6,5 +6,6 @@
 pub mod cli;
 pub mod cluster;
 pub mod conninfo;
+pub mod engine;
 pub mod plan;
 pub mod sql;

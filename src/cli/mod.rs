@@ -1,18 +1,39 @@
-//! The command line: the console's scriptable twin.
+//! The command line: the console's scriptable twin. Both drive the same engine.
 
+mod db;
+mod decide;
+mod down;
+mod log;
 mod plan;
+mod status;
+mod up;
+mod verify;
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::plan::Version;
 
 /// Exit codes, documented in the README.
 pub mod exit {
     pub const OK: u8 = 0;
-    /// Bad migrations, configuration or arguments.
+    /// Output could not be written, or the runtime failed.
+    pub const INTERNAL: u8 = 1;
+    /// Bad migrations, configuration or arguments; nothing was run.
     pub const INPUT: u8 = 2;
+    /// The database could not be reached (or the connection was lost).
+    pub const CONNECTION: u8 = 3;
+    /// A phase, a rollback or a check failed.
+    pub const FAILED: u8 = 4;
+    /// Another operator holds the migration lock.
+    pub const LOCKED: u8 = 5;
+    /// The database's state needs a decision first (drifted, dirty, out of order).
+    pub const REFUSED: u8 = 6;
+    /// Cancelled by the operator (Ctrl-C, or a confirmation not given).
+    pub const CANCELLED: u8 = 130;
 }
 
 #[derive(Debug, Parser)]
@@ -25,8 +46,28 @@ pub struct Cli {
     /// Migrations directory.
     #[arg(long, global = true, default_value = "migrations")]
     pub dir: PathBuf,
+    /// Database URL (postgresql://...) or key=value conninfo; else DATABASE_URL, else the
+    /// PG* environment, as libpq reads it.
+    #[arg(long, global = true)]
+    pub url: Option<String>,
+    /// Name of the history table (its event log is NAME_log).
+    #[arg(long, global = true, default_value = "schema_migrations")]
+    pub history_table: String,
+    /// Schema of the history tables (default: the first schema on the search path).
+    #[arg(long, global = true)]
+    pub history_schema: Option<String>,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MarkAs {
+    Applied,
+    Pending,
+}
+
+fn version(s: &str) -> Result<Version, String> {
+    Version::parse(s).ok_or_else(|| format!("`{s}` is not a version (digits separated by dots)"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -37,14 +78,169 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show every phase's state: applied, pending, failed, dirty, drifted, missing, out-of-order.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Apply pending phases in order, each with its checks.
+    Up {
+        /// Stop after this version.
+        #[arg(long, value_parser = version)]
+        to: Option<Version>,
+        /// Run the next phase in a transaction and roll it back, reporting what it did.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also apply pending phases older than the newest applied one.
+        #[arg(long)]
+        allow_out_of_order: bool,
+    },
+    /// Roll back applied phases, newest first.
+    Down {
+        /// Roll back every applied phase after this version.
+        #[arg(long, value_parser = version, group = "how")]
+        to: Option<Version>,
+        /// Roll back the newest N applied phases.
+        #[arg(long, group = "how")]
+        steps: Option<usize>,
+        /// Roll back every applied phase.
+        #[arg(long, group = "how")]
+        all: bool,
+        /// Do not ask (required without a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// Why, for the event log.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Run the checks of the applied phases (or of one) against the database as it is, read-only.
+    Verify {
+        #[arg(value_parser = version)]
+        version: Option<Version>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Retry a dirty phase from the statement that failed.
+    Resume {
+        #[arg(value_parser = version)]
+        version: Version,
+    },
+    /// Record a decision about a dirty or failed phase: applied or pending.
+    Mark {
+        #[arg(value_parser = version)]
+        version: Version,
+        #[arg(value_enum)]
+        state: MarkAs,
+        /// Why, for the event log.
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Record the file's new checksum for a drifted phase.
+    Accept {
+        #[arg(value_parser = version)]
+        version: Version,
+        /// Why, for the event log.
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Show what changed in a drifted phase: the applied text against the file.
+    Diff {
+        #[arg(value_parser = version)]
+        version: Version,
+    },
+    /// Show the event log, newest first.
+    Log {
+        #[arg(long)]
+        json: bool,
+        /// How many events.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
 }
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let stdout = std::io::stdout().lock();
     let mut out = std::io::BufWriter::new(stdout);
+    let target = db::Target {
+        url: cli.url.clone(),
+        history_table: cli.history_table.clone(),
+        history_schema: cli.history_schema.clone(),
+    };
+    let dir = cli.dir.as_path();
     let code = match &cli.command {
-        Command::Plan { json } => plan::run(&cli.dir, *json, &mut out),
+        Command::Plan { json } => plan::run(dir, *json, &mut out),
+        Command::Status { json } => db::block_on(status::run(dir, &target, *json, &mut out)),
+        Command::Up {
+            to,
+            dry_run,
+            allow_out_of_order,
+        } => {
+            let opts = crate::engine::UpOptions {
+                to: to.clone(),
+                allow_out_of_order: *allow_out_of_order,
+            };
+            db::block_on(up::run(dir, &target, &opts, *dry_run, &mut out))
+        }
+        Command::Down {
+            to,
+            steps,
+            all,
+            yes,
+            reason,
+        } => {
+            let how = match (to, steps, all) {
+                (Some(v), _, _) => Some(crate::engine::DownTarget::To(v.clone())),
+                (_, Some(n), _) => Some(crate::engine::DownTarget::Steps(*n)),
+                (_, _, true) => Some(crate::engine::DownTarget::All),
+                _ => None,
+            };
+            match how {
+                Some(how) => db::block_on(down::run(
+                    dir,
+                    &target,
+                    &how,
+                    *yes,
+                    reason.as_deref(),
+                    &mut out,
+                )),
+                None => {
+                    eprintln!("pgstep: say how far to roll back: --to VERSION, --steps N or --all");
+                    exit::INPUT
+                }
+            }
+        }
+        Command::Verify { version, json } => {
+            db::block_on(verify::run(dir, &target, version.as_ref(), *json, &mut out))
+        }
+        Command::Resume { version } => db::block_on(up::resume(dir, &target, version, &mut out)),
+        Command::Mark {
+            version,
+            state,
+            reason,
+            yes,
+        } => db::block_on(decide::mark(
+            dir,
+            &target,
+            version,
+            *state == MarkAs::Applied,
+            reason,
+            *yes,
+            &mut out,
+        )),
+        Command::Accept {
+            version,
+            reason,
+            yes,
+        } => db::block_on(decide::accept(
+            dir, &target, version, reason, *yes, &mut out,
+        )),
+        Command::Diff { version } => db::block_on(decide::diff(dir, &target, version, &mut out)),
+        Command::Log { json, limit } => db::block_on(log::run(&target, *json, *limit, &mut out)),
     };
     match out.flush() {
         Ok(()) => ExitCode::from(code),
@@ -52,7 +248,19 @@ pub fn run() -> ExitCode {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::from(code),
         Err(e) => {
             eprintln!("pgstep: cannot write output: {e}");
-            ExitCode::from(1)
+            ExitCode::from(exit::INTERNAL)
         }
+    }
+}
+
+/// Writes to stdout, turning a write failure into a command failure.
+fn write_out(out: &mut impl Write, text: &str) -> Result<(), db::Fail> {
+    match out.write_all(text.as_bytes()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(db::Fail::new(
+            exit::INTERNAL,
+            format!("pgstep: cannot write output: {e}"),
+        )),
     }
 }

@@ -1,0 +1,181 @@
+//! The database side of the CLI: connecting, running engine work with Ctrl-C turned into a
+//! server-side cancel, and mapping failures to exit codes.
+
+use std::future::Future;
+use std::io::IsTerminal;
+
+use super::exit;
+use crate::conninfo::{self, Inputs, Params};
+use crate::engine::{Engine, EngineError, Operator, Settings, Tables};
+use crate::plan::{self, Plan};
+
+/// Connection and history settings shared by every database command.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub url: Option<String>,
+    pub history_table: String,
+    pub history_schema: Option<String>,
+}
+
+/// A failure that ends the command, with its exit code.
+#[derive(Debug)]
+pub struct Fail {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Fail {
+    pub fn new(code: u8, message: impl Into<String>) -> Self {
+        Fail {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<EngineError> for Fail {
+    fn from(e: EngineError) -> Self {
+        let code = match &e {
+            EngineError::Db(err) if err.is_closed() => exit::CONNECTION,
+            EngineError::Db(_) => exit::FAILED,
+            EngineError::ForeignTable { .. } | EngineError::Input(_) => exit::INPUT,
+            EngineError::LockHeld(_) => exit::LOCKED,
+            EngineError::Refused(_) => exit::REFUSED,
+            EngineError::PhaseFailed(_)
+            | EngineError::CheckFailed { .. }
+            | EngineError::MissingExtensions { .. } => exit::FAILED,
+            EngineError::Cancelled { .. } => exit::CANCELLED,
+        };
+        Fail::new(code, e.to_string())
+    }
+}
+
+/// Reads the plan, or fails with every problem in it.
+pub fn load_plan(dir: &std::path::Path) -> Result<Plan, Fail> {
+    match plan::load(dir) {
+        Ok(p) => {
+            for w in &p.warnings {
+                eprintln!("{w}");
+            }
+            Ok(p)
+        }
+        Err(e) => Err(Fail::new(
+            exit::INPUT,
+            format!(
+                "{e}\npgstep: the plan in {} has errors; nothing was run",
+                dir.display()
+            ),
+        )),
+    }
+}
+
+/// An open session: the engine and what is needed to cancel its statements.
+pub struct Session {
+    pub engine: Engine,
+    pub params: Params,
+}
+
+pub async fn connect(target: &Target) -> Result<Session, Fail> {
+    let params = conninfo::resolve(&Inputs::from_process(target.url.clone()))
+        .map_err(|e| Fail::new(exit::INPUT, format!("pgstep: {e}")))?;
+    for w in params.warnings() {
+        eprintln!("warning: {w}");
+    }
+    let (client, _connection) = conninfo::connect(&params)
+        .await
+        .map_err(|e| Fail::new(exit::CONNECTION, format!("pgstep: {e}")))?;
+    let tables = Tables::named(target.history_schema.as_deref(), &target.history_table);
+    let engine = Engine::new(client, tables, Settings::default(), Operator::current());
+    Ok(Session { engine, params })
+}
+
+/// Runs `work`; Ctrl-C or SIGTERM cancels the running statement on the server (not only the
+/// client), and the engine records the attempt as cancelled before `work` returns.
+pub async fn cancellable<T>(
+    session: &Session,
+    work: impl Future<Output = Result<T, EngineError>>,
+) -> Result<T, Fail> {
+    let handle = session.engine.cancel_handle();
+    let params = session.params.clone();
+    let watcher = tokio::spawn(async move {
+        shutdown_signal().await;
+        eprintln!("\npgstep: cancelling the running statement on the server...");
+        handle.request();
+        if let Err(e) = conninfo::cancel(&params, handle.token()).await {
+            eprintln!("pgstep: the cancel request failed: {e}");
+        }
+    });
+    let result = work.await;
+    watcher.abort();
+    result.map_err(Fail::from)
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                tokio::signal::ctrl_c().await.ok();
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await.ok();
+}
+
+/// Asks the operator to type `expected` before a destructive action. Without a terminal the
+/// action needs `--yes`.
+pub fn confirm(question: &str, expected: &str, yes: bool) -> Result<(), Fail> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(Fail::new(
+            exit::INPUT,
+            "pgstep: refusing to change the database without a terminal to confirm on; pass --yes",
+        ));
+    }
+    eprintln!("{question}");
+    eprint!("Type {expected} and Enter to go ahead (anything else cancels): ");
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| Fail::new(exit::INPUT, format!("pgstep: cannot read the answer: {e}")))?;
+    if answer.trim() == expected {
+        Ok(())
+    } else {
+        Err(Fail::new(
+            exit::CANCELLED,
+            "pgstep: not confirmed; nothing was changed",
+        ))
+    }
+}
+
+/// Builds the runtime for one command and runs it.
+pub fn block_on<F: Future<Output = Result<(), Fail>>>(f: F) -> u8 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("pgstep: cannot start the async runtime: {e}");
+            return exit::INTERNAL;
+        }
+    };
+    match runtime.block_on(f) {
+        Ok(()) => exit::OK,
+        Err(fail) => {
+            eprintln!("{}", fail.message);
+            fail.code
+        }
+    }
+}

@@ -1,0 +1,66 @@
+//! `pgstep down`: roll back applied phases, newest first, after the operator confirms.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::Path;
+
+use super::db::{self, Fail, Target};
+use super::up::progress_printer;
+use super::write_out;
+use crate::engine::DownTarget;
+
+pub async fn run(
+    dir: &Path,
+    target: &Target,
+    how: &DownTarget,
+    yes: bool,
+    reason: Option<&str>,
+    out: &mut impl Write,
+) -> Result<(), Fail> {
+    let plan = db::load_plan(dir)?;
+    let session = db::connect(target).await?;
+    let rows = session.engine.history().await?;
+    let list = session.engine.plan_down(&plan, &rows, how).await?;
+    let Some(last) = list.last() else {
+        return write_out(out, "nothing to roll back\n");
+    };
+    let mut question = format!(
+        "About to roll back {} phase(s) on {}, newest first:\n",
+        list.len(),
+        session.params
+    );
+    for u in &list {
+        let _ = writeln!(
+            question,
+            "  {} {}: {} DOWN statement(s){}",
+            u.version,
+            u.name,
+            u.down.statements.len(),
+            if u.from_history {
+                " (file gone: DOWN as recorded when it was applied)"
+            } else {
+                ""
+            }
+        );
+        for s in u.down.statements() {
+            let head: String = s.sql.split_whitespace().collect::<Vec<_>>().join(" ");
+            let _ = writeln!(
+                question,
+                "      {}",
+                head.chars().take(100).collect::<String>()
+            );
+        }
+    }
+    db::confirm(&question, last.version.as_str(), yes)?;
+    let mut progress = progress_printer();
+    let done = db::cancellable(
+        &session,
+        session.engine.down(&plan, how, reason, &mut progress),
+    )
+    .await?;
+    let mut s = String::new();
+    for r in &done {
+        let _ = writeln!(s, "rolled back {} {} in {} ms", r.version, r.name, r.millis);
+    }
+    write_out(out, &s)
+}

@@ -1,0 +1,129 @@
+//! `pgstep status`: every phase's state, from the files and the history.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::Path;
+
+use super::db::{self, Fail, Target};
+use super::write_out;
+use crate::engine::{Holder, Phase, state};
+
+#[derive(serde::Serialize)]
+struct StatusJson<'a> {
+    migrations: Vec<PhaseJson<'a>>,
+    lock: Option<&'a Holder>,
+}
+
+#[derive(serde::Serialize)]
+struct PhaseJson<'a> {
+    version: &'a str,
+    name: &'a str,
+    state: &'static str,
+    applied_at: Option<String>,
+    execution_time_ms: Option<i32>,
+    checksum: Option<&'a str>,
+    last_error: Option<&'a str>,
+    drift: Option<String>,
+    statements_done: Option<i32>,
+    statements_total: Option<i32>,
+}
+
+fn json_of<'a>(p: &'a Phase<'_>) -> PhaseJson<'a> {
+    PhaseJson {
+        version: p.version.as_str(),
+        name: &p.name,
+        state: p.state.word(),
+        applied_at: p.row.and_then(|r| r.applied_at).map(|t| t.to_rfc3339()),
+        execution_time_ms: p.row.and_then(|r| r.execution_time_ms),
+        checksum: p
+            .migration
+            .map(|m| m.checksum.as_str())
+            .or_else(|| p.row.and_then(|r| r.checksum.as_deref())),
+        last_error: p.row.and_then(|r| r.error_message.as_deref()),
+        drift: p.drift.as_ref().map(|d| d.describe()),
+        statements_done: p.row.and_then(|r| r.statements_done),
+        statements_total: p.row.and_then(|r| r.statements_total),
+    }
+}
+
+pub async fn run(
+    dir: &Path,
+    target: &Target,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<(), Fail> {
+    let plan = db::load_plan(dir)?;
+    let session = db::connect(target).await?;
+    let rows = session.engine.history().await?;
+    let holder = session.engine.lock_holder().await?;
+    let phases = state::phases(&plan, &rows);
+    if json {
+        let doc = StatusJson {
+            migrations: phases.iter().map(json_of).collect(),
+            lock: holder.as_ref(),
+        };
+        let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        return write_out(out, &format!("{text}\n"));
+    }
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{} as {}, history in {}",
+        session.params,
+        session.params.user(),
+        session.engine.tables().history_sql()
+    );
+    let vw = phases
+        .iter()
+        .map(|p| p.version.as_str().len())
+        .max()
+        .unwrap_or(0)
+        .max(7);
+    let nw = phases
+        .iter()
+        .map(|p| p.name.len())
+        .max()
+        .unwrap_or(0)
+        .clamp(4, 40);
+    let _ = writeln!(
+        s,
+        "{:vw$}  {:12}  {:nw$}  {:19}  {:>9}",
+        "VERSION", "STATE", "NAME", "APPLIED AT (UTC)", "TIME"
+    );
+    for p in &phases {
+        let at = p
+            .row
+            .and_then(|r| r.applied_at)
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default();
+        let time = p
+            .row
+            .and_then(|r| r.execution_time_ms)
+            .map(|ms| format!("{ms} ms"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "{:vw$}  {:12}  {:nw$}  {:19}  {:>9}",
+            p.version.as_str(),
+            p.state.word(),
+            p.name,
+            at,
+            time
+        );
+        if let Some(d) = &p.drift {
+            let _ = writeln!(s, "{:vw$}  drift: {}", "", d.describe());
+        }
+        if let Some(e) = p.row.and_then(|r| r.error_message.as_deref()) {
+            let _ = writeln!(s, "{:vw$}  last error: {e}", "");
+        }
+    }
+    match &holder {
+        Some(h) => {
+            let _ = writeln!(s, "migration lock: held by {h}");
+        }
+        None => {
+            let _ = writeln!(s, "migration lock: free");
+        }
+    }
+    write_out(out, &s)
+}

@@ -1,0 +1,136 @@
+//! `pgstep up` (and `--dry-run`) and `pgstep resume`: applying phases with progress on stderr
+//! and the outcome, checks included, on stdout.
+
+use std::fmt::Write as _;
+use std::io::Write;
+use std::path::Path;
+
+use super::db::{self, Fail, Target};
+use super::verify::checks_table;
+use super::write_out;
+use crate::engine::{Applied, DryRun, Progress, UpOptions};
+use crate::plan::Version;
+
+/// Prints the engine's progress on stderr, one line per event.
+pub fn progress_printer() -> impl FnMut(Progress) + Send {
+    let mut total = 0;
+    move |p| match p {
+        Progress::PhaseStarted {
+            version,
+            name,
+            statements,
+        } => {
+            total = statements;
+            eprintln!("-> {version} {name}: {statements} statement(s)");
+        }
+        Progress::Statement {
+            index, line, step, ..
+        } => {
+            let step = step.map(|s| format!(" ({s})")).unwrap_or_default();
+            eprintln!("   [{}/{total}] line {line}{step}", index + 1);
+        }
+        Progress::LockRetry {
+            attempt,
+            wait,
+            message,
+            ..
+        } => eprintln!(
+            "   lock not granted ({message}); nothing kept, retry {attempt} in {:.1}s",
+            wait.as_secs_f64()
+        ),
+        Progress::Checks { outcomes, .. } => {
+            let failed = outcomes.iter().filter(|o| !o.passed).count();
+            eprintln!("   {} check(s), {failed} failed", outcomes.len());
+        }
+        Progress::PhaseDone { millis, .. } => eprintln!("   done in {millis} ms"),
+    }
+}
+
+fn applied_report(done: &[Applied]) -> String {
+    let mut s = String::new();
+    for a in done {
+        let _ = writeln!(s, "applied {} {} in {} ms", a.version, a.name, a.millis);
+        if !a.checks.is_empty() {
+            s.push_str(&checks_table(&a.checks));
+        }
+    }
+    if done.is_empty() {
+        s.push_str("nothing to apply: every phase is applied\n");
+    }
+    s
+}
+
+fn dry_run_report(r: &DryRun) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "dry run of {} {} (rolled back; only the event log keeps a trace)",
+        r.version, r.name
+    );
+    for st in &r.statements {
+        let head: String = st.sql.split_whitespace().collect::<Vec<_>>().join(" ");
+        let head: String = head.chars().take(60).collect();
+        let what = match (&st.skipped, st.rows) {
+            (Some(why), _) => why.clone(),
+            (None, Some(n)) => format!("{n} row(s), {} ms", st.millis),
+            (None, None) => "failed".to_string(),
+        };
+        let _ = writeln!(s, "  line {:>4}  {:60}  {what}", st.line, head);
+    }
+    if !r.locks.is_empty() {
+        s.push_str("locks held:\n");
+        for (rel, modes) in &r.locks {
+            let _ = writeln!(s, "  {rel}: {modes}");
+        }
+    }
+    if !r.checks.is_empty() {
+        s.push_str("checks:\n");
+        s.push_str(&checks_table(&r.checks));
+    }
+    if let Some(e) = &r.error {
+        let _ = writeln!(s, "error: {e}");
+    }
+    s
+}
+
+pub async fn run(
+    dir: &Path,
+    target: &Target,
+    opts: &UpOptions,
+    dry_run: bool,
+    out: &mut impl Write,
+) -> Result<(), Fail> {
+    let plan = db::load_plan(dir)?;
+    let session = db::connect(target).await?;
+    if dry_run {
+        let report = db::cancellable(&session, session.engine.dry_run(&plan, opts)).await?;
+        write_out(out, &dry_run_report(&report))?;
+        if report.error.is_some() || report.checks.iter().any(|c| !c.passed) {
+            return Err(Fail::new(
+                super::exit::FAILED,
+                "pgstep: the dry run found problems",
+            ));
+        }
+        return Ok(());
+    }
+    let mut progress = progress_printer();
+    let done = db::cancellable(&session, session.engine.up(&plan, opts, &mut progress)).await?;
+    write_out(out, &applied_report(&done))
+}
+
+pub async fn resume(
+    dir: &Path,
+    target: &Target,
+    version: &Version,
+    out: &mut impl Write,
+) -> Result<(), Fail> {
+    let plan = db::load_plan(dir)?;
+    let session = db::connect(target).await?;
+    let mut progress = progress_printer();
+    let done = db::cancellable(
+        &session,
+        session.engine.resume(&plan, version, &mut progress),
+    )
+    .await?;
+    write_out(out, &applied_report(&[done]))
+}

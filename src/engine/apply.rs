@@ -1,0 +1,413 @@
+//! Applying phases: one transaction per phase with the verify gate inside it; lock waits
+//! bounded by `lock_timeout` and retried with backoff.
+
+use std::time::Instant;
+
+use serde_json::json;
+
+use super::checks::{self, CheckOutcome};
+use super::exec::{backoff, exec, failure, retryable, timeouts_sql};
+use super::history::{Event, EventKind, Record, RowState};
+use super::state::{self, Phase, PhaseState};
+use super::{Engine, EngineError, Failure, Progress};
+use crate::plan::{Migration, Plan, Version};
+
+#[derive(Debug, Clone, Default)]
+pub struct UpOptions {
+    /// Apply up to and including this version.
+    pub to: Option<Version>,
+    pub allow_out_of_order: bool,
+}
+
+/// What one applied phase did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Applied {
+    pub version: String,
+    pub name: String,
+    pub millis: u64,
+    pub checks: Vec<CheckOutcome>,
+}
+
+/// Why a phase attempt stopped.
+enum Stop {
+    Db {
+        err: tokio_postgres::Error,
+        statement: Option<usize>,
+    },
+    Check(Vec<CheckOutcome>),
+}
+
+impl From<tokio_postgres::Error> for Stop {
+    fn from(err: tokio_postgres::Error) -> Self {
+        Stop::Db {
+            err,
+            statement: None,
+        }
+    }
+}
+
+/// The phases `up` would apply, or why it refuses to apply anything.
+pub fn targets<'a>(
+    phases: &[Phase<'a>],
+    opts: &UpOptions,
+) -> Result<Vec<&'a Migration>, EngineError> {
+    if let Some(p) = phases.iter().find(|p| p.state == PhaseState::Drifted) {
+        let what = p.drift.as_ref().map(|d| d.describe()).unwrap_or_default();
+        return Err(EngineError::Refused(format!(
+            "phase {} is drifted: {what} since it was applied. Review with `pgstep diff {}`, then \
+             `pgstep accept {} --reason ...`, or restore the file",
+            p.version, p.version, p.version
+        )));
+    }
+    if let Some(p) = phases.iter().find(|p| p.state == PhaseState::Dirty) {
+        let done = p.row.and_then(|r| r.statements_done).unwrap_or(0);
+        let total = p.row.and_then(|r| r.statements_total).unwrap_or(0);
+        return Err(EngineError::Refused(format!(
+            "phase {} is dirty: it stopped after statement {done} of {total}. Resolve it first: \
+             `pgstep resume {}`, `pgstep mark {} applied|pending --reason ...`, or roll it back",
+            p.version, p.version, p.version
+        )));
+    }
+    if !opts.allow_out_of_order
+        && let Some(p) = phases.iter().find(|p| p.state == PhaseState::OutOfOrder)
+    {
+        return Err(EngineError::Refused(format!(
+            "phase {} is pending but older than an applied phase (out of order); apply it with \
+             --allow-out-of-order if that is safe",
+            p.version
+        )));
+    }
+    if let Some(to) = &opts.to
+        && !phases
+            .iter()
+            .any(|p| p.version == *to && p.migration.is_some())
+    {
+        return Err(EngineError::Input(format!(
+            "version {to} is not in the plan"
+        )));
+    }
+    Ok(phases
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.state,
+                PhaseState::Pending | PhaseState::Failed | PhaseState::OutOfOrder
+            )
+        })
+        .filter(|p| opts.to.as_ref().is_none_or(|to| p.version <= *to))
+        .filter_map(|p| p.migration)
+        .collect())
+}
+
+impl Engine {
+    /// Applies pending phases in order, stopping at the first failure.
+    pub async fn up(
+        &self,
+        plan: &Plan,
+        opts: &UpOptions,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<Vec<Applied>, EngineError> {
+        self.locked(async |eng: &Engine| {
+            let rows = eng.tables.rows(&eng.client).await?;
+            let phases = state::phases(plan, &rows);
+            let todo = targets(&phases, opts)?;
+            for m in &todo {
+                eng.require_extensions(m).await?;
+            }
+            let mut done = Vec::new();
+            for m in todo {
+                let stored = rows
+                    .iter()
+                    .find(|r| Version::parse(&r.version).as_ref() == Some(&m.version))
+                    .map_or_else(|| m.version.to_string(), |r| r.version.clone());
+                let applied = if m.transactional() {
+                    eng.apply_tx(m, &stored, progress).await?
+                } else {
+                    eng.apply_one_by_one(m, &stored, 0, Vec::new(), progress)
+                        .await?
+                };
+                done.push(applied);
+            }
+            Ok(done)
+        })
+        .await
+    }
+
+    async fn require_extensions(&self, m: &Migration) -> Result<(), EngineError> {
+        if m.meta.requires.is_empty() {
+            return Ok(());
+        }
+        let have: Vec<String> = self
+            .client
+            .query("SELECT extname::text FROM pg_extension", &[])
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let missing: Vec<String> = m
+            .meta
+            .requires
+            .iter()
+            .filter(|e| !have.contains(e))
+            .cloned()
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(EngineError::MissingExtensions {
+                version: m.version.to_string(),
+                missing,
+            })
+        }
+    }
+
+    pub(super) fn step_of(m: &Migration, index: usize) -> Option<String> {
+        m.steps
+            .iter()
+            .rev()
+            .find(|s| s.first_statement <= index)
+            .map(|s| s.title.clone())
+    }
+
+    /// One transaction: UP, the checks, the history row and the log event, or nothing.
+    async fn apply_tx(
+        &self,
+        m: &Migration,
+        stored: &str,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<Applied, EngineError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let started = Instant::now();
+            progress(Progress::PhaseStarted {
+                version: m.version.to_string(),
+                name: m.name.clone(),
+                statements: m.up.statements.len(),
+            });
+            let stop = match self.try_tx(m, stored, started, progress).await {
+                Ok(applied) => return Ok(applied),
+                Err(stop) => stop,
+            };
+            if !self.client.is_closed() {
+                // The attempt's transaction may already be gone; ROLLBACK then only warns.
+                self.client.batch_execute("ROLLBACK").await.ok();
+            }
+            let millis = started.elapsed().as_millis() as i64;
+            match stop {
+                Stop::Db { err, .. } if self.is_cancelled() => {
+                    self.record_stop(
+                        m,
+                        stored,
+                        RowState::Failed,
+                        EventKind::Cancel,
+                        "cancelled",
+                        millis,
+                        Some(err.to_string()),
+                        None,
+                        None,
+                    )
+                    .await?;
+                    return Err(EngineError::Cancelled {
+                        version: m.version.to_string(),
+                        partial: false,
+                    });
+                }
+                Stop::Db { err, .. }
+                    if retryable(&err) && attempt <= self.settings.lock_retries =>
+                {
+                    self.lock_retry((&m.version, stored, &m.name), attempt, &err, progress)
+                        .await?;
+                }
+                Stop::Db { err, statement } => {
+                    let f = failure(&m.version, &m.up, statement, &err);
+                    if !self.client.is_closed() {
+                        self.record_stop(
+                            m,
+                            stored,
+                            RowState::Failed,
+                            EventKind::Failure,
+                            "failed",
+                            millis,
+                            Some(f.message.clone()),
+                            Some(&f),
+                            None,
+                        )
+                        .await?;
+                    }
+                    return Err(EngineError::PhaseFailed(Box::new(f)));
+                }
+                Stop::Check(outcomes) => {
+                    let bad = outcomes.iter().find(|o| !o.passed).cloned();
+                    let bad = bad.unwrap_or_else(|| outcomes[0].clone());
+                    let msg = format!("check `{}` failed: {}", bad.name, bad.detail);
+                    self.record_stop(
+                        m,
+                        stored,
+                        RowState::Failed,
+                        EventKind::Failure,
+                        "check failed",
+                        millis,
+                        Some(msg),
+                        None,
+                        Some(&outcomes),
+                    )
+                    .await?;
+                    return Err(EngineError::CheckFailed {
+                        version: m.version.to_string(),
+                        check: bad.name,
+                        expect: bad.expect,
+                        detail: bad.detail,
+                        outcome: "rolled back",
+                    });
+                }
+            }
+        }
+    }
+
+    async fn try_tx(
+        &self,
+        m: &Migration,
+        stored: &str,
+        started: Instant,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<Applied, Stop> {
+        let c = &self.client;
+        c.batch_execute("BEGIN").await?;
+        c.batch_execute(&timeouts_sql(self, &m.meta, true)).await?;
+        let before = checks::snapshot(c, m).await?;
+        for (i, s) in m.up.statements().enumerate() {
+            progress(Progress::Statement {
+                version: m.version.to_string(),
+                index: i,
+                line: s.line,
+                step: Self::step_of(m, i),
+            });
+            exec(c, s).await.map_err(|err| Stop::Db {
+                err,
+                statement: Some(i),
+            })?;
+        }
+        let outcomes = checks::run(c, m, &before).await?;
+        progress(Progress::Checks {
+            version: m.version.to_string(),
+            outcomes: outcomes.clone(),
+        });
+        if outcomes.iter().any(|o| !o.passed) {
+            return Err(Stop::Check(outcomes));
+        }
+        let millis = started.elapsed().as_millis();
+        let rec = Record {
+            version: stored,
+            state: RowState::Applied,
+            execution_time_ms: Some(millis.min(i32::MAX as u128) as i32),
+            error_message: None,
+            error_sqlstate: None,
+            error_line: None,
+            statements_done: Some(m.up.statements.len() as i32),
+            check_snapshot: None,
+        };
+        let tables = &self.tables;
+        tables.record(c, m, &rec, &self.operator).await?;
+        let event = Event {
+            kind: EventKind::Apply,
+            version: Some(stored),
+            name: Some(&m.name),
+            outcome: "applied",
+            duration_ms: Some(millis as i64),
+            reason: None,
+            details: json!({ "checks": outcomes, "transaction": true }),
+        };
+        tables.event(c, &event, &self.operator).await?;
+        c.batch_execute("COMMIT").await?;
+        progress(Progress::PhaseDone {
+            version: m.version.to_string(),
+            millis: millis as u64,
+        });
+        Ok(Applied {
+            version: m.version.to_string(),
+            name: m.name.clone(),
+            millis: millis as u64,
+            checks: outcomes,
+        })
+    }
+
+    pub(super) async fn lock_retry(
+        &self,
+        (version, stored, name): (&Version, &str, &str),
+        attempt: u32,
+        err: &tokio_postgres::Error,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<(), EngineError> {
+        let wait = backoff(self.settings.retry_base, attempt);
+        let message = err
+            .as_db_error()
+            .map_or_else(|| err.to_string(), |d| d.message().to_string());
+        progress(Progress::LockRetry {
+            version: version.to_string(),
+            attempt,
+            wait,
+            message: message.clone(),
+        });
+        self.log(Event {
+            kind: EventKind::LockRetry,
+            version: Some(stored),
+            name: Some(name),
+            outcome: "retrying",
+            duration_ms: None,
+            reason: None,
+            details: json!({ "attempt": attempt, "wait_ms": wait.as_millis() as u64, "error": message }),
+        })
+        .await?;
+        tokio::time::sleep(wait).await;
+        Ok(())
+    }
+
+    /// Writes the history row and the event for an attempt that did not complete.
+    #[allow(clippy::too_many_arguments)]
+    async fn record_stop(
+        &self,
+        m: &Migration,
+        stored: &str,
+        state: RowState,
+        kind: EventKind,
+        outcome: &str,
+        millis: i64,
+        message: Option<String>,
+        failure: Option<&Failure>,
+        checks: Option<&[CheckOutcome]>,
+    ) -> Result<(), EngineError> {
+        let rec = Record {
+            version: stored,
+            state,
+            execution_time_ms: Some(millis.min(i64::from(i32::MAX)) as i32),
+            error_message: message.clone(),
+            error_sqlstate: failure
+                .map(|f| f.sqlstate.clone())
+                .filter(|s| !s.is_empty()),
+            error_line: failure.map(|f| f.line as i32),
+            statements_done: None,
+            check_snapshot: None,
+        };
+        self.tables
+            .record(&self.client, m, &rec, &self.operator)
+            .await?;
+        self.log(Event {
+            kind,
+            version: Some(stored),
+            name: Some(&m.name),
+            outcome,
+            duration_ms: Some(millis),
+            reason: None,
+            details: json!({
+                "error": message,
+                "line": failure.map(|f| f.line),
+                "sqlstate": failure.map(|f| f.sqlstate.clone()),
+                "statement": failure.map(|f| f.statement.clone()),
+                "checks": checks,
+                "transaction": m.transactional(),
+            }),
+        })
+        .await
+    }
+}

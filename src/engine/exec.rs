@@ -1,0 +1,121 @@
+//! Running one statement and reading what went wrong: shared by apply, rollback and dry run.
+
+use std::time::Duration;
+
+use futures_util::SinkExt;
+use tokio_postgres::Client;
+
+use super::{Engine, Failure};
+use crate::plan::{Meta, StatementRef, Version};
+
+/// Runs one statement (with its COPY data) and returns the rows it affected.
+pub(super) async fn exec(c: &Client, s: StatementRef<'_>) -> Result<u64, tokio_postgres::Error> {
+    match s.copy_data {
+        Some(data) => {
+            let sink = c.copy_in::<_, bytes::Bytes>(s.sql).await?;
+            futures_util::pin_mut!(sink);
+            sink.send(bytes::Bytes::copy_from_slice(data.as_bytes()))
+                .await?;
+            sink.finish().await
+        }
+        None => {
+            let msgs = c.simple_query(s.sql).await?;
+            Ok(msgs
+                .iter()
+                .rev()
+                .find_map(|m| match m {
+                    tokio_postgres::SimpleQueryMessage::CommandComplete(n) => Some(*n),
+                    _ => None,
+                })
+                .unwrap_or(0))
+        }
+    }
+}
+
+/// `SET [LOCAL] lock_timeout ...` and `statement_timeout` for a phase.
+pub(super) fn timeouts_sql(eng: &Engine, meta: &Meta, local: bool) -> String {
+    let scope = if local { "LOCAL " } else { "" };
+    let lock = meta.lock_timeout.unwrap_or(eng.settings.lock_timeout);
+    let mut sql = format!("SET {scope}lock_timeout = '{}ms';", lock.as_millis());
+    if let Some(st) = meta.statement_timeout.or(eng.settings.statement_timeout) {
+        sql.push_str(&format!(
+            " SET {scope}statement_timeout = '{}ms';",
+            st.as_millis()
+        ));
+    }
+    sql
+}
+
+/// The wait before retry `attempt` (1-based): doubling from the base, plus up to 50% jitter
+/// so two waiting sessions do not retry in step.
+pub(super) fn backoff(base: Duration, attempt: u32) -> Duration {
+    let exp = base.saturating_mul(1u32 << attempt.saturating_sub(1).min(10));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let jitter = exp.mul_f64(f64::from(nanos % 500) / 1000.0);
+    exp + jitter
+}
+
+/// The failure of statement `index` of `part` (or of the phase as a whole).
+pub(super) fn failure(
+    version: &Version,
+    part: &crate::plan::Part,
+    index: Option<usize>,
+    err: &tokio_postgres::Error,
+) -> Failure {
+    let stmt = index.and_then(|i| part.statements().nth(i));
+    let (sqlstate, message, position) = match err.as_db_error() {
+        Some(db) => {
+            let pos = match db.position() {
+                Some(tokio_postgres::error::ErrorPosition::Original(p)) => Some(*p as usize),
+                _ => None,
+            };
+            (db.code().code().to_string(), db.message().to_string(), pos)
+        }
+        None if err.is_closed() => (
+            String::new(),
+            "the connection was lost; the server rolls back an open transaction".to_string(),
+            None,
+        ),
+        None => (String::new(), err.to_string(), None),
+    };
+    let line = match (stmt, position) {
+        (Some(s), Some(p)) => {
+            s.line
+                + s.sql
+                    .chars()
+                    .take(p.saturating_sub(1))
+                    .filter(|&c| c == '\n')
+                    .count() as u32
+        }
+        (Some(s), None) => s.line,
+        (None, _) => 0,
+    };
+    Failure {
+        version: version.to_string(),
+        file: part.file.display().to_string(),
+        line,
+        statement: stmt.map(|s| s.sql.to_string()).unwrap_or_default(),
+        sqlstate,
+        message,
+    }
+}
+
+/// Names of invalid indexes, to tell which one a failed concurrent build left behind.
+pub(super) async fn invalid_indexes(c: &Client) -> Result<Vec<String>, tokio_postgres::Error> {
+    Ok(c.query(
+        "SELECT i.indexrelid::regclass::text FROM pg_index i WHERE NOT i.indisvalid",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|r| r.get(0))
+    .collect())
+}
+
+/// SQLSTATEs after which a phase is tried again: lock_timeout and deadlock.
+pub(super) fn retryable(e: &tokio_postgres::Error) -> bool {
+    e.code()
+        .is_some_and(|c| c.code() == "55P03" || c.code() == "40P01")
+}

@@ -1,0 +1,582 @@
+//! The history table (seed 003's `schema_migrations` plus pgstep's audit columns) and the
+//! append-only event log beside it.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use tokio_postgres::GenericClient;
+
+use super::EngineError;
+use super::operator::Operator;
+use crate::plan::Migration;
+
+/// Marks the tables pgstep created, so it never alters anyone else's.
+const HISTORY_COMMENT: &str = "pgstep history v1";
+const LOG_COMMENT: &str = "pgstep event log v1 (append-only)";
+
+/// Where the history lives. Names are always quoted as identifiers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tables {
+    pub schema: Option<String>,
+    pub history: String,
+    pub log: String,
+}
+
+impl Default for Tables {
+    fn default() -> Self {
+        Tables::named(None, "schema_migrations")
+    }
+}
+
+pub fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+pub fn quote_literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+impl Tables {
+    /// The history table `name` and its log `name_log`.
+    pub fn named(schema: Option<&str>, name: &str) -> Tables {
+        Tables {
+            schema: schema.map(str::to_string),
+            history: name.to_string(),
+            log: format!("{name}_log"),
+        }
+    }
+
+    fn qualify(&self, name: &str) -> String {
+        match &self.schema {
+            Some(s) => format!("{}.{}", quote_ident(s), quote_ident(name)),
+            None => quote_ident(name),
+        }
+    }
+
+    pub fn history_sql(&self) -> String {
+        self.qualify(&self.history)
+    }
+
+    pub fn log_sql(&self) -> String {
+        self.qualify(&self.log)
+    }
+
+    /// A stable key for the advisory lock that lets one operator work at a time.
+    pub fn lock_key(&self) -> String {
+        format!("{}.{}", self.schema.as_deref().unwrap_or(""), self.history)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RowState {
+    Applied,
+    Failed,
+    Dirty,
+}
+
+impl RowState {
+    fn parse(s: &str) -> RowState {
+        match s {
+            "failed" => RowState::Failed,
+            "dirty" => RowState::Dirty,
+            _ => RowState::Applied,
+        }
+    }
+}
+
+/// One row of the history table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRow {
+    pub version: String,
+    pub name: String,
+    pub applied_at: Option<DateTime<Utc>>,
+    pub checksum: Option<String>,
+    pub success: bool,
+    pub error_message: Option<String>,
+    pub execution_time_ms: Option<i32>,
+    pub state: RowState,
+    pub applied_by_role: Option<String>,
+    pub applied_by_os_user: Option<String>,
+    pub applied_from_host: Option<String>,
+    pub checksum_up: Option<String>,
+    pub checksum_down: Option<String>,
+    pub checksum_verify: Option<String>,
+    pub fingerprint: Option<String>,
+    pub up_sql: Option<String>,
+    pub down_sql: Option<String>,
+    pub transactional: bool,
+    pub statements_total: Option<i32>,
+    pub statements_done: Option<i32>,
+    /// Results of the `unchanged` checks taken before a one-by-one phase, so a resumed phase
+    /// can still compare.
+    pub check_snapshot: Option<Value>,
+}
+
+/// Whether the tables exist and are pgstep's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Presence {
+    Missing,
+    Ours,
+}
+
+impl Tables {
+    /// Checks both tables; a table of the same name made by another tool is an error that
+    /// says whose it looks like and how to pick another name.
+    pub async fn presence(&self, c: &impl GenericClient) -> Result<Presence, EngineError> {
+        let mut ours = 0;
+        for (name, comment) in [(&self.history, HISTORY_COMMENT), (&self.log, LOG_COMMENT)] {
+            let row = c
+                .query_opt(
+                    "SELECT obj_description(cl.oid, 'pg_class'), \
+                            array(SELECT attname::text FROM pg_attribute \
+                                  WHERE attrelid = cl.oid AND attnum > 0 AND NOT attisdropped \
+                                  ORDER BY attnum) \
+                     FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace \
+                     WHERE cl.relname = $1 AND n.nspname = coalesce($2, current_schema())",
+                    &[name, &self.schema],
+                )
+                .await?;
+            let Some(row) = row else { continue };
+            let found: Option<String> = row.get(0);
+            if found.as_deref() != Some(comment) {
+                let columns: Vec<String> = row.get(1);
+                return Err(EngineError::ForeignTable {
+                    table: self.qualify(name),
+                    owner: guess_owner(&columns),
+                    columns: columns.join(", "),
+                });
+            }
+            ours += 1;
+        }
+        Ok(match ours {
+            0 => Presence::Missing,
+            _ => Presence::Ours,
+        })
+    }
+
+    /// Creates whichever table is missing. Run under the migration lock.
+    pub async fn ensure(&self, c: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
+        let h = self.history_sql();
+        let l = self.log_sql();
+        let guard = self.qualify(&format!("{}_append_only", self.log));
+        let guard_name = quote_ident(&format!("{}_append_only", self.log));
+        let sql = format!(
+            "CREATE TABLE IF NOT EXISTS {h} (
+                id uuid DEFAULT gen_random_uuid() PRIMARY KEY,
+                version varchar(255) NOT NULL UNIQUE,
+                name varchar(255) NOT NULL,
+                applied_at timestamptz DEFAULT now(),
+                checksum varchar(64),
+                success boolean NOT NULL DEFAULT true,
+                error_message text,
+                execution_time_ms integer,
+                created_at timestamptz DEFAULT now(),
+                state text NOT NULL DEFAULT 'applied' CHECK (state IN ('applied', 'failed', 'dirty')),
+                applied_by_role text NOT NULL DEFAULT current_user,
+                applied_by_os_user text,
+                applied_from_host text,
+                checksum_up varchar(64),
+                checksum_down varchar(64),
+                checksum_verify varchar(64),
+                fingerprint varchar(64),
+                up_sql text,
+                down_sql text,
+                transactional boolean NOT NULL DEFAULT true,
+                statements_total integer,
+                statements_done integer,
+                error_sqlstate text,
+                error_line integer,
+                check_snapshot jsonb,
+                attempts integer NOT NULL DEFAULT 1
+            );
+            COMMENT ON TABLE {h} IS {hc};
+            CREATE TABLE IF NOT EXISTS {l} (
+                id bigserial PRIMARY KEY,
+                at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                event text NOT NULL,
+                version varchar(255),
+                name varchar(255),
+                outcome text NOT NULL,
+                duration_ms bigint,
+                db_role text NOT NULL DEFAULT current_user,
+                os_user text,
+                host text,
+                application text DEFAULT current_setting('application_name', true),
+                reason text,
+                details jsonb NOT NULL DEFAULT '{{}}'
+            );
+            COMMENT ON TABLE {l} IS {lc};
+            CREATE OR REPLACE FUNCTION {guard}() RETURNS trigger LANGUAGE plpgsql AS $pgstep$
+            BEGIN
+                RAISE EXCEPTION 'the pgstep event log is append-only';
+            END $pgstep$;
+            DROP TRIGGER IF EXISTS {guard_name} ON {l};
+            CREATE TRIGGER {guard_name} BEFORE UPDATE OR DELETE ON {l}
+                FOR EACH ROW EXECUTE FUNCTION {guard}();
+            DROP TRIGGER IF EXISTS {truncate} ON {l};
+            CREATE TRIGGER {truncate} BEFORE TRUNCATE ON {l}
+                FOR EACH STATEMENT EXECUTE FUNCTION {guard}();",
+            hc = quote_literal(HISTORY_COMMENT),
+            lc = quote_literal(LOG_COMMENT),
+            truncate = quote_ident(&format!("{}_no_truncate", self.log)),
+        );
+        c.batch_execute(&sql).await?;
+        Ok(())
+    }
+
+    pub async fn rows(
+        &self,
+        c: &impl GenericClient,
+    ) -> Result<Vec<HistoryRow>, tokio_postgres::Error> {
+        let sql = format!(
+            "SELECT version::text, name::text, applied_at, checksum::text, success, error_message,
+                    execution_time_ms, state, applied_by_role, applied_by_os_user,
+                    applied_from_host, checksum_up::text, checksum_down::text,
+                    checksum_verify::text, fingerprint::text, up_sql, down_sql, transactional,
+                    statements_total, statements_done, check_snapshot
+             FROM {} ORDER BY created_at, version",
+            self.history_sql()
+        );
+        let rows = c.query(&sql, &[]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| HistoryRow {
+                version: r.get(0),
+                name: r.get(1),
+                applied_at: r.get(2),
+                checksum: r.get(3),
+                success: r.get(4),
+                error_message: r.get(5),
+                execution_time_ms: r.get(6),
+                state: RowState::parse(r.get(7)),
+                applied_by_role: r.get(8),
+                applied_by_os_user: r.get(9),
+                applied_from_host: r.get(10),
+                checksum_up: r.get(11),
+                checksum_down: r.get(12),
+                checksum_verify: r.get(13),
+                fingerprint: r.get(14),
+                up_sql: r.get(15),
+                down_sql: r.get(16),
+                transactional: r.get(17),
+                statements_total: r.get(18),
+                statements_done: r.get(19),
+                check_snapshot: r.get(20),
+            })
+            .collect())
+    }
+
+    /// Writes (or overwrites) the row of `m` in `state`.
+    pub async fn record(
+        &self,
+        c: &impl GenericClient,
+        m: &Migration,
+        rec: &Record<'_>,
+        op: &Operator,
+    ) -> Result<(), tokio_postgres::Error> {
+        let sql = format!(
+            "INSERT INTO {} AS h (version, name, applied_at, checksum, success, error_message,
+                execution_time_ms, state, applied_by_os_user, applied_from_host, checksum_up,
+                checksum_down, checksum_verify, fingerprint, up_sql, down_sql, transactional,
+                statements_total, statements_done, error_sqlstate, error_line, check_snapshot)
+             VALUES ($1, $2, now(), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+                $16, $17, $18, $19, $20, $21)
+             ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name,
+                applied_at = EXCLUDED.applied_at, checksum = EXCLUDED.checksum,
+                success = EXCLUDED.success, error_message = EXCLUDED.error_message,
+                execution_time_ms = EXCLUDED.execution_time_ms, state = EXCLUDED.state,
+                applied_by_role = current_user,
+                applied_by_os_user = EXCLUDED.applied_by_os_user,
+                applied_from_host = EXCLUDED.applied_from_host,
+                checksum_up = EXCLUDED.checksum_up, checksum_down = EXCLUDED.checksum_down,
+                checksum_verify = EXCLUDED.checksum_verify, fingerprint = EXCLUDED.fingerprint,
+                up_sql = EXCLUDED.up_sql, down_sql = EXCLUDED.down_sql,
+                transactional = EXCLUDED.transactional,
+                statements_total = EXCLUDED.statements_total,
+                statements_done = EXCLUDED.statements_done,
+                error_sqlstate = EXCLUDED.error_sqlstate, error_line = EXCLUDED.error_line,
+                check_snapshot = EXCLUDED.check_snapshot,
+                attempts = h.attempts + 1",
+            self.history_sql()
+        );
+        let state = match rec.state {
+            RowState::Applied => "applied",
+            RowState::Failed => "failed",
+            RowState::Dirty => "dirty",
+        };
+        let total = m.up.statements.len() as i32;
+        c.execute(
+            &sql,
+            &[
+                &rec.version,
+                &m.name,
+                &m.checksum,
+                &(rec.state == RowState::Applied),
+                &rec.error_message,
+                &rec.execution_time_ms,
+                &state,
+                &op.os_user,
+                &op.host,
+                &m.part_checksums.up,
+                &m.part_checksums.down,
+                &m.part_checksums.verify,
+                &super::fingerprint::of_migration(m),
+                &m.up.text,
+                &m.down.as_ref().map(|d| d.text.as_str()),
+                &m.transactional(),
+                &total,
+                &rec.statements_done,
+                &rec.error_sqlstate,
+                &rec.error_line,
+                &rec.check_snapshot,
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Sets how many statements of a non-transactional phase have completed.
+    pub async fn progress(
+        &self,
+        c: &impl GenericClient,
+        version: &str,
+        done: i32,
+    ) -> Result<(), tokio_postgres::Error> {
+        let sql = format!(
+            "UPDATE {} SET statements_done = $2 WHERE version = $1",
+            self.history_sql()
+        );
+        c.execute(&sql, &[&version, &done]).await?;
+        Ok(())
+    }
+
+    /// Records the checksums of the file as it is now (drift accepted).
+    pub async fn accept(
+        &self,
+        c: &impl GenericClient,
+        version: &str,
+        m: &Migration,
+    ) -> Result<(), tokio_postgres::Error> {
+        let sql = format!(
+            "UPDATE {} SET checksum = $2, checksum_up = $3, checksum_down = $4,
+                checksum_verify = $5, fingerprint = $6, up_sql = $7, down_sql = $8
+             WHERE version = $1",
+            self.history_sql()
+        );
+        c.execute(
+            &sql,
+            &[
+                &version,
+                &m.checksum,
+                &m.part_checksums.up,
+                &m.part_checksums.down,
+                &m.part_checksums.verify,
+                &super::fingerprint::of_migration(m),
+                &m.up.text,
+                &m.down.as_ref().map(|d| d.text.as_str()),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    pub async fn delete(
+        &self,
+        c: &impl GenericClient,
+        version: &str,
+    ) -> Result<(), tokio_postgres::Error> {
+        let sql = format!("DELETE FROM {} WHERE version = $1", self.history_sql());
+        c.execute(&sql, &[&version]).await?;
+        Ok(())
+    }
+
+    /// Appends one event to the log.
+    pub async fn event(
+        &self,
+        c: &impl GenericClient,
+        e: &Event<'_>,
+        op: &Operator,
+    ) -> Result<(), tokio_postgres::Error> {
+        let sql = format!(
+            "INSERT INTO {} (event, version, name, outcome, duration_ms, os_user, host, reason, details)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            self.log_sql()
+        );
+        c.execute(
+            &sql,
+            &[
+                &e.kind.word(),
+                &e.version,
+                &e.name,
+                &e.outcome,
+                &e.duration_ms,
+                &op.os_user,
+                &op.host,
+                &e.reason,
+                &e.details,
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The event log, newest first.
+    pub async fn events(
+        &self,
+        c: &impl GenericClient,
+        limit: i64,
+    ) -> Result<Vec<LoggedEvent>, tokio_postgres::Error> {
+        let sql = format!(
+            "SELECT at, event, version::text, name::text, outcome, duration_ms, db_role, os_user,
+                    host, application, reason, details
+             FROM {} ORDER BY id DESC LIMIT $1",
+            self.log_sql()
+        );
+        let rows = c.query(&sql, &[&limit]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| LoggedEvent {
+                at: r.get(0),
+                event: r.get(1),
+                version: r.get(2),
+                name: r.get(3),
+                outcome: r.get(4),
+                duration_ms: r.get(5),
+                db_role: r.get(6),
+                os_user: r.get(7),
+                host: r.get(8),
+                application: r.get(9),
+                reason: r.get(10),
+                details: r.get(11),
+            })
+            .collect())
+    }
+}
+
+/// What to write in a history row.
+#[derive(Debug, Clone)]
+pub struct Record<'a> {
+    /// The version as stored: the existing row's spelling, else the file's.
+    pub version: &'a str,
+    pub state: RowState,
+    pub execution_time_ms: Option<i32>,
+    pub error_message: Option<String>,
+    pub error_sqlstate: Option<String>,
+    pub error_line: Option<i32>,
+    pub statements_done: Option<i32>,
+    pub check_snapshot: Option<Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    Apply,
+    Rollback,
+    Verify,
+    Failure,
+    Cancel,
+    DriftAccepted,
+    Mark,
+    DryRun,
+    Resume,
+    LockRetry,
+}
+
+impl EventKind {
+    pub fn word(self) -> &'static str {
+        match self {
+            EventKind::Apply => "apply",
+            EventKind::Rollback => "rollback",
+            EventKind::Verify => "verify",
+            EventKind::Failure => "failure",
+            EventKind::Cancel => "cancel",
+            EventKind::DriftAccepted => "drift-accepted",
+            EventKind::Mark => "mark",
+            EventKind::DryRun => "dry-run",
+            EventKind::Resume => "resume",
+            EventKind::LockRetry => "lock-retry",
+        }
+    }
+}
+
+/// An event to append.
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    pub kind: EventKind,
+    pub version: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub outcome: &'a str,
+    pub duration_ms: Option<i64>,
+    pub reason: Option<&'a str>,
+    pub details: Value,
+}
+
+/// An event read back from the log.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LoggedEvent {
+    pub at: DateTime<Utc>,
+    pub event: String,
+    pub version: Option<String>,
+    pub name: Option<String>,
+    pub outcome: String,
+    pub duration_ms: Option<i64>,
+    pub db_role: String,
+    pub os_user: Option<String>,
+    pub host: Option<String>,
+    pub application: Option<String>,
+    pub reason: Option<String>,
+    pub details: Value,
+}
+
+/// Whose table a foreign `schema_migrations` looks like, from its columns.
+fn guess_owner(columns: &[String]) -> &'static str {
+    let has = |c: &str| columns.iter().any(|x| x == c);
+    if has("dirty") && has("version") && columns.len() == 2 {
+        "golang-migrate's"
+    } else if has("version") && columns.len() == 1 {
+        "Rails' or dbmate's"
+    } else if has("installed_rank") {
+        "Flyway's"
+    } else if has("installed_on") && has("description") {
+        "sqlx's"
+    } else if has("run_on") {
+        "Diesel's"
+    } else if has("success") && has("checksum") && has("execution_time_ms") {
+        "another migration runner's (seed 003 layout)"
+    } else {
+        "another tool's"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_are_quoted() {
+        let t = Tables::named(Some("ops"), "weird\"name");
+        assert_eq!(t.history_sql(), "\"ops\".\"weird\"\"name\"");
+        assert_eq!(t.log_sql(), "\"ops\".\"weird\"\"name_log\"");
+        assert_eq!(quote_literal("it's"), "'it''s'");
+    }
+
+    #[test]
+    fn owners() {
+        let cols = |c: &[&str]| c.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            guess_owner(&cols(&["version", "dirty"])),
+            "golang-migrate's"
+        );
+        assert_eq!(guess_owner(&cols(&["version"])), "Rails' or dbmate's");
+        assert_eq!(
+            guess_owner(&cols(&[
+                "version",
+                "description",
+                "installed_on",
+                "success",
+                "checksum"
+            ])),
+            "sqlx's"
+        );
+        assert_eq!(guess_owner(&cols(&["a", "b"])), "another tool's");
+    }
+}

@@ -1,0 +1,429 @@
+//! Applying, verifying and rolling back phases on a real PostgreSQL: every state change
+//! recorded, one operator at a time, never a half-applied phase left silently.
+
+mod apply;
+mod checks;
+pub mod drift;
+mod dryrun;
+mod exec;
+pub mod fingerprint;
+pub mod history;
+pub mod lock;
+mod onebyone;
+pub mod operator;
+mod rollback;
+pub mod state;
+pub mod verdict;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio_postgres::{CancelToken, Client};
+
+pub use apply::{Applied, UpOptions, targets};
+pub use checks::CheckOutcome;
+pub use dryrun::{DryRun, DryStatement};
+pub use history::{Event, EventKind, HistoryRow, LoggedEvent, RowState, Tables};
+pub use lock::Holder;
+pub use operator::Operator;
+pub use rollback::{DownTarget, RolledBack, Undo};
+pub use state::{Drift, Phase, PhaseState};
+pub use verdict::{ResultSet, Verdict};
+
+use crate::plan::{Migration, Plan, Version};
+
+/// How phases run.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `lock_timeout` for every phase unless its header says otherwise.
+    pub lock_timeout: Duration,
+    /// `statement_timeout` unless the phase's header says otherwise; `None` leaves the
+    /// server's setting.
+    pub statement_timeout: Option<Duration>,
+    /// How many times a phase that lost a lock wait is tried again.
+    pub lock_retries: u32,
+    /// The first wait before a retry; it doubles each time, with jitter.
+    pub retry_base: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            lock_timeout: Duration::from_secs(2),
+            statement_timeout: None,
+            lock_retries: 4,
+            retry_base: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Where a failed statement is in its file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub version: String,
+    pub file: String,
+    pub line: u32,
+    pub statement: String,
+    pub sqlstate: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "phase {} failed at {}:{} [{}] {}",
+            self.version, self.file, self.line, self.sqlstate, self.message
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("database error: {}", db_message(.0))]
+    Db(#[from] tokio_postgres::Error),
+    #[error(
+        "{table} was not created by pgstep: it looks like {owner} table (columns: {columns}). \
+         pgstep never alters a table it did not create; give pgstep its own history table \
+         with --history-table pgstep_migrations"
+    )]
+    ForeignTable {
+        table: String,
+        owner: &'static str,
+        columns: String,
+    },
+    #[error("another pgstep holds the migration lock: {0}")]
+    LockHeld(Box<Holder>),
+    #[error("{0}")]
+    Refused(String),
+    #[error("{0}")]
+    PhaseFailed(Box<Failure>),
+    #[error(
+        "phase {version}: check `{check}` failed ({expect}): {detail}; the phase was {outcome}"
+    )]
+    CheckFailed {
+        version: String,
+        check: String,
+        expect: String,
+        detail: String,
+        outcome: &'static str,
+    },
+    #[error("phase {version} was cancelled{}", if *.partial { " part-way: it is dirty" } else { " and rolled back" })]
+    Cancelled { version: String, partial: bool },
+    #[error("phase {version} needs extension(s) {} that the database does not have: CREATE EXTENSION first", .missing.join(", "))]
+    MissingExtensions {
+        version: String,
+        missing: Vec<String>,
+    },
+    #[error("{0}")]
+    Input(String),
+}
+
+/// The server's message, with detail and hint when it gave them.
+fn db_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut s = format!("[{}] {}", db.code().code(), db.message());
+            if let Some(d) = db.detail() {
+                s.push_str(&format!(" ({d})"));
+            }
+            if let Some(h) = db.hint() {
+                s.push_str(&format!(" hint: {h}"));
+            }
+            s
+        }
+        None => e.to_string(),
+    }
+}
+
+/// What the engine reports while it works, for a progress line or the console.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Progress {
+    PhaseStarted {
+        version: String,
+        name: String,
+        statements: usize,
+    },
+    Statement {
+        version: String,
+        index: usize,
+        line: u32,
+        step: Option<String>,
+    },
+    LockRetry {
+        version: String,
+        attempt: u32,
+        wait: Duration,
+        message: String,
+    },
+    Checks {
+        version: String,
+        outcomes: Vec<CheckOutcome>,
+    },
+    PhaseDone {
+        version: String,
+        millis: u64,
+    },
+}
+
+/// Stops a run: marks it cancelled, so the engine records the attempt as such, and carries
+/// the token for the cancel request that stops the running statement on the server.
+#[derive(Clone)]
+pub struct CancelHandle {
+    flag: Arc<AtomicBool>,
+    token: CancelToken,
+}
+
+impl CancelHandle {
+    /// Marks the run cancelled; then send the cancel request with [`CancelHandle::token`].
+    pub fn request(&self) {
+        self.flag.store(true, Ordering::SeqCst);
+    }
+
+    pub fn token(&self) -> &CancelToken {
+        &self.token
+    }
+}
+
+/// A session that runs phases.
+pub struct Engine {
+    client: Client,
+    tables: Tables,
+    settings: Settings,
+    operator: Operator,
+    cancelled: Arc<AtomicBool>,
+}
+
+impl Engine {
+    pub fn new(client: Client, tables: Tables, settings: Settings, operator: Operator) -> Self {
+        Engine {
+            client,
+            tables,
+            settings,
+            operator,
+            cancelled: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    pub fn tables(&self) -> &Tables {
+        &self.tables
+    }
+
+    pub fn cancel_handle(&self) -> CancelHandle {
+        CancelHandle {
+            flag: self.cancelled.clone(),
+            token: self.client.cancel_token(),
+        }
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// The history rows, or none when the tables do not exist yet.
+    pub async fn history(&self) -> Result<Vec<HistoryRow>, EngineError> {
+        match self.tables.presence(&self.client).await? {
+            history::Presence::Missing => Ok(Vec::new()),
+            history::Presence::Ours => Ok(self.tables.rows(&self.client).await?),
+        }
+    }
+
+    /// Who holds the migration lock now, if anyone.
+    pub async fn lock_holder(&self) -> Result<Option<Holder>, EngineError> {
+        lock::holder(&self.client, &self.tables).await
+    }
+
+    /// The event log, newest first.
+    pub async fn events(&self, limit: i64) -> Result<Vec<LoggedEvent>, EngineError> {
+        match self.tables.presence(&self.client).await? {
+            history::Presence::Missing => Ok(Vec::new()),
+            history::Presence::Ours => Ok(self.tables.events(&self.client, limit).await?),
+        }
+    }
+
+    /// Runs `work` holding the migration lock, with the tables in place.
+    async fn locked<'a, T, F>(&'a self, work: F) -> Result<T, EngineError>
+    where
+        F: AsyncFnOnce(&'a Engine) -> Result<T, EngineError>,
+    {
+        self.tables.presence(&self.client).await?;
+        lock::acquire(&self.client, &self.tables).await?;
+        let result = match self.tables.ensure(&self.client).await {
+            Ok(()) => work(self).await,
+            Err(e) => Err(e.into()),
+        };
+        let released = lock::release(&self.client, &self.tables).await;
+        let value = result?;
+        released?;
+        Ok(value)
+    }
+
+    async fn log(&self, e: Event<'_>) -> Result<(), EngineError> {
+        Ok(self.tables.event(&self.client, &e, &self.operator).await?)
+    }
+
+    /// Records an operator's decision about a dirty or failed phase.
+    pub async fn mark(
+        &self,
+        plan: &Plan,
+        version: &Version,
+        applied: bool,
+        reason: &str,
+    ) -> Result<(), EngineError> {
+        self.locked(async |eng: &Engine| {
+            let rows = eng.tables.rows(&eng.client).await?;
+            let row = rows
+                .iter()
+                .find(|r| Version::parse(&r.version).as_ref() == Some(version));
+            let m = plan.migrations.iter().find(|m| m.version == *version);
+            let stored = row.map_or(version.as_str(), |r| r.version.as_str());
+            let before = row.map_or("pending", |r| match r.state {
+                RowState::Applied => "applied",
+                RowState::Failed => "failed",
+                RowState::Dirty => "dirty",
+            });
+            if applied {
+                let Some(m) = m else {
+                    return Err(EngineError::Input(format!(
+                        "version {version} is not in the plan: cannot mark it applied"
+                    )));
+                };
+                let rec = history::Record {
+                    version: stored,
+                    state: RowState::Applied,
+                    execution_time_ms: None,
+                    error_message: None,
+                    error_sqlstate: None,
+                    error_line: None,
+                    statements_done: Some(m.up.statements.len() as i32),
+                    check_snapshot: None,
+                };
+                eng.tables
+                    .record(&eng.client, m, &rec, &eng.operator)
+                    .await?;
+            } else if row.is_some() {
+                eng.tables.delete(&eng.client, stored).await?;
+            }
+            let after = if applied { "applied" } else { "pending" };
+            eng.log(Event {
+                kind: EventKind::Mark,
+                version: Some(stored),
+                name: m.map(|m| m.name.as_str()),
+                outcome: after,
+                duration_ms: None,
+                reason: Some(reason),
+                details: serde_json::json!({ "from": before, "to": after }),
+            })
+            .await
+        })
+        .await
+    }
+
+    /// Records the file's current checksums for a drifted phase.
+    pub async fn accept(
+        &self,
+        plan: &Plan,
+        version: &Version,
+        reason: &str,
+    ) -> Result<(), EngineError> {
+        self.locked(async |eng: &Engine| {
+            let rows = eng.tables.rows(&eng.client).await?;
+            let phases = state::phases(plan, &rows);
+            let Some(p) = phases.iter().find(|p| p.version == *version) else {
+                return Err(EngineError::Input(format!(
+                    "version {version} is not in the plan or the history"
+                )));
+            };
+            let (Some(m), Some(row), PhaseState::Drifted) = (p.migration, p.row, p.state) else {
+                return Err(EngineError::Refused(format!(
+                    "phase {version} is {}, not drifted: nothing to accept",
+                    p.state.word()
+                )));
+            };
+            let drift = p.drift.clone().unwrap_or_default();
+            eng.tables.accept(&eng.client, &row.version, m).await?;
+            eng.log(Event {
+                kind: EventKind::DriftAccepted,
+                version: Some(&row.version),
+                name: Some(&m.name),
+                outcome: "accepted",
+                duration_ms: None,
+                reason: Some(reason),
+                details: serde_json::json!({
+                    "old_checksum": row.checksum,
+                    "new_checksum": m.checksum,
+                    "changed": drift.describe(),
+                }),
+            })
+            .await
+        })
+        .await
+    }
+}
+
+/// The migration of `version` in the plan.
+fn find<'a>(plan: &'a Plan, version: &Version) -> Option<&'a Migration> {
+    plan.migrations.iter().find(|m| m.version == *version)
+}
+
+/// The checks of one phase run against the database as it is.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Verified {
+    pub version: String,
+    pub name: String,
+    pub checks: Vec<CheckOutcome>,
+}
+
+impl Engine {
+    /// Runs the checks of every applied phase (or of `only`) in read-only transactions, and
+    /// logs the outcome.
+    pub async fn verify(
+        &self,
+        plan: &Plan,
+        only: Option<&Version>,
+    ) -> Result<Vec<Verified>, EngineError> {
+        let rows = self.history().await?;
+        let phases = state::phases(plan, &rows);
+        if let Some(v) = only
+            && find(plan, v).is_none()
+        {
+            return Err(EngineError::Input(format!(
+                "version {v} is not in the plan"
+            )));
+        }
+        let chosen = phases.iter().filter(|p| match only {
+            Some(v) => p.version == *v,
+            None => matches!(p.state, PhaseState::Applied | PhaseState::Drifted),
+        });
+        let mut out = Vec::new();
+        for p in chosen {
+            let Some(m) = p.migration else { continue };
+            let started = std::time::Instant::now();
+            let checks = checks::verify_now(&self.client, m).await?;
+            if !rows.is_empty() {
+                let failed = checks.iter().filter(|c| !c.passed).count();
+                self.log(Event {
+                    kind: EventKind::Verify,
+                    version: Some(m.version.as_str()),
+                    name: Some(&m.name),
+                    outcome: if failed == 0 { "passed" } else { "failed" },
+                    duration_ms: Some(started.elapsed().as_millis() as i64),
+                    reason: None,
+                    details: serde_json::json!({ "checks": checks }),
+                })
+                .await?;
+            }
+            out.push(Verified {
+                version: m.version.to_string(),
+                name: m.name.clone(),
+                checks,
+            });
+        }
+        Ok(out)
+    }
+}

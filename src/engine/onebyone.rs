@@ -1,0 +1,276 @@
+//! `Transaction: none` phases: each statement commits on its own and the history row says
+//! how far the phase got, so a failure leaves it `dirty` at statement k of n, to resume.
+
+use std::time::Instant;
+
+use serde_json::json;
+
+use super::apply::Applied;
+use super::checks;
+use super::exec::{exec, failure, invalid_indexes, retryable, timeouts_sql};
+use super::history::{Event, EventKind, Record, RowState};
+use super::verdict::ResultSet;
+use super::{Engine, EngineError, Failure, Progress, find};
+use crate::plan::{Migration, Plan, Version};
+
+impl Engine {
+    /// Retries a dirty phase from the statement that failed.
+    pub async fn resume(
+        &self,
+        plan: &Plan,
+        version: &Version,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<Applied, EngineError> {
+        self.locked(async |eng: &Engine| {
+            let rows = eng.tables.rows(&eng.client).await?;
+            let row = rows
+                .iter()
+                .find(|r| Version::parse(&r.version).as_ref() == Some(version))
+                .filter(|r| r.state == RowState::Dirty)
+                .ok_or_else(|| {
+                    EngineError::Refused(format!("phase {version} is not dirty: nothing to resume"))
+                })?;
+            let m = find(plan, version).ok_or_else(|| {
+                EngineError::Refused(format!(
+                    "phase {version} is dirty but its file is gone: restore it, or mark it"
+                ))
+            })?;
+            if row.checksum.as_deref() != Some(m.checksum.as_str()) {
+                return Err(EngineError::Refused(format!(
+                    "phase {version}'s file changed since it started: resuming would run other \
+                     statements than the ones already run. Restore the file, or mark the phase"
+                )));
+            }
+            let start = row.statements_done.unwrap_or(0).max(0) as usize;
+            let before: Vec<(usize, ResultSet)> = row
+                .check_snapshot
+                .clone()
+                .and_then(|v| serde_json::from_value(v).ok())
+                .unwrap_or_default();
+            eng.log(Event {
+                kind: EventKind::Resume,
+                version: Some(&row.version),
+                name: Some(&m.name),
+                outcome: "started",
+                duration_ms: None,
+                reason: None,
+                details: json!({ "from_statement": start + 1 }),
+            })
+            .await?;
+            eng.apply_one_by_one(m, &row.version, start, before, progress)
+                .await
+        })
+        .await
+    }
+    /// `Transaction: none`: each statement commits on its own; the history row says how far
+    /// the phase got, so a failure leaves it `dirty` at statement k of n.
+    pub(super) async fn apply_one_by_one(
+        &self,
+        m: &Migration,
+        stored: &str,
+        start: usize,
+        mut before: Vec<(usize, ResultSet)>,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<Applied, EngineError> {
+        let c = &self.client;
+        let started = Instant::now();
+        progress(Progress::PhaseStarted {
+            version: m.version.to_string(),
+            name: m.name.clone(),
+            statements: m.up.statements.len(),
+        });
+        c.batch_execute(&timeouts_sql(self, &m.meta, false)).await?;
+        if start == 0 {
+            before = checks::snapshot(c, m).await?;
+        }
+        let dirty = |done: usize, message: Option<String>, f: Option<&Failure>| Record {
+            version: stored,
+            state: RowState::Dirty,
+            execution_time_ms: Some(started.elapsed().as_millis().min(i32::MAX as u128) as i32),
+            error_message: message,
+            error_sqlstate: f.map(|f| f.sqlstate.clone()).filter(|s| !s.is_empty()),
+            error_line: f.map(|f| f.line as i32),
+            statements_done: Some(done as i32),
+            check_snapshot: serde_json::to_value(&before).ok(),
+        };
+        self.tables
+            .record(c, m, &dirty(start, None, None), &self.operator)
+            .await?;
+        for (i, s) in m.up.statements().enumerate().skip(start) {
+            if self.is_cancelled() {
+                return self.stop_one_by_one(m, stored, i, None, started).await;
+            }
+            progress(Progress::Statement {
+                version: m.version.to_string(),
+                index: i,
+                line: s.line,
+                step: Self::step_of(m, i),
+            });
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let invalid_before = invalid_indexes(c).await?;
+                match exec(c, s).await {
+                    Ok(_) => break,
+                    Err(err) => {
+                        let left: Vec<String> = invalid_indexes(c)
+                            .await
+                            .unwrap_or_default()
+                            .into_iter()
+                            .filter(|n| !invalid_before.contains(n))
+                            .collect();
+                        if self.is_cancelled() {
+                            return self
+                                .stop_one_by_one(m, stored, i, Some(&left), started)
+                                .await;
+                        }
+                        if retryable(&err) && attempt <= self.settings.lock_retries {
+                            // The failed build left its index invalid; it is this statement's
+                            // own, so dropping it restores the state before the attempt.
+                            for idx in &left {
+                                c.batch_execute(&format!(
+                                    "DROP INDEX CONCURRENTLY IF EXISTS {idx}"
+                                ))
+                                .await?;
+                            }
+                            self.lock_retry((&m.version, stored, &m.name), attempt, &err, progress)
+                                .await?;
+                            continue;
+                        }
+                        let mut f = failure(&m.version, &m.up, Some(i), &err);
+                        if !left.is_empty() {
+                            f.message.push_str(&format!(
+                                "; it left invalid index {}: drop it with DROP INDEX CONCURRENTLY before resuming",
+                                left.join(", ")
+                            ));
+                        }
+                        if !c.is_closed() {
+                            let rec = dirty(i, Some(f.message.clone()), Some(&f));
+                            self.tables.record(c, m, &rec, &self.operator).await?;
+                            self.log(Event {
+                                kind: EventKind::Failure,
+                                version: Some(stored),
+                                name: Some(&m.name),
+                                outcome: "dirty",
+                                duration_ms: Some(started.elapsed().as_millis() as i64),
+                                reason: None,
+                                details: json!({
+                                    "statement_index": i + 1,
+                                    "statements_total": m.up.statements.len(),
+                                    "line": f.line,
+                                    "sqlstate": f.sqlstate,
+                                    "error": f.message,
+                                    "invalid_indexes": left,
+                                    "transaction": false,
+                                }),
+                            })
+                            .await?;
+                        }
+                        return Err(EngineError::PhaseFailed(Box::new(f)));
+                    }
+                }
+            }
+            self.tables.progress(c, stored, (i + 1) as i32).await?;
+        }
+        let outcomes = checks::run(c, m, &before).await?;
+        progress(Progress::Checks {
+            version: m.version.to_string(),
+            outcomes: outcomes.clone(),
+        });
+        let millis = started.elapsed().as_millis();
+        c.batch_execute("RESET lock_timeout; RESET statement_timeout")
+            .await?;
+        if let Some(bad) = outcomes.iter().find(|o| !o.passed) {
+            let msg = format!("check `{}` failed: {}", bad.name, bad.detail);
+            let rec = dirty(m.up.statements.len(), Some(msg), None);
+            self.tables.record(c, m, &rec, &self.operator).await?;
+            self.log(Event {
+                kind: EventKind::Failure,
+                version: Some(stored),
+                name: Some(&m.name),
+                outcome: "dirty",
+                duration_ms: Some(millis as i64),
+                reason: None,
+                details: json!({ "checks": outcomes, "transaction": false }),
+            })
+            .await?;
+            return Err(EngineError::CheckFailed {
+                version: m.version.to_string(),
+                check: bad.name.clone(),
+                expect: bad.expect.clone(),
+                detail: bad.detail.clone(),
+                outcome: "left dirty (its statements ran outside a transaction)",
+            });
+        }
+        let rec = Record {
+            version: stored,
+            state: RowState::Applied,
+            execution_time_ms: Some(millis.min(i32::MAX as u128) as i32),
+            error_message: None,
+            error_sqlstate: None,
+            error_line: None,
+            statements_done: Some(m.up.statements.len() as i32),
+            check_snapshot: None,
+        };
+        self.tables.record(c, m, &rec, &self.operator).await?;
+        self.log(Event {
+            kind: EventKind::Apply,
+            version: Some(stored),
+            name: Some(&m.name),
+            outcome: "applied",
+            duration_ms: Some(millis as i64),
+            reason: None,
+            details: json!({ "checks": outcomes, "transaction": false }),
+        })
+        .await?;
+        progress(Progress::PhaseDone {
+            version: m.version.to_string(),
+            millis: millis as u64,
+        });
+        Ok(Applied {
+            version: m.version.to_string(),
+            name: m.name.clone(),
+            millis: millis as u64,
+            checks: outcomes,
+        })
+    }
+
+    /// A cancel during a one-by-one phase: what ran stays, the phase is dirty at `done`.
+    async fn stop_one_by_one(
+        &self,
+        m: &Migration,
+        stored: &str,
+        done: usize,
+        invalid: Option<&[String]>,
+        started: Instant,
+    ) -> Result<Applied, EngineError> {
+        let millis = started.elapsed().as_millis() as i64;
+        let rec = Record {
+            version: stored,
+            state: RowState::Dirty,
+            execution_time_ms: Some(millis.min(i64::from(i32::MAX)) as i32),
+            error_message: Some("cancelled by the operator".into()),
+            error_sqlstate: None,
+            error_line: None,
+            statements_done: Some(done as i32),
+            check_snapshot: None,
+        };
+        self.tables
+            .record(&self.client, m, &rec, &self.operator)
+            .await?;
+        self.log(Event {
+            kind: EventKind::Cancel,
+            version: Some(stored),
+            name: Some(&m.name),
+            outcome: "dirty",
+            duration_ms: Some(millis),
+            reason: None,
+            details: json!({ "statements_done": done, "invalid_indexes": invalid }),
+        })
+        .await?;
+        Err(EngineError::Cancelled {
+            version: m.version.to_string(),
+            partial: true,
+        })
+    }
+}

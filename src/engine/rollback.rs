@@ -1,0 +1,277 @@
+//! Rolling phases back: DOWN in one transaction (one by one for `Transaction: none` phases),
+//! then the history row removed and the event logged.
+
+use std::time::Instant;
+
+use serde_json::json;
+
+use super::exec::{exec, failure, retryable, timeouts_sql};
+use super::history::{Event, EventKind, HistoryRow};
+use super::state::{self, Phase, PhaseState};
+use super::{Engine, EngineError, Progress};
+use crate::plan::{Migration, Part, Plan, Version};
+use crate::sql;
+
+/// How far `down` goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownTarget {
+    /// Every applied phase after this version.
+    To(Version),
+    /// The newest N applied phases.
+    Steps(usize),
+    All,
+}
+
+/// A phase to roll back and the DOWN to run.
+#[derive(Debug, Clone)]
+pub struct Undo<'a> {
+    pub version: Version,
+    pub name: String,
+    pub row: &'a HistoryRow,
+    pub migration: Option<&'a Migration>,
+    pub down: Part,
+    /// The DOWN comes from the history because the file is gone.
+    pub from_history: bool,
+}
+
+/// The phases `down` would roll back, newest first; refuses before anything runs if any lacks
+/// a DOWN or is drifted.
+pub fn undo_list<'a>(
+    phases: &[Phase<'a>],
+    target: &DownTarget,
+) -> Result<Vec<Undo<'a>>, EngineError> {
+    let applied: Vec<&Phase<'a>> = phases
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.state,
+                PhaseState::Applied | PhaseState::Dirty | PhaseState::Drifted | PhaseState::Missing
+            )
+        })
+        .collect();
+    let chosen: Vec<&Phase<'a>> = match target {
+        DownTarget::To(v) => {
+            if !phases.iter().any(|p| p.version == *v) {
+                return Err(EngineError::Input(format!(
+                    "version {v} is neither in the plan nor in the history"
+                )));
+            }
+            applied.into_iter().filter(|p| p.version > *v).collect()
+        }
+        DownTarget::Steps(n) => applied.into_iter().rev().take(*n).rev().collect(),
+        DownTarget::All => applied,
+    };
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for p in chosen.into_iter().rev() {
+        let Some(row) = p.row else { continue };
+        if p.state == PhaseState::Drifted {
+            problems.push(format!(
+                "phase {} is drifted: review it with `pgstep diff {}` and accept it first",
+                p.version, p.version
+            ));
+            continue;
+        }
+        let from_file = p.migration.and_then(|m| m.down.clone());
+        let from_history = row.down_sql.as_deref().and_then(|text| {
+            let file = p.migration.map(|m| m.file.clone()).unwrap_or_default();
+            let statements = sql::split(text).ok()?;
+            Some(Part {
+                file,
+                text: text.to_string(),
+                transactional: row.transactional,
+                statements: statements
+                    .into_iter()
+                    .map(|s| crate::plan::Stmt {
+                        line: s.line,
+                        sql: s.span,
+                        copy_data: s.copy_data,
+                    })
+                    .collect(),
+            })
+        });
+        let (down, historic) = match (from_file, from_history) {
+            (Some(d), _) => (d, false),
+            (None, Some(d)) if p.migration.is_none() && !d.statements.is_empty() => (d, true),
+            _ => {
+                problems.push(format!("phase {} has no DOWN part", p.version));
+                continue;
+            }
+        };
+        out.push(Undo {
+            version: p.version.clone(),
+            name: p.name.clone(),
+            row,
+            migration: p.migration,
+            down,
+            from_history: historic,
+        });
+    }
+    if !problems.is_empty() {
+        return Err(EngineError::Refused(format!(
+            "nothing was rolled back: {}",
+            problems.join("; ")
+        )));
+    }
+    Ok(out)
+}
+
+/// What one rolled-back phase did.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RolledBack {
+    pub version: String,
+    pub name: String,
+    pub millis: u64,
+    pub from_history: bool,
+}
+
+impl Engine {
+    /// The phases `down` would roll back, for a confirmation.
+    pub async fn plan_down<'a>(
+        &self,
+        plan: &'a Plan,
+        rows: &'a [HistoryRow],
+        target: &DownTarget,
+    ) -> Result<Vec<Undo<'a>>, EngineError> {
+        undo_list(&state::phases(plan, rows), target)
+    }
+
+    /// Rolls back, newest first, stopping at the first failure.
+    pub async fn down(
+        &self,
+        plan: &Plan,
+        target: &DownTarget,
+        reason: Option<&str>,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<Vec<RolledBack>, EngineError> {
+        self.locked(async |eng: &Engine| {
+            let rows = eng.tables.rows(&eng.client).await?;
+            let list = undo_list(&state::phases(plan, &rows), target)?;
+            let mut done = Vec::new();
+            for u in &list {
+                done.push(eng.undo(u, reason, progress).await?);
+            }
+            Ok(done)
+        })
+        .await
+    }
+
+    async fn undo(
+        &self,
+        u: &Undo<'_>,
+        reason: Option<&str>,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<RolledBack, EngineError> {
+        let c = &self.client;
+        let meta = u.migration.map(|m| m.meta.clone()).unwrap_or_default();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let started = Instant::now();
+            progress(Progress::PhaseStarted {
+                version: u.version.to_string(),
+                name: u.name.clone(),
+                statements: u.down.statements.len(),
+            });
+            let tx = u.down.transactional;
+            let result = async {
+                if tx {
+                    c.batch_execute("BEGIN").await.map_err(|e| (e, None))?;
+                }
+                c.batch_execute(&timeouts_sql(self, &meta, tx))
+                    .await
+                    .map_err(|e| (e, None))?;
+                for (i, s) in u.down.statements().enumerate() {
+                    progress(Progress::Statement {
+                        version: u.version.to_string(),
+                        index: i,
+                        line: s.line,
+                        step: None,
+                    });
+                    exec(c, s).await.map_err(|e| (e, Some(i)))?;
+                }
+                self.tables
+                    .delete(c, &u.row.version)
+                    .await
+                    .map_err(|e| (e, None))?;
+                let millis = started.elapsed().as_millis() as i64;
+                let event = Event {
+                    kind: EventKind::Rollback,
+                    version: Some(&u.row.version),
+                    name: Some(&u.name),
+                    outcome: "rolled back",
+                    duration_ms: Some(millis),
+                    reason,
+                    details: json!({
+                        "statements": u.down.statements.len(),
+                        "transaction": tx,
+                        "down_from_history": u.from_history,
+                    }),
+                };
+                self.tables
+                    .event(c, &event, &self.operator)
+                    .await
+                    .map_err(|e| (e, None))?;
+                if tx {
+                    c.batch_execute("COMMIT").await.map_err(|e| (e, None))?;
+                } else {
+                    c.batch_execute("RESET lock_timeout; RESET statement_timeout")
+                        .await
+                        .map_err(|e| (e, None))?;
+                }
+                Ok::<u64, (tokio_postgres::Error, Option<usize>)>(millis as u64)
+            }
+            .await;
+            match result {
+                Ok(millis) => {
+                    progress(Progress::PhaseDone {
+                        version: u.version.to_string(),
+                        millis,
+                    });
+                    return Ok(RolledBack {
+                        version: u.version.to_string(),
+                        name: u.name.clone(),
+                        millis,
+                        from_history: u.from_history,
+                    });
+                }
+                Err((err, index)) => {
+                    if tx && !c.is_closed() {
+                        c.batch_execute("ROLLBACK").await.ok();
+                    }
+                    if self.is_cancelled() {
+                        return Err(EngineError::Cancelled {
+                            version: u.version.to_string(),
+                            partial: !tx,
+                        });
+                    }
+                    if tx && retryable(&err) && attempt <= self.settings.lock_retries {
+                        let who = (&u.version, u.row.version.as_str(), u.name.as_str());
+                        self.lock_retry(who, attempt, &err, progress).await?;
+                        continue;
+                    }
+                    let f = failure(&u.version, &u.down, index, &err);
+                    if !c.is_closed() {
+                        self.log(Event {
+                            kind: EventKind::Failure,
+                            version: Some(&u.row.version),
+                            name: Some(&u.name),
+                            outcome: "rollback failed",
+                            duration_ms: Some(started.elapsed().as_millis() as i64),
+                            reason,
+                            details: json!({
+                                "line": f.line,
+                                "sqlstate": f.sqlstate,
+                                "error": f.message,
+                                "statement": f.statement,
+                                "transaction": tx,
+                            }),
+                        })
+                        .await?;
+                    }
+                    return Err(EngineError::PhaseFailed(Box::new(f)));
+                }
+            }
+        }
+    }
+}

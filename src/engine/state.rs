@@ -1,0 +1,154 @@
+//! Each phase's state, from the plan on disk and the history rows in the database.
+
+use crate::plan::{Migration, Plan, Version};
+
+use super::history::{HistoryRow, RowState};
+
+/// What a phase is, as the operator sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PhaseState {
+    Applied,
+    Pending,
+    /// A transactional attempt failed and was rolled back: safe to run again.
+    Failed,
+    /// A non-transactional phase stopped part-way: some statements ran.
+    Dirty,
+    /// Applied, but its file changed since.
+    Drifted,
+    /// Applied, but its file is gone.
+    Missing,
+    /// Pending, but older than the newest applied phase.
+    OutOfOrder,
+}
+
+impl PhaseState {
+    pub fn word(self) -> &'static str {
+        match self {
+            PhaseState::Applied => "applied",
+            PhaseState::Pending => "pending",
+            PhaseState::Failed => "failed",
+            PhaseState::Dirty => "dirty",
+            PhaseState::Drifted => "drifted",
+            PhaseState::Missing => "missing",
+            PhaseState::OutOfOrder => "out-of-order",
+        }
+    }
+}
+
+/// Which parts of a drifted phase changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Drift {
+    pub up: bool,
+    pub down: bool,
+    pub verify: bool,
+    /// Only comments, whitespace or the header changed: no statement differs.
+    pub cosmetic: bool,
+}
+
+impl Drift {
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if self.up {
+            parts.push("UP");
+        }
+        if self.down {
+            parts.push("DOWN");
+        }
+        if self.verify {
+            parts.push("VERIFY");
+        }
+        let what = if parts.is_empty() {
+            "the header or comments outside the parts changed".to_string()
+        } else {
+            format!("{} changed", parts.join(", "))
+        };
+        if self.cosmetic {
+            format!("{what} (comments and whitespace only)")
+        } else {
+            what
+        }
+    }
+}
+
+/// One line of the status: a phase from the plan, the history, or both.
+#[derive(Debug, Clone)]
+pub struct Phase<'a> {
+    pub version: Version,
+    pub name: String,
+    pub state: PhaseState,
+    pub migration: Option<&'a Migration>,
+    pub row: Option<&'a HistoryRow>,
+    pub drift: Option<Drift>,
+}
+
+/// Merges the plan and the history, in version order.
+pub fn phases<'a>(plan: &'a Plan, rows: &'a [HistoryRow]) -> Vec<Phase<'a>> {
+    let newest_applied = rows
+        .iter()
+        .filter(|r| r.state == RowState::Applied)
+        .filter_map(|r| Version::parse(&r.version))
+        .max();
+    let mut out: Vec<Phase<'a>> = plan
+        .migrations
+        .iter()
+        .map(|m| {
+            let row = rows
+                .iter()
+                .find(|r| Version::parse(&r.version).as_ref() == Some(&m.version));
+            let (state, drift) = match row {
+                None if newest_applied.as_ref().is_some_and(|n| *n > m.version) => {
+                    (PhaseState::OutOfOrder, None)
+                }
+                None => (PhaseState::Pending, None),
+                Some(r) => match r.state {
+                    RowState::Failed => (PhaseState::Failed, None),
+                    RowState::Dirty => (PhaseState::Dirty, None),
+                    RowState::Applied => match drift(m, r) {
+                        Some(d) => (PhaseState::Drifted, Some(d)),
+                        None => (PhaseState::Applied, None),
+                    },
+                },
+            };
+            Phase {
+                version: m.version.clone(),
+                name: m.name.clone(),
+                state,
+                migration: Some(m),
+                row,
+                drift,
+            }
+        })
+        .collect();
+    for r in rows {
+        let Some(v) = Version::parse(&r.version) else {
+            continue;
+        };
+        if plan.migrations.iter().all(|m| m.version != v) {
+            out.push(Phase {
+                version: v,
+                name: r.name.clone(),
+                state: PhaseState::Missing,
+                migration: None,
+                row: Some(r),
+                drift: None,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.version.cmp(&b.version));
+    out
+}
+
+fn drift(m: &Migration, r: &HistoryRow) -> Option<Drift> {
+    if r.checksum.as_deref() == Some(m.checksum.as_str()) {
+        return None;
+    }
+    let differs = |recorded: &Option<String>, now: Option<&str>| recorded.as_deref() != now;
+    let fp = super::fingerprint::of_migration(m);
+    Some(Drift {
+        up: differs(&r.checksum_up, Some(&m.part_checksums.up)),
+        down: differs(&r.checksum_down, m.part_checksums.down.as_deref()),
+        verify: differs(&r.checksum_verify, m.part_checksums.verify.as_deref()),
+        cosmetic: r.fingerprint.as_deref() == Some(fp.as_str()),
+    })
+}
