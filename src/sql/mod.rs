@@ -1,10 +1,12 @@
-//! SQL text: psql-compatible statement splitting and positions in files.
+//! SQL text: psql-compatible statement splitting, tokens for highlighting, and positions in files.
 
 mod classify;
+mod lex;
 mod lines;
 mod split;
 
 pub use classify::{leading_words, needs_autocommit};
+pub use lex::{Token, TokenKind, Tokens, tokens};
 pub use lines::{LineIndex, line_of};
 pub use split::{
     Item, Marker, Piece, SplitError, SplitOptions, Statement, scan, split, split_items,
