@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod cluster;
+pub mod config;
 pub mod conninfo;
 pub mod engine;
 pub mod plan;

@@ -175,9 +175,32 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
         .ok_or_else(|| "too long".to_string())
 }
 
+/// The shortest way `parse_duration` reads back: `2s`, `10min`, `1h`, `250ms`.
+pub fn format_duration(d: Duration) -> String {
+    let ms = d.as_millis();
+    let units = [
+        (86_400_000, "d"),
+        (3_600_000, "h"),
+        (60_000, "min"),
+        (1_000, "s"),
+    ];
+    match units.iter().find(|(u, _)| ms > 0 && ms.is_multiple_of(*u)) {
+        Some((u, name)) => format!("{}{name}", ms / u),
+        None => format!("{ms}ms"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations_read_back() {
+        for text in ["250ms", "2s", "10min", "1h", "3d", "1500ms", "0ms"] {
+            let d = parse_duration(text).unwrap_or(Duration::ZERO);
+            assert_eq!(format_duration(d), text);
+        }
+    }
 
     #[test]
     fn durations() {

@@ -17,6 +17,7 @@ use std::time::Duration;
 
 pub use check::{Check, CompareOp, Expect};
 pub use diag::{Diagnostic, Problem, Severity};
+pub use header::{format_duration, parse_duration};
 pub use version::Version;
 
 /// How a directory lays out its migrations.

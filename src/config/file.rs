@@ -1,0 +1,332 @@
+//! One configuration file read into a [`Layer`]. The file is walked by hand over toml's
+//! spanned tree rather than deserialised, so that every error can name the full key and its
+//! line, and list what is allowed there.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::colour::{COLOUR_HELP, COLOUR_ROLES, Colour};
+use super::error::{ConfigError, Place};
+use super::keys::{KEY_ACTIONS, KeySpec};
+use super::profile::{Confirm, Connection, Profile, has_password};
+
+const TOP_KEYS: &[&str] = &[
+    "dir",
+    "history_table",
+    "history_schema",
+    "ascii",
+    "default_profile",
+    "profiles",
+    "keys",
+    "colours",
+];
+
+const PROFILE_KEYS: &[&str] = &[
+    "url",
+    "service",
+    "colour",
+    "environment",
+    "read_only",
+    "confirm",
+    "lock_timeout",
+    "statement_timeout",
+];
+
+/// What one file sets; `None` and empty lists leave the lower layers' values.
+#[derive(Debug, Default)]
+pub(crate) struct Layer {
+    /// Already resolved against the file's directory.
+    pub dir: Option<PathBuf>,
+    pub history_table: Option<String>,
+    pub history_schema: Option<String>,
+    pub ascii: Option<bool>,
+    pub default_profile: Option<(String, Place)>,
+    pub profiles: Vec<Profile>,
+    pub keys: Vec<(&'static str, Vec<KeySpec>)>,
+    pub colours: Vec<(&'static str, Colour)>,
+}
+
+type Value<'i> = Spanned<DeValue<'i>>;
+
+/// Reads the text of the file at `path`.
+pub(crate) fn parse(path: &Path, text: &str) -> Result<Layer, ConfigError> {
+    let root = DeTable::parse(text).map_err(|e| ConfigError::Invalid {
+        place: Place::at(path, text, e.span().map_or(0, |s| s.start)),
+        key: None,
+        message: e.message().trim().to_owned(),
+    })?;
+    let file = File { path, text };
+    let mut layer = Layer::default();
+    for (key, key_span, value) in entries(root.get_ref()) {
+        match key {
+            "dir" => {
+                let dir = file.nonempty(key, value)?;
+                let base = path.parent().unwrap_or(Path::new(""));
+                layer.dir = Some(base.join(dir));
+            }
+            "history_table" => layer.history_table = Some(file.nonempty(key, value)?),
+            "history_schema" => layer.history_schema = Some(file.nonempty(key, value)?),
+            "ascii" => layer.ascii = Some(file.boolean(key, value)?),
+            "default_profile" => {
+                let name = file.nonempty(key, value)?;
+                layer.default_profile = Some((name, file.place(value.span())));
+            }
+            "profiles" => {
+                for (name, _, table) in entries(file.table(key, value)?) {
+                    layer.profiles.push(file.profile(name, table)?);
+                }
+            }
+            "keys" => {
+                for (action, action_span, spec) in entries(file.table(key, value)?) {
+                    let path = format!("keys.{action}");
+                    let Some(&(action, _)) = KEY_ACTIONS.iter().find(|(a, _)| *a == action) else {
+                        let names: Vec<_> = KEY_ACTIONS.iter().map(|(a, _)| *a).collect();
+                        return Err(file.unknown(&path, action_span, "action", &names));
+                    };
+                    layer.keys.push((action, file.keys(&path, spec)?));
+                }
+            }
+            "colours" => {
+                for (role, role_span, colour) in entries(file.table(key, value)?) {
+                    let path = format!("colours.{role}");
+                    let Some(&(role, _)) = COLOUR_ROLES.iter().find(|(r, _)| *r == role) else {
+                        let names: Vec<_> = COLOUR_ROLES.iter().map(|(r, _)| *r).collect();
+                        return Err(file.unknown(&path, role_span, "colour role", &names));
+                    };
+                    layer.colours.push((role, file.colour(&path, colour)?));
+                }
+            }
+            _ => return Err(file.unknown(key, key_span, "setting", TOP_KEYS)),
+        }
+    }
+    Ok(layer)
+}
+
+/// A table's entries in file order, so the first error reported is the topmost.
+fn entries<'t, 'i>(table: &'t DeTable<'i>) -> Vec<(&'t str, Range<usize>, &'t Value<'i>)> {
+    let mut all: Vec<_> = table
+        .iter()
+        .map(|(k, v)| (k.get_ref().as_ref(), k.span(), v))
+        .collect();
+    all.sort_by_key(|(_, span, _)| span.start);
+    all
+}
+
+struct File<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl File<'_> {
+    fn place(&self, span: Range<usize>) -> Place {
+        Place::at(self.path, self.text, span.start)
+    }
+
+    fn error(&self, value: &Value<'_>, key: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError::invalid(self.place(value.span()), key, message)
+    }
+
+    fn unknown(&self, key: &str, span: Range<usize>, what: &str, allowed: &[&str]) -> ConfigError {
+        let message = format!(
+            "unknown {what}; the {what}s here are {}",
+            allowed.join(", ")
+        );
+        ConfigError::invalid(self.place(span), key, message)
+    }
+
+    fn mistyped(&self, key: &str, value: &Value<'_>, expected: &str) -> ConfigError {
+        let found = value.get_ref().type_str();
+        let article = if found.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        self.error(
+            value,
+            key,
+            format!("expected {expected}, found {article} {found}"),
+        )
+    }
+
+    fn string(&self, key: &str, value: &Value<'_>) -> Result<String, ConfigError> {
+        match value.get_ref().as_str() {
+            Some(s) => Ok(s.to_owned()),
+            None => Err(self.mistyped(key, value, "a string")),
+        }
+    }
+
+    fn nonempty(&self, key: &str, value: &Value<'_>) -> Result<String, ConfigError> {
+        let s = self.string(key, value)?;
+        if s.trim().is_empty() {
+            return Err(self.error(value, key, "is empty; remove the line to use the default"));
+        }
+        Ok(s)
+    }
+
+    fn boolean(&self, key: &str, value: &Value<'_>) -> Result<bool, ConfigError> {
+        value
+            .get_ref()
+            .as_bool()
+            .ok_or_else(|| self.mistyped(key, value, "true or false"))
+    }
+
+    fn table<'v, 'i>(
+        &self,
+        key: &str,
+        value: &'v Value<'i>,
+    ) -> Result<&'v DeTable<'i>, ConfigError> {
+        value
+            .get_ref()
+            .as_table()
+            .ok_or_else(|| self.mistyped(key, value, "a table"))
+    }
+
+    /// One key spec, or an array of them.
+    fn keys(&self, key: &str, value: &Value<'_>) -> Result<Vec<KeySpec>, ConfigError> {
+        let one = |spec: &Value<'_>| {
+            let text = self.string(key, spec)?;
+            KeySpec::parse(&text).map_err(|e| self.error(spec, key, e))
+        };
+        let Some(array) = value.get_ref().as_array() else {
+            return Ok(vec![one(value)?]);
+        };
+        if array.is_empty() {
+            return Err(self.error(value, key, "give at least one key"));
+        }
+        array.iter().map(one).collect()
+    }
+
+    fn colour(&self, key: &str, value: &Value<'_>) -> Result<Colour, ConfigError> {
+        let name = self.string(key, value)?;
+        Colour::parse(&name).ok_or_else(|| {
+            self.error(
+                value,
+                key,
+                format!("`{name}` is not a colour: use {COLOUR_HELP}"),
+            )
+        })
+    }
+
+    fn duration(&self, key: &str, value: &Value<'_>) -> Result<Duration, ConfigError> {
+        let text = self.string(key, value)?;
+        crate::plan::parse_duration(&text).map_err(|e| {
+            let message = format!("`{text}` is not a duration such as 500ms, 5s or 10min: {e}");
+            self.error(value, key, message)
+        })
+    }
+
+    fn profile(&self, name: &str, value: &Value<'_>) -> Result<Profile, ConfigError> {
+        let prefix = format!("profiles.{name}");
+        let table = self.table(&prefix, value)?;
+        let mut profile = Profile::named(name);
+        for (field, field_span, value) in entries(table) {
+            let key = format!("{prefix}.{field}");
+            match field {
+                "url" | "service" => {
+                    if profile.connection.is_some() {
+                        let message = "give either url or service, not both";
+                        return Err(ConfigError::invalid(self.place(field_span), &key, message));
+                    }
+                    let text = self.nonempty(&key, value)?;
+                    profile.connection = Some(if field == "url" {
+                        if has_password(&text) {
+                            return Err(self.error(value, &key, PASSWORD_HELP));
+                        }
+                        Connection::Url(text)
+                    } else {
+                        Connection::Service(text)
+                    });
+                }
+                "colour" => profile.colour = Some(self.colour(&key, value)?),
+                "environment" => profile.environment = Some(self.nonempty(&key, value)?),
+                "read_only" => profile.read_only = self.boolean(&key, value)?,
+                "confirm" => {
+                    profile.confirm = match self.string(&key, value)?.as_str() {
+                        "yes" => Confirm::Yes,
+                        "typed" => Confirm::Typed,
+                        other => {
+                            let message = format!(
+                                "`{other}` is not a confirmation: use \"typed\" (type the version for every change) or \"yes\" (type it for rollbacks, y to apply)"
+                            );
+                            return Err(self.error(value, &key, message));
+                        }
+                    }
+                }
+                "lock_timeout" => profile.lock_timeout = Some(self.duration(&key, value)?),
+                "statement_timeout" => {
+                    profile.statement_timeout = Some(self.duration(&key, value)?);
+                }
+                _ => return Err(self.unknown(&key, field_span, "setting", PROFILE_KEYS)),
+            }
+        }
+        if profile.colour.is_none() && profile.is_production() {
+            profile.colour = Some(Colour::Red);
+        }
+        Ok(profile)
+    }
+}
+
+const PASSWORD_HELP: &str = "a password does not belong in a configuration file: remove it and \
+     put it in the environment (PGPASSWORD), ~/.pgpass or the service file (pg_service.conf)";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        parse(Path::new("/p/pgstep.toml"), text)
+            .expect_err(text)
+            .to_string()
+    }
+
+    #[test]
+    fn reads_every_section() {
+        let text = "dir = \"db\"\nascii = true\nhistory_table = \"h\"\n\
+            [profiles.prod]\nservice = \"p\"\nlock_timeout = \"1s\"\n\
+            [keys]\nquit = \"ctrl-q\"\n[colours]\naccent = \"grey\"\n";
+        let layer = parse(Path::new("/p/pgstep.toml"), text).unwrap();
+        assert_eq!(layer.dir, Some(PathBuf::from("/p/db")));
+        assert_eq!(layer.ascii, Some(true));
+        assert_eq!(layer.history_table.as_deref(), Some("h"));
+        let prod = &layer.profiles[0];
+        assert_eq!(prod.colour, Some(Colour::Red));
+        assert_eq!(prod.lock_timeout, Some(Duration::from_secs(1)));
+        assert_eq!(layer.keys[0].0, "quit");
+        assert_eq!(layer.keys[0].1[0].to_string(), "ctrl-q");
+        assert_eq!(layer.colours, vec![("accent", Colour::Gray)]);
+    }
+
+    #[test]
+    fn errors_name_key_line_and_what_is_allowed() {
+        let e = err("dir = \"x\"\n\ncolr = 1\n");
+        assert!(
+            e.starts_with("/p/pgstep.toml:3:1: error: `colr`: unknown setting"),
+            "{e}"
+        );
+        assert!(e.contains("history_schema"), "{e}");
+        let e = err("[profiles.a]\nurl = \"x\"\nservice = \"y\"\n");
+        assert!(e.contains(":3:1:") && e.contains("not both"), "{e}");
+        let e = err("ascii = \"yes\"\n");
+        assert!(
+            e.contains(":1:9:") && e.contains("true or false, found a string"),
+            "{e}"
+        );
+        let e = err("profiles = 3\n");
+        assert!(e.contains("`profiles`: expected a table"), "{e}");
+        let e = err("[profiles.a]\nconfirm = \"always\"\n");
+        assert!(
+            e.contains("`profiles.a.confirm`") && e.contains("\"typed\""),
+            "{e}"
+        );
+        let e = err("history_table = \" \"\n");
+        assert!(e.contains("is empty"), "{e}");
+        let e = err("[colours]\nbackground = \"red\"\n");
+        assert!(e.contains(":2:1:") && e.contains("selection"), "{e}");
+        let e = err("dir = \"x\"\ndir = \"y\"\n");
+        assert!(e.starts_with("/p/pgstep.toml:2:1: error: "), "{e}");
+    }
+}
