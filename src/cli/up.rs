@@ -129,7 +129,7 @@ pub async fn resume(
     let mut progress = progress_printer();
     let done = db::cancellable(
         &session,
-        session.engine.resume(&plan, version, &mut progress),
+        session.engine.resume(&plan, version, None, &mut progress),
     )
     .await?;
     write_out(out, &applied_report(&[done]))

@@ -107,7 +107,9 @@ impl Engine {
         opts: &UpOptions,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<Vec<Applied>, EngineError> {
-        self.locked(async |eng: &Engine| {
+        self.lock().await?;
+        let eng = self;
+        let result = async {
             let rows = eng.tables.rows(&eng.client).await?;
             let phases = state::phases(plan, &rows);
             let todo = targets(&phases, opts)?;
@@ -129,8 +131,9 @@ impl Engine {
                 done.push(applied);
             }
             Ok(done)
-        })
-        .await
+        }
+        .await;
+        self.unlock(result).await
     }
 
     async fn require_extensions(&self, m: &Migration) -> Result<(), EngineError> {
@@ -196,28 +199,17 @@ impl Engine {
             let millis = started.elapsed().as_millis() as i64;
             match stop {
                 Stop::Db { err, .. } if self.is_cancelled() => {
-                    self.record_stop(
-                        m,
-                        stored,
-                        RowState::Failed,
-                        EventKind::Cancel,
-                        "cancelled",
-                        millis,
-                        Some(err.to_string()),
-                        None,
-                        None,
-                    )
-                    .await?;
-                    return Err(EngineError::Cancelled {
-                        version: m.version.to_string(),
-                        partial: false,
-                    });
+                    return self.cancelled_tx(m, stored, millis, &err).await;
                 }
                 Stop::Db { err, .. }
                     if retryable(&err) && attempt <= self.settings.lock_retries =>
                 {
                     self.lock_retry((&m.version, stored, &m.name), attempt, &err, progress)
                         .await?;
+                    // A Ctrl-C during the wait must not be followed by another attempt.
+                    if self.is_cancelled() {
+                        return self.cancelled_tx(m, stored, millis, &err).await;
+                    }
                 }
                 Stop::Db { err, statement } => {
                     let f = failure(&m.version, &m.up, statement, &err);
@@ -332,6 +324,34 @@ impl Engine {
         })
     }
 
+    /// Records a cancelled attempt of a transactional phase: it was rolled back.
+    async fn cancelled_tx(
+        &self,
+        m: &Migration,
+        stored: &str,
+        millis: i64,
+        err: &tokio_postgres::Error,
+    ) -> Result<Applied, EngineError> {
+        self.record_stop(
+            m,
+            stored,
+            RowState::Failed,
+            EventKind::Cancel,
+            "cancelled",
+            millis,
+            Some(err.to_string()),
+            None,
+            None,
+        )
+        .await?;
+        Err(EngineError::Cancelled {
+            version: m.version.to_string(),
+            partial: false,
+        })
+    }
+
+    /// Logs a lost lock wait and waits before the next attempt; a cancel cuts the wait
+    /// short, and the caller must then stop instead of retrying.
     pub(super) async fn lock_retry(
         &self,
         (version, stored, name): (&Version, &str, &str),
@@ -359,7 +379,11 @@ impl Engine {
             details: json!({ "attempt": attempt, "wait_ms": wait.as_millis() as u64, "error": message }),
         })
         .await?;
-        tokio::time::sleep(wait).await;
+        let until = tokio::time::Instant::now() + wait;
+        while !self.is_cancelled() && tokio::time::Instant::now() < until {
+            let tick = tokio::time::Instant::now() + std::time::Duration::from_millis(50);
+            tokio::time::sleep_until(tick.min(until)).await;
+        }
         Ok(())
     }
 

@@ -40,7 +40,9 @@ impl Engine {
     /// Runs the next pending phase inside a transaction and rolls it back, reporting what
     /// each statement did, the locks held and the checks. Only the event log keeps a trace.
     pub async fn dry_run(&self, plan: &Plan, opts: &UpOptions) -> Result<DryRun, EngineError> {
-        self.locked(async |eng: &Engine| {
+        self.lock().await?;
+        let eng = self;
+        let result = async {
             let rows = eng.tables.rows(&eng.client).await?;
             let phases = state::phases(plan, &rows);
             let Some(m) = targets(&phases, opts)?.into_iter().next() else {
@@ -58,8 +60,9 @@ impl Engine {
             })
             .await?;
             Ok(report)
-        })
-        .await
+        }
+        .await;
+        self.unlock(result).await
     }
 
     async fn dry_run_phase(&self, m: &Migration) -> Result<DryRun, EngineError> {

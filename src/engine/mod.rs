@@ -8,12 +8,14 @@ mod dryrun;
 mod exec;
 pub mod fingerprint;
 pub mod history;
+pub mod impact;
 pub mod lock;
 mod onebyone;
 pub mod operator;
 mod rollback;
 pub mod state;
 pub mod verdict;
+pub mod waits;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -45,6 +47,8 @@ pub struct Settings {
     pub lock_retries: u32,
     /// The first wait before a retry; it doubles each time, with jitter.
     pub retry_base: Duration,
+    /// A read-only session: every change is refused, and nothing is written to the log.
+    pub read_only: bool,
 }
 
 impl Default for Settings {
@@ -54,6 +58,7 @@ impl Default for Settings {
             statement_timeout: None,
             lock_retries: 4,
             retry_base: Duration::from_millis(500),
+            read_only: false,
         }
     }
 }
@@ -233,6 +238,23 @@ impl Engine {
         }
     }
 
+    /// The server process id of this session, to watch it from another connection.
+    pub async fn backend_pid(&self) -> Result<i32, EngineError> {
+        Ok(self
+            .client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await?
+            .get(0))
+    }
+
+    /// Runs one query in a read-only transaction and keeps its whole result as text.
+    pub async fn query_read_only(&self, sql: &str) -> Result<ResultSet, EngineError> {
+        self.client.batch_execute("BEGIN READ ONLY").await?;
+        let result = checks::query(&self.client, sql).await;
+        self.client.batch_execute("ROLLBACK").await?;
+        Ok(result?)
+    }
+
     /// Who holds the migration lock now, if anyone.
     pub async fn lock_holder(&self) -> Result<Option<Holder>, EngineError> {
         lock::holder(&self.client, &self.tables).await
@@ -246,17 +268,25 @@ impl Engine {
         }
     }
 
-    /// Runs `work` holding the migration lock, with the tables in place.
-    async fn locked<'a, T, F>(&'a self, work: F) -> Result<T, EngineError>
-    where
-        F: AsyncFnOnce(&'a Engine) -> Result<T, EngineError>,
-    {
+    /// Takes the migration lock and puts the tables in place; pair with [`Engine::unlock`].
+    async fn lock(&self) -> Result<(), EngineError> {
+        if self.settings.read_only {
+            return Err(EngineError::Refused(
+                "this session is read-only (its profile says read_only = true): nothing was changed"
+                    .into(),
+            ));
+        }
         self.tables.presence(&self.client).await?;
         lock::acquire(&self.client, &self.tables).await?;
-        let result = match self.tables.ensure(&self.client).await {
-            Ok(()) => work(self).await,
-            Err(e) => Err(e.into()),
-        };
+        if let Err(e) = self.tables.ensure(&self.client).await {
+            lock::release(&self.client, &self.tables).await.ok();
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    /// Releases the migration lock after the work's `result`, which wins over a release error.
+    async fn unlock<T>(&self, result: Result<T, EngineError>) -> Result<T, EngineError> {
         let released = lock::release(&self.client, &self.tables).await;
         let value = result?;
         released?;
@@ -275,7 +305,9 @@ impl Engine {
         applied: bool,
         reason: &str,
     ) -> Result<(), EngineError> {
-        self.locked(async |eng: &Engine| {
+        self.lock().await?;
+        let eng = self;
+        let result = async {
             let rows = eng.tables.rows(&eng.client).await?;
             let row = rows
                 .iter()
@@ -320,8 +352,9 @@ impl Engine {
                 details: serde_json::json!({ "from": before, "to": after }),
             })
             .await
-        })
-        .await
+        }
+        .await;
+        self.unlock(result).await
     }
 
     /// Records the file's current checksums for a drifted phase.
@@ -331,7 +364,9 @@ impl Engine {
         version: &Version,
         reason: &str,
     ) -> Result<(), EngineError> {
-        self.locked(async |eng: &Engine| {
+        self.lock().await?;
+        let eng = self;
+        let result = async {
             let rows = eng.tables.rows(&eng.client).await?;
             let phases = state::phases(plan, &rows);
             let Some(p) = phases.iter().find(|p| p.version == *version) else {
@@ -361,8 +396,9 @@ impl Engine {
                 }),
             })
             .await
-        })
-        .await
+        }
+        .await;
+        self.unlock(result).await
     }
 }
 
@@ -405,7 +441,7 @@ impl Engine {
             let Some(m) = p.migration else { continue };
             let started = std::time::Instant::now();
             let checks = checks::verify_now(&self.client, m).await?;
-            if !rows.is_empty() {
+            if !rows.is_empty() && !self.settings.read_only {
                 let failed = checks.iter().filter(|c| !c.passed).count();
                 self.log(Event {
                     kind: EventKind::Verify,

@@ -19,9 +19,12 @@ impl Engine {
         &self,
         plan: &Plan,
         version: &Version,
+        reason: Option<&str>,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<Applied, EngineError> {
-        self.locked(async |eng: &Engine| {
+        self.lock().await?;
+        let eng = self;
+        let result = async {
             let rows = eng.tables.rows(&eng.client).await?;
             let row = rows
                 .iter()
@@ -53,14 +56,15 @@ impl Engine {
                 name: Some(&m.name),
                 outcome: "started",
                 duration_ms: None,
-                reason: None,
+                reason,
                 details: json!({ "from_statement": start + 1 }),
             })
             .await?;
             eng.apply_one_by_one(m, &row.version, start, before, progress)
                 .await
-        })
-        .await
+        }
+        .await;
+        self.unlock(result).await
     }
     /// `Transaction: none`: each statement commits on its own; the history row says how far
     /// the phase got, so a failure leaves it `dirty` at statement k of n.
@@ -135,6 +139,9 @@ impl Engine {
                             }
                             self.lock_retry((&m.version, stored, &m.name), attempt, &err, progress)
                                 .await?;
+                            if self.is_cancelled() {
+                                return self.stop_one_by_one(m, stored, i, None, started).await;
+                            }
                             continue;
                         }
                         let mut f = failure(&m.version, &m.up, Some(i), &err);

@@ -144,7 +144,9 @@ impl Engine {
         reason: Option<&str>,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<Vec<RolledBack>, EngineError> {
-        self.locked(async |eng: &Engine| {
+        self.lock().await?;
+        let eng = self;
+        let result = async {
             let rows = eng.tables.rows(&eng.client).await?;
             let list = undo_list(&state::phases(plan, &rows), target)?;
             let mut done = Vec::new();
@@ -152,8 +154,9 @@ impl Engine {
                 done.push(eng.undo(u, reason, progress).await?);
             }
             Ok(done)
-        })
-        .await
+        }
+        .await;
+        self.unlock(result).await
     }
 
     async fn undo(
@@ -248,6 +251,12 @@ impl Engine {
                     if tx && retryable(&err) && attempt <= self.settings.lock_retries {
                         let who = (&u.version, u.row.version.as_str(), u.name.as_str());
                         self.lock_retry(who, attempt, &err, progress).await?;
+                        if self.is_cancelled() {
+                            return Err(EngineError::Cancelled {
+                                version: u.version.to_string(),
+                                partial: false,
+                            });
+                        }
                         continue;
                     }
                     let f = failure(&u.version, &u.down, index, &err);

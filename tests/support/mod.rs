@@ -11,6 +11,8 @@ use std::future::Future;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub mod migrations;
+
 use pgstep::cluster::Cluster;
 use tokio_postgres::{Client, NoTls};
 

@@ -1,0 +1,342 @@
+//! Applying transactional phases against a real PostgreSQL: all of a phase or none of it,
+//! checks as a gate, extensions checked first, dry runs that change nothing.
+
+mod support;
+
+use std::path::Path;
+
+use pgstep::conninfo::{self, Inputs};
+use pgstep::engine::{Engine, Operator, Progress, Settings, Tables, UpOptions};
+use support::fresh_db;
+use support::migrations::{Dir, Pg, pgstep, states};
+
+const HALF_WAY_BROKEN: &str = "\
+-- Migration: half way
+
+CREATE TABLE half_a (id int PRIMARY KEY);
+INSERT INTO half_a VALUES (1), (2);
+CREATE TABLE half_b (id int);
+INSERT INTO half_b (id)
+SELECT id FROM no_such_table;
+
+-- DOWN
+DROP TABLE half_b;
+DROP TABLE half_a;
+";
+
+#[test]
+fn a_failing_transactional_phase_leaves_nothing_and_applies_once_fixed() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    dir.write("001_half_way.sql", HALF_WAY_BROKEN);
+    let pg = Pg::connect(db.url());
+
+    let run = pgstep(&db, &dir, &["up"]).expect(4);
+    // The error points into the second line of the statement, where the missing table is.
+    assert!(run.stderr.contains("001_half_way.sql:7"), "{run}");
+    assert!(run.stderr.contains("42P01"), "{run}");
+    assert!(run.stderr.contains("no_such_table"), "{run}");
+    assert!(!pg.exists("half_a"), "the phase's first table survived");
+    assert!(!pg.exists("half_b"));
+
+    let rows = pg.history();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    let row = &rows[0];
+    assert_eq!(
+        (row.version.as_str(), row.state.as_str()),
+        ("001", "failed")
+    );
+    assert!(!row.success);
+    let message = row.error_message.as_deref().unwrap_or_default();
+    assert!(message.contains("no_such_table"), "{message}");
+    assert_eq!(row.error_sqlstate.as_deref(), Some("42P01"));
+    assert_eq!(row.error_line, Some(7));
+    let failures = pg.events_of("failure");
+    assert_eq!(failures.len(), 1, "{failures:?}");
+    assert_eq!(failures[0].version.as_deref(), Some("001"));
+    assert_eq!(failures[0].details["sqlstate"], "42P01");
+    assert_eq!(failures[0].details["line"], 7);
+
+    let status = pgstep(&db, &dir, &["status"]).expect(0);
+    assert!(status.stdout.contains("failed"), "{status}");
+    assert!(status.stdout.contains("no_such_table"), "{status}");
+
+    dir.write(
+        "001_half_way.sql",
+        &HALF_WAY_BROKEN.replace("FROM no_such_table", "FROM half_a"),
+    );
+    let run = pgstep(&db, &dir, &["up"]).expect(0);
+    assert!(run.stdout.contains("applied 001 half_way"), "{run}");
+    assert_eq!(pg.states(), states(&[("001", "applied")]));
+    let row = &pg.history()[0];
+    assert!(row.success);
+    assert_eq!(row.error_message, None);
+    assert_eq!(pg.count("SELECT count(*) FROM half_b"), 2);
+    assert_eq!(pg.events_of("apply").len(), 1);
+}
+
+#[test]
+fn a_check_that_catches_lost_rows_rolls_the_phase_back() {
+    let db = fresh_db();
+    let pg = Pg::connect(db.url());
+    pg.exec(
+        "CREATE TABLE items (id int PRIMARY KEY, v text);
+         INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 5) g;",
+    );
+    let dir = Dir::new();
+    dir.write(
+        "001_prune.sql",
+        "-- Migration: prune items\n\
+         CREATE TABLE prune_audit (id int);\n\
+         INSERT INTO prune_audit SELECT id FROM items WHERE id > 2;\n\
+         DELETE FROM items WHERE id > 2;\n\
+         \n\
+         -- VERIFY\n\
+         -- Check: no item lost\n\
+         -- Expect: unchanged\n\
+         SELECT count(*) FROM items;\n",
+    );
+
+    let run = pgstep(&db, &dir, &["up"]).expect(4);
+    assert!(run.stderr.contains("no item lost"), "{run}");
+    assert!(run.stderr.contains("before 5, after 2"), "{run}");
+    assert!(run.stderr.contains("rolled back"), "{run}");
+    assert_eq!(pg.count("SELECT count(*) FROM items"), 5);
+    assert!(!pg.exists("prune_audit"));
+
+    let row = &pg.history()[0];
+    assert_eq!(row.state, "failed");
+    assert!(!row.success);
+    assert!(
+        row.error_message
+            .as_deref()
+            .is_some_and(|m| m.contains("no item lost")),
+        "{row:?}"
+    );
+    let failure = &pg.events_of("failure")[0];
+    assert_eq!(failure.outcome, "check failed");
+    assert_eq!(failure.details["checks"][0]["passed"], false);
+    assert!(pg.events_of("apply").is_empty());
+}
+
+#[test]
+fn phases_apply_in_order_with_their_checks_recorded() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    dir.write(
+        "001_accounts.sql",
+        "CREATE TABLE accounts (id int PRIMARY KEY, email text);\n\
+         INSERT INTO accounts VALUES (1, 'a@x'), (2, 'b@x');\n\
+         -- VERIFY\n\
+         -- Check: two accounts\n\
+         -- Expect: = 2\n\
+         SELECT count(*) FROM accounts;\n\
+         -- DOWN\n\
+         DROP TABLE accounts;\n",
+    );
+    dir.write(
+        "002_email_index.sql",
+        "-- Step: index\n\
+         CREATE UNIQUE INDEX accounts_email ON accounts (email);\n\
+         -- VERIFY\n\
+         -- Check: no duplicate emails\n\
+         SELECT email FROM accounts GROUP BY email HAVING count(*) > 1;\n",
+    );
+    let pg = Pg::connect(db.url());
+
+    let run = pgstep(&db, &dir, &["up", "--to", "1"]).expect(0);
+    assert!(run.stdout.contains("two accounts"), "{run}");
+    assert_eq!(pg.states(), states(&[("001", "applied")]));
+    assert!(!pg.exists("accounts_email"));
+
+    let run = pgstep(&db, &dir, &["up"]).expect(0);
+    assert!(run.stdout.contains("applied 002 email_index"), "{run}");
+    assert!(pg.exists("accounts_email"));
+    assert_eq!(
+        pg.states(),
+        states(&[("001", "applied"), ("002", "applied")])
+    );
+    let applies = pg.events_of("apply");
+    assert_eq!(applies.len(), 2);
+    assert_eq!(applies[1].details["checks"][0]["passed"], true);
+
+    let run = pgstep(&db, &dir, &["up"]).expect(0);
+    assert!(run.stdout.contains("nothing to apply"), "{run}");
+    assert_eq!(pg.events_of("apply").len(), 2);
+}
+
+#[test]
+fn a_missing_extension_is_reported_before_anything_runs() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    dir.write("001_first.sql", "CREATE TABLE first_table (id int);\n");
+    dir.write(
+        "002_search.sql",
+        "-- Requires: some_missing_extension\n\
+         CREATE TABLE second_table (id int);\n",
+    );
+    let pg = Pg::connect(db.url());
+
+    let run = pgstep(&db, &dir, &["up"]).expect(4);
+    assert!(run.stderr.contains("some_missing_extension"), "{run}");
+    assert!(run.stderr.contains("002"), "{run}");
+    assert!(!pg.exists("first_table"), "a phase ran before the check");
+    assert!(!pg.exists("second_table"));
+    assert!(pg.history().is_empty());
+    assert!(pg.events_of("apply").is_empty());
+}
+
+#[test]
+fn a_dry_run_reports_rows_and_locks_and_changes_nothing() {
+    let db = fresh_db();
+    let pg = Pg::connect(db.url());
+    pg.exec(
+        "CREATE TABLE items (id int PRIMARY KEY, v text);
+         INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 5) g;",
+    );
+    let dir = Dir::new();
+    dir.write(
+        "001_reshape.sql",
+        "UPDATE items SET v = upper(v) WHERE id <= 3;\n\
+         ALTER TABLE items ADD COLUMN extra int;\n\
+         CREATE TABLE dry_new (id int);\n\
+         -- VERIFY\n\
+         -- Check: nothing lost\n\
+         -- Expect: unchanged\n\
+         SELECT count(*) FROM items;\n",
+    );
+
+    let run = pgstep(&db, &dir, &["up", "--dry-run"]).expect(0);
+    assert!(run.stdout.contains("dry run of 001 reshape"), "{run}");
+    assert!(run.stdout.contains("3 row(s)"), "{run}");
+    let locks = run
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("items:"))
+        .unwrap_or_else(|| panic!("no lock line for items:\n{run}"));
+    assert!(locks.contains("AccessExclusiveLock"), "{locks}");
+    assert!(run.stdout.contains("nothing lost"), "{run}");
+
+    assert!(!pg.exists("dry_new"));
+    assert!(!pg.column_exists("items", "extra"));
+    assert_eq!(
+        pg.count("SELECT count(*) FROM items WHERE v = upper(v)"),
+        0,
+        "the dry run's update was kept"
+    );
+    assert!(pg.history().is_empty());
+    let dry = pg.events_of("dry-run");
+    assert_eq!(dry.len(), 1, "{dry:?}");
+    assert_eq!(dry[0].outcome, "ok");
+    assert_eq!(dry[0].version.as_deref(), Some("001"));
+    assert_eq!(pg.events().len(), 1, "only the dry run is logged");
+}
+
+#[test]
+fn the_seed_003_example_applies_and_rolls_back_as_is() {
+    let db = fresh_db();
+    let pg = Pg::connect(db.url());
+    // What Supabase provides and the 006 policy calls.
+    pg.exec(
+        "CREATE SCHEMA auth;
+         CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE
+             AS $$ SELECT nullif(current_setting('request.jwt.claim.sub', true), '')::uuid $$;",
+    );
+    let dir = Dir::new();
+    dir.copy_from(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed003"));
+
+    let run = pgstep(&db, &dir, &["up"]).expect(0);
+    assert!(run.stdout.contains("applied 006 user_preferences"), "{run}");
+    assert_eq!(
+        pg.states(),
+        states(&[("001", "applied"), ("006", "applied")])
+    );
+    assert!(pg.exists("profiles"));
+    assert!(pg.exists("user_preferences"));
+    assert!(pg.exists("idx_user_preferences_user_id"));
+    assert_eq!(
+        pg.count(
+            "SELECT count(*) FROM pg_policies WHERE tablename = 'user_preferences' \
+             AND policyname = 'Users can manage their own preferences'"
+        ),
+        1
+    );
+
+    let run = pgstep(&db, &dir, &["down", "--all", "--yes"]).expect(0);
+    assert!(run.stdout.contains("rolled back 006"), "{run}");
+    assert!(run.stdout.contains("rolled back 001"), "{run}");
+    assert!(!pg.exists("user_preferences"));
+    assert!(!pg.exists("profiles"));
+    assert!(pg.history().is_empty());
+    assert_eq!(pg.events_of("rollback").len(), 2);
+}
+
+#[tokio::test]
+async fn the_library_reports_progress_and_keeps_history() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    dir.write(
+        "001_one.sql",
+        "-- Step: tables\n\
+         CREATE TABLE lib_one (id int);\n\
+         CREATE TABLE lib_two (id int);\n\
+         -- VERIFY\n\
+         -- Check: empty\n\
+         -- Expect: = 0\n\
+         SELECT count(*) FROM lib_one;\n",
+    );
+    let plan = pgstep::plan::load(dir.path()).unwrap_or_else(|e| panic!("{e:?}"));
+    let params = conninfo::resolve(&Inputs::from_process(Some(db.url().to_string())))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (client, _conn) = conninfo::connect(&params)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let engine = Engine::new(
+        client,
+        Tables::default(),
+        Settings::default(),
+        Operator::current(),
+    );
+
+    let mut seen = Vec::new();
+    let done = engine
+        .up(&plan, &UpOptions::default(), &mut |p| seen.push(p))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(done.len(), 1);
+    assert_eq!(done[0].version, "001");
+    assert!(done[0].checks[0].passed);
+
+    let statements: Vec<(u32, Option<String>)> = seen
+        .iter()
+        .filter_map(|p| match p {
+            Progress::Statement { line, step, .. } => Some((*line, step.clone())),
+            _ => None,
+        })
+        .collect();
+    let tables = Some("tables".to_string());
+    assert_eq!(statements, vec![(2, tables.clone()), (3, tables)]);
+    assert!(matches!(
+        seen.first(),
+        Some(Progress::PhaseStarted { statements: 2, .. })
+    ));
+    assert!(matches!(seen.last(), Some(Progress::PhaseDone { .. })));
+
+    let rows = engine.history().await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        rows[0].checksum.as_deref(),
+        Some(plan.migrations[0].checksum.as_str())
+    );
+    assert_eq!(rows[0].statements_done, Some(2));
+    assert!(
+        engine
+            .lock_holder()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .is_none()
+    );
+    let events = engine.events(10).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].event, "apply");
+}
