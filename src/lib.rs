@@ -10,3 +10,4 @@ pub mod conninfo;
 pub mod engine;
 pub mod plan;
 pub mod sql;
+pub mod tui;

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::io::IsTerminal;
 
 use super::exit;
+use crate::config::{Confirm, Profile};
 use crate::conninfo::{self, Inputs, Params};
 use crate::engine::{Engine, EngineError, Operator, Settings, Tables};
 use crate::plan::{self, Plan};
@@ -15,6 +16,22 @@ pub struct Target {
     pub url: Option<String>,
     pub history_table: String,
     pub history_schema: Option<String>,
+    pub settings: Settings,
+    pub profile: Option<Profile>,
+}
+
+impl Target {
+    /// The profile's name, or `default` without one.
+    pub fn profile_name(&self) -> &str {
+        self.profile.as_ref().map_or("default", |p| p.name.as_str())
+    }
+
+    /// Whether every mutating action needs the typed version.
+    pub fn typed(&self) -> bool {
+        self.profile
+            .as_ref()
+            .is_some_and(|p| p.confirm == Confirm::Typed)
+    }
 }
 
 /// A failure that ends the command, with its exit code.
@@ -84,8 +101,17 @@ pub async fn connect(target: &Target) -> Result<Session, Fail> {
     let (client, _connection) = conninfo::connect(&params)
         .await
         .map_err(|e| Fail::new(exit::CONNECTION, format!("pgstep: {e}")))?;
+    let mut settings = target.settings.clone();
+    if target.profile.as_ref().is_some_and(|p| p.read_only) {
+        settings.read_only = true;
+        // The server enforces it too, whatever a query tries.
+        client
+            .batch_execute("SET default_transaction_read_only = on")
+            .await
+            .map_err(|e| Fail::new(exit::CONNECTION, format!("pgstep: {e}")))?;
+    }
     let tables = Tables::named(target.history_schema.as_deref(), &target.history_table);
-    let engine = Engine::new(client, tables, Settings::default(), Operator::current());
+    let engine = Engine::new(client, tables, settings, Operator::current());
     Ok(Session { engine, params })
 }
 

@@ -1,5 +1,6 @@
 //! The command line: the console's scriptable twin. Both drive the same engine.
 
+mod console;
 mod db;
 mod decide;
 mod down;
@@ -43,21 +44,30 @@ pub mod exit {
     about = "Walk PostgreSQL schema migrations phase by phase"
 )]
 pub struct Cli {
-    /// Migrations directory.
-    #[arg(long, global = true, default_value = "migrations")]
-    pub dir: PathBuf,
+    /// Migrations directory (default: the configuration's `dir`, else ./migrations).
+    #[arg(long, global = true)]
+    pub dir: Option<PathBuf>,
+    /// Configuration file, read instead of the project's pgstep.toml.
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Profile of the configuration to use.
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
     /// Database URL (postgresql://...) or key=value conninfo; else DATABASE_URL, else the
     /// PG* environment, as libpq reads it.
     #[arg(long, global = true)]
     pub url: Option<String>,
-    /// Name of the history table (its event log is NAME_log).
-    #[arg(long, global = true, default_value = "schema_migrations")]
-    pub history_table: String,
+    /// Name of the history table (its event log is NAME_log; default schema_migrations).
+    #[arg(long, global = true)]
+    pub history_table: Option<String>,
     /// Schema of the history tables (default: the first schema on the search path).
     #[arg(long, global = true)]
     pub history_schema: Option<String>,
+    /// Plain-ASCII state glyphs in the console.
+    #[arg(long, global = true)]
+    pub ascii: bool,
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -71,7 +81,20 @@ fn version(s: &str) -> Result<Version, String> {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// The user file, the project file candidates and the --config file, and which exist.
+    Paths,
+}
+
+#[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the console (the default when no command is given).
+    Tui,
+    /// Show where configuration is read from.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// Read the migrations directory and print the plan, without touching any database.
     Plan {
         /// Print the plan as JSON.
@@ -94,6 +117,9 @@ pub enum Command {
         /// Also apply pending phases older than the newest applied one.
         #[arg(long)]
         allow_out_of_order: bool,
+        /// Do not ask (with a profile whose confirm is "typed").
+        #[arg(long)]
+        yes: bool,
     },
     /// Roll back applied phases, newest first.
     Down {
@@ -124,6 +150,9 @@ pub enum Command {
     Resume {
         #[arg(value_parser = version)]
         version: Version,
+        /// Why, for the event log.
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Record a decision about a dirty or failed phase: applied or pending.
     Mark {
@@ -162,29 +191,77 @@ pub enum Command {
     },
 }
 
+/// Reads the configuration for the command line `cli`.
+fn configure(cli: &Cli) -> Result<crate::config::Config, String> {
+    let opts = load_options(cli);
+    let config = crate::config::Config::load(&opts).map_err(|e| e.to_string())?;
+    for w in config.warnings() {
+        eprintln!("warning: {w}");
+    }
+    Ok(config)
+}
+
+fn load_options(cli: &Cli) -> crate::config::LoadOptions {
+    let mut opts = crate::config::LoadOptions::from_process();
+    opts.config = cli.config.clone();
+    opts.profile = cli.profile.clone();
+    opts.dir = cli.dir.clone();
+    opts.url_given = cli.url.is_some();
+    opts.history_table = cli.history_table.clone();
+    opts.history_schema = cli.history_schema.clone();
+    opts
+}
+
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let stdout = std::io::stdout().lock();
     let mut out = std::io::BufWriter::new(stdout);
-    let target = db::Target {
-        url: cli.url.clone(),
-        history_table: cli.history_table.clone(),
-        history_schema: cli.history_schema.clone(),
+    if let Some(Command::Config {
+        command: ConfigCommand::Paths,
+    }) = &cli.command
+    {
+        // Before loading, so it helps even when a file is broken.
+        for (label, path, exists) in crate::config::paths(&load_options(&cli)) {
+            let state = if exists { "found" } else { "absent" };
+            let _ = writeln!(out, "{label}\t{}\t{state}", path.display());
+        }
+        let _ = out.flush();
+        return ExitCode::SUCCESS;
+    }
+    let config = match configure(&cli) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(exit::INPUT);
+        }
     };
-    let dir = cli.dir.as_path();
-    let code = match &cli.command {
+    let target = db::Target {
+        url: cli
+            .url
+            .clone()
+            .or_else(|| config.connection().map(str::to_owned)),
+        history_table: config.history_table.clone(),
+        history_schema: config.history_schema.clone(),
+        settings: config.engine_settings(),
+        profile: config.profile().cloned(),
+    };
+    let dir = config.dir.as_path();
+    let code = match cli.command.as_ref().unwrap_or(&Command::Tui) {
+        Command::Config { .. } => exit::OK,
+        Command::Tui => db::block_on(console::run(dir, &target, &config, cli.ascii)),
         Command::Plan { json } => plan::run(dir, *json, &mut out),
         Command::Status { json } => db::block_on(status::run(dir, &target, *json, &mut out)),
         Command::Up {
             to,
             dry_run,
             allow_out_of_order,
+            yes,
         } => {
             let opts = crate::engine::UpOptions {
                 to: to.clone(),
                 allow_out_of_order: *allow_out_of_order,
             };
-            db::block_on(up::run(dir, &target, &opts, *dry_run, &mut out))
+            db::block_on(up::run(dir, &target, &opts, *dry_run, *yes, &mut out))
         }
         Command::Down {
             to,
@@ -217,7 +294,13 @@ pub fn run() -> ExitCode {
         Command::Verify { version, json } => {
             db::block_on(verify::run(dir, &target, version.as_ref(), *json, &mut out))
         }
-        Command::Resume { version } => db::block_on(up::resume(dir, &target, version, &mut out)),
+        Command::Resume { version, reason } => db::block_on(up::resume(
+            dir,
+            &target,
+            version,
+            reason.as_deref(),
+            &mut out,
+        )),
         Command::Mark {
             version,
             state,

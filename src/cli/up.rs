@@ -98,10 +98,29 @@ pub async fn run(
     target: &Target,
     opts: &UpOptions,
     dry_run: bool,
+    yes: bool,
     out: &mut impl Write,
 ) -> Result<(), Fail> {
     let plan = db::load_plan(dir)?;
     let session = db::connect(target).await?;
+    if target.typed() && !dry_run {
+        let rows = session.engine.history().await?;
+        let phases = crate::engine::state::phases(&plan, &rows);
+        let todo = crate::engine::targets(&phases, opts)?;
+        if let Some(last) = todo.last() {
+            let list: Vec<String> = todo
+                .iter()
+                .map(|m| format!("  {} {}", m.version, m.name))
+                .collect();
+            let question = format!(
+                "Profile {} asks for typed confirmation. About to apply on {}:\n{}",
+                target.profile_name(),
+                session.params,
+                list.join("\n")
+            );
+            db::confirm(&question, last.version.as_str(), yes)?;
+        }
+    }
     if dry_run {
         let report = db::cancellable(&session, session.engine.dry_run(&plan, opts)).await?;
         write_out(out, &dry_run_report(&report))?;
@@ -122,6 +141,7 @@ pub async fn resume(
     dir: &Path,
     target: &Target,
     version: &Version,
+    reason: Option<&str>,
     out: &mut impl Write,
 ) -> Result<(), Fail> {
     let plan = db::load_plan(dir)?;
@@ -129,7 +149,7 @@ pub async fn resume(
     let mut progress = progress_printer();
     let done = db::cancellable(
         &session,
-        session.engine.resume(&plan, version, None, &mut progress),
+        session.engine.resume(&plan, version, reason, &mut progress),
     )
     .await?;
     write_out(out, &applied_report(&[done]))

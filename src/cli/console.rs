@@ -1,0 +1,111 @@
+//! `pgstep` (or `pgstep tui`): opens the console on the database and the plan.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::db::{self, Fail, Target};
+use super::exit;
+use crate::config::{self, Config};
+use crate::tui::app::{App, Header, Options};
+use crate::tui::keymap::{Key, Keymap};
+use crate::tui::ui::theme::Theme;
+use crate::tui::{self, Console};
+
+pub async fn run(dir: &Path, target: &Target, config: &Config, ascii: bool) -> Result<(), Fail> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(Fail::new(
+            exit::INPUT,
+            "pgstep: the console needs a terminal; in scripts use the commands (pgstep status, up, down, ...)",
+        ));
+    }
+    let plan = db::load_plan(dir)?;
+    let worker = db::connect(target).await?;
+    let reader = db::connect(target).await?;
+    let version: String = worker
+        .engine
+        .client()
+        .query_one("SHOW server_version", &[])
+        .await
+        .map(|r| r.get(0))
+        .unwrap_or_else(|_| "?".into());
+    let role: String = worker
+        .engine
+        .client()
+        .query_one("SELECT current_user::text", &[])
+        .await
+        .map(|r| r.get(0))
+        .unwrap_or_else(|_| worker.params.user().to_string());
+    let profile = target.profile.as_ref();
+    let header = Header {
+        profile: target.profile_name().to_string(),
+        target: worker.params.to_string(),
+        role,
+        server_version: version,
+        environment: profile.and_then(|p| {
+            p.environment
+                .clone()
+                .or_else(|| p.is_production().then(|| p.name.clone()))
+        }),
+        read_only: profile.is_some_and(|p| p.read_only),
+    };
+    let colour = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let options = Options {
+        ascii: ascii || config.ascii,
+        confirm_typed: target.typed(),
+        lock_timeout: Some(target.settings.lock_timeout),
+        theme: Theme::from_config(&config.colours, profile.and_then(|p| p.colour), colour),
+    };
+    let app = App::new(Arc::new(plan), header, keymap(config), options);
+    let console = Console {
+        app,
+        params: worker.params.clone(),
+        worker: worker.engine,
+        reader: reader.engine,
+    };
+    tui::run(console)
+        .await
+        .map_err(|e| Fail::new(exit::INTERNAL, format!("pgstep: terminal error: {e}")))
+}
+
+/// The console's keymap with the configuration's bindings.
+fn keymap(config: &Config) -> Keymap {
+    use ratatui::crossterm::event::{KeyCode as K, KeyModifiers as M};
+    let mut km = Keymap::default();
+    for (name, specs) in config.keys.iter() {
+        let keys = specs
+            .iter()
+            .map(|s| {
+                let code = match s.code {
+                    config::KeyCode::Char(c) => K::Char(c),
+                    config::KeyCode::F(n) => K::F(n),
+                    config::KeyCode::Enter => K::Enter,
+                    config::KeyCode::Esc => K::Esc,
+                    config::KeyCode::Tab if s.shift => K::BackTab,
+                    config::KeyCode::Tab => K::Tab,
+                    config::KeyCode::Backspace => K::Backspace,
+                    config::KeyCode::Delete => K::Delete,
+                    config::KeyCode::Insert => K::Insert,
+                    config::KeyCode::Up => K::Up,
+                    config::KeyCode::Down => K::Down,
+                    config::KeyCode::Left => K::Left,
+                    config::KeyCode::Right => K::Right,
+                    config::KeyCode::PageUp => K::PageUp,
+                    config::KeyCode::PageDown => K::PageDown,
+                    config::KeyCode::Home => K::Home,
+                    config::KeyCode::End => K::End,
+                };
+                let mut mods = M::NONE;
+                if s.ctrl {
+                    mods |= M::CONTROL;
+                }
+                if s.alt {
+                    mods |= M::ALT;
+                }
+                Key { code, mods }
+            })
+            .collect();
+        km.rebind(name, keys);
+    }
+    km
+}

@@ -1,0 +1,122 @@
+//! What flows into `update` (actions) and out of it (effects, run by the runtime).
+
+use std::time::Duration;
+
+use ratatui::crossterm::event::KeyEvent;
+
+use crate::engine::impact::Loss;
+use crate::engine::{
+    Applied, CheckOutcome, DownTarget, DryRun, HistoryRow, Holder, LoggedEvent, Progress,
+    ResultSet, RolledBack, Verified,
+};
+use crate::plan::Version;
+
+/// Something happened: a key, a resize, or the result of work the runtime did.
+#[derive(Debug)]
+pub enum Action {
+    Key(KeyEvent),
+    Resize(u16, u16),
+    /// While work runs: time since it started.
+    Tick(Duration),
+    Status {
+        rows: Vec<HistoryRow>,
+        holder: Option<Holder>,
+    },
+    Events(Vec<LoggedEvent>),
+    Progress(Progress),
+    /// Who the running statement waits for, polled from a second connection.
+    Waiting(Option<String>),
+    Impact {
+        version: Version,
+        losses: Vec<Loss>,
+    },
+    Done(Outcome),
+    /// Work failed: the message says what and what to do.
+    Failed(String),
+}
+
+/// The result of finished work.
+#[derive(Debug)]
+pub enum Outcome {
+    Applied(Vec<Applied>),
+    DryRun(DryRun),
+    Verified(Verified),
+    Query {
+        version: Version,
+        check: String,
+        result: Result<ResultSet, String>,
+    },
+    RolledBack(Vec<RolledBack>),
+    Marked {
+        version: Version,
+        applied: bool,
+    },
+    Accepted(Version),
+    Cancelled(String),
+}
+
+/// Work for the runtime. Everything that touches the database is one of these.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    LoadStatus,
+    LoadEvents,
+    /// Apply phases up to and including `to`.
+    Apply {
+        to: Version,
+    },
+    DryRun {
+        version: Version,
+    },
+    Verify {
+        version: Version,
+    },
+    /// Run an edited check query, read-only.
+    Query {
+        version: Version,
+        check: String,
+        sql: String,
+    },
+    /// What the DOWN parts of the phases to roll back would destroy.
+    LoadImpact {
+        version: Version,
+    },
+    Rollback {
+        target: DownTarget,
+        reason: String,
+    },
+    Resume {
+        version: Version,
+        reason: String,
+    },
+    Mark {
+        version: Version,
+        applied: bool,
+        reason: String,
+    },
+    Accept {
+        version: Version,
+        reason: String,
+    },
+    /// Cancel the running statement on the server.
+    Cancel,
+}
+
+impl Outcome {
+    /// The check results it carries, by phase.
+    pub fn checks(&self) -> Vec<(Version, Vec<CheckOutcome>)> {
+        let parse = |s: &str| Version::parse(s);
+        match self {
+            Outcome::Applied(done) => done
+                .iter()
+                .filter_map(|a| parse(&a.version).map(|v| (v, a.checks.clone())))
+                .collect(),
+            Outcome::DryRun(r) => parse(&r.version)
+                .map(|v| vec![(v, r.checks.clone())])
+                .unwrap_or_default(),
+            Outcome::Verified(r) => parse(&r.version)
+                .map(|v| vec![(v, r.checks.clone())])
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! The console's state. Nothing here does I/O: `update` changes it, `ui` draws it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::dialog::Modal;
+use super::keymap::{Context, Keymap};
+use crate::engine::{CheckOutcome, Drift, HistoryRow, Holder, LoggedEvent, PhaseState, state};
+use crate::plan::{Migration, Plan, Version};
+
+/// Facts for the header.
+#[derive(Debug, Clone, Default)]
+pub struct Header {
+    pub profile: String,
+    pub target: String,
+    pub role: String,
+    pub server_version: String,
+    /// The environment badge, e.g. "prod".
+    pub environment: Option<String>,
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Phases,
+    Log,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 2] = [Tab::Phases, Tab::Log];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Phases => "Phases",
+            Tab::Log => "Log",
+        }
+    }
+}
+
+/// One line of the phase list, owned so the state does not borrow the plan.
+#[derive(Debug, Clone)]
+pub struct PhaseRow {
+    pub version: Version,
+    pub name: String,
+    pub state: PhaseState,
+    pub applied_at: Option<DateTime<Utc>>,
+    pub millis: Option<i32>,
+    /// Index into the plan's migrations.
+    pub migration: Option<usize>,
+    /// Index into the history rows.
+    pub row: Option<usize>,
+    pub drift: Option<Drift>,
+}
+
+/// Work the console started and is waiting for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    pub kind: JobKind,
+    pub version: Option<Version>,
+    pub elapsed: Duration,
+    pub statements: usize,
+    pub statement: Option<usize>,
+    pub line: Option<u32>,
+    pub step: Option<String>,
+    /// "waiting for lock on books held by pid 4242: idle in transaction 3m12s"
+    pub waiting: Option<String>,
+    pub retry: Option<String>,
+    pub cancelling: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    Apply,
+    DryRun,
+    Verify,
+    Query,
+    Rollback,
+    Resume,
+    Mark,
+    Accept,
+}
+
+impl JobKind {
+    pub fn verb(self) -> &'static str {
+        match self {
+            JobKind::Apply => "applying",
+            JobKind::DryRun => "dry run of",
+            JobKind::Verify => "verifying",
+            JobKind::Query => "running query for",
+            JobKind::Rollback => "rolling back",
+            JobKind::Resume => "resuming",
+            JobKind::Mark => "marking",
+            JobKind::Accept => "accepting",
+        }
+    }
+
+    /// Whether it changes the database (so quitting must ask).
+    pub fn mutating(self) -> bool {
+        !matches!(self, JobKind::Verify | JobKind::Query)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Success,
+    Error,
+}
+
+/// Settings that change how the console behaves.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub ascii: bool,
+    /// Every mutating action needs the typed version, not only rollback.
+    pub confirm_typed: bool,
+    pub lock_timeout: Option<Duration>,
+    pub theme: super::ui::theme::Theme,
+}
+
+pub struct App {
+    pub plan: Arc<Plan>,
+    pub rows: Vec<HistoryRow>,
+    pub header: Header,
+    pub lock_holder: Option<Holder>,
+    pub phases: Vec<PhaseRow>,
+    pub tab: Tab,
+    /// Index into `visible()`.
+    pub selected: usize,
+    pub filter: String,
+    pub filtering: bool,
+    pub detail_scroll: u16,
+    pub log_selected: usize,
+    pub events: Vec<LoggedEvent>,
+    /// The last check results per phase version.
+    pub results: Vec<(Version, Vec<CheckOutcome>)>,
+    pub modal: Option<Modal>,
+    pub help: bool,
+    pub job: Option<Job>,
+    pub message: Option<(Level, String)>,
+    pub size: (u16, u16),
+    pub spinner: usize,
+    pub keymap: Keymap,
+    pub options: Options,
+    pub quit: bool,
+}
+
+/// Smallest terminal the console draws in.
+pub const MIN_SIZE: (u16, u16) = (80, 24);
+
+impl App {
+    pub fn new(plan: Arc<Plan>, header: Header, keymap: Keymap, options: Options) -> App {
+        let mut app = App {
+            plan,
+            rows: Vec::new(),
+            header,
+            lock_holder: None,
+            phases: Vec::new(),
+            tab: Tab::Phases,
+            selected: 0,
+            filter: String::new(),
+            filtering: false,
+            detail_scroll: 0,
+            log_selected: 0,
+            events: Vec::new(),
+            results: Vec::new(),
+            modal: None,
+            help: false,
+            job: None,
+            message: None,
+            size: MIN_SIZE,
+            spinner: 0,
+            keymap,
+            options,
+            quit: false,
+        };
+        app.set_history(Vec::new(), None);
+        app
+    }
+
+    /// Replaces the history and recomputes every phase's state, keeping the selection on the
+    /// same version where it still exists.
+    pub fn set_history(&mut self, rows: Vec<HistoryRow>, holder: Option<Holder>) {
+        let keep = self.selected_phase().map(|p| p.version.clone());
+        self.rows = rows;
+        self.lock_holder = holder;
+        let plan = self.plan.clone();
+        self.phases = state::phases(&plan, &self.rows)
+            .into_iter()
+            .map(|p| PhaseRow {
+                version: p.version.clone(),
+                name: p.name.clone(),
+                state: p.state,
+                applied_at: p.row.and_then(|r| r.applied_at),
+                millis: p.row.and_then(|r| r.execution_time_ms),
+                migration: p
+                    .migration
+                    .and_then(|m| plan.migrations.iter().position(|x| std::ptr::eq(x, m))),
+                row: p
+                    .row
+                    .and_then(|r| self.rows.iter().position(|x| std::ptr::eq(x, r))),
+                drift: p.drift,
+            })
+            .collect();
+        if let Some(v) = keep {
+            self.select_version(&v);
+        }
+        self.clamp_selection();
+    }
+
+    /// The phases the filter lets through, as indexes into `phases`.
+    pub fn visible(&self) -> Vec<usize> {
+        let f = self.filter.to_lowercase();
+        self.phases
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| {
+                f.is_empty()
+                    || p.version.as_str().contains(&f)
+                    || p.name.to_lowercase().contains(&f)
+                    || p.state.word().contains(&f)
+            })
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    pub fn selected_phase(&self) -> Option<&PhaseRow> {
+        self.visible()
+            .get(self.selected)
+            .and_then(|&i| self.phases.get(i))
+    }
+
+    pub fn migration_of(&self, p: &PhaseRow) -> Option<&Migration> {
+        p.migration.and_then(|i| self.plan.migrations.get(i))
+    }
+
+    pub fn row_of(&self, p: &PhaseRow) -> Option<&HistoryRow> {
+        p.row.and_then(|i| self.rows.get(i))
+    }
+
+    pub fn select_version(&mut self, v: &Version) {
+        if let Some(pos) = self
+            .visible()
+            .iter()
+            .position(|&i| self.phases[i].version == *v)
+        {
+            self.selected = pos;
+        }
+    }
+
+    pub fn clamp_selection(&mut self) {
+        let n = self.visible().len();
+        self.selected = self.selected.min(n.saturating_sub(1));
+        self.log_selected = self.log_selected.min(self.events.len().saturating_sub(1));
+    }
+
+    /// The first phase `up` would apply.
+    pub fn next_pending(&self) -> Option<&PhaseRow> {
+        self.phases
+            .iter()
+            .find(|p| matches!(p.state, PhaseState::Pending | PhaseState::Failed))
+    }
+
+    pub fn results_of(&self, v: &Version) -> Option<&[CheckOutcome]> {
+        self.results
+            .iter()
+            .find(|(x, _)| x == v)
+            .map(|(_, r)| r.as_slice())
+    }
+
+    pub fn set_results(&mut self, v: &Version, outcomes: Vec<CheckOutcome>) {
+        self.results.retain(|(x, _)| x != v);
+        self.results.push((v.clone(), outcomes));
+    }
+
+    pub fn too_small(&self) -> bool {
+        self.size.0 < MIN_SIZE.0 || self.size.1 < MIN_SIZE.1
+    }
+
+    /// The key contexts in force, most specific first.
+    pub fn contexts(&self) -> Vec<Context> {
+        let mut c = Vec::new();
+        if self.job.is_some() {
+            c.push(Context::Running);
+        }
+        c.push(match self.tab {
+            Tab::Phases => Context::Phases,
+            Tab::Log => Context::Log,
+        });
+        c.push(Context::Global);
+        c
+    }
+
+    pub fn read_only(&self) -> bool {
+        self.header.read_only
+    }
+}

@@ -1,0 +1,508 @@
+//! Dialogs: what each holds, and what its keys do. A dialog that changes the database leaves
+//! Cancel focused and needs an explicit yes or the typed version.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::TextArea;
+
+use super::action::Effect;
+use super::app::{App, Job, JobKind};
+use crate::engine::{CheckOutcome, DownTarget, ResultSet};
+use crate::plan::Version;
+
+/// A phase the rollback dialog lists, with its DOWN statements.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UndoLine {
+    pub version: Version,
+    pub name: String,
+    pub down: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReasonFor {
+    MarkApplied,
+    MarkPending,
+    Accept,
+    Resume,
+}
+
+impl ReasonFor {
+    pub fn title(self) -> &'static str {
+        match self {
+            ReasonFor::MarkApplied => "Mark applied",
+            ReasonFor::MarkPending => "Mark pending",
+            ReasonFor::Accept => "Accept the changed file",
+            ReasonFor::Resume => "Resume the dirty phase",
+        }
+    }
+}
+
+/// Which field of a reason dialog has the cursor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Reason,
+    Version,
+}
+
+#[derive(Debug)]
+pub enum Modal {
+    ConfirmApply {
+        version: Version,
+        summary: Vec<String>,
+        /// With `confirm = "typed"`: the version typed so far.
+        typed: Option<String>,
+        hint: Option<String>,
+    },
+    Rollback {
+        version: Version,
+        phases: Vec<UndoLine>,
+        /// What the DOWN parts destroy; `None` while it loads.
+        impact: Option<Vec<String>>,
+        input: String,
+        hint: Option<String>,
+    },
+    MarkChoice {
+        version: Version,
+    },
+    Reason {
+        purpose: ReasonFor,
+        version: Version,
+        reason: String,
+        typed: String,
+        field: Field,
+        hint: Option<String>,
+    },
+    ConfirmCancel,
+    ConfirmQuit,
+    Results {
+        title: String,
+        version: Option<Version>,
+        checks: Vec<CheckOutcome>,
+        /// Lines before the grid: statements, locks, errors.
+        notes: Vec<String>,
+        selected: usize,
+    },
+    Editor {
+        version: Version,
+        check: String,
+        area: Box<TextArea<'static>>,
+        result: Option<Result<ResultSet, String>>,
+    },
+    Diff {
+        version: Version,
+        text: String,
+        scroll: u16,
+    },
+}
+
+fn is(key: &KeyEvent, code: KeyCode) -> bool {
+    key.code == code && !key.modifiers.contains(KeyModifiers::CONTROL)
+}
+
+/// Edits a one-line input; returns whether the key was consumed.
+fn edit(input: &mut String, key: &KeyEvent) -> bool {
+    match key.code {
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+            input.push(c);
+            true
+        }
+        KeyCode::Backspace => {
+            input.pop();
+            true
+        }
+        _ => false,
+    }
+}
+
+fn start(app: &mut App, kind: JobKind, version: Option<Version>) {
+    app.job = Some(Job {
+        kind,
+        version,
+        elapsed: std::time::Duration::ZERO,
+        statements: 0,
+        statement: None,
+        line: None,
+        step: None,
+        waiting: None,
+        retry: None,
+        cancelling: false,
+    });
+    app.message = None;
+}
+
+/// Handles a key while `app.modal` is open.
+pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    let Some(modal) = app.modal.take() else {
+        return Vec::new();
+    };
+    let esc = is(&key, KeyCode::Esc);
+    let (keep, effects) = match modal {
+        Modal::ConfirmApply {
+            version,
+            summary,
+            typed,
+            hint,
+        } => match typed {
+            None if is(&key, KeyCode::Char('y')) => (None, apply(app, version)),
+            None if esc || is(&key, KeyCode::Char('n')) => (None, Vec::new()),
+            None => (
+                Some(Modal::ConfirmApply {
+                    version,
+                    summary,
+                    typed: None,
+                    hint,
+                }),
+                Vec::new(),
+            ),
+            Some(text) if esc => {
+                let _ = text;
+                (None, Vec::new())
+            }
+            Some(text) if is(&key, KeyCode::Enter) => {
+                if text == version.as_str() {
+                    (None, apply(app, version))
+                } else {
+                    let hint = Some(format!("type {} exactly, then Enter", version));
+                    let modal = Modal::ConfirmApply {
+                        version,
+                        summary,
+                        typed: Some(String::new()),
+                        hint,
+                    };
+                    (Some(modal), Vec::new())
+                }
+            }
+            Some(mut text) => {
+                edit(&mut text, &key);
+                let modal = Modal::ConfirmApply {
+                    version,
+                    summary,
+                    typed: Some(text),
+                    hint,
+                };
+                (Some(modal), Vec::new())
+            }
+        },
+        Modal::Rollback {
+            version,
+            phases,
+            impact,
+            mut input,
+            hint,
+        } => {
+            if esc {
+                (None, Vec::new())
+            } else if is(&key, KeyCode::Enter) {
+                if input == version.as_str() {
+                    start(app, JobKind::Rollback, Some(version.clone()));
+                    let target = match before(app, &version) {
+                        Some(v) => DownTarget::To(v),
+                        None => DownTarget::All,
+                    };
+                    let reason = format!("rolled back from the console to before {version}");
+                    (None, vec![Effect::Rollback { target, reason }])
+                } else {
+                    let hint = Some(if input.is_empty() {
+                        format!("type the version {version} and Enter to roll back; Esc cancels")
+                    } else {
+                        format!("`{input}` is not {version}: type {version} exactly")
+                    });
+                    input.clear();
+                    let m = Modal::Rollback {
+                        version,
+                        phases,
+                        impact,
+                        input,
+                        hint,
+                    };
+                    (Some(m), Vec::new())
+                }
+            } else {
+                edit(&mut input, &key);
+                let m = Modal::Rollback {
+                    version,
+                    phases,
+                    impact,
+                    input,
+                    hint,
+                };
+                (Some(m), Vec::new())
+            }
+        }
+        Modal::MarkChoice { version } => {
+            let purpose = match key.code {
+                KeyCode::Char('a') => Some(ReasonFor::MarkApplied),
+                KeyCode::Char('p') => Some(ReasonFor::MarkPending),
+                _ => None,
+            };
+            match purpose {
+                Some(purpose) => (Some(reason_dialog(purpose, version)), Vec::new()),
+                None if esc => (None, Vec::new()),
+                None => (Some(Modal::MarkChoice { version }), Vec::new()),
+            }
+        }
+        Modal::Reason {
+            purpose,
+            version,
+            mut reason,
+            mut typed,
+            mut field,
+            mut hint,
+        } => {
+            let mut effects = Vec::new();
+            let mut open = true;
+            if esc {
+                open = false;
+            } else if is(&key, KeyCode::Tab) || is(&key, KeyCode::BackTab) {
+                field = if field == Field::Reason {
+                    Field::Version
+                } else {
+                    Field::Reason
+                };
+            } else if is(&key, KeyCode::Enter) {
+                if reason.trim().is_empty() {
+                    hint = Some("write why: the reason goes to the event log".into());
+                    field = Field::Reason;
+                } else if field == Field::Reason {
+                    field = Field::Version;
+                } else if typed != version.as_str() {
+                    hint = Some(format!("type the version {version} exactly, then Enter"));
+                    typed.clear();
+                } else {
+                    open = false;
+                    effects = reasoned(app, purpose, version.clone(), reason.trim().to_string());
+                }
+            } else if field == Field::Reason {
+                edit(&mut reason, &key);
+            } else {
+                edit(&mut typed, &key);
+            }
+            let m = open.then_some(Modal::Reason {
+                purpose,
+                version,
+                reason,
+                typed,
+                field,
+                hint,
+            });
+            (m, effects)
+        }
+        Modal::ConfirmCancel => {
+            if is(&key, KeyCode::Char('y')) {
+                if let Some(job) = &mut app.job {
+                    job.cancelling = true;
+                }
+                (None, vec![Effect::Cancel])
+            } else if esc || is(&key, KeyCode::Char('n')) {
+                (None, Vec::new())
+            } else {
+                (Some(Modal::ConfirmCancel), Vec::new())
+            }
+        }
+        Modal::ConfirmQuit => {
+            if is(&key, KeyCode::Char('y')) {
+                app.quit = true;
+                (None, vec![Effect::Cancel])
+            } else if esc || is(&key, KeyCode::Char('n')) {
+                (None, Vec::new())
+            } else {
+                (Some(Modal::ConfirmQuit), Vec::new())
+            }
+        }
+        Modal::Results {
+            title,
+            version,
+            checks,
+            notes,
+            mut selected,
+        } => match key.code {
+            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => (None, Vec::new()),
+            KeyCode::Down | KeyCode::Char('j') => {
+                selected = (selected + 1).min(checks.len().saturating_sub(1));
+                let m = Modal::Results {
+                    title,
+                    version,
+                    checks,
+                    notes,
+                    selected,
+                };
+                (Some(m), Vec::new())
+            }
+            KeyCode::Up | KeyCode::Char('k') => {
+                selected = selected.saturating_sub(1);
+                let m = Modal::Results {
+                    title,
+                    version,
+                    checks,
+                    notes,
+                    selected,
+                };
+                (Some(m), Vec::new())
+            }
+            _ => {
+                let edit_key = app
+                    .keymap
+                    .lookup(&[super::keymap::Context::Checks], &key, false);
+                let editor = match (edit_key, &version) {
+                    (Some(super::keymap::Command::EditCheck), Some(v)) => {
+                        open_editor(app, v, checks.get(selected).map(|c| c.name.as_str()))
+                    }
+                    _ => None,
+                };
+                match editor {
+                    Some(m) => (Some(m), Vec::new()),
+                    None => {
+                        let m = Modal::Results {
+                            title,
+                            version,
+                            checks,
+                            notes,
+                            selected,
+                        };
+                        (Some(m), Vec::new())
+                    }
+                }
+            }
+        },
+        Modal::Editor {
+            version,
+            check,
+            mut area,
+            result,
+        } => {
+            let run = key.code == KeyCode::F(5)
+                || (key.code == KeyCode::Char('r')
+                    && key.modifiers.contains(KeyModifiers::CONTROL));
+            if esc {
+                (None, Vec::new())
+            } else if run {
+                let sql = area.lines().join("\n");
+                start(app, JobKind::Query, Some(version.clone()));
+                let effect = Effect::Query {
+                    version: version.clone(),
+                    check: check.clone(),
+                    sql,
+                };
+                let m = Modal::Editor {
+                    version,
+                    check,
+                    area,
+                    result: None,
+                };
+                (Some(m), vec![effect])
+            } else {
+                area.input(key);
+                let m = Modal::Editor {
+                    version,
+                    check,
+                    area,
+                    result,
+                };
+                (Some(m), Vec::new())
+            }
+        }
+        Modal::Diff {
+            version,
+            text,
+            scroll,
+        } => match key.code {
+            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => (None, Vec::new()),
+            KeyCode::Down | KeyCode::Char('j') => {
+                let m = Modal::Diff {
+                    version,
+                    text,
+                    scroll: scroll.saturating_add(1),
+                };
+                (Some(m), Vec::new())
+            }
+            KeyCode::Up | KeyCode::Char('k') => {
+                let m = Modal::Diff {
+                    version,
+                    text,
+                    scroll: scroll.saturating_sub(1),
+                };
+                (Some(m), Vec::new())
+            }
+            _ => (
+                Some(Modal::Diff {
+                    version,
+                    text,
+                    scroll,
+                }),
+                Vec::new(),
+            ),
+        },
+    };
+    app.modal = keep;
+    effects
+}
+
+fn apply(app: &mut App, version: Version) -> Vec<Effect> {
+    start(app, JobKind::Apply, Some(version.clone()));
+    vec![Effect::Apply { to: version }]
+}
+
+/// The applied phase just before `version`, which `down --to` keeps.
+fn before(app: &App, version: &Version) -> Option<Version> {
+    app.phases
+        .iter()
+        .filter(|p| p.version < *version && p.row.is_some())
+        .map(|p| p.version.clone())
+        .next_back()
+}
+
+pub fn reason_dialog(purpose: ReasonFor, version: Version) -> Modal {
+    Modal::Reason {
+        purpose,
+        version,
+        reason: String::new(),
+        typed: String::new(),
+        field: Field::Reason,
+        hint: None,
+    }
+}
+
+fn reasoned(app: &mut App, purpose: ReasonFor, version: Version, reason: String) -> Vec<Effect> {
+    let (kind, effect) = match purpose {
+        ReasonFor::MarkApplied | ReasonFor::MarkPending => (
+            JobKind::Mark,
+            Effect::Mark {
+                version: version.clone(),
+                applied: purpose == ReasonFor::MarkApplied,
+                reason,
+            },
+        ),
+        ReasonFor::Accept => (
+            JobKind::Accept,
+            Effect::Accept {
+                version: version.clone(),
+                reason,
+            },
+        ),
+        ReasonFor::Resume => (
+            JobKind::Resume,
+            Effect::Resume {
+                version: version.clone(),
+                reason,
+            },
+        ),
+    };
+    start(app, kind, Some(version));
+    vec![effect]
+}
+
+/// The editor on a check's query (or the first check's), never written back to the file.
+pub fn open_editor(app: &App, version: &Version, check: Option<&str>) -> Option<Modal> {
+    let m = app.plan.migrations.iter().find(|m| m.version == *version)?;
+    let c = match check {
+        Some(name) => m.checks.iter().find(|c| c.name == name)?,
+        None => m.checks.first()?,
+    };
+    let mut area = TextArea::new(c.sql.lines().map(str::to_string).collect());
+    area.set_line_number_style(ratatui::style::Style::default());
+    Some(Modal::Editor {
+        version: version.clone(),
+        check: c.name.clone(),
+        area: Box::new(area),
+        result: None,
+    })
+}

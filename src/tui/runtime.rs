@@ -1,0 +1,265 @@
+//! Runs effects on tokio tasks and feeds their results back as actions, so the UI loop never
+//! waits on the database. Changes go through the worker session; reads and the lock-wait
+//! watch use a second session, so they answer while a phase holds the first.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinHandle;
+
+use super::action::{Action, Effect, Outcome};
+use crate::conninfo::{self, Params};
+use crate::engine::impact;
+use crate::engine::{DownTarget, Engine, EngineError, UpOptions, waits};
+use crate::plan::{Plan, Version};
+
+pub struct Runtime {
+    worker: Arc<Engine>,
+    reader: Arc<Engine>,
+    params: Params,
+    plan: Arc<Plan>,
+    tx: UnboundedSender<Action>,
+    started: Option<Instant>,
+    watch: Option<JoinHandle<()>>,
+    worker_pid: i32,
+}
+
+fn failed(e: EngineError) -> Action {
+    match e {
+        EngineError::Cancelled { .. } => Action::Done(Outcome::Cancelled(e.to_string())),
+        other => Action::Failed(other.to_string()),
+    }
+}
+
+impl Runtime {
+    pub fn new(
+        worker: Engine,
+        reader: Engine,
+        worker_pid: i32,
+        params: Params,
+        plan: Arc<Plan>,
+        tx: UnboundedSender<Action>,
+    ) -> Runtime {
+        Runtime {
+            worker: Arc::new(worker),
+            reader: Arc::new(reader),
+            params,
+            plan,
+            tx,
+            started: None,
+            watch: None,
+            worker_pid,
+        }
+    }
+
+    /// Time since the running job started.
+    pub fn elapsed(&self) -> Duration {
+        self.started.map(|s| s.elapsed()).unwrap_or_default()
+    }
+
+    /// Called when a job's result arrives: stops the lock-wait watch.
+    pub fn job_finished(&mut self) {
+        self.started = None;
+        if let Some(w) = self.watch.take() {
+            w.abort();
+        }
+    }
+
+    /// Watches the worker's lock waits from the reader session every half second.
+    fn start_job(&mut self) {
+        self.started = Some(Instant::now());
+        let reader = self.reader.clone();
+        let tx = self.tx.clone();
+        let pid = self.worker_pid;
+        if let Some(w) = self.watch.take() {
+            w.abort();
+        }
+        self.watch = Some(tokio::spawn(async move {
+            let mut last = None;
+            loop {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                let now = waits::lock_wait(reader.client(), pid).await.ok().flatten();
+                if now != last {
+                    last = now.clone();
+                    if tx.send(Action::Waiting(now)).is_err() {
+                        return;
+                    }
+                }
+            }
+        }));
+    }
+
+    fn spawn<F>(&self, f: F)
+    where
+        F: Future<Output = Action> + Send + 'static,
+    {
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let _ = tx.send(f.await);
+        });
+    }
+
+    fn progress_sender(&self) -> impl FnMut(crate::engine::Progress) + Send + 'static {
+        let tx = self.tx.clone();
+        move |p| {
+            let _ = tx.send(Action::Progress(p));
+        }
+    }
+
+    pub fn run(&mut self, effect: Effect) {
+        let worker = self.worker.clone();
+        let reader = self.reader.clone();
+        let plan = self.plan.clone();
+        match effect {
+            Effect::LoadStatus => self.spawn(async move {
+                let rows = reader.history().await;
+                let holder = reader.lock_holder().await;
+                match (rows, holder) {
+                    (Ok(rows), Ok(holder)) => Action::Status { rows, holder },
+                    (Err(e), _) | (_, Err(e)) => Action::Failed(e.to_string()),
+                }
+            }),
+            Effect::LoadEvents => self.spawn(async move {
+                match reader.events(500).await {
+                    Ok(ev) => Action::Events(ev),
+                    Err(e) => Action::Failed(e.to_string()),
+                }
+            }),
+            Effect::LoadImpact { version } => self.spawn(async move {
+                let losses = measure(&reader, &plan, &version).await;
+                match losses {
+                    Ok(losses) => Action::Impact { version, losses },
+                    Err(e) => Action::Failed(e.to_string()),
+                }
+            }),
+            Effect::Cancel => {
+                let handle = worker.cancel_handle();
+                let params = self.params.clone();
+                handle.request();
+                tokio::spawn(async move {
+                    let _ = conninfo::cancel(&params, handle.token()).await;
+                });
+            }
+            job => self.run_job(job),
+        }
+    }
+
+    fn run_job(&mut self, job: Effect) {
+        self.start_job();
+        let worker = self.worker.clone();
+        let plan = self.plan.clone();
+        let mut progress = self.progress_sender();
+        match job {
+            Effect::Apply { to } => self.spawn(async move {
+                let opts = UpOptions {
+                    to: Some(to),
+                    allow_out_of_order: false,
+                };
+                match worker.up(&plan, &opts, &mut progress).await {
+                    Ok(done) => Action::Done(Outcome::Applied(done)),
+                    Err(e) => failed(e),
+                }
+            }),
+            Effect::DryRun { version } => self.spawn(async move {
+                let opts = UpOptions {
+                    to: Some(version),
+                    allow_out_of_order: false,
+                };
+                match worker.dry_run(&plan, &opts).await {
+                    Ok(r) => Action::Done(Outcome::DryRun(r)),
+                    Err(e) => failed(e),
+                }
+            }),
+            Effect::Verify { version } => self.spawn(async move {
+                match worker.verify(&plan, Some(&version)).await {
+                    Ok(mut v) if !v.is_empty() => Action::Done(Outcome::Verified(v.remove(0))),
+                    Ok(_) => Action::Failed(format!("phase {version} has nothing to verify")),
+                    Err(e) => failed(e),
+                }
+            }),
+            Effect::Query {
+                version,
+                check,
+                sql,
+            } => self.spawn(async move {
+                let result = worker
+                    .query_read_only(&sql)
+                    .await
+                    .map_err(|e| e.to_string());
+                Action::Done(Outcome::Query {
+                    version,
+                    check,
+                    result,
+                })
+            }),
+            Effect::Rollback { target, reason } => self.spawn(async move {
+                match worker
+                    .down(&plan, &target, Some(&reason), &mut progress)
+                    .await
+                {
+                    Ok(done) => Action::Done(Outcome::RolledBack(done)),
+                    Err(e) => failed(e),
+                }
+            }),
+            Effect::Resume { version, reason } => self.spawn(async move {
+                match worker
+                    .resume(&plan, &version, Some(&reason), &mut progress)
+                    .await
+                {
+                    Ok(done) => Action::Done(Outcome::Applied(vec![done])),
+                    Err(e) => failed(e),
+                }
+            }),
+            Effect::Mark {
+                version,
+                applied,
+                reason,
+            } => self.spawn(async move {
+                match worker.mark(&plan, &version, applied, &reason).await {
+                    Ok(()) => Action::Done(Outcome::Marked { version, applied }),
+                    Err(e) => failed(e),
+                }
+            }),
+            Effect::Accept { version, reason } => self.spawn(async move {
+                match worker.accept(&plan, &version, &reason).await {
+                    Ok(()) => Action::Done(Outcome::Accepted(version)),
+                    Err(e) => failed(e),
+                }
+            }),
+            Effect::LoadStatus
+            | Effect::LoadEvents
+            | Effect::LoadImpact { .. }
+            | Effect::Cancel => {
+                self.job_finished();
+            }
+        }
+    }
+}
+
+/// What the DOWN parts of the phases a rollback to before `version` would run destroy.
+async fn measure(
+    reader: &Engine,
+    plan: &Plan,
+    version: &Version,
+) -> Result<Vec<impact::Loss>, EngineError> {
+    let rows = reader.history().await?;
+    let before = crate::engine::state::phases(plan, &rows)
+        .iter()
+        .filter(|p| p.version < *version && p.row.is_some())
+        .map(|p| p.version.clone())
+        .next_back();
+    let target = before.map_or(DownTarget::All, DownTarget::To);
+    let undo = reader.plan_down(plan, &rows, &target).await?;
+    let targets: Vec<impact::Target> = undo
+        .iter()
+        .flat_map(|u| {
+            u.down
+                .statements()
+                .map(|s| s.sql.to_string())
+                .collect::<Vec<_>>()
+        })
+        .flat_map(|sql| impact::destructive_targets(&sql))
+        .collect();
+    Ok(impact::measure(reader.client(), &targets).await?)
+}

@@ -1,0 +1,67 @@
+//! What the apply confirmation says a phase will do.
+
+use super::app::Options;
+use crate::plan::{Migration, format_duration as duration};
+
+/// One line per fact: statements and steps, transaction mode, timeouts, checks, extensions.
+pub fn apply_summary(m: &Migration, options: &Options) -> Vec<String> {
+    let mut out = Vec::new();
+    let title = m.meta.title.as_deref().unwrap_or(&m.name);
+    out.push(format!("{} {}: {title}", m.version, m.name));
+    if let Some(goal) = &m.meta.goal {
+        out.push(format!("goal: {goal}"));
+    }
+    out.push(format!(
+        "{} statement(s) in {} step(s){}",
+        m.up.statements.len(),
+        m.steps.len().max(1),
+        if m.steps.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ": {}",
+                m.steps
+                    .iter()
+                    .map(|s| s.title.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    ));
+    out.push(if m.transactional() {
+        "one transaction: any failure rolls the whole phase back".to_string()
+    } else {
+        "Transaction: none: statements commit one by one; a failure leaves the phase dirty"
+            .to_string()
+    });
+    let lock = m
+        .meta
+        .lock_timeout
+        .or(options.lock_timeout)
+        .map_or("2s".to_string(), duration);
+    let stmt = m
+        .meta
+        .statement_timeout
+        .map_or("server default".to_string(), duration);
+    out.push(format!("lock_timeout {lock}, statement_timeout {stmt}"));
+    if m.checks.is_empty() {
+        out.push("no checks".to_string());
+    } else {
+        let names: Vec<String> = m
+            .checks
+            .iter()
+            .map(|c| format!("{} [{}]", c.name, c.expect))
+            .collect();
+        out.push(format!("{} check(s): {}", m.checks.len(), names.join(", ")));
+    }
+    if !m.meta.requires.is_empty() {
+        out.push(format!(
+            "requires extension(s): {}",
+            m.meta.requires.join(", ")
+        ));
+    }
+    if m.down.is_none() {
+        out.push("no DOWN: it cannot be rolled back".to_string());
+    }
+    out
+}

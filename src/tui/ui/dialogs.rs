@@ -1,0 +1,379 @@
+//! Drawing the dialogs, centred over the screen.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
+
+use super::highlight;
+use super::theme::Theme;
+use crate::engine::CheckOutcome;
+use crate::tui::app::App;
+use crate::tui::dialog::{Field, Modal};
+
+/// A `w` x `h` rectangle in the middle of `area`.
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+/// The keys a dialog takes, for the footer.
+pub fn footer(app: &App) -> Vec<(String, &'static str)> {
+    let k = |k: &str, what: &'static str| (k.to_string(), what);
+    match &app.modal {
+        Some(Modal::ConfirmApply { typed: None, .. }) => {
+            vec![k("y", "apply"), k("n/esc", "cancel")]
+        }
+        Some(Modal::ConfirmApply { .. }) | Some(Modal::Rollback { .. }) => {
+            vec![k("enter", "confirm"), k("esc", "cancel")]
+        }
+        Some(Modal::MarkChoice { .. }) => {
+            vec![k("a", "applied"), k("p", "pending"), k("esc", "cancel")]
+        }
+        Some(Modal::Reason { .. }) => vec![
+            k("tab", "next field"),
+            k("enter", "confirm"),
+            k("esc", "cancel"),
+        ],
+        Some(Modal::ConfirmCancel) | Some(Modal::ConfirmQuit) => {
+            vec![k("y", "yes"), k("n/esc", "no")]
+        }
+        Some(Modal::Results {
+            version: Some(_), ..
+        }) => {
+            vec![k("j/k", "select"), k("e", "edit check"), k("esc", "close")]
+        }
+        Some(Modal::Results { .. }) | Some(Modal::Diff { .. }) => vec![k("esc", "close")],
+        Some(Modal::Editor { .. }) => vec![k("F5/ctrl-r", "run read-only"), k("esc", "close")],
+        None => Vec::new(),
+    }
+}
+
+fn frame_for(frame: &mut Frame, area: Rect, w: u16, h: u16, title: String, t: &Theme) -> Rect {
+    let rect = centered(area, w, h);
+    frame.render_widget(Clear, rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.warning())
+        .title(Span::styled(title, t.title()));
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    inner
+}
+
+fn input_line<'a>(label: &'a str, value: &str, active: bool, t: &Theme) -> Line<'a> {
+    let cursor = if active { "_" } else { "" };
+    let style = if active {
+        t.selected()
+    } else {
+        Default::default()
+    };
+    Line::from(vec![
+        Span::raw(label),
+        Span::styled(format!("{value}{cursor}"), style),
+    ])
+}
+
+fn hint_line(hint: &Option<String>, t: &Theme) -> Line<'static> {
+    match hint {
+        Some(h) => Line::from(Span::styled(h.clone(), t.error())),
+        None => Line::default(),
+    }
+}
+
+/// The check grid: name, expectation, before, after, pass/fail.
+pub fn checks_table<'a>(
+    checks: &'a [CheckOutcome],
+    selected: Option<usize>,
+    t: &Theme,
+) -> Table<'a> {
+    let rows = checks.iter().enumerate().map(|(i, c)| {
+        let (mark, style) = if c.passed {
+            ("pass", t.success())
+        } else {
+            ("FAIL", t.error())
+        };
+        let row = Row::new(vec![
+            Cell::from(mark).style(style),
+            Cell::from(c.name.as_str()),
+            Cell::from(c.expect.as_str()),
+            Cell::from(c.before.clone().unwrap_or_else(|| "-".into())),
+            Cell::from(if c.passed {
+                c.after.clone()
+            } else {
+                c.detail.clone()
+            }),
+        ]);
+        if Some(i) == selected {
+            row.style(t.selected())
+        } else {
+            row
+        }
+    });
+    Table::new(
+        rows,
+        [
+            Constraint::Length(4),
+            Constraint::Percentage(30),
+            Constraint::Length(10),
+            Constraint::Length(12),
+            Constraint::Min(10),
+        ],
+    )
+    .header(Row::new(vec!["", "CHECK", "EXPECT", "BEFORE", "AFTER"]).style(t.title()))
+}
+
+pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
+    let wide = area.width.saturating_sub(4).min(110);
+    match modal {
+        Modal::ConfirmApply {
+            summary,
+            typed,
+            hint,
+            version,
+        } => {
+            let mut lines: Vec<Line> = summary.iter().map(|s| Line::from(s.as_str())).collect();
+            lines.push(Line::default());
+            match typed {
+                None => lines.push(Line::from(vec![
+                    Span::styled(" Cancel ", t.selected()),
+                    Span::raw("   "),
+                    Span::raw("y apply · n/esc cancel"),
+                ])),
+                Some(text) => {
+                    lines.push(input_line("type the version to apply: ", text, true, t));
+                    lines.push(hint_line(hint, t));
+                }
+            }
+            let h = lines.len() as u16 + 2;
+            let inner = frame_for(frame, area, wide, h, format!(" Apply phase {version}? "), t);
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+        }
+        Modal::Rollback {
+            version,
+            phases,
+            impact,
+            input,
+            hint,
+        } => {
+            let names: Vec<String> = phases
+                .iter()
+                .map(|p| format!("{} {}", p.version, p.name))
+                .collect();
+            let mut lines = vec![
+                Line::from(Span::styled(
+                    format!(
+                        "{} phase(s) will be rolled back, newest first: {}",
+                        phases.len(),
+                        names.join(", ")
+                    ),
+                    t.warning(),
+                )),
+                Line::from(Span::styled("what it destroys:", t.warning())),
+            ];
+            match impact {
+                None => lines.push(Line::from(Span::styled("  measuring...", t.dim()))),
+                Some(v) if v.is_empty() => {
+                    lines.push(Line::from("  no table, column or rows dropped"))
+                }
+                Some(v) => lines.extend(
+                    v.iter()
+                        .map(|s| Line::from(Span::styled(format!("  {s}"), t.error()))),
+                ),
+            }
+            for p in phases {
+                lines.push(Line::from(Span::styled(
+                    format!("DOWN of {} {}", p.version, p.name),
+                    t.title(),
+                )));
+                if p.down.is_empty() {
+                    lines.push(Line::from(Span::styled("  no DOWN in the file", t.error())));
+                }
+                for s in &p.down {
+                    for l in highlight::sql(s, 1, t) {
+                        let mut spans = vec![Span::raw("  ")];
+                        spans.extend(l.spans.into_iter().skip(1));
+                        lines.push(Line::from(spans));
+                    }
+                }
+            }
+            let tail = vec![
+                Line::default(),
+                input_line("type the version to roll back: ", input, true, t),
+                hint_line(hint, t),
+            ];
+            let h = (lines.len() as u16 + tail.len() as u16 + 2).min(area.height);
+            let inner = frame_for(
+                frame,
+                area,
+                wide,
+                h,
+                format!(" Roll back to before {version}? "),
+                t,
+            );
+            let room = (inner.height as usize).saturating_sub(tail.len());
+            if lines.len() > room {
+                let hidden = lines.len() + 1 - room;
+                lines.truncate(room.saturating_sub(1));
+                lines.push(Line::from(Span::styled(
+                    format!("  ... {hidden} more line(s)"),
+                    t.dim(),
+                )));
+            }
+            lines.extend(tail);
+            frame.render_widget(Paragraph::new(lines), inner);
+        }
+        Modal::MarkChoice { version } => {
+            let lines = vec![
+                Line::from(format!(
+                    "Record phase {version} without running any SQL as:"
+                )),
+                Line::from(vec![
+                    Span::styled("a", t.key()),
+                    Span::raw(" applied (its statements did run)"),
+                ]),
+                Line::from(vec![
+                    Span::styled("p", t.key()),
+                    Span::raw(" pending (nothing of it remains)"),
+                ]),
+            ];
+            let inner = frame_for(frame, area, 64, 5, format!(" Mark {version} "), t);
+            frame.render_widget(Paragraph::new(lines), inner);
+        }
+        Modal::Reason {
+            purpose,
+            version,
+            reason,
+            typed,
+            field,
+            hint,
+        } => {
+            let lines = vec![
+                input_line(
+                    "reason (goes to the event log): ",
+                    reason,
+                    *field == Field::Reason,
+                    t,
+                ),
+                input_line(
+                    "type the version to confirm:    ",
+                    typed,
+                    *field == Field::Version,
+                    t,
+                ),
+                hint_line(hint, t),
+            ];
+            let inner = frame_for(
+                frame,
+                area,
+                wide.min(90),
+                5,
+                format!(" {} {version} ", purpose.title()),
+                t,
+            );
+            frame.render_widget(Paragraph::new(lines), inner);
+        }
+        Modal::ConfirmCancel => {
+            let inner = frame_for(frame, area, 64, 3, " Cancel? ".into(), t);
+            let text = "Cancel the running statement on the server? y yes · n/esc no";
+            frame.render_widget(Paragraph::new(text), inner);
+        }
+        Modal::ConfirmQuit => {
+            let inner = frame_for(frame, area, 64, 4, " Quit? ".into(), t);
+            let text = "Work is running. Cancel it on the server and quit?\ny yes · n/esc no";
+            frame.render_widget(Paragraph::new(text), inner);
+        }
+        Modal::Results {
+            title,
+            checks,
+            notes,
+            selected,
+            ..
+        } => {
+            let grid = if checks.is_empty() {
+                1
+            } else {
+                checks.len() as u16 + 1
+            };
+            let h = (notes.len() as u16 + grid + 3).min(area.height);
+            let inner = frame_for(frame, area, wide, h, format!(" {title} "), t);
+            let [top, bottom] =
+                Layout::vertical([Constraint::Length(notes.len() as u16), Constraint::Min(1)])
+                    .areas(inner);
+            let notes: Vec<Line> = notes.iter().map(|n| Line::from(n.as_str())).collect();
+            frame.render_widget(Paragraph::new(notes), top);
+            if checks.is_empty() {
+                frame.render_widget(Paragraph::new("no checks").style(t.dim()), bottom);
+            } else {
+                frame.render_widget(checks_table(checks, Some(*selected), t), bottom);
+            }
+        }
+        Modal::Editor {
+            check,
+            area: text,
+            result,
+            ..
+        } => {
+            let inner = frame_for(
+                frame,
+                area,
+                wide,
+                area.height.saturating_sub(4),
+                format!(" Check `{check}`: edit and run read-only (never saved) "),
+                t,
+            );
+            let [top, bottom] =
+                Layout::vertical([Constraint::Percentage(55), Constraint::Min(3)]).areas(inner);
+            frame.render_widget(&**text, top);
+            let lines: Vec<Line> = match result {
+                None => vec![Line::from(Span::styled(
+                    "F5 or ctrl-r runs the query in a read-only transaction",
+                    t.dim(),
+                ))],
+                Some(Err(e)) => vec![Line::from(Span::styled(e.clone(), t.error()))],
+                Some(Ok(rs)) => {
+                    let mut v = vec![Line::from(Span::styled(rs.columns.join(" | "), t.title()))];
+                    v.extend(rs.rows.iter().take(bottom.height as usize).map(|r| {
+                        Line::from(
+                            r.iter()
+                                .map(|c| c.as_deref().unwrap_or("NULL"))
+                                .collect::<Vec<_>>()
+                                .join(" | "),
+                        )
+                    }));
+                    v.push(Line::from(Span::styled(
+                        format!("{} row(s)", rs.rows.len()),
+                        t.dim(),
+                    )));
+                    v
+                }
+            };
+            let block = Block::default().borders(Borders::TOP).title(" result ");
+            frame.render_widget(Paragraph::new(lines).block(block), bottom);
+        }
+        Modal::Diff {
+            version,
+            text,
+            scroll,
+        } => {
+            let inner = frame_for(
+                frame,
+                area,
+                wide,
+                area.height.saturating_sub(4),
+                format!(" {version}: applied (-) against the file (+) "),
+                t,
+            );
+            frame.render_widget(
+                Paragraph::new(highlight::diff(text, t)).scroll((*scroll, 0)),
+                inner,
+            );
+        }
+    }
+}

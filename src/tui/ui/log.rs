@@ -1,0 +1,72 @@
+//! The Log tab: the event log, newest first.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+
+use super::theme::Theme;
+use crate::tui::app::App;
+
+pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(format!(" Event log ({} newest first) ", app.events.len()));
+    if app.events.is_empty() {
+        let p = Paragraph::new("no events yet").style(t.dim()).block(block);
+        frame.render_widget(p, area);
+        return;
+    }
+    let height = area.height.saturating_sub(3) as usize;
+    let offset = app.log_selected.saturating_sub(height.saturating_sub(1));
+    let rows: Vec<Row> = app
+        .events
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(i, e)| {
+            let outcome_style = match e.outcome.as_str() {
+                "applied" | "rolled back" | "passed" | "ok" | "accepted" => t.success(),
+                "failed" | "dirty" | "check failed" | "rollback failed" | "cancelled" => t.error(),
+                _ => Default::default(),
+            };
+            let who = format!(
+                "{}@{}",
+                e.os_user.as_deref().unwrap_or("?"),
+                e.host.as_deref().unwrap_or("?")
+            );
+            let row = Row::new(vec![
+                Cell::from(e.at.format("%m-%d %H:%M:%S").to_string()),
+                Cell::from(e.event.clone()),
+                Cell::from(e.version.clone().unwrap_or_default()),
+                Cell::from(e.outcome.clone()).style(outcome_style),
+                Cell::from(who),
+                Cell::from(e.reason.clone().unwrap_or_default()),
+            ]);
+            if i == app.log_selected {
+                row.style(t.selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(14),
+            Constraint::Length(14),
+            Constraint::Length(10),
+            Constraint::Length(14),
+            Constraint::Length(18),
+            Constraint::Min(10),
+        ],
+    )
+    .header(
+        Row::new(vec![
+            "AT (UTC)", "EVENT", "VERSION", "OUTCOME", "WHO", "REASON",
+        ])
+        .style(t.title()),
+    )
+    .block(block);
+    frame.render_widget(table, area);
+}

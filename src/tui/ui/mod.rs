@@ -1,0 +1,162 @@
+//! Drawing the console: a pure function of the state.
+
+mod dialogs;
+mod help;
+pub mod highlight;
+mod log;
+mod phases;
+pub mod theme;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Tabs, Wrap};
+
+use super::app::{App, Level, MIN_SIZE, Tab};
+use theme::Theme;
+
+const SPINNER: [&str; 4] = ["|", "/", "-", "\\"];
+
+pub fn render(app: &App, frame: &mut Frame) {
+    let area = frame.area();
+    let t = &app.options.theme;
+    if app.too_small() {
+        let text = format!(
+            "terminal too small: {}x{}, pgstep needs {}x{} (q quits)",
+            area.width, area.height, MIN_SIZE.0, MIN_SIZE.1
+        );
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+        return;
+    }
+    let [head, tabs, body, status, foot] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(5),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    header(app, t, frame, head);
+    tab_bar(app, t, frame, tabs);
+    match app.tab {
+        Tab::Phases => phases::render(app, t, frame, body),
+        Tab::Log => log::render(app, t, frame, body),
+    }
+    status_line(app, t, frame, status);
+    footer(app, t, frame, foot);
+    if let Some(m) = &app.modal {
+        dialogs::render(m, t, frame, area);
+    }
+    if app.help {
+        help::render(app, t, frame, area);
+    }
+}
+
+fn header(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
+    let h = &app.header;
+    let mut spans = vec![Span::styled(" pgstep ", t.title())];
+    if let Some(env) = &h.environment {
+        spans.push(Span::styled(format!(" {} ", env.to_uppercase()), t.badge()));
+        spans.push(Span::raw(" "));
+    }
+    if h.read_only {
+        spans.push(Span::styled(
+            " READ-ONLY ",
+            t.warning().add_modifier(Modifier::REVERSED),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    spans.push(Span::raw(format!(
+        "{} {} as {} · PostgreSQL {}",
+        h.profile, h.target, h.role, h.server_version
+    )));
+    if let Some(holder) = &app.lock_holder {
+        spans.push(Span::styled(
+            format!(
+                "  lock held by pid {} ({})",
+                holder.pid,
+                holder.application.as_deref().unwrap_or("?")
+            ),
+            t.warning(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn tab_bar(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
+    let titles: Vec<Line> = Tab::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, tab)| Line::from(format!("{} {}", i + 1, tab.title())))
+        .collect();
+    let selected = Tab::ALL.iter().position(|x| *x == app.tab).unwrap_or(0);
+    let tabs = Tabs::new(titles)
+        .select(selected)
+        .highlight_style(t.selected())
+        .divider(" ");
+    frame.render_widget(tabs, area);
+}
+
+fn status_line(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
+    let line = if let Some(job) = &app.job {
+        let spin = SPINNER[app.spinner % SPINNER.len()];
+        let what = job
+            .version
+            .as_ref()
+            .map(|v| v.to_string())
+            .unwrap_or_default();
+        let mut text = format!(
+            "{spin} {} {what} {:.1}s",
+            job.kind.verb(),
+            job.elapsed.as_secs_f64()
+        );
+        if let (Some(i), n) = (job.statement, job.statements) {
+            text.push_str(&format!("  statement {}/{n}", i + 1));
+            if let Some(l) = job.line {
+                text.push_str(&format!(" (line {l})"));
+            }
+        }
+        if let Some(step) = &job.step {
+            text.push_str(&format!("  step: {step}"));
+        }
+        if job.cancelling {
+            text.push_str("  cancelling...");
+        }
+        let mut spans = vec![Span::styled(text, t.title())];
+        if let Some(w) = job.waiting.as_ref().or(job.retry.as_ref()) {
+            spans.push(Span::styled(format!("  {w}"), t.warning()));
+        }
+        Line::from(spans)
+    } else if let Some((level, text)) = &app.message {
+        let style = match level {
+            Level::Info => t.dim(),
+            Level::Success => t.success(),
+            Level::Error => t.error(),
+        };
+        Line::from(Span::styled(text.clone(), style))
+    } else if app.filtering || !app.filter.is_empty() {
+        Line::from(format!(
+            "filter: {}{}",
+            app.filter,
+            if app.filtering { "_" } else { "" }
+        ))
+    } else {
+        Line::default()
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+fn footer(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
+    let keys = if app.modal.is_some() {
+        dialogs::footer(app)
+    } else {
+        app.keymap.footer(&app.contexts(), app.read_only())
+    };
+    let mut spans = Vec::new();
+    for (k, name) in keys {
+        spans.push(Span::styled(k, t.key()));
+        spans.push(Span::raw(format!(" {}  ", name.replace('_', " "))));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}

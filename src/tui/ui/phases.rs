@@ -1,0 +1,295 @@
+//! The Phases tab: the ordered phase list beside the selected phase's detail.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use super::highlight;
+use super::theme::{Theme, glyph};
+use crate::engine::PhaseState;
+use crate::plan::format_duration;
+use crate::tui::app::{App, PhaseRow};
+
+pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
+    let list_width = if area.width >= 120 { 62 } else { 40 };
+    let [list, detail] =
+        Layout::horizontal([Constraint::Length(list_width), Constraint::Min(20)]).areas(area);
+    render_list(app, t, frame, list);
+    render_detail(app, t, frame, detail);
+}
+
+fn render_list(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
+    let visible = app.visible();
+    let title = if app.filter.is_empty() {
+        format!(" Phases ({}) ", app.phases.len())
+    } else {
+        format!(
+            " Phases ({} of {}) /{} ",
+            visible.len(),
+            app.phases.len(),
+            app.filter
+        )
+    };
+    let block = Block::default().borders(Borders::ALL).title(title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let height = inner.height as usize;
+    // Only the rows on screen are built, so a 10,000-phase plan draws as fast as a short one.
+    let offset = app.selected.saturating_sub(height.saturating_sub(1));
+    let wide = inner.width >= 60;
+    let vw = visible
+        .iter()
+        .skip(offset)
+        .take(height)
+        .map(|&i| app.phases[i].version.as_str().len())
+        .max()
+        .unwrap_or(3);
+    let lines: Vec<Line> = visible
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(pos, &i)| {
+            row(
+                app,
+                t,
+                &app.phases[i],
+                pos == app.selected,
+                vw,
+                wide,
+                inner.width,
+            )
+        })
+        .collect();
+    if lines.is_empty() {
+        let text = if app.phases.is_empty() {
+            "no migrations in the plan"
+        } else {
+            "no phase matches the filter"
+        };
+        frame.render_widget(Paragraph::new(text).style(t.dim()), inner);
+        return;
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn row<'a>(
+    app: &App,
+    t: &Theme,
+    p: &'a PhaseRow,
+    selected: bool,
+    vw: usize,
+    wide: bool,
+    width: u16,
+) -> Line<'a> {
+    let marker = if selected { ">" } else { " " };
+    let g = glyph(p.state, app.options.ascii);
+    let mut spans = vec![
+        Span::raw(marker),
+        Span::styled(format!("{g} {:12}", p.state.word()), t.state(p.state)),
+        Span::raw(format!(" {:vw$} ", p.version.as_str())),
+    ];
+    let fixed = 1 + 14 + vw + 2;
+    let tail = if wide {
+        let at = p
+            .applied_at
+            .map(|a| a.format("%m-%d %H:%M").to_string())
+            .unwrap_or_default();
+        let ms = p.millis.map(|m| format!("{m}ms")).unwrap_or_default();
+        format!(" {at:11} {ms:>7}")
+    } else {
+        String::new()
+    };
+    let room = (width as usize).saturating_sub(fixed + tail.chars().count());
+    let name: String = if p.name.chars().count() > room {
+        let mut s: String = p.name.chars().take(room.saturating_sub(1)).collect();
+        s.push('…');
+        s
+    } else {
+        format!("{:room$}", p.name)
+    };
+    spans.push(Span::raw(name));
+    spans.push(Span::styled(tail, t.dim()));
+    let line = Line::from(spans);
+    if selected {
+        line.style(t.selected())
+    } else {
+        line
+    }
+}
+
+fn render_detail(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
+    let block = Block::default().borders(Borders::ALL).title(" Detail ");
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(p) = app.selected_phase() else {
+        return;
+    };
+    let lines = detail_lines(app, t, p);
+    frame.render_widget(Paragraph::new(lines).scroll((app.detail_scroll, 0)), inner);
+}
+
+fn label<'a>(t: &Theme, key: &'a str, value: String) -> Line<'a> {
+    Line::from(vec![
+        Span::styled(format!("{key}: "), t.dim()),
+        Span::raw(value),
+    ])
+}
+
+fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
+    let m = app.migration_of(p);
+    let row = app.row_of(p);
+    let mut out = Vec::new();
+    let title = m.and_then(|m| m.meta.title.as_deref()).unwrap_or("");
+    out.push(Line::from(vec![
+        Span::styled(format!("{} {}", p.version, p.name), t.title()),
+        Span::raw(if title.is_empty() {
+            String::new()
+        } else {
+            format!("  {title}")
+        }),
+    ]));
+    let mut state = format!("{} {}", glyph(p.state, app.options.ascii), p.state.word());
+    if let Some(r) = row {
+        if let Some(at) = r.applied_at {
+            state.push_str(&format!(" {} UTC", at.format("%Y-%m-%d %H:%M:%S")));
+        }
+        if let Some(by) = &r.applied_by_os_user {
+            let host = r.applied_from_host.as_deref().unwrap_or("?");
+            let role = r.applied_by_role.as_deref().unwrap_or("?");
+            state.push_str(&format!(" by {by}@{host} as {role}"));
+        }
+        if let Some(ms) = r.execution_time_ms {
+            state.push_str(&format!(", {ms} ms"));
+        }
+        if p.state == PhaseState::Dirty {
+            state.push_str(&format!(
+                ", stopped after statement {} of {}",
+                r.statements_done.unwrap_or(0),
+                r.statements_total.unwrap_or(0)
+            ));
+        }
+    }
+    out.push(Line::from(Span::styled(state, t.state(p.state))));
+    if let Some(e) = row.and_then(|r| r.error_message.as_deref()) {
+        out.push(Line::from(Span::styled(
+            format!("last error: {e}"),
+            t.error(),
+        )));
+    }
+    if let Some(d) = &p.drift {
+        out.push(Line::from(Span::styled(
+            format!("drift: {}", d.describe()),
+            t.warning(),
+        )));
+    }
+    let Some(m) = m else {
+        out.push(Line::from(Span::styled(
+            "the file of this phase is gone: its DOWN as applied is kept in the history",
+            t.warning(),
+        )));
+        return out;
+    };
+    if let (Some(_), Some(r)) = (&p.drift, row) {
+        out.extend(highlight::diff(&crate::engine::drift::diff(r, m), t));
+    }
+    if let Some(goal) = &m.meta.goal {
+        out.push(label(t, "goal", goal.clone()));
+    }
+    let deps: Vec<&str> = m.meta.depends.iter().map(|v| v.as_str()).collect();
+    if !deps.is_empty() {
+        out.push(label(t, "depends", deps.join(", ")));
+    }
+    let lock = m.meta.lock_timeout.or(app.options.lock_timeout);
+    let tx = if m.transactional() {
+        "one transaction"
+    } else {
+        "none (statement by statement)"
+    };
+    let timeouts = format!(
+        "{tx}; lock_timeout {}; statement_timeout {}",
+        lock.map_or("2s".to_string(), format_duration),
+        m.meta
+            .statement_timeout
+            .map_or("server default".to_string(), format_duration)
+    );
+    out.push(label(t, "transaction", timeouts));
+    if !m.meta.requires.is_empty() {
+        out.push(label(t, "requires", m.meta.requires.join(", ")));
+    }
+    out.push(label(t, "file", m.file.display().to_string()));
+    if !m.steps.is_empty() {
+        out.push(Line::from(Span::styled("steps", t.title())));
+        for (i, s) in m.steps.iter().enumerate() {
+            out.push(Line::from(format!(
+                "  {}. {} (line {})",
+                i + 1,
+                s.title,
+                s.line
+            )));
+        }
+    }
+    if !m.checks.is_empty() {
+        out.push(Line::from(Span::styled("checks", t.title())));
+        let results = app.results_of(&p.version);
+        for c in &m.checks {
+            let last = results.and_then(|r| r.iter().find(|o| o.name == c.name));
+            let (mark, style, seen) = match last {
+                Some(o) if o.passed => ("pass", t.success(), o.after.clone()),
+                Some(o) => ("FAIL", t.error(), o.detail.clone()),
+                None => ("-", t.dim(), "not run yet".to_string()),
+            };
+            out.push(Line::from(vec![
+                Span::styled(format!("  {mark:4} "), style),
+                Span::raw(format!("{} [{}] ", c.name, c.expect)),
+                Span::styled(seen, t.dim()),
+            ]));
+        }
+    }
+    out.push(Line::from(Span::styled(
+        format!("UP ({} statements)", m.up.statements.len()),
+        t.title(),
+    )));
+    out.extend(highlight::part(&m.up, t));
+    match &m.down {
+        Some(d) => {
+            out.push(Line::from(Span::styled(
+                format!("DOWN ({} statements)", d.statements.len()),
+                t.title(),
+            )));
+            out.extend(highlight::part(d, t));
+        }
+        None => out.push(Line::from(Span::styled(
+            "no DOWN: this phase cannot be rolled back",
+            t.warning(),
+        ))),
+    }
+    let events: Vec<_> = app
+        .events
+        .iter()
+        .filter(|e| {
+            e.version
+                .as_deref()
+                .and_then(crate::plan::Version::parse)
+                .as_ref()
+                == Some(&p.version)
+        })
+        .collect();
+    if !events.is_empty() {
+        out.push(Line::from(Span::styled("history", t.title())));
+        for e in events {
+            out.push(Line::from(format!(
+                "  {} {} {}{}",
+                e.at.format("%Y-%m-%d %H:%M:%S"),
+                e.event,
+                e.outcome,
+                e.reason
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            )));
+        }
+    }
+    out
+}

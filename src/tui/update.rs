@@ -1,0 +1,500 @@
+//! `update(app, action) -> effects`: every change of the console's state, and nothing else.
+//! No I/O happens here, so each flow is tested by feeding actions and reading the state.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::{Action, Effect, Outcome};
+use super::app::{App, JobKind, Level, Tab};
+use super::dialog::{self, Modal, ReasonFor, UndoLine};
+use super::keymap::Command;
+use crate::engine::{PhaseState, Progress};
+
+/// Applies `action` to `app` and returns the work to do.
+pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
+    match action {
+        Action::Key(key) => on_key(app, key),
+        Action::Resize(w, h) => {
+            app.size = (w, h);
+            Vec::new()
+        }
+        Action::Tick(elapsed) => {
+            app.spinner = app.spinner.wrapping_add(1);
+            if let Some(job) = &mut app.job {
+                job.elapsed = elapsed;
+            }
+            Vec::new()
+        }
+        Action::Status { rows, holder } => {
+            app.set_history(rows, holder);
+            Vec::new()
+        }
+        Action::Events(events) => {
+            app.events = events;
+            app.clamp_selection();
+            Vec::new()
+        }
+        Action::Progress(p) => {
+            on_progress(app, p);
+            Vec::new()
+        }
+        Action::Waiting(line) => {
+            if let Some(job) = &mut app.job {
+                job.waiting = line;
+            }
+            Vec::new()
+        }
+        Action::Impact { version, losses } => {
+            if let Some(Modal::Rollback {
+                version: v, impact, ..
+            }) = &mut app.modal
+                && *v == version
+            {
+                *impact = Some(losses.iter().map(crate::engine::impact::describe).collect());
+            }
+            Vec::new()
+        }
+        Action::Done(outcome) => on_done(app, outcome),
+        Action::Failed(message) => {
+            app.job = None;
+            app.message = Some((Level::Error, message));
+            vec![Effect::LoadStatus, Effect::LoadEvents]
+        }
+    }
+}
+
+fn on_progress(app: &mut App, p: Progress) {
+    let Some(job) = &mut app.job else { return };
+    match p {
+        Progress::PhaseStarted { statements, .. } => {
+            job.statements = statements;
+            job.statement = None;
+            job.retry = None;
+        }
+        Progress::Statement {
+            index, line, step, ..
+        } => {
+            job.statement = Some(index);
+            job.line = Some(line);
+            job.step = step;
+        }
+        Progress::LockRetry {
+            attempt,
+            wait,
+            message,
+            ..
+        } => {
+            job.retry = Some(format!(
+                "{message}: rolled back, retry {attempt} in {:.1}s",
+                wait.as_secs_f64()
+            ));
+        }
+        Progress::Checks { version, outcomes } => {
+            if let Some(v) = crate::plan::Version::parse(&version) {
+                app.set_results(&v, outcomes);
+            }
+        }
+        Progress::PhaseDone { .. } => {}
+    }
+}
+
+fn on_done(app: &mut App, outcome: Outcome) -> Vec<Effect> {
+    let kind = app.job.as_ref().map(|j| j.kind);
+    app.job = None;
+    for (v, checks) in outcome.checks() {
+        app.set_results(&v, checks);
+    }
+    let reload = vec![Effect::LoadStatus, Effect::LoadEvents];
+    match outcome {
+        Outcome::Applied(done) => {
+            let names: Vec<String> = done.iter().map(|a| a.version.clone()).collect();
+            app.message = Some((Level::Success, format!("applied {}", names.join(", "))));
+            if let Some(last) = done.last() {
+                let checks = last.checks.clone();
+                app.modal = Some(Modal::Results {
+                    title: format!(
+                        "Applied {} {} in {} ms",
+                        last.version, last.name, last.millis
+                    ),
+                    version: crate::plan::Version::parse(&last.version),
+                    checks,
+                    notes: Vec::new(),
+                    selected: 0,
+                });
+                // Walk the plan: the selection moves to the phase after the one applied.
+                if let Some(v) = crate::plan::Version::parse(&last.version) {
+                    app.select_version(&v);
+                    app.selected += 1;
+                }
+            }
+        }
+        Outcome::DryRun(r) => {
+            let mut notes: Vec<String> = r
+                .statements
+                .iter()
+                .map(|s| {
+                    let head: String = s.sql.split_whitespace().collect::<Vec<_>>().join(" ");
+                    let head: String = head.chars().take(48).collect();
+                    match (&s.skipped, s.rows) {
+                        (Some(why), _) => format!("line {:>4}  {head}: {why}", s.line),
+                        (None, Some(n)) => {
+                            format!("line {:>4}  {head}: {n} row(s), {} ms", s.line, s.millis)
+                        }
+                        (None, None) => format!("line {:>4}  {head}: failed", s.line),
+                    }
+                })
+                .collect();
+            notes.extend(
+                r.locks
+                    .iter()
+                    .map(|(rel, modes)| format!("lock  {rel}: {modes}")),
+            );
+            if let Some(e) = &r.error {
+                notes.push(format!("error: {e}"));
+            }
+            app.modal = Some(Modal::Results {
+                title: format!("Dry run of {} {} (rolled back)", r.version, r.name),
+                version: crate::plan::Version::parse(&r.version),
+                checks: r.checks,
+                notes,
+                selected: 0,
+            });
+        }
+        Outcome::Verified(v) => {
+            app.modal = Some(Modal::Results {
+                title: format!("Checks of {} {} now (read-only)", v.version, v.name),
+                version: crate::plan::Version::parse(&v.version),
+                checks: v.checks,
+                notes: Vec::new(),
+                selected: 0,
+            });
+        }
+        Outcome::Query {
+            version,
+            check,
+            result,
+        } => {
+            if let Some(Modal::Editor {
+                version: v,
+                check: c,
+                result: r,
+                ..
+            }) = &mut app.modal
+                && *v == version
+                && *c == check
+            {
+                *r = Some(result);
+            }
+            return Vec::new();
+        }
+        Outcome::RolledBack(done) => {
+            let names: Vec<String> = done.iter().map(|r| r.version.clone()).collect();
+            let text = if names.is_empty() {
+                "nothing to roll back".to_string()
+            } else {
+                format!("rolled back {}", names.join(", "))
+            };
+            app.message = Some((Level::Success, text));
+        }
+        Outcome::Marked { version, applied } => {
+            let to = if applied { "applied" } else { "pending" };
+            app.message = Some((Level::Success, format!("phase {version} marked {to}")));
+        }
+        Outcome::Accepted(version) => {
+            app.message = Some((
+                Level::Success,
+                format!("phase {version}: changed file accepted"),
+            ));
+        }
+        Outcome::Cancelled(text) => {
+            app.message = Some((Level::Error, text));
+        }
+    }
+    if kind == Some(JobKind::Query) {
+        return Vec::new();
+    }
+    reload
+}
+
+fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        return quit(app);
+    }
+    if app.modal.is_some() {
+        return dialog::on_key(app, key);
+    }
+    if app.help {
+        app.help = false;
+        return Vec::new();
+    }
+    if app.filtering {
+        match key.code {
+            KeyCode::Esc => {
+                app.filter.clear();
+                app.filtering = false;
+            }
+            KeyCode::Enter => app.filtering = false,
+            KeyCode::Backspace => {
+                app.filter.pop();
+            }
+            KeyCode::Char(c) => app.filter.push(c),
+            _ => {}
+        }
+        app.selected = 0;
+        return Vec::new();
+    }
+    if app.too_small() {
+        return match app.keymap.lookup(&app.contexts(), &key, app.read_only()) {
+            Some(Command::Quit) => quit(app),
+            _ => Vec::new(),
+        };
+    }
+    if let Some(tab) = key.code.as_char().and_then(|c| c.to_digit(10)) {
+        if let Some(t) = Tab::ALL.get((tab as usize).wrapping_sub(1)) {
+            return switch(app, *t);
+        }
+        return Vec::new();
+    }
+    let Some(cmd) = app.keymap.lookup(&app.contexts(), &key, app.read_only()) else {
+        return Vec::new();
+    };
+    command(app, cmd)
+}
+
+fn switch(app: &mut App, tab: Tab) -> Vec<Effect> {
+    app.tab = tab;
+    match tab {
+        Tab::Log => vec![Effect::LoadEvents],
+        Tab::Phases => Vec::new(),
+    }
+}
+
+fn quit(app: &mut App) -> Vec<Effect> {
+    match &app.job {
+        Some(_) => app.modal = Some(Modal::ConfirmQuit),
+        None => app.quit = true,
+    }
+    Vec::new()
+}
+
+fn busy(app: &mut App) -> bool {
+    if app.job.is_some() {
+        app.message = Some((
+            Level::Info,
+            "work is running: wait, or cancel it with c".into(),
+        ));
+        return true;
+    }
+    false
+}
+
+fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
+    let n = app.visible().len();
+    let page = app.size.1.saturating_sub(10).max(1) as usize;
+    match cmd {
+        Command::Quit => return quit(app),
+        Command::Help => app.help = true,
+        Command::NextTab | Command::PrevTab => {
+            let i = Tab::ALL.iter().position(|t| *t == app.tab).unwrap_or(0);
+            let len = Tab::ALL.len();
+            let next = if cmd == Command::NextTab {
+                (i + 1) % len
+            } else {
+                (i + len - 1) % len
+            };
+            return switch(app, Tab::ALL[next]);
+        }
+        Command::Refresh => return vec![Effect::LoadStatus, Effect::LoadEvents],
+        Command::Down
+        | Command::Up
+        | Command::PageDown
+        | Command::PageUp
+        | Command::Top
+        | Command::Bottom => {
+            let (pos, len) = match app.tab {
+                Tab::Phases => (&mut app.selected, n),
+                Tab::Log => (&mut app.log_selected, app.events.len()),
+            };
+            *pos = match cmd {
+                Command::Down => (*pos + 1).min(len.saturating_sub(1)),
+                Command::Up => pos.saturating_sub(1),
+                Command::PageDown => (*pos + page).min(len.saturating_sub(1)),
+                Command::PageUp => pos.saturating_sub(page),
+                Command::Top => 0,
+                _ => len.saturating_sub(1),
+            };
+            app.detail_scroll = 0;
+        }
+        Command::DetailDown => app.detail_scroll = app.detail_scroll.saturating_add(3),
+        Command::DetailUp => app.detail_scroll = app.detail_scroll.saturating_sub(3),
+        Command::Filter => app.filtering = true,
+        Command::CancelJob => app.modal = Some(Modal::ConfirmCancel),
+        Command::ApplyNext => return apply_next(app),
+        Command::DryRun => return phase_job(app, Command::DryRun),
+        Command::Verify => return phase_job(app, Command::Verify),
+        Command::Rollback => return rollback(app),
+        Command::Resume | Command::Mark | Command::Diff | Command::Accept => {
+            return decide(app, cmd);
+        }
+        Command::EditCheck => {}
+    }
+    Vec::new()
+}
+
+fn apply_next(app: &mut App) -> Vec<Effect> {
+    if busy(app) {
+        return Vec::new();
+    }
+    if let Some(p) = app.phases.iter().find(|p| {
+        matches!(
+            p.state,
+            PhaseState::Dirty | PhaseState::Drifted | PhaseState::OutOfOrder
+        )
+    }) {
+        let text = format!(
+            "phase {} is {}: resolve it first (select it and press ? for its keys)",
+            p.version,
+            p.state.word()
+        );
+        app.message = Some((Level::Error, text));
+        return Vec::new();
+    }
+    let Some(p) = app.next_pending().cloned() else {
+        app.message = Some((
+            Level::Info,
+            "nothing to apply: every phase is applied".into(),
+        ));
+        return Vec::new();
+    };
+    let summary = app
+        .migration_of(&p)
+        .map(|m| super::summary::apply_summary(m, &app.options))
+        .unwrap_or_default();
+    app.select_version(&p.version);
+    app.modal = Some(Modal::ConfirmApply {
+        version: p.version.clone(),
+        summary,
+        typed: app.options.confirm_typed.then(String::new),
+        hint: None,
+    });
+    Vec::new()
+}
+
+fn phase_job(app: &mut App, cmd: Command) -> Vec<Effect> {
+    if busy(app) {
+        return Vec::new();
+    }
+    let Some(p) = app.selected_phase().cloned() else {
+        return Vec::new();
+    };
+    if cmd == Command::DryRun {
+        if !matches!(p.state, PhaseState::Pending | PhaseState::Failed) {
+            app.message = Some((Level::Info, format!("phase {} is not pending", p.version)));
+            return Vec::new();
+        }
+        if app.next_pending().map(|n| &n.version) != Some(&p.version) {
+            let text = "a dry run runs the next pending phase: earlier ones are not applied yet";
+            app.message = Some((Level::Info, text.into()));
+            return Vec::new();
+        }
+        dialog_start(app, JobKind::DryRun, &p.version);
+        return vec![Effect::DryRun { version: p.version }];
+    }
+    if app.migration_of(&p).is_none_or(|m| m.checks.is_empty()) {
+        app.message = Some((Level::Info, format!("phase {} has no checks", p.version)));
+        return Vec::new();
+    }
+    dialog_start(app, JobKind::Verify, &p.version);
+    vec![Effect::Verify { version: p.version }]
+}
+
+fn dialog_start(app: &mut App, kind: JobKind, version: &crate::plan::Version) {
+    app.job = Some(super::app::Job {
+        kind,
+        version: Some(version.clone()),
+        elapsed: std::time::Duration::ZERO,
+        statements: 0,
+        statement: None,
+        line: None,
+        step: None,
+        waiting: None,
+        retry: None,
+        cancelling: false,
+    });
+    app.message = None;
+}
+
+fn rollback(app: &mut App) -> Vec<Effect> {
+    if busy(app) {
+        return Vec::new();
+    }
+    let Some(p) = app.selected_phase().cloned() else {
+        return Vec::new();
+    };
+    if p.row.is_none() || p.state == PhaseState::Failed {
+        app.message = Some((Level::Info, format!("phase {} is not applied", p.version)));
+        return Vec::new();
+    }
+    let phases: Vec<UndoLine> = app
+        .phases
+        .iter()
+        .filter(|q| q.version >= p.version && q.row.is_some() && q.state != PhaseState::Failed)
+        .rev()
+        .map(|q| UndoLine {
+            version: q.version.clone(),
+            name: q.name.clone(),
+            down: app
+                .migration_of(q)
+                .and_then(|m| m.down.as_ref())
+                .map(|d| d.statements().map(|s| s.sql.to_string()).collect())
+                .unwrap_or_default(),
+        })
+        .collect();
+    app.modal = Some(Modal::Rollback {
+        version: p.version.clone(),
+        phases,
+        impact: None,
+        input: String::new(),
+        hint: None,
+    });
+    vec![Effect::LoadImpact { version: p.version }]
+}
+
+fn decide(app: &mut App, cmd: Command) -> Vec<Effect> {
+    if busy(app) {
+        return Vec::new();
+    }
+    let Some(p) = app.selected_phase().cloned() else {
+        return Vec::new();
+    };
+    let v = p.version.clone();
+    let wrong = |app: &mut App, what: &str| {
+        let text = format!("phase {v} is {}: {what}", p.state.word());
+        app.message = Some((Level::Info, text));
+    };
+    match (cmd, p.state) {
+        (Command::Resume, PhaseState::Dirty) => {
+            app.modal = Some(dialog::reason_dialog(ReasonFor::Resume, v.clone()));
+        }
+        (Command::Mark, PhaseState::Dirty | PhaseState::Failed) => {
+            app.modal = Some(Modal::MarkChoice { version: v.clone() });
+        }
+        (Command::Accept, PhaseState::Drifted) => {
+            app.modal = Some(dialog::reason_dialog(ReasonFor::Accept, v.clone()));
+        }
+        (Command::Diff, PhaseState::Drifted) => {
+            let text = match (app.row_of(&p), app.migration_of(&p)) {
+                (Some(r), Some(m)) => crate::engine::drift::diff(r, m),
+                _ => String::new(),
+            };
+            app.modal = Some(Modal::Diff {
+                version: v.clone(),
+                text,
+                scroll: 0,
+            });
+        }
+        (Command::Resume, _) => wrong(app, "only a dirty phase resumes"),
+        (Command::Mark, _) => wrong(app, "only a dirty or failed phase is marked"),
+        _ => wrong(app, "only a drifted phase has a diff to accept"),
+    }
+    Vec::new()
+}

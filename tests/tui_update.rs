@@ -1,0 +1,401 @@
+//! The console's flows, driven through `update` alone: scripted actions in, effects and state
+//! out. No terminal and no database.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use pgstep::engine::{Applied, CheckOutcome, DownTarget, HistoryRow, Progress, RowState};
+use pgstep::plan::{self, Plan, Version};
+use pgstep::tui::action::{Action, Effect, Outcome};
+use pgstep::tui::app::{App, Header, JobKind, Options, Tab};
+use pgstep::tui::dialog::Modal;
+use pgstep::tui::keymap::Keymap;
+use pgstep::tui::update::update;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+fn plan() -> Plan {
+    plan::load(Path::new("tests/fixtures/native")).expect("fixture plan loads")
+}
+
+fn v(s: &str) -> Version {
+    Version::parse(s).unwrap()
+}
+
+fn applied_row(m: &plan::Migration) -> HistoryRow {
+    HistoryRow {
+        version: m.version.to_string(),
+        name: m.name.clone(),
+        applied_at: None,
+        checksum: Some(m.checksum.clone()),
+        success: true,
+        error_message: None,
+        execution_time_ms: Some(12),
+        state: RowState::Applied,
+        applied_by_role: Some("postgres".into()),
+        applied_by_os_user: Some("dba".into()),
+        applied_from_host: Some("db1".into()),
+        checksum_up: Some(m.part_checksums.up.clone()),
+        checksum_down: m.part_checksums.down.clone(),
+        checksum_verify: m.part_checksums.verify.clone(),
+        fingerprint: None,
+        up_sql: Some(m.up.text.clone()),
+        down_sql: m.down.as_ref().map(|d| d.text.clone()),
+        transactional: m.transactional(),
+        statements_total: Some(m.up.statements.len() as i32),
+        statements_done: Some(m.up.statements.len() as i32),
+        check_snapshot: None,
+    }
+}
+
+fn app_with(applied: usize, options: Options, read_only: bool) -> App {
+    let plan = Arc::new(plan());
+    let rows: Vec<HistoryRow> = plan
+        .migrations
+        .iter()
+        .take(applied)
+        .map(applied_row)
+        .collect();
+    let header = Header {
+        profile: "test".into(),
+        target: "localhost:5432/app".into(),
+        role: "postgres".into(),
+        server_version: "15.18".into(),
+        environment: None,
+        read_only,
+    };
+    let mut app = App::new(plan, header, Keymap::default(), options);
+    app.size = (120, 40);
+    update(&mut app, Action::Status { rows, holder: None });
+    app
+}
+
+fn app(applied: usize) -> App {
+    app_with(applied, Options::default(), false)
+}
+
+fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
+    update(app, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        assert!(key(app, KeyCode::Char(c)).is_empty());
+    }
+}
+
+fn versions(app: &App) -> Vec<String> {
+    app.phases.iter().map(|p| p.version.to_string()).collect()
+}
+
+#[test]
+fn apply_asks_first_with_cancel_focused() {
+    let mut a = app(1);
+    let next = a.phases[1].version.clone();
+    assert!(key(&mut a, KeyCode::Char('n')).is_empty());
+    match &a.modal {
+        Some(Modal::ConfirmApply {
+            version,
+            typed,
+            summary,
+            ..
+        }) => {
+            assert_eq!(*version, next);
+            assert!(typed.is_none());
+            assert!(
+                summary.iter().any(|l| l.contains("statement")),
+                "{summary:?}"
+            );
+        }
+        other => panic!("expected the apply dialog, got {other:?}"),
+    }
+    assert!(key(&mut a, KeyCode::Esc).is_empty());
+    assert!(a.modal.is_none() && a.job.is_none());
+    key(&mut a, KeyCode::Char('n'));
+    assert!(
+        key(&mut a, KeyCode::Char('n')).is_empty(),
+        "n in the dialog cancels"
+    );
+    assert!(a.modal.is_none());
+    key(&mut a, KeyCode::Char('n'));
+    assert!(
+        key(&mut a, KeyCode::Enter).is_empty(),
+        "Enter does not confirm: Cancel has focus"
+    );
+    assert!(a.modal.is_some());
+    let effects = key(&mut a, KeyCode::Char('y'));
+    assert_eq!(effects, vec![Effect::Apply { to: next.clone() }]);
+    assert_eq!(a.job.as_ref().map(|j| j.kind), Some(JobKind::Apply));
+    assert!(
+        key(&mut a, KeyCode::Char('n')).is_empty(),
+        "no second job while one runs"
+    );
+    assert!(a.modal.is_none());
+}
+
+#[test]
+fn typed_confirmation_needs_the_exact_version() {
+    let options = Options {
+        confirm_typed: true,
+        ..Options::default()
+    };
+    let mut a = app_with(0, options, false);
+    let first = a.phases[0].version.clone();
+    key(&mut a, KeyCode::Char('n'));
+    typed(&mut a, "9");
+    assert!(key(&mut a, KeyCode::Enter).is_empty());
+    match &a.modal {
+        Some(Modal::ConfirmApply {
+            hint: Some(h),
+            typed: Some(t),
+            ..
+        }) => {
+            assert!(h.contains(first.as_str()), "{h}");
+            assert!(t.is_empty());
+        }
+        other => panic!("expected the dialog with a hint, got {other:?}"),
+    }
+    typed(&mut a, first.as_str());
+    assert_eq!(
+        key(&mut a, KeyCode::Enter),
+        vec![Effect::Apply { to: first }]
+    );
+}
+
+#[test]
+fn applying_moves_the_selection_to_the_next_phase_and_shows_checks() {
+    let mut a = app(0);
+    let first = a.phases[0].version.clone();
+    key(&mut a, KeyCode::Char('n'));
+    key(&mut a, KeyCode::Char('y'));
+    update(
+        &mut a,
+        Action::Progress(Progress::PhaseStarted {
+            version: first.to_string(),
+            name: "x".into(),
+            statements: 3,
+        }),
+    );
+    update(
+        &mut a,
+        Action::Progress(Progress::Statement {
+            version: first.to_string(),
+            index: 1,
+            line: 7,
+            step: Some("Table".into()),
+        }),
+    );
+    update(
+        &mut a,
+        Action::Waiting(Some(
+            "waiting for lock on books held by pid 4242: idle in transaction 3m12s".into(),
+        )),
+    );
+    update(&mut a, Action::Tick(Duration::from_millis(1500)));
+    let job = a.job.clone().unwrap();
+    assert_eq!(
+        (job.statements, job.statement, job.line),
+        (3, Some(1), Some(7))
+    );
+    assert_eq!(job.step.as_deref(), Some("Table"));
+    assert!(job.waiting.unwrap().contains("pid 4242"));
+    assert_eq!(job.elapsed, Duration::from_millis(1500));
+    let check = CheckOutcome {
+        name: "rows kept".into(),
+        expect: "unchanged".into(),
+        before: Some("3".into()),
+        after: "3".into(),
+        passed: true,
+        detail: "unchanged: 3".into(),
+    };
+    let done = Applied {
+        version: first.to_string(),
+        name: "x".into(),
+        millis: 40,
+        checks: vec![check.clone()],
+    };
+    let effects = update(&mut a, Action::Done(Outcome::Applied(vec![done])));
+    assert_eq!(effects, vec![Effect::LoadStatus, Effect::LoadEvents]);
+    assert!(a.job.is_none());
+    match &a.modal {
+        Some(Modal::Results { checks, .. }) => assert_eq!(checks, &vec![check]),
+        other => panic!("expected the results, got {other:?}"),
+    }
+    assert_eq!(a.selected_phase().unwrap().version, a.phases[1].version);
+    assert_eq!(a.results_of(&first).unwrap().len(), 1);
+}
+
+#[test]
+fn rollback_needs_the_typed_version() {
+    let mut a = app(3);
+    let all = versions(&a);
+    a.selected = 1;
+    let chosen = a.phases[1].version.clone();
+    let effects = key(&mut a, KeyCode::Char('r'));
+    assert_eq!(
+        effects,
+        vec![Effect::LoadImpact {
+            version: chosen.clone()
+        }]
+    );
+    match &a.modal {
+        Some(Modal::Rollback { phases, .. }) => {
+            let listed: Vec<String> = phases.iter().map(|p| p.version.to_string()).collect();
+            assert_eq!(
+                listed,
+                vec![all[2].clone(), all[1].clone()],
+                "newest first, from the selected one"
+            );
+        }
+        other => panic!("expected the rollback dialog, got {other:?}"),
+    }
+    assert!(
+        key(&mut a, KeyCode::Enter).is_empty(),
+        "empty entry keeps the dialog open"
+    );
+    assert!(matches!(
+        &a.modal,
+        Some(Modal::Rollback { hint: Some(_), .. })
+    ));
+    typed(&mut a, "999");
+    assert!(key(&mut a, KeyCode::Enter).is_empty());
+    match &a.modal {
+        Some(Modal::Rollback {
+            hint: Some(h),
+            input,
+            ..
+        }) => {
+            assert!(h.contains("999") && h.contains(chosen.as_str()), "{h}");
+            assert!(input.is_empty());
+        }
+        other => panic!("expected the hint, got {other:?}"),
+    }
+    typed(&mut a, chosen.as_str());
+    let effects = key(&mut a, KeyCode::Enter);
+    assert_eq!(effects.len(), 1);
+    match &effects[0] {
+        Effect::Rollback { target, .. } => assert_eq!(*target, DownTarget::To(v(&all[0]))),
+        other => panic!("expected a rollback, got {other:?}"),
+    }
+    assert_eq!(a.job.as_ref().map(|j| j.kind), Some(JobKind::Rollback));
+}
+
+#[test]
+fn rollback_esc_cancels_and_pending_phases_do_not_roll_back() {
+    let mut a = app(1);
+    key(&mut a, KeyCode::Char('r'));
+    assert!(key(&mut a, KeyCode::Esc).is_empty());
+    assert!(a.modal.is_none() && a.job.is_none());
+    a.selected = 1;
+    assert!(key(&mut a, KeyCode::Char('r')).is_empty());
+    assert!(a.modal.is_none());
+    assert!(a.message.as_ref().unwrap().1.contains("not applied"));
+}
+
+#[test]
+fn cancel_while_running_asks_then_cancels_on_the_server() {
+    let mut a = app(0);
+    key(&mut a, KeyCode::Char('n'));
+    key(&mut a, KeyCode::Char('y'));
+    assert!(key(&mut a, KeyCode::Char('c')).is_empty());
+    assert!(matches!(a.modal, Some(Modal::ConfirmCancel)));
+    assert!(key(&mut a, KeyCode::Char('n')).is_empty());
+    assert!(a.modal.is_none());
+    key(&mut a, KeyCode::Esc);
+    assert!(matches!(a.modal, Some(Modal::ConfirmCancel)));
+    assert_eq!(key(&mut a, KeyCode::Char('y')), vec![Effect::Cancel]);
+    assert!(a.job.as_ref().unwrap().cancelling);
+    update(
+        &mut a,
+        Action::Done(Outcome::Cancelled(
+            "phase 1 was cancelled and rolled back".into(),
+        )),
+    );
+    assert!(a.job.is_none());
+    assert!(a.message.as_ref().unwrap().1.contains("cancelled"));
+}
+
+#[test]
+fn quit_asks_only_while_work_runs() {
+    let mut a = app(0);
+    key(&mut a, KeyCode::Char('n'));
+    key(&mut a, KeyCode::Char('y'));
+    key(&mut a, KeyCode::Char('q'));
+    assert!(matches!(a.modal, Some(Modal::ConfirmQuit)));
+    assert!(!a.quit);
+    key(&mut a, KeyCode::Esc);
+    assert!(!a.quit && a.modal.is_none());
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    update(&mut a, Action::Key(ctrl_c));
+    assert!(matches!(a.modal, Some(Modal::ConfirmQuit)));
+    assert_eq!(key(&mut a, KeyCode::Char('y')), vec![Effect::Cancel]);
+    assert!(a.quit);
+    let mut idle = app(0);
+    key(&mut idle, KeyCode::Char('q'));
+    assert!(idle.quit);
+}
+
+#[test]
+fn read_only_sessions_hide_mutating_actions() {
+    let mut a = app_with(1, Options::default(), true);
+    assert!(key(&mut a, KeyCode::Char('n')).is_empty());
+    assert!(key(&mut a, KeyCode::Char('r')).is_empty());
+    assert!(a.modal.is_none());
+    let footer = a.keymap.footer(&a.contexts(), true);
+    assert!(
+        !footer
+            .iter()
+            .any(|(_, name)| *name == "apply_next" || *name == "rollback")
+    );
+    a.selected = 0;
+    let effects = key(&mut a, KeyCode::Char('v'));
+    assert_eq!(effects.len(), 1, "verifying is read-only and stays");
+}
+
+#[test]
+fn too_small_terminal_ignores_action_keys() {
+    let mut a = app(0);
+    update(&mut a, Action::Resize(60, 20));
+    assert!(a.too_small());
+    assert!(key(&mut a, KeyCode::Char('n')).is_empty());
+    assert!(a.modal.is_none());
+    update(&mut a, Action::Resize(80, 24));
+    key(&mut a, KeyCode::Char('n'));
+    assert!(a.modal.is_some());
+}
+
+#[test]
+fn filter_tabs_and_help() {
+    let mut a = app(1);
+    let second = a.phases[1].name.clone();
+    key(&mut a, KeyCode::Char('/'));
+    typed(&mut a, &second);
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(a.visible().len(), 1);
+    assert_eq!(a.selected_phase().unwrap().name, second);
+    key(&mut a, KeyCode::Char('/'));
+    key(&mut a, KeyCode::Esc);
+    assert_eq!(a.visible().len(), a.phases.len());
+    assert_eq!(key(&mut a, KeyCode::Char('2')), vec![Effect::LoadEvents]);
+    assert_eq!(a.tab, Tab::Log);
+    key(&mut a, KeyCode::Tab);
+    assert_eq!(a.tab, Tab::Phases);
+    key(&mut a, KeyCode::Char('?'));
+    assert!(a.help);
+    key(&mut a, KeyCode::Char('x'));
+    assert!(!a.help);
+}
+
+#[test]
+fn failure_reports_and_reloads() {
+    let mut a = app(0);
+    key(&mut a, KeyCode::Char('n'));
+    key(&mut a, KeyCode::Char('y'));
+    let effects = update(
+        &mut a,
+        Action::Failed("phase 1 failed at x.sql:3 [42P01] relation \"t\" does not exist".into()),
+    );
+    assert_eq!(effects, vec![Effect::LoadStatus, Effect::LoadEvents]);
+    assert!(a.job.is_none());
+    assert!(a.message.as_ref().unwrap().1.contains("42P01"));
+}
