@@ -10,7 +10,7 @@ use crate::config::{self, Config};
 use crate::tui::app::{App, Header, Options};
 use crate::tui::keymap::{Key, Keymap};
 use crate::tui::ui::theme::Theme;
-use crate::tui::{self, Console};
+use crate::tui::{self, Connected};
 
 pub async fn run(dir: &Path, target: &Target, config: &Config, ascii: bool) -> Result<(), Fail> {
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
@@ -20,28 +20,17 @@ pub async fn run(dir: &Path, target: &Target, config: &Config, ascii: bool) -> R
         ));
     }
     let plan = db::load_plan(dir)?;
-    let worker = db::connect(target).await?;
-    let reader = db::connect(target).await?;
-    let version: String = worker
-        .engine
-        .client()
-        .query_one("SHOW server_version", &[])
-        .await
-        .map(|r| r.get(0))
-        .unwrap_or_else(|_| "?".into());
-    let role: String = worker
-        .engine
-        .client()
-        .query_one("SELECT current_user::text", &[])
-        .await
-        .map(|r| r.get(0))
-        .unwrap_or_else(|_| worker.params.user().to_string());
+    let params = db::resolve(target)?;
+    // Said before the console takes the screen.
+    for w in params.warnings() {
+        eprintln!("warning: {w}");
+    }
     let profile = target.profile.as_ref();
     let header = Header {
         profile: target.profile_name().to_string(),
-        target: worker.params.to_string(),
-        role,
-        server_version: version,
+        target: params.to_string(),
+        role: params.user().to_string(),
+        server_version: "(connecting)".into(),
         environment: profile.and_then(|p| {
             p.environment
                 .clone()
@@ -57,13 +46,33 @@ pub async fn run(dir: &Path, target: &Target, config: &Config, ascii: bool) -> R
         theme: Theme::from_config(&config.colours, profile.and_then(|p| p.colour), colour),
     };
     let app = App::new(Arc::new(plan), header, keymap(config), options);
-    let console = Console {
-        app,
-        params: worker.params.clone(),
-        worker: worker.engine,
-        reader: reader.engine,
+    let connect = async {
+        let worker = db::open(target, params.clone())
+            .await
+            .map_err(|f| f.message)?;
+        let reader = db::open(target, params.clone())
+            .await
+            .map_err(|f| f.message)?;
+        let client = worker.engine.client();
+        let fact = async |sql: &str| -> String {
+            match client.query_one(sql, &[]).await {
+                Ok(r) => r.get(0),
+                Err(_) => "?".into(),
+            }
+        };
+        let version = fact("SHOW server_version").await;
+        // "15.18 (Debian 15.18-0+deb12u1)": the number is what the header has room for.
+        let server_version = version.split_whitespace().next().unwrap_or("?").to_string();
+        let role = fact("SELECT current_user::text").await;
+        Ok(Connected {
+            params: worker.params.clone(),
+            worker: worker.engine,
+            reader: reader.engine,
+            role,
+            server_version,
+        })
     };
-    tui::run(console)
+    tui::run(app, connect)
         .await
         .map_err(|e| Fail::new(exit::INTERNAL, format!("pgstep: terminal error: {e}")))
 }

@@ -92,12 +92,22 @@ pub struct Session {
     pub params: Params,
 }
 
+/// The connection settings, as libpq would read them; connects to nothing.
+pub fn resolve(target: &Target) -> Result<Params, Fail> {
+    conninfo::resolve(&Inputs::from_process(target.url.clone()))
+        .map_err(|e| Fail::new(exit::INPUT, format!("pgstep: {e}")))
+}
+
 pub async fn connect(target: &Target) -> Result<Session, Fail> {
-    let params = conninfo::resolve(&Inputs::from_process(target.url.clone()))
-        .map_err(|e| Fail::new(exit::INPUT, format!("pgstep: {e}")))?;
+    let params = resolve(target)?;
     for w in params.warnings() {
         eprintln!("warning: {w}");
     }
+    open(target, params).await
+}
+
+/// Opens a session with settings already resolved.
+pub async fn open(target: &Target, params: Params) -> Result<Session, Fail> {
     let (client, _connection) = conninfo::connect(&params)
         .await
         .map_err(|e| Fail::new(exit::CONNECTION, format!("pgstep: {e}")))?;

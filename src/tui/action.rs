@@ -16,6 +16,11 @@ use crate::plan::Version;
 pub enum Action {
     Key(KeyEvent),
     Resize(u16, u16),
+    /// The sessions are up.
+    Connected {
+        role: String,
+        server_version: String,
+    },
     /// While work runs: time since it started.
     Tick(Duration),
     Status {

@@ -143,6 +143,8 @@ pub struct App {
     pub spinner: usize,
     pub keymap: Keymap,
     pub options: Options,
+    /// The history has been read at least once; until then no state is known.
+    pub loaded: bool,
     pub quit: bool,
 }
 
@@ -173,6 +175,7 @@ impl App {
             spinner: 0,
             keymap,
             options,
+            loaded: false,
             quit: false,
         };
         app.set_history(Vec::new(), None);

@@ -26,46 +26,47 @@ use crate::plan::Plan;
 use action::{Action, Effect};
 use app::App;
 
-/// Everything the console needs: the plan, two sessions on the database, and the settings.
-pub struct Console {
-    pub app: App,
+/// The two sessions the console works with, and facts for the header.
+pub struct Connected {
     pub worker: Engine,
     pub reader: Engine,
     pub params: Params,
+    pub role: String,
+    pub server_version: String,
 }
 
 /// How long a quit waits for cancelled work to record itself.
 const QUIT_GRACE: Duration = Duration::from_secs(5);
 
-pub async fn run(console: Console) -> std::io::Result<()> {
-    let Console {
-        mut app,
-        worker,
-        reader,
-        params,
-    } = console;
-    let plan: Arc<Plan> = app.plan.clone();
-    let pid = worker.backend_pid().await.unwrap_or(0);
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let mut rt = runtime::Runtime::new(worker, reader, pid, params, plan, tx);
+/// Runs the console. The first frame is drawn before `connect` finishes, so the operator sees
+/// the plan at once; the database's state fills in when the sessions are up.
+pub async fn run<C>(mut app: App, connect: C) -> std::io::Result<()>
+where
+    C: Future<Output = Result<Connected, String>>,
+{
     // ratatui::init restores the terminal from its panic hook too.
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut app, &mut rt, &mut rx, &mut terminal).await;
+    let result = event_loop(&mut app, connect, &mut terminal).await;
     ratatui::restore();
     result
 }
 
-async fn event_loop(
+async fn event_loop<C>(
     app: &mut App,
-    rt: &mut runtime::Runtime,
-    rx: &mut mpsc::UnboundedReceiver<Action>,
+    connect: C,
     terminal: &mut ratatui::DefaultTerminal,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    C: Future<Output = Result<Connected, String>>,
+{
     let size = terminal.size()?;
     app.size = (size.width, size.height);
     terminal.draw(|f| ui::render(app, f))?;
-    rt.run(Effect::LoadStatus);
-    rt.run(Effect::LoadEvents);
+    let plan: Arc<Plan> = app.plan.clone();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut rt: Option<runtime::Runtime> = None;
+    let mut connect = std::pin::pin!(connect);
+    let mut connecting = true;
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     let mut quitting: Option<Instant> = None;
@@ -79,21 +80,46 @@ async fn event_loop(
                 Some(Err(e)) => return Err(e),
                 None => return Ok(()),
             },
+            done = &mut connect, if connecting => {
+                connecting = false;
+                match done {
+                    Ok(c) => {
+                        let pid = c.worker.backend_pid().await.unwrap_or(0);
+                        let action = Action::Connected {
+                            role: c.role,
+                            server_version: c.server_version,
+                        };
+                        rt = Some(runtime::Runtime::new(
+                            c.worker, c.reader, pid, c.params, plan.clone(), tx.clone(),
+                        ));
+                        action
+                    }
+                    Err(message) => Action::Failed(message),
+                }
+            }
             Some(a) = rx.recv() => a,
-            _ = tick.tick(), if app.job.is_some() => Action::Tick(rt.elapsed()),
-            _ = term.recv() => {
-                if app.job.is_some() {
-                    rt.run(Effect::Cancel);
+            _ = tick.tick(), if app.job.is_some() => {
+                Action::Tick(rt.as_ref().map(|r| r.elapsed()).unwrap_or_default())
+            }
+            // `Some`: once the signal task has ended, `None` must not fire this arm forever.
+            Some(()) = term.recv() => {
+                match (rt.as_mut(), app.job.is_some()) {
+                    (Some(rt), true) => rt.run(Effect::Cancel),
+                    // Nothing to wait for: leave now, not at the next key.
+                    _ => return Ok(()),
                 }
                 app.quit = true;
                 continue;
             }
         };
-        if matches!(action, Action::Done(_) | Action::Failed(_)) {
+        if let (Some(rt), Action::Done(_) | Action::Failed(_)) = (rt.as_mut(), &action) {
             rt.job_finished();
         }
-        for effect in update::update(app, action) {
-            rt.run(effect);
+        let effects = update::update(app, action);
+        // Before the sessions are up nothing asks for work (update refuses until the state
+        // is loaded), so there is nothing to keep.
+        if let Some(rt) = rt.as_mut() {
+            effects.into_iter().for_each(|e| rt.run(e));
         }
         if app.quit {
             let since = *quitting.get_or_insert_with(Instant::now);

@@ -24,8 +24,17 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Action::Connected {
+            role,
+            server_version,
+        } => {
+            app.header.role = role;
+            app.header.server_version = server_version;
+            vec![Effect::LoadStatus, Effect::LoadEvents]
+        }
         Action::Status { rows, holder } => {
             app.set_history(rows, holder);
+            app.loaded = true;
             Vec::new()
         }
         Action::Events(events) => {
@@ -288,6 +297,23 @@ fn busy(app: &mut App) -> bool {
 }
 
 fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
+    let database = matches!(
+        cmd,
+        Command::ApplyNext
+            | Command::DryRun
+            | Command::Verify
+            | Command::Rollback
+            | Command::Resume
+            | Command::Mark
+            | Command::Diff
+            | Command::Accept
+            | Command::Refresh
+    );
+    if database && !app.loaded {
+        let text = "the database's state is not loaded yet: wait for the connection";
+        app.message = Some((Level::Info, text.into()));
+        return Vec::new();
+    }
     let n = app.visible().len();
     let page = app.size.1.saturating_sub(10).max(1) as usize;
     match cmd {

@@ -1,7 +1,7 @@
 //! The `?` overlay: every key of the current context, from the keymap table itself.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
@@ -10,37 +10,40 @@ use super::theme::Theme;
 use crate::tui::app::App;
 
 pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
-    let entries = app.keymap.help(&app.contexts(), app.read_only());
+    let mut entries = app.keymap.help(&app.contexts(), app.read_only());
+    entries.push(("1-9".into(), "switch tab"));
+    entries.push(("ctrl-c".into(), "quit (asks if work runs)"));
     let kw = entries
         .iter()
         .map(|(k, _)| k.chars().count())
         .max()
         .unwrap_or(4);
-    let mut lines: Vec<Line> = entries
-        .iter()
-        .map(|(k, h)| {
-            Line::from(vec![
-                Span::styled(format!("{k:>kw$}  "), t.key()),
-                Span::raw(*h),
-            ])
-        })
-        .collect();
-    lines.push(Line::from(vec![
-        Span::styled(format!("{:>kw$}  ", "1-9"), t.key()),
-        Span::raw("switch tab"),
-    ]));
-    lines.push(Line::from(vec![
-        Span::styled(format!("{:>kw$}  ", "ctrl-c"), t.key()),
-        Span::raw("quit (asks while work runs)"),
-    ]));
-    lines.push(Line::default());
-    lines.push(Line::from(Span::styled(
-        "any key closes this help",
-        t.dim(),
-    )));
-    let height = (lines.len() as u16 + 2).min(area.height);
-    let rect = centered(area, 76.min(area.width), height);
+    let line = |(k, h): &(String, &'static str)| {
+        Line::from(vec![
+            Span::styled(format!("{k:>kw$}  "), t.key()),
+            Span::raw(*h),
+        ])
+    };
+    // Two columns when one would not fit the screen (80x24 has room for about 20 rows).
+    let room = area.height.saturating_sub(4) as usize;
+    let columns = if entries.len() > room { 2 } else { 1 };
+    let rows = entries.len().div_ceil(columns);
+    let width = if columns == 2 {
+        area.width
+    } else {
+        76.min(area.width)
+    };
+    let rect = centered(area, width, (rows as u16 + 3).min(area.height));
     frame.render_widget(Clear, rect);
-    let block = Block::default().borders(Borders::ALL).title(" Keys ");
-    frame.render_widget(Paragraph::new(lines).block(block), rect);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Keys (any key closes) ");
+    let inner = block.inner(rect);
+    frame.render_widget(block, rect);
+    let parts =
+        Layout::horizontal(vec![Constraint::Ratio(1, columns as u32); columns]).split(inner);
+    for (chunk, part) in entries.chunks(rows).zip(parts.iter()) {
+        let lines: Vec<Line> = chunk.iter().map(line).collect();
+        frame.render_widget(Paragraph::new(lines), *part);
+    }
 }

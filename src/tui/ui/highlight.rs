@@ -51,9 +51,15 @@ pub fn sql(text: &str, first: u32, t: &Theme) -> Vec<Line<'static>> {
     lines
 }
 
-/// A part of a migration, numbered with its file lines.
+/// A part of a migration, numbered with its file lines, without blank lines around it.
 pub fn part(p: &Part, t: &Theme) -> Vec<Line<'static>> {
-    sql(p.text.trim_end(), first_line(p), t)
+    let text = p.text.trim_end();
+    let body = text.trim_start_matches(|c: char| c.is_whitespace());
+    let start = &text[..text.len() - body.len()];
+    // Whitespace before the first non-blank line: keep that line's indentation.
+    let cut = start.rfind('\n').map_or(0, |i| i + 1);
+    let skipped = start[..cut].matches('\n').count() as u32;
+    sql(&text[cut..], first_line(p) + skipped, t)
 }
 
 /// A unified diff with `+` lines and `-` lines marked.

@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::highlight;
 use super::theme::{Theme, glyph};
@@ -12,7 +12,7 @@ use crate::plan::format_duration;
 use crate::tui::app::{App, PhaseRow};
 
 pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
-    let list_width = if area.width >= 120 { 62 } else { 40 };
+    let list_width = if area.width >= 120 { 58 } else { 38 };
     let [list, detail] =
         Layout::horizontal([Constraint::Length(list_width), Constraint::Min(20)]).areas(area);
     render_list(app, t, frame, list);
@@ -84,10 +84,15 @@ fn row<'a>(
     width: u16,
 ) -> Line<'a> {
     let marker = if selected { ">" } else { " " };
-    let g = glyph(p.state, app.options.ascii);
+    let state = if app.loaded {
+        let g = glyph(p.state, app.options.ascii);
+        Span::styled(format!("{g} {:12}", p.state.word()), t.state(p.state))
+    } else {
+        Span::styled(format!("  {:12}", "loading"), t.dim())
+    };
     let mut spans = vec![
         Span::raw(marker),
-        Span::styled(format!("{g} {:12}", p.state.word()), t.state(p.state)),
+        state,
         Span::raw(format!(" {:vw$} ", p.version.as_str())),
     ];
     let fixed = 1 + 14 + vw + 2;
@@ -127,7 +132,10 @@ fn render_detail(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         return;
     };
     let lines = detail_lines(app, t, p);
-    frame.render_widget(Paragraph::new(lines).scroll((app.detail_scroll, 0)), inner);
+    let detail = Paragraph::new(lines)
+        .wrap(Wrap { trim: false })
+        .scroll((app.detail_scroll, 0));
+    frame.render_widget(detail, inner);
 }
 
 fn label<'a>(t: &Theme, key: &'a str, value: String) -> Line<'a> {
@@ -150,7 +158,11 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
             format!("  {title}")
         }),
     ]));
-    let mut state = format!("{} {}", glyph(p.state, app.options.ascii), p.state.word());
+    let mut state = if app.loaded {
+        format!("{} {}", glyph(p.state, app.options.ascii), p.state.word())
+    } else {
+        "state not loaded yet".to_string()
+    };
     if let Some(r) = row {
         if let Some(at) = r.applied_at {
             state.push_str(&format!(" {} UTC", at.format("%Y-%m-%d %H:%M:%S")));
