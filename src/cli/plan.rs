@@ -23,7 +23,7 @@ pub fn run(dir: &Path, json: bool, out: &mut impl Write) -> u8 {
         eprintln!("{w}");
     }
     let written = if json {
-        serde_json::to_writer_pretty(&mut *out, &PlanJson::new(&plan))
+        serde_json::to_writer(&mut *out, &PlanJson::new(&plan))
             .map_err(std::io::Error::from)
             .and_then(|()| writeln!(out))
     } else {

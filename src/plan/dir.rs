@@ -75,15 +75,16 @@ pub fn read(dir: &Path, diags: &mut Vec<Diagnostic>) -> Read {
         }
     };
     let loaded = load_all(&candidates);
-    let mut layouts: BTreeMap<Layout, &Path> = BTreeMap::new();
-    let mut migrations = Vec::new();
-    for (layout, path, m, d) in &loaded {
+    let mut layouts: BTreeMap<Layout, PathBuf> = BTreeMap::new();
+    let mut migrations = Vec::with_capacity(loaded.len());
+    // Moved out, not cloned: a large plan would otherwise be in memory twice at its peak.
+    for (layout, path, m, d) in loaded {
         if let Some(layout) = layout {
-            layouts.entry(*layout).or_insert(path);
+            layouts.entry(layout).or_insert(path);
         }
-        diags.extend(d.iter().cloned());
+        diags.extend(d);
         if let Some(m) = m {
-            migrations.push(m.clone());
+            migrations.push(m);
         }
     }
     if layouts.len() > 1 {
@@ -103,7 +104,7 @@ pub fn read(dir: &Path, diags: &mut Vec<Diagnostic>) -> Read {
 
 /// Lists the directory and groups its files into candidates, by name alone.
 fn find(dir: &Path, diags: &mut Vec<Diagnostic>) -> io::Result<Vec<Candidate>> {
-    let mut names: Vec<(String, PathBuf)> = Vec::new();
+    let mut names: Vec<(String, PathBuf, Option<bool>)> = Vec::new();
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
         let Ok(name) = entry.file_name().into_string() else {
@@ -115,7 +116,13 @@ fn find(dir: &Path, diags: &mut Vec<Diagnostic>) -> io::Result<Vec<Candidate>> {
             continue;
         };
         if !name.starts_with('.') {
-            names.push((name, entry.path()));
+            // The entry's own type costs no system call; only links need following.
+            let is_dir = match entry.file_type() {
+                Ok(t) if t.is_symlink() => None,
+                Ok(t) => Some(t.is_dir()),
+                Err(_) => None,
+            };
+            names.push((name, entry.path(), is_dir));
         }
     }
     names.sort();
@@ -123,15 +130,18 @@ fn find(dir: &Path, diags: &mut Vec<Diagnostic>) -> io::Result<Vec<Candidate>> {
     let mut pairs: BTreeMap<String, (Option<PathBuf>, Option<PathBuf>)> = BTreeMap::new();
     let mut flyway: BTreeMap<String, (Option<PathBuf>, Option<PathBuf>)> = BTreeMap::new();
     let mut diesel = Vec::new();
-    for (name, path) in names {
-        let meta = match fs::metadata(&path) {
-            Ok(m) => m,
-            Err(e) => {
-                diags.push(Diagnostic::new(&path, io_problem(&e)));
-                continue;
-            }
+    for (name, path, is_dir) in names {
+        let is_dir = match is_dir {
+            Some(d) => d,
+            None => match fs::metadata(&path) {
+                Ok(m) => m.is_dir(),
+                Err(e) => {
+                    diags.push(Diagnostic::new(&path, io_problem(&e)));
+                    continue;
+                }
+            },
         };
-        if meta.is_dir() {
+        if is_dir {
             if path.join("up.sql").exists() {
                 diesel.push(path);
             } else if formats::split_stem(&name).is_some() && path.join("down.sql").exists() {

@@ -75,7 +75,9 @@ fn classify(comment: &str) -> Option<Kind<'_>> {
 pub fn has_migrate_up(text: &str) -> bool {
     let is_up = |c: &str| matches!(classify(c), Some(Kind::MigrateUp(_)));
     // Every marker is also such a line, and most files have none: skip the scan for them.
-    if !text.lines().any(|l| is_up(l.trim())) {
+    if memchr::memmem::find(text.as_bytes(), b"migrate:up").is_none()
+        || !text.lines().any(|l| is_up(l.trim()))
+    {
         return false;
     }
     let mut seen = false;
