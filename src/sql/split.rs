@@ -45,9 +45,9 @@ pub enum Item {
 }
 
 /// Everything the scanner passes over. Every non-whitespace byte of the input belongs to
-/// exactly one piece, in order of position, except the `\.` line that ends COPY data; a
-/// `COPY ... FROM stdin` statement comes after its terminator, as its data follows the `;`.
-/// The property tests rely on that.
+/// exactly one piece, in order of where pieces start, except the `\.` line that ends COPY
+/// data; a `COPY ... FROM stdin` statement (with its data, which follows the `;`) comes just
+/// before its terminator. The property tests rely on that.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Piece {
     Statement(Statement),
@@ -569,11 +569,12 @@ impl Scanner<'_, '_> {
             return Ok(());
         }
         self.pos += 1;
-        let copy = self.end_statement(at)?;
-        (self.sink)(Piece::Terminator(at));
-        if let Some((stmt, line)) = copy {
+        // A COPY's statement comes first and its terminator after it, so pieces stay in order
+        // of where they start even though the statement's data follows the `;`.
+        if let Some((stmt, line)) = self.end_statement(at)? {
             self.copy_data(stmt, line)?;
         }
+        (self.sink)(Piece::Terminator(at));
         Ok(())
     }
 

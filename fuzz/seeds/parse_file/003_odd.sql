@@ -1,0 +1,6 @@
+-- no-transaction
+-- Version: 1.10
+VACUUM accounts;
+-- Check: misplaced
+-- DOWN
+-- DOWN

@@ -1,0 +1,6 @@
+SELECT 1;
+SELECT /* a
+ b */ 2;
+-- DOWN
+DROP TABLE x;
+\connect other
