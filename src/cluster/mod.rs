@@ -8,6 +8,7 @@
 
 mod binaries;
 mod process;
+mod running;
 mod user;
 
 use std::fmt::Write as _;
@@ -22,6 +23,7 @@ use std::time::{Duration, Instant};
 
 pub use binaries::{BINDIR_ENV, Binaries, PgVersion};
 use user::Account;
+pub use user::running_as_root;
 
 /// The superuser initdb creates; every connection logs in as it.
 pub const SUPERUSER: &str = "postgres";
