@@ -5,6 +5,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
 
+use super::fit;
 use super::highlight;
 use super::theme::Theme;
 use crate::engine::CheckOutcome;
@@ -55,9 +56,52 @@ pub fn footer(app: &App) -> Vec<(String, &'static str)> {
     }
 }
 
+/// Blanks `rect` and a column on each side of it, so no letter of the screen behind sits
+/// against a dialog's border and reads as part of it.
+pub fn clear(frame: &mut Frame, rect: Rect, area: Rect) {
+    let left = rect.x.saturating_sub(1).max(area.x);
+    let right = (rect.x + rect.width + 1).min(area.x + area.width);
+    let margin = Rect {
+        x: left,
+        width: right - left,
+        ..rect
+    };
+    frame.render_widget(Clear, margin);
+}
+
+/// How many rows `lines` take word-wrapped at `width`, as `Wrap { trim: false }` draws them,
+/// so a dialog is tall enough for what it says.
+fn wrapped_height(lines: &[Line], width: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    let rows: usize = lines
+        .iter()
+        .map(|l| {
+            let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
+            let (mut rows, mut used) = (1, 0);
+            for (i, word) in text.split(' ').enumerate() {
+                let w = word.chars().count();
+                let gap = usize::from(i > 0);
+                // The space at a break is dropped; leading spaces count.
+                if used > 0 && used + gap + w > width {
+                    rows += 1;
+                    used = w;
+                } else {
+                    used += gap + w;
+                }
+                while used > width {
+                    rows += 1;
+                    used -= width;
+                }
+            }
+            rows
+        })
+        .sum();
+    rows as u16
+}
+
 fn frame_for(frame: &mut Frame, area: Rect, w: u16, h: u16, title: String, t: &Theme) -> Rect {
     let rect = centered(area, w, h);
-    frame.render_widget(Clear, rect);
+    clear(frame, rect, area);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(t.warning())
@@ -116,17 +160,21 @@ pub fn checks_table<'a>(
             row
         }
     });
-    Table::new(
-        rows,
-        [
-            Constraint::Length(4),
-            Constraint::Percentage(30),
-            Constraint::Length(10),
-            Constraint::Length(12),
-            Constraint::Min(10),
-        ],
-    )
-    .header(Row::new(vec!["", "CHECK", "EXPECT", "BEFORE", "AFTER"]).style(t.title()))
+    // Columns as wide as what they hold, so the last one (why a check failed) keeps the rest.
+    let len = |s: &str| s.chars().count();
+    let widths = [
+        Constraint::Length(4),
+        fit("CHECK", checks.iter().map(|c| len(&c.name)), 32),
+        fit("EXPECT", checks.iter().map(|c| len(&c.expect)), 16),
+        fit(
+            "BEFORE",
+            checks.iter().map(|c| c.before.as_deref().map_or(1, len)),
+            16,
+        ),
+        Constraint::Min(10),
+    ];
+    Table::new(rows, widths)
+        .header(Row::new(vec!["", "CHECK", "EXPECT", "BEFORE", "AFTER"]).style(t.title()))
 }
 
 pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
@@ -138,22 +186,27 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
             hint,
             version,
         } => {
-            let mut lines: Vec<Line> = summary.iter().map(|s| Line::from(s.as_str())).collect();
-            lines.push(Line::default());
+            let lines: Vec<Line> = summary.iter().map(|s| Line::from(s.as_str())).collect();
+            let mut tail = vec![Line::default()];
             match typed {
-                None => lines.push(Line::from(vec![
+                None => tail.push(Line::from(vec![
                     Span::styled(" Cancel ", t.selected()),
                     Span::raw("   "),
                     Span::raw("y apply · n/esc cancel"),
                 ])),
                 Some(text) => {
-                    lines.push(input_line("type the version to apply: ", text, true, t));
-                    lines.push(hint_line(hint, t));
+                    tail.push(input_line("type the version to apply: ", text, true, t));
+                    tail.push(hint_line(hint, t));
                 }
             }
-            let h = lines.len() as u16 + 2;
+            let h = wrapped_height(&lines, wide.saturating_sub(2)) + tail.len() as u16 + 2;
             let inner = frame_for(frame, area, wide, h, format!(" Apply phase {version}? "), t);
-            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+            // The answer is drawn apart from the summary: a long summary never hides it.
+            let [top, bottom] =
+                Layout::vertical([Constraint::Min(0), Constraint::Length(tail.len() as u16)])
+                    .areas(inner);
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), top);
+            frame.render_widget(Paragraph::new(tail), bottom);
         }
         Modal::Rollback {
             version,
@@ -162,16 +215,14 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
             input,
             hint,
         } => {
-            let names: Vec<String> = phases
-                .iter()
-                .map(|p| format!("{} {}", p.version, p.name))
-                .collect();
+            // Versions only: the names follow in the DOWN headings, and the line must fit.
+            let versions: Vec<&str> = phases.iter().map(|p| p.version.as_str()).collect();
             let mut lines = vec![
                 Line::from(Span::styled(
                     format!(
                         "{} phase(s) will be rolled back, newest first: {}",
                         phases.len(),
-                        names.join(", ")
+                        versions.join(", ")
                     ),
                     t.warning(),
                 )),
@@ -208,7 +259,9 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
                 input_line("type the version to roll back: ", input, true, t),
                 hint_line(hint, t),
             ];
-            let h = (lines.len() as u16 + tail.len() as u16 + 2).min(area.height);
+            let width = wide.saturating_sub(2);
+            let rows = |l: &[Line]| wrapped_height(l, width);
+            let h = (rows(&lines) + tail.len() as u16 + 2).min(area.height);
             let inner = frame_for(
                 frame,
                 area,
@@ -217,17 +270,28 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
                 format!(" Roll back to before {version}? "),
                 t,
             );
-            let room = (inner.height as usize).saturating_sub(tail.len());
-            if lines.len() > room {
-                let hidden = lines.len() + 1 - room;
-                lines.truncate(room.saturating_sub(1));
+            let [top, bottom] =
+                Layout::vertical([Constraint::Min(0), Constraint::Length(tail.len() as u16)])
+                    .areas(inner);
+            if rows(&lines) > top.height {
+                // Whole lines up to one row short of the room, then how many were left out.
+                let mut used = 0;
+                let keep = lines
+                    .iter()
+                    .take_while(|l| {
+                        used += rows(std::slice::from_ref(l));
+                        used < top.height
+                    })
+                    .count();
+                let hidden = lines.len() - keep;
+                lines.truncate(keep);
                 lines.push(Line::from(Span::styled(
                     format!("  ... {hidden} more line(s)"),
                     t.dim(),
                 )));
             }
-            lines.extend(tail);
-            frame.render_widget(Paragraph::new(lines), inner);
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), top);
+            frame.render_widget(Paragraph::new(tail), bottom);
         }
         Modal::MarkChoice { version } => {
             let lines = vec![
@@ -269,15 +333,11 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
                 ),
                 hint_line(hint, t),
             ];
-            let inner = frame_for(
-                frame,
-                area,
-                wide.min(90),
-                5,
-                format!(" {} {version} ", purpose.title()),
-                t,
-            );
-            frame.render_widget(Paragraph::new(lines), inner);
+            let w = wide.min(90);
+            let h = wrapped_height(&lines, w.saturating_sub(2)) + 2;
+            let title = format!(" {} {version} ", purpose.title());
+            let inner = frame_for(frame, area, w, h, title, t);
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
         }
         Modal::ConfirmCancel => {
             let inner = frame_for(frame, area, 64, 3, " Cancel? ".into(), t);
@@ -301,13 +361,13 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
             } else {
                 checks.len() as u16 + 1
             };
-            let h = (notes.len() as u16 + grid + 3).min(area.height);
+            let notes: Vec<Line> = notes.iter().map(|n| Line::from(n.as_str())).collect();
+            let notes_h = wrapped_height(&notes, wide.saturating_sub(2));
+            let h = (notes_h + grid + 3).min(area.height);
             let inner = frame_for(frame, area, wide, h, format!(" {title} "), t);
             let [top, bottom] =
-                Layout::vertical([Constraint::Length(notes.len() as u16), Constraint::Min(1)])
-                    .areas(inner);
-            let notes: Vec<Line> = notes.iter().map(|n| Line::from(n.as_str())).collect();
-            frame.render_widget(Paragraph::new(notes), top);
+                Layout::vertical([Constraint::Length(notes_h), Constraint::Min(1)]).areas(inner);
+            frame.render_widget(Paragraph::new(notes).wrap(Wrap { trim: false }), top);
             if checks.is_empty() {
                 frame.render_widget(Paragraph::new("no checks").style(t.dim()), bottom);
             } else {
@@ -324,7 +384,7 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
                 frame,
                 area,
                 wide,
-                area.height.saturating_sub(4),
+                area.height.saturating_sub(2),
                 format!(" Check `{check}`: edit and run read-only (never saved) "),
                 t,
             );
@@ -366,7 +426,7 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
                 frame,
                 area,
                 wide,
-                area.height.saturating_sub(4),
+                area.height.saturating_sub(2),
                 format!(" {version}: applied (-) against the file (+) "),
                 t,
             );

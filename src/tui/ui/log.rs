@@ -4,6 +4,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
+use super::fit;
 use super::theme::Theme;
 use crate::tui::app::App;
 
@@ -50,23 +51,34 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
             }
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(14),
-            Constraint::Length(14),
-            Constraint::Length(10),
-            Constraint::Length(14),
-            Constraint::Length(18),
-            Constraint::Min(10),
-        ],
-    )
-    .header(
-        Row::new(vec![
-            "AT (UTC)", "EVENT", "VERSION", "OUTCOME", "WHO", "REASON",
-        ])
-        .style(t.title()),
-    )
-    .block(block);
+    // Columns as wide as what they hold, so the reason keeps the rest of an 80-column screen.
+    let events = &app.events;
+    let len = |s: Option<&str>| s.map_or(1, |s| s.chars().count());
+    let widths = [
+        Constraint::Length(14),
+        fit("EVENT", events.iter().map(|e| len(Some(&e.event))), 14),
+        fit(
+            "VERSION",
+            events.iter().map(|e| len(e.version.as_deref())),
+            14,
+        ),
+        fit("OUTCOME", events.iter().map(|e| len(Some(&e.outcome))), 16),
+        fit(
+            "WHO",
+            events
+                .iter()
+                .map(|e| len(e.os_user.as_deref()) + 1 + len(e.host.as_deref())),
+            20,
+        ),
+        Constraint::Min(10),
+    ];
+    let table = Table::new(rows, widths)
+        .header(
+            Row::new(vec![
+                "AT (UTC)", "EVENT", "VERSION", "OUTCOME", "WHO", "REASON",
+            ])
+            .style(t.title()),
+        )
+        .block(block);
     frame.render_widget(table, area);
 }

@@ -29,11 +29,16 @@ pub fn render(app: &App, frame: &mut Frame) {
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
         return;
     }
+    // Who the running statement waits for gets a line of its own: it is what the DBA acts on.
+    let waiting = app
+        .job
+        .as_ref()
+        .is_some_and(|j| j.waiting.is_some() || j.retry.is_some());
     let [head, tabs, body, status, foot] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(5),
-        Constraint::Length(1),
+        Constraint::Length(1 + u16::from(waiting)),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -46,7 +51,13 @@ pub fn render(app: &App, frame: &mut Frame) {
     status_line(app, t, frame, status);
     footer(app, t, frame, foot);
     if let Some(m) = &app.modal {
-        dialogs::render(m, t, frame, area);
+        // Below the header and above the footer, which names the dialog's keys.
+        let room = Rect {
+            y: area.y + 1,
+            height: area.height - 2,
+            ..area
+        };
+        dialogs::render(m, t, frame, room);
     }
     if app.help {
         help::render(app, t, frame, area);
@@ -99,7 +110,7 @@ fn tab_bar(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
 }
 
 fn status_line(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
-    let line = if let Some(job) = &app.job {
+    let lines = if let Some(job) = &app.job {
         let spin = SPINNER[app.spinner % SPINNER.len()];
         let what = job
             .version
@@ -123,35 +134,38 @@ fn status_line(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         if job.cancelling {
             text.push_str("  cancelling...");
         }
-        let mut spans = vec![Span::styled(text, t.title())];
+        let mut lines = vec![Line::from(Span::styled(text, t.title()))];
         if let Some(w) = job.waiting.as_ref().or(job.retry.as_ref()) {
-            spans.push(Span::styled(format!("  {w}"), t.warning()));
+            lines.push(Line::from(Span::styled(format!("  {w}"), t.warning())));
         }
-        Line::from(spans)
+        lines
     } else if let Some((level, text)) = &app.message {
         let style = match level {
             Level::Info => t.dim(),
             Level::Success => t.success(),
             Level::Error => t.error(),
         };
-        Line::from(Span::styled(text.clone(), style))
+        vec![Line::from(Span::styled(text.clone(), style))]
     } else if app.filtering || !app.filter.is_empty() {
-        Line::from(format!(
+        vec![Line::from(format!(
             "filter: {}{}",
             app.filter,
             if app.filtering { "_" } else { "" }
-        ))
+        ))]
     } else {
-        Line::default()
+        Vec::new()
     };
-    frame.render_widget(Paragraph::new(line), area);
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 fn footer(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
+    // While work runs the keys that would start more work only say "wait", so they are left
+    // out, as in a read-only session.
     let keys = if app.modal.is_some() {
         dialogs::footer(app)
     } else {
-        app.keymap.footer(&app.contexts(), app.read_only())
+        let idle = app.job.is_none();
+        app.keymap.footer(&app.contexts(), app.read_only() || !idle)
     };
     let mut spans = Vec::new();
     for (k, name) in keys {
@@ -159,4 +173,10 @@ fn footer(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         spans.push(Span::raw(format!(" {}  ", name.replace('_', " "))));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// A table column as wide as its header and widest cell, at most `cap`.
+fn fit(head: &str, cells: impl Iterator<Item = usize>, cap: usize) -> Constraint {
+    let widest = cells.max().unwrap_or(0).max(head.chars().count());
+    Constraint::Length(widest.min(cap) as u16)
 }

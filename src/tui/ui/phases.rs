@@ -12,7 +12,7 @@ use crate::plan::format_duration;
 use crate::tui::app::{App, PhaseRow};
 
 pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
-    let list_width = if area.width >= 120 { 58 } else { 38 };
+    let list_width = if area.width >= 120 { 62 } else { 38 };
     let [list, detail] =
         Layout::horizontal([Constraint::Length(list_width), Constraint::Min(20)]).areas(area);
     render_list(app, t, frame, list);
@@ -37,7 +37,6 @@ fn render_list(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     let height = inner.height as usize;
     // Only the rows on screen are built, so a 10,000-phase plan draws as fast as a short one.
     let offset = app.selected.saturating_sub(height.saturating_sub(1));
-    let wide = inner.width >= 60;
     let vw = visible
         .iter()
         .skip(offset)
@@ -45,6 +44,8 @@ fn render_list(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         .map(|&i| app.phases[i].version.as_str().len())
         .max()
         .unwrap_or(3);
+    // When and how long only when a 20-column name still fits beside them.
+    let wide = usize::from(inner.width) >= FIXED + vw + TAIL + 20;
     let lines: Vec<Line> = visible
         .iter()
         .enumerate()
@@ -74,6 +75,11 @@ fn render_list(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
+/// The marker, the state (glyph and word) and the spaces around the version.
+const FIXED: usize = 1 + 14 + 2;
+/// " MM-DD HH:MM" and a right-aligned duration, in the wide list.
+const TAIL: usize = 12 + 8;
+
 fn row<'a>(
     app: &App,
     t: &Theme,
@@ -95,7 +101,7 @@ fn row<'a>(
         state,
         Span::raw(format!(" {:vw$} ", p.version.as_str())),
     ];
-    let fixed = 1 + 14 + vw + 2;
+    let fixed = FIXED + vw;
     let tail = if wide {
         let at = p
             .applied_at
@@ -201,6 +207,17 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
             "the file of this phase is gone: its DOWN as applied is kept in the history",
             t.warning(),
         )));
+        match row.and_then(|r| r.down_sql.as_deref()) {
+            Some(down) => {
+                out.push(Line::from(Span::styled("DOWN (as applied)", t.title())));
+                out.extend(highlight::sql(down.trim(), 1, t));
+            }
+            None => out.push(Line::from(Span::styled(
+                "no DOWN was recorded: this phase cannot be rolled back",
+                t.warning(),
+            ))),
+        }
+        out.extend(history(app, t, p));
         return out;
     };
     if let (Some(_), Some(r)) = (&p.drift, row) {
@@ -260,14 +277,14 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
         }
     }
     out.push(Line::from(Span::styled(
-        format!("UP ({} statements)", m.up.statements.len()),
+        format!("UP ({})", statements(m.up.statements.len())),
         t.title(),
     )));
     out.extend(highlight::part(&m.up, t));
     match &m.down {
         Some(d) => {
             out.push(Line::from(Span::styled(
-                format!("DOWN ({} statements)", d.statements.len()),
+                format!("DOWN ({})", statements(d.statements.len())),
                 t.title(),
             )));
             out.extend(highlight::part(d, t));
@@ -277,6 +294,16 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
             t.warning(),
         ))),
     }
+    out.extend(history(app, t, p));
+    out
+}
+
+fn statements(n: usize) -> String {
+    format!("{n} statement{}", if n == 1 { "" } else { "s" })
+}
+
+/// The event log's lines about phase `p`.
+fn history(app: &App, t: &Theme, p: &PhaseRow) -> Vec<Line<'static>> {
     let events: Vec<_> = app
         .events
         .iter()
@@ -288,6 +315,7 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
                 == Some(&p.version)
         })
         .collect();
+    let mut out = Vec::new();
     if !events.is_empty() {
         out.push(Line::from(Span::styled("history", t.title())));
         for e in events {

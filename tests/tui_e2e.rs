@@ -1,0 +1,476 @@
+//! The console end to end: the real binary in a pseudo-terminal, keys written to it, and its
+//! screen read back through a terminal emulator, against a real database.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::num::NonZeroU16;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use portable_pty::{Child, CommandBuilder, ExitStatus, MasterPty, PtySize, native_pty_system};
+use support::fresh_db;
+use support::migrations::{Dir, Pg, wait_until};
+
+/// Every wait is this generous: a slow CI machine must not fail a correct console.
+const WAIT: Duration = Duration::from_secs(15);
+
+/// Leaves the alternate screen, so the shell's screen comes back.
+const LEAVE_ALTERNATE: &[u8] = b"\x1b[?1049l";
+const SHOW_CURSOR: &[u8] = b"\x1b[?25h";
+
+const ESC: &str = "\x1b";
+const ENTER: &str = "\r";
+const CTRL_C: &str = "\x03";
+
+/// What the reader thread has seen: the emulated screen and every byte, for escape sequences
+/// the screen does not keep.
+struct Output {
+    parser: vt100::Parser,
+    raw: Vec<u8>,
+}
+
+/// pgstep's console running in a pseudo-terminal.
+struct Console {
+    master: Box<dyn MasterPty + Send>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn Child + Send + Sync>,
+    output: Arc<Mutex<Output>>,
+    reader: Option<JoinHandle<()>>,
+    /// HOME and the configuration directory, so no user's configuration changes the keys.
+    _home: tempfile::TempDir,
+}
+
+impl Console {
+    fn open(url: &str, dir: &Path, cols: u16, rows: u16) -> Console {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("a pseudo-terminal");
+        let home = tempfile::tempdir().expect("a temporary home");
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_pgstep"));
+        cmd.arg("--dir");
+        cmd.arg(dir);
+        cmd.arg("--url");
+        cmd.arg(url);
+        // The working directory is where the project file search starts: an empty one.
+        cmd.cwd(home.path());
+        cmd.env("TERM", "xterm-256color");
+        cmd.env("HOME", home.path());
+        cmd.env("XDG_CONFIG_HOME", home.path());
+        for var in [
+            "DATABASE_URL",
+            "PGPASSWORD",
+            "PGAPPNAME",
+            "PGSERVICE",
+            "PGOPTIONS",
+            "PGSTEP_PROFILE",
+            "PGSTEP_DIR",
+            "PGSTEP_CONFIG",
+            "NO_COLOR",
+        ] {
+            cmd.env_remove(var);
+        }
+        let child = pty.slave.spawn_command(cmd).expect("pgstep starts");
+        // Only the child may hold the terminal's other end, so the reader sees the end of the
+        // output when the child exits.
+        drop(pty.slave);
+        let output = Arc::new(Mutex::new(Output {
+            parser: vt100::Parser::new(nonzero(rows), nonzero(cols), 0),
+            raw: Vec::new(),
+        }));
+        let mut from_pty = pty.master.try_clone_reader().expect("a pty reader");
+        let sink = output.clone();
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            // Linux reports EIO, not EOF, once the child's side is closed: either ends it.
+            while let Ok(n @ 1..) = from_pty.read(&mut buf) {
+                let mut out = sink.lock().unwrap();
+                out.parser.process(&buf[..n]);
+                out.raw.extend_from_slice(&buf[..n]);
+            }
+        });
+        let writer = pty.master.take_writer().expect("a pty writer");
+        Console {
+            master: pty.master,
+            writer,
+            child,
+            output,
+            reader: Some(reader),
+            _home: home,
+        }
+    }
+
+    /// The whole screen as text, rows joined by newlines.
+    fn screen(&self) -> String {
+        self.output.lock().unwrap().parser.screen().contents()
+    }
+
+    /// The text of columns `col..col + width` of every row: one pane of the layout.
+    fn pane(&self, col: u16, width: u16) -> String {
+        let out = self.output.lock().unwrap();
+        let rows: Vec<String> = out.parser.screen().rows(col, width).collect();
+        rows.join("\n")
+    }
+
+    /// The Phases tab's list and detail panes, split where the detail's border starts.
+    fn panes(&self) -> (String, String) {
+        let cols = self.output.lock().unwrap().parser.screen().size().1.get();
+        let split = self
+            .screen()
+            .lines()
+            .find_map(|l| l.find("┌ Detail ").map(|b| l[..b].chars().count() as u16))
+            .unwrap_or(0);
+        (self.pane(0, split), self.pane(split, cols - split))
+    }
+
+    /// Polls the screen until `done` holds, failing with the screen after `WAIT`.
+    fn wait_for(&self, what: &str, mut done: impl FnMut(&Console) -> bool) {
+        let deadline = Instant::now() + WAIT;
+        while !done(self) {
+            if Instant::now() > deadline {
+                panic!(
+                    "timed out waiting for {what}; the screen:\n{}",
+                    self.screen()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn wait_text(&self, text: &str) {
+        self.wait_for(&format!("{text:?}"), |c| c.screen().contains(text));
+    }
+
+    fn wait_gone(&self, text: &str) {
+        self.wait_for(&format!("{text:?} to go"), |c| !c.screen().contains(text));
+    }
+
+    /// Writes keys as a terminal sends them.
+    fn keys(&mut self, keys: &str) {
+        self.writer
+            .write_all(keys.as_bytes())
+            .expect("writing keys");
+        self.writer.flush().expect("flushing keys");
+    }
+
+    /// Resizes the terminal; the emulator first, so the redraw is read at the new size.
+    fn resize(&mut self, cols: u16, rows: u16) {
+        self.output
+            .lock()
+            .unwrap()
+            .parser
+            .screen_mut()
+            .set_size(nonzero(rows), nonzero(cols));
+        self.master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("resizing the pty");
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.process_id().expect("the child's pid")
+    }
+
+    /// Waits for the process to end and for the reader to take in its last output.
+    fn wait_exit(&mut self) -> ExitStatus {
+        let deadline = Instant::now() + WAIT;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("waiting for pgstep") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                panic!("pgstep did not exit; the screen:\n{}", self.screen());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        if let Some(reader) = self.reader.take() {
+            let closed = wait_until(WAIT, || reader.is_finished());
+            assert!(closed, "the terminal stayed open after pgstep exited");
+            reader.join().expect("the pty reader");
+        }
+        status
+    }
+
+    /// Asserts that the console gave the terminal back: it left the alternate screen and
+    /// showed the cursor again, in the byte stream and in the emulator's final state.
+    fn assert_restored(&self) {
+        let out = self.output.lock().unwrap();
+        let has = |seq: &[u8]| out.raw.windows(seq.len()).any(|w| w == seq);
+        assert!(has(LEAVE_ALTERNATE), "the alternate screen was never left");
+        assert!(has(SHOW_CURSOR), "the cursor was never shown again");
+        let screen = out.parser.screen();
+        assert!(!screen.alternate_screen(), "still on the alternate screen");
+        assert!(!screen.hide_cursor(), "the cursor is still hidden");
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        // A failed test must not leave a console running.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn nonzero(n: u16) -> NonZeroU16 {
+    NonZeroU16::new(n).expect("a terminal is at least one cell")
+}
+
+/// Whether some line of `text` holds every one of `parts`.
+fn line_with(text: &str, parts: &[&str]) -> bool {
+    text.lines().any(|l| parts.iter().all(|p| l.contains(p)))
+}
+
+/// Three phases; the first has a check guarding `authors`, which exists before the plan.
+fn three_phases(pg: &Pg) -> Dir {
+    pg.exec(
+        "CREATE TABLE authors (id int PRIMARY KEY, name text NOT NULL);
+         INSERT INTO authors VALUES (1, 'Le Guin'), (2, 'Lem');",
+    );
+    let dir = Dir::new();
+    dir.write(
+        "001_create_books.sql",
+        "-- Migration: Create books\n\
+         CREATE TABLE books (id int PRIMARY KEY, title text NOT NULL);\n\
+         INSERT INTO books SELECT g, 'book ' || g FROM generate_series(1, 3) g;\n\
+         \n\
+         -- VERIFY\n\
+         -- Check: rows kept\n\
+         -- Expect: unchanged\n\
+         SELECT count(*) FROM authors;\n\
+         \n\
+         -- DOWN\n\
+         DROP TABLE books;\n",
+    );
+    dir.write(
+        "002_add_isbn.sql",
+        "ALTER TABLE books ADD COLUMN isbn text;\n\
+         \n\
+         -- DOWN\n\
+         ALTER TABLE books DROP COLUMN isbn;\n",
+    );
+    dir.write(
+        "003_index_titles.sql",
+        "CREATE INDEX books_title_idx ON books (title);\n\
+         \n\
+         -- DOWN\n\
+         DROP INDEX books_title_idx;\n",
+    );
+    dir
+}
+
+#[test]
+fn apply_then_roll_back_a_phase_through_the_console() {
+    let db = fresh_db();
+    let pg = Pg::connect(db.url());
+    let dir = three_phases(&pg);
+    let mut c = Console::open(db.url(), dir.path(), 120, 40);
+
+    // 1. Every phase pending.
+    c.wait_for("three pending phases", |c| {
+        let s = c.screen();
+        line_with(&s, &["pending", "001", "create_books"])
+            && line_with(&s, &["pending", "002", "add_isbn"])
+            && line_with(&s, &["pending", "003", "index_titles"])
+    });
+
+    // 2. `n` asks first, with Cancel focused; `n` again cancels.
+    c.keys("n");
+    c.wait_text("Apply phase 001?");
+    let s = c.screen();
+    assert!(s.contains("001 create_books: Create books"), "{s}");
+    assert!(s.contains("1 check(s): rows kept [unchanged]"), "{s}");
+    assert!(cancel_is_focused(&c), "Cancel is not focused:\n{s}");
+    c.keys("n");
+    c.wait_gone("Apply phase 001?");
+    assert!(!pg.exists("books"), "cancelling applied the phase");
+    assert!(
+        !pg.exists("schema_migrations") || pg.history().is_empty(),
+        "cancelling wrote history"
+    );
+
+    // `n` then `y` applies 001 only.
+    c.keys("n");
+    c.wait_text("Apply phase 001?");
+    c.keys("y");
+    c.wait_text("Applied 001 create_books");
+    c.wait_for("the check's result", |c| {
+        line_with(&c.screen(), &["pass", "rows kept", "unchanged"])
+    });
+    assert!(pg.exists("books"));
+    assert_eq!(pg.count("SELECT count(*) FROM books"), 3);
+    assert!(!pg.column_exists("books", "isbn"), "002 ran too");
+    let history = pg.history();
+    assert_eq!(history.len(), 1, "{history:?}");
+    assert_eq!(
+        (history[0].version.as_str(), history[0].state.as_str()),
+        ("001", "applied")
+    );
+
+    // The results close on Esc, and the walk moved on to 002.
+    c.keys(ESC);
+    c.wait_gone("Applied 001 create_books");
+    c.wait_for("002 in the detail and 001 applied", |c| {
+        let (list, detail) = c.panes();
+        detail.contains("002 add_isbn")
+            && line_with(&list, &["applied", "001", "create_books"])
+            && line_with(&list, &[">", "002", "add_isbn"])
+    });
+
+    // 3. Roll 001 back: the dialog says what it destroys and wants the version typed.
+    c.keys("k");
+    c.wait_for("001 in the detail", |c| {
+        c.panes().1.contains("001 create_books")
+    });
+    c.keys("r");
+    c.wait_text("Roll back to before 001?");
+    c.wait_for("the impact of the rollback", |c| {
+        line_with(&c.screen(), &["table books", "3 rows"])
+    });
+
+    c.keys(ENTER);
+    c.wait_text("type the version 001 and Enter to roll back");
+    assert!(c.screen().contains("Roll back to before 001?"));
+
+    c.keys("002");
+    c.wait_text("type the version to roll back: 002");
+    c.keys(ENTER);
+    c.wait_text("`002` is not 001");
+    assert!(c.screen().contains("Roll back to before 001?"));
+    assert!(pg.exists("books"), "a wrong version rolled back");
+    assert_eq!(pg.history().len(), 1);
+
+    c.keys("001");
+    c.wait_text("type the version to roll back: 001");
+    c.keys(ENTER);
+    c.wait_gone("Roll back to before 001?");
+    assert!(
+        wait_until(WAIT, || !pg.exists("books")),
+        "the table is still there"
+    );
+    assert!(
+        wait_until(WAIT, || pg.history().is_empty()),
+        "{:?}",
+        pg.history()
+    );
+    let rollbacks = pg.events_of("rollback");
+    assert_eq!(rollbacks.len(), 1, "{rollbacks:?}");
+    assert_eq!(rollbacks[0].version.as_deref(), Some("001"));
+    c.wait_text("rolled back 001");
+    c.wait_for("001 pending again", |c| {
+        line_with(&c.panes().0, &["pending", "001", "create_books"])
+    });
+
+    // 4. `q` quits cleanly and gives the terminal back.
+    c.keys("q");
+    let status = c.wait_exit();
+    assert!(status.success(), "exit status {status}");
+    c.assert_restored();
+}
+
+/// Whether the apply dialog's " Cancel " button is drawn in reverse video, the focus style.
+fn cancel_is_focused(c: &Console) -> bool {
+    let out = c.output.lock().unwrap();
+    let screen = out.parser.screen();
+    let (rows, cols) = screen.size();
+    for (r, line) in screen
+        .rows(0, cols.get())
+        .enumerate()
+        .take(rows.get() as usize)
+    {
+        if let Some(byte) = line.find(" Cancel ") {
+            let col = line[..byte].chars().count() + 1;
+            return screen
+                .cell(r as u16, col as u16)
+                .is_some_and(|cell| cell.inverse());
+        }
+    }
+    false
+}
+
+#[test]
+fn too_small_a_terminal_waits_for_a_resize() {
+    let db = fresh_db();
+    let pg = Pg::connect(db.url());
+    let dir = three_phases(&pg);
+    let mut c = Console::open(db.url(), dir.path(), 60, 20);
+    c.wait_text("terminal too small: 60x20, pgstep needs 80x24");
+
+    let phases_drawn = |c: &Console| {
+        let s = c.screen();
+        line_with(&s, &["pending", "001", "create_books"])
+            && line_with(&s, &["pending", "003", "index_titles"])
+    };
+    c.resize(80, 24);
+    c.wait_for("the phases at 80x24", phases_drawn);
+    assert!(!c.screen().contains("too small"));
+
+    // Small again, now that the state is loaded: `n` would open the apply dialog here if the
+    // small screen did not swallow it, not be refused for want of the state.
+    c.resize(60, 20);
+    c.wait_text("terminal too small: 60x20");
+    c.keys("n");
+    // The ignored key has no effect to wait for; this is time for it to be read before the
+    // resize, so that a dialog it opened would be in the next full frame.
+    std::thread::sleep(Duration::from_millis(300));
+    c.resize(80, 24);
+    c.wait_for("the phases at 80x24 again", phases_drawn);
+    let s = c.screen();
+    assert!(
+        !s.contains("Apply phase"),
+        "`n` opened a dialog while too small:\n{s}"
+    );
+    assert!(!pg.exists("books"));
+
+    c.keys("q");
+    assert!(c.wait_exit().success());
+    c.assert_restored();
+}
+
+#[test]
+fn ctrl_c_at_idle_quits_and_restores_the_terminal() {
+    let db = fresh_db();
+    let pg = Pg::connect(db.url());
+    let dir = three_phases(&pg);
+    let mut c = Console::open(db.url(), dir.path(), 120, 40);
+    c.wait_for("the phases", |c| {
+        line_with(&c.screen(), &["pending", "001", "create_books"])
+    });
+    c.keys(CTRL_C);
+    let status = c.wait_exit();
+    assert!(status.success(), "exit status {status}");
+    c.assert_restored();
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let db = fresh_db();
+    let pg = Pg::connect(db.url());
+    let dir = three_phases(&pg);
+    let mut c = Console::open(db.url(), dir.path(), 120, 40);
+    c.wait_for("the phases", |c| {
+        line_with(&c.screen(), &["pending", "001", "create_books"])
+    });
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &c.pid().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    let status = c.wait_exit();
+    assert_eq!(status.signal(), None, "SIGTERM killed the console outright");
+    assert!(status.success(), "exit status {status}");
+    c.assert_restored();
+}

@@ -1,0 +1,811 @@
+//! What the console draws: every screen and dialog rendered into ratatui's `TestBackend` and
+//! compared with snapshots under tests/snapshots/, at the smallest supported size (80x24) and
+//! a roomy one (120x40). The state is built with `update` as in tui_update.rs; no database.
+//! Every timestamp and duration is fixed, so the snapshots never depend on the clock.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use pgstep::config;
+use pgstep::engine::impact::{Loss, Target, TargetKind};
+use pgstep::engine::{
+    Applied, CheckOutcome, DryRun, DryStatement, HistoryRow, LoggedEvent, Progress, ResultSet,
+    RowState,
+};
+use pgstep::plan::{self, Migration, Plan};
+use pgstep::tui::action::{Action, Outcome};
+use pgstep::tui::app::{App, Header, Options};
+use pgstep::tui::keymap::Keymap;
+use pgstep::tui::ui::{self, theme::Theme};
+use pgstep::tui::update::update;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::{Color, Modifier};
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+/// Phases the native fixture lacks, so that every state can appear. 003 has no file on
+/// purpose: its history row makes it the missing phase.
+const EXTRA: [(&str, &str); 4] = [
+    (
+        "004_books_isbn.sql",
+        "-- Migration: Add ISBN to books
+-- Goal: a unique ISBN for every book
+-- Lock-Timeout: 3s
+
+-- Step: Column
+ALTER TABLE books ADD COLUMN isbn text;
+
+-- Step: Backfill
+UPDATE books SET isbn = legacy_code WHERE isbn IS NULL;
+
+-- Step: Constraint
+ALTER TABLE books ADD CONSTRAINT books_isbn_key UNIQUE (isbn);
+
+-- DOWN
+ALTER TABLE books DROP CONSTRAINT books_isbn_key;
+ALTER TABLE books DROP COLUMN isbn;
+
+-- VERIFY
+-- Check: every book has an isbn
+-- Expect: empty
+SELECT id FROM books WHERE isbn IS NULL;
+-- Check: books kept
+-- Expect: unchanged
+SELECT count(*) FROM books;
+-- Check: isbn unique
+-- Expect: = 0
+SELECT count(*) - count(DISTINCT isbn) FROM books;
+",
+    ),
+    (
+        "005_index_books_title.sql",
+        "-- Migration: Index books by title
+-- Transaction: none
+
+CREATE INDEX CONCURRENTLY books_title_idx ON books (title);
+CREATE INDEX CONCURRENTLY books_author_idx ON books (author_id);
+
+-- DOWN
+DROP INDEX CONCURRENTLY books_author_idx;
+DROP INDEX CONCURRENTLY books_title_idx;
+",
+    ),
+    (
+        "006_books_prices.sql",
+        "-- Migration: Prices in cents
+
+ALTER TABLE books ADD COLUMN price_cents integer;
+
+-- DOWN
+ALTER TABLE books DROP COLUMN price_cents;
+",
+    ),
+    (
+        "011_books_published_on.sql",
+        "-- Migration: Publication date
+
+ALTER TABLE books ADD COLUMN published_on date;
+",
+    ),
+];
+
+fn plan() -> Plan {
+    let mut plan = plan::load(Path::new("tests/fixtures/native")).expect("fixture plan loads");
+    for (file, text) in EXTRA {
+        let path = Path::new("tests/fixtures/native").join(file);
+        let m = plan::parse_file(&path, text).expect("inline migration parses");
+        plan.migrations.push(m);
+    }
+    plan.migrations.sort_by(|a, b| a.version.cmp(&b.version));
+    plan
+}
+
+fn at(day: u32, h: u32, m: u32, s: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 3, day, h, m, s).unwrap()
+}
+
+fn applied_row(m: &Migration, when: DateTime<Utc>) -> HistoryRow {
+    HistoryRow {
+        version: m.version.to_string(),
+        name: m.name.clone(),
+        applied_at: Some(when),
+        checksum: Some(m.checksum.clone()),
+        success: true,
+        error_message: None,
+        execution_time_ms: Some(148),
+        state: RowState::Applied,
+        applied_by_role: Some("migrator".into()),
+        applied_by_os_user: Some("ada".into()),
+        applied_from_host: Some("bastion1".into()),
+        checksum_up: Some(m.part_checksums.up.clone()),
+        checksum_down: m.part_checksums.down.clone(),
+        checksum_verify: m.part_checksums.verify.clone(),
+        fingerprint: None,
+        up_sql: Some(m.up.text.clone()),
+        down_sql: m.down.as_ref().map(|d| d.text.clone()),
+        transactional: m.transactional(),
+        statements_total: Some(m.up.statements.len() as i32),
+        statements_done: Some(m.up.statements.len() as i32),
+        check_snapshot: None,
+    }
+}
+
+fn header(read_only: bool) -> Header {
+    Header {
+        profile: "staging".into(),
+        target: "db1.internal:5432/shop".into(),
+        role: "migrator".into(),
+        server_version: "16.4".into(),
+        environment: None,
+        read_only,
+    }
+}
+
+fn fresh(options: Options, read_only: bool) -> App {
+    App::new(
+        Arc::new(plan()),
+        header(read_only),
+        Keymap::default(),
+        options,
+    )
+}
+
+/// The plan applied in order up to `applied` phases: nothing wrong anywhere.
+fn clean(options: Options, applied: usize) -> App {
+    let mut app = fresh(options, false);
+    load_in_order(&mut app, applied);
+    app
+}
+
+/// The history of the first `applied` phases of the plan, one a day, as the runtime loads it.
+fn load_in_order(app: &mut App, applied: usize) {
+    let rows = app
+        .plan
+        .migrations
+        .iter()
+        .take(applied)
+        .enumerate()
+        .map(|(i, m)| applied_row(m, at(1 + i as u32, 9, 30, 0)))
+        .collect();
+    update(app, Action::Status { rows, holder: None });
+}
+
+/// One phase in each state: 001 applied, 002 drifted, 003 missing, 004 failed, 005 dirty,
+/// 006 out-of-order (010 is applied after it), 010 applied, 011 pending.
+fn every_state(options: Options, read_only: bool) -> App {
+    let mut app = fresh(options, read_only);
+    let plan = app.plan.clone();
+    let m = |v: &str| {
+        plan.migrations
+            .iter()
+            .find(|m| m.version.as_str() == v)
+            .unwrap()
+    };
+    let mut drifted = applied_row(m("002"), at(2, 10, 0, 0));
+    drifted.checksum = Some("0".repeat(64));
+    drifted.checksum_up = Some("0".repeat(64));
+    drifted.up_sql = Some(m("002").up.text.replace("lower(email)", "trim(email)"));
+    let mut missing = applied_row(m("001"), at(3, 11, 15, 0));
+    missing.version = "003".into();
+    missing.name = "add_books".into();
+    missing.up_sql = Some("CREATE TABLE books (id bigint PRIMARY KEY, title text);\n".into());
+    missing.down_sql = Some("DROP TABLE books;\n".into());
+    let mut failed = applied_row(m("004"), at(4, 14, 2, 7));
+    failed.state = RowState::Failed;
+    failed.success = false;
+    failed.execution_time_ms = Some(5012);
+    failed.statements_done = Some(2);
+    failed.error_message = Some(
+        "[23505] could not create unique index \"books_isbn_key\": \
+         Key (isbn)=(978-0-13-468599-1) is duplicated. at 004_books_isbn.sql:12"
+            .into(),
+    );
+    let mut dirty = applied_row(m("005"), at(4, 14, 30, 0));
+    dirty.state = RowState::Dirty;
+    dirty.success = false;
+    dirty.statements_done = Some(1);
+    dirty.error_message = Some("[55P03] canceling statement due to lock timeout at line 5".into());
+    let rows = vec![
+        applied_row(m("001"), at(1, 9, 30, 0)),
+        drifted,
+        missing,
+        failed,
+        dirty,
+        applied_row(m("010"), at(5, 8, 45, 30)),
+    ];
+    update(&mut app, Action::Status { rows, holder: None });
+    update(&mut app, Action::Events(events()));
+    select(&mut app, "002");
+    app
+}
+
+fn events() -> Vec<LoggedEvent> {
+    let e = |when, event: &str, version: &str, outcome: &str, reason: Option<&str>| LoggedEvent {
+        at: when,
+        event: event.into(),
+        version: Some(version.into()),
+        name: None,
+        outcome: outcome.into(),
+        duration_ms: Some(148),
+        db_role: "migrator".into(),
+        os_user: Some("ada".into()),
+        host: Some("bastion1".into()),
+        application: Some("pgstep".into()),
+        reason: reason.map(str::to_string),
+        details: serde_json::Value::Null,
+    };
+    vec![
+        e(at(5, 8, 45, 30), "apply", "010", "applied", None),
+        e(at(4, 14, 30, 0), "apply", "005", "dirty", None),
+        e(at(4, 14, 2, 7), "apply", "004", "failed", None),
+        e(
+            at(3, 16, 0, 0),
+            "mark",
+            "003",
+            "applied",
+            Some("created by hand during the incident INC-2291"),
+        ),
+        e(at(2, 10, 0, 0), "apply", "002", "applied", None),
+        e(at(1, 9, 30, 0), "apply", "001", "applied", None),
+    ]
+}
+
+fn select(app: &mut App, version: &str) {
+    let v = plan::Version::parse(version).unwrap();
+    app.select_version(&v);
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    update(app, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn typed(app: &mut App, text: &str) {
+    text.chars().for_each(|c| press(app, KeyCode::Char(c)));
+}
+
+fn check(
+    name: &str,
+    expect: &str,
+    before: Option<&str>,
+    after: &str,
+    passed: bool,
+) -> CheckOutcome {
+    let detail = if passed {
+        format!("{expect}: {after}")
+    } else {
+        format!("expected {expect}, got {after}")
+    };
+    CheckOutcome {
+        name: name.into(),
+        expect: expect.into(),
+        before: before.map(str::to_string),
+        after: after.into(),
+        passed,
+        detail,
+    }
+}
+
+fn isbn_checks() -> Vec<CheckOutcome> {
+    vec![
+        check("every book has an isbn", "empty", None, "3 rows", false),
+        check("books kept", "unchanged", Some("48213"), "48213", true),
+        check("isbn unique", "= 0", None, "0", true),
+    ]
+}
+
+/// 001 and 002 applied, applying 004 (the next pending one) at its third statement,
+/// blocked by another session.
+fn running(options: Options) -> App {
+    let mut app = clean(options, 2);
+    press(&mut app, KeyCode::Char('n'));
+    press(&mut app, KeyCode::Char('y'));
+    let progress = [
+        Progress::PhaseStarted {
+            version: "004".into(),
+            name: "books_isbn".into(),
+            statements: 3,
+        },
+        Progress::Statement {
+            version: "004".into(),
+            index: 2,
+            line: 12,
+            step: Some("Constraint".into()),
+        },
+    ];
+    for p in progress {
+        update(&mut app, Action::Progress(p));
+    }
+    let lock = "waiting for lock on books held by pid 4242: idle in transaction 3m12s";
+    update(&mut app, Action::Waiting(Some(lock.into())));
+    update(&mut app, Action::Tick(Duration::from_millis(83_400)));
+    app
+}
+
+fn loading(options: Options) -> App {
+    fresh(options, false)
+}
+
+fn phases_drifted(options: Options) -> App {
+    every_state(options, false)
+}
+
+fn phases_failed(options: Options) -> App {
+    let mut app = every_state(options, false);
+    select(&mut app, "004");
+    app
+}
+
+fn phases_dirty(options: Options) -> App {
+    let mut app = every_state(options, false);
+    select(&mut app, "005");
+    app
+}
+
+fn phases_missing(options: Options) -> App {
+    let mut app = every_state(options, false);
+    select(&mut app, "003");
+    app
+}
+
+fn phases_ascii(options: Options) -> App {
+    phases_drifted(Options {
+        ascii: true,
+        ..options
+    })
+}
+
+fn read_only(options: Options) -> App {
+    every_state(options, true)
+}
+
+fn log(options: Options) -> App {
+    let mut app = every_state(options, false);
+    press(&mut app, KeyCode::Char('2'));
+    press(&mut app, KeyCode::Char('j'));
+    app
+}
+
+fn help(options: Options) -> App {
+    let mut app = every_state(options, false);
+    press(&mut app, KeyCode::Char('?'));
+    app
+}
+
+fn confirm_apply(options: Options) -> App {
+    let mut app = clean(options, 2);
+    press(&mut app, KeyCode::Char('n'));
+    app
+}
+
+fn confirm_apply_typed(options: Options) -> App {
+    let options = Options {
+        confirm_typed: true,
+        ..options
+    };
+    let mut app = clean(options, 2);
+    press(&mut app, KeyCode::Char('n'));
+    typed(&mut app, "040");
+    press(&mut app, KeyCode::Enter);
+    typed(&mut app, "00");
+    app
+}
+
+fn results(options: Options) -> App {
+    let mut app = running(options);
+    let done = Applied {
+        version: "004".into(),
+        name: "books_isbn".into(),
+        millis: 5012,
+        checks: isbn_checks(),
+    };
+    update(&mut app, Action::Done(Outcome::Applied(vec![done])));
+    // The reload the runtime does after every apply.
+    load_in_order(&mut app, 3);
+    press(&mut app, KeyCode::Char('j'));
+    app
+}
+
+fn dry_run(options: Options) -> App {
+    let mut app = clean(options, 2);
+    select(&mut app, "004");
+    press(&mut app, KeyCode::Char('d'));
+    let statement = |line, sql: &str, rows, millis| DryStatement {
+        line,
+        sql: sql.into(),
+        rows,
+        millis,
+        skipped: None,
+    };
+    let run = DryRun {
+        version: "004".into(),
+        name: "books_isbn".into(),
+        statements: vec![
+            statement(6, "ALTER TABLE books ADD COLUMN isbn text;", Some(0), 3),
+            statement(
+                9,
+                "UPDATE books SET isbn = legacy_code WHERE isbn IS NULL;",
+                Some(48213),
+                912,
+            ),
+            statement(
+                12,
+                "ALTER TABLE books ADD CONSTRAINT books_isbn_key UNIQUE (isbn);",
+                Some(0),
+                41,
+            ),
+        ],
+        locks: vec![("books".into(), "AccessExclusiveLock".into())],
+        checks: isbn_checks(),
+        error: None,
+    };
+    update(&mut app, Action::Done(Outcome::DryRun(run)));
+    app
+}
+
+/// Five phases applied (001 to 006); rolling back to before 004 undoes 006, 005 and 004.
+fn rollback(options: Options) -> App {
+    let mut app = clean(options, 5);
+    select(&mut app, "004");
+    press(&mut app, KeyCode::Char('r'));
+    app
+}
+
+fn rollback_measured(options: Options) -> App {
+    let mut app = rollback(options);
+    let loss = |kind, name: &str, column: Option<(&str, &str, i64)>| Loss {
+        target: Target {
+            kind,
+            schema: None,
+            name: name.into(),
+            column: column.map(|(c, _, _)| c.to_string()),
+        },
+        exists: true,
+        rows_estimate: Some(48213),
+        rows_exact: false,
+        bytes: column.is_none().then_some(3_145_728),
+        column_type: column.map(|(_, ty, _)| ty.to_string()),
+        non_null_values: column.map(|(_, _, n)| n),
+        tables: None,
+        stopped: None,
+    };
+    let losses = vec![
+        loss(
+            TargetKind::Column,
+            "books",
+            Some(("price_cents", "integer", 0)),
+        ),
+        loss(TargetKind::Index, "books_author_idx", None),
+        loss(TargetKind::Index, "books_title_idx", None),
+        loss(TargetKind::Column, "books", Some(("isbn", "text", 48210))),
+    ];
+    let version = plan::Version::parse("004").unwrap();
+    update(&mut app, Action::Impact { version, losses });
+    typed(&mut app, "005");
+    press(&mut app, KeyCode::Enter);
+    app
+}
+
+/// Every phase with a file applied, rolling back all of them: more DOWN than fits.
+fn rollback_all(options: Options) -> App {
+    let mut app = clean(options, 7);
+    select(&mut app, "001");
+    press(&mut app, KeyCode::Char('r'));
+    app
+}
+
+fn reason(options: Options) -> App {
+    let mut app = every_state(options, false);
+    select(&mut app, "005");
+    press(&mut app, KeyCode::Char('s'));
+    typed(
+        &mut app,
+        "the lock was released, index 2 of 2 still to build",
+    );
+    press(&mut app, KeyCode::Enter);
+    typed(&mut app, "00");
+    app
+}
+
+fn mark_choice(options: Options) -> App {
+    let mut app = every_state(options, false);
+    select(&mut app, "004");
+    press(&mut app, KeyCode::Char('m'));
+    app
+}
+
+fn confirm_cancel(options: Options) -> App {
+    let mut app = running(options);
+    press(&mut app, KeyCode::Char('c'));
+    app
+}
+
+fn confirm_quit(options: Options) -> App {
+    let mut app = running(options);
+    press(&mut app, KeyCode::Char('q'));
+    app
+}
+
+fn editor(options: Options) -> App {
+    let mut app = results(options);
+    press(&mut app, KeyCode::Char('k'));
+    press(&mut app, KeyCode::Char('e'));
+    update(
+        &mut app,
+        Action::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL)),
+    );
+    let result = ResultSet {
+        columns: vec!["id".into()],
+        rows: ["1042", "1043", "2977"]
+            .iter()
+            .map(|id| vec![Some(id.to_string())])
+            .collect(),
+    };
+    let outcome = Outcome::Query {
+        version: plan::Version::parse("004").unwrap(),
+        check: "every book has an isbn".into(),
+        result: Ok(result),
+    };
+    update(&mut app, Action::Done(outcome));
+    app
+}
+
+fn diff(options: Options) -> App {
+    let mut app = every_state(options, false);
+    press(&mut app, KeyCode::Char('f'));
+    app
+}
+
+fn too_small_app(options: Options) -> App {
+    every_state(options, false)
+}
+
+fn prod(options: Options) -> App {
+    let mut app = every_state(options, false);
+    app.header.environment = Some("prod".into());
+    app
+}
+
+type Screen = (&'static str, fn(Options) -> App);
+
+const SCREENS: [Screen; 25] = [
+    ("loading", loading),
+    ("phases_drifted", phases_drifted),
+    ("phases_failed", phases_failed),
+    ("phases_dirty", phases_dirty),
+    ("phases_missing", phases_missing),
+    ("phases_ascii", phases_ascii),
+    ("read_only", read_only),
+    ("log", log),
+    ("help", help),
+    ("confirm_apply", confirm_apply),
+    ("confirm_apply_typed", confirm_apply_typed),
+    ("running", running),
+    ("results_after_apply", results),
+    ("dry_run", dry_run),
+    ("rollback_measuring", rollback),
+    ("rollback_measured", rollback_measured),
+    ("rollback_all", rollback_all),
+    ("reason", reason),
+    ("mark_choice", mark_choice),
+    ("confirm_cancel", confirm_cancel),
+    ("confirm_quit", confirm_quit),
+    ("editor", editor),
+    ("diff", diff),
+    ("too_small", too_small_app),
+    ("prod", prod),
+];
+
+fn draw(app: &mut App, (w, h): (u16, u16)) -> Terminal<TestBackend> {
+    app.size = (w, h);
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| ui::render(app, f)).unwrap();
+    terminal
+}
+
+fn sizes(name: &str) -> Vec<(u16, u16)> {
+    if name == "too_small" {
+        vec![(60, 20)]
+    } else {
+        SIZES.to_vec()
+    }
+}
+
+fn snapshot(name: &str) {
+    let (_, build) = SCREENS.iter().find(|(n, _)| *n == name).unwrap();
+    let mut app = build(Options::default());
+    for size in sizes(name) {
+        let terminal = draw(&mut app, size);
+        insta::assert_snapshot!(format!("{name}_{}x{}", size.0, size.1), terminal.backend());
+    }
+}
+
+#[test]
+fn loading_before_the_database_answers() {
+    snapshot("loading");
+}
+
+#[test]
+fn phases_drifted_with_its_diff() {
+    snapshot("phases_drifted");
+}
+
+#[test]
+fn phases_failed_with_its_error() {
+    snapshot("phases_failed");
+}
+
+#[test]
+fn phases_dirty_with_its_progress() {
+    snapshot("phases_dirty");
+}
+
+#[test]
+fn phases_missing_file() {
+    snapshot("phases_missing");
+}
+
+#[test]
+fn ascii_glyphs() {
+    snapshot("phases_ascii");
+}
+
+#[test]
+fn read_only_and_prod_headers() {
+    snapshot("read_only");
+    snapshot("prod");
+}
+
+#[test]
+fn log_tab() {
+    snapshot("log");
+}
+
+#[test]
+fn help_overlay() {
+    snapshot("help");
+}
+
+#[test]
+fn apply_confirmation() {
+    snapshot("confirm_apply");
+    snapshot("confirm_apply_typed");
+}
+
+#[test]
+fn running_phase_waiting_for_a_lock() {
+    snapshot("running");
+}
+
+#[test]
+fn results_after_apply() {
+    snapshot("results_after_apply");
+}
+
+#[test]
+fn dry_run_results() {
+    snapshot("dry_run");
+}
+
+#[test]
+fn rollback_dialog() {
+    snapshot("rollback_measuring");
+    snapshot("rollback_measured");
+    snapshot("rollback_all");
+}
+
+#[test]
+fn reason_dialog() {
+    snapshot("reason");
+}
+
+#[test]
+fn mark_choice_dialog() {
+    snapshot("mark_choice");
+}
+
+#[test]
+fn cancel_and_quit_confirmations() {
+    snapshot("confirm_cancel");
+    snapshot("confirm_quit");
+}
+
+#[test]
+fn query_editor_with_a_result() {
+    snapshot("editor");
+}
+
+#[test]
+fn diff_dialog() {
+    snapshot("diff");
+}
+
+#[test]
+fn terminal_too_small() {
+    snapshot("too_small");
+}
+
+/// The cells of the line that contains `text`, from the start of `text`.
+fn find(buf: &Buffer, text: &str) -> (u16, u16) {
+    let area = buf.area;
+    for y in 0..area.height {
+        let line: String = (0..area.width).map(|x| buf[(x, y)].symbol()).collect();
+        if let Some(byte) = line.find(text) {
+            let x = line[..byte].chars().count() as u16;
+            return (x, y);
+        }
+    }
+    panic!("`{text}` is not on the screen");
+}
+
+#[test]
+fn default_theme_marks_selection_failure_and_prod() {
+    let mut app = every_state(Options::default(), false);
+    let terminal = draw(&mut app, (120, 40));
+    let buf = terminal.backend().buffer();
+    let (x, y) = find(buf, ">≠ drifted");
+    let selected = buf[(x + 3, y)].modifier;
+    assert!(
+        selected.contains(Modifier::REVERSED | Modifier::BOLD),
+        "{selected:?}"
+    );
+    let (x, y) = find(buf, "✘ failed");
+    assert_eq!(buf[(x + 2, y)].fg, Color::Red);
+    assert!(!buf[(x + 2, y)].modifier.contains(Modifier::REVERSED));
+
+    let theme = Theme::from_config(&config::Theme::default(), Some(config::Colour::Red), true);
+    let mut app = prod(Options {
+        theme,
+        ..Options::default()
+    });
+    let terminal = draw(&mut app, (80, 24));
+    let buf = terminal.backend().buffer();
+    let (x, y) = find(buf, " PROD ");
+    for dx in 0..6 {
+        assert_eq!(buf[(x + dx, y)].bg, Color::Red, "PROD badge cell {dx}");
+    }
+}
+
+#[test]
+fn no_colour_keeps_meaning_in_modifiers() {
+    let plain = || Options {
+        theme: Theme::plain(),
+        ..Options::default()
+    };
+    for (name, build) in SCREENS {
+        let mut app = build(plain());
+        for size in sizes(name) {
+            let terminal = draw(&mut app, size);
+            let buf = terminal.backend().buffer();
+            for (i, cell) in buf.content.iter().enumerate() {
+                assert!(
+                    cell.fg == Color::Reset && cell.bg == Color::Reset,
+                    "{name} {size:?}: cell {i} `{}` has {:?} on {:?}",
+                    cell.symbol(),
+                    cell.fg,
+                    cell.bg
+                );
+            }
+        }
+    }
+    let mut app = every_state(plain(), false);
+    let terminal = draw(&mut app, (80, 24));
+    let buf = terminal.backend().buffer();
+    let (x, y) = find(buf, ">≠ drifted");
+    assert!(
+        buf[(x + 3, y)]
+            .modifier
+            .contains(Modifier::REVERSED | Modifier::BOLD)
+    );
+    let (x, y) = find(buf, "✘ failed");
+    assert!(buf[(x + 2, y)].modifier.contains(Modifier::BOLD));
+    let mut app = prod(plain());
+    let terminal = draw(&mut app, (80, 24));
+    let buf = terminal.backend().buffer();
+    let (x, y) = find(buf, " PROD ");
+    assert!(buf[(x + 1, y)].modifier.contains(Modifier::REVERSED));
+}
