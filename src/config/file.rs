@@ -13,6 +13,7 @@ use super::colour::{COLOUR_HELP, COLOUR_ROLES, Colour};
 use super::error::{ConfigError, Place};
 use super::keys::{KEY_ACTIONS, KeySpec};
 use super::profile::{Confirm, Connection, Profile, has_password};
+use crate::lint::{RULES, Severity};
 
 const TOP_KEYS: &[&str] = &[
     "dir",
@@ -23,6 +24,7 @@ const TOP_KEYS: &[&str] = &[
     "profiles",
     "keys",
     "colours",
+    "lint",
 ];
 
 const PROFILE_KEYS: &[&str] = &[
@@ -48,6 +50,8 @@ pub(crate) struct Layer {
     pub profiles: Vec<Profile>,
     pub keys: Vec<(&'static str, Vec<KeySpec>)>,
     pub colours: Vec<(&'static str, Colour)>,
+    /// Lint rules re-levelled (`None`: turned off).
+    pub lint: Vec<(String, Option<Severity>)>,
 }
 
 type Value<'i> = Spanned<DeValue<'i>>;
@@ -98,6 +102,23 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Layer, ConfigError> {
                         return Err(file.unknown(&path, role_span, "colour role", &names));
                     };
                     layer.colours.push((role, file.colour(&path, colour)?));
+                }
+            }
+            "lint" => {
+                for (rule, rule_span, level) in entries(file.table(key, value)?) {
+                    let path = format!("lint.{rule}");
+                    if !RULES.iter().any(|(id, _, _)| *id == rule) {
+                        let ids: Vec<_> = RULES.iter().map(|(id, _, _)| *id).collect();
+                        return Err(file.unknown(&path, rule_span, "lint rule", &ids));
+                    }
+                    let text = file.string(&path, level)?;
+                    let severity = match text.as_str() {
+                        "off" => None,
+                        other => Some(Severity::parse(other).ok_or_else(|| {
+                            file.error(level, &path, "use off, info, warning or error")
+                        })?),
+                    };
+                    layer.lint.push((rule.to_owned(), severity));
                 }
             }
             _ => return Err(file.unknown(key, key_span, "setting", TOP_KEYS)),

@@ -157,6 +157,8 @@ pub struct Config {
     pub profiles: BTreeMap<String, Profile>,
     pub keys: Keymap,
     pub colours: Theme,
+    /// Lint rules turned off or re-levelled.
+    pub lint: crate::lint::LintConfig,
     profile: Option<String>,
     connection: Option<String>,
     sources: Vec<PathBuf>,
@@ -173,6 +175,7 @@ impl Default for Config {
             profiles: BTreeMap::new(),
             keys: Keymap::default(),
             colours: Theme::default(),
+            lint: crate::lint::LintConfig::default(),
             profile: None,
             connection: None,
             sources: Vec::new(),
@@ -227,6 +230,7 @@ impl Config {
             for (role, colour) in layer.colours {
                 config.colours.set(role, colour);
             }
+            config.lint.overrides.extend(layer.lint);
         }
         let env_dir = opts.env("PGSTEP_DIR").map(PathBuf::from);
         set(&mut config.dir, opts.dir.clone().or(env_dir));

@@ -4,6 +4,7 @@ mod classify;
 mod lex;
 mod lines;
 mod split;
+mod walk;
 
 pub use classify::{leading_words, needs_autocommit};
 pub use lex::{Token, TokenKind, Tokens, tokens};
@@ -11,3 +12,4 @@ pub use lines::{LineIndex, line_of};
 pub use split::{
     Item, Marker, Piece, SplitError, SplitOptions, Statement, scan, split, split_items,
 };
+pub use walk::{Walk, unquote};

@@ -1,7 +1,7 @@
 //! Which objects a statement destroys, read from its tokens.
 
 use super::{Target, TargetKind};
-use crate::sql::{TokenKind, tokens};
+use crate::sql::Walk;
 
 /// The objects the statement `sql` would drop or empty; nothing for any other statement.
 pub fn destructive_targets(sql: &str) -> Vec<Target> {
@@ -74,175 +74,10 @@ pub fn destructive_targets(sql: &str) -> Vec<Target> {
     Vec::new()
 }
 
-/// The statement's tokens without whitespace and comments.
-struct Walk<'a> {
-    tokens: Vec<(TokenKind, &'a str)>,
-    at: usize,
-}
-
-impl<'a> Walk<'a> {
-    fn new(sql: &'a str) -> Self {
-        let tokens = tokens(sql)
-            .filter(|t| !matches!(t.kind, TokenKind::Whitespace | TokenKind::Comment))
-            .map(|t| (t.kind, t.text(sql)))
-            .collect();
-        Walk { tokens, at: 0 }
-    }
-
-    fn is_word(&self, at: usize, word: &str) -> bool {
-        matches!(
-            self.tokens.get(at),
-            Some((TokenKind::Keyword | TokenKind::Type | TokenKind::Identifier, t))
-                if t.eq_ignore_ascii_case(word)
-        )
-    }
-
-    fn eat(&mut self, word: &str) -> bool {
-        self.eat_all(&[word])
-    }
-
-    /// Consumes `words` if they all come next, nothing otherwise.
-    fn eat_all(&mut self, words: &[&str]) -> bool {
-        let all = words
-            .iter()
-            .enumerate()
-            .all(|(i, w)| self.is_word(self.at + i, w));
-        if all {
-            self.at += words.len();
-        }
-        all
-    }
-
-    fn eat_symbol(&mut self, symbol: &str) -> bool {
-        let found = matches!(
-            self.tokens.get(self.at),
-            Some((TokenKind::Punctuation | TokenKind::Operator, t)) if *t == symbol
-        );
-        self.at += usize::from(found);
-        found
-    }
-
-    /// One name, as PostgreSQL reads it.
-    fn ident(&mut self) -> Option<String> {
-        let &(kind, text) = self.tokens.get(self.at)?;
-        let name = match kind {
-            TokenKind::Keyword | TokenKind::Type | TokenKind::Identifier => {
-                text.to_ascii_lowercase()
-            }
-            TokenKind::QuotedIdentifier => unquote(text),
-            _ => return None,
-        };
-        self.at += 1;
-        Some(name)
-    }
-
-    /// `name`, `schema.name` or `database.schema.name`, as (schema, name).
-    fn qualified(&mut self) -> Option<(Option<String>, String)> {
-        let mut parts = vec![self.ident()?];
-        while self.eat_symbol(".") {
-            match self.ident() {
-                Some(part) => parts.push(part),
-                None => break,
-            }
-        }
-        let name = parts.pop()?;
-        Some((parts.pop(), name))
-    }
-
-    /// A comma-separated list of `[ONLY] name [*]`.
-    fn names(&mut self) -> Vec<(Option<String>, String)> {
-        let mut out = Vec::new();
-        loop {
-            self.eat("ONLY");
-            let Some(name) = self.qualified() else {
-                return out;
-            };
-            self.eat_symbol("*");
-            out.push(name);
-            if !self.eat_symbol(",") {
-                return out;
-            }
-        }
-    }
-
-    /// Moves past the next comma outside parentheses; false at the end of the statement.
-    fn next_action(&mut self) -> bool {
-        let mut depth = 0usize;
-        while let Some(&(kind, text)) = self.tokens.get(self.at) {
-            self.at += 1;
-            if kind != TokenKind::Punctuation {
-                continue;
-            }
-            match text {
-                "(" | "[" => depth += 1,
-                ")" | "]" => depth = depth.saturating_sub(1),
-                "," if depth == 0 => return true,
-                ";" if depth == 0 => return false,
-                _ => {}
-            }
-        }
-        false
-    }
-
-    /// Whether one of `words` comes later outside parentheses, where a subquery's `WHERE`
-    /// would be.
-    fn rest_has(&self, words: &[&str]) -> bool {
-        let mut depth = 0usize;
-        for i in self.at..self.tokens.len() {
-            match self.tokens[i] {
-                (TokenKind::Punctuation, "(") => depth += 1,
-                (TokenKind::Punctuation, ")") => depth = depth.saturating_sub(1),
-                _ if depth == 0 && words.iter().any(|w| self.is_word(i, w)) => return true,
-                _ => {}
-            }
-        }
-        false
-    }
-}
-
-/// The name a quoted identifier stands for: `""` is a quote, and a `U&` one has `\XXXX` and
-/// `\+XXXXXX` escapes.
-fn unquote(text: &str) -> String {
-    let (unicode, body) = match text.strip_prefix("U&").or_else(|| text.strip_prefix("u&")) {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
-    let body = body.strip_prefix('"').unwrap_or(body);
-    let body = body.strip_suffix('"').unwrap_or(body).replace("\"\"", "\"");
-    if !unicode {
-        return body;
-    }
-    let mut out = String::new();
-    let mut rest = body.as_str();
-    while let Some(i) = rest.find('\\') {
-        out.push_str(&rest[..i]);
-        rest = &rest[i + 1..];
-        let (digits, skip) = match rest.strip_prefix('+') {
-            Some(long) => (long.get(..6), 7),
-            None => (rest.get(..4), 4),
-        };
-        let decoded = digits
-            .and_then(|d| u32::from_str_radix(d, 16).ok())
-            .and_then(char::from_u32);
-        match decoded {
-            Some(c) => {
-                out.push(c);
-                rest = &rest[skip..];
-            }
-            None if rest.starts_with('\\') => {
-                out.push('\\');
-                rest = &rest[1..];
-            }
-            None => out.push('\\'),
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sql::unquote;
     use TargetKind::*;
 
     /// (kind, schema, name, column) of each target.

@@ -1,0 +1,588 @@
+//! What a statement does, read from its tokens: the operations the lint rules judge.
+
+use crate::sql::{TokenKind, Walk, tokens};
+
+/// An object's name as the statement wrote it: unquoted names folded to lower case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Name {
+    pub schema: Option<String>,
+    pub name: String,
+}
+
+impl Name {
+    fn from((schema, name): (Option<String>, String)) -> Name {
+        Name { schema, name }
+    }
+
+    /// Whether two names may be the same object (a missing schema matches any).
+    pub fn same(&self, other: &Name) -> bool {
+        self.name == other.name
+            && (self.schema.is_none() || other.schema.is_none() || self.schema == other.schema)
+    }
+
+    pub fn display(&self) -> String {
+        match &self.schema {
+            Some(s) => format!("{s}.{}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConstraintKind {
+    ForeignKey,
+    /// With the column it proves NOT NULL, when it is `CHECK (col IS NOT NULL)`.
+    Check(Option<String>),
+    Unique,
+    PrimaryKey,
+    Exclude,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// `ADD COLUMN`, with its type and the words after it.
+    AddColumn {
+        column: String,
+        column_type: String,
+        rest: Vec<String>,
+    },
+    AlterType {
+        column: String,
+        new_type: String,
+    },
+    SetNotNull(String),
+    AddConstraint {
+        name: Option<String>,
+        kind: ConstraintKind,
+        not_valid: bool,
+        using_index: bool,
+    },
+    ValidateConstraint(String),
+    DropColumn(String),
+    DropConstraint(String),
+    Rename,
+    SetLogged,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Op {
+    CreateTable {
+        table: Name,
+        /// Column names and types.
+        columns: Vec<(String, String)>,
+    },
+    CreateIndex {
+        table: Name,
+        index: Option<Name>,
+        concurrently: bool,
+    },
+    DropIndex {
+        names: Vec<Name>,
+        concurrently: bool,
+    },
+    DropTable(Vec<Name>),
+    Truncate(Vec<Name>),
+    AlterTable {
+        table: Name,
+        actions: Vec<Action>,
+    },
+    /// `VACUUM FULL` of these tables (none: the whole database).
+    VacuumFull(Vec<Name>),
+    /// `CLUSTER` of this table (none: every table clustered before).
+    Cluster(Option<Name>),
+    /// `SET lock_timeout` to 0 or to the server default.
+    LockTimeoutOff,
+    /// Another object created (view, function, type, sequence, schema, ...).
+    Create {
+        kind: &'static str,
+        name: Name,
+    },
+    Drop {
+        kind: &'static str,
+        names: Vec<Name>,
+    },
+    Other,
+}
+
+/// Object kinds whose CREATE and DROP the rules pair up, with the words naming them.
+const KINDS: &[(&str, &[&str])] = &[
+    ("materialized view", &["MATERIALIZED", "VIEW"]),
+    ("view", &["VIEW"]),
+    ("function", &["FUNCTION"]),
+    ("procedure", &["PROCEDURE"]),
+    ("type", &["TYPE"]),
+    ("sequence", &["SEQUENCE"]),
+    ("schema", &["SCHEMA"]),
+    ("trigger", &["TRIGGER"]),
+    ("policy", &["POLICY"]),
+];
+
+/// Constraint words that end a column's type in a column definition.
+const TYPE_END: &[&str] = &[
+    "NOT",
+    "NULL",
+    "DEFAULT",
+    "PRIMARY",
+    "REFERENCES",
+    "UNIQUE",
+    "CHECK",
+    "CONSTRAINT",
+    "GENERATED",
+    "COLLATE",
+    "COMPRESSION",
+    "STORAGE",
+    "USING",
+];
+
+/// The type text of a column definition's tokens after its name, normalised: lower case,
+/// words separated by one space, no space around punctuation.
+fn type_text(raw: &[(TokenKind, &str)]) -> String {
+    let mut out = String::new();
+    let mut depth = 0usize;
+    for &(kind, text) in raw {
+        if depth == 0
+            && matches!(
+                kind,
+                TokenKind::Keyword | TokenKind::Identifier | TokenKind::Type
+            )
+            && TYPE_END.iter().any(|w| text.eq_ignore_ascii_case(w))
+        {
+            break;
+        }
+        match text {
+            "(" => depth += 1,
+            ")" => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        let word = matches!(
+            kind,
+            TokenKind::Keyword | TokenKind::Identifier | TokenKind::Type
+        );
+        if word
+            && out
+                .chars()
+                .last()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_')
+        {
+            out.push(' ');
+        }
+        out.push_str(&text.to_ascii_lowercase());
+    }
+    out
+}
+
+/// The significant tokens of `sql`.
+fn raw(sql: &str) -> Vec<(TokenKind, &str)> {
+    tokens(sql)
+        .filter(|t| !matches!(t.kind, TokenKind::Whitespace | TokenKind::Comment))
+        .map(|t| (t.kind, t.text(sql)))
+        .collect()
+}
+
+/// Splits `items` at commas outside parentheses.
+fn split_commas<'a>(items: &'a [(TokenKind, &'a str)]) -> Vec<&'a [(TokenKind, &'a str)]> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, &(kind, text)) in items.iter().enumerate() {
+        if kind != TokenKind::Punctuation {
+            continue;
+        }
+        match text {
+            "(" => depth += 1,
+            ")" => depth = depth.saturating_sub(1),
+            "," if depth == 0 => {
+                out.push(&items[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&items[start..]);
+    out
+}
+
+fn word(t: &(TokenKind, &str), w: &str) -> bool {
+    matches!(
+        t.0,
+        TokenKind::Keyword | TokenKind::Identifier | TokenKind::Type
+    ) && t.1.eq_ignore_ascii_case(w)
+}
+
+fn ident_text(t: &(TokenKind, &str)) -> String {
+    match t.0 {
+        TokenKind::QuotedIdentifier => crate::sql::unquote(t.1),
+        _ => t.1.to_ascii_lowercase(),
+    }
+}
+
+/// Reads one statement.
+pub fn read(sql: &str) -> Op {
+    let mut w = Walk::new(sql);
+    if w.eat("CREATE") {
+        return create(&mut w, sql);
+    }
+    if w.eat("DROP") {
+        return drop(&mut w);
+    }
+    if w.eat("TRUNCATE") {
+        w.eat("TABLE");
+        return Op::Truncate(w.names().into_iter().map(Name::from).collect());
+    }
+    if w.eat_all(&["ALTER", "TABLE"]) {
+        return alter_table(&mut w, sql);
+    }
+    if w.eat("VACUUM") {
+        let words = w.action_words();
+        let full = words.first().is_some_and(|x| x == "FULL")
+            || (words.first().is_some_and(|x| x == "(...)")
+                && sql.to_ascii_uppercase().contains("FULL"));
+        return if full {
+            Op::VacuumFull(vacuum_tables(sql))
+        } else {
+            Op::Other
+        };
+    }
+    if w.eat("CLUSTER") {
+        w.eat("VERBOSE");
+        let first = w.qualified().map(Name::from);
+        // The old spelling `CLUSTER index ON table` names the index first.
+        let table = if w.eat("ON") {
+            w.qualified().map(Name::from)
+        } else {
+            first
+        };
+        return Op::Cluster(table);
+    }
+    if w.eat("SET") || w.eat("RESET") {
+        let reset = sql.trim_start().to_ascii_uppercase().starts_with("RESET");
+        let words = w.action_words();
+        let rest: Vec<&str> = words
+            .iter()
+            .map(String::as_str)
+            .skip_while(|x| *x == "LOCAL" || *x == "SESSION")
+            .collect();
+        if rest.first() == Some(&"LOCK_TIMEOUT") {
+            let value = rest
+                .iter()
+                .skip(1)
+                .find(|x| !matches!(**x, "=" | "TO"))
+                .copied();
+            let off = reset || matches!(value, Some("0" | "'0'" | "DEFAULT" | "'0s'" | "'0ms'"));
+            if off {
+                return Op::LockTimeoutOff;
+            }
+        }
+    }
+    Op::Other
+}
+
+/// The tables of a `VACUUM [FULL ...] [(options)] table [(columns)], ...`.
+fn vacuum_tables(sql: &str) -> Vec<Name> {
+    let toks = raw(sql);
+    let mut i = 1;
+    if toks.get(i).is_some_and(|t| t.1 == "(") {
+        let mut depth = 0usize;
+        while let Some(t) = toks.get(i) {
+            i += 1;
+            match t.1 {
+                "(" => depth += 1,
+                ")" => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    while toks.get(i).is_some_and(|t| {
+        ["FULL", "FREEZE", "VERBOSE", "ANALYZE", "ANALYSE"]
+            .iter()
+            .any(|k| word(t, k))
+    }) {
+        i += 1;
+    }
+    split_commas(toks.get(i..).unwrap_or_default())
+        .into_iter()
+        .filter_map(|item| {
+            let parts: Vec<String> = item
+                .iter()
+                .take_while(|t| t.1 != "(" && t.1 != ";")
+                .filter(|t| t.1 != ".")
+                .map(ident_text)
+                .collect();
+            let (name, schema) = match parts.as_slice() {
+                [.., s, n] => (n.clone(), Some(s.clone())),
+                [n] => (n.clone(), None),
+                [] => return None,
+            };
+            Some(Name { schema, name })
+        })
+        .collect()
+}
+
+fn create(w: &mut Walk<'_>, sql: &str) -> Op {
+    w.eat_all(&["OR", "REPLACE"]);
+    w.eat("UNIQUE");
+    if w.eat("INDEX") {
+        let concurrently = w.eat("CONCURRENTLY");
+        w.eat_all(&["IF", "NOT", "EXISTS"]);
+        let index = if w.is_word(w.position(), "ON") {
+            None
+        } else {
+            w.qualified().map(Name::from)
+        };
+        w.eat("ON");
+        w.eat("ONLY");
+        return match w.qualified() {
+            Some(t) => Op::CreateIndex {
+                table: Name::from(t),
+                index,
+                concurrently,
+            },
+            None => Op::Other,
+        };
+    }
+    for word in ["TEMP", "TEMPORARY", "UNLOGGED"] {
+        w.eat(word);
+    }
+    if w.eat("TABLE") {
+        w.eat_all(&["IF", "NOT", "EXISTS"]);
+        let Some(table) = w.qualified().map(Name::from) else {
+            return Op::Other;
+        };
+        return Op::CreateTable {
+            table,
+            columns: columns(sql),
+        };
+    }
+    for (kind, words) in KINDS {
+        if w.eat_all(words) {
+            w.eat_all(&["IF", "NOT", "EXISTS"]);
+            return match w.qualified() {
+                Some(n) => Op::Create {
+                    kind,
+                    name: Name::from(n),
+                },
+                None => Op::Other,
+            };
+        }
+    }
+    Op::Other
+}
+
+/// Column names and types of a `CREATE TABLE name (...)`.
+fn columns(sql: &str) -> Vec<(String, String)> {
+    let toks = raw(sql);
+    let Some(open) = toks.iter().position(|t| t.1 == "(") else {
+        return Vec::new();
+    };
+    let mut depth = 0usize;
+    let mut close = toks.len();
+    for (i, t) in toks.iter().enumerate().skip(open) {
+        match t.1 {
+            "(" => depth += 1,
+            ")" => {
+                depth -= 1;
+                if depth == 0 {
+                    close = i;
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let inner = &toks[open + 1..close.max(open + 1)];
+    split_commas(inner)
+        .into_iter()
+        .filter_map(|item| {
+            let first = item.first()?;
+            let constraint = [
+                "CONSTRAINT",
+                "PRIMARY",
+                "UNIQUE",
+                "CHECK",
+                "FOREIGN",
+                "EXCLUDE",
+                "LIKE",
+            ]
+            .iter()
+            .any(|k| word(first, k));
+            (!constraint).then(|| (ident_text(first), type_text(&item[1..])))
+        })
+        .collect()
+}
+
+fn drop(w: &mut Walk<'_>) -> Op {
+    if w.eat("INDEX") {
+        let concurrently = w.eat("CONCURRENTLY");
+        w.eat_all(&["IF", "EXISTS"]);
+        let names = w.names().into_iter().map(Name::from).collect();
+        return Op::DropIndex {
+            names,
+            concurrently,
+        };
+    }
+    if w.eat("TABLE") {
+        w.eat_all(&["IF", "EXISTS"]);
+        return Op::DropTable(w.names().into_iter().map(Name::from).collect());
+    }
+    for (kind, words) in KINDS {
+        if w.eat_all(words) {
+            w.eat_all(&["IF", "EXISTS"]);
+            let names = w.names().into_iter().map(Name::from).collect();
+            return Op::Drop { kind, names };
+        }
+    }
+    Op::Other
+}
+
+fn alter_table(w: &mut Walk<'_>, sql: &str) -> Op {
+    w.eat_all(&["IF", "EXISTS"]);
+    w.eat("ONLY");
+    let Some(table) = w.qualified().map(Name::from) else {
+        return Op::Other;
+    };
+    w.eat_symbol("*");
+    let toks = raw(sql);
+    let start = toks.len() - w.remaining();
+    let actions = split_commas(&toks[start..])
+        .into_iter()
+        .map(action)
+        .collect();
+    Op::AlterTable { table, actions }
+}
+
+fn action(t: &[(TokenKind, &str)]) -> Action {
+    let at = |i: usize, w: &str| t.get(i).is_some_and(|x| word(x, w));
+    if at(0, "ADD") {
+        let mut i = 1;
+        if at(i, "CONSTRAINT") {
+            let name = t.get(i + 1).map(ident_text);
+            return constraint(&t[i + 2..], name);
+        }
+        if ["PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "EXCLUDE"]
+            .iter()
+            .any(|k| at(i, k))
+        {
+            return constraint(&t[i..], None);
+        }
+        if at(i, "COLUMN") {
+            i += 1;
+        }
+        if at(i, "IF") && at(i + 1, "NOT") && at(i + 2, "EXISTS") {
+            i += 3;
+        }
+        let Some(col) = t.get(i) else {
+            return Action::Other;
+        };
+        let rest = t[i + 1..]
+            .iter()
+            .map(|x| x.1.to_ascii_uppercase())
+            .collect();
+        return Action::AddColumn {
+            column: ident_text(col),
+            column_type: type_text(&t[i + 1..]),
+            rest,
+        };
+    }
+    if at(0, "ALTER") {
+        let mut i = 1;
+        if at(i, "COLUMN") {
+            i += 1;
+        }
+        let Some(col) = t.get(i).map(ident_text) else {
+            return Action::Other;
+        };
+        let j = i + 1;
+        if at(j, "SET") && at(j + 1, "NOT") && at(j + 2, "NULL") {
+            return Action::SetNotNull(col);
+        }
+        let ty = if at(j, "TYPE") {
+            Some(j + 1)
+        } else if at(j, "SET") && at(j + 1, "DATA") && at(j + 2, "TYPE") {
+            Some(j + 3)
+        } else {
+            None
+        };
+        if let Some(k) = ty {
+            return Action::AlterType {
+                column: col,
+                new_type: type_text(&t[k..]),
+            };
+        }
+        return Action::Other;
+    }
+    if at(0, "VALIDATE") && at(1, "CONSTRAINT") {
+        return t
+            .get(2)
+            .map_or(Action::Other, |n| Action::ValidateConstraint(ident_text(n)));
+    }
+    if at(0, "DROP") {
+        if at(1, "CONSTRAINT") {
+            let k = if at(2, "IF") { 4 } else { 2 };
+            return t
+                .get(k)
+                .map_or(Action::Other, |n| Action::DropConstraint(ident_text(n)));
+        }
+        let mut k = 1;
+        if at(k, "COLUMN") {
+            k += 1;
+        }
+        if at(k, "IF") && at(k + 1, "EXISTS") {
+            k += 2;
+        }
+        return t
+            .get(k)
+            .map_or(Action::Other, |n| Action::DropColumn(ident_text(n)));
+    }
+    // Renaming a constraint breaks no query; renaming the table or a column does.
+    if at(0, "RENAME") && !at(1, "CONSTRAINT") {
+        return Action::Rename;
+    }
+    if at(0, "SET") && (at(1, "LOGGED") || at(1, "UNLOGGED")) {
+        return Action::SetLogged;
+    }
+    Action::Other
+}
+
+fn constraint(t: &[(TokenKind, &str)], name: Option<String>) -> Action {
+    let at = |i: usize, w: &str| t.get(i).is_some_and(|x| word(x, w));
+    let kind = if at(0, "FOREIGN") {
+        ConstraintKind::ForeignKey
+    } else if at(0, "CHECK") {
+        // `CHECK (col IS NOT NULL)`: the proof that lets SET NOT NULL skip its scan.
+        let inner: Vec<&(TokenKind, &str)> = t
+            .iter()
+            .skip_while(|x| x.1 != "(")
+            .skip(1)
+            .take_while(|x| x.1 != ")")
+            .collect();
+        let proves = (inner.len() == 4
+            && word(inner[1], "IS")
+            && word(inner[2], "NOT")
+            && word(inner[3], "NULL"))
+        .then(|| ident_text(inner[0]));
+        ConstraintKind::Check(proves)
+    } else if at(0, "UNIQUE") {
+        ConstraintKind::Unique
+    } else if at(0, "PRIMARY") {
+        ConstraintKind::PrimaryKey
+    } else {
+        ConstraintKind::Exclude
+    };
+    Action::AddConstraint {
+        name,
+        kind,
+        not_valid: t
+            .windows(2)
+            .any(|p| word(&p[0], "NOT") && word(&p[1], "VALID")),
+        // `USING INDEX TABLESPACE` only places a new index; `USING INDEX name` adopts one.
+        using_index: t
+            .windows(3)
+            .any(|p| word(&p[0], "USING") && word(&p[1], "INDEX") && !word(&p[2], "TABLESPACE")),
+    }
+}

@@ -1,0 +1,501 @@
+//! The rules, applied to one phase's statements in order.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use super::ops::{self, Action, ConstraintKind, Name, Op};
+use super::types::{self, Change, Columns};
+use crate::plan::{Migration, Part};
+
+/// A finding before configuration and live facts.
+#[derive(Debug, Clone)]
+pub struct Raw {
+    pub rule: &'static str,
+    pub file: PathBuf,
+    pub line: u32,
+    pub message: String,
+    pub hint: String,
+    pub table: Option<String>,
+    /// The index a DROP INDEX finding is about.
+    pub index: Option<String>,
+    /// For a type change: the column and its new type, to judge against the real type.
+    pub retype: Option<(String, String)>,
+}
+
+/// Volatile functions whose default forces ADD COLUMN to rewrite the table.
+const VOLATILE: &[&str] = &[
+    "CLOCK_TIMESTAMP",
+    "GEN_RANDOM_UUID",
+    "RANDOM",
+    "UUID_GENERATE_V1",
+    "UUID_GENERATE_V4",
+    "TIMEOFDAY",
+    "NEXTVAL",
+    "STATEMENT_TIMESTAMP",
+    "TXID_CURRENT",
+    "SETSEED",
+];
+
+/// The rule ids a `-- pgstep:ignore <rule>[,<rule>] <reason>` line right above the statement
+/// names.
+fn ignored(part: &Part, sql_start: usize, sql_line: u32) -> Vec<String> {
+    let before = part.text[..sql_start].trim_end();
+    // The header reader takes a `-- pgstep:ignore ...` line right under the header (or at the
+    // top of the file) for a `Key: value` line, so the part's text starts after it, at the
+    // statement: read that line from the file. Only then, so a plan of many files with the usual
+    // blank line under the header is not read twice.
+    let from_file = if sql_start == 0 && sql_line > 1 {
+        std::fs::read_to_string(&part.file)
+            .ok()
+            .and_then(|text| {
+                text.lines()
+                    .take(sql_line as usize - 1)
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .last()
+                    .map(str::to_string)
+            })
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let line = if before.is_empty() {
+        from_file.as_str()
+    } else {
+        before.rsplit('\n').next().unwrap_or("").trim()
+    };
+    let Some(rest) = line.strip_prefix("--").map(str::trim) else {
+        return Vec::new();
+    };
+    let Some(rest) = rest.strip_prefix("pgstep:ignore") else {
+        return Vec::new();
+    };
+    rest.split_whitespace()
+        .next()
+        .map(|ids| ids.split(',').map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// What earlier phases of the plan left behind, for the phases after them.
+#[derive(Debug, Default, Clone)]
+pub struct Known {
+    /// Column types declared so far.
+    pub columns: Columns,
+    /// Columns proven NOT NULL by a validated check: (table, column). A proof validated in
+    /// one phase still lets a later phase's SET NOT NULL skip its scan.
+    proven: HashSet<(String, String)>,
+    /// NOT VALID checks waiting for VALIDATE: (table, constraint) -> column.
+    pending: HashMap<(String, String), String>,
+    /// Indexes created so far and their tables, so a DROP INDEX names its table offline.
+    index_tables: HashMap<String, Name>,
+}
+
+struct Phase {
+    out: Vec<(Raw, bool)>,
+    /// Tables created earlier in this phase: name -> the schemas written with it. A map, as one
+    /// phase may create thousands.
+    created: HashMap<String, Vec<Option<String>>>,
+    indexes: Vec<Name>,
+    /// The first destructive statement's line and its ignore comment.
+    destructive: Option<(u32, Vec<String>)>,
+    ignore: Vec<String>,
+    line: u32,
+    file: PathBuf,
+}
+
+impl Phase {
+    fn add(&mut self, rule: &'static str, table: Option<&Name>, message: String, hint: &str) {
+        let ignored = self.ignore.iter().any(|r| r == rule);
+        self.out.push((
+            Raw {
+                rule,
+                file: self.file.clone(),
+                line: self.line,
+                message,
+                hint: hint.to_string(),
+                table: table.map(Name::display),
+                index: None,
+                retype: None,
+            },
+            ignored,
+        ));
+    }
+
+    fn new_table(&self, t: &Name) -> bool {
+        self.created.get(&t.name).is_some_and(|schemas| {
+            schemas
+                .iter()
+                .any(|s| s.is_none() || t.schema.is_none() || *s == t.schema)
+        })
+    }
+
+    fn loss(&mut self, rule: &'static str, table: &Name, what: String) {
+        if self.destructive.is_none() {
+            self.destructive = Some((self.line, self.ignore.clone()));
+        }
+        self.add(
+            rule,
+            Some(table),
+            format!("{what}: the data is gone and no DOWN can bring it back"),
+            "rename it aside and drop it in a later release, once nothing needs it",
+        );
+    }
+}
+
+/// Every raw finding of `m`, with whether an ignore comment silences it.
+pub fn check(m: &Migration, known: &mut Known) -> Vec<(Raw, bool)> {
+    let mut p = Phase {
+        out: Vec::new(),
+        created: HashMap::new(),
+        indexes: Vec::new(),
+        destructive: None,
+        ignore: Vec::new(),
+        line: 1,
+        file: m.up.file.clone(),
+    };
+    if m.meta.lock_timeout.is_some_and(|d| d.is_zero()) {
+        p.add(
+            "lock-timeout-off",
+            None,
+            "`Lock-Timeout: 0` lets a DDL wait forever behind a long transaction, and every query on the table queues behind it".into(),
+            "keep a lock timeout (pgstep retries lost lock waits with backoff)",
+        );
+    }
+    let mut up_ops = Vec::new();
+    for s in &m.up.statements {
+        let sql = &m.up.text[s.sql.clone()];
+        p.line = s.line;
+        p.ignore = ignored(&m.up, s.sql.start, s.line);
+        if m.transactional() && crate::sql::needs_autocommit(sql) {
+            p.add(
+                "concurrently-in-transaction",
+                None,
+                "this statement cannot run inside a transaction block: the phase will fail".into(),
+                "give the phase `-- Transaction: none` (its statements then run one by one)",
+            );
+        }
+        let op = ops::read(sql);
+        statement(&mut p, &op, known);
+        up_ops.push((s.line, p.ignore.clone(), op));
+    }
+    if let (Some((line, ignore)), None) = (p.destructive.take(), &m.down) {
+        p.line = line;
+        p.ignore = ignore;
+        p.add(
+            "destructive-without-down",
+            None,
+            "this phase destroys data and has no DOWN: it cannot be rolled back".into(),
+            "write a DOWN (restore from a kept copy), or keep the data until a later release",
+        );
+    }
+    if let Some(down) = &m.down {
+        leftovers(&mut p, &up_ops, down);
+    }
+    p.out
+}
+
+fn statement(p: &mut Phase, op: &Op, known: &mut Known) {
+    match op {
+        Op::CreateTable { table, columns } => {
+            p.created
+                .entry(table.name.clone())
+                .or_default()
+                .push(table.schema.clone());
+            for (c, ty) in columns {
+                known.columns.set(table, c, ty);
+            }
+        }
+        Op::CreateIndex {
+            table,
+            index,
+            concurrently,
+        } => {
+            if let Some(i) = index {
+                p.indexes.push(i.clone());
+                known.index_tables.insert(i.name.clone(), table.clone());
+            }
+            if !concurrently && !p.new_table(table) {
+                p.add(
+                    "create-index-blocking",
+                    Some(table),
+                    format!("CREATE INDEX takes a SHARE lock on {}: its writes wait until the whole index is built", table.display()),
+                    "CREATE INDEX CONCURRENTLY in a `Transaction: none` phase",
+                );
+            }
+        }
+        Op::DropIndex {
+            names,
+            concurrently: false,
+        } => {
+            let old: Vec<&Name> = names
+                .iter()
+                .filter(|n| !p.indexes.iter().any(|i| i.same(n)))
+                .collect();
+            for n in old {
+                let table = known.index_tables.get(&n.name).cloned();
+                p.add(
+                    "drop-index-blocking",
+                    table.as_ref(),
+                    format!("DROP INDEX {} takes an ACCESS EXCLUSIVE lock on its table: reads and writes wait", n.display()),
+                    "DROP INDEX CONCURRENTLY in a `Transaction: none` phase",
+                );
+                if let Some((raw, _)) = p.out.last_mut() {
+                    raw.index = Some(n.display());
+                }
+            }
+        }
+        Op::DropTable(names) => {
+            let old: Vec<&Name> = names.iter().filter(|n| !p.new_table(n)).collect();
+            for n in old {
+                p.loss("drop-table", n, format!("DROP TABLE {}", n.display()));
+            }
+        }
+        Op::Truncate(names) => {
+            let old: Vec<&Name> = names.iter().filter(|n| !p.new_table(n)).collect();
+            for n in old {
+                p.loss("truncate", n, format!("TRUNCATE {}", n.display()));
+            }
+        }
+        Op::AlterTable { table, actions } => {
+            for a in actions {
+                alter(p, table, a, known);
+            }
+        }
+        Op::VacuumFull(tables) => {
+            if tables.is_empty() {
+                rewrite(p, None);
+            }
+            let old: Vec<&Name> = tables.iter().filter(|t| !p.new_table(t)).collect();
+            for t in old {
+                rewrite(p, Some(t));
+            }
+        }
+        Op::Cluster(table) if !table.as_ref().is_some_and(|t| p.new_table(t)) => {
+            rewrite(p, table.as_ref());
+        }
+        Op::LockTimeoutOff => p.add(
+            "lock-timeout-off",
+            None,
+            "turns lock_timeout off: a DDL may wait forever behind a long transaction while every query on the table queues behind it".into(),
+            "keep pgstep's lock timeout (set a larger one with `-- Lock-Timeout:` if needed)",
+        ),
+        _ => {}
+    }
+}
+
+/// A VACUUM FULL or CLUSTER finding, on one table or (without one) on every table it touches.
+fn rewrite(p: &mut Phase, table: Option<&Name>) {
+    let what = table.map_or("every table it touches".to_string(), |t| {
+        format!("all of {}", t.display())
+    });
+    p.add(
+        "table-rewrite",
+        table,
+        format!(
+            "rewrites {what} under an ACCESS EXCLUSIVE lock: nothing reads or writes it meanwhile"
+        ),
+        "pg_repack, or plain VACUUM; schedule a rewrite for a maintenance window",
+    );
+}
+
+fn alter(p: &mut Phase, table: &Name, a: &Action, known: &mut Known) {
+    let new = p.new_table(table);
+    let t = table.display();
+    match a {
+        Action::AddColumn {
+            column,
+            column_type,
+            rest,
+        } => {
+            known.columns.set(table, column, column_type);
+            let serial = ["serial", "bigserial", "smallserial", "serial4", "serial8", "serial2"]
+                .contains(&column_type.as_str());
+            let identity = rest.windows(2).any(|w| w[0] == "AS" && w[1] == "IDENTITY");
+            let stored = rest.iter().any(|w| w == "STORED");
+            let default_at = rest.iter().position(|w| w == "DEFAULT");
+            let volatile = default_at.is_some_and(|i| {
+                rest[i + 1..]
+                    .iter()
+                    .any(|w| VOLATILE.contains(&w.as_str()))
+            });
+            if !new && (serial || identity || stored || volatile) {
+                let why = if volatile {
+                    "a volatile default"
+                } else if stored {
+                    "a stored generated value"
+                } else {
+                    "a sequence-filled value"
+                };
+                p.add(
+                    "add-column-rewrite",
+                    Some(table),
+                    format!("ADD COLUMN {column} with {why} rewrites all of {t} under an ACCESS EXCLUSIVE lock"),
+                    "add the column without it (or with a constant default), then backfill in batches",
+                );
+            }
+        }
+        Action::AlterType { column, new_type } => {
+            let change = types::alter_type(known.columns.get(table, column), new_type);
+            known.columns.set(table, column, new_type);
+            if new {
+                return;
+            }
+            let message = match change {
+                Change::NoRewrite => return,
+                Change::Rewrite => format!("ALTER COLUMN {column} TYPE {new_type} rewrites all of {t} under an ACCESS EXCLUSIVE lock"),
+                Change::Unknown => format!("ALTER COLUMN {column} TYPE {new_type} rewrites all of {t} under an ACCESS EXCLUSIVE lock unless it only widens a varchar or numeric (the current type is not in the plan; lint with a connection to know)"),
+            };
+            p.add(
+                "alter-column-type-rewrite",
+                Some(table),
+                message,
+                "add a new column, backfill it in batches, switch the code, drop the old one",
+            );
+            if let Some((raw, _)) = p.out.last_mut() {
+                raw.retype = Some((column.clone(), new_type.clone()));
+            }
+        }
+        Action::SetNotNull(column) => {
+            let key = (table.name.clone(), column.clone());
+            if !new && !known.proven.contains(&key) {
+                p.add(
+                    "set-not-null-scan",
+                    Some(table),
+                    format!("SET NOT NULL on {column} scans all of {t} under an ACCESS EXCLUSIVE lock"),
+                    "ADD CONSTRAINT c CHECK (col IS NOT NULL) NOT VALID; VALIDATE CONSTRAINT c; then SET NOT NULL skips the scan",
+                );
+            }
+        }
+        Action::AddConstraint {
+            name,
+            kind,
+            not_valid,
+            using_index,
+        } => {
+            if let ConstraintKind::Check(Some(col)) = kind {
+                let key = (table.name.clone(), col.clone());
+                match (not_valid, name) {
+                    (false, _) => {
+                        known.proven.insert(key);
+                    }
+                    (true, Some(n)) => {
+                        known.pending.insert((table.name.clone(), n.clone()), col.clone());
+                    }
+                    (true, None) => {}
+                }
+            }
+            if new {
+                return;
+            }
+            match kind {
+                ConstraintKind::ForeignKey | ConstraintKind::Check(_) if !not_valid => {
+                    let what = if *kind == ConstraintKind::ForeignKey {
+                        "FOREIGN KEY checks every row of {t} holding a SHARE ROW EXCLUSIVE lock on it and on the referenced table"
+                    } else {
+                        "CHECK scans every row of {t} under an ACCESS EXCLUSIVE lock"
+                    };
+                    p.add(
+                        "constraint-not-valid",
+                        Some(table),
+                        format!("ADD CONSTRAINT ... {}", what.replace("{t}", &t)),
+                        "ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT as its own step (it takes a weaker lock)",
+                    );
+                }
+                ConstraintKind::Unique | ConstraintKind::PrimaryKey if !using_index => p.add(
+                    "unique-without-index",
+                    Some(table),
+                    format!("ADD UNIQUE/PRIMARY KEY builds its index on {t} under an ACCESS EXCLUSIVE lock"),
+                    "CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT ... USING INDEX",
+                ),
+                _ => {}
+            }
+        }
+        Action::ValidateConstraint(n) => {
+            if let Some(col) = known.pending.remove(&(table.name.clone(), n.clone())) {
+                known.proven.insert((table.name.clone(), col));
+            }
+        }
+        Action::DropColumn(c) if !new => {
+            p.loss("drop-column", table, format!("DROP COLUMN {t}.{c}"));
+        }
+        Action::Rename if !new => p.add(
+            "rename",
+            Some(table),
+            format!("renaming on {t} breaks every running query and deployed code that uses the old name"),
+            "add the new name alongside (a view or a synced column), switch the code, drop the old name later",
+        ),
+        Action::SetLogged if !new => p.add(
+            "table-rewrite",
+            Some(table),
+            format!("SET LOGGED/UNLOGGED rewrites all of {t} under an ACCESS EXCLUSIVE lock"),
+            "schedule it for a maintenance window",
+        ),
+        _ => {}
+    }
+}
+
+/// What UP creates that DOWN leaves behind.
+fn leftovers(p: &mut Phase, up: &[(u32, Vec<String>, Op)], down: &Part) {
+    let down_ops: Vec<Op> = down.statements().map(|s| ops::read(s.sql)).collect();
+    let dropped_table = |t: &Name| {
+        down_ops
+            .iter()
+            .any(|o| matches!(o, Op::DropTable(ns) if ns.iter().any(|n| n.same(t))))
+    };
+    let dropped = |kind: &str, x: &Name| {
+        down_ops.iter().any(|o| match o {
+            Op::DropIndex { names, .. } => kind == "index" && names.iter().any(|n| n.same(x)),
+            Op::Drop { kind: k, names } => *k == kind && names.iter().any(|n| n.same(x)),
+            _ => false,
+        })
+    };
+    let dropped_column = |t: &Name, c: &str| {
+        down_ops.iter().any(|o| match o {
+            Op::AlterTable { table, actions } => {
+                table.same(t)
+                    && actions
+                        .iter()
+                        .any(|a| matches!(a, Action::DropColumn(x) if x == c))
+            }
+            _ => false,
+        })
+    };
+    for (line, ignore, op) in up {
+        p.line = *line;
+        p.ignore = ignore.clone();
+        let left = match op {
+            Op::CreateTable { table, .. } if !dropped_table(table) => {
+                Some(format!("table {}", table.display()))
+            }
+            Op::CreateIndex {
+                table,
+                index: Some(i),
+                ..
+            } if !dropped_table(table) && !dropped("index", i) => {
+                Some(format!("index {}", i.display()))
+            }
+            Op::Create { kind, name }
+                if !dropped(kind, name) && *kind != "trigger" && *kind != "policy" =>
+            {
+                Some(format!("{kind} {}", name.display()))
+            }
+            Op::AlterTable { table, actions } if !dropped_table(table) => {
+                actions.iter().find_map(|a| match a {
+                    Action::AddColumn { column, .. } if !dropped_column(table, column) => {
+                        Some(format!("column {}.{column}", table.display()))
+                    }
+                    _ => None,
+                })
+            }
+            _ => None,
+        };
+        if let Some(what) = left {
+            p.add(
+                "down-leaves-object",
+                None,
+                format!("the DOWN leaves {what}, which this UP creates: after a rollback it is still there"),
+                "drop it in the DOWN (IF EXISTS keeps the DOWN re-runnable)",
+            );
+        }
+    }
+}
