@@ -479,6 +479,11 @@ pub enum EventKind {
     DryRun,
     Resume,
     LockRetry,
+    BackendCancelled,
+    BackendTerminated,
+    IndexDropped,
+    IndexRebuilt,
+    Refresh,
 }
 
 impl EventKind {
@@ -494,6 +499,11 @@ impl EventKind {
             EventKind::DryRun => "dry-run",
             EventKind::Resume => "resume",
             EventKind::LockRetry => "lock-retry",
+            EventKind::BackendCancelled => "backend-cancelled",
+            EventKind::BackendTerminated => "backend-terminated",
+            EventKind::IndexDropped => "index-dropped",
+            EventKind::IndexRebuilt => "index-rebuilt",
+            EventKind::Refresh => "refresh",
         }
     }
 }

@@ -37,8 +37,8 @@ pub struct IndexInfo {
     pub schema: String,
     pub table: String,
     pub index: String,
-    /// `None` while another session holds (or waits for) an ACCESS EXCLUSIVE lock on it:
-    /// reading the size would queue behind that lock.
+    /// `None` while another session holds (or waits for) an ACCESS EXCLUSIVE lock on it or
+    /// its table: reading the size would queue behind that lock.
     pub size_bytes: Option<i64>,
     /// `None` for a partitioned index, which has no counters of its own.
     pub scans: Option<i64>,
@@ -46,7 +46,8 @@ pub struct IndexInfo {
     pub tuples_fetched: Option<i64>,
     /// PostgreSQL 16 and later.
     pub last_scan: Option<DateTime<Utc>>,
-    pub definition: String,
+    /// `CREATE INDEX ...`; `None` while locked, as `size_bytes`.
+    pub definition: Option<String>,
     pub method: String,
     pub partitioned: bool,
     pub unique: bool,
@@ -204,9 +205,11 @@ pub fn pretty_size(bytes: Option<i64>) -> String {
     unreachable!("the loop returns at TB")
 }
 
-/// The one query. `$1` limits it to one index (NULL: all). Sizes are skipped for relations
-/// with an ACCESS EXCLUSIVE lock held or queued, since `pg_relation_size` takes ACCESS SHARE.
-fn sql(server_version_num: i32) -> String {
+/// The one query. `$1` limits it to one index (NULL: all). Size, definition and expressions
+/// are skipped for an index or table with an ACCESS EXCLUSIVE lock held or queued (a
+/// migration's DDL): `pg_relation_size`, `pg_get_indexdef` and `pg_get_expr` take ACCESS
+/// SHARE, so reading them would queue behind it.
+pub fn sql(server_version_num: i32) -> String {
     let last_scan = if server_version_num >= 160000 {
         "pg_stat_get_lastscan(x.indexrelid)"
     } else {
@@ -234,9 +237,15 @@ WITH win AS (
            i.indkey::int2[] AS keys, i.indclass::oid[] AS classes,
            i.indcollation::oid[] AS colls, i.indoption::int2[] AS opts,
            i.indexprs IS NULL AS plain, i.indpred IS NULL AS total,
-           coalesce(pg_get_expr(i.indexprs, i.indrelid), '') AS exprs,
-           coalesce(pg_get_expr(i.indpred, i.indrelid), '') AS pred
+           lt.relation IS NOT NULL OR li.relation IS NOT NULL AS busy,
+           CASE WHEN lt.relation IS NULL AND li.relation IS NULL
+                THEN coalesce(pg_get_expr(i.indexprs, i.indrelid), '')
+                ELSE 'locked ' || i.indexrelid END AS exprs,
+           CASE WHEN lt.relation IS NULL AND li.relation IS NULL
+                THEN coalesce(pg_get_expr(i.indpred, i.indrelid), '') END AS pred
     FROM pg_index i
+    LEFT JOIN locked lt ON lt.relation = i.indrelid
+    LEFT JOIN locked li ON li.relation = i.indexrelid
     JOIN pg_class ic ON ic.oid = i.indexrelid
     JOIN pg_class t ON t.oid = i.indrelid
     JOIN pg_namespace n ON n.oid = t.relnamespace
@@ -276,16 +285,14 @@ WITH win AS (
 )
 SELECT w.reset_at, w.counting_since, w.server_started,
        x.nspname, x.tabname, x.idxname,
-       CASE WHEN x.indexrelid IN (SELECT relation FROM locked)
-                 OR x.indrelid IN (SELECT relation FROM locked) THEN NULL
-            ELSE pg_relation_size(x.indexrelid) END,
+       CASE WHEN NOT x.busy THEN pg_relation_size(x.indexrelid) END,
        CASE WHEN x.relkind = 'i' THEN pg_stat_get_numscans(x.indexrelid) END,
        CASE WHEN x.relkind = 'i' THEN pg_stat_get_tuples_returned(x.indexrelid) END,
        CASE WHEN x.relkind = 'i' THEN pg_stat_get_tuples_fetched(x.indexrelid) END,
        ";
 
 const SQL_TAIL: &str = ",
-       pg_get_indexdef(x.indexrelid), am.amname::text, x.relkind = 'I',
+       CASE WHEN NOT x.busy THEN pg_get_indexdef(x.indexrelid) END, am.amname::text, x.relkind = 'I',
        x.indisunique, x.indisprimary, x.indisexclusion, x.indisreplident, x.conname,
        x.indisvalid, x.indisready, x.indislive, x.idxname ~ '_cc(new|old)[0-9]*$',
        x.indrelid IN (SELECT relid FROM building), nullif(dup.keeper, x.idxname),
