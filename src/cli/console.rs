@@ -44,6 +44,7 @@ pub async fn run(dir: &Path, target: &Target, config: &Config, ascii: bool) -> R
         confirm_typed: target.typed(),
         lock_timeout: Some(target.settings.lock_timeout),
         theme: Theme::from_config(&config.colours, profile.and_then(|p| p.colour), colour),
+        lint: config.lint.clone(),
     };
     let app = App::new(Arc::new(plan), header, keymap(config), options);
     let connect = async {

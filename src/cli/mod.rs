@@ -1,10 +1,15 @@
 //! The command line: the console's scriptable twin. Both drive the same engine.
 
+mod activity;
 mod console;
 mod db;
 mod decide;
+mod demo;
 mod down;
+mod indexes;
+mod lint;
 mod log;
+mod matviews;
 mod plan;
 mod status;
 mod up;
@@ -90,6 +95,31 @@ pub enum ConfigCommand {
 pub enum Command {
     /// Open the console (the default when no command is given).
     Tui,
+    /// Start (or reuse) a demo PostgreSQL with the seed's v1.0 recruitment database and open
+    /// the console on it with the bundled plan.
+    Demo {
+        /// Remove the demo cluster and database and build them again.
+        #[arg(long)]
+        reset: bool,
+        /// Stop the demo cluster.
+        #[arg(long)]
+        stop: bool,
+        /// Only prepare the database and print its URL (last line), for psql or the CLI.
+        #[arg(long)]
+        no_tui: bool,
+        /// Multiply the generated data.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        scale: u32,
+    },
+    /// Warn before a phase locks, rewrites or destroys: from the files, weighted by the live
+    /// tables when a database is configured.
+    Lint {
+        #[arg(long)]
+        json: bool,
+        /// Only the files, even when a database is configured.
+        #[arg(long)]
+        offline: bool,
+    },
     /// Show where configuration is read from.
     Config {
         #[command(subcommand)]
@@ -181,6 +211,14 @@ pub enum Command {
         #[arg(value_parser = version)]
         version: Version,
     },
+    /// Lock waits (who blocks whom) and the progress of long statements; or cancel or
+    /// terminate a session.
+    Activity(activity::ActivityArgs),
+    /// Index usage and health: unused, invalid, duplicate and covered indexes; drop or
+    /// rebuild one.
+    Indexes(indexes::IndexesArgs),
+    /// Materialized views' freshness; refresh one or every stale one.
+    Matviews(matviews::MatviewsArgs),
     /// Show the event log, newest first.
     Log {
         #[arg(long)]
@@ -248,6 +286,30 @@ pub fn run() -> ExitCode {
     let dir = config.dir.as_path();
     let code = match cli.command.as_ref().unwrap_or(&Command::Tui) {
         Command::Config { .. } => exit::OK,
+        Command::Lint { json, offline } => {
+            db::block_on(lint::run(dir, &target, &config, *offline, *json, &mut out))
+        }
+        Command::Demo {
+            reset,
+            stop,
+            no_tui,
+            scale,
+        } => {
+            let opts = demo::DemoOptions {
+                reset: *reset,
+                stop: *stop,
+                no_tui: *no_tui,
+                scale: *scale,
+                ascii: cli.ascii,
+            };
+            db::block_on(demo::run(
+                opts,
+                cli.dir.as_deref(),
+                &target,
+                &config,
+                &mut out,
+            ))
+        }
         Command::Tui => db::block_on(console::run(dir, &target, &config, cli.ascii)),
         Command::Plan { json } => plan::run(dir, *json, &mut out),
         Command::Status { json } => db::block_on(status::run(dir, &target, *json, &mut out)),
@@ -323,7 +385,10 @@ pub fn run() -> ExitCode {
             dir, &target, version, reason, *yes, &mut out,
         )),
         Command::Diff { version } => db::block_on(decide::diff(dir, &target, version, &mut out)),
+        Command::Activity(args) => db::block_on(activity::run(&target, args, &mut out)),
         Command::Log { json, limit } => db::block_on(log::run(&target, *json, *limit, &mut out)),
+        Command::Indexes(args) => db::block_on(indexes::run(&target, args, &mut out)),
+        Command::Matviews(args) => db::block_on(matviews::run(&target, args, &mut out)),
     };
     match out.flush() {
         Ok(()) => ExitCode::from(code),

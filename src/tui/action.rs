@@ -9,6 +9,7 @@ use crate::engine::{
     Applied, CheckOutcome, DownTarget, DryRun, HistoryRow, Holder, LoggedEvent, Progress,
     ResultSet, RolledBack, Verified,
 };
+use crate::lint::Finding;
 use crate::plan::Version;
 
 /// Something happened: a key, a resize, or the result of work the runtime did.
@@ -34,6 +35,13 @@ pub enum Action {
     Impact {
         version: Version,
         losses: Vec<Loss>,
+    },
+    /// The live facts of a phase about to be applied: its lint findings weighed by the live
+    /// tables, and the tables it touches with their sizes and lock holders.
+    ApplyFacts {
+        version: Version,
+        findings: Vec<Finding>,
+        tables: Vec<String>,
     },
     Done(Outcome),
     /// Work failed: the message says what and what to do.
@@ -80,6 +88,10 @@ pub enum Effect {
         version: Version,
         check: String,
         sql: String,
+    },
+    /// The live facts of the phase the apply dialog shows.
+    ApplyFacts {
+        version: Version,
     },
     /// What the DOWN parts of the phases to roll back would destroy.
     LoadImpact {

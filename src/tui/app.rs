@@ -117,6 +117,7 @@ pub struct Options {
     pub confirm_typed: bool,
     pub lock_timeout: Option<Duration>,
     pub theme: super::ui::theme::Theme,
+    pub lint: crate::lint::LintConfig,
 }
 
 pub struct App {
@@ -133,6 +134,9 @@ pub struct App {
     pub detail_scroll: u16,
     pub log_selected: usize,
     pub events: Vec<LoggedEvent>,
+    /// Lint findings of every phase: from the files at start, weighed by the live tables for
+    /// a phase about to be applied.
+    pub lint: Vec<crate::lint::Finding>,
     /// The last check results per phase version.
     pub results: Vec<(Version, Vec<CheckOutcome>)>,
     pub modal: Option<Modal>,
@@ -166,6 +170,7 @@ impl App {
             detail_scroll: 0,
             log_selected: 0,
             events: Vec::new(),
+            lint: Vec::new(),
             results: Vec::new(),
             modal: None,
             help: false,
@@ -178,8 +183,17 @@ impl App {
             loaded: false,
             quit: false,
         };
+        app.lint = crate::lint::lint_plan(&app.plan, &app.options.lint);
         app.set_history(Vec::new(), None);
         app
+    }
+
+    /// The lint findings of phase `v`.
+    pub fn lint_of(&self, v: &Version) -> Vec<&crate::lint::Finding> {
+        self.lint
+            .iter()
+            .filter(|f| Version::parse(&f.version).as_ref() == Some(v))
+            .collect()
     }
 
     /// Replaces the history and recomputes every phase's state, keeping the selection on the

@@ -90,7 +90,13 @@ where
                             server_version: c.server_version,
                         };
                         rt = Some(runtime::Runtime::new(
-                            c.worker, c.reader, pid, c.params, plan.clone(), tx.clone(),
+                            c.worker,
+                            c.reader,
+                            pid,
+                            c.params,
+                            plan.clone(),
+                            app.options.lint.clone(),
+                            tx.clone(),
                         ));
                         action
                     }

@@ -15,6 +15,7 @@ use crate::engine::{DownTarget, Engine, EngineError, UpOptions, waits};
 use crate::plan::{Plan, Version};
 
 pub struct Runtime {
+    lint: crate::lint::LintConfig,
     worker: Arc<Engine>,
     reader: Arc<Engine>,
     params: Params,
@@ -39,9 +40,11 @@ impl Runtime {
         worker_pid: i32,
         params: Params,
         plan: Arc<Plan>,
+        lint: crate::lint::LintConfig,
         tx: UnboundedSender<Action>,
     ) -> Runtime {
         Runtime {
+            lint,
             worker: Arc::new(worker),
             reader: Arc::new(reader),
             params,
@@ -133,6 +136,21 @@ impl Runtime {
                     Err(e) => Action::Failed(e.to_string()),
                 }
             }),
+            Effect::ApplyFacts { version } => {
+                let config = self.lint.clone();
+                self.spawn(async move {
+                    match apply_facts(&reader, &plan, &version, &config).await {
+                        Ok((findings, tables)) => Action::ApplyFacts {
+                            version,
+                            findings,
+                            tables,
+                        },
+                        Err(e) => {
+                            Action::Failed(format!("reading the tables of phase {version}: {e}"))
+                        }
+                    }
+                });
+            }
             Effect::Cancel => {
                 let handle = worker.cancel_handle();
                 let params = self.params.clone();
@@ -230,6 +248,7 @@ impl Runtime {
             Effect::LoadStatus
             | Effect::LoadEvents
             | Effect::LoadImpact { .. }
+            | Effect::ApplyFacts { .. }
             | Effect::Cancel => {
                 self.job_finished();
             }
@@ -262,4 +281,32 @@ async fn measure(
         .flat_map(|sql| impact::destructive_targets(&sql))
         .collect();
     Ok(impact::measure(reader.client(), &targets).await?)
+}
+
+/// A phase's lint findings weighed by the live tables, and the existing tables it touches
+/// described with their sizes and lock holders.
+async fn apply_facts(
+    reader: &Engine,
+    plan: &Plan,
+    version: &Version,
+    config: &crate::lint::LintConfig,
+) -> Result<(Vec<crate::lint::Finding>, Vec<String>), String> {
+    let Some(m) = plan.migrations.iter().find(|m| m.version == *version) else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let mut known = crate::lint::types_for(plan, version);
+    let mut findings = crate::lint::lint_migration(m, config, &mut known);
+    crate::lint::live::weigh(reader.client(), &mut findings)
+        .await
+        .map_err(|e| e.to_string())?;
+    let names = crate::lint::touched_tables(m);
+    let facts = crate::monitor::activity::table_facts(reader.client(), &names)
+        .await
+        .map_err(|e| e.to_string())?;
+    let tables = facts
+        .iter()
+        .filter(|f| f.exists)
+        .map(|f| f.describe())
+        .collect();
+    Ok((findings, tables))
 }

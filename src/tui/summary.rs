@@ -1,10 +1,16 @@
 //! What the apply confirmation says a phase will do.
 
 use super::app::Options;
+use crate::lint::Finding;
 use crate::plan::{Migration, format_duration as duration};
 
 /// One line per fact: statements and steps, transaction mode, timeouts, checks, extensions.
-pub fn apply_summary(m: &Migration, options: &Options) -> Vec<String> {
+pub fn apply_summary(
+    m: &Migration,
+    options: &Options,
+    findings: &[&Finding],
+    tables: Option<&[String]>,
+) -> Vec<String> {
     let mut out = Vec::new();
     let title = m.meta.title.as_deref().unwrap_or(&m.name);
     out.push(format!("{} {}: {title}", m.version, m.name));
@@ -62,6 +68,20 @@ pub fn apply_summary(m: &Migration, options: &Options) -> Vec<String> {
     }
     if m.down.is_none() {
         out.push("no DOWN: it cannot be rolled back".to_string());
+    }
+    match tables {
+        None => out.push("tables it touches: measuring...".to_string()),
+        Some([]) => {}
+        Some(t) => out.extend(t.iter().map(|line| format!("touches {line}"))),
+    }
+    for f in findings {
+        out.push(format!(
+            "{} [{}] line {}: {}",
+            f.severity.word(),
+            f.rule,
+            f.line,
+            f.message
+        ));
     }
     out
 }

@@ -62,6 +62,14 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Action::ApplyFacts {
+            version,
+            findings,
+            tables,
+        } => {
+            apply_facts(app, version, findings, tables);
+            Vec::new()
+        }
         Action::Done(outcome) => on_done(app, outcome),
         Action::Failed(message) => {
             app.job = None;
@@ -393,7 +401,7 @@ fn apply_next(app: &mut App) -> Vec<Effect> {
     };
     let summary = app
         .migration_of(&p)
-        .map(|m| super::summary::apply_summary(m, &app.options))
+        .map(|m| super::summary::apply_summary(m, &app.options, &app.lint_of(&p.version), None))
         .unwrap_or_default();
     app.select_version(&p.version);
     app.modal = Some(Modal::ConfirmApply {
@@ -402,7 +410,33 @@ fn apply_next(app: &mut App) -> Vec<Effect> {
         typed: app.options.confirm_typed.then(String::new),
         hint: None,
     });
-    Vec::new()
+    vec![Effect::ApplyFacts { version: p.version }]
+}
+
+/// The weighed lint findings and table facts of the phase the apply dialog shows.
+fn apply_facts(
+    app: &mut App,
+    version: crate::plan::Version,
+    findings: Vec<crate::lint::Finding>,
+    tables: Vec<String>,
+) {
+    app.lint
+        .retain(|f| crate::plan::Version::parse(&f.version).as_ref() != Some(&version));
+    app.lint.extend(findings);
+    let Some(m) = app.plan.migrations.iter().find(|m| m.version == version) else {
+        return;
+    };
+    let summary =
+        super::summary::apply_summary(m, &app.options, &app.lint_of(&version), Some(&tables));
+    if let Some(Modal::ConfirmApply {
+        version: v,
+        summary: s,
+        ..
+    }) = &mut app.modal
+        && *v == version
+    {
+        *s = summary;
+    }
 }
 
 fn phase_job(app: &mut App, cmd: Command) -> Vec<Effect> {

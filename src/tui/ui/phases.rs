@@ -276,6 +276,25 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
             ]));
         }
     }
+    let findings = app.lint_of(&p.version);
+    if !findings.is_empty() {
+        out.push(Line::from(Span::styled("lint", t.title())));
+        for f in findings {
+            let style = match f.severity {
+                crate::lint::Severity::Error => t.error(),
+                crate::lint::Severity::Warning => t.warning(),
+                crate::lint::Severity::Info => t.dim(),
+            };
+            out.push(Line::from(vec![
+                Span::styled(format!("  {} ", f.severity.word()), style),
+                Span::raw(format!("[{}] line {}: {}", f.rule, f.line, f.message)),
+            ]));
+            out.push(Line::from(Span::styled(
+                format!("    safer: {}", f.hint),
+                t.dim(),
+            )));
+        }
+    }
     out.push(Line::from(Span::styled(
         format!("UP ({})", statements(m.up.statements.len())),
         t.title(),
