@@ -92,7 +92,14 @@ fn versions(app: &App) -> Vec<String> {
 fn apply_asks_first_with_cancel_focused() {
     let mut a = app(1);
     let next = a.phases[1].version.clone();
-    assert!(key(&mut a, KeyCode::Char('n')).is_empty());
+    let effects = key(&mut a, KeyCode::Char('n'));
+    assert_eq!(
+        effects,
+        vec![Effect::ApplyFacts {
+            version: next.clone()
+        }],
+        "the dialog measures the tables it touches"
+    );
     match &a.modal {
         Some(Modal::ConfirmApply {
             version,
@@ -398,4 +405,31 @@ fn failure_reports_and_reloads() {
     assert_eq!(effects, vec![Effect::LoadStatus, Effect::LoadEvents]);
     assert!(a.job.is_none());
     assert!(a.message.as_ref().unwrap().1.contains("42P01"));
+}
+
+#[test]
+fn apply_dialog_fills_in_the_live_tables() {
+    let mut a = app(1);
+    let next = a.phases[1].version.clone();
+    key(&mut a, KeyCode::Char('n'));
+    let summary = |a: &App| match &a.modal {
+        Some(Modal::ConfirmApply { summary, .. }) => summary.clone(),
+        other => panic!("expected the apply dialog, got {other:?}"),
+    };
+    assert!(summary(&a).iter().any(|l| l.contains("measuring")));
+    let facts = "users (~217 rows, 64 kB), held by pid 4242 (psql, idle in transaction 3m12s)";
+    update(
+        &mut a,
+        Action::ApplyFacts {
+            version: next,
+            findings: Vec::new(),
+            tables: vec![facts.into()],
+        },
+    );
+    let lines = summary(&a);
+    assert!(
+        lines.iter().any(|l| l == &format!("touches {facts}")),
+        "{lines:?}"
+    );
+    assert!(!lines.iter().any(|l| l.contains("measuring")));
 }
