@@ -73,9 +73,9 @@ $activity$;
 
 COMMIT;
 
--- recent_activity_view: refreshed, then written under (users keep opening documents).
-REFRESH MATERIALIZED VIEW recent_activity_view;
-
+-- recent_activity_view was refreshed through pgstep just before this file runs (so the
+-- refresh is logged with the base tables' write counters); now it is written under, as users
+-- keep opening documents, which makes it stale by exactly these 250 rows.
 INSERT INTO document_audit_log (document_type, document_id, user_id, action, changes, created_at)
 SELECT 'resume', r.id, r.user_id,
        CASE WHEN r.n % 4 = 0 THEN 'update' ELSE 'view' END,
@@ -89,6 +89,6 @@ FROM (
     LIMIT 250
 ) r;
 
--- user_document_stats: refreshed last, without locking out readers (its unique index
--- allows CONCURRENTLY); nothing writes to its base tables after this.
-REFRESH MATERIALIZED VIEW CONCURRENTLY user_document_stats;
+-- user_document_stats is refreshed through pgstep after this file (CONCURRENTLY, as its
+-- unique index allows), so it is fresh; top_skills_view is never refreshed by pgstep, so its
+-- freshness is unknown.
