@@ -11,38 +11,42 @@ use super::write_out;
 use crate::engine::{Applied, DryRun, Progress, UpOptions};
 use crate::plan::Version;
 
-/// Prints the engine's progress on stderr, one line per event.
+/// Prints the engine's progress on stderr, one line per event, each in one write (stderr is
+/// unbuffered, and a thousand small phases would otherwise cost tens of thousands of calls).
 pub fn progress_printer() -> impl FnMut(Progress) + Send {
     let mut total = 0;
-    move |p| match p {
-        Progress::PhaseStarted {
-            version,
-            name,
-            statements,
-        } => {
-            total = statements;
-            eprintln!("-> {version} {name}: {statements} statement(s)");
-        }
-        Progress::Statement {
-            index, line, step, ..
-        } => {
-            let step = step.map(|s| format!(" ({s})")).unwrap_or_default();
-            eprintln!("   [{}/{total}] line {line}{step}", index + 1);
-        }
-        Progress::LockRetry {
-            attempt,
-            wait,
-            message,
-            ..
-        } => eprintln!(
-            "   lock not granted ({message}); nothing kept, retry {attempt} in {:.1}s",
-            wait.as_secs_f64()
-        ),
-        Progress::Checks { outcomes, .. } => {
-            let failed = outcomes.iter().filter(|o| !o.passed).count();
-            eprintln!("   {} check(s), {failed} failed", outcomes.len());
-        }
-        Progress::PhaseDone { millis, .. } => eprintln!("   done in {millis} ms"),
+    move |p| {
+        let line = match p {
+            Progress::PhaseStarted {
+                version,
+                name,
+                statements,
+            } => {
+                total = statements;
+                format!("-> {version} {name}: {statements} statement(s)\n")
+            }
+            Progress::Statement {
+                index, line, step, ..
+            } => {
+                let step = step.map(|s| format!(" ({s})")).unwrap_or_default();
+                format!("   [{}/{total}] line {line}{step}\n", index + 1)
+            }
+            Progress::LockRetry {
+                attempt,
+                wait,
+                message,
+                ..
+            } => format!(
+                "   lock not granted ({message}); nothing kept, retry {attempt} in {:.1}s\n",
+                wait.as_secs_f64()
+            ),
+            Progress::Checks { outcomes, .. } => {
+                let failed = outcomes.iter().filter(|o| !o.passed).count();
+                format!("   {} check(s), {failed} failed\n", outcomes.len())
+            }
+            Progress::PhaseDone { millis, .. } => format!("   done in {millis} ms\n"),
+        };
+        let _ = std::io::stderr().write_all(line.as_bytes());
     }
 }
 

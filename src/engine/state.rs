@@ -1,5 +1,7 @@
 //! Each phase's state, from the plan on disk and the history rows in the database.
 
+use std::collections::{HashMap, HashSet};
+
 use crate::plan::{Migration, Plan, Version};
 
 use super::history::{HistoryRow, RowState};
@@ -79,6 +81,9 @@ pub struct Phase<'a> {
     pub state: PhaseState,
     pub migration: Option<&'a Migration>,
     pub row: Option<&'a HistoryRow>,
+    /// Where `migration` and `row` are in the plan and the history.
+    pub migration_index: Option<usize>,
+    pub row_index: Option<usize>,
     pub drift: Option<Drift>,
 }
 
@@ -89,13 +94,19 @@ pub fn phases<'a>(plan: &'a Plan, rows: &'a [HistoryRow]) -> Vec<Phase<'a>> {
         .filter(|r| r.state == RowState::Applied)
         .filter_map(|r| Version::parse(&r.version))
         .max();
+    // Looked up once per phase: a history of 10,000 rows must not be scanned 10,000 times.
+    let by_version: HashMap<Version, usize> = rows
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| Version::parse(&r.version).map(|v| (v, i)))
+        .collect();
     let mut out: Vec<Phase<'a>> = plan
         .migrations
         .iter()
-        .map(|m| {
-            let row = rows
-                .iter()
-                .find(|r| Version::parse(&r.version).as_ref() == Some(&m.version));
+        .enumerate()
+        .map(|(mi, m)| {
+            let row_index = by_version.get(&m.version).copied();
+            let row = row_index.map(|i| &rows[i]);
             let (state, drift) = match row {
                 None if newest_applied.as_ref().is_some_and(|n| *n > m.version) => {
                     (PhaseState::OutOfOrder, None)
@@ -116,21 +127,26 @@ pub fn phases<'a>(plan: &'a Plan, rows: &'a [HistoryRow]) -> Vec<Phase<'a>> {
                 state,
                 migration: Some(m),
                 row,
+                migration_index: Some(mi),
+                row_index,
                 drift,
             }
         })
         .collect();
-    for r in rows {
+    let in_plan: HashSet<&Version> = plan.migrations.iter().map(|m| &m.version).collect();
+    for (ri, r) in rows.iter().enumerate() {
         let Some(v) = Version::parse(&r.version) else {
             continue;
         };
-        if plan.migrations.iter().all(|m| m.version != v) {
+        if !in_plan.contains(&v) {
             out.push(Phase {
                 version: v,
                 name: r.name.clone(),
                 state: PhaseState::Missing,
                 migration: None,
                 row: Some(r),
+                migration_index: None,
+                row_index: Some(ri),
                 drift: None,
             });
         }

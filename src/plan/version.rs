@@ -7,7 +7,12 @@ use std::hash::{Hash, Hasher};
 /// A version as written (`003`, `1.10`, `20240101120000`, `2019-01-01-000000`).
 /// Leading zeros and trailing zero segments do not matter: `001` equals `1` and `1.0`.
 #[derive(Clone, Debug)]
-pub struct Version(String);
+pub struct Version {
+    text: String,
+    /// The segments without leading zeros, trailing zero segments dropped, joined by `.`:
+    /// what equality, hashing and ordering look at, computed once.
+    key: String,
+}
 
 impl Version {
     /// Accepts digit segments separated by `.` or `-`.
@@ -16,22 +21,25 @@ impl Version {
             && text
                 .split(['.', '-'])
                 .all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
-        ok.then(|| Version(text.to_string()))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// Segments without leading zeros, trailing zero segments dropped.
-    fn segments(&self) -> impl Iterator<Item = &str> {
-        let all: Vec<&str> = self
-            .0
+        if !ok {
+            return None;
+        }
+        let segments: Vec<&str> = text
             .split(['.', '-'])
             .map(|s| s.trim_start_matches('0'))
             .collect();
-        let keep = all.iter().rposition(|s| !s.is_empty()).map_or(0, |i| i + 1);
-        all.into_iter().take(keep)
+        let keep = segments
+            .iter()
+            .rposition(|s| !s.is_empty())
+            .map_or(0, |i| i + 1);
+        Some(Version {
+            text: text.to_string(),
+            key: segments[..keep].join("."),
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
     }
 }
 
@@ -41,8 +49,9 @@ fn cmp_segment(a: &str, b: &str) -> Ordering {
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
-        let mut a = self.segments();
-        let mut b = other.segments();
+        // An empty key (version 0) is one empty segment, as is a zero in the middle.
+        let mut a = self.key.split('.');
+        let mut b = other.key.split('.');
         loop {
             match (a.next(), b.next()) {
                 (None, None) => return Ordering::Equal,
@@ -65,7 +74,7 @@ impl PartialOrd for Version {
 
 impl PartialEq for Version {
     fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
+        self.key == other.key
     }
 }
 
@@ -73,15 +82,13 @@ impl Eq for Version {}
 
 impl Hash for Version {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        for s in self.segments() {
-            s.hash(state);
-        }
+        self.key.hash(state);
     }
 }
 
 impl fmt::Display for Version {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
     }
 }
 
