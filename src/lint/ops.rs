@@ -1,6 +1,6 @@
 //! What a statement does, read from its tokens: the operations the lint rules judge.
 
-use crate::sql::{TokenKind, Walk, tokens};
+use crate::sql::{TokenKind, Walk};
 
 /// An object's name as the statement wrote it: unquoted names folded to lower case.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -172,14 +172,6 @@ fn type_text(raw: &[(TokenKind, &str)]) -> String {
     out
 }
 
-/// The significant tokens of `sql`.
-fn raw(sql: &str) -> Vec<(TokenKind, &str)> {
-    tokens(sql)
-        .filter(|t| !matches!(t.kind, TokenKind::Whitespace | TokenKind::Comment))
-        .map(|t| (t.kind, t.text(sql)))
-        .collect()
-}
-
 /// Splits `items` at commas outside parentheses.
 fn split_commas<'a>(items: &'a [(TokenKind, &'a str)]) -> Vec<&'a [(TokenKind, &'a str)]> {
     let mut out = Vec::new();
@@ -221,7 +213,7 @@ fn ident_text(t: &(TokenKind, &str)) -> String {
 pub fn read(sql: &str) -> Op {
     let mut w = Walk::new(sql);
     if w.eat("CREATE") {
-        return create(&mut w, sql);
+        return create(&mut w);
     }
     if w.eat("DROP") {
         return drop(&mut w);
@@ -231,7 +223,7 @@ pub fn read(sql: &str) -> Op {
         return Op::Truncate(w.names().into_iter().map(Name::from).collect());
     }
     if w.eat_all(&["ALTER", "TABLE"]) {
-        return alter_table(&mut w, sql);
+        return alter_table(&mut w);
     }
     if w.eat("VACUUM") {
         let words = w.action_words();
@@ -239,7 +231,7 @@ pub fn read(sql: &str) -> Op {
             || (words.first().is_some_and(|x| x == "(...)")
                 && sql.to_ascii_uppercase().contains("FULL"));
         return if full {
-            Op::VacuumFull(vacuum_tables(sql))
+            Op::VacuumFull(vacuum_tables(w.tokens()))
         } else {
             Op::Other
         };
@@ -279,8 +271,7 @@ pub fn read(sql: &str) -> Op {
 }
 
 /// The tables of a `VACUUM [FULL ...] [(options)] table [(columns)], ...`.
-fn vacuum_tables(sql: &str) -> Vec<Name> {
-    let toks = raw(sql);
+fn vacuum_tables(toks: &[(TokenKind, &str)]) -> Vec<Name> {
     let mut i = 1;
     if toks.get(i).is_some_and(|t| t.1 == "(") {
         let mut depth = 0usize;
@@ -324,7 +315,7 @@ fn vacuum_tables(sql: &str) -> Vec<Name> {
         .collect()
 }
 
-fn create(w: &mut Walk<'_>, sql: &str) -> Op {
+fn create(w: &mut Walk<'_>) -> Op {
     w.eat_all(&["OR", "REPLACE"]);
     w.eat("UNIQUE");
     if w.eat("INDEX") {
@@ -356,7 +347,7 @@ fn create(w: &mut Walk<'_>, sql: &str) -> Op {
         };
         return Op::CreateTable {
             table,
-            columns: columns(sql),
+            columns: columns(w.tokens()),
         };
     }
     for (kind, words) in KINDS {
@@ -375,8 +366,7 @@ fn create(w: &mut Walk<'_>, sql: &str) -> Op {
 }
 
 /// Column names and types of a `CREATE TABLE name (...)`.
-fn columns(sql: &str) -> Vec<(String, String)> {
-    let toks = raw(sql);
+fn columns(toks: &[(TokenKind, &str)]) -> Vec<(String, String)> {
     let Some(open) = toks.iter().position(|t| t.1 == "(") else {
         return Vec::new();
     };
@@ -440,14 +430,14 @@ fn drop(w: &mut Walk<'_>) -> Op {
     Op::Other
 }
 
-fn alter_table(w: &mut Walk<'_>, sql: &str) -> Op {
+fn alter_table(w: &mut Walk<'_>) -> Op {
     w.eat_all(&["IF", "EXISTS"]);
     w.eat("ONLY");
     let Some(table) = w.qualified().map(Name::from) else {
         return Op::Other;
     };
     w.eat_symbol("*");
-    let toks = raw(sql);
+    let toks = w.tokens();
     let start = toks.len() - w.remaining();
     let actions = split_commas(&toks[start..])
         .into_iter()

@@ -18,6 +18,11 @@ impl<'a> Walk<'a> {
         Walk { tokens, at: 0 }
     }
 
+    /// The significant tokens, for callers that look at a whole statement at once.
+    pub fn tokens(&self) -> &[(TokenKind, &'a str)] {
+        &self.tokens
+    }
+
     pub fn is_word(&self, at: usize, word: &str) -> bool {
         matches!(
             self.tokens.get(at),

@@ -1,0 +1,425 @@
+//! `pgstep lint` from the files alone, through the real binary: every rule's positive and
+//! negative fixtures (tests/fixtures/lint), the ignore comment, configuration overrides, the
+//! JSON document and the exit code.
+//!
+//! Each fixture says what it must produce: a `-- want <rule> [table] [@line]` comment names a
+//! finding of the next statement (or of `@line`). The fixtures form one plan, so phases see
+//! the tables and columns the earlier ones declared, as they would in a real directory.
+
+mod support;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use pgstep::lint::RULES;
+use serde_json::Value;
+use support::migrations::{Dir, Run, finish};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lint")
+}
+
+/// `pgstep --dir DIR ARGS... lint --offline LINT_ARGS...`, away from every configuration file
+/// and libpq setting of the machine (the working directory and home are a fresh directory).
+fn lint(dir: &Path, global: &[&str], lint_args: &[&str]) -> Run {
+    let home = tempfile::tempdir().expect("a temporary directory");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pgstep"));
+    cmd.arg("--dir")
+        .arg(dir)
+        .args(global)
+        .arg("lint")
+        .args(lint_args)
+        .current_dir(home.path())
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for var in [
+        "DATABASE_URL",
+        "PGHOST",
+        "PGPORT",
+        "PGDATABASE",
+        "PGUSER",
+        "PGSERVICE",
+        "PGSTEP_DIR",
+        "PGSTEP_CONFIG",
+        "PGSTEP_PROFILE",
+    ] {
+        cmd.env_remove(var);
+    }
+    finish(cmd.spawn().expect("the pgstep binary starts"))
+}
+
+fn findings(run: &Run) -> Vec<Value> {
+    let doc: Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}):\n{run}"));
+    doc["findings"]
+        .as_array()
+        .expect("a findings array")
+        .clone()
+}
+
+/// A finding as (file name, line, rule, table) for comparing with the fixtures' wants.
+type Key = (String, u64, String, Option<String>);
+
+fn key(f: &Value) -> Key {
+    let file = Path::new(f["file"].as_str().expect("a file"))
+        .file_name()
+        .expect("a file name")
+        .to_string_lossy()
+        .into_owned();
+    (
+        file,
+        f["line"].as_u64().expect("a line"),
+        f["rule"].as_str().expect("a rule").to_string(),
+        f["table"].as_str().map(str::to_string),
+    )
+}
+
+/// The findings the fixture files ask for.
+fn wants(dir: &Path) -> BTreeSet<Key> {
+    let mut out = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).expect("the fixtures directory") {
+        let path = entry.expect("a directory entry").path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).expect("a fixture");
+        let mut pending: Vec<(String, Option<String>)> = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if let Some(rest) = line.strip_prefix("-- want ") {
+                let mut words = rest.split_whitespace();
+                let rule = words.next().expect("a rule after `-- want`").to_string();
+                let mut table = None;
+                let mut at = None;
+                for w in words {
+                    match w.strip_prefix('@') {
+                        Some(n) => at = Some(n.parse::<u64>().expect("a line number")),
+                        None => table = Some(w.to_string()),
+                    }
+                }
+                match at {
+                    Some(n) => {
+                        out.insert((name.clone(), n, rule, table));
+                    }
+                    None => pending.push((rule, table)),
+                }
+            } else if !line.is_empty() && !line.starts_with("--") {
+                for (rule, table) in pending.drain(..) {
+                    out.insert((name.clone(), i as u64 + 1, rule, table));
+                }
+            }
+        }
+        assert!(
+            pending.is_empty(),
+            "{name}: a `-- want` with no statement after it"
+        );
+    }
+    out
+}
+
+#[test]
+fn every_fixture_reports_exactly_what_it_wants() {
+    let run = lint(&fixtures(), &[], &["--offline", "--json"]);
+    // concurrently-in-transaction and destructive-without-down are errors.
+    let run = run.expect(4);
+    let got: BTreeSet<Key> = findings(&run).iter().map(key).collect();
+    let want = wants(&fixtures());
+    let missing: Vec<_> = want.difference(&got).collect();
+    let extra: Vec<_> = got.difference(&want).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing findings: {missing:#?}\nunexpected findings: {extra:#?}"
+    );
+}
+
+#[test]
+fn every_rule_has_a_positive_and_a_negative_fixture() {
+    let want = wants(&fixtures());
+    let names: Vec<String> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for (rule, _, _) in RULES {
+        let slug = rule.replace('-', "_");
+        let pos: Vec<&String> = names
+            .iter()
+            .filter(|n| n.contains(&format!("_pos_{slug}")))
+            .collect();
+        assert!(!pos.is_empty(), "no positive fixture for {rule}");
+        for file in pos {
+            assert!(
+                want.iter().any(|(f, _, r, _)| f == file && r == rule),
+                "{file} does not want {rule}"
+            );
+        }
+        let neg: Vec<&String> = names
+            .iter()
+            .filter(|n| n.contains(&format!("_neg_{slug}")))
+            .collect();
+        assert!(!neg.is_empty(), "no negative fixture for {rule}");
+        for file in neg {
+            assert!(
+                !want.iter().any(|(f, _, r, _)| f == file && r == rule),
+                "the negative fixture {file} wants {rule}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_json_document_has_the_documented_shape() {
+    let run = lint(&fixtures(), &[], &["--offline", "--json"]).expect(4);
+    let doc: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let top: Vec<&String> = doc.as_object().expect("an object").keys().collect();
+    assert_eq!(top, ["findings"]);
+    let all = findings(&run);
+    assert!(all.len() > 30, "{run}");
+    for f in &all {
+        for key in [
+            "rule",
+            "severity",
+            "file",
+            "version",
+            "line",
+            "message",
+            "hint",
+            "table",
+            "table_bytes",
+            "rows_estimate",
+            "lock_holders",
+            "index_scans",
+        ] {
+            assert!(f.get(key).is_some(), "{key} missing from {f}");
+        }
+        assert!(RULES.iter().any(|(id, _, _)| f["rule"] == *id), "{f}");
+        assert!(
+            ["info", "warning", "error"].contains(&f["severity"].as_str().unwrap()),
+            "{f}"
+        );
+        assert!(!f["message"].as_str().unwrap().is_empty(), "{f}");
+        assert!(!f["hint"].as_str().unwrap().is_empty(), "{f}");
+        // Offline: nothing is weighed.
+        assert_eq!(f["table_bytes"], Value::Null, "{f}");
+        assert_eq!(f["lock_holders"], serde_json::json!([]), "{f}");
+    }
+    let index = all
+        .iter()
+        .find(|f| f["rule"] == "create-index-blocking")
+        .expect("a create-index finding");
+    assert_eq!(index["version"], "010");
+    assert_eq!(index["severity"], "warning");
+    assert_eq!(index["table"], "accounts");
+    assert!(
+        index["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("010_pos_create_index_blocking.sql")
+    );
+}
+
+#[test]
+fn text_output_names_file_line_rule_and_hint() {
+    let dir = Dir::new();
+    dir.write(
+        "001_rename.sql",
+        "-- Migration: rename\n\nALTER TABLE users RENAME COLUMN a TO b;\n",
+    );
+    let run = lint(dir.path(), &[], &[]).expect(0);
+    let file = dir.path().join("001_rename.sql");
+    assert!(
+        run.stdout
+            .contains(&format!("{}:3: warning [rename]", file.display())),
+        "{run}"
+    );
+    assert!(run.stdout.contains("\n  hint: "), "{run}");
+    // No URL and no libpq environment: the files alone, and it says so.
+    assert!(
+        run.stdout
+            .contains("1 finding(s): 0 error(s), 1 warning(s)"),
+        "{run}"
+    );
+    assert!(run.stdout.contains("files only"), "{run}");
+}
+
+#[test]
+fn a_clean_plan_exits_zero_with_no_findings() {
+    let dir = Dir::new();
+    dir.write(
+        "001_init.sql",
+        "CREATE TABLE t (id bigint PRIMARY KEY, name text);\nCREATE INDEX t_name_idx ON t (name);\n\n-- DOWN\nDROP TABLE t;\n",
+    );
+    let run = lint(dir.path(), &[], &["--json"]).expect(0);
+    assert!(findings(&run).is_empty(), "{run}");
+}
+
+#[test]
+fn the_ignore_comment_silences_its_rule_on_the_next_statement_only() {
+    let dir = Dir::new();
+    dir.write(
+        "001_ignore.sql",
+        "\
+-- pgstep:ignore rename the view keeps the old name readable
+ALTER TABLE users RENAME COLUMN a TO b;
+ALTER TABLE users RENAME COLUMN b TO c;
+-- pgstep:ignore drop-column this column was never read
+ALTER TABLE users ADD COLUMN n serial, DROP COLUMN d;
+-- pgstep:ignore truncate some other rule
+ALTER TABLE users RENAME COLUMN c TO e;
+-- pgstep:ignore rename,drop-table both, with a comma
+ALTER TABLE users RENAME TO people;
+-- DOWN
+ALTER TABLE people RENAME TO users;
+ALTER TABLE users DROP COLUMN n;
+",
+    );
+    let run = lint(dir.path(), &[], &["--json"]).expect(0);
+    let got: Vec<(u64, String)> = findings(&run)
+        .iter()
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["rule"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (3, "rename".to_string()),
+            (5, "add-column-rewrite".to_string()),
+            (7, "rename".to_string()),
+        ],
+        "{run}"
+    );
+}
+
+#[test]
+fn the_ignore_comment_reaches_findings_reported_for_the_whole_phase() {
+    let dir = Dir::new();
+    dir.write(
+        "001_drop.sql",
+        "\
+-- pgstep:ignore drop-table,destructive-without-down kept in the nightly dump
+DROP TABLE old_reports;
+",
+    );
+    dir.write(
+        "002_leave.sql",
+        "\
+-- pgstep:ignore down-leaves-object the sequence is shared with the next release
+CREATE SEQUENCE shared_seq;
+CREATE SEQUENCE own_seq;
+-- DOWN
+SELECT 1;
+",
+    );
+    let run = lint(dir.path(), &[], &["--json"]).expect(0);
+    let got: Vec<Key> = findings(&run).iter().map(key).collect();
+    assert_eq!(
+        got,
+        [(
+            "002_leave.sql".to_string(),
+            3,
+            "down-leaves-object".to_string(),
+            None
+        )],
+        "{run}"
+    );
+}
+
+fn config(dir: &Dir, text: &str) -> String {
+    dir.write("pgstep.toml", text).display().to_string()
+}
+
+#[test]
+fn config_turns_a_rule_off() {
+    let dir = Dir::new();
+    dir.write(
+        "001_rename.sql",
+        "ALTER TABLE users RENAME COLUMN a TO b;\nALTER TABLE users DROP COLUMN c;\n-- DOWN\nSELECT 1;\n",
+    );
+    let before = findings(&lint(dir.path(), &[], &["--json"]).expect(0));
+    assert!(before.iter().any(|f| f["rule"] == "rename"));
+
+    let conf = Dir::new();
+    let file = config(&conf, "[lint]\nrename = \"off\"\n");
+    let run = lint(dir.path(), &["--config", &file], &["--json"]).expect(0);
+    let rules: Vec<Value> = findings(&run).iter().map(|f| f["rule"].clone()).collect();
+    assert_eq!(rules, ["drop-column"], "{run}");
+}
+
+#[test]
+fn config_re_levels_rules_and_the_exit_code_follows() {
+    let dir = Dir::new();
+    dir.write(
+        "001_drop.sql",
+        "DROP TABLE old_reports;\n-- DOWN\nCREATE TABLE old_reports (id bigint);\n",
+    );
+    let run = lint(dir.path(), &[], &["--json"]).expect(0);
+    assert_eq!(findings(&run)[0]["severity"], "warning");
+
+    let conf = Dir::new();
+    let file = config(&conf, "[lint]\ndrop-table = \"error\"\n");
+    let run = lint(dir.path(), &["--config", &file], &["--json"]).expect(4);
+    let all = findings(&run);
+    assert_eq!(all.len(), 1, "{run}");
+    assert_eq!(all[0]["rule"], "drop-table");
+    assert_eq!(all[0]["severity"], "error");
+    assert!(run.stderr.contains("error-level"), "{run}");
+
+    // An error-level rule brought down to info no longer fails the run.
+    dir.write("002_nodown.sql", "TRUNCATE audit_log;\n");
+    lint(dir.path(), &[], &[]).expect(4);
+    let file = config(
+        &conf,
+        "[lint]\ndestructive-without-down = \"info\"\ntruncate = \"warn\"\n",
+    );
+    let run = lint(dir.path(), &["--config", &file], &["--json"]).expect(0);
+    let levels: BTreeSet<(String, String)> = findings(&run)
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(
+        levels.contains(&("destructive-without-down".into(), "info".into())),
+        "{run}"
+    );
+    assert!(
+        levels.contains(&("truncate".into(), "warning".into())),
+        "{run}"
+    );
+}
+
+#[test]
+fn a_bad_rule_or_level_in_config_is_an_error_with_file_and_line() {
+    let dir = Dir::new();
+    dir.write(
+        "001_rename.sql",
+        "ALTER TABLE users RENAME COLUMN a TO b;\n",
+    );
+    let conf = Dir::new();
+
+    let file = config(&conf, "# lint levels\n[lint]\nrenam = \"off\"\n");
+    let run = lint(dir.path(), &["--config", &file], &[]).expect(2);
+    assert!(run.stderr.contains(&format!("{file}:3:")), "{run}");
+    assert!(run.stderr.contains("unknown lint rule"), "{run}");
+    assert!(
+        run.stderr.contains("rename"),
+        "the known rules are listed: {run}"
+    );
+    assert!(run.stdout.is_empty(), "{run}");
+
+    let file = config(&conf, "[lint]\nrename = \"loud\"\n");
+    let run = lint(dir.path(), &["--config", &file], &[]).expect(2);
+    assert!(run.stderr.contains(&format!("{file}:2:")), "{run}");
+    assert!(
+        run.stderr.contains("use off, info, warning or error"),
+        "{run}"
+    );
+}
