@@ -570,9 +570,62 @@ fn prod(options: Options) -> App {
     app
 }
 
+mod tui_fixtures;
+
+/// The monitoring reports loaded, on top of `every_state`.
+fn monitored(options: Options) -> App {
+    let mut app = every_state(options, false);
+    update(&mut app, Action::Indexes(tui_fixtures::indexes()));
+    update(&mut app, Action::Matviews(tui_fixtures::matviews()));
+    let activity = tui_fixtures::activity();
+    let gauges = tui_fixtures::gauges();
+    update(&mut app, Action::Activity { activity, gauges });
+    app
+}
+
+fn indexes(options: Options) -> App {
+    let mut app = monitored(options);
+    press(&mut app, KeyCode::Char('3'));
+    press(&mut app, KeyCode::Char('j'));
+    app
+}
+
+fn matviews(options: Options) -> App {
+    let mut app = monitored(options);
+    press(&mut app, KeyCode::Char('4'));
+    app
+}
+
+fn activity(options: Options) -> App {
+    let mut app = monitored(options);
+    press(&mut app, KeyCode::Char('5'));
+    app
+}
+
+fn confirm_drop_index(options: Options) -> App {
+    let mut app = monitored(options);
+    press(&mut app, KeyCode::Char('3'));
+    press(&mut app, KeyCode::Char('x'));
+    typed(&mut app, "books_title");
+    app
+}
+
+fn confirm_terminate(options: Options) -> App {
+    let mut app = activity(options);
+    press(&mut app, KeyCode::Char('T'));
+    app
+}
+
+/// `running`, with the watch's blockers, queue and progress gauge.
+fn running_watched(options: Options) -> App {
+    let mut app = running(options);
+    update(&mut app, Action::Watch(tui_fixtures::watch()));
+    app
+}
+
 type Screen = (&'static str, fn(Options) -> App);
 
-const SCREENS: [Screen; 25] = [
+const SCREENS: [Screen; 31] = [
     ("loading", loading),
     ("phases_drifted", phases_drifted),
     ("phases_failed", phases_failed),
@@ -598,6 +651,12 @@ const SCREENS: [Screen; 25] = [
     ("diff", diff),
     ("too_small", too_small_app),
     ("prod", prod),
+    ("indexes", indexes),
+    ("matviews", matviews),
+    ("activity", activity),
+    ("confirm_drop_index", confirm_drop_index),
+    ("confirm_terminate", confirm_terminate),
+    ("running_watched", running_watched),
 ];
 
 fn draw(app: &mut App, (w, h): (u16, u16)) -> Terminal<TestBackend> {
@@ -722,6 +781,24 @@ fn query_editor_with_a_result() {
 #[test]
 fn diff_dialog() {
     snapshot("diff");
+}
+
+#[test]
+fn monitoring_tabs() {
+    snapshot("indexes");
+    snapshot("matviews");
+    snapshot("activity");
+}
+
+#[test]
+fn maintenance_confirmations() {
+    snapshot("confirm_drop_index");
+    snapshot("confirm_terminate");
+}
+
+#[test]
+fn running_phase_with_blockers_and_progress() {
+    snapshot("running_watched");
 }
 
 #[test]

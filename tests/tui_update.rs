@@ -433,3 +433,234 @@ fn apply_dialog_fills_in_the_live_tables() {
     );
     assert!(!lines.iter().any(|l| l.contains("measuring")));
 }
+
+mod tui_fixtures;
+
+fn with_monitors() -> App {
+    let mut a = app(1);
+    update(&mut a, Action::Indexes(tui_fixtures::indexes()));
+    update(&mut a, Action::Matviews(tui_fixtures::matviews()));
+    update(
+        &mut a,
+        Action::Activity {
+            activity: tui_fixtures::activity(),
+            gauges: tui_fixtures::gauges(),
+        },
+    );
+    a
+}
+
+fn ctrl(app: &mut App, c: char) -> Vec<Effect> {
+    update(
+        app,
+        Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)),
+    )
+}
+
+#[test]
+fn monitoring_tabs_appear_once_loaded_and_load_on_switch() {
+    let mut a = app(1);
+    assert_eq!(a.tabs(), vec![Tab::Phases, Tab::Log]);
+    let effects = update(
+        &mut a,
+        Action::Connected {
+            role: "postgres".into(),
+            server_version: "15".into(),
+        },
+    );
+    assert!(effects.contains(&Effect::LoadIndexes) && effects.contains(&Effect::LoadActivity));
+    assert!(
+        key(&mut a, KeyCode::Char('3')).is_empty(),
+        "no third tab yet"
+    );
+    assert_eq!(a.tab, Tab::Phases);
+    update(
+        &mut a,
+        Action::Activity {
+            activity: tui_fixtures::activity(),
+            gauges: Vec::new(),
+        },
+    );
+    assert_eq!(a.tabs(), vec![Tab::Phases, Tab::Log, Tab::Activity]);
+    assert_eq!(key(&mut a, KeyCode::Char('3')), vec![Effect::LoadActivity]);
+    assert_eq!(a.tab, Tab::Activity);
+    let reload = ctrl(&mut a, 'r');
+    assert!(reload.contains(&Effect::LoadActivity), "{reload:?}");
+    assert_eq!(
+        key(&mut a, KeyCode::Tab),
+        Vec::<Effect>::new(),
+        "back to Phases"
+    );
+    assert_eq!(a.tab, Tab::Phases);
+    let failed = update(
+        &mut a,
+        Action::MonitorFailed("reading the indexes: x".into()),
+    );
+    assert!(failed.is_empty());
+    assert_eq!(a.tabs().len(), 3, "a failed load shows no tab");
+}
+
+#[test]
+fn indexes_sort_filter_and_verdicts() {
+    let mut a = with_monitors();
+    assert_eq!(key(&mut a, KeyCode::Char('3')), vec![Effect::LoadIndexes]);
+    let names = |a: &App| -> Vec<String> {
+        a.monitors
+            .visible_indexes()
+            .iter()
+            .map(|i| i.index.clone())
+            .collect()
+    };
+    assert_eq!(names(&a)[0], "books_title_idx", "largest first");
+    key(&mut a, KeyCode::Char('s'));
+    assert_eq!(
+        names(&a)[0],
+        "books_title_idx",
+        "fewest scans first, then name"
+    );
+    key(&mut a, KeyCode::Char('s'));
+    assert_eq!(names(&a)[0], "authors_name_idx", "by name");
+    key(&mut a, KeyCode::Char('u'));
+    assert_eq!(names(&a), vec!["books_title_idx"], "unused only");
+    key(&mut a, KeyCode::Char('u'));
+    assert_eq!(names(&a), vec!["loans_due_idx"], "invalid only");
+    for _ in 0..3 {
+        key(&mut a, KeyCode::Char('u'));
+    }
+    assert_eq!(names(&a).len(), 5, "all again");
+    key(&mut a, KeyCode::Char('/'));
+    typed(&mut a, "auth");
+    key(&mut a, KeyCode::Enter);
+    assert_eq!(names(&a), vec!["authors_name_idx", "authors_name_idx2"]);
+    assert!(a.filter.is_empty(), "the phase filter is untouched");
+}
+
+#[test]
+fn dropping_an_index_needs_its_typed_name() {
+    let mut a = with_monitors();
+    key(&mut a, KeyCode::Char('3'));
+    key(&mut a, KeyCode::Char('s'));
+    key(&mut a, KeyCode::Char('s'));
+    // By name: authors_name_idx (in use) first.
+    assert!(key(&mut a, KeyCode::Char('x')).is_empty());
+    assert!(a.modal.is_none());
+    assert!(a.message.as_ref().unwrap().1.contains("in use"));
+    assert!(key(&mut a, KeyCode::Char('b')).is_empty());
+    assert!(a.message.as_ref().unwrap().1.contains("valid"));
+    key(&mut a, KeyCode::Char('j'));
+    key(&mut a, KeyCode::Char('x'));
+    match &a.modal {
+        Some(Modal::Maintain { facts, .. }) => {
+            let all = facts.join("\n");
+            assert!(all.contains("authors_name_idx2") && all.contains("80.0 kB"));
+            assert!(all.contains("4 scans") && all.contains("CREATE INDEX"));
+        }
+        other => panic!("expected the drop dialog, got {other:?}"),
+    }
+    typed(&mut a, "authors");
+    assert!(key(&mut a, KeyCode::Enter).is_empty());
+    assert!(
+        a.modal.is_some() && a.job.is_none(),
+        "a wrong name does nothing"
+    );
+    typed(&mut a, "authors_name_idx2");
+    let effects = key(&mut a, KeyCode::Enter);
+    assert_eq!(
+        effects,
+        vec![Effect::DropIndex {
+            name: "\"public\".\"authors_name_idx2\"".into()
+        }]
+    );
+    assert_eq!(a.job.as_ref().map(|j| j.kind), Some(JobKind::DropIndex));
+    assert!(
+        key(&mut a, KeyCode::Char('4')).is_empty(),
+        "no load while maintenance runs"
+    );
+    let done = update(
+        &mut a,
+        Action::Done(Outcome::Maintained(
+            "dropped index public.authors_name_idx2".into(),
+        )),
+    );
+    assert_eq!(
+        done,
+        vec![Effect::LoadStatus, Effect::LoadEvents, Effect::LoadIndexes]
+    );
+    assert!(a.job.is_none());
+}
+
+#[test]
+fn rebuilding_and_refreshing_and_read_only() {
+    let mut a = with_monitors();
+    key(&mut a, KeyCode::Char('3'));
+    key(&mut a, KeyCode::Char('G'));
+    assert_eq!(a.monitors.selected_index().unwrap().index, "loans_due_idx");
+    key(&mut a, KeyCode::Char('b'));
+    assert!(matches!(a.modal, Some(Modal::Maintain { .. })));
+    typed(&mut a, "loans_due_idx");
+    assert!(matches!(
+        key(&mut a, KeyCode::Enter).as_slice(),
+        [Effect::Reindex { .. }]
+    ));
+    let failed = update(&mut a, Action::Failed("lock timeout".into()));
+    assert!(failed.contains(&Effect::LoadIndexes));
+
+    key(&mut a, KeyCode::Char('4'));
+    assert_eq!(a.tab, Tab::Matviews);
+    key(&mut a, KeyCode::Char('f'));
+    typed(&mut a, "book_counts");
+    assert_eq!(
+        key(&mut a, KeyCode::Enter),
+        vec![Effect::RefreshMatview {
+            name: "\"public\".\"book_counts\"".into()
+        }]
+    );
+    assert_eq!(
+        a.job.as_ref().unwrap().target.as_deref(),
+        Some("book_counts")
+    );
+
+    let mut ro = app_with(1, Options::default(), true);
+    update(&mut ro, Action::Indexes(tui_fixtures::indexes()));
+    key(&mut ro, KeyCode::Char('3'));
+    assert!(key(&mut ro, KeyCode::Char('x')).is_empty());
+    assert!(ro.modal.is_none(), "read-only sessions drop nothing");
+}
+
+#[test]
+fn signalling_a_blocker_needs_its_typed_pid() {
+    let mut a = with_monitors();
+    key(&mut a, KeyCode::Char('5'));
+    assert_eq!(a.tab, Tab::Activity);
+    key(&mut a, KeyCode::Char('T'));
+    match &a.modal {
+        Some(Modal::Maintain { facts, .. }) => {
+            assert!(facts[0].contains("pid 4242") && facts[1].contains("UPDATE books"));
+        }
+        other => panic!("expected the terminate dialog, got {other:?}"),
+    }
+    assert!(key(&mut a, KeyCode::Esc).is_empty());
+    assert!(a.modal.is_none());
+    key(&mut a, KeyCode::Char('C'));
+    typed(&mut a, "4242");
+    assert_eq!(
+        key(&mut a, KeyCode::Enter),
+        vec![Effect::SignalBackend {
+            pid: 4242,
+            terminate: false
+        }]
+    );
+}
+
+#[test]
+fn the_watch_follows_a_running_phase_only() {
+    let mut a = app(1);
+    update(&mut a, Action::Watch(tui_fixtures::watch()));
+    assert!(a.monitors.watch.is_none(), "nothing runs");
+    key(&mut a, KeyCode::Char('n'));
+    key(&mut a, KeyCode::Char('y'));
+    update(&mut a, Action::Watch(tui_fixtures::watch()));
+    assert_eq!(a.monitors.watch.as_ref().unwrap().blockers[0].pid, 4242);
+    update(&mut a, Action::Failed("x".into()));
+    assert!(a.monitors.watch.is_none());
+}

@@ -162,7 +162,9 @@ pub fn writes_since(
 }
 
 fn info(r: &Row, counting_since: Option<DateTime<Utc>>) -> Option<MatviewInfo> {
-    let schema: Option<String> = r.get(3);
+    // The row of an empty database has only the statistics window: every other column is
+    // NULL, so it ends here before a non-null column is read.
+    let schema: String = r.get::<_, Option<String>>(3)?;
     let writes: Value = r.get(10);
     let base_writes: BTreeMap<String, i64> = writes
         .as_object()
@@ -176,7 +178,7 @@ fn info(r: &Row, counting_since: Option<DateTime<Utc>>) -> Option<MatviewInfo> {
     let relfilenode: u32 = r.get(9);
     let unique_index: Option<String> = r.get(8);
     Some(MatviewInfo {
-        schema: schema?,
+        schema,
         name: r.get(4),
         oid: r.get(5),
         size_bytes: r.get(6),

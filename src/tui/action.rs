@@ -12,6 +12,8 @@ use crate::engine::{
 use crate::lint::Finding;
 use crate::plan::Version;
 
+use super::monitor::{Gauged, Watch};
+
 /// Something happened: a key, a resize, or the result of work the runtime did.
 #[derive(Debug)]
 pub enum Action {
@@ -43,6 +45,18 @@ pub enum Action {
         findings: Vec<Finding>,
         tables: Vec<String>,
     },
+    /// The index report answered (the Indexes tab appears with it).
+    Indexes(crate::monitor::indexes::IndexReport),
+    Matviews(crate::monitor::matviews::MatviewReport),
+    /// The lock waits of the database and every progress gauge, for the Activity tab.
+    Activity {
+        activity: crate::monitor::activity::Activity,
+        gauges: Vec<Gauged>,
+    },
+    /// The watch on a running phase: its blockers, the queue behind it, its progress.
+    Watch(Watch),
+    /// A monitoring view could not be read: said, without ending the running job.
+    MonitorFailed(String),
     Done(Outcome),
     /// Work failed: the message says what and what to do.
     Failed(String),
@@ -66,6 +80,8 @@ pub enum Outcome {
     },
     Accepted(Version),
     Cancelled(String),
+    /// A maintenance action from a monitoring tab finished: what it did.
+    Maintained(String),
 }
 
 /// Work for the runtime. Everything that touches the database is one of these.
@@ -116,6 +132,24 @@ pub enum Effect {
     },
     /// Cancel the running statement on the server.
     Cancel,
+    LoadIndexes,
+    LoadMatviews,
+    LoadActivity,
+    /// The maintenance actions, run on the reader session since the worker may be busy.
+    /// `name` is SQL: quoted and schema-qualified.
+    DropIndex {
+        name: String,
+    },
+    Reindex {
+        name: String,
+    },
+    RefreshMatview {
+        name: String,
+    },
+    SignalBackend {
+        pid: i32,
+        terminate: bool,
+    },
 }
 
 impl Outcome {

@@ -26,15 +26,28 @@ pub struct Header {
 pub enum Tab {
     Phases,
     Log,
+    Indexes,
+    Matviews,
+    Activity,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 2] = [Tab::Phases, Tab::Log];
+    /// Every tab in order; [`App::tabs`] is the ones shown.
+    pub const ALL: [Tab; 5] = [
+        Tab::Phases,
+        Tab::Log,
+        Tab::Indexes,
+        Tab::Matviews,
+        Tab::Activity,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
             Tab::Phases => "Phases",
             Tab::Log => "Log",
+            Tab::Indexes => "Indexes",
+            Tab::Matviews => "Matviews",
+            Tab::Activity => "Activity",
         }
     }
 }
@@ -68,6 +81,8 @@ pub struct Job {
     pub waiting: Option<String>,
     pub retry: Option<String>,
     pub cancelling: bool,
+    /// What a maintenance job works on: an index, a materialized view, a pid.
+    pub target: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +95,11 @@ pub enum JobKind {
     Resume,
     Mark,
     Accept,
+    DropIndex,
+    Reindex,
+    Refresh,
+    CancelBackend,
+    TerminateBackend,
 }
 
 impl JobKind {
@@ -93,12 +113,37 @@ impl JobKind {
             JobKind::Resume => "resuming",
             JobKind::Mark => "marking",
             JobKind::Accept => "accepting",
+            JobKind::DropIndex => "dropping index",
+            JobKind::Reindex => "rebuilding index",
+            JobKind::Refresh => "refreshing",
+            JobKind::CancelBackend => "cancelling the statement of",
+            JobKind::TerminateBackend => "terminating",
         }
     }
 
     /// Whether it changes the database (so quitting must ask).
     pub fn mutating(self) -> bool {
         !matches!(self, JobKind::Verify | JobKind::Query)
+    }
+
+    /// Runs a phase on the worker, so the watch follows its blockers and progress.
+    pub fn phase(self) -> bool {
+        matches!(
+            self,
+            JobKind::Apply | JobKind::Rollback | JobKind::Resume | JobKind::DryRun
+        )
+    }
+
+    /// Maintenance run on the reader session from a monitoring tab.
+    pub fn maintenance(self) -> bool {
+        matches!(
+            self,
+            JobKind::DropIndex
+                | JobKind::Reindex
+                | JobKind::Refresh
+                | JobKind::CancelBackend
+                | JobKind::TerminateBackend
+        )
     }
 }
 
@@ -147,6 +192,7 @@ pub struct App {
     pub spinner: usize,
     pub keymap: Keymap,
     pub options: Options,
+    pub monitors: super::monitor::Monitors,
     /// The history has been read at least once; until then no state is known.
     pub loaded: bool,
     pub quit: bool,
@@ -180,6 +226,7 @@ impl App {
             spinner: 0,
             keymap,
             options,
+            monitors: Default::default(),
             loaded: false,
             quit: false,
         };
@@ -211,12 +258,8 @@ impl App {
                 state: p.state,
                 applied_at: p.row.and_then(|r| r.applied_at),
                 millis: p.row.and_then(|r| r.execution_time_ms),
-                migration: p
-                    .migration
-                    .and_then(|m| plan.migrations.iter().position(|x| std::ptr::eq(x, m))),
-                row: p
-                    .row
-                    .and_then(|r| self.rows.iter().position(|x| std::ptr::eq(x, r))),
+                migration: p.migration_index,
+                row: p.row_index,
                 drift: p.drift,
             })
             .collect();
@@ -304,9 +347,26 @@ impl App {
         c.push(match self.tab {
             Tab::Phases => Context::Phases,
             Tab::Log => Context::Log,
+            Tab::Indexes => Context::Indexes,
+            Tab::Matviews => Context::Matviews,
+            Tab::Activity => Context::Activity,
         });
         c.push(Context::Global);
         c
+    }
+
+    /// The tabs shown: Phases and Log always, a monitoring tab once its query has answered.
+    pub fn tabs(&self) -> Vec<Tab> {
+        let m = &self.monitors;
+        Tab::ALL
+            .into_iter()
+            .filter(|t| match t {
+                Tab::Phases | Tab::Log => true,
+                Tab::Indexes => m.indexes.is_some(),
+                Tab::Matviews => m.matviews.is_some(),
+                Tab::Activity => m.activity.is_some(),
+            })
+            .collect()
     }
 
     pub fn read_only(&self) -> bool {

@@ -92,6 +92,14 @@ pub enum Modal {
         text: String,
         scroll: u16,
     },
+    /// Drop, rebuild or refresh from a monitoring tab, or signal a blocker.
+    Maintain {
+        op: super::dialog_maintenance::Maintenance,
+        /// What it acts on, one fact a line.
+        facts: Vec<String>,
+        input: String,
+        hint: Option<String>,
+    },
 }
 
 fn is(key: &KeyEvent, code: KeyCode) -> bool {
@@ -125,6 +133,7 @@ fn start(app: &mut App, kind: JobKind, version: Option<Version>) {
         waiting: None,
         retry: None,
         cancelling: false,
+        target: None,
     });
     app.message = None;
 }
@@ -136,6 +145,9 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
     };
     let esc = is(&key, KeyCode::Esc);
     let (keep, effects) = match modal {
+        Modal::Maintain {
+            op, facts, input, ..
+        } => super::dialog_maintenance::on_key(app, &key, op, facts, input),
         Modal::ConfirmApply {
             version,
             summary,

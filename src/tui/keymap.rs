@@ -30,6 +30,13 @@ pub enum Command {
     Refresh,
     DetailDown,
     DetailUp,
+    CycleSort,
+    CycleVerdict,
+    DropIndex,
+    RebuildIndex,
+    RefreshMatview,
+    CancelBackend,
+    TerminateBackend,
 }
 
 /// Where a binding applies.
@@ -41,6 +48,12 @@ pub enum Context {
     Phases,
     /// The Log tab.
     Log,
+    /// The Indexes tab.
+    Indexes,
+    /// The Matviews tab.
+    Matviews,
+    /// The Activity tab.
+    Activity,
     /// While a phase or a query runs.
     Running,
     /// The check results grid of a validation preview.
@@ -127,7 +140,7 @@ pub struct Binding {
     pub mutating: bool,
 }
 
-fn b(
+pub(super) fn b(
     context: Context,
     command: Command,
     keys: &[Key],
@@ -194,7 +207,7 @@ pub fn defaults() -> Vec<Binding> {
             Refresh,
             &[Key::ctrl('r')],
             "refresh",
-            "reload from the database",
+            "reload the tab",
             false,
             false,
         ),
@@ -406,6 +419,9 @@ pub fn defaults() -> Vec<Binding> {
             false,
         ),
     ]
+    .into_iter()
+    .chain(super::keymap_monitor::bindings())
+    .collect()
 }
 
 /// The bindings in force: the defaults with configured overrides applied.

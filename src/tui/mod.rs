@@ -7,11 +7,15 @@
 pub mod action;
 pub mod app;
 pub mod dialog;
+pub mod dialog_maintenance;
 pub mod keymap;
+mod keymap_monitor;
+pub mod monitor;
 mod runtime;
 mod summary;
 pub mod ui;
 pub mod update;
+mod update_monitor;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -2,7 +2,7 @@
 //! waits on the database. Changes go through the worker session; reads and the lock-wait
 //! watch use a second session, so they answer while a phase holds the first.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::UnboundedSender;
@@ -12,7 +12,11 @@ use super::action::{Action, Effect, Outcome};
 use crate::conninfo::{self, Params};
 use crate::engine::impact;
 use crate::engine::{DownTarget, Engine, EngineError, UpOptions, waits};
+use crate::monitor::progress::Eta;
+use crate::monitor::{activity, indexes, matviews, progress};
 use crate::plan::{Plan, Version};
+
+use super::monitor::{Gauged, Watch};
 
 pub struct Runtime {
     lint: crate::lint::LintConfig,
@@ -24,6 +28,11 @@ pub struct Runtime {
     started: Option<Instant>,
     watch: Option<JoinHandle<()>>,
     worker_pid: i32,
+    /// Kept across Activity loads, so an ETA rests on the rate since the phase began.
+    eta: Arc<Mutex<Eta>>,
+    /// Held by the reader's work that opens a transaction (the index and matview reports,
+    /// maintenance): on one session, two such would end each other's transaction.
+    serial: Arc<tokio::sync::Mutex<()>>,
 }
 
 fn failed(e: EngineError) -> Action {
@@ -53,6 +62,8 @@ impl Runtime {
             started: None,
             watch: None,
             worker_pid,
+            eta: Arc::default(),
+            serial: Arc::default(),
         }
     }
 
@@ -69,8 +80,9 @@ impl Runtime {
         }
     }
 
-    /// Watches the worker's lock waits from the reader session every half second.
-    fn start_job(&mut self) {
+    /// Watches the worker's lock waits from the reader session every half second, and for
+    /// a phase, every second, its blockers, the sessions queued behind it and its progress.
+    fn start_job(&mut self, phase: bool) {
         self.started = Some(Instant::now());
         let reader = self.reader.clone();
         let tx = self.tx.clone();
@@ -80,12 +92,32 @@ impl Runtime {
         }
         self.watch = Some(tokio::spawn(async move {
             let mut last = None;
-            loop {
+            let mut last_watch = None;
+            let mut eta = Eta::default();
+            let version = indexes::server_version_num(reader.client()).await.ok();
+            for tick in 0u64.. {
                 tokio::time::sleep(Duration::from_millis(500)).await;
                 let now = waits::lock_wait(reader.client(), pid).await.ok().flatten();
                 if now != last {
                     last = now.clone();
                     if tx.send(Action::Waiting(now)).is_err() {
+                        return;
+                    }
+                }
+                let (true, Some(version), 1) = (phase, version, tick % 2) else {
+                    continue;
+                };
+                let focus = activity::load(reader.client(), Some(pid))
+                    .await
+                    .ok()
+                    .and_then(|a| a.focus);
+                let gauges = progress::load(reader.client(), Some(pid), version)
+                    .await
+                    .unwrap_or_default();
+                let watch = Watch::from_focus(focus, gauged(&mut eta, gauges));
+                if last_watch.as_ref() != Some(&watch) {
+                    last_watch = Some(watch.clone());
+                    if tx.send(Action::Watch(watch)).is_err() {
                         return;
                     }
                 }
@@ -159,12 +191,123 @@ impl Runtime {
                     let _ = conninfo::cancel(&params, handle.token()).await;
                 });
             }
+            Effect::LoadIndexes => {
+                let serial = self.serial.clone();
+                self.spawn(async move {
+                    let _turn = serial.lock().await;
+                    let r = async {
+                        let v = indexes::server_version_num(reader.client()).await?;
+                        indexes::load(reader.client(), v).await
+                    };
+                    match r.await {
+                        Ok(report) => Action::Indexes(report),
+                        Err(e) => Action::MonitorFailed(format!("reading the indexes: {e}")),
+                    }
+                });
+            }
+            Effect::LoadMatviews => {
+                let serial = self.serial.clone();
+                self.spawn(async move {
+                    let _turn = serial.lock().await;
+                    let r = async {
+                        let v = indexes::server_version_num(reader.client()).await?;
+                        let present = reader.tables().presence(reader.client()).await;
+                        let log = matches!(present, Ok(crate::engine::history::Presence::Ours))
+                            .then(|| reader.tables().log_sql());
+                        Ok::<_, EngineError>(
+                            matviews::load(reader.client(), v, log.as_deref()).await?,
+                        )
+                    };
+                    match r.await {
+                        Ok(report) => Action::Matviews(report),
+                        Err(e) => {
+                            Action::MonitorFailed(format!("reading the materialized views: {e}"))
+                        }
+                    }
+                });
+            }
+            Effect::LoadActivity => {
+                let eta = self.eta.clone();
+                self.spawn(async move {
+                    let r = async {
+                        let v = progress::server_version_num(reader.client()).await?;
+                        let a = activity::load(reader.client(), None).await?;
+                        let g = progress::load(reader.client(), None, v).await?;
+                        Ok::<_, activity::Error>((a, g))
+                    };
+                    match r.await {
+                        Ok((activity, gauges)) => {
+                            let mut eta = eta.lock().unwrap_or_else(|p| p.into_inner());
+                            let gauges = gauged(&mut eta, gauges);
+                            Action::Activity { activity, gauges }
+                        }
+                        Err(e) => Action::MonitorFailed(format!("reading the activity: {e}")),
+                    }
+                });
+            }
+            Effect::DropIndex { .. }
+            | Effect::Reindex { .. }
+            | Effect::RefreshMatview { .. }
+            | Effect::SignalBackend { .. } => self.run_maintenance(effect),
             job => self.run_job(job),
         }
     }
 
+    /// Maintenance from a monitoring tab, on the reader session: the worker may be running a
+    /// phase. No watch: its polls would queue on the same session behind the statement.
+    fn run_maintenance(&mut self, effect: Effect) {
+        self.started = Some(Instant::now());
+        let reader = self.reader.clone();
+        let reason = Some("from the console");
+        let serial = self.serial.clone();
+        self.spawn(async move {
+            let _turn = serial.lock().await;
+            let done = match effect {
+                Effect::DropIndex { name } => reader
+                    .drop_index(&name, reason)
+                    .await
+                    .map(|m| format!("dropped index {} in {} ms", m.target, m.millis)),
+                Effect::Reindex { name } => reader
+                    .reindex(&name, reason)
+                    .await
+                    .map(|m| format!("rebuilt index {} in {} ms", m.target, m.millis)),
+                Effect::RefreshMatview { name } => {
+                    reader.refresh_matview(&name, true, reason).await.map(|m| {
+                        let how = if m.concurrently { " concurrently" } else { "" };
+                        format!("refreshed {}{how} in {} ms", m.target, m.millis)
+                    })
+                }
+                Effect::SignalBackend { pid, terminate } => {
+                    let r = if terminate {
+                        reader.terminate_backend(pid, reason).await
+                    } else {
+                        reader.cancel_backend(pid, reason).await
+                    };
+                    let verb = if terminate {
+                        "terminated"
+                    } else {
+                        "cancelled the statement of"
+                    };
+                    r.map(|s| format!("{verb} {}", s.describe()))
+                }
+                _ => return Action::Failed("not a maintenance action".into()),
+            };
+            match done {
+                Ok(text) => Action::Done(Outcome::Maintained(text)),
+                Err(e) => failed(e),
+            }
+        });
+    }
+
     fn run_job(&mut self, job: Effect) {
-        self.start_job();
+        let phase = matches!(
+            job,
+            Effect::Apply { .. }
+                | Effect::DryRun { .. }
+                | Effect::Rollback { .. }
+                | Effect::Resume { .. }
+        );
+        self.start_job(phase);
         let worker = self.worker.clone();
         let plan = self.plan.clone();
         let mut progress = self.progress_sender();
@@ -249,7 +392,14 @@ impl Runtime {
             | Effect::LoadEvents
             | Effect::LoadImpact { .. }
             | Effect::ApplyFacts { .. }
-            | Effect::Cancel => {
+            | Effect::Cancel
+            | Effect::LoadIndexes
+            | Effect::LoadMatviews
+            | Effect::LoadActivity
+            | Effect::DropIndex { .. }
+            | Effect::Reindex { .. }
+            | Effect::RefreshMatview { .. }
+            | Effect::SignalBackend { .. } => {
                 self.job_finished();
             }
         }
@@ -309,4 +459,14 @@ async fn apply_facts(
         .map(|f| f.describe())
         .collect();
     Ok((findings, tables))
+}
+
+/// Each gauge with the time left the rate since its phase began allows.
+fn gauged(eta: &mut Eta, gauges: Vec<progress::Gauge>) -> Vec<Gauged> {
+    let left = eta.observe(&gauges, Instant::now());
+    gauges
+        .into_iter()
+        .zip(left)
+        .map(|(gauge, eta)| Gauged { gauge, eta })
+        .collect()
 }

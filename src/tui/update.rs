@@ -7,6 +7,7 @@ use super::action::{Action, Effect, Outcome};
 use super::app::{App, JobKind, Level, Tab};
 use super::dialog::{self, Modal, ReasonFor, UndoLine};
 use super::keymap::Command;
+use super::update_monitor as um;
 use crate::engine::{PhaseState, Progress};
 
 /// Applies `action` to `app` and returns the work to do.
@@ -30,7 +31,39 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         } => {
             app.header.role = role;
             app.header.server_version = server_version;
-            vec![Effect::LoadStatus, Effect::LoadEvents]
+            // The monitoring tabs appear once their first load answers.
+            vec![
+                Effect::LoadStatus,
+                Effect::LoadEvents,
+                Effect::LoadIndexes,
+                Effect::LoadMatviews,
+                Effect::LoadActivity,
+            ]
+        }
+        Action::Indexes(report) => {
+            app.monitors.set_indexes(report);
+            Vec::new()
+        }
+        Action::Matviews(report) => {
+            app.monitors.matviews = Some(report);
+            app.monitors.clamp();
+            Vec::new()
+        }
+        Action::Activity { activity, gauges } => {
+            app.monitors.activity = Some(activity);
+            app.monitors.activity_gauges = gauges;
+            app.monitors.clamp();
+            Vec::new()
+        }
+        Action::Watch(watch) => {
+            if app.job.as_ref().is_some_and(|j| j.kind.phase()) {
+                app.monitors.watch = Some(watch);
+            }
+            Vec::new()
+        }
+        Action::MonitorFailed(message) => {
+            app.message = Some((Level::Error, message));
+            Vec::new()
         }
         Action::Status { rows, holder } => {
             app.set_history(rows, holder);
@@ -72,9 +105,12 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::Done(outcome) => on_done(app, outcome),
         Action::Failed(message) => {
-            app.job = None;
+            let kind = app.job.take().map(|j| j.kind);
+            app.monitors.watch = None;
             app.message = Some((Level::Error, message));
-            vec![Effect::LoadStatus, Effect::LoadEvents]
+            let mut reload = vec![Effect::LoadStatus, Effect::LoadEvents];
+            reload.extend(kind.and_then(um::after));
+            reload
         }
     }
 }
@@ -117,10 +153,12 @@ fn on_progress(app: &mut App, p: Progress) {
 fn on_done(app: &mut App, outcome: Outcome) -> Vec<Effect> {
     let kind = app.job.as_ref().map(|j| j.kind);
     app.job = None;
+    app.monitors.watch = None;
     for (v, checks) in outcome.checks() {
         app.set_results(&v, checks);
     }
-    let reload = vec![Effect::LoadStatus, Effect::LoadEvents];
+    let mut reload = vec![Effect::LoadStatus, Effect::LoadEvents];
+    reload.extend(kind.and_then(um::after));
     match outcome {
         Outcome::Applied(done) => {
             let names: Vec<String> = done.iter().map(|a| a.version.clone()).collect();
@@ -225,6 +263,9 @@ fn on_done(app: &mut App, outcome: Outcome) -> Vec<Effect> {
         Outcome::Cancelled(text) => {
             app.message = Some((Level::Error, text));
         }
+        Outcome::Maintained(text) => {
+            app.message = Some((Level::Success, text));
+        }
     }
     if kind == Some(JobKind::Query) {
         return Vec::new();
@@ -244,19 +285,25 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         return Vec::new();
     }
     if app.filtering {
+        // The Indexes tab filters its own list, by table name.
+        let filter = match app.tab {
+            Tab::Indexes => &mut app.monitors.index_table,
+            _ => &mut app.filter,
+        };
         match key.code {
             KeyCode::Esc => {
-                app.filter.clear();
+                filter.clear();
                 app.filtering = false;
             }
             KeyCode::Enter => app.filtering = false,
             KeyCode::Backspace => {
-                app.filter.pop();
+                filter.pop();
             }
-            KeyCode::Char(c) => app.filter.push(c),
+            KeyCode::Char(c) => filter.push(c),
             _ => {}
         }
         app.selected = 0;
+        app.monitors.index_selected = 0;
         return Vec::new();
     }
     if app.too_small() {
@@ -266,7 +313,7 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         };
     }
     if let Some(tab) = key.code.as_char().and_then(|c| c.to_digit(10)) {
-        if let Some(t) = Tab::ALL.get((tab as usize).wrapping_sub(1)) {
+        if let Some(t) = app.tabs().get((tab as usize).wrapping_sub(1)) {
             return switch(app, *t);
         }
         return Vec::new();
@@ -282,6 +329,8 @@ fn switch(app: &mut App, tab: Tab) -> Vec<Effect> {
     match tab {
         Tab::Log => vec![Effect::LoadEvents],
         Tab::Phases => Vec::new(),
+        Tab::Indexes | Tab::Matviews | Tab::Activity if um::reader_busy(app) => Vec::new(),
+        monitor => um::load(monitor),
     }
 }
 
@@ -293,7 +342,7 @@ fn quit(app: &mut App) -> Vec<Effect> {
     Vec::new()
 }
 
-fn busy(app: &mut App) -> bool {
+pub(super) fn busy(app: &mut App) -> bool {
     if app.job.is_some() {
         app.message = Some((
             Level::Info,
@@ -316,6 +365,11 @@ fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
             | Command::Diff
             | Command::Accept
             | Command::Refresh
+            | Command::DropIndex
+            | Command::RebuildIndex
+            | Command::RefreshMatview
+            | Command::CancelBackend
+            | Command::TerminateBackend
     );
     if database && !app.loaded {
         let text = "the database's state is not loaded yet: wait for the connection";
@@ -328,16 +382,29 @@ fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
         Command::Quit => return quit(app),
         Command::Help => app.help = true,
         Command::NextTab | Command::PrevTab => {
-            let i = Tab::ALL.iter().position(|t| *t == app.tab).unwrap_or(0);
-            let len = Tab::ALL.len();
+            let tabs = app.tabs();
+            let i = tabs.iter().position(|t| *t == app.tab).unwrap_or(0);
+            let len = tabs.len();
             let next = if cmd == Command::NextTab {
                 (i + 1) % len
             } else {
                 (i + len - 1) % len
             };
-            return switch(app, Tab::ALL[next]);
+            return switch(app, tabs[next]);
         }
-        Command::Refresh => return vec![Effect::LoadStatus, Effect::LoadEvents],
+        Command::Refresh if um::reader_busy(app) => {
+            let text = "maintenance runs on the reading session: reload when it ends";
+            app.message = Some((Level::Info, text.into()));
+        }
+        Command::Refresh => {
+            let mut effects = vec![Effect::LoadStatus, Effect::LoadEvents];
+            for e in um::load(app.tab) {
+                if !effects.contains(&e) {
+                    effects.push(e);
+                }
+            }
+            return effects;
+        }
         Command::Down
         | Command::Up
         | Command::PageDown
@@ -347,6 +414,10 @@ fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
             let (pos, len) = match app.tab {
                 Tab::Phases => (&mut app.selected, n),
                 Tab::Log => (&mut app.log_selected, app.events.len()),
+                _ => {
+                    um::move_selection(app, cmd, page);
+                    return Vec::new();
+                }
             };
             *pos = match cmd {
                 Command::Down => (*pos + 1).min(len.saturating_sub(1)),
@@ -370,6 +441,13 @@ fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
             return decide(app, cmd);
         }
         Command::EditCheck => {}
+        Command::CycleSort
+        | Command::CycleVerdict
+        | Command::DropIndex
+        | Command::RebuildIndex
+        | Command::RefreshMatview
+        | Command::CancelBackend
+        | Command::TerminateBackend => return um::command(app, cmd),
     }
     Vec::new()
 }
@@ -479,6 +557,7 @@ fn dialog_start(app: &mut App, kind: JobKind, version: &crate::plan::Version) {
         waiting: None,
         retry: None,
         cancelling: false,
+        target: None,
     });
     app.message = None;
 }

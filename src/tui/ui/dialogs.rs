@@ -31,7 +31,9 @@ pub fn footer(app: &App) -> Vec<(String, &'static str)> {
         Some(Modal::ConfirmApply { typed: None, .. }) => {
             vec![k("y", "apply"), k("n/esc", "cancel")]
         }
-        Some(Modal::ConfirmApply { .. }) | Some(Modal::Rollback { .. }) => {
+        Some(Modal::ConfirmApply { .. })
+        | Some(Modal::Rollback { .. })
+        | Some(Modal::Maintain { .. }) => {
             vec![k("enter", "confirm"), k("esc", "cancel")]
         }
         Some(Modal::MarkChoice { .. }) => {
@@ -71,7 +73,7 @@ pub fn clear(frame: &mut Frame, rect: Rect, area: Rect) {
 
 /// How many rows `lines` take word-wrapped at `width`, as `Wrap { trim: false }` draws them,
 /// so a dialog is tall enough for what it says.
-fn wrapped_height(lines: &[Line], width: u16) -> u16 {
+pub(super) fn wrapped_height(lines: &[Line], width: u16) -> u16 {
     let width = usize::from(width.max(1));
     let rows: usize = lines
         .iter()
@@ -99,7 +101,14 @@ fn wrapped_height(lines: &[Line], width: u16) -> u16 {
     rows as u16
 }
 
-fn frame_for(frame: &mut Frame, area: Rect, w: u16, h: u16, title: String, t: &Theme) -> Rect {
+pub(super) fn frame_for(
+    frame: &mut Frame,
+    area: Rect,
+    w: u16,
+    h: u16,
+    title: String,
+    t: &Theme,
+) -> Rect {
     let rect = centered(area, w, h);
     clear(frame, rect, area);
     let block = Block::default()
@@ -111,7 +120,7 @@ fn frame_for(frame: &mut Frame, area: Rect, w: u16, h: u16, title: String, t: &T
     inner
 }
 
-fn input_line<'a>(label: &'a str, value: &str, active: bool, t: &Theme) -> Line<'a> {
+pub(super) fn input_line<'a>(label: &'a str, value: &str, active: bool, t: &Theme) -> Line<'a> {
     let cursor = if active { "_" } else { "" };
     let style = if active {
         t.selected()
@@ -124,7 +133,7 @@ fn input_line<'a>(label: &'a str, value: &str, active: bool, t: &Theme) -> Line<
     ])
 }
 
-fn hint_line(hint: &Option<String>, t: &Theme) -> Line<'static> {
+pub(super) fn hint_line(hint: &Option<String>, t: &Theme) -> Line<'static> {
     match hint {
         Some(h) => Line::from(Span::styled(h.clone(), t.error())),
         None => Line::default(),
@@ -180,6 +189,12 @@ pub fn checks_table<'a>(
 pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
     let wide = area.width.saturating_sub(4).min(110);
     match modal {
+        Modal::Maintain {
+            op,
+            facts,
+            input,
+            hint,
+        } => super::confirm::render(op, facts, input, hint, t, frame, area),
         Modal::ConfirmApply {
             summary,
             typed,

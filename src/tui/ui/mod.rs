@@ -1,9 +1,13 @@
 //! Drawing the console: a pure function of the state.
 
+mod activity;
+mod confirm;
 mod dialogs;
 mod help;
 pub mod highlight;
+mod indexes;
 mod log;
+mod matviews;
 mod phases;
 pub mod theme;
 
@@ -29,16 +33,12 @@ pub fn render(app: &App, frame: &mut Frame) {
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
         return;
     }
-    // Who the running statement waits for gets a line of its own: it is what the DBA acts on.
-    let waiting = app
-        .job
-        .as_ref()
-        .is_some_and(|j| j.waiting.is_some() || j.retry.is_some());
+    let status_lines = status_lines(app, t);
     let [head, tabs, body, status, foot] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(5),
-        Constraint::Length(1 + u16::from(waiting)),
+        Constraint::Length(status_lines.len().max(1) as u16),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -47,8 +47,11 @@ pub fn render(app: &App, frame: &mut Frame) {
     match app.tab {
         Tab::Phases => phases::render(app, t, frame, body),
         Tab::Log => log::render(app, t, frame, body),
+        Tab::Indexes => indexes::render(app, t, frame, body),
+        Tab::Matviews => matviews::render(app, t, frame, body),
+        Tab::Activity => activity::render(app, t, frame, body),
     }
-    status_line(app, t, frame, status);
+    frame.render_widget(Paragraph::new(status_lines), status);
     footer(app, t, frame, foot);
     if let Some(m) = &app.modal {
         // Below the header and above the footer, which names the dialog's keys.
@@ -96,12 +99,13 @@ fn header(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
 }
 
 fn tab_bar(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
-    let titles: Vec<Line> = Tab::ALL
+    let shown = app.tabs();
+    let titles: Vec<Line> = shown
         .iter()
         .enumerate()
         .map(|(i, tab)| Line::from(format!("{} {}", i + 1, tab.title())))
         .collect();
-    let selected = Tab::ALL.iter().position(|x| *x == app.tab).unwrap_or(0);
+    let selected = shown.iter().position(|x| *x == app.tab).unwrap_or(0);
     let tabs = Tabs::new(titles)
         .select(selected)
         .highlight_style(t.selected())
@@ -109,13 +113,15 @@ fn tab_bar(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(tabs, area);
 }
 
-fn status_line(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
-    let lines = if let Some(job) = &app.job {
+/// The status area: at most three lines, so the list keeps the room of an 80x24 screen.
+fn status_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
+    if let Some(job) = &app.job {
         let spin = SPINNER[app.spinner % SPINNER.len()];
         let what = job
             .version
             .as_ref()
             .map(|v| v.to_string())
+            .or_else(|| job.target.clone())
             .unwrap_or_default();
         let mut text = format!(
             "{spin} {} {what} {:.1}s",
@@ -135,9 +141,20 @@ fn status_line(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
             text.push_str("  cancelling...");
         }
         let mut lines = vec![Line::from(Span::styled(text, t.title()))];
+        // Who the statement waits for comes first: it is what the DBA acts on.
         if let Some(w) = job.waiting.as_ref().or(job.retry.as_ref()) {
             lines.push(Line::from(Span::styled(format!("  {w}"), t.warning())));
         }
+        if let Some(w) = &app.monitors.watch {
+            let (blocked, gauge) = activity::watch_lines(w, app.options.ascii);
+            if let Some(b) = blocked {
+                lines.push(Line::from(Span::styled(format!("  {b}"), t.warning())));
+            }
+            if let Some(g) = gauge {
+                lines.push(Line::from(format!("  {g}")));
+            }
+        }
+        lines.truncate(3);
         lines
     } else if let Some((level, text)) = &app.message {
         let style = match level {
@@ -146,7 +163,12 @@ fn status_line(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
             Level::Error => t.error(),
         };
         vec![Line::from(Span::styled(text.clone(), style))]
-    } else if app.filtering || !app.filter.is_empty() {
+    } else if app.tab == Tab::Indexes && app.filtering {
+        vec![Line::from(format!(
+            "table filter: {}_",
+            app.monitors.index_table
+        ))]
+    } else if app.tab != Tab::Indexes && (app.filtering || !app.filter.is_empty()) {
         vec![Line::from(format!(
             "filter: {}{}",
             app.filter,
@@ -154,8 +176,7 @@ fn status_line(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         ))]
     } else {
         Vec::new()
-    };
-    frame.render_widget(Paragraph::new(lines), area);
+    }
 }
 
 fn footer(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {

@@ -1,0 +1,235 @@
+//! The confirmations of the monitoring tabs' actions: each names what it acts on and needs
+//! that name (or pid) typed and Enter, as the rollback dialog does.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::Effect;
+use super::app::{App, Job, JobKind};
+use super::dialog::Modal;
+use crate::engine::history::quote_ident;
+use crate::monitor::activity::{Session, head};
+use crate::monitor::indexes::{IndexInfo, pretty_size};
+use crate::monitor::matviews::MatviewInfo;
+
+/// What a confirmed maintenance dialog does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Maintenance {
+    /// `sql` is the quoted, qualified name; `shown` the one to type.
+    DropIndex {
+        sql: String,
+        shown: String,
+    },
+    Reindex {
+        sql: String,
+        shown: String,
+    },
+    Refresh {
+        sql: String,
+        shown: String,
+    },
+    Cancel(i32),
+    Terminate(i32),
+}
+
+impl Maintenance {
+    pub fn title(&self) -> String {
+        match self {
+            Maintenance::DropIndex { shown, .. } => format!(" Drop index {shown}? "),
+            Maintenance::Reindex { shown, .. } => format!(" Rebuild index {shown}? "),
+            Maintenance::Refresh { shown, .. } => format!(" Refresh {shown}? "),
+            Maintenance::Cancel(pid) => format!(" Cancel the statement of pid {pid}? "),
+            Maintenance::Terminate(pid) => format!(" Terminate pid {pid}? "),
+        }
+    }
+
+    /// What the operator types to confirm.
+    pub fn expect(&self) -> String {
+        match self {
+            Maintenance::DropIndex { shown, .. }
+            | Maintenance::Reindex { shown, .. }
+            | Maintenance::Refresh { shown, .. } => shown.clone(),
+            Maintenance::Cancel(pid) | Maintenance::Terminate(pid) => pid.to_string(),
+        }
+    }
+
+    /// What the input line asks for.
+    pub fn prompt(&self) -> &'static str {
+        match self {
+            Maintenance::DropIndex { .. } | Maintenance::Reindex { .. } => {
+                "type the index name to confirm: "
+            }
+            Maintenance::Refresh { .. } => "type the view name to confirm: ",
+            Maintenance::Cancel(_) | Maintenance::Terminate(_) => "type the pid to confirm: ",
+        }
+    }
+
+    fn job(&self) -> (JobKind, Effect) {
+        match self.clone() {
+            Maintenance::DropIndex { sql, .. } => {
+                (JobKind::DropIndex, Effect::DropIndex { name: sql })
+            }
+            Maintenance::Reindex { sql, .. } => (JobKind::Reindex, Effect::Reindex { name: sql }),
+            Maintenance::Refresh { sql, .. } => {
+                (JobKind::Refresh, Effect::RefreshMatview { name: sql })
+            }
+            Maintenance::Cancel(pid) => (
+                JobKind::CancelBackend,
+                Effect::SignalBackend {
+                    pid,
+                    terminate: false,
+                },
+            ),
+            Maintenance::Terminate(pid) => (
+                JobKind::TerminateBackend,
+                Effect::SignalBackend {
+                    pid,
+                    terminate: true,
+                },
+            ),
+        }
+    }
+}
+
+fn qualified(schema: &str, name: &str) -> String {
+    format!("{}.{}", quote_ident(schema), quote_ident(name))
+}
+
+fn dialog(op: Maintenance, facts: Vec<String>) -> Modal {
+    Modal::Maintain {
+        op,
+        facts,
+        input: String::new(),
+        hint: None,
+    }
+}
+
+/// Drop (`rebuild` false) or rebuild the index `i`.
+pub fn index_dialog(i: &IndexInfo, rebuild: bool) -> Modal {
+    let sql = qualified(&i.schema, &i.index);
+    let shown = i.index.clone();
+    let (op, how) = if rebuild {
+        (
+            Maintenance::Reindex { sql, shown },
+            "REINDEX INDEX CONCURRENTLY: a new copy is built beside it, then swapped in",
+        )
+    } else {
+        (
+            Maintenance::DropIndex { sql, shown },
+            "DROP INDEX CONCURRENTLY: its definition is kept in the event log",
+        )
+    };
+    let facts = vec![
+        format!("index {} on table {}.{}", i.qualified(), i.schema, i.table),
+        format!(
+            "size {}, {} scans, {}",
+            pretty_size(i.size_bytes),
+            i.scans.map_or("no".into(), |s| s.to_string()),
+            i.verdict_text()
+        ),
+        i.definition
+            .clone()
+            .unwrap_or_else(|| "definition unknown: the index is locked".into()),
+        how.into(),
+    ];
+    dialog(op, facts)
+}
+
+pub fn matview_dialog(m: &MatviewInfo) -> Modal {
+    let how = if m.populated && m.concurrent_refresh {
+        "REFRESH MATERIALIZED VIEW CONCURRENTLY: readers continue".to_string()
+    } else {
+        "REFRESH MATERIALIZED VIEW without CONCURRENTLY: readers wait (ACCESS EXCLUSIVE)".into()
+    };
+    let facts = vec![
+        format!(
+            "materialized view {}, {}, {}",
+            m.qualified(),
+            pretty_size(m.size_bytes),
+            if m.populated {
+                "populated"
+            } else {
+                "not populated"
+            }
+        ),
+        format!("base tables: {}", m.base_tables.join(", ")),
+        how,
+    ];
+    let op = Maintenance::Refresh {
+        sql: qualified(&m.schema, &m.name),
+        shown: m.name.clone(),
+    };
+    dialog(op, facts)
+}
+
+pub fn session_dialog(s: &Session, terminate: bool) -> Modal {
+    let (op, how) = if terminate {
+        (
+            Maintenance::Terminate(s.pid),
+            "pg_terminate_backend: the session ends and its transaction rolls back",
+        )
+    } else {
+        (
+            Maintenance::Cancel(s.pid),
+            "pg_cancel_backend: its running statement fails; the session stays",
+        )
+    };
+    let facts = vec![
+        s.describe(),
+        format!("query: {}", head(s.query.as_deref().unwrap_or("?"), 200)),
+        how.into(),
+    ];
+    dialog(op, facts)
+}
+
+/// A key in the dialog: Esc closes, Enter with the right text starts the job.
+pub fn on_key(
+    app: &mut App,
+    key: &KeyEvent,
+    op: Maintenance,
+    facts: Vec<String>,
+    mut input: String,
+) -> (Option<Modal>, Vec<Effect>) {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let hint = match key.code {
+        KeyCode::Esc => return (None, Vec::new()),
+        KeyCode::Enter if input == op.expect() => {
+            let (kind, effect) = op.job();
+            app.job = Some(Job {
+                kind,
+                version: None,
+                elapsed: std::time::Duration::ZERO,
+                statements: 0,
+                statement: None,
+                line: None,
+                step: None,
+                waiting: None,
+                retry: None,
+                cancelling: false,
+                target: Some(op.expect()),
+            });
+            app.message = None;
+            return (None, vec![effect]);
+        }
+        KeyCode::Enter => {
+            let expect = op.expect();
+            input.clear();
+            Some(format!("type {expect} exactly, then Enter; Esc cancels"))
+        }
+        KeyCode::Char(c) if !ctrl => {
+            input.push(c);
+            None
+        }
+        KeyCode::Backspace => {
+            input.pop();
+            None
+        }
+        _ => None,
+    };
+    let m = Modal::Maintain {
+        op,
+        facts,
+        input,
+        hint,
+    };
+    (Some(m), Vec::new())
+}

@@ -1,0 +1,168 @@
+//! The state of the monitoring tabs (indexes, materialized views, activity) and of the watch
+//! kept on a running phase. Each report is `None` until its query has answered once, so a tab
+//! never shows placeholder content.
+
+use std::time::Duration;
+
+use crate::monitor::activity::{Activity, Focus, Session};
+use crate::monitor::indexes::{IndexInfo, IndexReport, SortKey, Verdict};
+use crate::monitor::matviews::MatviewReport;
+use crate::monitor::progress::Gauge;
+
+/// A progress gauge and the time left, when the rate allows an estimate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Gauged {
+    pub gauge: Gauge,
+    pub eta: Option<Duration>,
+}
+
+/// What the watch on a running phase saw last: who blocks pgstep's backend, who queues
+/// behind it, and its progress.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Watch {
+    pub blockers: Vec<Session>,
+    pub queued: Vec<Session>,
+    pub gauges: Vec<Gauged>,
+}
+
+impl Watch {
+    pub fn from_focus(focus: Option<Focus>, gauges: Vec<Gauged>) -> Watch {
+        let (blockers, queued) = focus.map(|f| (f.blockers, f.queued)).unwrap_or_default();
+        Watch {
+            blockers,
+            queued,
+            gauges,
+        }
+    }
+}
+
+/// The verdict filters `u` cycles through; `None` is all.
+pub const VERDICTS: [Option<Verdict>; 5] = [
+    None,
+    Some(Verdict::Unused),
+    Some(Verdict::Invalid),
+    Some(Verdict::Duplicate),
+    Some(Verdict::Covered),
+];
+
+/// The orders `s` cycles through.
+pub const SORTS: [SortKey; 3] = [SortKey::Size, SortKey::Scans, SortKey::Name];
+
+pub fn sort_word(key: SortKey) -> &'static str {
+    match key {
+        SortKey::Size => "size",
+        SortKey::Scans => "scans",
+        SortKey::Name => "name",
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Monitors {
+    pub indexes: Option<IndexReport>,
+    pub index_sort: SortKey,
+    /// Part of a table name (`schema.table`) the list is limited to.
+    pub index_table: String,
+    pub index_verdict: Option<Verdict>,
+    pub index_selected: usize,
+    pub matviews: Option<MatviewReport>,
+    pub matview_selected: usize,
+    pub activity: Option<Activity>,
+    pub activity_gauges: Vec<Gauged>,
+    /// Index into the lock waits: the selected wait's blocker is what `C`/`T` signal.
+    pub activity_selected: usize,
+    pub watch: Option<Watch>,
+}
+
+impl Default for Monitors {
+    fn default() -> Self {
+        Monitors {
+            indexes: None,
+            index_sort: SortKey::Size,
+            index_table: String::new(),
+            index_verdict: None,
+            index_selected: 0,
+            matviews: None,
+            matview_selected: 0,
+            activity: None,
+            activity_gauges: Vec::new(),
+            activity_selected: 0,
+            watch: None,
+        }
+    }
+}
+
+impl Monitors {
+    /// The indexes the filters let through, in the chosen order.
+    pub fn visible_indexes(&self) -> Vec<&IndexInfo> {
+        let Some(r) = &self.indexes else {
+            return Vec::new();
+        };
+        let f = self.index_table.to_lowercase();
+        r.filter(None, self.index_verdict)
+            .into_iter()
+            .filter(|i| f.is_empty() || format!("{}.{}", i.schema, i.table).contains(&f))
+            .collect()
+    }
+
+    pub fn selected_index(&self) -> Option<&IndexInfo> {
+        self.visible_indexes().get(self.index_selected).copied()
+    }
+
+    pub fn set_indexes(&mut self, mut report: IndexReport) {
+        report.sort_by(self.index_sort);
+        self.indexes = Some(report);
+        self.clamp();
+    }
+
+    pub fn cycle_sort(&mut self) {
+        let i = SORTS
+            .iter()
+            .position(|s| *s == self.index_sort)
+            .unwrap_or(0);
+        self.index_sort = SORTS[(i + 1) % SORTS.len()];
+        if let Some(r) = &mut self.indexes {
+            r.sort_by(self.index_sort);
+        }
+        self.index_selected = 0;
+    }
+
+    pub fn cycle_verdict(&mut self) {
+        let i = VERDICTS
+            .iter()
+            .position(|v| *v == self.index_verdict)
+            .unwrap_or(0);
+        self.index_verdict = VERDICTS[(i + 1) % VERDICTS.len()];
+        self.index_selected = 0;
+    }
+
+    /// How many rows the list of `tab` has, for moving the selection.
+    pub fn len(&self, tab: super::app::Tab) -> usize {
+        use super::app::Tab;
+        match tab {
+            Tab::Indexes => self.visible_indexes().len(),
+            Tab::Matviews => self.matviews.as_ref().map_or(0, |m| m.matviews.len()),
+            Tab::Activity => self.activity.as_ref().map_or(0, |a| a.waits.len()),
+            Tab::Phases | Tab::Log => 0,
+        }
+    }
+
+    pub fn selection(&mut self, tab: super::app::Tab) -> Option<&mut usize> {
+        use super::app::Tab;
+        match tab {
+            Tab::Indexes => Some(&mut self.index_selected),
+            Tab::Matviews => Some(&mut self.matview_selected),
+            Tab::Activity => Some(&mut self.activity_selected),
+            Tab::Phases | Tab::Log => None,
+        }
+    }
+
+    pub fn clamp(&mut self) {
+        use super::app::Tab;
+        for tab in [Tab::Indexes, Tab::Matviews, Tab::Activity] {
+            let n = self.len(tab);
+            if let Some(pos) = self.selection(tab) {
+                *pos = (*pos).min(n.saturating_sub(1));
+            }
+        }
+    }
+}

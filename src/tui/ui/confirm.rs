@@ -1,0 +1,46 @@
+//! The confirmation of a maintenance action: what it acts on, and the typed name or pid.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::dialogs::{frame_for, hint_line, input_line, wrapped_height};
+use super::theme::Theme;
+use crate::tui::dialog_maintenance::Maintenance;
+
+pub fn render(
+    op: &Maintenance,
+    facts: &[String],
+    input: &str,
+    hint: &Option<String>,
+    t: &Theme,
+    frame: &mut Frame,
+    area: Rect,
+) {
+    let w = area.width.saturating_sub(4).min(100);
+    let lines: Vec<Line> = facts
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            // The last fact says how it runs and what it costs.
+            if i + 1 == facts.len() {
+                Line::from(Span::styled(f.clone(), t.warning()))
+            } else {
+                Line::from(f.clone())
+            }
+        })
+        .collect();
+    let tail = vec![
+        Line::default(),
+        input_line(op.prompt(), input, true, t),
+        hint_line(hint, t),
+    ];
+    let body = wrapped_height(&lines, w.saturating_sub(2));
+    let h = (body + tail.len() as u16 + 2).min(area.height);
+    let inner = frame_for(frame, area, w, h, op.title(), t);
+    let [top, bottom] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(tail.len() as u16)]).areas(inner);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), top);
+    frame.render_widget(Paragraph::new(tail), bottom);
+}

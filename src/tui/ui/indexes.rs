@@ -1,0 +1,121 @@
+//! The Indexes tab: every index with its size, scans and verdicts, under the line saying
+//! since when the statistics count.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+
+use super::fit;
+use super::theme::Theme;
+use crate::monitor::indexes::{IndexInfo, pretty_size};
+use crate::tui::app::App;
+use crate::tui::monitor::sort_word;
+
+/// Short marks for what an index is: primary key, unique, exclusion, constraint, ...
+fn flags(i: &IndexInfo) -> String {
+    let marks = [
+        (i.primary, "pk"),
+        (i.unique && !i.primary, "unique"),
+        (i.exclusion, "excl"),
+        (i.replica_identity, "replident"),
+        (i.foreign_key.is_some(), "fk"),
+        (i.partitioned, "part"),
+    ];
+    let v: Vec<&str> = marks
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, m)| *m)
+        .collect();
+    v.join(",")
+}
+
+pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
+    let m = &app.monitors;
+    let Some(report) = &m.indexes else {
+        return;
+    };
+    let list = m.visible_indexes();
+    let mut title = format!(
+        " Indexes ({} of {}, by {}",
+        list.len(),
+        report.indexes.len(),
+        sort_word(m.index_sort)
+    );
+    if let Some(v) = m.index_verdict {
+        title.push_str(&format!(", {} only", v.word()));
+    }
+    if !m.index_table.is_empty() {
+        title.push_str(&format!(", table ~ {}", m.index_table));
+    }
+    title.push_str(") ");
+    let block = Block::default().borders(Borders::ALL).title(title);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [since, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
+    let line = format!(
+        "{} · read in {} ms",
+        report.stats_since.describe(),
+        report.query_ms
+    );
+    frame.render_widget(Paragraph::new(line).style(t.dim()), since);
+    if list.is_empty() {
+        let text = if report.indexes.is_empty() {
+            "no indexes in the user schemas"
+        } else {
+            "no index matches the filters (u cycles the verdict, / the table)"
+        };
+        frame.render_widget(Paragraph::new(text).style(t.dim()), body);
+        return;
+    }
+    let height = body.height.saturating_sub(1) as usize;
+    let offset = m.index_selected.saturating_sub(height.saturating_sub(1));
+    let rows: Vec<Row> = list
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(n, i)| {
+            let style = if i.invalid {
+                t.error()
+            } else if !i.verdict_text().is_empty() {
+                t.warning()
+            } else {
+                Default::default()
+            };
+            let row = Row::new(vec![
+                Cell::from(format!("{}.{}", i.schema, i.table)),
+                Cell::from(i.index.clone()),
+                Cell::from(pretty_size(i.size_bytes)),
+                Cell::from(i.scans.map_or("-".into(), |s| s.to_string())),
+                Cell::from(flags(i)),
+                Cell::from(i.verdict_text()).style(style),
+            ]);
+            if n == m.index_selected {
+                row.style(t.selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let widths = [
+        fit(
+            "TABLE",
+            list.iter().map(|i| i.schema.len() + 1 + i.table.len()),
+            24,
+        ),
+        fit("INDEX", list.iter().map(|i| i.index.chars().count()), 28),
+        Constraint::Length(10),
+        fit(
+            "SCANS",
+            list.iter()
+                .map(|i| i.scans.map_or(1, |s| s.to_string().len())),
+            12,
+        ),
+        fit("FLAGS", list.iter().map(|i| flags(i).len()), 14),
+        Constraint::Min(10),
+    ];
+    let table = Table::new(rows, widths).header(
+        Row::new(vec!["TABLE", "INDEX", "SIZE", "SCANS", "FLAGS", "VERDICT"]).style(t.title()),
+    );
+    frame.render_widget(table, body);
+}

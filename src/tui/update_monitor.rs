@@ -1,0 +1,139 @@
+//! `update` for the monitoring tabs: their reports arriving, their keys, and the maintenance
+//! they start. Pure, like the rest of `update`.
+
+use super::action::Effect;
+use super::app::{App, Level, Tab};
+use super::dialog_maintenance as dm;
+use super::keymap::Command;
+
+/// The effect that (re)loads `tab`'s data.
+pub fn load(tab: Tab) -> Vec<Effect> {
+    match tab {
+        Tab::Phases => vec![Effect::LoadStatus, Effect::LoadEvents],
+        Tab::Log => vec![Effect::LoadEvents],
+        Tab::Indexes => vec![Effect::LoadIndexes],
+        Tab::Matviews => vec![Effect::LoadMatviews],
+        Tab::Activity => vec![Effect::LoadActivity],
+    }
+}
+
+/// Loading a monitoring tab while maintenance runs on the reader session would queue behind
+/// it (or, for a statement that must run outside a transaction, get in its way): the tab is
+/// reloaded when the maintenance ends.
+pub fn reader_busy(app: &App) -> bool {
+    app.job.as_ref().is_some_and(|j| j.kind.maintenance())
+}
+
+/// The tab reloaded after a maintenance job of `kind`.
+pub fn after(kind: super::app::JobKind) -> Option<Effect> {
+    use super::app::JobKind as K;
+    match kind {
+        K::DropIndex | K::Reindex => Some(Effect::LoadIndexes),
+        K::Refresh => Some(Effect::LoadMatviews),
+        K::CancelBackend | K::TerminateBackend => Some(Effect::LoadActivity),
+        _ => None,
+    }
+}
+
+/// Moves the selection of a monitoring tab.
+pub fn move_selection(app: &mut App, cmd: Command, page: usize) {
+    let len = app.monitors.len(app.tab);
+    let Some(pos) = app.monitors.selection(app.tab) else {
+        return;
+    };
+    *pos = match cmd {
+        Command::Down => (*pos + 1).min(len.saturating_sub(1)),
+        Command::Up => pos.saturating_sub(1),
+        Command::PageDown => (*pos + page).min(len.saturating_sub(1)),
+        Command::PageUp => pos.saturating_sub(page),
+        Command::Top => 0,
+        _ => len.saturating_sub(1),
+    };
+}
+
+fn refuse(app: &mut App, text: String) -> Vec<Effect> {
+    app.message = Some((Level::Info, text));
+    Vec::new()
+}
+
+/// The commands only the monitoring tabs have.
+pub fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
+    let m = &mut app.monitors;
+    match cmd {
+        Command::CycleSort => {
+            m.cycle_sort();
+            let text = format!("sorted by {}", super::monitor::sort_word(m.index_sort));
+            app.message = Some((Level::Info, text));
+            return Vec::new();
+        }
+        Command::CycleVerdict => {
+            m.cycle_verdict();
+            let text = match m.index_verdict {
+                Some(v) => format!("showing {} indexes", v.word()),
+                None => "showing every index".into(),
+            };
+            app.message = Some((Level::Info, text));
+            return Vec::new();
+        }
+        _ => {}
+    }
+    if super::update::busy(app) {
+        return Vec::new();
+    }
+    match cmd {
+        Command::DropIndex | Command::RebuildIndex => {
+            let Some(i) = app.monitors.selected_index().cloned() else {
+                return refuse(app, "no index selected".into());
+            };
+            let rebuild = cmd == Command::RebuildIndex;
+            if rebuild && !i.invalid {
+                let text = format!("{} is valid: only an invalid index is rebuilt", i.index);
+                return refuse(app, text);
+            }
+            if !rebuild && (i.verdict_text().is_empty() || i.building) {
+                let text = format!(
+                    "{} is in use: only an unused, invalid, duplicate or covered index is dropped",
+                    i.index
+                );
+                return refuse(app, text);
+            }
+            if !rebuild && i.enforces_something() {
+                let text = format!(
+                    "{} enforces a constraint or uniqueness: drop it with a migration",
+                    i.index
+                );
+                return refuse(app, text);
+            }
+            app.modal = Some(dm::index_dialog(&i, rebuild));
+        }
+        Command::RefreshMatview => {
+            let sel = app.monitors.matview_selected;
+            let Some(v) = app
+                .monitors
+                .matviews
+                .as_ref()
+                .and_then(|r| r.matviews.get(sel))
+                .cloned()
+            else {
+                return refuse(app, "no materialized view selected".into());
+            };
+            app.modal = Some(dm::matview_dialog(&v));
+        }
+        Command::CancelBackend | Command::TerminateBackend => {
+            let sel = app.monitors.activity_selected;
+            let Some(w) = app
+                .monitors
+                .activity
+                .as_ref()
+                .and_then(|a| a.waits.get(sel))
+                .cloned()
+            else {
+                return refuse(app, "no blocking session selected".into());
+            };
+            let terminate = cmd == Command::TerminateBackend;
+            app.modal = Some(dm::session_dialog(&w.blocker, terminate));
+        }
+        _ => {}
+    }
+    Vec::new()
+}
