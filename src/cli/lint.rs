@@ -57,23 +57,47 @@ pub fn describe(f: &Finding) -> String {
     s
 }
 
-pub async fn run(
+/// Whether findings can be weighed by a live database: one is configured and not refused.
+pub fn live(target: &Target, offline: bool) -> bool {
+    !offline && (target.url.is_some() || std::env::var_os("PGHOST").is_some())
+}
+
+/// Lints the files alone: no runtime, no connection.
+pub fn run_offline(dir: &Path, config: &Config, json: bool, out: &mut impl Write) -> u8 {
+    let result = db::load_plan(dir)
+        .and_then(|plan| report(lint::lint_plan(&plan, &config.lint), false, json, out));
+    match result {
+        Ok(()) => exit::OK,
+        Err(fail) => {
+            eprintln!("{}", fail.message);
+            fail.code
+        }
+    }
+}
+
+/// Lints the files and weighs the findings by the live tables.
+pub async fn run_live(
     dir: &Path,
     target: &Target,
     config: &Config,
-    offline: bool,
     json: bool,
     out: &mut impl Write,
 ) -> Result<(), Fail> {
     let plan = db::load_plan(dir)?;
     let mut findings = lint::lint_plan(&plan, &config.lint);
-    let live = !offline && (target.url.is_some() || std::env::var_os("PGHOST").is_some());
-    if live {
-        let session = db::connect(target).await?;
-        lint::live::weigh(session.engine.client(), &mut findings)
-            .await
-            .map_err(|e| Fail::new(exit::CONNECTION, format!("pgstep: {e}")))?;
-    }
+    let session = db::connect(target).await?;
+    lint::live::weigh(session.engine.client(), &mut findings)
+        .await
+        .map_err(|e| Fail::new(exit::CONNECTION, format!("pgstep: {e}")))?;
+    report(findings, true, json, out)
+}
+
+fn report(
+    findings: Vec<Finding>,
+    live: bool,
+    json: bool,
+    out: &mut impl Write,
+) -> Result<(), Fail> {
     if json {
         let text = serde_json::to_string_pretty(&serde_json::json!({ "findings": findings }))
             .unwrap_or_default();

@@ -287,7 +287,11 @@ pub fn run() -> ExitCode {
     let code = match cli.command.as_ref().unwrap_or(&Command::Tui) {
         Command::Config { .. } => exit::OK,
         Command::Lint { json, offline } => {
-            db::block_on(lint::run(dir, &target, &config, *offline, *json, &mut out))
+            if lint::live(&target, *offline) {
+                db::block_on(lint::run_live(dir, &target, &config, *json, &mut out))
+            } else {
+                lint::run_offline(dir, &config, *json, &mut out)
+            }
         }
         Command::Demo {
             reset,
