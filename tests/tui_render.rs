@@ -110,29 +110,7 @@ fn at(day: u32, h: u32, m: u32, s: u32) -> DateTime<Utc> {
 }
 
 fn applied_row(m: &Migration, when: DateTime<Utc>) -> HistoryRow {
-    HistoryRow {
-        version: m.version.to_string(),
-        name: m.name.clone(),
-        applied_at: Some(when),
-        checksum: Some(m.checksum.clone()),
-        success: true,
-        error_message: None,
-        execution_time_ms: Some(148),
-        state: RowState::Applied,
-        applied_by_role: Some("migrator".into()),
-        applied_by_os_user: Some("ada".into()),
-        applied_from_host: Some("bastion1".into()),
-        checksum_up: Some(m.part_checksums.up.clone()),
-        checksum_down: m.part_checksums.down.clone(),
-        checksum_verify: m.part_checksums.verify.clone(),
-        fingerprint: None,
-        up_sql: Some(m.up.text.clone()),
-        down_sql: m.down.as_ref().map(|d| d.text.clone()),
-        transactional: m.transactional(),
-        statements_total: Some(m.up.statements.len() as i32),
-        statements_done: Some(m.up.statements.len() as i32),
-        check_snapshot: None,
-    }
+    tui_fixtures::applied_row(m, Some(when))
 }
 
 fn header(read_only: bool) -> Header {

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pgstep::engine::{Applied, CheckOutcome, DownTarget, HistoryRow, Progress, RowState};
+use pgstep::engine::{Applied, CheckOutcome, DownTarget, HistoryRow, Progress};
 use pgstep::plan::{self, Plan, Version};
 use pgstep::tui::action::{Action, Effect, Outcome};
 use pgstep::tui::app::{App, Header, JobKind, Options, Tab};
@@ -22,39 +22,13 @@ fn v(s: &str) -> Version {
     Version::parse(s).unwrap()
 }
 
-fn applied_row(m: &plan::Migration) -> HistoryRow {
-    HistoryRow {
-        version: m.version.to_string(),
-        name: m.name.clone(),
-        applied_at: None,
-        checksum: Some(m.checksum.clone()),
-        success: true,
-        error_message: None,
-        execution_time_ms: Some(12),
-        state: RowState::Applied,
-        applied_by_role: Some("postgres".into()),
-        applied_by_os_user: Some("dba".into()),
-        applied_from_host: Some("db1".into()),
-        checksum_up: Some(m.part_checksums.up.clone()),
-        checksum_down: m.part_checksums.down.clone(),
-        checksum_verify: m.part_checksums.verify.clone(),
-        fingerprint: None,
-        up_sql: Some(m.up.text.clone()),
-        down_sql: m.down.as_ref().map(|d| d.text.clone()),
-        transactional: m.transactional(),
-        statements_total: Some(m.up.statements.len() as i32),
-        statements_done: Some(m.up.statements.len() as i32),
-        check_snapshot: None,
-    }
-}
-
 fn app_with(applied: usize, options: Options, read_only: bool) -> App {
     let plan = Arc::new(plan());
     let rows: Vec<HistoryRow> = plan
         .migrations
         .iter()
         .take(applied)
-        .map(applied_row)
+        .map(|m| tui_fixtures::applied_row(m, None))
         .collect();
     let header = Header {
         profile: "test".into(),

@@ -1,10 +1,12 @@
 //! Monitoring reports for the console tests: fixed values, no database.
 
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
+use pgstep::engine::{HistoryRow, RowState};
 use pgstep::monitor::activity::{Activity, Focus, Session, Wait};
 use pgstep::monitor::indexes::{IndexInfo, IndexReport, StatsSince};
 use pgstep::monitor::matviews::{MatviewInfo, MatviewReport};
 use pgstep::monitor::progress::Gauge;
+use pgstep::plan::Migration;
 use pgstep::tui::monitor::{Gauged, Watch};
 
 pub fn since() -> StatsSince {
@@ -167,4 +169,31 @@ pub fn gauges() -> Vec<Gauged> {
 
 pub fn watch() -> Watch {
     Watch::from_focus(activity().focus, gauges())
+}
+
+/// A history row saying `m` was applied as the file is now.
+pub fn applied_row(m: &Migration, when: Option<DateTime<Utc>>) -> HistoryRow {
+    HistoryRow {
+        version: m.version.to_string(),
+        name: m.name.clone(),
+        applied_at: when,
+        checksum: Some(m.checksum.clone()),
+        success: true,
+        error_message: None,
+        execution_time_ms: Some(148),
+        state: RowState::Applied,
+        applied_by_role: Some("migrator".into()),
+        applied_by_os_user: Some("ada".into()),
+        applied_from_host: Some("bastion1".into()),
+        checksum_up: Some(m.part_checksums.up.clone()),
+        checksum_down: m.part_checksums.down.clone(),
+        checksum_verify: m.part_checksums.verify.clone(),
+        fingerprint: None,
+        up_sql: Some(m.up.text.clone()),
+        down_sql: m.down.as_ref().map(|d| d.text.clone()),
+        transactional: m.transactional(),
+        statements_total: Some(m.up.statements.len() as i32),
+        statements_done: Some(m.up.statements.len() as i32),
+        check_snapshot: None,
+    }
 }
