@@ -289,16 +289,7 @@ impl Engine {
             return Err(Stop::Check(outcomes));
         }
         let millis = started.elapsed().as_millis();
-        let rec = Record {
-            version: stored,
-            state: RowState::Applied,
-            execution_time_ms: Some(millis.min(i32::MAX as u128) as i32),
-            error_message: None,
-            error_sqlstate: None,
-            error_line: None,
-            statements_done: Some(m.up.statements.len() as i32),
-            check_snapshot: None,
-        };
+        let rec = Record::applied(stored, m, Some(millis));
         let tables = &self.tables;
         tables.record(c, m, &rec, &self.operator).await?;
         let event = Event {

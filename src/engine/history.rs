@@ -467,6 +467,22 @@ pub struct Record<'a> {
     pub check_snapshot: Option<Value>,
 }
 
+impl<'a> Record<'a> {
+    /// The row of a phase whose every UP statement ran, taking `millis` if measured.
+    pub fn applied(version: &'a str, m: &Migration, millis: Option<u128>) -> Record<'a> {
+        Record {
+            version,
+            state: RowState::Applied,
+            execution_time_ms: millis.map(|ms| ms.min(i32::MAX as u128) as i32),
+            error_message: None,
+            error_sqlstate: None,
+            error_line: None,
+            statements_done: Some(m.up.statements.len() as i32),
+            check_snapshot: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
     Apply,

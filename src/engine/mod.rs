@@ -327,16 +327,7 @@ impl Engine {
                         "version {version} is not in the plan: cannot mark it applied"
                     )));
                 };
-                let rec = history::Record {
-                    version: stored,
-                    state: RowState::Applied,
-                    execution_time_ms: None,
-                    error_message: None,
-                    error_sqlstate: None,
-                    error_line: None,
-                    statements_done: Some(m.up.statements.len() as i32),
-                    check_snapshot: None,
-                };
+                let rec = history::Record::applied(stored, m, None);
                 eng.tables
                     .record(&eng.client, m, &rec, &eng.operator)
                     .await?;

@@ -121,7 +121,8 @@ fn edit(input: &mut String, key: &KeyEvent) -> bool {
     }
 }
 
-fn start(app: &mut App, kind: JobKind, version: Option<Version>) {
+/// Marks `kind` of work as running, clearing the last message.
+pub(super) fn start(app: &mut App, kind: JobKind, version: Option<Version>) {
     app.job = Some(Job {
         kind,
         version,

@@ -534,32 +534,15 @@ fn phase_job(app: &mut App, cmd: Command) -> Vec<Effect> {
             app.message = Some((Level::Info, text.into()));
             return Vec::new();
         }
-        dialog_start(app, JobKind::DryRun, &p.version);
+        dialog::start(app, JobKind::DryRun, Some(p.version.clone()));
         return vec![Effect::DryRun { version: p.version }];
     }
     if app.migration_of(&p).is_none_or(|m| m.checks.is_empty()) {
         app.message = Some((Level::Info, format!("phase {} has no checks", p.version)));
         return Vec::new();
     }
-    dialog_start(app, JobKind::Verify, &p.version);
+    dialog::start(app, JobKind::Verify, Some(p.version.clone()));
     vec![Effect::Verify { version: p.version }]
-}
-
-fn dialog_start(app: &mut App, kind: JobKind, version: &crate::plan::Version) {
-    app.job = Some(super::app::Job {
-        kind,
-        version: Some(version.clone()),
-        elapsed: std::time::Duration::ZERO,
-        statements: 0,
-        statement: None,
-        line: None,
-        step: None,
-        waiting: None,
-        retry: None,
-        cancelling: false,
-        target: None,
-    });
-    app.message = None;
 }
 
 fn rollback(app: &mut App) -> Vec<Effect> {
