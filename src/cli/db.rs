@@ -194,13 +194,22 @@ pub fn confirm(question: &str, expected: &str, yes: bool) -> Result<(), Fail> {
     }
 }
 
-/// Builds the runtime for one command and runs it.
+/// Runs one command on a single-threaded runtime: a command waits on one session at a time,
+/// and handing every reply from a connection thread to a worker thread cost more CPU than
+/// the command's own work.
 pub fn block_on<F: Future<Output = Result<(), Fail>>>(f: F) -> u8 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    run_on(tokio::runtime::Builder::new_current_thread(), f)
+}
+
+/// Runs the console, whose screen and sessions work side by side, on two threads.
+pub fn block_on_threaded<F: Future<Output = Result<(), Fail>>>(f: F) -> u8 {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.worker_threads(2);
+    run_on(builder, f)
+}
+
+fn run_on<F: Future<Output = Result<(), Fail>>>(mut builder: tokio::runtime::Builder, f: F) -> u8 {
+    let runtime = match builder.enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("pgstep: cannot start the async runtime: {e}");

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::Path;
 
 use super::db::{self, Fail, Target};
-use super::up::progress_printer;
+use super::progress::Printer;
 use super::write_out;
 use crate::engine::DownTarget;
 
@@ -52,7 +52,8 @@ pub async fn run(
         }
     }
     db::confirm(&question, last.version.as_str(), yes)?;
-    let mut progress = progress_printer();
+    let printer = Printer::start();
+    let mut progress = printer.sink();
     let done = db::cancellable(
         &session,
         session.engine.down(&plan, how, reason, &mut progress),

@@ -11,6 +11,7 @@ mod lint;
 mod log;
 mod matviews;
 mod plan;
+mod progress;
 mod status;
 mod up;
 mod verify;
@@ -306,7 +307,7 @@ pub fn run() -> ExitCode {
                 scale: *scale,
                 ascii: cli.ascii,
             };
-            db::block_on(demo::run(
+            db::block_on_threaded(demo::run(
                 opts,
                 cli.dir.as_deref(),
                 &target,
@@ -314,7 +315,7 @@ pub fn run() -> ExitCode {
                 &mut out,
             ))
         }
-        Command::Tui => db::block_on(console::run(dir, &target, &config, cli.ascii)),
+        Command::Tui => db::block_on_threaded(console::run(dir, &target, &config, cli.ascii)),
         Command::Plan { json } => plan::run(dir, *json, &mut out),
         Command::Status { json } => db::block_on(status::run(dir, &target, *json, &mut out)),
         Command::Up {

@@ -6,49 +6,11 @@ use std::io::Write;
 use std::path::Path;
 
 use super::db::{self, Fail, Target};
+use super::progress::Printer;
 use super::verify::checks_table;
 use super::write_out;
-use crate::engine::{Applied, DryRun, Progress, UpOptions};
+use crate::engine::{Applied, DryRun, UpOptions};
 use crate::plan::Version;
-
-/// Prints the engine's progress on stderr, one line per event, each in one write (stderr is
-/// unbuffered, and a thousand small phases would otherwise cost tens of thousands of calls).
-pub fn progress_printer() -> impl FnMut(Progress) + Send {
-    let mut total = 0;
-    move |p| {
-        let line = match p {
-            Progress::PhaseStarted {
-                version,
-                name,
-                statements,
-            } => {
-                total = statements;
-                format!("-> {version} {name}: {statements} statement(s)\n")
-            }
-            Progress::Statement {
-                index, line, step, ..
-            } => {
-                let step = step.map(|s| format!(" ({s})")).unwrap_or_default();
-                format!("   [{}/{total}] line {line}{step}\n", index + 1)
-            }
-            Progress::LockRetry {
-                attempt,
-                wait,
-                message,
-                ..
-            } => format!(
-                "   lock not granted ({message}); nothing kept, retry {attempt} in {:.1}s\n",
-                wait.as_secs_f64()
-            ),
-            Progress::Checks { outcomes, .. } => {
-                let failed = outcomes.iter().filter(|o| !o.passed).count();
-                format!("   {} check(s), {failed} failed\n", outcomes.len())
-            }
-            Progress::PhaseDone { millis, .. } => format!("   done in {millis} ms\n"),
-        };
-        let _ = std::io::stderr().write_all(line.as_bytes());
-    }
-}
 
 fn applied_report(done: &[Applied]) -> String {
     let mut s = String::new();
@@ -136,7 +98,8 @@ pub async fn run(
         }
         return Ok(());
     }
-    let mut progress = progress_printer();
+    let printer = Printer::start();
+    let mut progress = printer.sink();
     let done = db::cancellable(&session, session.engine.up(&plan, opts, &mut progress)).await?;
     write_out(out, &applied_report(&done))
 }
@@ -150,7 +113,8 @@ pub async fn resume(
 ) -> Result<(), Fail> {
     let plan = db::load_plan(dir)?;
     let session = db::connect(target).await?;
-    let mut progress = progress_printer();
+    let printer = Printer::start();
+    let mut progress = printer.sink();
     let done = db::cancellable(
         &session,
         session.engine.resume(&plan, version, reason, &mut progress),
