@@ -75,6 +75,38 @@ fn a_failing_transactional_phase_leaves_nothing_and_applies_once_fixed() {
     assert_eq!(pg.events_of("apply").len(), 1);
 }
 
+/// Statements are sent ahead of their replies; none may run past a failure, not even when a
+/// later one would end the aborted transaction and run the rest outside it.
+#[test]
+fn nothing_after_a_failed_statement_runs() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    dir.write(
+        "001_early.sql",
+        "-- Migration: early\n\nSELECT 1 / 0;\nCREATE TABLE early_after (id int);\n",
+    );
+    let pg = Pg::connect(db.url());
+    let run = pgstep(&db, &dir, &["up"]).expect(4);
+    assert!(run.stderr.contains("001_early.sql:3"), "{run}");
+    assert!(run.stderr.contains("22012"), "{run}");
+    assert!(!pg.exists("early_after"));
+    assert_eq!(pg.history()[0].error_line, Some(3));
+
+    dir.write(
+        "001_early.sql",
+        "-- Migration: early\n\nCREATE TABLE early_before (id int);\nSELECT 1 / 0;\n\
+         COMMIT;\nCREATE TABLE early_outside (id int);\n",
+    );
+    let run = pgstep(&db, &dir, &["up"]).expect(4);
+    assert!(run.stderr.contains("001_early.sql:4"), "{run}");
+    assert!(!pg.exists("early_before"));
+    assert!(
+        !pg.exists("early_outside"),
+        "a statement ran after the failure"
+    );
+    assert_eq!(pg.states(), states(&[("001", "failed")]));
+}
+
 #[test]
 fn a_check_that_catches_lost_rows_rolls_the_phase_back() {
     let db = fresh_db();

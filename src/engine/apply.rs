@@ -6,11 +6,11 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::checks::{self, CheckOutcome};
-use super::exec::{backoff, exec, failure, retryable, timeouts_sql};
+use super::exec::{backoff, can_pipeline, exec, exec_pipelined, failure, retryable, timeouts_sql};
 use super::history::{Event, EventKind, Record, RowState};
 use super::state::{self, Phase, PhaseState};
 use super::{Engine, EngineError, Failure, Progress};
-use crate::plan::{Migration, Plan, Version};
+use crate::plan::{Expect, Migration, Plan, StatementRef, Version};
 
 #[derive(Debug, Clone, Default)]
 pub struct UpOptions {
@@ -265,20 +265,35 @@ impl Engine {
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<Applied, Stop> {
         let c = &self.client;
-        c.batch_execute("BEGIN").await?;
-        c.batch_execute(&timeouts_sql(self, &m.meta, true)).await?;
+        let begin = format!("BEGIN; {}", timeouts_sql(self, &m.meta, true));
+        let pipelined = can_pipeline(&m.up);
+        // `unchanged` checks read the database inside the transaction before UP runs.
+        let snapshot_first = m.checks.iter().any(|k| k.expect == Expect::Unchanged);
+        if snapshot_first || !pipelined {
+            c.batch_execute(&begin).await?;
+        }
         let before = checks::snapshot(c, m).await?;
-        for (i, s) in m.up.statements().enumerate() {
+        let mut report = |i: usize, s: StatementRef<'_>| {
             progress(Progress::Statement {
                 version: m.version.to_string(),
                 index: i,
                 line: s.line,
                 step: Self::step_of(m, i),
-            });
-            exec(c, s).await.map_err(|err| Stop::Db {
-                err,
-                statement: Some(i),
-            })?;
+            })
+        };
+        if pipelined {
+            let prologue = (!snapshot_first).then_some(begin.as_str());
+            exec_pipelined(c, prologue, &m.up, &mut report)
+                .await
+                .map_err(|(err, statement)| Stop::Db { err, statement })?;
+        } else {
+            for (i, s) in m.up.statements().enumerate() {
+                report(i, s);
+                exec(c, s).await.map_err(|err| Stop::Db {
+                    err,
+                    statement: Some(i),
+                })?;
+            }
         }
         let outcomes = checks::run(c, m, &before).await?;
         progress(Progress::Checks {
@@ -290,8 +305,6 @@ impl Engine {
         }
         let millis = started.elapsed().as_millis();
         let rec = Record::applied(stored, m, Some(millis));
-        let tables = &self.tables;
-        tables.record(c, m, &rec, &self.operator).await?;
         let event = Event {
             kind: EventKind::Apply,
             version: Some(stored),
@@ -301,8 +314,18 @@ impl Engine {
             reason: None,
             details: json!({ "checks": outcomes, "transaction": true }),
         };
-        tables.event(c, &event, &self.operator).await?;
-        c.batch_execute("COMMIT").await?;
+        let w = self.writes().await?;
+        // Sent together, answered in one round trip. A failed write aborts the transaction,
+        // so the COMMIT behind it rolls back, and the write's error is the one reported.
+        let (saved, logged, committed) = futures_util::future::join3(
+            w.record(c, m, &rec, &self.operator),
+            w.event(c, &event, &self.operator),
+            c.batch_execute("COMMIT"),
+        )
+        .await;
+        saved?;
+        logged?;
+        committed?;
         progress(Progress::PhaseDone {
             version: m.version.to_string(),
             millis: millis as u64,
@@ -404,9 +427,7 @@ impl Engine {
             statements_done: None,
             check_snapshot: None,
         };
-        self.tables
-            .record(&self.client, m, &rec, &self.operator)
-            .await?;
+        self.save(m, &rec).await?;
         self.log(Event {
             kind,
             version: Some(stored),

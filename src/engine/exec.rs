@@ -2,11 +2,12 @@
 
 use std::time::Duration;
 
-use futures_util::SinkExt;
-use tokio_postgres::Client;
+use futures_util::{SinkExt, StreamExt};
+use tokio_postgres::{Client, SimpleQueryStream};
 
 use super::{Engine, Failure};
-use crate::plan::{Meta, StatementRef, Version};
+use crate::plan::{Meta, Part, StatementRef, Version};
+use crate::sql::{controls_transaction, is_copy};
 
 /// Runs one statement (with its COPY data) and returns the rows it affected.
 pub(super) async fn exec(c: &Client, s: StatementRef<'_>) -> Result<u64, tokio_postgres::Error> {
@@ -30,6 +31,52 @@ pub(super) async fn exec(c: &Client, s: StatementRef<'_>) -> Result<u64, tokio_p
                 .unwrap_or(0))
         }
     }
+}
+
+/// Whether a part's statements may all be sent before the first reply. Once one fails, the
+/// server rejects every later statement of the aborted transaction, so none runs past the
+/// failure; a statement that ends or rewinds the transaction would break that, and COPY
+/// sends its data between its request and its reply.
+pub(super) fn can_pipeline(part: &Part) -> bool {
+    part.statements()
+        .all(|s| s.copy_data.is_none() && !controls_transaction(s.sql) && !is_copy(s.sql))
+}
+
+/// Sends `prologue` (if any) and every statement of `part` at once, then reads the replies in
+/// order, calling `started(i, s)` as statement `i` becomes the one the server works on. A
+/// failure names its statement (`None` for the prologue); the replies still on their way are
+/// dropped by the connection, so the next request can follow at once.
+pub(super) async fn exec_pipelined(
+    c: &Client,
+    prologue: Option<&str>,
+    part: &Part,
+    started: &mut (dyn FnMut(usize, StatementRef<'_>) + Send),
+) -> Result<(), (tokio_postgres::Error, Option<usize>)> {
+    // simple_query_raw queues its request before it returns, so these go out in order.
+    let first = match prologue {
+        Some(sql) => Some(c.simple_query_raw(sql).await.map_err(|e| (e, None))?),
+        None => None,
+    };
+    let mut sent = Vec::with_capacity(part.statements.len());
+    for s in part.statements() {
+        sent.push(c.simple_query_raw(s.sql).await.map_err(|e| (e, None))?);
+    }
+    if let Some(stream) = first {
+        drain(stream).await.map_err(|e| (e, None))?;
+    }
+    for ((i, s), stream) in part.statements().enumerate().zip(sent) {
+        started(i, s);
+        drain(stream).await.map_err(|e| (e, Some(i)))?;
+    }
+    Ok(())
+}
+
+async fn drain(stream: SimpleQueryStream) -> Result<(), tokio_postgres::Error> {
+    futures_util::pin_mut!(stream);
+    while let Some(msg) = stream.next().await {
+        msg?;
+    }
+    Ok(())
 }
 
 /// `SET [LOCAL] lock_timeout ...` and `statement_timeout` for a phase.

@@ -6,7 +6,6 @@ use serde_json::Value;
 use tokio_postgres::GenericClient;
 
 use super::EngineError;
-use super::operator::Operator;
 use crate::plan::Migration;
 
 /// Marks the tables pgstep created, so it never alters anyone else's.
@@ -266,75 +265,6 @@ impl Tables {
             .collect())
     }
 
-    /// Writes (or overwrites) the row of `m` in `state`.
-    pub async fn record(
-        &self,
-        c: &impl GenericClient,
-        m: &Migration,
-        rec: &Record<'_>,
-        op: &Operator,
-    ) -> Result<(), tokio_postgres::Error> {
-        let sql = format!(
-            "INSERT INTO {} AS h (version, name, applied_at, checksum, success, error_message,
-                execution_time_ms, state, applied_by_os_user, applied_from_host, checksum_up,
-                checksum_down, checksum_verify, fingerprint, up_sql, down_sql, transactional,
-                statements_total, statements_done, error_sqlstate, error_line, check_snapshot)
-             VALUES ($1, $2, now(), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                $16, $17, $18, $19, $20, $21)
-             ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name,
-                applied_at = EXCLUDED.applied_at, checksum = EXCLUDED.checksum,
-                success = EXCLUDED.success, error_message = EXCLUDED.error_message,
-                execution_time_ms = EXCLUDED.execution_time_ms, state = EXCLUDED.state,
-                applied_by_role = current_user,
-                applied_by_os_user = EXCLUDED.applied_by_os_user,
-                applied_from_host = EXCLUDED.applied_from_host,
-                checksum_up = EXCLUDED.checksum_up, checksum_down = EXCLUDED.checksum_down,
-                checksum_verify = EXCLUDED.checksum_verify, fingerprint = EXCLUDED.fingerprint,
-                up_sql = EXCLUDED.up_sql, down_sql = EXCLUDED.down_sql,
-                transactional = EXCLUDED.transactional,
-                statements_total = EXCLUDED.statements_total,
-                statements_done = EXCLUDED.statements_done,
-                error_sqlstate = EXCLUDED.error_sqlstate, error_line = EXCLUDED.error_line,
-                check_snapshot = EXCLUDED.check_snapshot,
-                attempts = h.attempts + 1",
-            self.history_sql()
-        );
-        let state = match rec.state {
-            RowState::Applied => "applied",
-            RowState::Failed => "failed",
-            RowState::Dirty => "dirty",
-        };
-        let total = m.up.statements.len() as i32;
-        c.execute(
-            &sql,
-            &[
-                &rec.version,
-                &m.name,
-                &m.checksum,
-                &(rec.state == RowState::Applied),
-                &rec.error_message,
-                &rec.execution_time_ms,
-                &state,
-                &op.os_user,
-                &op.host,
-                &m.part_checksums.up,
-                &m.part_checksums.down,
-                &m.part_checksums.verify,
-                &super::fingerprint::of_migration(m),
-                &m.up.text,
-                &m.down.as_ref().map(|d| d.text.as_str()),
-                &m.transactional(),
-                &total,
-                &rec.statements_done,
-                &rec.error_sqlstate,
-                &rec.error_line,
-                &rec.check_snapshot,
-            ],
-        )
-        .await?;
-        Ok(())
-    }
-
     /// Sets how many statements of a non-transactional phase have completed.
     pub async fn progress(
         &self,
@@ -387,36 +317,6 @@ impl Tables {
     ) -> Result<(), tokio_postgres::Error> {
         let sql = format!("DELETE FROM {} WHERE version = $1", self.history_sql());
         c.execute(&sql, &[&version]).await?;
-        Ok(())
-    }
-
-    /// Appends one event to the log.
-    pub async fn event(
-        &self,
-        c: &impl GenericClient,
-        e: &Event<'_>,
-        op: &Operator,
-    ) -> Result<(), tokio_postgres::Error> {
-        let sql = format!(
-            "INSERT INTO {} (event, version, name, outcome, duration_ms, os_user, host, reason, details)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            self.log_sql()
-        );
-        c.execute(
-            &sql,
-            &[
-                &e.kind.word(),
-                &e.version,
-                &e.name,
-                &e.outcome,
-                &e.duration_ms,
-                &op.os_user,
-                &op.host,
-                &e.reason,
-                &e.details,
-            ],
-        )
-        .await?;
         Ok(())
     }
 

@@ -18,6 +18,7 @@ pub mod sessions;
 pub mod state;
 pub mod verdict;
 pub mod waits;
+mod writes;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -28,7 +29,7 @@ use tokio_postgres::{CancelToken, Client};
 pub use apply::{Applied, UpOptions, targets};
 pub use checks::CheckOutcome;
 pub use dryrun::{DryRun, DryStatement};
-pub use history::{Event, EventKind, HistoryRow, LoggedEvent, RowState, Tables};
+pub use history::{Event, EventKind, HistoryRow, LoggedEvent, Record, RowState, Tables};
 pub use lock::Holder;
 pub use operator::Operator;
 pub use rollback::{DownTarget, RolledBack, Undo};
@@ -36,6 +37,7 @@ pub use state::{Drift, Phase, PhaseState};
 pub use verdict::{ResultSet, Verdict};
 
 use crate::plan::{Migration, Plan, Version};
+use writes::Writes;
 
 /// How phases run.
 #[derive(Debug, Clone)]
@@ -200,6 +202,8 @@ pub struct Engine {
     settings: Settings,
     operator: Operator,
     cancelled: Arc<AtomicBool>,
+    /// Prepared on the first write, once the tables exist.
+    writes: tokio::sync::OnceCell<Writes>,
 }
 
 impl Engine {
@@ -210,6 +214,7 @@ impl Engine {
             settings,
             operator,
             cancelled: Arc::new(AtomicBool::new(false)),
+            writes: tokio::sync::OnceCell::new(),
         }
     }
 
@@ -295,8 +300,21 @@ impl Engine {
         Ok(value)
     }
 
+    async fn writes(&self) -> Result<&Writes, tokio_postgres::Error> {
+        self.writes
+            .get_or_try_init(|| Writes::prepare(&self.client, &self.tables))
+            .await
+    }
+
+    /// Writes (or overwrites) the history row of `m`.
+    async fn save(&self, m: &Migration, rec: &Record<'_>) -> Result<(), tokio_postgres::Error> {
+        let w = self.writes().await?;
+        w.record(&self.client, m, rec, &self.operator).await
+    }
+
     async fn log(&self, e: Event<'_>) -> Result<(), EngineError> {
-        Ok(self.tables.event(&self.client, &e, &self.operator).await?)
+        let w = self.writes().await?;
+        Ok(w.event(&self.client, &e, &self.operator).await?)
     }
 
     /// Records an operator's decision about a dirty or failed phase.
@@ -327,9 +345,7 @@ impl Engine {
                         "version {version} is not in the plan: cannot mark it applied"
                     )));
                 };
-                let rec = history::Record::applied(stored, m, None);
-                eng.tables
-                    .record(&eng.client, m, &rec, &eng.operator)
+                eng.save(m, &history::Record::applied(stored, m, None))
                     .await?;
             } else if row.is_some() {
                 eng.tables.delete(&eng.client, stored).await?;

@@ -97,9 +97,7 @@ impl Engine {
             statements_done: Some(done as i32),
             check_snapshot: serde_json::to_value(&before).ok(),
         };
-        self.tables
-            .record(c, m, &dirty(start, None, None), &self.operator)
-            .await?;
+        self.save(m, &dirty(start, None, None)).await?;
         for (i, s) in m.up.statements().enumerate().skip(start) {
             if self.is_cancelled() {
                 return self.stop_one_by_one(m, stored, i, None, started).await;
@@ -153,7 +151,7 @@ impl Engine {
                         }
                         if !c.is_closed() {
                             let rec = dirty(i, Some(f.message.clone()), Some(&f));
-                            self.tables.record(c, m, &rec, &self.operator).await?;
+                            self.save(m, &rec).await?;
                             self.log(Event {
                                 kind: EventKind::Failure,
                                 version: Some(stored),
@@ -190,7 +188,7 @@ impl Engine {
         if let Some(bad) = outcomes.iter().find(|o| !o.passed) {
             let msg = format!("check `{}` failed: {}", bad.name, bad.detail);
             let rec = dirty(m.up.statements.len(), Some(msg), None);
-            self.tables.record(c, m, &rec, &self.operator).await?;
+            self.save(m, &rec).await?;
             self.log(Event {
                 kind: EventKind::Failure,
                 version: Some(stored),
@@ -210,7 +208,7 @@ impl Engine {
             });
         }
         let rec = Record::applied(stored, m, Some(millis));
-        self.tables.record(c, m, &rec, &self.operator).await?;
+        self.save(m, &rec).await?;
         self.log(Event {
             kind: EventKind::Apply,
             version: Some(stored),
@@ -253,9 +251,7 @@ impl Engine {
             statements_done: Some(done as i32),
             check_snapshot: None,
         };
-        self.tables
-            .record(&self.client, m, &rec, &self.operator)
-            .await?;
+        self.save(m, &rec).await?;
         self.log(Event {
             kind: EventKind::Cancel,
             version: Some(stored),

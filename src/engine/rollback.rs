@@ -178,10 +178,8 @@ impl Engine {
             });
             let tx = u.down.transactional;
             let result = async {
-                if tx {
-                    c.batch_execute("BEGIN").await.map_err(|e| (e, None))?;
-                }
-                c.batch_execute(&timeouts_sql(self, &meta, tx))
+                let begin = if tx { "BEGIN; " } else { "" };
+                c.batch_execute(&format!("{begin}{}", timeouts_sql(self, &meta, tx)))
                     .await
                     .map_err(|e| (e, None))?;
                 for (i, s) in u.down.statements().enumerate() {
@@ -211,7 +209,9 @@ impl Engine {
                         "down_from_history": u.from_history,
                     }),
                 };
-                self.tables
+                self.writes()
+                    .await
+                    .map_err(|e| (e, None))?
                     .event(c, &event, &self.operator)
                     .await
                     .map_err(|e| (e, None))?;

@@ -77,9 +77,61 @@ pub fn needs_autocommit(sql: &str) -> bool {
     }
 }
 
+/// Whether the statement ends, rewinds or opens a transaction (`COMMIT`, `ROLLBACK TO`,
+/// `BEGIN`, `PREPARE TRANSACTION`, ...): after a failure it would let later statements run
+/// outside the aborted transaction.
+pub fn controls_transaction(sql: &str) -> bool {
+    matches!(
+        leading_words(sql, 1).first().map(String::as_str),
+        Some(
+            "COMMIT"
+                | "END"
+                | "ROLLBACK"
+                | "ABORT"
+                | "BEGIN"
+                | "START"
+                | "SAVEPOINT"
+                | "RELEASE"
+                | "PREPARE"
+        )
+    )
+}
+
+/// Whether the statement is a `COPY`, whose data travels between its request and its reply.
+pub fn is_copy(sql: &str) -> bool {
+    leading_words(sql, 1).first().is_some_and(|w| w == "COPY")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn transaction_control_and_copy() {
+        for sql in [
+            "COMMIT",
+            "end",
+            "-- why\nROLLBACK TO SAVEPOINT a",
+            "abort",
+            "BEGIN",
+            "START TRANSACTION",
+            "SAVEPOINT a",
+            "RELEASE a",
+            "PREPARE TRANSACTION 'x'",
+        ] {
+            assert!(controls_transaction(sql), "{sql}");
+        }
+        for sql in [
+            "CREATE TABLE commit (id int)",
+            "SELECT 'COMMIT'",
+            "DO $$ BEGIN PERFORM 1; END $$",
+            "SET LOCAL lock_timeout = '1s'",
+        ] {
+            assert!(!controls_transaction(sql), "{sql}");
+        }
+        assert!(is_copy("/* load */ COPY t FROM STDIN"));
+        assert!(!is_copy("SELECT 'COPY'"));
+    }
 
     #[test]
     fn autocommit_statements() {
