@@ -317,14 +317,12 @@ impl Engine {
         let w = self.writes().await?;
         // Sent together, answered in one round trip. A failed write aborts the transaction,
         // so the COMMIT behind it rolls back, and the write's error is the one reported.
-        let (saved, logged, committed) = futures_util::future::join3(
-            w.record(c, m, &rec, &self.operator),
-            w.event(c, &event, &self.operator),
+        let (written, committed) = futures_util::future::join(
+            w.applied(c, m, &rec, &event, &self.operator),
             c.batch_execute("COMMIT"),
         )
         .await;
-        saved?;
-        logged?;
+        written?;
         committed?;
         progress(Progress::PhaseDone {
             version: m.version.to_string(),
