@@ -107,6 +107,34 @@ fn nothing_after_a_failed_statement_runs() {
     assert_eq!(pg.states(), states(&[("001", "failed")]));
 }
 
+/// A phase without checks is sent whole; the server times it, and the history row, the
+/// event and the report agree.
+#[test]
+fn a_phase_sent_whole_is_timed_by_the_server() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    dir.write(
+        "001_slow.sql",
+        "-- Migration: slow\n\nCREATE TABLE slow (id int);\nSELECT pg_sleep(0.2);\n",
+    );
+    let pg = Pg::connect(db.url());
+    let run = pgstep(&db, &dir, &["up"]).expect(0);
+    let ms = pg.count("SELECT execution_time_ms FROM schema_migrations WHERE version = '001'");
+    assert!((200..5000).contains(&ms), "{ms} ms");
+    let logged = pg.count("SELECT duration_ms FROM schema_migrations_log WHERE event = 'apply'");
+    assert_eq!(logged, ms);
+    assert!(
+        run.stdout.contains(&format!("applied 001 slow in {ms} ms")),
+        "{run}"
+    );
+    let row = &pg.history()[0];
+    assert_eq!(
+        (row.statements_done, row.statements_total),
+        (Some(2), Some(2))
+    );
+    assert!(pg.exists("slow"));
+}
+
 #[test]
 fn a_check_that_catches_lost_rows_rolls_the_phase_back() {
     let db = fresh_db();

@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::checks::{self, CheckOutcome};
-use super::exec::{backoff, can_pipeline, exec, exec_pipelined, failure, retryable, timeouts_sql};
+use super::exec::{backoff, can_pipeline, exec, failure, retryable, send_all, timeouts_sql};
 use super::history::{Event, EventKind, Record, RowState};
 use super::state::{self, Phase, PhaseState};
 use super::{Engine, EngineError, Failure, Progress};
@@ -188,7 +188,7 @@ impl Engine {
                 name: m.name.clone(),
                 statements: m.up.statements.len(),
             });
-            let stop = match self.try_tx(m, stored, started, progress).await {
+            let stop = match self.try_tx(m, stored, progress).await {
                 Ok(applied) => return Ok(applied),
                 Err(stop) => stop,
             };
@@ -261,34 +261,44 @@ impl Engine {
         &self,
         m: &Migration,
         stored: &str,
-        started: Instant,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<Applied, Stop> {
         let c = &self.client;
+        let w = self.writes().await?;
         let begin = format!("BEGIN; {}", timeouts_sql(self, &m.meta, true));
         let pipelined = can_pipeline(&m.up);
+        if pipelined && m.checks.is_empty() {
+            // Nothing to read between UP and the writes: the whole phase goes out at once,
+            // and the server runs it without waiting for this side. A failed statement
+            // aborts the transaction, so the writes behind it fail and COMMIT rolls back.
+            let sent = send_all(c, Some(&begin), &m.up).await?;
+            let details = json!({ "checks": [], "transaction": true });
+            let (ran, written, committed) = futures_util::future::join3(
+                sent.replies(&m.up, &mut |i, s| Self::report(m, progress, i, s)),
+                w.applied(c, m, stored, &details, &self.operator),
+                c.batch_execute("COMMIT"),
+            )
+            .await;
+            ran.map_err(|(err, statement)| Stop::Db { err, statement })?;
+            let millis = written?;
+            committed?;
+            return Ok(Self::done(m, millis, Vec::new(), progress));
+        }
         // `unchanged` checks read the database inside the transaction before UP runs.
         let snapshot_first = m.checks.iter().any(|k| k.expect == Expect::Unchanged);
         if snapshot_first || !pipelined {
             c.batch_execute(&begin).await?;
         }
         let before = checks::snapshot(c, m).await?;
-        let mut report = |i: usize, s: StatementRef<'_>| {
-            progress(Progress::Statement {
-                version: m.version.to_string(),
-                index: i,
-                line: s.line,
-                step: Self::step_of(m, i),
-            })
-        };
         if pipelined {
             let prologue = (!snapshot_first).then_some(begin.as_str());
-            exec_pipelined(c, prologue, &m.up, &mut report)
+            let sent = send_all(c, prologue, &m.up).await?;
+            sent.replies(&m.up, &mut |i, s| Self::report(m, progress, i, s))
                 .await
                 .map_err(|(err, statement)| Stop::Db { err, statement })?;
         } else {
             for (i, s) in m.up.statements().enumerate() {
-                report(i, s);
+                Self::report(m, progress, i, s);
                 exec(c, s).await.map_err(|err| Stop::Db {
                     err,
                     statement: Some(i),
@@ -303,37 +313,49 @@ impl Engine {
         if outcomes.iter().any(|o| !o.passed) {
             return Err(Stop::Check(outcomes));
         }
-        let millis = started.elapsed().as_millis();
-        let rec = Record::applied(stored, m, Some(millis));
-        let event = Event {
-            kind: EventKind::Apply,
-            version: Some(stored),
-            name: Some(&m.name),
-            outcome: "applied",
-            duration_ms: Some(millis as i64),
-            reason: None,
-            details: json!({ "checks": outcomes, "transaction": true }),
-        };
-        let w = self.writes().await?;
+        let details = json!({ "checks": outcomes, "transaction": true });
         // Sent together, answered in one round trip. A failed write aborts the transaction,
         // so the COMMIT behind it rolls back, and the write's error is the one reported.
         let (written, committed) = futures_util::future::join(
-            w.applied(c, m, &rec, &event, &self.operator),
+            w.applied(c, m, stored, &details, &self.operator),
             c.batch_execute("COMMIT"),
         )
         .await;
-        written?;
+        let millis = written?;
         committed?;
+        Ok(Self::done(m, millis, outcomes, progress))
+    }
+
+    fn report(
+        m: &Migration,
+        progress: &mut (dyn FnMut(Progress) + Send),
+        index: usize,
+        s: StatementRef<'_>,
+    ) {
+        progress(Progress::Statement {
+            version: m.version.to_string(),
+            index,
+            line: s.line,
+            step: Self::step_of(m, index),
+        });
+    }
+
+    fn done(
+        m: &Migration,
+        millis: u64,
+        checks: Vec<CheckOutcome>,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Applied {
         progress(Progress::PhaseDone {
             version: m.version.to_string(),
-            millis: millis as u64,
+            millis,
         });
-        Ok(Applied {
+        Applied {
             version: m.version.to_string(),
             name: m.name.clone(),
-            millis: millis as u64,
-            checks: outcomes,
-        })
+            millis,
+            checks,
+        }
     }
 
     /// Records a cancelled attempt of a transactional phase: it was rolled back.

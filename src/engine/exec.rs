@@ -42,33 +42,52 @@ pub(super) fn can_pipeline(part: &Part) -> bool {
         .all(|s| s.copy_data.is_none() && !controls_transaction(s.sql) && !is_copy(s.sql))
 }
 
-/// Sends `prologue` (if any) and every statement of `part` at once, then reads the replies in
-/// order, calling `started(i, s)` as statement `i` becomes the one the server works on. A
-/// failure names its statement (`None` for the prologue); the replies still on their way are
-/// dropped by the connection, so the next request can follow at once.
-pub(super) async fn exec_pipelined(
+/// Requests sent ahead of their replies: a prologue and the statements of a part.
+pub(super) struct Sent {
+    prologue: Option<SimpleQueryStream>,
+    statements: Vec<SimpleQueryStream>,
+}
+
+/// Sends `prologue` (if any) and every statement of `part`, in order, without waiting for a
+/// reply: anything sent after this returns goes behind them.
+pub(super) async fn send_all(
     c: &Client,
     prologue: Option<&str>,
     part: &Part,
-    started: &mut (dyn FnMut(usize, StatementRef<'_>) + Send),
-) -> Result<(), (tokio_postgres::Error, Option<usize>)> {
-    // simple_query_raw queues its request before it returns, so these go out in order.
-    let first = match prologue {
-        Some(sql) => Some(c.simple_query_raw(sql).await.map_err(|e| (e, None))?),
+) -> Result<Sent, tokio_postgres::Error> {
+    let prologue = match prologue {
+        Some(sql) => Some(c.simple_query_raw(sql).await?),
         None => None,
     };
-    let mut sent = Vec::with_capacity(part.statements.len());
+    let mut statements = Vec::with_capacity(part.statements.len());
     for s in part.statements() {
-        sent.push(c.simple_query_raw(s.sql).await.map_err(|e| (e, None))?);
+        statements.push(c.simple_query_raw(s.sql).await?);
     }
-    if let Some(stream) = first {
-        drain(stream).await.map_err(|e| (e, None))?;
+    Ok(Sent {
+        prologue,
+        statements,
+    })
+}
+
+impl Sent {
+    /// Reads the replies in order, calling `started(i, s)` as statement `i` of `part` becomes
+    /// the one the server works on. A failure names its statement (`None` for the prologue);
+    /// the replies still on their way are dropped by the connection, so the next request can
+    /// follow at once.
+    pub(super) async fn replies(
+        self,
+        part: &Part,
+        started: &mut (dyn FnMut(usize, StatementRef<'_>) + Send),
+    ) -> Result<(), (tokio_postgres::Error, Option<usize>)> {
+        if let Some(stream) = self.prologue {
+            drain(stream).await.map_err(|e| (e, None))?;
+        }
+        for ((i, s), stream) in part.statements().enumerate().zip(self.statements) {
+            started(i, s);
+            drain(stream).await.map_err(|e| (e, Some(i)))?;
+        }
+        Ok(())
     }
-    for ((i, s), stream) in part.statements().enumerate().zip(sent) {
-        started(i, s);
-        drain(stream).await.map_err(|e| (e, Some(i)))?;
-    }
-    Ok(())
 }
 
 async fn drain(stream: SimpleQueryStream) -> Result<(), tokio_postgres::Error> {

@@ -1,6 +1,7 @@
 //! The writes every phase makes, its history row and its log event, prepared once per
 //! session, so the server does not parse and plan them again for each of a thousand phases.
 
+use serde_json::Value;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Statement};
 
@@ -19,13 +20,10 @@ pub struct Writes {
 impl Writes {
     /// Prepares them on `c`; the tables must exist.
     pub async fn prepare(c: &Client, t: &Tables) -> Result<Writes, tokio_postgres::Error> {
-        let record = record_sql(t);
-        // A data-modifying WITH runs whether or not the outer statement reads it.
-        let applied = format!("WITH saved AS ({record}) {}", event_sql(t, 22));
         Ok(Writes {
-            record: c.prepare(&record).await?,
-            event: c.prepare(&event_sql(t, 1)).await?,
-            applied: c.prepare(&applied).await?,
+            record: c.prepare(&record_sql(t)).await?,
+            event: c.prepare(&event_sql(t)).await?,
+            applied: c.prepare(&applied_sql(t)).await?,
         })
     }
 
@@ -54,60 +52,103 @@ impl Writes {
         Ok(())
     }
 
-    /// Writes the row of `m` and appends `e`, in one statement.
+    /// Records that `m` applied, as `stored`, and logs it with `details`, in one statement.
+    /// The server times the phase, from the start of its transaction, so this can be sent
+    /// before the phase's statements have answered; returns that time in milliseconds.
     pub async fn applied(
         &self,
         c: &Client,
         m: &Migration,
-        rec: &Record<'_>,
-        e: &Event<'_>,
+        stored: &str,
+        details: &Value,
         op: &Operator,
-    ) -> Result<(), tokio_postgres::Error> {
-        let row = RowArgs::of(m, rec);
-        let kind = e.kind.word();
-        let mut params = row.params(m, rec, op);
-        params.extend(event_params(&kind, e, op));
-        c.execute(&self.applied, &params).await?;
-        Ok(())
+    ) -> Result<u64, tokio_postgres::Error> {
+        let rec = Record::applied(stored, m, None);
+        let row = RowArgs::of(m, &rec);
+        let params: [&(dyn ToSql + Sync); 14] = [
+            &rec.version,
+            &m.name,
+            &m.checksum,
+            &op.os_user,
+            &op.host,
+            &m.part_checksums.up,
+            &m.part_checksums.down,
+            &m.part_checksums.verify,
+            &row.fingerprint,
+            &m.up.text,
+            &row.down,
+            &row.transactional,
+            &row.total,
+            details,
+        ];
+        let ms: i32 = c.query_one(&self.applied, &params).await?.get(0);
+        Ok(ms.max(0) as u64)
     }
 }
 
+/// The history table's columns, as [`record_sql`] and [`applied_sql`] fill them.
+const COLUMNS: &str = "version, name, applied_at, checksum, success, error_message,
+    execution_time_ms, state, applied_by_os_user, applied_from_host, checksum_up,
+    checksum_down, checksum_verify, fingerprint, up_sql, down_sql, transactional,
+    statements_total, statements_done, error_sqlstate, error_line, check_snapshot";
+
+/// A new attempt at a version overwrites its row and counts itself.
+const ON_CONFLICT: &str = "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name,
+    applied_at = EXCLUDED.applied_at, checksum = EXCLUDED.checksum,
+    success = EXCLUDED.success, error_message = EXCLUDED.error_message,
+    execution_time_ms = EXCLUDED.execution_time_ms, state = EXCLUDED.state,
+    applied_by_role = current_user,
+    applied_by_os_user = EXCLUDED.applied_by_os_user,
+    applied_from_host = EXCLUDED.applied_from_host,
+    checksum_up = EXCLUDED.checksum_up, checksum_down = EXCLUDED.checksum_down,
+    checksum_verify = EXCLUDED.checksum_verify, fingerprint = EXCLUDED.fingerprint,
+    up_sql = EXCLUDED.up_sql, down_sql = EXCLUDED.down_sql,
+    transactional = EXCLUDED.transactional,
+    statements_total = EXCLUDED.statements_total,
+    statements_done = EXCLUDED.statements_done,
+    error_sqlstate = EXCLUDED.error_sqlstate, error_line = EXCLUDED.error_line,
+    check_snapshot = EXCLUDED.check_snapshot,
+    attempts = h.attempts + 1";
+
+/// The event log's columns that pgstep fills.
+const EVENT_COLUMNS: &str =
+    "event, version, name, outcome, duration_ms, os_user, host, reason, details";
+
 fn record_sql(t: &Tables) -> String {
     format!(
-        "INSERT INTO {} AS h (version, name, applied_at, checksum, success, error_message,
-            execution_time_ms, state, applied_by_os_user, applied_from_host, checksum_up,
-            checksum_down, checksum_verify, fingerprint, up_sql, down_sql, transactional,
-            statements_total, statements_done, error_sqlstate, error_line, check_snapshot)
+        "INSERT INTO {} AS h ({COLUMNS})
          VALUES ($1, $2, now(), $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
             $16, $17, $18, $19, $20, $21)
-         ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name,
-            applied_at = EXCLUDED.applied_at, checksum = EXCLUDED.checksum,
-            success = EXCLUDED.success, error_message = EXCLUDED.error_message,
-            execution_time_ms = EXCLUDED.execution_time_ms, state = EXCLUDED.state,
-            applied_by_role = current_user,
-            applied_by_os_user = EXCLUDED.applied_by_os_user,
-            applied_from_host = EXCLUDED.applied_from_host,
-            checksum_up = EXCLUDED.checksum_up, checksum_down = EXCLUDED.checksum_down,
-            checksum_verify = EXCLUDED.checksum_verify, fingerprint = EXCLUDED.fingerprint,
-            up_sql = EXCLUDED.up_sql, down_sql = EXCLUDED.down_sql,
-            transactional = EXCLUDED.transactional,
-            statements_total = EXCLUDED.statements_total,
-            statements_done = EXCLUDED.statements_done,
-            error_sqlstate = EXCLUDED.error_sqlstate, error_line = EXCLUDED.error_line,
-            check_snapshot = EXCLUDED.check_snapshot,
-            attempts = h.attempts + 1",
+         {ON_CONFLICT}",
         t.history_sql()
     )
 }
 
-/// The event insert, its parameters numbered from `$first`.
-fn event_sql(t: &Tables, first: usize) -> String {
-    let params: Vec<String> = (first..first + 9).map(|n| format!("${n}")).collect();
+/// The row of an applied phase and its `apply` event, both timed by the server from the start
+/// of the transaction. A data-modifying WITH runs whether or not the outer statement reads it.
+fn applied_sql(t: &Tables) -> String {
     format!(
-        "INSERT INTO {} (event, version, name, outcome, duration_ms, os_user, host, reason, details)
-         VALUES ({})",
-        t.log_sql(),
-        params.join(", ")
+        "WITH elapsed AS (
+            SELECT (1000 * extract(epoch FROM clock_timestamp() - now()))::int AS ms
+         ), saved AS (
+            INSERT INTO {history} AS h ({COLUMNS})
+            SELECT $1, $2, now(), $3, true, NULL, ms, 'applied', $4, $5, $6, $7, $8, $9, $10,
+                $11, $12, $13, $13, NULL, NULL, NULL
+            FROM elapsed
+            {ON_CONFLICT}
+         )
+         INSERT INTO {log} ({EVENT_COLUMNS})
+         SELECT 'apply', $1, $2, 'applied', ms, $4, $5, NULL, $14 FROM elapsed
+         RETURNING duration_ms::int",
+        history = t.history_sql(),
+        log = t.log_sql(),
+    )
+}
+
+fn event_sql(t: &Tables) -> String {
+    format!(
+        "INSERT INTO {} ({EVENT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        t.log_sql()
     )
 }
 
