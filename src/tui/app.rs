@@ -293,8 +293,8 @@ impl App {
         self.phases = state::phases(&plan, &self.rows)
             .into_iter()
             .map(|p| PhaseRow {
-                version: p.version.clone(),
-                name: p.name.clone(),
+                version: p.version,
+                name: p.name,
                 state: p.state,
                 applied_at: p.row.and_then(|r| r.applied_at),
                 millis: p.row.and_then(|r| r.execution_time_ms),
