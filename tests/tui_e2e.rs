@@ -474,3 +474,23 @@ fn sigterm_restores_the_terminal() {
     assert!(status.success(), "exit status {status}");
     c.assert_restored();
 }
+
+#[test]
+fn a_plan_with_errors_is_said_once_the_terminal_is_restored() {
+    let dir = Dir::new();
+    dir.write("001_broken.sql", "CREATE TABLE books (id int;\n");
+    // No server answers there: the plan's errors must not wait for a connection.
+    let mut c = Console::open("postgresql://postgres@127.0.0.1:1/x", dir.path(), 120, 40);
+    let status = c.wait_exit();
+    assert_eq!(status.exit_code(), 2, "exit status {status}");
+    c.assert_restored();
+    let out = c.output.lock().unwrap();
+    let left = out
+        .raw
+        .windows(LEAVE_ALTERNATE.len())
+        .rposition(|w| w == LEAVE_ALTERNATE)
+        .expect("the alternate screen was left");
+    let after = String::from_utf8_lossy(&out.raw[left..]);
+    assert!(after.contains("001_broken.sql:1:"), "{after}");
+    assert!(after.contains("has errors; nothing was run"), "{after}");
+}

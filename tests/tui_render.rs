@@ -304,6 +304,16 @@ fn running(options: Options) -> App {
     app
 }
 
+/// The first frame: the plan's files are still being read.
+fn reading(options: Options) -> App {
+    let dir = Path::new("tests/fixtures/native").to_path_buf();
+    let header = Header {
+        server_version: "(connecting)".into(),
+        ..header(false)
+    };
+    App::reading(dir, 10_000, header, Keymap::default(), options)
+}
+
 fn loading(options: Options) -> App {
     fresh(options, false)
 }
@@ -603,7 +613,8 @@ fn running_watched(options: Options) -> App {
 
 type Screen = (&'static str, fn(Options) -> App);
 
-const SCREENS: [Screen; 31] = [
+const SCREENS: [Screen; 32] = [
+    ("reading", reading),
     ("loading", loading),
     ("phases_drifted", phases_drifted),
     ("phases_failed", phases_failed),
@@ -659,6 +670,11 @@ fn snapshot(name: &str) {
         let terminal = draw(&mut app, size);
         insta::assert_snapshot!(format!("{name}_{}x{}", size.0, size.1), terminal.backend());
     }
+}
+
+#[test]
+fn reading_the_plan_after_the_first_frame() {
+    snapshot("reading");
 }
 
 #[test]

@@ -2,11 +2,11 @@
 
 use std::io::IsTerminal;
 use std::path::Path;
-use std::sync::Arc;
 
 use super::db::{self, Fail, Target};
 use super::exit;
 use crate::config::{self, Config};
+use crate::plan;
 use crate::tui::app::{App, Header, Options};
 use crate::tui::keymap::{Key, Keymap};
 use crate::tui::ui::theme::Theme;
@@ -19,7 +19,6 @@ pub async fn run(dir: &Path, target: &Target, config: &Config, ascii: bool) -> R
             "pgstep: the console needs a terminal; in scripts use the commands (pgstep status, up, down, ...)",
         ));
     }
-    let plan = db::load_plan(dir)?;
     let params = db::resolve(target)?;
     // Said before the console takes the screen.
     for w in params.warnings() {
@@ -46,7 +45,12 @@ pub async fn run(dir: &Path, target: &Target, config: &Config, ascii: bool) -> R
         theme: Theme::from_config(&config.colours, profile.and_then(|p| p.colour), colour),
         lint: config.lint.clone(),
     };
-    let app = App::new(Arc::new(plan), header, keymap(config), options);
+    // Counting the entries is a few milliseconds even for 10,000 files; reading them is not,
+    // so that happens behind the first frame.
+    let files = std::fs::read_dir(dir).map_or(0, |d| d.count());
+    let app = App::reading(dir.to_path_buf(), files, header, keymap(config), options);
+    let plan_dir = dir.to_path_buf();
+    let read_plan = move || plan::load(&plan_dir).map_err(|e| db::plan_errors(&plan_dir, &e));
     let connect = async {
         let worker = db::open(target, params.clone())
             .await
@@ -73,9 +77,17 @@ pub async fn run(dir: &Path, target: &Target, config: &Config, ascii: bool) -> R
             server_version,
         })
     };
-    tui::run(app, connect)
+    let app = tui::run(app, read_plan, connect)
         .await
-        .map_err(|e| Fail::new(exit::INTERNAL, format!("pgstep: terminal error: {e}")))
+        .map_err(|e| Fail::new(exit::INTERNAL, format!("pgstep: terminal error: {e}")))?;
+    if let Some(message) = app.plan_error {
+        return Err(Fail::new(exit::INPUT, message));
+    }
+    // Said once the screen is back, where the other commands say them before their output.
+    for w in &app.plan.warnings {
+        eprintln!("{w}");
+    }
+    Ok(())
 }
 
 /// The console's keymap with the configuration's bindings.

@@ -76,14 +76,16 @@ pub fn load_plan(dir: &std::path::Path) -> Result<Plan, Fail> {
             }
             Ok(p)
         }
-        Err(e) => Err(Fail::new(
-            exit::INPUT,
-            format!(
-                "{e}\npgstep: the plan in {} has errors; nothing was run",
-                dir.display()
-            ),
-        )),
+        Err(e) => Err(Fail::new(exit::INPUT, plan_errors(dir, &e))),
     }
+}
+
+/// What is said of a plan that cannot be read: every problem, and that nothing was run.
+pub fn plan_errors(dir: &std::path::Path, e: &plan::PlanError) -> String {
+    format!(
+        "{e}\npgstep: the plan in {} has errors; nothing was run",
+        dir.display()
+    )
 }
 
 /// An open session: the engine and what is needed to cancel its statements.

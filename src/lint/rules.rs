@@ -162,7 +162,7 @@ pub fn check(m: &Migration, known: &mut Known) -> Vec<(Raw, bool)> {
         );
     }
     let mut up_ops = Vec::new();
-    for s in &m.up.statements {
+    for s in m.up.statements.iter() {
         let sql = &m.up.text[s.sql.clone()];
         p.line = s.line;
         p.ignore = ignored(&m.up, s.sql.start, s.line);

@@ -5,22 +5,58 @@ use std::collections::HashMap;
 
 use super::ops::Name;
 
-/// Column types declared by the plan so far, by (table, column).
+/// Column types declared by the plan so far, by table and column (the schema aside). A plan of
+/// 10,000 tables declares some 100,000 columns, mostly with the same few names and types, so
+/// each distinct word is kept once and a column is two numbers.
 #[derive(Debug, Default, Clone)]
-pub struct Columns(HashMap<(String, String), String>);
+pub struct Columns {
+    /// Table name -> (column, type), both numbers into `words`.
+    tables: HashMap<Box<str>, Vec<(u32, u32)>>,
+    words: Words,
+}
 
 impl Columns {
     pub fn set(&mut self, table: &Name, column: &str, ty: &str) {
-        if !ty.is_empty() {
-            self.0
-                .insert((table.name.clone(), column.to_string()), normalize(ty));
+        if ty.is_empty() {
+            return;
+        }
+        let ty = self.words.number(&normalize(ty));
+        let column = self.words.number(column);
+        let columns = match self.tables.get_mut(table.name.as_str()) {
+            Some(c) => c,
+            None => self.tables.entry(table.name.as_str().into()).or_default(),
+        };
+        match columns.iter_mut().find(|(c, _)| *c == column) {
+            Some(entry) => entry.1 = ty,
+            None => columns.push((column, ty)),
         }
     }
 
     pub fn get(&self, table: &Name, column: &str) -> Option<&str> {
-        self.0
-            .get(&(table.name.clone(), column.to_string()))
-            .map(String::as_str)
+        let column = *self.words.numbers.get(column)?;
+        let columns = self.tables.get(table.name.as_str())?;
+        let &(_, ty) = columns.iter().find(|(c, _)| *c == column)?;
+        Some(&self.words.text[ty as usize])
+    }
+}
+
+/// Distinct column names and types, numbered in the order first seen.
+#[derive(Debug, Default, Clone)]
+struct Words {
+    numbers: HashMap<Box<str>, u32>,
+    text: Vec<Box<str>>,
+}
+
+impl Words {
+    fn number(&mut self, word: &str) -> u32 {
+        if let Some(&n) = self.numbers.get(word) {
+            return n;
+        }
+        // 2^32 distinct words would take far more memory than any plan has.
+        let n = self.text.len() as u32;
+        self.text.push(word.into());
+        self.numbers.insert(word.into(), n);
+        n
     }
 }
 

@@ -25,6 +25,8 @@ pub enum Problem {
     SymlinkLoop,
     #[error("file is not valid UTF-8 (first bad byte at line {line}, column {column})")]
     NotUtf8 { line: u32, column: u32 },
+    #[error("file is larger than 4 GiB")]
+    TooLarge,
     #[error("file is empty")]
     Empty,
     #[error("file holds only comments: no statement to run")]
@@ -126,6 +128,7 @@ impl Problem {
             Problem::NotADirectory => "--dir takes a directory of migration files",
             Problem::SymlinkLoop => "fix or remove the link",
             Problem::NotUtf8 { .. } => "save the file as UTF-8",
+            Problem::TooLarge => "split it into several migrations, or load bulk data with psql",
             Problem::Empty | Problem::CommentsOnly | Problem::EmptyUp => {
                 "write the migration's SQL, or delete the file"
             }

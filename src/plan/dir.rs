@@ -74,18 +74,13 @@ pub fn read(dir: &Path, diags: &mut Vec<Diagnostic>) -> Read {
             return empty;
         }
     };
-    let loaded = load_all(&candidates);
+    let (migrations, found) = load_all(&candidates);
     let mut layouts: BTreeMap<Layout, PathBuf> = BTreeMap::new();
-    let mut migrations = Vec::with_capacity(loaded.len());
-    // Moved out, not cloned: a large plan would otherwise be in memory twice at its peak.
-    for (layout, path, m, d) in loaded {
+    for (layout, path, d) in found {
         if let Some(layout) = layout {
             layouts.entry(layout).or_insert(path);
         }
         diags.extend(d);
-        if let Some(m) = m {
-            migrations.push(m);
-        }
     }
     if layouts.len() > 1 {
         let list = layouts
@@ -211,28 +206,56 @@ fn flyway_name(stem: &str) -> Option<(char, String)> {
     Version::parse(&version).map(|_| (kind, version))
 }
 
-type Loaded = (Option<Layout>, PathBuf, Option<Migration>, Vec<Diagnostic>);
+/// What reading one candidate found besides its migration: the layout its files tell, the
+/// path that names it, and its problems.
+type Found = (Option<Layout>, PathBuf, Vec<Diagnostic>);
 
-/// Reads and parses every candidate, spread over the machine's cores.
-fn load_all(candidates: &[Candidate]) -> Vec<Loaded> {
+/// Reads and parses every candidate, spread over the machine's cores. Each migration is
+/// written straight into its slot, so a large plan is never in memory twice.
+fn load_all(candidates: &[Candidate]) -> (Vec<Migration>, Vec<Found>) {
+    let mut migrations: Vec<Option<Migration>> = candidates.iter().map(|_| None).collect();
+    let mut found: Vec<Option<Found>> = candidates.iter().map(|_| None).collect();
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(candidates.len().div_ceil(64).max(1));
     if workers <= 1 {
-        return candidates.iter().map(load).collect();
+        load_into(candidates, &mut migrations, &mut found);
+    } else {
+        let chunk = candidates.len().div_ceil(workers);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = candidates
+                .chunks(chunk)
+                .zip(migrations.chunks_mut(chunk))
+                .zip(found.chunks_mut(chunk))
+                .map(|((c, m), f)| scope.spawn(move || load_into(c, m, f)))
+                .collect();
+            for h in handles {
+                h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
+            }
+        });
     }
-    let chunk = candidates.len().div_ceil(workers);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = candidates
-            .chunks(chunk)
-            .map(|c| scope.spawn(move || c.iter().map(load).collect::<Vec<_>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    })
+    // Collected in place: the slots' buffer becomes the plan's.
+    #[expect(
+        clippy::filter_map_identity,
+        reason = "flatten() collects into a new, growing buffer"
+    )]
+    let migrations = migrations.into_iter().filter_map(|m| m).collect();
+    (migrations, found.into_iter().flatten().collect())
 }
+
+fn load_into(
+    candidates: &[Candidate],
+    migrations: &mut [Option<Migration>],
+    found: &mut [Option<Found>],
+) {
+    for ((c, m), f) in candidates.iter().zip(migrations).zip(found) {
+        let (layout, path, migration, diags) = load(c);
+        *m = migration;
+        *f = Some((layout, path, diags));
+    }
+}
+
+type Loaded = (Option<Layout>, PathBuf, Option<Migration>, Vec<Diagnostic>);
 
 fn load(c: &Candidate) -> Loaded {
     let mut diags = Vec::new();
@@ -374,6 +397,11 @@ fn stem_named(stem: &str) -> Named {
     }
 }
 
+/// Whether a file of `len` bytes can be a migration: statements keep their offsets in `u32`.
+pub fn fits(len: usize) -> bool {
+    u32::try_from(len).is_ok()
+}
+
 /// Reads a file as UTF-8 text (a leading byte-order mark dropped).
 fn source(path: &Path, diags: &mut Vec<Diagnostic>) -> Option<Source> {
     let bytes = match fs::read(path) {
@@ -383,6 +411,10 @@ fn source(path: &Path, diags: &mut Vec<Diagnostic>) -> Option<Source> {
             return None;
         }
     };
+    if !fits(bytes.len()) {
+        diags.push(Diagnostic::new(path, Problem::TooLarge));
+        return None;
+    }
     match String::from_utf8(bytes) {
         Ok(mut text) => {
             if text.starts_with('\u{feff}') {

@@ -206,13 +206,13 @@ fn assemble(
     named: &Named,
     version: Version,
     layout: Layout,
-    meta: Meta,
+    mut meta: Meta,
     parts: Parts,
     checksum: Checksum,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Migration> {
     let Parts {
-        sections: s,
+        sections: mut s,
         down,
         up_tx,
         down_tx,
@@ -249,6 +249,11 @@ fn assemble(
         down: down.as_ref().map(|d| checksum::of(&d.text)),
         verify: s.verify.as_deref().map(checksum::of),
     };
+    // A plan holds thousands of migrations: none keeps spare capacity.
+    s.steps.shrink_to_fit();
+    s.checks.shrink_to_fit();
+    meta.depends.shrink_to_fit();
+    meta.requires.shrink_to_fit();
     Some(Migration {
         version,
         name,

@@ -308,7 +308,7 @@ impl Walker<'_, '_> {
             file: self.path.to_path_buf(),
             text,
             transactional: true,
-            statements: std::mem::take(&mut self.statements),
+            statements: std::mem::take(&mut self.statements).into_iter().collect(),
         };
         match self.section {
             Section::Preamble => {}

@@ -1,5 +1,6 @@
 //! What flows into `update` (actions) and out of it (effects, run by the runtime).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use ratatui::crossterm::event::KeyEvent;
@@ -10,7 +11,7 @@ use crate::engine::{
     ResultSet, RolledBack, Verified,
 };
 use crate::lint::Finding;
-use crate::plan::Version;
+use crate::plan::{Plan, Version};
 
 use super::monitor::{Gauged, Watch};
 
@@ -19,6 +20,13 @@ use super::monitor::{Gauged, Watch};
 pub enum Action {
     Key(KeyEvent),
     Resize(u16, u16),
+    /// The plan is read and linted, off the event loop.
+    PlanRead {
+        plan: Arc<Plan>,
+        lint: Vec<Finding>,
+    },
+    /// The plan has errors, every one in the message: the console ends and says them.
+    PlanUnreadable(String),
     /// The sessions are up.
     Connected {
         role: String,

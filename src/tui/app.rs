@@ -1,5 +1,6 @@
 //! The console's state. Nothing here does I/O: `update` changes it, `ui` draws it.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -195,6 +196,11 @@ pub struct App {
     pub monitors: super::monitor::Monitors,
     /// The history has been read at least once; until then no state is known.
     pub loaded: bool,
+    /// While the plan is read, off the event loop: how many files its directory holds. Until
+    /// it is read there are no phases and nothing touches the database.
+    pub reading: Option<usize>,
+    /// The plan has errors: said once the terminal is restored, and the console ends.
+    pub plan_error: Option<String>,
     pub quit: bool,
 }
 
@@ -202,9 +208,30 @@ pub struct App {
 pub const MIN_SIZE: (u16, u16) = (80, 24);
 
 impl App {
+    /// The console on a plan already read, linted here.
     pub fn new(plan: Arc<Plan>, header: Header, keymap: Keymap, options: Options) -> App {
-        let mut app = App {
-            plan,
+        let lint = crate::lint::lint_plan(&plan, &options.lint);
+        let mut app = App::reading(plan.dir.clone(), 0, header, keymap, options);
+        app.set_plan(plan, lint);
+        app
+    }
+
+    /// The console while the plan in `dir` (`files` entries) is still being read.
+    pub fn reading(
+        dir: PathBuf,
+        files: usize,
+        header: Header,
+        keymap: Keymap,
+        options: Options,
+    ) -> App {
+        let plan = Plan {
+            dir,
+            layout: None,
+            migrations: Vec::new(),
+            warnings: Vec::new(),
+        };
+        App {
+            plan: Arc::new(plan),
             rows: Vec::new(),
             header,
             lock_holder: None,
@@ -228,11 +255,20 @@ impl App {
             options,
             monitors: Default::default(),
             loaded: false,
+            reading: Some(files),
+            plan_error: None,
             quit: false,
-        };
-        app.lint = crate::lint::lint_plan(&app.plan, &app.options.lint);
-        app.set_history(Vec::new(), None);
-        app
+        }
+    }
+
+    /// The plan is read: its phases appear, with the history if it came first.
+    pub fn set_plan(&mut self, plan: Arc<Plan>, lint: Vec<crate::lint::Finding>) {
+        self.plan = plan;
+        self.lint = lint;
+        self.reading = None;
+        let rows = std::mem::take(&mut self.rows);
+        let holder = self.lock_holder.take();
+        self.set_history(rows, holder);
     }
 
     /// The lint findings of phase `v`.
@@ -249,12 +285,16 @@ impl App {
         let keep = self.selected_phase().map(|p| p.version.clone());
         self.rows = rows;
         self.lock_holder = holder;
+        if self.reading.is_some() {
+            // Without the files every applied phase would look like one whose file is gone.
+            return;
+        }
         let plan = self.plan.clone();
         self.phases = state::phases(&plan, &self.rows)
             .into_iter()
             .map(|p| PhaseRow {
-                version: p.version.clone(),
-                name: p.name.clone(),
+                version: p.version,
+                name: p.name,
                 state: p.state,
                 applied_at: p.row.and_then(|r| r.applied_at),
                 millis: p.row.and_then(|r| r.execution_time_ms),

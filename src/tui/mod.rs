@@ -22,10 +22,11 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use ratatui::crossterm::event::{Event, EventStream, KeyEventKind};
-use tokio::sync::mpsc;
+use tokio::sync::mpsc::{self, UnboundedSender};
 
 use crate::conninfo::Params;
 use crate::engine::Engine;
+use crate::lint::LintConfig;
 use crate::plan::Plan;
 use action::{Action, Effect};
 use app::App;
@@ -42,32 +43,37 @@ pub struct Connected {
 /// How long a quit waits for cancelled work to record itself.
 const QUIT_GRACE: Duration = Duration::from_secs(5);
 
-/// Runs the console. The first frame is drawn before `connect` finishes, so the operator sees
-/// the plan at once; the database's state fills in when the sessions are up.
-pub async fn run<C>(mut app: App, connect: C) -> std::io::Result<()>
+/// Runs the console and gives back its final state (`plan_error` says whether the plan could
+/// be read). The first frame is drawn before `read_plan` and `connect` finish, so the operator
+/// sees the console at once; the phases appear when the plan is read, their state when the
+/// sessions are up.
+pub async fn run<R, C>(mut app: App, read_plan: R, connect: C) -> std::io::Result<App>
 where
+    R: FnOnce() -> Result<Plan, String> + Send + 'static,
     C: Future<Output = Result<Connected, String>>,
 {
     // ratatui::init restores the terminal from its panic hook too.
     let mut terminal = ratatui::init();
-    let result = event_loop(&mut app, connect, &mut terminal).await;
+    let result = event_loop(&mut app, read_plan, connect, &mut terminal).await;
     ratatui::restore();
-    result
+    result.map(|()| app)
 }
 
-async fn event_loop<C>(
+async fn event_loop<R, C>(
     app: &mut App,
+    read_plan: R,
     connect: C,
     terminal: &mut ratatui::DefaultTerminal,
 ) -> std::io::Result<()>
 where
+    R: FnOnce() -> Result<Plan, String> + Send + 'static,
     C: Future<Output = Result<Connected, String>>,
 {
     let size = terminal.size()?;
     app.size = (size.width, size.height);
     terminal.draw(|f| ui::render(app, f))?;
-    let plan: Arc<Plan> = app.plan.clone();
     let (tx, mut rx) = mpsc::unbounded_channel();
+    read_in_background(read_plan, app.options.lint.clone(), tx.clone())?;
     let mut rt: Option<runtime::Runtime> = None;
     let mut connect = std::pin::pin!(connect);
     let mut connecting = true;
@@ -98,7 +104,7 @@ where
                             c.reader,
                             pid,
                             c.params,
-                            plan.clone(),
+                            app.plan.clone(),
                             app.options.lint.clone(),
                             tx.clone(),
                         ));
@@ -125,7 +131,11 @@ where
         if let (Some(rt), Action::Done(_) | Action::Failed(_)) = (rt.as_mut(), &action) {
             rt.job_finished();
         }
+        let plan_read = matches!(action, Action::PlanRead { .. });
         let effects = update::update(app, action);
+        if let (Some(rt), true) = (rt.as_mut(), plan_read) {
+            rt.set_plan(app.plan.clone());
+        }
         // Before the sessions are up nothing asks for work (update refuses until the state
         // is loaded), so there is nothing to keep.
         if let Some(rt) = rt.as_mut() {
@@ -139,6 +149,34 @@ where
         }
         terminal.draw(|f| ui::render(app, f))?;
     }
+}
+
+/// Reads and lints the plan on a thread of its own: a large plan takes many frames' time. A
+/// detached thread, unlike a blocking task of the runtime, does not hold up a quit.
+fn read_in_background<R>(
+    read_plan: R,
+    lint: LintConfig,
+    tx: UnboundedSender<Action>,
+) -> std::io::Result<()>
+where
+    R: FnOnce() -> Result<Plan, String> + Send + 'static,
+{
+    std::thread::Builder::new()
+        .name("plan".into())
+        .spawn(move || {
+            let action = match read_plan() {
+                Ok(plan) => {
+                    let lint = crate::lint::lint_plan(&plan, &lint);
+                    Action::PlanRead {
+                        plan: Arc::new(plan),
+                        lint,
+                    }
+                }
+                Err(message) => Action::PlanUnreadable(message),
+            };
+            let _ = tx.send(action);
+        })?;
+    Ok(())
 }
 
 /// SIGTERM, so a console killed by its SSH session's end restores the terminal first.

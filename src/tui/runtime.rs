@@ -67,6 +67,11 @@ impl Runtime {
         }
     }
 
+    /// The plan, once read: the sessions may be up before it is.
+    pub fn set_plan(&mut self, plan: Arc<Plan>) {
+        self.plan = plan;
+    }
+
     /// Time since the running job started.
     pub fn elapsed(&self) -> Duration {
         self.started.map(|s| s.elapsed()).unwrap_or_default()

@@ -18,6 +18,20 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             app.size = (w, h);
             Vec::new()
         }
+        Action::PlanRead { plan, lint } => {
+            let warnings = plan.warnings.len();
+            app.set_plan(plan, lint);
+            if warnings > 0 {
+                let text = format!("the plan has {warnings} warning(s): listed when you quit");
+                app.message = Some((Level::Info, text));
+            }
+            Vec::new()
+        }
+        Action::PlanUnreadable(message) => {
+            app.plan_error = Some(message);
+            app.quit = true;
+            Vec::new()
+        }
         Action::Tick(elapsed) => {
             app.spinner = app.spinner.wrapping_add(1);
             if let Some(job) = &mut app.job {
@@ -371,6 +385,11 @@ fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
             | Command::CancelBackend
             | Command::TerminateBackend
     );
+    if database && app.reading.is_some() {
+        let text = "the plan is still being read: wait for its phases";
+        app.message = Some((Level::Info, text.into()));
+        return Vec::new();
+    }
     if database && !app.loaded {
         let text = "the database's state is not loaded yet: wait for the connection";
         app.message = Some((Level::Info, text.into()));

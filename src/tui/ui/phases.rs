@@ -21,7 +21,9 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
 
 fn render_list(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     let visible = app.visible();
-    let title = if app.filter.is_empty() {
+    let title = if app.reading.is_some() {
+        " Phases ".to_string()
+    } else if app.filter.is_empty() {
         format!(" Phases ({}) ", app.phases.len())
     } else {
         format!(
@@ -64,12 +66,18 @@ fn render_list(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         })
         .collect();
     if lines.is_empty() {
-        let text = if app.phases.is_empty() {
-            "no migrations in the plan"
-        } else {
-            "no phase matches the filter"
+        let text = match app.reading {
+            Some(files) => format!(
+                "reading the plan in {} ({files} files)...",
+                app.plan.dir.display()
+            ),
+            None if app.phases.is_empty() => "no migrations in the plan".into(),
+            None => "no phase matches the filter".into(),
         };
-        frame.render_widget(Paragraph::new(text).style(t.dim()), inner);
+        let text = Paragraph::new(text)
+            .style(t.dim())
+            .wrap(Wrap { trim: true });
+        frame.render_widget(text, inner);
         return;
     }
     frame.render_widget(Paragraph::new(lines), inner);
