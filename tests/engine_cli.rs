@@ -286,3 +286,15 @@ fn no_password_appears_in_any_output() {
     pg.exec(&format!("DROP OWNED BY {role}"));
     admin.exec(&format!("DROP ROLE {role}"));
 }
+
+/// `status` reads the plan while it connects; a bad plan is still what it reports, with the
+/// input exit code, even when the server cannot be reached either.
+#[test]
+fn a_bad_plan_is_reported_before_a_refused_connection() {
+    let dir = Dir::new();
+    dir.write("001_bad.sql", "-- Lock-Timeout: soon\n\nSELECT 1;\n");
+    let run = pgstep_url("postgresql://postgres@127.0.0.1:1/x", &dir, &["status"]).expect(2);
+    assert!(run.stderr.contains("001_bad.sql:1"), "{run}");
+    assert!(run.stderr.contains("nothing was run"), "{run}");
+    assert!(!run.stderr.contains("refused"), "{run}");
+}

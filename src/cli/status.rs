@@ -52,10 +52,16 @@ pub async fn run(
     json: bool,
     out: &mut impl Write,
 ) -> Result<(), Fail> {
-    let plan = db::load_plan(dir)?;
-    let session = db::connect(target).await?;
-    let rows = session.engine.history().await?;
-    let holder = session.engine.lock_holder().await?;
+    let reading = db::PlanReader::start(dir);
+    let live = async {
+        let session = db::connect(target).await?;
+        let rows = session.engine.history().await?;
+        let holder = session.engine.lock_holder().await?;
+        Ok::<_, Fail>((session, rows, holder))
+    }
+    .await;
+    let plan = reading.finish().await?;
+    let (session, rows, holder) = live?;
     let phases = state::phases(&plan, &rows);
     if json {
         let doc = StatusJson {
