@@ -16,6 +16,7 @@ pub mod operator;
 mod rollback;
 pub mod sessions;
 pub mod state;
+mod stopped;
 pub mod verdict;
 pub mod waits;
 mod writes;
