@@ -135,6 +135,44 @@ fn a_phase_sent_whole_is_timed_by_the_server() {
     assert!(pg.exists("slow"));
 }
 
+/// pgstep prepares its history writes once per session; a phase that deallocates the
+/// session's prepared statements must not break the writes behind it or after it.
+#[test]
+fn phases_that_deallocate_prepared_statements_are_recorded() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    dir.write(
+        "001_dealloc.sql",
+        "-- Migration: dealloc\n\nCREATE TABLE dealloc_a (id int);\nDEALLOCATE ALL;\n\
+         -- DOWN\nDEALLOCATE ALL;\nDROP TABLE dealloc_a;\n",
+    );
+    dir.write(
+        "002_discard.sql",
+        "-- Migration: discard\n-- Transaction: none\n\nCREATE TABLE dealloc_b (id int);\n\
+         DISCARD ALL;\nCREATE INDEX CONCURRENTLY dealloc_b_id ON dealloc_b (id);\n\
+         -- DOWN\nDROP TABLE dealloc_b;\n",
+    );
+    dir.write(
+        "003_fails.sql",
+        "-- Migration: fails\n\nDEALLOCATE ALL;\nSELECT 1 / 0;\n",
+    );
+    let pg = Pg::connect(db.url());
+    let run = pgstep(&db, &dir, &["up"]).expect(4);
+    assert!(run.stderr.contains("22012"), "{run}");
+    assert_eq!(
+        pg.states(),
+        states(&[("001", "applied"), ("002", "applied"), ("003", "failed")])
+    );
+    assert!(pg.exists("dealloc_b_id"));
+    assert_eq!(pg.events_of("apply").len(), 2);
+    assert_eq!(pg.events_of("failure").len(), 1);
+
+    pgstep(&db, &dir, &["down", "--all", "--yes"]).expect(0);
+    assert!(!pg.exists("dealloc_a"));
+    assert!(!pg.exists("dealloc_b"));
+    assert_eq!(pg.events_of("rollback").len(), 2);
+}
+
 #[test]
 fn a_check_that_catches_lost_rows_rolls_the_phase_back() {
     let db = fresh_db();

@@ -11,6 +11,7 @@ use super::history::{EventKind, RowState};
 use super::state::{self, Phase, PhaseState};
 use super::{Engine, EngineError, Progress};
 use crate::plan::{Expect, Migration, Plan, StatementRef, Version};
+use crate::sql::drops_prepared;
 
 #[derive(Debug, Clone, Default)]
 pub struct UpOptions {
@@ -192,6 +193,7 @@ impl Engine {
                 Ok(applied) => return Ok(applied),
                 Err(stop) => stop,
             };
+            self.after_part(&m.up);
             if !self.client.is_closed() {
                 // The attempt's transaction may already be gone; ROLLBACK then only warns.
                 self.client.batch_execute("ROLLBACK").await.ok();
@@ -264,10 +266,10 @@ impl Engine {
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<Applied, Stop> {
         let c = &self.client;
-        let w = self.writes().await?;
         let begin = format!("BEGIN; {}", timeouts_sql(self, &m.meta, true));
         let pipelined = can_pipeline(&m.up);
-        if pipelined && m.checks.is_empty() {
+        if pipelined && m.checks.is_empty() && !m.up.statements().any(|s| drops_prepared(s.sql)) {
+            let w = self.writes().await?;
             // Nothing to read between UP and the writes: the whole phase goes out at once,
             // and the server runs it without waiting for this side. A failed statement
             // aborts the transaction, so the writes behind it fail and COMMIT rolls back.
@@ -305,6 +307,8 @@ impl Engine {
                 })?;
             }
         }
+        self.after_part(&m.up);
+        let w = self.writes().await?;
         let outcomes = checks::run(c, m, &before).await?;
         progress(Progress::Checks {
             version: m.version.to_string(),

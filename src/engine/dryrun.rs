@@ -103,6 +103,7 @@ impl Engine {
             }
             let t = Instant::now();
             let rows = exec(c, s).await;
+            self.after_statement(s.sql);
             line.millis = t.elapsed().as_millis() as u64;
             match rows {
                 Ok(n) => {

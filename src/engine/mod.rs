@@ -203,8 +203,9 @@ pub struct Engine {
     settings: Settings,
     operator: Operator,
     cancelled: Arc<AtomicBool>,
-    /// Prepared on the first write, once the tables exist.
-    writes: tokio::sync::OnceCell<Writes>,
+    /// Prepared on the first write, once the tables exist; forgotten after a statement that
+    /// deallocates prepared statements, so the next write prepares them again.
+    writes: std::sync::Mutex<Option<Arc<Writes>>>,
 }
 
 impl Engine {
@@ -215,7 +216,7 @@ impl Engine {
             settings,
             operator,
             cancelled: Arc::new(AtomicBool::new(false)),
-            writes: tokio::sync::OnceCell::new(),
+            writes: std::sync::Mutex::new(None),
         }
     }
 
@@ -301,10 +302,36 @@ impl Engine {
         Ok(value)
     }
 
-    async fn writes(&self) -> Result<&Writes, tokio_postgres::Error> {
-        self.writes
-            .get_or_try_init(|| Writes::prepare(&self.client, &self.tables))
-            .await
+    async fn writes(&self) -> Result<Arc<Writes>, tokio_postgres::Error> {
+        if let Some(w) = self.writes.lock().ok().and_then(|w| w.clone()) {
+            return Ok(w);
+        }
+        let w = Arc::new(Writes::prepare(&self.client, &self.tables).await?);
+        if let Ok(mut slot) = self.writes.lock() {
+            *slot = Some(w.clone());
+        }
+        Ok(w)
+    }
+
+    /// After running `part`: if it can have deallocated the prepared writes (`DEALLOCATE`,
+    /// `DISCARD ALL`, also in a transaction that rolled back), prepare them again next time.
+    fn after_part(&self, part: &crate::plan::Part) {
+        if part.statements().any(|s| crate::sql::drops_prepared(s.sql)) {
+            self.forget_writes();
+        }
+    }
+
+    /// [`Engine::after_part`] for one statement.
+    fn after_statement(&self, sql: &str) {
+        if crate::sql::drops_prepared(sql) {
+            self.forget_writes();
+        }
+    }
+
+    fn forget_writes(&self) {
+        if let Ok(mut slot) = self.writes.lock() {
+            *slot = None;
+        }
     }
 
     /// Writes (or overwrites) the history row of `m`.

@@ -112,7 +112,9 @@ impl Engine {
             loop {
                 attempt += 1;
                 let invalid_before = invalid_indexes(c).await?;
-                match exec(c, s).await {
+                let ran = exec(c, s).await;
+                self.after_statement(s.sql);
+                match ran {
                     Ok(_) => break,
                     Err(err) => {
                         let left: Vec<String> = invalid_indexes(c)

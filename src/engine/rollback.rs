@@ -189,7 +189,9 @@ impl Engine {
                         line: s.line,
                         step: None,
                     });
-                    exec(c, s).await.map_err(|e| (e, Some(i)))?;
+                    let ran = exec(c, s).await;
+                    self.after_statement(s.sql);
+                    ran.map_err(|e| (e, Some(i)))?;
                 }
                 self.tables
                     .delete(c, &u.row.version)

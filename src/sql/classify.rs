@@ -97,6 +97,17 @@ pub fn controls_transaction(sql: &str) -> bool {
     )
 }
 
+/// Whether the statement drops the session's prepared statements (`DEALLOCATE`,
+/// `DISCARD ALL`), pgstep's own among them.
+pub fn drops_prepared(sql: &str) -> bool {
+    let w = leading_words(sql, 2);
+    match w.first().map(String::as_str) {
+        Some("DEALLOCATE") => true,
+        Some("DISCARD") => w.get(1).is_some_and(|x| x == "ALL"),
+        _ => false,
+    }
+}
+
 /// Whether the statement is a `COPY`, whose data travels between its request and its reply.
 pub fn is_copy(sql: &str) -> bool {
     leading_words(sql, 1).first().is_some_and(|w| w == "COPY")
@@ -130,6 +141,8 @@ mod tests {
             assert!(!controls_transaction(sql), "{sql}");
         }
         assert!(is_copy("/* load */ COPY t FROM STDIN"));
+        assert!(drops_prepared("DEALLOCATE ALL") && drops_prepared("discard all"));
+        assert!(!drops_prepared("DISCARD PLANS") && !drops_prepared("SELECT 'DEALLOCATE'"));
         assert!(!is_copy("SELECT 'COPY'"));
     }
 

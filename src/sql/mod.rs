@@ -6,7 +6,9 @@ mod lines;
 mod split;
 mod walk;
 
-pub use classify::{controls_transaction, is_copy, leading_words, needs_autocommit};
+pub use classify::{
+    controls_transaction, drops_prepared, is_copy, leading_words, needs_autocommit,
+};
 pub use lex::{Token, TokenKind, Tokens, tokens};
 pub use lines::{LineIndex, line_of};
 pub use split::{
