@@ -69,7 +69,12 @@ impl From<EngineError> for Fail {
 
 /// Reads the plan, or fails with every problem in it.
 pub fn load_plan(dir: &std::path::Path) -> Result<Plan, Fail> {
-    match plan::load(dir) {
+    said(dir, plan::load(dir))
+}
+
+/// A plan read from `dir` with its warnings said, or its problems as the failure.
+fn said(dir: &std::path::Path, read: Result<Plan, plan::PlanError>) -> Result<Plan, Fail> {
+    match read {
         Ok(p) => {
             for w in &p.warnings {
                 eprintln!("{w}");
@@ -100,13 +105,7 @@ impl PlanReader {
     /// bad plan is reported first, as when it was read before connecting.
     pub async fn finish(self) -> Result<Plan, Fail> {
         match self.task.await {
-            Ok(Ok(p)) => {
-                for w in &p.warnings {
-                    eprintln!("{w}");
-                }
-                Ok(p)
-            }
-            Ok(Err(e)) => Err(Fail::new(exit::INPUT, plan_errors(&self.dir, &e))),
+            Ok(read) => said(&self.dir, read),
             Err(e) => Err(Fail::new(
                 exit::INTERNAL,
                 format!("pgstep: reading the plan stopped: {e}"),

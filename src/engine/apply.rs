@@ -330,7 +330,7 @@ impl Engine {
         Ok(Self::done(m, millis, outcomes, progress))
     }
 
-    fn report(
+    pub(super) fn report(
         m: &Migration,
         progress: &mut (dyn FnMut(Progress) + Send),
         index: usize,
@@ -344,7 +344,7 @@ impl Engine {
         });
     }
 
-    fn done(
+    pub(super) fn done(
         m: &Migration,
         millis: u64,
         checks: Vec<CheckOutcome>,

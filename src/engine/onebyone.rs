@@ -102,12 +102,7 @@ impl Engine {
             if self.is_cancelled() {
                 return self.stop_one_by_one(m, stored, i, None, started).await;
             }
-            progress(Progress::Statement {
-                version: m.version.to_string(),
-                index: i,
-                line: s.line,
-                step: Self::step_of(m, i),
-            });
+            Self::report(m, progress, i, s);
             let mut attempt = 0;
             loop {
                 attempt += 1;
@@ -221,16 +216,7 @@ impl Engine {
             details: json!({ "checks": outcomes, "transaction": false }),
         })
         .await?;
-        progress(Progress::PhaseDone {
-            version: m.version.to_string(),
-            millis: millis as u64,
-        });
-        Ok(Applied {
-            version: m.version.to_string(),
-            name: m.name.clone(),
-            millis: millis as u64,
-            checks: outcomes,
-        })
+        Ok(Self::done(m, millis as u64, outcomes, progress))
     }
 
     /// A cancel during a one-by-one phase: what ran stays, the phase is dirty at `done`.
