@@ -438,3 +438,75 @@ async fn the_library_reports_progress_and_keeps_history() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0].event, "apply");
 }
+
+/// The console's plan keeps no SQL: each phase is read again from its file when it runs, and a
+/// file edited since the plan was read is refused before anything of it runs.
+#[test]
+fn an_outlined_plan_runs_what_its_files_said_when_read() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    dir.write(
+        "001_one.sql",
+        "CREATE TABLE outline_one (id int);\n-- DOWN\nDROP TABLE outline_one;\n",
+    );
+    dir.write(
+        "002_two.sql",
+        "CREATE TABLE outline_two (id int);\n-- DOWN\nDROP TABLE outline_two;\n",
+    );
+    let plan = pgstep::plan::load_outline(dir.path()).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(plan.migrations.iter().all(|m| !m.is_read()));
+    assert!(
+        plan.migrations[0].up.sql().is_err(),
+        "the text stays in the file"
+    );
+    dir.write(
+        "002_two.sql",
+        "CREATE TABLE outline_other (id int);\n-- DOWN\nDROP TABLE outline_other;\n",
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let params = conninfo::resolve(&Inputs::from_process(Some(db.url().to_string())))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let (client, _conn) = rt
+        .block_on(conninfo::connect(&params))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let engine = Engine::new(
+        client,
+        Tables::default(),
+        Settings::default(),
+        Operator::current(),
+    );
+
+    let err = rt
+        .block_on(engine.up(&plan, &UpOptions::default(), &mut |_| {}))
+        .expect_err("a changed file is refused");
+    let message = err.to_string();
+    assert!(message.contains("002_two.sql"), "{message}");
+    assert!(
+        message.contains("changed since the plan was read"),
+        "{message}"
+    );
+    let pg = Pg::connect(db.url());
+    assert!(
+        pg.exists("outline_one"),
+        "the phase before it ran from its file"
+    );
+    assert!(!pg.exists("outline_two") && !pg.exists("outline_other"));
+    let rows = pg.history();
+    let versions: Vec<&str> = rows.iter().map(|r| r.version.as_str()).collect();
+    assert_eq!(versions, ["001"]);
+    assert_eq!(
+        pg.value("SELECT up_sql FROM schema_migrations").as_deref(),
+        Some("CREATE TABLE outline_one (id int);\n"),
+        "the text recorded is the file's"
+    );
+
+    // Rolled back from the outline too: its DOWN is read from the file.
+    let all = pgstep::engine::DownTarget::All;
+    rt.block_on(engine.down(&plan, &all, None, &mut |_| {}))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!pg.exists("outline_one"));
+    assert!(pg.history().is_empty());
+}

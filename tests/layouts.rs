@@ -70,14 +70,18 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 fn up_of(m: &Migration) -> Vec<(u32, String)> {
-    m.up.statements()
+    m.up.sql()
+        .unwrap()
+        .statements()
         .map(|s| (s.line, s.sql.to_string()))
         .collect()
 }
 
 fn down_of(m: &Migration) -> Option<Vec<(u32, String)>> {
     m.down.as_ref().map(|d| {
-        d.statements()
+        d.sql()
+            .unwrap()
+            .statements()
             .map(|s| (s.line, s.sql.to_string()))
             .collect()
     })
@@ -440,12 +444,20 @@ fn every_layout_reads_as_expected() {
             assert_eq!(m.file, dir.join(w.file), "{ctx}");
             assert_eq!(m.up.file, dir.join(w.file), "{ctx}");
             assert_eq!(m.transactional(), w.transactional, "{ctx}: transaction");
-            let up: Vec<(u32, &str)> = m.up.statements().map(|s| (s.line, s.sql)).collect();
+            let up: Vec<(u32, &str)> =
+                m.up.sql()
+                    .unwrap()
+                    .statements()
+                    .map(|s| (s.line, s.sql))
+                    .collect();
             assert_eq!(up, w.up, "{ctx}: up");
-            let down = m
-                .down
-                .as_ref()
-                .map(|d| d.statements().map(|s| (s.line, s.sql)).collect::<Vec<_>>());
+            let down = m.down.as_ref().map(|d| {
+                d.sql()
+                    .unwrap()
+                    .statements()
+                    .map(|s| (s.line, s.sql))
+                    .collect::<Vec<_>>()
+            });
             assert_eq!(down, w.down, "{ctx}: down");
             assert_eq!(
                 m.part_checksums.down.is_some(),
@@ -565,9 +577,9 @@ fn seed_003_example_template() {
     assert_eq!(m.meta.author.as_deref(), Some("Developer Name"));
     let deps: Vec<&str> = m.meta.depends.iter().map(|v| v.as_str()).collect();
     assert_eq!(deps, ["001"]);
-    let up: Vec<u32> = m.up.statements().map(|s| s.line).collect();
+    let up: Vec<u32> = m.up.sql().unwrap().statements().map(|s| s.line).collect();
     assert_eq!(up, [8, 17, 20, 23]);
-    assert!(m.up.statements().next().unwrap().sql.starts_with(
+    assert!(m.up.sql().unwrap().statements().next().unwrap().sql.starts_with(
         "CREATE TABLE IF NOT EXISTS user_preferences (\n    id UUID DEFAULT gen_random_uuid()"
     ));
     let down = down_of(&m).expect("seed 003 has a DOWN part");
@@ -661,7 +673,7 @@ SELECT 2;
 ";
     let m =
         plan::parse_file(Path::new("001_markers.sql"), text).unwrap_or_else(|d| panic!("{d:?}"));
-    let up: Vec<u32> = m.up.statements().map(|s| s.line).collect();
+    let up: Vec<u32> = m.up.sql().unwrap().statements().map(|s| s.line).collect();
     assert_eq!(up, [1, 4, 5, 16]);
     assert!(m.steps.is_empty());
     assert!(m.checks.is_empty());
@@ -1406,4 +1418,44 @@ mod unix {
         assert_eq!(diags[0].path, file);
         assert!(matches!(diags[0].problem, Problem::Unreadable(_)));
     }
+}
+
+/// An outlined plan keeps no SQL but reads every migration again, in every layout, to exactly
+/// what the full plan holds; a DOWN file added since the plan was read changes its checksum.
+#[test]
+fn outlined_plans_read_their_files_again_in_every_layout() {
+    for layout in ["native", "updown", "diesel", "flyway", "dbmate", "seed003"] {
+        let full = load_ok(&fixture(layout));
+        let outline = plan::load_outline(&fixture(layout)).unwrap();
+        assert_eq!(full.migrations.len(), outline.migrations.len(), "{layout}");
+        for (f, o) in full.migrations.iter().zip(&outline.migrations) {
+            assert!(!o.is_read(), "{layout} {}", o.version);
+            assert_eq!(
+                o.fingerprint().unwrap(),
+                f.fingerprint().unwrap(),
+                "{layout} {}",
+                o.version
+            );
+            let again = o.read().unwrap_or_else(|e| panic!("{layout}: {e}"));
+            let text = |m: &Migration| {
+                let down = m.down.as_ref().map(|d| d.sql().unwrap().text.to_string());
+                (m.up.sql().unwrap().text.to_string(), down)
+            };
+            assert_eq!(text(&again), text(f), "{layout} {}", o.version);
+            assert_eq!(again.checksum, f.checksum);
+        }
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("001_a.up.sql"),
+        "CREATE TABLE a (id int);\n",
+    )
+    .unwrap();
+    let outline = plan::load_outline(dir.path()).unwrap();
+    fs::write(dir.path().join("001_a.down.sql"), "DROP TABLE a;\n").unwrap();
+    let err = outline.migrations[0].read().unwrap_err().to_string();
+    assert!(err.contains("001_a.up.sql"), "{err}");
+    assert!(err.contains("changed since the plan was read"), "{err}");
+    assert!(err.contains("hint: read the plan again"), "{err}");
 }

@@ -39,9 +39,11 @@ fn key(app: &mut App, code: KeyCode) -> Vec<Effect> {
 }
 
 fn read(app: &mut App, plan: Plan) -> Vec<Effect> {
-    let lint = pgstep::lint::lint_plan(&plan, &app.options.lint);
+    let lint = pgstep::lint::lint_plan(&plan, &app.options.lint).expect("the plan holds its text");
     let plan = Arc::new(plan);
-    update(app, Action::PlanRead { plan, lint })
+    let mut effects = update(app, Action::PlanRead { plan });
+    effects.extend(update(app, Action::Linted(Ok(lint))));
+    effects
 }
 
 fn applied(plan: &Plan, n: usize) -> Vec<HistoryRow> {

@@ -167,7 +167,14 @@ fn every_state(options: Options, read_only: bool) -> App {
     let mut drifted = applied_row(m("002"), at(2, 10, 0, 0));
     drifted.checksum = Some("0".repeat(64));
     drifted.checksum_up = Some("0".repeat(64));
-    drifted.up_sql = Some(m("002").up.text.replace("lower(email)", "trim(email)"));
+    drifted.up_sql = Some(
+        m("002")
+            .up
+            .sql()
+            .unwrap()
+            .text
+            .replace("lower(email)", "trim(email)"),
+    );
     let mut missing = applied_row(m("001"), at(3, 11, 15, 0));
     missing.version = "003".into();
     missing.name = "add_books".into();
@@ -472,7 +479,16 @@ fn rollback_measured(options: Options) -> App {
         loss(TargetKind::Column, "books", Some(("isbn", "text", 48210))),
     ];
     let version = plan::Version::parse("004").unwrap();
-    update(&mut app, Action::Impact { version, losses });
+    // The plan holds its text here, so the dialog already lists every DOWN.
+    let downs = Vec::new();
+    update(
+        &mut app,
+        Action::Impact {
+            version,
+            losses,
+            downs,
+        },
+    );
     typed(&mut app, "005");
     press(&mut app, KeyCode::Enter);
     app

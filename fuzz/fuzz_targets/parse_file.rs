@@ -12,7 +12,7 @@ use libfuzzer_sys::fuzz_target;
 use pgstep::plan::{self, Part, json::MigrationJson};
 
 fn check_part(part: &Part) {
-    for s in part.statements() {
+    for s in part.sql().expect("a part just read holds its text").statements() {
         assert!(!s.sql.is_empty(), "empty statement at line {}", s.line);
         assert!(s.line >= 1);
     }
@@ -39,7 +39,7 @@ fn check(name: &str, text: &str) {
                 assert!(!c.sql.is_empty(), "check {:?} without SQL", c.name);
             }
             assert_eq!(m.checksum.len(), 64);
-            serde_json::to_string(&MigrationJson::new(&m)).expect("migration as JSON");
+            serde_json::to_string(&MigrationJson::new(&m).expect("a migration just read holds its text")).expect("migration as JSON");
         }
         Err(diags) => {
             assert!(

@@ -50,7 +50,8 @@ pub async fn run(dir: &Path, target: &Target, config: &Config, ascii: bool) -> R
     let files = std::fs::read_dir(dir).map_or(0, |d| d.count());
     let app = App::reading(dir.to_path_buf(), files, header, keymap(config), options);
     let plan_dir = dir.to_path_buf();
-    let read_plan = move || plan::load(&plan_dir).map_err(|e| db::plan_errors(&plan_dir, &e));
+    let read_plan =
+        move || plan::load_outline(&plan_dir).map_err(|e| db::plan_errors(&plan_dir, &e));
     let connect = async {
         let worker = db::open(target, params.clone())
             .await

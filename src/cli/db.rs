@@ -55,12 +55,15 @@ impl From<EngineError> for Fail {
         let code = match &e {
             EngineError::Db(err) if err.is_closed() => exit::CONNECTION,
             EngineError::Db(_) => exit::FAILED,
-            EngineError::ForeignTable { .. } | EngineError::Input(_) => exit::INPUT,
+            EngineError::ForeignTable { .. } | EngineError::Input(_) | EngineError::Plan(_) => {
+                exit::INPUT
+            }
             EngineError::LockHeld(_) => exit::LOCKED,
             EngineError::Refused(_) => exit::REFUSED,
             EngineError::PhaseFailed(_)
             | EngineError::CheckFailed { .. }
-            | EngineError::MissingExtensions { .. } => exit::FAILED,
+            | EngineError::MissingExtensions { .. }
+            | EngineError::Unread(_) => exit::FAILED,
             EngineError::Cancelled { .. } => exit::CANCELLED,
         };
         Fail::new(code, e.to_string())

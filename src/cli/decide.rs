@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::db::{self, Fail, Target};
 use super::{exit, write_out};
-use crate::engine::{PhaseState, drift, state};
+use crate::engine::{EngineError, PhaseState, drift, state};
 use crate::plan::Version;
 
 pub async fn mark(
@@ -78,7 +78,7 @@ pub async fn diff(
             ),
         );
     };
-    let text = drift::diff(row, m);
+    let text = drift::diff(row, &m.read().map_err(EngineError::from)?);
     if p.state != PhaseState::Drifted {
         return write_out(out, &format!("phase {version} matches what was applied\n"));
     }

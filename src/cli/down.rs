@@ -7,7 +7,7 @@ use std::path::Path;
 use super::db::{self, Fail, Target};
 use super::progress::Printer;
 use super::write_out;
-use crate::engine::DownTarget;
+use crate::engine::{DownTarget, EngineError};
 
 pub async fn run(
     dir: &Path,
@@ -30,6 +30,7 @@ pub async fn run(
         session.params
     );
     for u in &list {
+        let down = u.down.sql().map_err(EngineError::from)?;
         let _ = writeln!(
             question,
             "  {} {}: {} DOWN statement(s){}",
@@ -42,7 +43,7 @@ pub async fn run(
                 ""
             }
         );
-        for s in u.down.statements() {
+        for s in down.statements() {
             let head: String = s.sql.split_whitespace().collect::<Vec<_>>().join(" ");
             let _ = writeln!(
                 question,

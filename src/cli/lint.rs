@@ -8,7 +8,9 @@ use std::path::Path;
 use super::db::{self, Fail, Target};
 use super::{exit, write_out};
 use crate::config::Config;
+use crate::engine::EngineError;
 use crate::lint::{self, Finding, Severity};
+use crate::plan::Plan;
 
 /// Human size: `64 kB`, `1.5 GB`.
 pub fn bytes(n: i64) -> String {
@@ -64,8 +66,8 @@ pub fn live(target: &Target, offline: bool) -> bool {
 
 /// Lints the files alone: no runtime, no connection.
 pub fn run_offline(dir: &Path, config: &Config, json: bool, out: &mut impl Write) -> u8 {
-    let result = db::load_plan(dir)
-        .and_then(|plan| report(lint::lint_plan(&plan, &config.lint), false, json, out));
+    let result =
+        db::load_plan(dir).and_then(|plan| report(findings(&plan, config)?, false, json, out));
     match result {
         Ok(()) => exit::OK,
         Err(fail) => {
@@ -84,12 +86,16 @@ pub async fn run_live(
     out: &mut impl Write,
 ) -> Result<(), Fail> {
     let plan = db::load_plan(dir)?;
-    let mut findings = lint::lint_plan(&plan, &config.lint);
+    let mut findings = findings(&plan, config)?;
     let session = db::connect(target).await?;
     lint::live::weigh(session.engine.client(), &mut findings)
         .await
         .map_err(|e| Fail::new(exit::CONNECTION, format!("pgstep: {e}")))?;
     report(findings, true, json, out)
+}
+
+fn findings(plan: &Plan, config: &Config) -> Result<Vec<Finding>, Fail> {
+    lint::lint_plan(plan, &config.lint).map_err(|e| Fail::from(EngineError::from(e)))
 }
 
 fn report(

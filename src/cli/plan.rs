@@ -23,8 +23,9 @@ pub fn run(dir: &Path, json: bool, out: &mut impl Write) -> u8 {
         eprintln!("{w}");
     }
     let written = if json {
-        serde_json::to_writer(&mut *out, &PlanJson::new(&plan))
-            .map_err(std::io::Error::from)
+        PlanJson::new(&plan)
+            .map_err(std::io::Error::other)
+            .and_then(|doc| serde_json::to_writer(&mut *out, &doc).map_err(std::io::Error::from))
             .and_then(|()| writeln!(out))
     } else {
         text(&plan, out)

@@ -10,7 +10,7 @@ use super::exec::{can_pipeline, exec, failure, retryable, send_all, timeouts_sql
 use super::history::{EventKind, RowState};
 use super::state::{self, Phase, PhaseState};
 use super::{Engine, EngineError, Progress};
-use crate::plan::{Expect, Migration, Plan, StatementRef, Version};
+use crate::plan::{Expect, Migration, Plan, Read, StatementRef, Version};
 use crate::sql::drops_prepared;
 
 #[derive(Debug, Clone, Default)]
@@ -119,6 +119,9 @@ impl Engine {
             }
             let mut done = Vec::new();
             for m in todo {
+                // Read here, one at a time: a plan outlined by the console holds no text, and
+                // a file changed since then stops the run before its phase starts.
+                let m = &m.read()?;
                 let stored = rows
                     .iter()
                     .find(|r| Version::parse(&r.version).as_ref() == Some(&m.version))
@@ -176,7 +179,7 @@ impl Engine {
     /// One transaction: UP, the checks, the history row and the log event, or nothing.
     async fn apply_tx(
         &self,
-        m: &Migration,
+        m: &Read<'_>,
         stored: &str,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<Applied, EngineError> {
@@ -193,7 +196,7 @@ impl Engine {
                 Ok(applied) => return Ok(applied),
                 Err(stop) => stop,
             };
-            self.after_part(&m.up);
+            self.after_part(m.up());
             if !self.client.is_closed() {
                 // The attempt's transaction may already be gone; ROLLBACK then only warns.
                 self.client.batch_execute("ROLLBACK").await.ok();
@@ -214,7 +217,7 @@ impl Engine {
                     }
                 }
                 Stop::Db { err, statement } => {
-                    let f = failure(&m.version, &m.up, statement, &err);
+                    let f = failure(&m.version, m.up(), statement, &err);
                     if !self.client.is_closed() {
                         self.record_stop(
                             m,
@@ -261,22 +264,22 @@ impl Engine {
 
     async fn try_tx(
         &self,
-        m: &Migration,
+        m: &Read<'_>,
         stored: &str,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<Applied, Stop> {
         let c = &self.client;
         let begin = format!("BEGIN; {}", timeouts_sql(self, &m.meta, true));
-        let pipelined = can_pipeline(&m.up);
-        if pipelined && m.checks.is_empty() && !m.up.statements().any(|s| drops_prepared(s.sql)) {
+        let pipelined = can_pipeline(m.up());
+        if pipelined && m.checks.is_empty() && !m.up().statements().any(|s| drops_prepared(s.sql)) {
             let w = self.writes().await?;
             // Nothing to read between UP and the writes: the whole phase goes out at once,
             // and the server runs it without waiting for this side. A failed statement
             // aborts the transaction, so the writes behind it fail and COMMIT rolls back.
-            let sent = send_all(c, Some(&begin), &m.up).await?;
+            let sent = send_all(c, Some(&begin), m.up()).await?;
             let details = json!({ "checks": [], "transaction": true });
             let (ran, written, committed) = futures_util::future::join3(
-                sent.replies(&m.up, &mut |i, s| Self::report(m, progress, i, s)),
+                sent.replies(m.up(), &mut |i, s| Self::report(m, progress, i, s)),
                 w.applied(c, m, stored, &details, &self.operator),
                 c.batch_execute("COMMIT"),
             )
@@ -294,12 +297,12 @@ impl Engine {
         let before = checks::snapshot(c, m).await?;
         if pipelined {
             let prologue = (!snapshot_first).then_some(begin.as_str());
-            let sent = send_all(c, prologue, &m.up).await?;
-            sent.replies(&m.up, &mut |i, s| Self::report(m, progress, i, s))
+            let sent = send_all(c, prologue, m.up()).await?;
+            sent.replies(m.up(), &mut |i, s| Self::report(m, progress, i, s))
                 .await
                 .map_err(|(err, statement)| Stop::Db { err, statement })?;
         } else {
-            for (i, s) in m.up.statements().enumerate() {
+            for (i, s) in m.up().statements().enumerate() {
                 Self::report(m, progress, i, s);
                 exec(c, s).await.map_err(|err| Stop::Db {
                     err,
@@ -307,7 +310,7 @@ impl Engine {
                 })?;
             }
         }
-        self.after_part(&m.up);
+        self.after_part(m.up());
         let w = self.writes().await?;
         let outcomes = checks::run(c, m, &before).await?;
         progress(Progress::Checks {

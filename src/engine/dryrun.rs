@@ -11,7 +11,7 @@ use super::exec::{exec, failure, timeouts_sql};
 use super::history::{Event, EventKind};
 use super::state;
 use super::{Engine, EngineError};
-use crate::plan::{Migration, Plan};
+use crate::plan::{Plan, Read};
 use crate::sql;
 
 /// A dry run of one phase: everything it did, then rolled back.
@@ -48,7 +48,7 @@ impl Engine {
             let Some(m) = targets(&phases, opts)?.into_iter().next() else {
                 return Err(EngineError::Refused("nothing is pending: no phase to dry-run".into()));
             };
-            let report = eng.dry_run_phase(m).await?;
+            let report = eng.dry_run_phase(&m.read()?).await?;
             eng.log(Event {
                 kind: EventKind::DryRun,
                 version: Some(m.version.as_str()),
@@ -65,7 +65,7 @@ impl Engine {
         self.unlock(result).await
     }
 
-    async fn dry_run_phase(&self, m: &Migration) -> Result<DryRun, EngineError> {
+    async fn dry_run_phase(&self, m: &Read<'_>) -> Result<DryRun, EngineError> {
         let c = &self.client;
         let mut report = DryRun {
             version: m.version.to_string(),
@@ -84,11 +84,11 @@ impl Engine {
         Ok(report)
     }
 
-    async fn dry_run_inside(&self, m: &Migration, report: &mut DryRun) -> Result<(), EngineError> {
+    async fn dry_run_inside(&self, m: &Read<'_>, report: &mut DryRun) -> Result<(), EngineError> {
         let c = &self.client;
         c.batch_execute(&timeouts_sql(self, &m.meta, true)).await?;
         let before = checks::snapshot(c, m).await?;
-        for (i, s) in m.up.statements().enumerate() {
+        for (i, s) in m.up().statements().enumerate() {
             let mut line = DryStatement {
                 line: s.line,
                 sql: s.sql.to_string(),
@@ -114,7 +114,7 @@ impl Engine {
                     report.statements.push(line);
                     return Err(EngineError::PhaseFailed(Box::new(failure(
                         &m.version,
-                        &m.up,
+                        m.up(),
                         Some(i),
                         &err,
                     ))));

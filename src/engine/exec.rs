@@ -6,7 +6,7 @@ use futures_util::{SinkExt, StreamExt};
 use tokio_postgres::{Client, SimpleQueryStream};
 
 use super::{Engine, Failure};
-use crate::plan::{Meta, Part, StatementRef, Version};
+use crate::plan::{Meta, Sql, StatementRef, Version};
 use crate::sql::{controls_transaction, is_copy};
 
 /// Runs one statement (with its COPY data) and returns the rows it affected.
@@ -37,7 +37,7 @@ pub(super) async fn exec(c: &Client, s: StatementRef<'_>) -> Result<u64, tokio_p
 /// server rejects every later statement of the aborted transaction, so none runs past the
 /// failure; a statement that ends or rewinds the transaction would break that, and COPY
 /// sends its data between its request and its reply.
-pub(super) fn can_pipeline(part: &Part) -> bool {
+pub(super) fn can_pipeline(part: Sql<'_>) -> bool {
     part.statements()
         .all(|s| s.copy_data.is_none() && !controls_transaction(s.sql) && !is_copy(s.sql))
 }
@@ -53,13 +53,13 @@ pub(super) struct Sent {
 pub(super) async fn send_all(
     c: &Client,
     prologue: Option<&str>,
-    part: &Part,
+    part: Sql<'_>,
 ) -> Result<Sent, tokio_postgres::Error> {
     let prologue = match prologue {
         Some(sql) => Some(c.simple_query_raw(sql).await?),
         None => None,
     };
-    let mut statements = Vec::with_capacity(part.statements.len());
+    let mut statements = Vec::with_capacity(part.part.statements.len());
     for s in part.statements() {
         statements.push(c.simple_query_raw(s.sql).await?);
     }
@@ -76,7 +76,7 @@ impl Sent {
     /// follow at once.
     pub(super) async fn replies(
         self,
-        part: &Part,
+        part: Sql<'_>,
         started: &mut (dyn FnMut(usize, StatementRef<'_>) + Send),
     ) -> Result<(), (tokio_postgres::Error, Option<usize>)> {
         if let Some(stream) = self.prologue {
@@ -126,7 +126,7 @@ pub(super) fn backoff(base: Duration, attempt: u32) -> Duration {
 /// The failure of statement `index` of `part` (or of the phase as a whole).
 pub(super) fn failure(
     version: &Version,
-    part: &crate::plan::Part,
+    part: Sql<'_>,
     index: Option<usize>,
     err: &tokio_postgres::Error,
 ) -> Failure {
@@ -160,7 +160,7 @@ pub(super) fn failure(
     };
     Failure {
         version: version.to_string(),
-        file: part.file.display().to_string(),
+        file: part.part.file.display().to_string(),
         line,
         statement: stmt.map(|s| s.sql.to_string()).unwrap_or_default(),
         sqlstate,

@@ -6,7 +6,7 @@ use serde_json::Value;
 use tokio_postgres::GenericClient;
 
 use super::EngineError;
-use crate::plan::Migration;
+use crate::plan::{Migration, Read};
 
 /// Marks the tables pgstep created, so it never alters anyone else's.
 const HISTORY_COMMENT: &str = "pgstep history v1";
@@ -285,7 +285,7 @@ impl Tables {
         &self,
         c: &impl GenericClient,
         version: &str,
-        m: &Migration,
+        m: &Read<'_>,
     ) -> Result<(), tokio_postgres::Error> {
         let sql = format!(
             "UPDATE {} SET checksum = $2, checksum_up = $3, checksum_down = $4,
@@ -301,9 +301,9 @@ impl Tables {
                 &m.part_checksums.up,
                 &m.part_checksums.down,
                 &m.part_checksums.verify,
-                &super::fingerprint::of_migration(m),
-                &m.up.text,
-                &m.down.as_ref().map(|d| d.text.as_str()),
+                &m.fingerprint(),
+                &m.up().text,
+                &m.down().map(|d| d.text),
             ],
         )
         .await?;

@@ -6,7 +6,6 @@ mod checks;
 pub mod drift;
 mod dryrun;
 mod exec;
-pub mod fingerprint;
 pub mod history;
 pub mod impact;
 pub mod lock;
@@ -37,7 +36,7 @@ pub use rollback::{DownTarget, RolledBack, Undo};
 pub use state::{Drift, Phase, PhaseState};
 pub use verdict::{ResultSet, Verdict};
 
-use crate::plan::{Migration, Plan, Version};
+use crate::plan::{Migration, Plan, Read, Version};
 use writes::Writes;
 
 /// How phases run.
@@ -128,6 +127,11 @@ pub enum EngineError {
     },
     #[error("{0}")]
     Input(String),
+    /// A migration's files could not be read again, or changed since the plan was read.
+    #[error("{0}")]
+    Plan(#[from] crate::plan::PlanError),
+    #[error("{0}")]
+    Unread(#[from] crate::plan::Unread),
 }
 
 /// The server's message, with detail and hint when it gave them.
@@ -315,7 +319,7 @@ impl Engine {
 
     /// After running `part`: if it can have deallocated the prepared writes (`DEALLOCATE`,
     /// `DISCARD ALL`, also in a transaction that rolled back), prepare them again next time.
-    fn after_part(&self, part: &crate::plan::Part) {
+    fn after_part(&self, part: crate::plan::Sql<'_>) {
         if part.statements().any(|s| crate::sql::drops_prepared(s.sql)) {
             self.forget_writes();
         }
@@ -335,7 +339,7 @@ impl Engine {
     }
 
     /// Writes (or overwrites) the history row of `m`.
-    async fn save(&self, m: &Migration, rec: &Record<'_>) -> Result<(), tokio_postgres::Error> {
+    async fn save(&self, m: &Read<'_>, rec: &Record<'_>) -> Result<(), tokio_postgres::Error> {
         let w = self.writes().await?;
         w.record(&self.client, m, rec, &self.operator).await
     }
@@ -373,7 +377,8 @@ impl Engine {
                         "version {version} is not in the plan: cannot mark it applied"
                     )));
                 };
-                eng.save(m, &history::Record::applied(stored, m, None))
+                let m = m.read()?;
+                eng.save(&m, &history::Record::applied(stored, &m, None))
                     .await?;
             } else if row.is_some() {
                 eng.tables.delete(&eng.client, stored).await?;
@@ -418,7 +423,9 @@ impl Engine {
                 )));
             };
             let drift = p.drift.clone().unwrap_or_default();
-            eng.tables.accept(&eng.client, &row.version, m).await?;
+            eng.tables
+                .accept(&eng.client, &row.version, &m.read()?)
+                .await?;
             eng.log(Event {
                 kind: EventKind::DriftAccepted,
                 version: Some(&row.version),

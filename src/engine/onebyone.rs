@@ -11,7 +11,7 @@ use super::exec::{exec, failure, invalid_indexes, retryable, timeouts_sql};
 use super::history::{Event, EventKind, Record, RowState};
 use super::verdict::ResultSet;
 use super::{Engine, EngineError, Failure, Progress, find};
-use crate::plan::{Migration, Plan, Version};
+use crate::plan::{Plan, Read, Version};
 
 impl Engine {
     /// Retries a dirty phase from the statement that failed.
@@ -60,7 +60,7 @@ impl Engine {
                 details: json!({ "from_statement": start + 1 }),
             })
             .await?;
-            eng.apply_one_by_one(m, &row.version, start, before, progress)
+            eng.apply_one_by_one(&m.read()?, &row.version, start, before, progress)
                 .await
         }
         .await;
@@ -70,7 +70,7 @@ impl Engine {
     /// the phase got, so a failure leaves it `dirty` at statement k of n.
     pub(super) async fn apply_one_by_one(
         &self,
-        m: &Migration,
+        m: &Read<'_>,
         stored: &str,
         start: usize,
         mut before: Vec<(usize, ResultSet)>,
@@ -98,7 +98,7 @@ impl Engine {
             check_snapshot: serde_json::to_value(&before).ok(),
         };
         self.save(m, &dirty(start, None, None)).await?;
-        for (i, s) in m.up.statements().enumerate().skip(start) {
+        for (i, s) in m.up().statements().enumerate().skip(start) {
             if self.is_cancelled() {
                 return self.stop_one_by_one(m, stored, i, None, started).await;
             }
@@ -139,7 +139,7 @@ impl Engine {
                             }
                             continue;
                         }
-                        let mut f = failure(&m.version, &m.up, Some(i), &err);
+                        let mut f = failure(&m.version, m.up(), Some(i), &err);
                         if !left.is_empty() {
                             f.message.push_str(&format!(
                                 "; it left invalid index {}: drop it with DROP INDEX CONCURRENTLY before resuming",
@@ -222,7 +222,7 @@ impl Engine {
     /// A cancel during a one-by-one phase: what ran stays, the phase is dirty at `done`.
     async fn stop_one_by_one(
         &self,
-        m: &Migration,
+        m: &Read<'_>,
         stored: &str,
         done: usize,
         invalid: Option<&[String]>,

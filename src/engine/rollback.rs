@@ -72,23 +72,29 @@ pub fn undo_list<'a>(
             ));
             continue;
         }
-        let from_file = p.migration.and_then(|m| m.down.clone());
+        // Read now: a plan outlined by the console holds no text, and a file changed since
+        // is refused before anything is rolled back.
+        let from_file = match p.migration {
+            Some(m) => m.read()?.down.clone(),
+            None => None,
+        };
         let from_history = row.down_sql.as_deref().and_then(|text| {
             let file = p.migration.map(|m| m.file.clone()).unwrap_or_default();
             let statements = sql::split(text).ok()?;
-            Some(Part {
+            let statements = statements
+                .into_iter()
+                .map(|s| crate::plan::Stmt {
+                    line: s.line,
+                    sql: s.span,
+                    copy_data: s.copy_data,
+                })
+                .collect();
+            Some(Part::new(
                 file,
-                text: text.to_string(),
-                transactional: row.transactional,
-                statements: statements
-                    .into_iter()
-                    .map(|s| crate::plan::Stmt {
-                        line: s.line,
-                        sql: s.span,
-                        copy_data: s.copy_data,
-                    })
-                    .collect(),
-            })
+                text.to_string(),
+                row.transactional,
+                statements,
+            ))
         });
         let (down, historic) = match (from_file, from_history) {
             (Some(d), _) => (d, false),
@@ -166,6 +172,7 @@ impl Engine {
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<RolledBack, EngineError> {
         let c = &self.client;
+        let down = u.down.sql()?;
         let meta = u.migration.map(|m| m.meta.clone()).unwrap_or_default();
         let mut attempt = 0;
         loop {
@@ -182,7 +189,7 @@ impl Engine {
                 c.batch_execute(&format!("{begin}{}", timeouts_sql(self, &meta, tx)))
                     .await
                     .map_err(|e| (e, None))?;
-                for (i, s) in u.down.statements().enumerate() {
+                for (i, s) in down.statements().enumerate() {
                     progress(Progress::Statement {
                         version: u.version.to_string(),
                         index: i,
@@ -261,7 +268,7 @@ impl Engine {
                         }
                         continue;
                     }
-                    let f = failure(&u.version, &u.down, index, &err);
+                    let f = failure(&u.version, down, index, &err);
                     if !c.is_closed() {
                         self.log(Event {
                             kind: EventKind::Failure,

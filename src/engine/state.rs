@@ -160,11 +160,12 @@ fn drift(m: &Migration, r: &HistoryRow) -> Option<Drift> {
         return None;
     }
     let differs = |recorded: &Option<String>, now: Option<&str>| recorded.as_deref() != now;
-    let fp = super::fingerprint::of_migration(m);
     Some(Drift {
         up: differs(&r.checksum_up, Some(&m.part_checksums.up)),
         down: differs(&r.checksum_down, m.part_checksums.down.as_deref()),
         verify: differs(&r.checksum_verify, m.part_checksums.verify.as_deref()),
-        cosmetic: r.fingerprint.as_deref() == Some(fp.as_str()),
+        cosmetic: m
+            .fingerprint()
+            .is_ok_and(|fp| r.fingerprint.as_deref() == Some(&*fp)),
     })
 }

@@ -7,13 +7,13 @@ use super::checks::CheckOutcome;
 use super::exec::backoff;
 use super::history::{Event, EventKind, Record, RowState};
 use super::{Applied, Engine, EngineError, Failure, Progress};
-use crate::plan::{Migration, Version};
+use crate::plan::{Read, Version};
 
 impl Engine {
     /// Records a cancelled attempt of a transactional phase: it was rolled back.
     pub(super) async fn cancelled_tx(
         &self,
-        m: &Migration,
+        m: &Read<'_>,
         stored: &str,
         millis: i64,
         err: &tokio_postgres::Error,
@@ -77,7 +77,7 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn record_stop(
         &self,
-        m: &Migration,
+        m: &Read<'_>,
         stored: &str,
         state: RowState,
         kind: EventKind,

@@ -1,13 +1,15 @@
 //! The writes every phase makes, its history row and its log event, prepared once per
 //! session, so the server does not parse and plan them again for each of a thousand phases.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Statement};
 
 use super::history::{Event, Record, RowState, Tables};
 use super::operator::Operator;
-use crate::plan::Migration;
+use crate::plan::{Migration, Read};
 
 /// The prepared statements of one session: the history-row upsert, the event insert, and
 /// both at once for a phase that has just applied.
@@ -31,7 +33,7 @@ impl Writes {
     pub async fn record(
         &self,
         c: &Client,
-        m: &Migration,
+        m: &Read<'_>,
         rec: &Record<'_>,
         op: &Operator,
     ) -> Result<(), tokio_postgres::Error> {
@@ -58,7 +60,7 @@ impl Writes {
     pub async fn applied(
         &self,
         c: &Client,
-        m: &Migration,
+        m: &Read<'_>,
         stored: &str,
         details: &Value,
         op: &Operator,
@@ -75,7 +77,7 @@ impl Writes {
             &m.part_checksums.down,
             &m.part_checksums.verify,
             &row.fingerprint,
-            &m.up.text,
+            &row.up,
             &row.down,
             &row.transactional,
             &row.total,
@@ -175,14 +177,15 @@ fn event_params<'a>(
 struct RowArgs<'a> {
     success: bool,
     state: &'static str,
-    fingerprint: String,
+    fingerprint: Cow<'a, str>,
+    up: &'a str,
     down: Option<&'a str>,
     transactional: bool,
     total: i32,
 }
 
 impl<'a> RowArgs<'a> {
-    fn of(m: &'a Migration, rec: &Record<'_>) -> RowArgs<'a> {
+    fn of(m: &'a Read<'_>, rec: &Record<'_>) -> RowArgs<'a> {
         RowArgs {
             success: rec.state == RowState::Applied,
             state: match rec.state {
@@ -190,8 +193,9 @@ impl<'a> RowArgs<'a> {
                 RowState::Failed => "failed",
                 RowState::Dirty => "dirty",
             },
-            fingerprint: super::fingerprint::of_migration(m),
-            down: m.down.as_ref().map(|d| d.text.as_str()),
+            fingerprint: m.fingerprint(),
+            up: m.up().text,
+            down: m.down().map(|d| d.text),
             transactional: m.transactional(),
             total: m.up.statements.len() as i32,
         }
@@ -218,7 +222,7 @@ impl<'a> RowArgs<'a> {
             &m.part_checksums.down,
             &m.part_checksums.verify,
             &self.fingerprint,
-            &m.up.text,
+            &self.up,
             &self.down,
             &self.transactional,
             &self.total,

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::plan::{Migration, Plan};
+use crate::plan::{Plan, PlanError, Read};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -181,22 +181,18 @@ pub struct Finding {
 }
 
 /// Lints every migration of the plan.
-pub fn lint_plan(plan: &Plan, config: &LintConfig) -> Vec<Finding> {
+pub fn lint_plan(plan: &Plan, config: &LintConfig) -> Result<Vec<Finding>, PlanError> {
     let mut known = rules::Known::default();
     let mut out = Vec::new();
     for m in &plan.migrations {
-        out.extend(lint_migration(m, config, &mut known));
+        out.extend(lint_migration(&m.read()?, config, &mut known));
     }
-    out
+    Ok(out)
 }
 
 /// Lints one migration; `known` carries what earlier phases declared (column types, NOT NULL
 /// proofs, indexes).
-pub fn lint_migration(
-    m: &Migration,
-    config: &LintConfig,
-    known: &mut rules::Known,
-) -> Vec<Finding> {
+pub fn lint_migration(m: &Read<'_>, config: &LintConfig, known: &mut rules::Known) -> Vec<Finding> {
     rules::check(m, known)
         .into_iter()
         .filter_map(|(raw, ignored)| {
@@ -229,12 +225,13 @@ pub fn lint_migration(
 }
 
 /// Column types the plan declares before phase `version`, to lint that phase alone.
-pub fn types_for(plan: &Plan, version: &crate::plan::Version) -> rules::Known {
+/// An outlined plan's files are read again for it, one at a time.
+pub fn types_for(plan: &Plan, version: &crate::plan::Version) -> Result<rules::Known, PlanError> {
     let mut known = rules::Known::default();
     for m in plan.migrations.iter().take_while(|m| m.version < *version) {
-        rules::check(m, &mut known);
+        rules::check(&m.read()?, &mut known);
     }
-    known
+    Ok(known)
 }
 
 /// The worst severity among `findings`.
@@ -244,7 +241,7 @@ pub fn worst(findings: &[Finding]) -> Option<Severity> {
 
 /// The existing tables a phase's UP alters, indexes, truncates or drops (not those it creates
 /// first), for the apply dialog's sizes and lock holders.
-pub fn touched_tables(m: &Migration) -> Vec<String> {
+pub fn touched_tables(m: &Read<'_>) -> Vec<String> {
     let mut created: Vec<ops::Name> = Vec::new();
     let mut out: Vec<String> = Vec::new();
     let mut add = |n: &ops::Name, created: &[ops::Name]| {
@@ -253,7 +250,7 @@ pub fn touched_tables(m: &Migration) -> Vec<String> {
             out.push(name);
         }
     };
-    for s in m.up.statements() {
+    for s in m.up().statements() {
         match ops::read(s.sql) {
             ops::Op::CreateTable { table, .. } => created.push(table),
             ops::Op::CreateIndex { table, .. } | ops::Op::AlterTable { table, .. } => {

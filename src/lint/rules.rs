@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::ops::{self, Action, ConstraintKind, Name, Op};
 use super::types::{self, Change, Columns};
-use crate::plan::{Migration, Part};
+use crate::plan::{Read, Sql};
 
 /// A finding before configuration and live facts.
 #[derive(Debug, Clone)]
@@ -38,14 +38,14 @@ const VOLATILE: &[&str] = &[
 
 /// The rule ids a `-- pgstep:ignore <rule>[,<rule>] <reason>` line right above the statement
 /// names.
-fn ignored(part: &Part, sql_start: usize, sql_line: u32) -> Vec<String> {
+fn ignored(part: Sql<'_>, sql_start: usize, sql_line: u32) -> Vec<String> {
     let before = part.text[..sql_start].trim_end();
     // The header reader takes a `-- pgstep:ignore ...` line right under the header (or at the
     // top of the file) for a `Key: value` line, so the part's text starts after it, at the
     // statement: read that line from the file. Only then, so a plan of many files with the usual
     // blank line under the header is not read twice.
     let from_file = if sql_start == 0 && sql_line > 1 {
-        std::fs::read_to_string(&part.file)
+        std::fs::read_to_string(&part.part.file)
             .ok()
             .and_then(|text| {
                 text.lines()
@@ -143,7 +143,7 @@ impl Phase {
 }
 
 /// Every raw finding of `m`, with whether an ignore comment silences it.
-pub fn check(m: &Migration, known: &mut Known) -> Vec<(Raw, bool)> {
+pub fn check(m: &Read<'_>, known: &mut Known) -> Vec<(Raw, bool)> {
     let mut p = Phase {
         out: Vec::new(),
         created: HashMap::new(),
@@ -162,10 +162,11 @@ pub fn check(m: &Migration, known: &mut Known) -> Vec<(Raw, bool)> {
         );
     }
     let mut up_ops = Vec::new();
+    let up = m.up();
     for s in m.up.statements.iter() {
-        let sql = &m.up.text[s.sql.clone()];
+        let sql = &up.text[s.sql.clone()];
         p.line = s.line;
-        p.ignore = ignored(&m.up, s.sql.start, s.line);
+        p.ignore = ignored(up, s.sql.start, s.line);
         if m.transactional() && crate::sql::needs_autocommit(sql) {
             p.add(
                 "concurrently-in-transaction",
@@ -188,7 +189,7 @@ pub fn check(m: &Migration, known: &mut Known) -> Vec<(Raw, bool)> {
             "write a DOWN (restore from a kept copy), or keep the data until a later release",
         );
     }
-    if let Some(down) = &m.down {
+    if let Some(down) = m.down() {
         leftovers(&mut p, &up_ops, down);
     }
     p.out
@@ -435,7 +436,7 @@ fn alter(p: &mut Phase, table: &Name, a: &Action, known: &mut Known) {
 }
 
 /// What UP creates that DOWN leaves behind.
-fn leftovers(p: &mut Phase, up: &[(u32, Vec<String>, Op)], down: &Part) {
+fn leftovers(p: &mut Phase, up: &[(u32, Vec<String>, Op)], down: Sql<'_>) {
     let down_ops: Vec<Op> = down.statements().map(|s| ops::read(s.sql)).collect();
     let dropped_table = |t: &Name| {
         down_ops

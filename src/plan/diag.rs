@@ -27,6 +27,8 @@ pub enum Problem {
     NotUtf8 { line: u32, column: u32 },
     #[error("file is larger than 4 GiB")]
     TooLarge,
+    #[error("file changed since the plan was read")]
+    ChangedSinceRead,
     #[error("file is empty")]
     Empty,
     #[error("file holds only comments: no statement to run")]
@@ -129,6 +131,9 @@ impl Problem {
             Problem::SymlinkLoop => "fix or remove the link",
             Problem::NotUtf8 { .. } => "save the file as UTF-8",
             Problem::TooLarge => "split it into several migrations, or load bulk data with psql",
+            Problem::ChangedSinceRead => {
+                "read the plan again to see the new text before running it"
+            }
             Problem::Empty | Problem::CommentsOnly | Problem::EmptyUp => {
                 "write the migration's SQL, or delete the file"
             }

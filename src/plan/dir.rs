@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use super::diag::{Diagnostic, Problem};
 use super::formats::{self, Named, Source, TwoFiles};
 use super::sections;
-use super::{Layout, Migration, Version};
+use super::{Keep, Layout, Migration, Version};
 use crate::sql::LineIndex;
 
 pub struct Read {
@@ -47,7 +47,7 @@ fn io_problem(e: &io::Error) -> Problem {
     }
 }
 
-pub fn read(dir: &Path, diags: &mut Vec<Diagnostic>) -> Read {
+pub fn read(dir: &Path, keep: Keep, diags: &mut Vec<Diagnostic>) -> Read {
     let empty = Read {
         layout: None,
         migrations: Vec::new(),
@@ -74,7 +74,7 @@ pub fn read(dir: &Path, diags: &mut Vec<Diagnostic>) -> Read {
             return empty;
         }
     };
-    let (migrations, found) = load_all(&candidates);
+    let (migrations, found) = load_all(&candidates, keep);
     let mut layouts: BTreeMap<Layout, PathBuf> = BTreeMap::new();
     for (layout, path, d) in found {
         if let Some(layout) = layout {
@@ -212,14 +212,14 @@ type Found = (Option<Layout>, PathBuf, Vec<Diagnostic>);
 
 /// Reads and parses every candidate, spread over the machine's cores. Each migration is
 /// written straight into its slot, so a large plan is never in memory twice.
-fn load_all(candidates: &[Candidate]) -> (Vec<Migration>, Vec<Found>) {
+fn load_all(candidates: &[Candidate], keep: Keep) -> (Vec<Migration>, Vec<Found>) {
     let mut migrations: Vec<Option<Migration>> = candidates.iter().map(|_| None).collect();
     let mut found: Vec<Option<Found>> = candidates.iter().map(|_| None).collect();
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(candidates.len().div_ceil(64).max(1));
     if workers <= 1 {
-        load_into(candidates, &mut migrations, &mut found);
+        load_into(candidates, keep, &mut migrations, &mut found);
     } else {
         let chunk = candidates.len().div_ceil(workers);
         std::thread::scope(|scope| {
@@ -227,7 +227,7 @@ fn load_all(candidates: &[Candidate]) -> (Vec<Migration>, Vec<Found>) {
                 .chunks(chunk)
                 .zip(migrations.chunks_mut(chunk))
                 .zip(found.chunks_mut(chunk))
-                .map(|((c, m), f)| scope.spawn(move || load_into(c, m, f)))
+                .map(|((c, m), f)| scope.spawn(move || load_into(c, keep, m, f)))
                 .collect();
             for h in handles {
                 h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
@@ -245,11 +245,17 @@ fn load_all(candidates: &[Candidate]) -> (Vec<Migration>, Vec<Found>) {
 
 fn load_into(
     candidates: &[Candidate],
+    keep: Keep,
     migrations: &mut [Option<Migration>],
     found: &mut [Option<Found>],
 ) {
     for ((c, m), f) in candidates.iter().zip(migrations).zip(found) {
-        let (layout, path, migration, diags) = load(c);
+        let (layout, path, mut migration, diags) = load(c);
+        if keep == Keep::Outline
+            && let Some(m) = &mut migration
+        {
+            m.outline();
+        }
         *m = migration;
         *f = Some((layout, path, diags));
     }
@@ -332,6 +338,46 @@ fn load(c: &Candidate) -> Loaded {
         }
     };
     (layout, path, m, diags)
+}
+
+/// Reads a migration's files again, found by the rules that found them first.
+pub fn reread(m: &Migration) -> Result<Migration, Vec<Diagnostic>> {
+    let down = m.down.as_ref().map(|d| d.file.clone());
+    // A DOWN file without statements left no part, but its name follows from the UP file's.
+    let sibling = |name: Option<String>| {
+        let path = m.file.with_file_name(name?);
+        path.exists().then_some(path)
+    };
+    let file_name = m.file.file_name().and_then(|n| n.to_str());
+    let candidate = match m.layout {
+        Layout::Native | Layout::Dbmate => Candidate::Single(m.file.clone()),
+        Layout::UpDown => Candidate::Pair {
+            up: Some(m.file.clone()),
+            down: down.or_else(|| {
+                sibling(
+                    file_name
+                        .and_then(|n| n.strip_suffix(".up.sql"))
+                        .map(|s| format!("{s}.down.sql")),
+                )
+            }),
+        },
+        Layout::Diesel => Candidate::Diesel(m.file.parent().unwrap_or(&m.file).to_path_buf()),
+        Layout::Flyway => Candidate::Flyway {
+            versioned: Some(m.file.clone()),
+            undo: down
+                .or_else(|| sibling(file_name.and_then(|n| n.get(1..)).map(|s| format!("U{s}")))),
+        },
+    };
+    let (_, path, again, mut diags) = load(&candidate);
+    match again {
+        Some(again) if !diags.iter().any(Diagnostic::is_error) => Ok(again),
+        _ => {
+            if diags.is_empty() {
+                diags.push(Diagnostic::new(&path, Problem::ChangedSinceRead));
+            }
+            Err(diags)
+        }
+    }
 }
 
 /// A one-file migration: dbmate if it holds `-- migrate:up`, otherwise native.

@@ -245,8 +245,10 @@ fn assemble(
         named.name.clone()
     };
     let part_checksums = PartChecksums {
-        up: checksum::of(&up.text),
-        down: down.as_ref().map(|d| checksum::of(&d.text)),
+        up: checksum::of(up.text.as_deref().unwrap_or_default()),
+        down: down
+            .as_ref()
+            .map(|d| checksum::of(d.text.as_deref().unwrap_or_default())),
         verify: s.verify.as_deref().map(checksum::of),
     };
     // A plan holds thousands of migrations: none keeps spare capacity.
@@ -266,5 +268,6 @@ fn assemble(
         checks: s.checks,
         checksum: checksum.hex(),
         part_checksums,
+        fingerprint: None,
     })
 }

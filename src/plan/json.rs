@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Diagnostic, Migration, Part, Plan};
+use super::{Diagnostic, Migration, Part, Plan, Unread};
 
 #[derive(Serialize)]
 pub struct PlanJson<'a> {
@@ -63,19 +63,22 @@ pub struct StepJson<'a> {
     pub line: u32,
 }
 
-fn statements(part: &Part) -> Vec<StatementJson<'_>> {
-    part.statements()
+fn statements(part: &Part) -> Result<Vec<StatementJson<'_>>, Unread> {
+    Ok(part
+        .sql()?
+        .statements()
         .map(|s| StatementJson {
             line: s.line,
             sql: s.sql,
             copy_data: s.copy_data,
         })
-        .collect()
+        .collect())
 }
 
 impl<'a> MigrationJson<'a> {
-    pub fn new(m: &'a Migration) -> Self {
-        MigrationJson {
+    /// Fails on a plan that was outlined: the statements' text is not in it.
+    pub fn new(m: &'a Migration) -> Result<Self, Unread> {
+        Ok(MigrationJson {
             version: m.version.as_str(),
             name: &m.name,
             title: m.meta.title.as_deref(),
@@ -95,8 +98,8 @@ impl<'a> MigrationJson<'a> {
                 down: m.part_checksums.down.as_deref(),
                 verify: m.part_checksums.verify.as_deref(),
             },
-            up: statements(&m.up),
-            down: m.down.as_ref().map(statements),
+            up: statements(&m.up)?,
+            down: m.down.as_ref().map(statements).transpose()?,
             checks: m
                 .checks
                 .iter()
@@ -115,15 +118,19 @@ impl<'a> MigrationJson<'a> {
                     line: s.line,
                 })
                 .collect(),
-        }
+        })
     }
 }
 
 impl<'a> PlanJson<'a> {
-    pub fn new(plan: &'a Plan) -> Self {
-        PlanJson {
-            migrations: plan.migrations.iter().map(MigrationJson::new).collect(),
+    pub fn new(plan: &'a Plan) -> Result<Self, Unread> {
+        Ok(PlanJson {
+            migrations: plan
+                .migrations
+                .iter()
+                .map(MigrationJson::new)
+                .collect::<Result<_, _>>()?,
             warnings: &plan.warnings,
-        }
+        })
     }
 }

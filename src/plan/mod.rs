@@ -5,12 +5,14 @@ pub mod checksum;
 mod depends;
 mod diag;
 mod dir;
+mod fingerprint;
 mod formats;
 mod header;
 pub mod json;
 mod sections;
 mod version;
 
+use std::borrow::Cow;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -92,6 +94,8 @@ pub struct Migration {
     /// SHA-256 of every file of the migration, CRLF read as LF.
     pub checksum: String,
     pub part_checksums: PartChecksums,
+    /// Kept by [`Plan::outline`], which drops the text it is computed from.
+    fingerprint: Option<String>,
 }
 
 impl Migration {
@@ -99,6 +103,103 @@ impl Migration {
     pub fn transactional(&self) -> bool {
         self.up.transactional
     }
+
+    /// Whether its parts' text is in memory, so it can run.
+    pub fn is_read(&self) -> bool {
+        self.up.text.is_some() && self.down.as_ref().is_none_or(|d| d.text.is_some())
+    }
+
+    /// A checksum of the SQL it runs, blind to comments and layout (see `fingerprint`).
+    pub fn fingerprint(&self) -> Result<Cow<'_, str>, Unread> {
+        if let Some(f) = &self.fingerprint {
+            return Ok(Cow::Borrowed(f));
+        }
+        let down = self.down.as_ref().map(Part::sql).transpose()?;
+        let f = fingerprint::of(self.up.sql()?, self.transactional(), down, &self.checks);
+        Ok(Cow::Owned(f))
+    }
+
+    /// The migration with its text: itself when held, otherwise its files read again. A file
+    /// that no longer gives the checksum the plan was read with is refused, so what runs is
+    /// always what the plan showed.
+    pub fn read(&self) -> Result<Read<'_>, PlanError> {
+        if self.is_read() {
+            return Ok(Read(Cow::Borrowed(self)));
+        }
+        let again = dir::reread(self).map_err(|diagnostics| PlanError { diagnostics })?;
+        if again.checksum != self.checksum || !again.is_read() {
+            return Err(PlanError {
+                diagnostics: vec![Diagnostic::new(&self.file, Problem::ChangedSinceRead)],
+            });
+        }
+        Ok(Read(Cow::Owned(again)))
+    }
+
+    /// Drops the parts' text, keeping what the console lists and judges drift by.
+    fn outline(&mut self) {
+        if let Ok(f) = self.fingerprint() {
+            self.fingerprint = Some(f.into_owned());
+        }
+        self.up.text = None;
+        if let Some(d) = &mut self.down {
+            d.text = None;
+        }
+    }
+}
+
+/// A migration whose parts hold their text: what can be shown and run. Only
+/// [`Migration::read`] makes one.
+#[derive(Debug, Clone)]
+pub struct Read<'a>(Cow<'a, Migration>);
+
+impl std::ops::Deref for Read<'_> {
+    type Target = Migration;
+
+    fn deref(&self) -> &Migration {
+        &self.0
+    }
+}
+
+impl Read<'_> {
+    pub fn up(&self) -> Sql<'_> {
+        held(&self.0.up)
+    }
+
+    pub fn down(&self) -> Option<Sql<'_>> {
+        self.0.down.as_ref().map(held)
+    }
+
+    pub fn fingerprint(&self) -> Cow<'_, str> {
+        match &self.0.fingerprint {
+            Some(f) => Cow::Borrowed(f),
+            None => Cow::Owned(fingerprint::of(
+                self.up(),
+                self.transactional(),
+                self.down(),
+                &self.checks,
+            )),
+        }
+    }
+
+    pub fn into_owned(self) -> Migration {
+        self.0.into_owned()
+    }
+}
+
+fn held(p: &Part) -> Sql<'_> {
+    let text = p
+        .text
+        .as_deref()
+        .expect("a read migration holds its parts' text");
+    Sql { part: p, text }
+}
+
+/// A part whose text the plan no longer holds was asked for it: the migration must be
+/// [`Migration::read`] first.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}: its text was left in the file; read the migration again before running it", file.display())]
+pub struct Unread {
+    pub file: PathBuf,
 }
 
 /// Header facts; only the native layout has headers, so elsewhere these stay empty.
@@ -116,13 +217,14 @@ pub struct Meta {
     pub statement_timeout: Option<Duration>,
 }
 
-/// The UP or DOWN part: its text as written and the statements in it.
+/// The UP or DOWN part: the statements in it, and its text as written unless the plan has
+/// been outlined.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Part {
     pub file: PathBuf,
-    pub text: String,
     pub transactional: bool,
     pub statements: Statements,
+    text: Option<String>,
 }
 
 /// A statement of a part; spans index the part's text.
@@ -199,11 +301,40 @@ pub struct StatementRef<'a> {
 }
 
 impl Part {
-    pub fn statements(&self) -> impl ExactSizeIterator<Item = StatementRef<'_>> {
-        self.statements.iter().map(|s| StatementRef {
+    pub fn new(file: PathBuf, text: String, transactional: bool, statements: Statements) -> Part {
+        Part {
+            file,
+            transactional,
+            statements,
+            text: Some(text),
+        }
+    }
+
+    /// Its text and statements, which only a part read from its file has.
+    pub fn sql(&self) -> Result<Sql<'_>, Unread> {
+        match &self.text {
+            Some(text) => Ok(Sql { part: self, text }),
+            None => Err(Unread {
+                file: self.file.clone(),
+            }),
+        }
+    }
+}
+
+/// A part whose text is in memory: what can be shown and run.
+#[derive(Debug, Clone, Copy)]
+pub struct Sql<'a> {
+    pub part: &'a Part,
+    pub text: &'a str,
+}
+
+impl<'a> Sql<'a> {
+    pub fn statements(self) -> impl ExactSizeIterator<Item = StatementRef<'a>> {
+        let text = self.text;
+        self.part.statements.iter().map(move |s| StatementRef {
             line: s.line,
-            sql: &self.text[s.sql],
-            copy_data: s.copy_data.map(|r| &self.text[r]),
+            sql: &text[s.sql],
+            copy_data: s.copy_data.map(|r| &text[r]),
         })
     }
 }
@@ -226,8 +357,26 @@ pub struct PartChecksums {
 
 /// Reads the migrations directory `dir` into a plan.
 pub fn load(dir: &Path) -> Result<Plan, PlanError> {
+    load_as(dir, Keep::Text)
+}
+
+/// Reads `dir` into a plan that keeps no part's text, dropped as each file is parsed: the
+/// console does not hold the SQL of thousands of phases. A migration is [`Migration::read`]
+/// again, from its files, when it is shown or run.
+pub fn load_outline(dir: &Path) -> Result<Plan, PlanError> {
+    load_as(dir, Keep::Outline)
+}
+
+/// What a plan keeps of each file it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keep {
+    Text,
+    Outline,
+}
+
+fn load_as(dir: &Path, keep: Keep) -> Result<Plan, PlanError> {
     let mut diags = Vec::new();
-    let read = dir::read(dir, &mut diags);
+    let read = dir::read(dir, keep, &mut diags);
     let mut migrations = read.migrations;
     // In place: a stable sort would take a scratch copy of the whole plan. No two migrations
     // share a file, so the order is the same.

@@ -304,19 +304,15 @@ impl Walker<'_, '_> {
         let end = end.max(self.section_start);
         let span: Range<usize> = self.section_start..end;
         let text = self.text[span].to_string();
-        let part = Part {
-            file: self.path.to_path_buf(),
-            text,
-            transactional: true,
-            statements: std::mem::take(&mut self.statements).into_iter().collect(),
-        };
+        let statements = std::mem::take(&mut self.statements).into_iter().collect();
+        let part = Part::new(self.path.to_path_buf(), text, true, statements);
         match self.section {
             Section::Preamble => {}
             Section::Up => self.out.up = Some(part),
             Section::Down => self.out.down = Some(part),
             Section::Verify => {
                 self.finish_check();
-                self.out.verify = Some(part.text);
+                self.out.verify = part.text;
             }
         }
     }

@@ -11,7 +11,7 @@ use crate::engine::{
     ResultSet, RolledBack, Verified,
 };
 use crate::lint::Finding;
-use crate::plan::{Plan, Version};
+use crate::plan::{Migration, Plan, Version};
 
 use super::monitor::{Gauged, Watch};
 
@@ -20,11 +20,12 @@ use super::monitor::{Gauged, Watch};
 pub enum Action {
     Key(KeyEvent),
     Resize(u16, u16),
-    /// The plan is read and linted, off the event loop.
+    /// The plan is read, off the event loop.
     PlanRead {
         plan: Arc<Plan>,
-        lint: Vec<Finding>,
     },
+    /// The plan's lint findings, which follow it, or why its files could not be linted.
+    Linted(Result<Vec<Finding>, String>),
     /// The plan has errors, every one in the message: the console ends and says them.
     PlanUnreadable(String),
     /// The sessions are up.
@@ -45,6 +46,13 @@ pub enum Action {
     Impact {
         version: Version,
         losses: Vec<Loss>,
+        /// The statements of each DOWN part the rollback would run, newest phase first.
+        downs: Vec<(Version, Vec<String>)>,
+    },
+    /// A phase read from its files for the detail view.
+    DetailRead {
+        version: Version,
+        migration: Result<Arc<Migration>, String>,
     },
     /// The live facts of a phase about to be applied: its lint findings weighed by the live
     /// tables, and the tables it touches with their sizes and lock holders.
@@ -115,6 +123,10 @@ pub enum Effect {
     },
     /// The live facts of the phase the apply dialog shows.
     ApplyFacts {
+        version: Version,
+    },
+    /// Read a phase's files for the detail view.
+    ReadDetail {
         version: Version,
     },
     /// What the DOWN parts of the phases to roll back would destroy.

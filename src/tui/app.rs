@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::dialog::Modal;
 use super::keymap::{Context, Keymap};
 use crate::engine::{CheckOutcome, Drift, HistoryRow, Holder, LoggedEvent, PhaseState, state};
-use crate::plan::{Migration, Plan, Version};
+use crate::plan::{Migration, Plan, Read, Version};
 
 /// Facts for the header.
 #[derive(Debug, Clone, Default)]
@@ -199,9 +199,19 @@ pub struct App {
     /// While the plan is read, off the event loop: how many files its directory holds. Until
     /// it is read there are no phases and nothing touches the database.
     pub reading: Option<usize>,
+    /// The selected phase read from its files, when the plan does not hold its text.
+    pub detail: Option<Detail>,
     /// The plan has errors: said once the terminal is restored, and the console ends.
     pub plan_error: Option<String>,
     pub quit: bool,
+}
+
+/// A phase read from its files for the detail view, or why it could not be: until then
+/// `migration` is `None`.
+#[derive(Debug, Clone)]
+pub struct Detail {
+    pub version: Version,
+    pub migration: Option<Result<Arc<Migration>, String>>,
 }
 
 /// Smallest terminal the console draws in.
@@ -212,7 +222,13 @@ impl App {
     pub fn new(plan: Arc<Plan>, header: Header, keymap: Keymap, options: Options) -> App {
         let lint = crate::lint::lint_plan(&plan, &options.lint);
         let mut app = App::reading(plan.dir.clone(), 0, header, keymap, options);
-        app.set_plan(plan, lint);
+        match lint {
+            Ok(lint) => app.set_plan(plan, lint),
+            Err(e) => {
+                app.plan_error = Some(e.to_string());
+                app.quit = true;
+            }
+        }
         app
     }
 
@@ -256,6 +272,7 @@ impl App {
             monitors: Default::default(),
             loaded: false,
             reading: Some(files),
+            detail: None,
             plan_error: None,
             quit: false,
         }
@@ -266,6 +283,7 @@ impl App {
         self.plan = plan;
         self.lint = lint;
         self.reading = None;
+        self.detail = None;
         let rows = std::mem::take(&mut self.rows);
         let holder = self.lock_holder.take();
         self.set_history(rows, holder);
@@ -333,6 +351,30 @@ impl App {
 
     pub fn migration_of(&self, p: &PhaseRow) -> Option<&Migration> {
         p.migration.and_then(|i| self.plan.migrations.get(i))
+    }
+
+    /// Phase `p`'s migration with its text, when it is in memory: held by the plan, or read
+    /// for the detail view. Never reads a file.
+    pub fn read_of(&self, p: &PhaseRow) -> Option<Read<'_>> {
+        let m = self.migration_of(p)?;
+        let m = if m.is_read() {
+            m
+        } else {
+            match &self.detail {
+                Some(d) if d.version == p.version => d.migration.as_ref()?.as_ref().ok()?,
+                _ => return None,
+            }
+        };
+        // A migration that holds its text reads without touching its files.
+        m.read().ok()
+    }
+
+    /// The selected phase, when its text is neither held nor already asked for.
+    pub fn detail_wanted(&self) -> Option<Version> {
+        let p = self.selected_phase()?;
+        let m = self.migration_of(p)?;
+        let asked = self.detail.as_ref().is_some_and(|d| d.version == p.version);
+        (!m.is_read() && !asked).then(|| p.version.clone())
     }
 
     pub fn row_of(&self, p: &PhaseRow) -> Option<&HistoryRow> {

@@ -14,7 +14,8 @@ use crate::plan::Version;
 pub struct UndoLine {
     pub version: Version,
     pub name: String,
-    pub down: Vec<String>,
+    /// `None` until the phase's files are read.
+    pub down: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -27,7 +27,7 @@ use tokio::sync::mpsc::{self, UnboundedSender};
 use crate::conninfo::Params;
 use crate::engine::Engine;
 use crate::lint::LintConfig;
-use crate::plan::Plan;
+use crate::plan::{Plan, Version};
 use action::{Action, Effect};
 use app::App;
 
@@ -136,10 +136,16 @@ where
         if let (Some(rt), true) = (rt.as_mut(), plan_read) {
             rt.set_plan(app.plan.clone());
         }
-        // Before the sessions are up nothing asks for work (update refuses until the state
-        // is loaded), so there is nothing to keep.
-        if let Some(rt) = rt.as_mut() {
-            effects.into_iter().for_each(|e| rt.run(e));
+        for effect in effects {
+            match (effect, rt.as_mut()) {
+                (Effect::ReadDetail { version }, _) => {
+                    read_detail(app.plan.clone(), version, tx.clone());
+                }
+                // Before the sessions are up nothing asks for database work (update refuses
+                // until the state is loaded), so there is nothing to keep.
+                (effect, Some(rt)) => rt.run(effect),
+                (_, None) => {}
+            }
         }
         if app.quit {
             let since = *quitting.get_or_insert_with(Instant::now);
@@ -165,18 +171,35 @@ where
         .name("plan".into())
         .spawn(move || {
             let action = match read_plan() {
+                // Shown before it is linted: an outlined plan is linted from its files, read
+                // again one at a time.
                 Ok(plan) => {
-                    let lint = crate::lint::lint_plan(&plan, &lint);
-                    Action::PlanRead {
-                        plan: Arc::new(plan),
-                        lint,
+                    let plan = Arc::new(plan);
+                    let shown = Action::PlanRead { plan: plan.clone() };
+                    if tx.send(shown).is_err() {
+                        return;
                     }
+                    Action::Linted(crate::lint::lint_plan(&plan, &lint).map_err(|e| e.to_string()))
                 }
                 Err(message) => Action::PlanUnreadable(message),
             };
             let _ = tx.send(action);
         })?;
     Ok(())
+}
+
+/// Reads phase `version`'s files for the detail view, off the event loop.
+fn read_detail(plan: Arc<Plan>, version: Version, tx: UnboundedSender<Action>) {
+    tokio::task::spawn_blocking(move || {
+        let migration = match plan.migrations.iter().find(|m| m.version == version) {
+            Some(m) => m
+                .read()
+                .map(|r| Arc::new(r.into_owned()))
+                .map_err(|e| e.to_string()),
+            None => Err(format!("phase {version} is not in the plan")),
+        };
+        let _ = tx.send(Action::DetailRead { version, migration });
+    });
 }
 
 /// SIGTERM, so a console killed by its SSH session's end restores the terminal first.

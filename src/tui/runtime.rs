@@ -167,12 +167,17 @@ impl Runtime {
                 }
             }),
             Effect::LoadImpact { version } => self.spawn(async move {
-                let losses = measure(&reader, &plan, &version).await;
-                match losses {
-                    Ok(losses) => Action::Impact { version, losses },
+                match measure(&reader, &plan, &version).await {
+                    Ok((losses, downs)) => Action::Impact {
+                        version,
+                        losses,
+                        downs,
+                    },
                     Err(e) => Action::Failed(e.to_string()),
                 }
             }),
+            // Files only: the event loop reads them, with or without a session.
+            Effect::ReadDetail { .. } => {}
             Effect::ApplyFacts { version } => {
                 let config = self.lint.clone();
                 self.spawn(async move {
@@ -395,6 +400,7 @@ impl Runtime {
             }),
             Effect::LoadStatus
             | Effect::LoadEvents
+            | Effect::ReadDetail { .. }
             | Effect::LoadImpact { .. }
             | Effect::ApplyFacts { .. }
             | Effect::Cancel
@@ -411,12 +417,15 @@ impl Runtime {
     }
 }
 
-/// What the DOWN parts of the phases a rollback to before `version` would run destroy.
+/// The DOWN parts a rollback to before `version` would run, newest first, and what they
+/// would destroy.
+type Downs = Vec<(Version, Vec<String>)>;
+
 async fn measure(
     reader: &Engine,
     plan: &Plan,
     version: &Version,
-) -> Result<Vec<impact::Loss>, EngineError> {
+) -> Result<(Vec<impact::Loss>, Downs), EngineError> {
     let rows = reader.history().await?;
     let before = crate::engine::state::phases(plan, &rows)
         .iter()
@@ -425,36 +434,46 @@ async fn measure(
         .next_back();
     let target = before.map_or(DownTarget::All, DownTarget::To);
     let undo = reader.plan_down(plan, &rows, &target).await?;
-    let targets: Vec<impact::Target> = undo
+    let mut downs: Downs = Vec::new();
+    for u in &undo {
+        let statements = u.down.sql()?.statements();
+        downs.push((
+            u.version.clone(),
+            statements.map(|s| s.sql.to_string()).collect(),
+        ));
+    }
+    let targets: Vec<impact::Target> = downs
         .iter()
-        .flat_map(|u| {
-            u.down
-                .statements()
-                .map(|s| s.sql.to_string())
-                .collect::<Vec<_>>()
-        })
-        .flat_map(|sql| impact::destructive_targets(&sql))
+        .flat_map(|(_, down)| down.iter())
+        .flat_map(|sql| impact::destructive_targets(sql))
         .collect();
-    Ok(impact::measure(reader.client(), &targets).await?)
+    Ok((impact::measure(reader.client(), &targets).await?, downs))
 }
 
 /// A phase's lint findings weighed by the live tables, and the existing tables it touches
 /// described with their sizes and lock holders.
 async fn apply_facts(
     reader: &Engine,
-    plan: &Plan,
+    plan: &Arc<Plan>,
     version: &Version,
     config: &crate::lint::LintConfig,
 ) -> Result<(Vec<crate::lint::Finding>, Vec<String>), String> {
     let Some(m) = plan.migrations.iter().find(|m| m.version == *version) else {
         return Ok((Vec::new(), Vec::new()));
     };
-    let mut known = crate::lint::types_for(plan, version);
-    let mut findings = crate::lint::lint_migration(m, config, &mut known);
+    let m = m.read().map_err(|e| e.to_string())?;
+    // An outlined plan reads every earlier file again for the column types: off the runtime.
+    let earlier = (Arc::clone(plan), version.clone());
+    let known = tokio::task::spawn_blocking(move || crate::lint::types_for(&earlier.0, &earlier.1));
+    let mut known = known
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let mut findings = crate::lint::lint_migration(&m, config, &mut known);
     crate::lint::live::weigh(reader.client(), &mut findings)
         .await
         .map_err(|e| e.to_string())?;
-    let names = crate::lint::touched_tables(m);
+    let names = crate::lint::touched_tables(&m);
     let facts = crate::monitor::activity::table_facts(reader.client(), &names)
         .await
         .map_err(|e| e.to_string())?;

@@ -4,7 +4,7 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::{Action, Effect, Outcome};
-use super::app::{App, JobKind, Level, Tab};
+use super::app::{App, Detail, JobKind, Level, Tab};
 use super::dialog::{self, Modal, ReasonFor, UndoLine};
 use super::keymap::Command;
 use super::update_monitor as um;
@@ -12,15 +12,37 @@ use crate::engine::{PhaseState, Progress};
 
 /// Applies `action` to `app` and returns the work to do.
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
+    let mut effects = dispatch(app, action);
+    // Whatever moved the selection, the phase now shown is read from its files if the plan
+    // does not hold its text.
+    if let Some(version) = app.detail_wanted() {
+        app.detail = Some(Detail {
+            version: version.clone(),
+            migration: None,
+        });
+        effects.push(Effect::ReadDetail { version });
+    }
+    effects
+}
+
+fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
     match action {
         Action::Key(key) => on_key(app, key),
         Action::Resize(w, h) => {
             app.size = (w, h);
             Vec::new()
         }
-        Action::PlanRead { plan, lint } => {
+        Action::Linted(Ok(findings)) => {
+            app.lint = findings;
+            Vec::new()
+        }
+        Action::Linted(Err(e)) => {
+            app.message = Some((Level::Error, format!("the plan was not linted: {e}")));
+            Vec::new()
+        }
+        Action::PlanRead { plan } => {
             let warnings = plan.warnings.len();
-            app.set_plan(plan, lint);
+            app.set_plan(plan, Vec::new());
             if warnings > 0 {
                 let text = format!("the plan has {warnings} warning(s): listed when you quit");
                 app.message = Some((Level::Info, text));
@@ -99,13 +121,33 @@ pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Action::Impact { version, losses } => {
+        Action::Impact {
+            version,
+            losses,
+            downs,
+        } => {
             if let Some(Modal::Rollback {
-                version: v, impact, ..
+                version: v,
+                impact,
+                phases,
+                ..
             }) = &mut app.modal
                 && *v == version
             {
                 *impact = Some(losses.iter().map(crate::engine::impact::describe).collect());
+                for line in phases.iter_mut() {
+                    if let Some((_, down)) = downs.iter().find(|(v, _)| *v == line.version) {
+                        line.down = Some(down.clone());
+                    }
+                }
+            }
+            Vec::new()
+        }
+        Action::DetailRead { version, migration } => {
+            if let Some(d) = &mut app.detail
+                && d.version == version
+            {
+                d.migration = Some(migration);
             }
             Vec::new()
         }
@@ -583,11 +625,15 @@ fn rollback(app: &mut App) -> Vec<Effect> {
         .map(|q| UndoLine {
             version: q.version.clone(),
             name: q.name.clone(),
-            down: app
-                .migration_of(q)
-                .and_then(|m| m.down.as_ref())
-                .map(|d| d.statements().map(|s| s.sql.to_string()).collect())
-                .unwrap_or_default(),
+            // A plan that holds its text shows the DOWN at once; otherwise it comes with the
+            // impact, read from the files.
+            down: app.read_of(q).map(|m| {
+                m.down()
+                    .into_iter()
+                    .flat_map(|d| d.statements())
+                    .map(|s| s.sql.to_string())
+                    .collect()
+            }),
         })
         .collect();
     app.modal = Some(Modal::Rollback {
@@ -623,9 +669,13 @@ fn decide(app: &mut App, cmd: Command) -> Vec<Effect> {
             app.modal = Some(dialog::reason_dialog(ReasonFor::Accept, v.clone()));
         }
         (Command::Diff, PhaseState::Drifted) => {
-            let text = match (app.row_of(&p), app.migration_of(&p)) {
-                (Some(r), Some(m)) => crate::engine::drift::diff(r, m),
-                _ => String::new(),
+            let text = match (app.row_of(&p), app.read_of(&p)) {
+                (Some(r), Some(m)) => crate::engine::drift::diff(r, &m),
+                _ => {
+                    let text = format!("phase {v}'s file is still being read: try again");
+                    app.message = Some((Level::Info, text));
+                    return Vec::new();
+                }
             };
             app.modal = Some(Modal::Diff {
                 version: v.clone(),

@@ -258,10 +258,14 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
                     format!("DOWN of {} {}", p.version, p.name),
                     t.title(),
                 )));
-                if p.down.is_empty() {
-                    lines.push(Line::from(Span::styled("  no DOWN in the file", t.error())));
+                match &p.down {
+                    None => lines.push(Line::from(Span::styled("  reading its file...", t.dim()))),
+                    Some(down) if down.is_empty() => {
+                        lines.push(Line::from(Span::styled("  no DOWN in the file", t.error())));
+                    }
+                    Some(_) => {}
                 }
-                for s in &p.down {
+                for s in p.down.iter().flatten() {
                     for l in highlight::sql(s, 1, t) {
                         let mut spans = vec![Span::raw("  ")];
                         spans.extend(l.spans.into_iter().skip(1));

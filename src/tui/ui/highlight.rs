@@ -4,12 +4,12 @@
 use ratatui::text::{Line, Span};
 
 use super::theme::Theme;
-use crate::plan::Part;
+use crate::plan::Sql;
 use crate::sql::{TokenKind, tokens};
 
 /// The 1-based file line of the part's first line, from a statement whose line is known.
-fn first_line(part: &Part) -> u32 {
-    part.statements.first().map_or(1, |s| {
+fn first_line(part: Sql<'_>) -> u32 {
+    part.part.statements.first().map_or(1, |s| {
         let before = &part.text[..s.sql.start];
         s.line - before.matches('\n').count() as u32
     })
@@ -52,7 +52,7 @@ pub fn sql(text: &str, first: u32, t: &Theme) -> Vec<Line<'static>> {
 }
 
 /// A part of a migration, numbered with its file lines, without blank lines around it.
-pub fn part(p: &Part, t: &Theme) -> Vec<Line<'static>> {
+pub fn part(p: Sql<'_>, t: &Theme) -> Vec<Line<'static>> {
     let text = p.text.trim_end();
     let body = text.trim_start_matches(|c: char| c.is_whitespace());
     let start = &text[..text.len() - body.len()];

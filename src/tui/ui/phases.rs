@@ -228,7 +228,8 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
         out.extend(history(app, t, p));
         return out;
     };
-    if let (Some(_), Some(r)) = (&p.drift, row) {
+    let read = app.read_of(p);
+    if let (Some(_), Some(r), Some(m)) = (&p.drift, row, &read) {
         out.extend(highlight::diff(&crate::engine::drift::diff(r, m), t));
     }
     if let Some(goal) = &m.meta.goal {
@@ -307,11 +308,16 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
         format!("UP ({})", statements(m.up.statements.len())),
         t.title(),
     )));
-    out.extend(highlight::part(&m.up, t));
-    match &m.down {
+    let Some(read) = read else {
+        out.extend(unread(app, p, t));
+        out.extend(history(app, t, p));
+        return out;
+    };
+    out.extend(highlight::part(read.up(), t));
+    match read.down() {
         Some(d) => {
             out.push(Line::from(Span::styled(
-                format!("DOWN ({})", statements(d.statements.len())),
+                format!("DOWN ({})", statements(d.part.statements.len())),
                 t.title(),
             )));
             out.extend(highlight::part(d, t));
@@ -323,6 +329,26 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
     }
     out.extend(history(app, t, p));
     out
+}
+
+/// In place of the SQL of a phase whose files are being read, or could not be. The file's
+/// path gets a line of its own, so the problem and its hint fit the pane.
+fn unread(app: &App, p: &PhaseRow, t: &Theme) -> Vec<Line<'static>> {
+    let failed = app
+        .detail
+        .as_ref()
+        .filter(|d| d.version == p.version)
+        .and_then(|d| d.migration.as_ref()?.as_ref().err());
+    let Some(e) = failed else {
+        return vec![Line::from(Span::styled("reading its file...", t.dim()))];
+    };
+    e.lines()
+        .flat_map(|l| match l.split_once(": error: ") {
+            Some((place, problem)) => vec![format!("{place}:"), format!("  {problem}")],
+            None => vec![l.to_string()],
+        })
+        .map(|l| Line::from(Span::styled(l, t.error())))
+        .collect()
 }
 
 fn statements(n: usize) -> String {

@@ -2,12 +2,12 @@
 //! and blank lines between statements, the header. Two files with the same fingerprint run
 //! the same SQL, so drift between them is cosmetic.
 
-use crate::plan::checksum::Checksum;
-use crate::plan::{Migration, Part};
+use super::checksum::Checksum;
+use super::{Check, Sql};
 
-fn part(c: &mut Checksum, tag: &[u8], p: Option<&Part>) {
+fn part(c: &mut Checksum, tag: &[u8], p: Option<Sql<'_>>) {
     c.update(tag);
-    for s in p.into_iter().flat_map(Part::statements) {
+    for s in p.into_iter().flat_map(Sql::statements) {
         c.update(s.sql.as_bytes()).update(b"\0");
         if let Some(data) = s.copy_data {
             c.update(data.as_bytes()).update(b"\0");
@@ -15,17 +15,19 @@ fn part(c: &mut Checksum, tag: &[u8], p: Option<&Part>) {
     }
 }
 
-pub fn of_migration(m: &Migration) -> String {
+/// The fingerprint of a migration from its parts, its transaction mode and its checks.
+pub(super) fn of(
+    up: Sql<'_>,
+    transactional: bool,
+    down: Option<Sql<'_>>,
+    checks: &[Check],
+) -> String {
     let mut c = Checksum::default();
-    part(&mut c, b"up\0", Some(&m.up));
-    c.update(if m.transactional() {
-        b"tx\0"
-    } else {
-        b"no-tx\0"
-    });
-    part(&mut c, b"down\0", m.down.as_ref());
+    part(&mut c, b"up\0", Some(up));
+    c.update(if transactional { b"tx\0" } else { b"no-tx\0" });
+    part(&mut c, b"down\0", down);
     c.update(b"checks\0");
-    for check in &m.checks {
+    for check in checks {
         c.update(check.name.as_bytes()).update(b"\0");
         c.update(check.expect.to_string().as_bytes()).update(b"\0");
         c.update(check.sql.as_bytes()).update(b"\0");
@@ -35,7 +37,7 @@ pub fn of_migration(m: &Migration) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::plan::Migration;
     use std::path::Path;
 
     fn parse(text: &str) -> Migration {
@@ -49,7 +51,10 @@ mod tests {
             "-- Goal: a table\n\n-- make it\nCREATE TABLE t (id int);\n\n-- DOWN\n-- undo\nDROP TABLE t;\n",
         );
         assert_ne!(a.checksum, b.checksum);
-        assert_eq!(of_migration(&a), of_migration(&b));
+        assert_eq!(
+            a.read().unwrap().fingerprint().into_owned(),
+            b.read().unwrap().fingerprint().into_owned()
+        );
     }
 
     #[test]
@@ -63,7 +68,11 @@ mod tests {
             "CREATE TABLE t (id int);\n-- VERIFY\n-- Check: c\nSELECT 1 WHERE false;\n-- DOWN\nDROP TABLE t;\n",
             "CREATE TABLE t (id  int);\n-- DOWN\nDROP TABLE t;\n",
         ] {
-            assert_ne!(of_migration(&a), of_migration(&parse(other)), "{other}");
+            assert_ne!(
+                a.read().unwrap().fingerprint().into_owned(),
+                parse(other).read().unwrap().fingerprint().into_owned(),
+                "{other}"
+            );
         }
     }
 }

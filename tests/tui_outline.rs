@@ -1,0 +1,148 @@
+//! The console on an outlined plan, as it runs for real: the plan holds no SQL, so the phase
+//! shown is read from its files (an effect), and a file edited since the plan was read is
+//! said in place of its SQL. Driven through `update` and drawn on ratatui's `TestBackend`.
+
+// Shared with the other console tests, which use the rest of it.
+#[allow(dead_code)]
+mod tui_fixtures;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use pgstep::plan::{self, Plan, Version};
+use pgstep::tui::action::{Action, Effect};
+use pgstep::tui::app::{App, Header, Options};
+use pgstep::tui::keymap::Keymap;
+use pgstep::tui::ui;
+use pgstep::tui::update::update;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+const FIRST: &str = "CREATE TABLE outline_users (id bigint PRIMARY KEY);";
+const SECOND: &str = "CREATE INDEX outline_users_idx ON outline_users (id);";
+
+fn files(dir: &Path) {
+    std::fs::write(
+        dir.join("001_users.sql"),
+        format!("-- Goal: users\n{FIRST}\n-- DOWN\nDROP TABLE outline_users;\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("002_index.sql"),
+        format!("{SECOND}\n-- DOWN\nDROP INDEX outline_users_idx;\n"),
+    )
+    .unwrap();
+}
+
+fn console(plan: Plan) -> (App, Vec<Effect>) {
+    let mut app = App::reading(
+        plan.dir.clone(),
+        2,
+        Header::default(),
+        Keymap::default(),
+        Options::default(),
+    );
+    app.size = (120, 40);
+    let effects = update(
+        &mut app,
+        Action::PlanRead {
+            plan: Arc::new(plan),
+        },
+    );
+    (app, effects)
+}
+
+fn screen(app: &mut App) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    terminal.draw(|f| ui::render(app, f)).unwrap();
+    let buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// What the runtime does for `Effect::ReadDetail`.
+fn read_detail(app: &App, version: &Version) -> Action {
+    let m = app.plan.migrations.iter().find(|m| m.version == *version);
+    let migration = m
+        .expect("the phase is in the plan")
+        .read()
+        .map(|r| Arc::new(r.into_owned()))
+        .map_err(|e| e.to_string());
+    Action::DetailRead {
+        version: version.clone(),
+        migration,
+    }
+}
+
+fn v(s: &str) -> Version {
+    Version::parse(s).unwrap()
+}
+
+#[test]
+fn the_phase_shown_is_read_from_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    files(dir.path());
+    let (mut app, effects) = console(plan::load_outline(dir.path()).unwrap());
+    assert_eq!(effects, vec![Effect::ReadDetail { version: v("001") }]);
+    let before = screen(&mut app);
+    assert!(before.contains("reading its file..."), "{before}");
+    assert!(
+        before.contains("goal"),
+        "what the plan keeps is shown at once: {before}"
+    );
+    assert!(!before.contains(FIRST), "{before}");
+
+    let read = read_detail(&app, &v("001"));
+    assert!(update(&mut app, read).is_empty());
+    let after = screen(&mut app);
+    assert!(after.contains(FIRST), "{after}");
+    assert!(after.contains("DROP TABLE outline_users;"), "{after}");
+
+    // Moving on asks for the next phase; moving back asks again, as only one is kept.
+    let down = Action::Key(KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
+    assert_eq!(
+        update(&mut app, down),
+        vec![Effect::ReadDetail { version: v("002") }]
+    );
+    let read = read_detail(&app, &v("002"));
+    update(&mut app, read);
+    assert!(screen(&mut app).contains(SECOND));
+    let up = Action::Key(KeyEvent::new(KeyCode::Up, KeyModifiers::NONE));
+    assert_eq!(
+        update(&mut app, up),
+        vec![Effect::ReadDetail { version: v("001") }]
+    );
+}
+
+#[test]
+fn a_file_edited_since_the_plan_was_read_is_said_instead_of_its_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    files(dir.path());
+    let (mut app, _) = console(plan::load_outline(dir.path()).unwrap());
+    std::fs::write(
+        dir.path().join("001_users.sql"),
+        "CREATE TABLE something_else (id int);\n",
+    )
+    .unwrap();
+    let read = read_detail(&app, &v("001"));
+    update(&mut app, read);
+    let shown = screen(&mut app);
+    assert!(shown.contains("changed since the plan was read"), "{shown}");
+    assert!(!shown.contains("something_else"), "{shown}");
+}
+
+#[test]
+fn a_plan_that_holds_its_text_needs_no_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    files(dir.path());
+    let (mut app, effects) = console(plan::load(dir.path()).unwrap());
+    assert!(effects.is_empty(), "{effects:?}");
+    assert!(screen(&mut app).contains(FIRST));
+}
