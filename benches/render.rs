@@ -116,8 +116,6 @@ fn history(plan: &Plan) -> Vec<HistoryRow> {
             checksum_down: m.part_checksums.down.clone(),
             checksum_verify: m.part_checksums.verify.clone(),
             fingerprint: None,
-            up_sql: Some(m.up.sql().unwrap().text.to_string()),
-            down_sql: m.down.as_ref().map(|d| d.sql().unwrap().text.to_string()),
             transactional: true,
             statements_total: Some(m.up.statements.len() as i32),
             statements_done: Some(m.up.statements.len() as i32),

@@ -9,6 +9,7 @@ mod tui_fixtures;
 use std::path::Path;
 use std::sync::Arc;
 
+use pgstep::engine::AppliedSql;
 use pgstep::plan::{self, Plan, Version};
 use pgstep::tui::action::{Action, Effect};
 use pgstep::tui::app::{App, Header, Options};
@@ -145,4 +146,51 @@ fn a_plan_that_holds_its_text_needs_no_reading() {
     let (mut app, effects) = console(plan::load(dir.path()).unwrap());
     assert!(effects.is_empty(), "{effects:?}");
     assert!(screen(&mut app).contains(FIRST));
+}
+
+/// The history is listed without the SQL it recorded: a drifted phase asks for it (by its
+/// version as stored) when shown, and asks again once a new history may have changed it.
+#[test]
+fn a_drifted_phase_asks_for_what_was_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    files(dir.path());
+    let plan = plan::load(dir.path()).unwrap();
+    let mut row = tui_fixtures::applied_row(&plan.migrations[0], None);
+    row.version = "1".into();
+    row.checksum = Some("0".repeat(64));
+    row.checksum_up = Some("0".repeat(64));
+    let (mut app, _) = console(plan);
+    let status = |row: &pgstep::engine::HistoryRow| Action::Status {
+        rows: vec![row.clone()],
+        holder: None,
+    };
+    let asked = update(&mut app, status(&row));
+    let load = Effect::LoadRecorded {
+        version: v("001"),
+        stored: "1".into(),
+    };
+    assert_eq!(asked, vec![load.clone()]);
+    assert!(screen(&mut app).contains("reading what was applied..."));
+
+    let applied = AppliedSql {
+        up: Some("CREATE TABLE outline_people (id bigint PRIMARY KEY);\n".into()),
+        down: None,
+    };
+    let recorded = Action::Recorded {
+        version: v("001"),
+        sql: Ok(applied),
+    };
+    assert!(update(&mut app, recorded).is_empty());
+    let shown = screen(&mut app);
+    assert!(shown.contains("-CREATE TABLE outline_people"), "{shown}");
+    assert!(shown.contains("+CREATE TABLE outline_users"), "{shown}");
+
+    assert_eq!(update(&mut app, status(&row)), vec![load]);
+    row.checksum = Some(app.plan.migrations[0].checksum.clone());
+    row.checksum_up = Some(app.plan.migrations[0].part_checksums.up.clone());
+    update(&mut app, status(&row));
+    assert!(
+        update(&mut app, status(&row)).is_empty(),
+        "an applied phase shows no diff"
+    );
 }

@@ -11,11 +11,11 @@ use chrono::{DateTime, TimeZone, Utc};
 use pgstep::config;
 use pgstep::engine::impact::{Loss, Target, TargetKind};
 use pgstep::engine::{
-    Applied, CheckOutcome, DryRun, DryStatement, HistoryRow, LoggedEvent, Progress, ResultSet,
-    RowState,
+    Applied, AppliedSql, CheckOutcome, DryRun, DryStatement, HistoryRow, LoggedEvent, Progress,
+    ResultSet, RowState,
 };
 use pgstep::plan::{self, Migration, Plan};
-use pgstep::tui::action::{Action, Outcome};
+use pgstep::tui::action::{Action, Effect, Outcome};
 use pgstep::tui::app::{App, Header, Options};
 use pgstep::tui::keymap::Keymap;
 use pgstep::tui::ui::{self, theme::Theme};
@@ -167,19 +167,9 @@ fn every_state(options: Options, read_only: bool) -> App {
     let mut drifted = applied_row(m("002"), at(2, 10, 0, 0));
     drifted.checksum = Some("0".repeat(64));
     drifted.checksum_up = Some("0".repeat(64));
-    drifted.up_sql = Some(
-        m("002")
-            .up
-            .sql()
-            .unwrap()
-            .text
-            .replace("lower(email)", "trim(email)"),
-    );
     let mut missing = applied_row(m("001"), at(3, 11, 15, 0));
     missing.version = "003".into();
     missing.name = "add_books".into();
-    missing.up_sql = Some("CREATE TABLE books (id bigint PRIMARY KEY, title text);\n".into());
-    missing.down_sql = Some("DROP TABLE books;\n".into());
     let mut failed = applied_row(m("004"), at(4, 14, 2, 7));
     failed.state = RowState::Failed;
     failed.success = false;
@@ -240,13 +230,46 @@ fn events() -> Vec<LoggedEvent> {
     ]
 }
 
+/// The SQL `every_state`'s history recorded: 002 was applied before `trim` became `lower`,
+/// 003's file is gone. The runtime reads it when such a phase is shown.
+fn recorded(app: &App, version: &plan::Version) -> AppliedSql {
+    match version.as_str() {
+        "002" => {
+            let m = app.plan.migrations.iter().find(|m| m.version == *version);
+            let m = m.unwrap().read().unwrap();
+            AppliedSql {
+                up: Some(m.up().text.replace("lower(email)", "trim(email)")),
+                down: m.down().map(|d| d.text.to_string()),
+            }
+        }
+        "003" => AppliedSql {
+            up: Some("CREATE TABLE books (id bigint PRIMARY KEY, title text);\n".into()),
+            down: Some("DROP TABLE books;\n".into()),
+        },
+        _ => AppliedSql::default(),
+    }
+}
+
+/// Does what the runtime does for the reads the state asks for.
+fn settle(app: &mut App, effects: Vec<Effect>) {
+    for effect in effects {
+        if let Effect::LoadRecorded { version, .. } = effect {
+            let sql = Ok(recorded(app, &version));
+            update(app, Action::Recorded { version, sql });
+        }
+    }
+}
+
 fn select(app: &mut App, version: &str) {
     let v = plan::Version::parse(version).unwrap();
     app.select_version(&v);
+    let effects = pgstep::tui::update::wanted(app);
+    settle(app, effects);
 }
 
 fn press(app: &mut App, code: KeyCode) {
-    update(app, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    let effects = update(app, Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    settle(app, effects);
 }
 
 fn typed(app: &mut App, text: &str) {

@@ -78,7 +78,8 @@ pub async fn diff(
             ),
         );
     };
-    let text = drift::diff(row, &m.read().map_err(EngineError::from)?);
+    let applied = session.engine.applied_sql(&row.version).await?;
+    let text = drift::diff(&applied, &m.read().map_err(EngineError::from)?);
     if p.state != PhaseState::Drifted {
         return write_out(out, &format!("phase {version} matches what was applied\n"));
     }

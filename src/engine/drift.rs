@@ -2,7 +2,7 @@
 
 use similar::TextDiff;
 
-use super::history::HistoryRow;
+use super::history::AppliedSql;
 use crate::plan::Read;
 
 /// A unified diff of one part, or `None` when it did not change.
@@ -22,10 +22,10 @@ fn part(label: &str, applied: Option<&str>, file: Option<&str>) -> Option<String
 }
 
 /// The diff of UP and DOWN between what was applied and the file; empty when both match.
-pub fn diff(row: &HistoryRow, m: &Read<'_>) -> String {
+pub fn diff(applied: &AppliedSql, m: &Read<'_>) -> String {
     let mut out = String::new();
-    let up = part("UP", row.up_sql.as_deref(), Some(m.up().text));
-    let down = part("DOWN", row.down_sql.as_deref(), m.down().map(|d| d.text));
+    let up = part("UP", applied.up.as_deref(), Some(m.up().text));
+    let down = part("DOWN", applied.down.as_deref(), m.down().map(|d| d.text));
     for d in [up, down].into_iter().flatten() {
         out.push_str(&d);
     }

@@ -101,14 +101,21 @@ pub struct HistoryRow {
     pub checksum_down: Option<String>,
     pub checksum_verify: Option<String>,
     pub fingerprint: Option<String>,
-    pub up_sql: Option<String>,
-    pub down_sql: Option<String>,
     pub transactional: bool,
     pub statements_total: Option<i32>,
     pub statements_done: Option<i32>,
     /// Results of the `unchanged` checks taken before a one-by-one phase, so a resumed phase
     /// can still compare.
     pub check_snapshot: Option<Value>,
+}
+
+/// The SQL a history row recorded when its phase was applied. Read only where it is shown or
+/// run (a drift's diff, the DOWN of a phase whose file is gone): a history of thousands of
+/// phases is listed without it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppliedSql {
+    pub up: Option<String>,
+    pub down: Option<String>,
 }
 
 /// Whether the tables exist and are pgstep's.
@@ -231,7 +238,7 @@ impl Tables {
             "SELECT version::text, name::text, applied_at, checksum::text, success, error_message,
                     execution_time_ms, state, applied_by_role, applied_by_os_user,
                     applied_from_host, checksum_up::text, checksum_down::text,
-                    checksum_verify::text, fingerprint::text, up_sql, down_sql, transactional,
+                    checksum_verify::text, fingerprint::text, transactional,
                     statements_total, statements_done, check_snapshot
              FROM {} ORDER BY created_at, version",
             self.history_sql()
@@ -255,12 +262,33 @@ impl Tables {
                 checksum_down: r.get(12),
                 checksum_verify: r.get(13),
                 fingerprint: r.get(14),
-                up_sql: r.get(15),
-                down_sql: r.get(16),
-                transactional: r.get(17),
-                statements_total: r.get(18),
-                statements_done: r.get(19),
-                check_snapshot: r.get(20),
+                transactional: r.get(15),
+                statements_total: r.get(16),
+                statements_done: r.get(17),
+                check_snapshot: r.get(18),
+            })
+            .collect())
+    }
+
+    /// The SQL recorded for each of `versions` (as stored) that has a row.
+    pub async fn applied_sql(
+        &self,
+        c: &impl GenericClient,
+        versions: &[&str],
+    ) -> Result<Vec<(String, AppliedSql)>, tokio_postgres::Error> {
+        let sql = format!(
+            "SELECT version::text, up_sql, down_sql FROM {} WHERE version::text = ANY($1)",
+            self.history_sql()
+        );
+        let rows = c.query(&sql, &[&versions]).await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let sql = AppliedSql {
+                    up: r.get(1),
+                    down: r.get(2),
+                };
+                (r.get(0), sql)
             })
             .collect())
     }

@@ -29,7 +29,9 @@ use tokio_postgres::{CancelToken, Client};
 pub use apply::{Applied, UpOptions, targets};
 pub use checks::CheckOutcome;
 pub use dryrun::{DryRun, DryStatement};
-pub use history::{Event, EventKind, HistoryRow, LoggedEvent, Record, RowState, Tables};
+pub use history::{
+    AppliedSql, Event, EventKind, HistoryRow, LoggedEvent, Record, RowState, Tables,
+};
 pub use lock::Holder;
 pub use operator::Operator;
 pub use rollback::{DownTarget, RolledBack, Undo};
@@ -249,6 +251,16 @@ impl Engine {
             history::Presence::Missing => Ok(Vec::new()),
             history::Presence::Ours => Ok(self.tables.rows(&self.client).await?),
         }
+    }
+
+    /// The SQL recorded when phase `version` (as stored) was applied; empty without a row.
+    pub async fn applied_sql(&self, version: &str) -> Result<AppliedSql, EngineError> {
+        let found = self.tables.applied_sql(&self.client, &[version]).await?;
+        Ok(found
+            .into_iter()
+            .next()
+            .map(|(_, sql)| sql)
+            .unwrap_or_default())
     }
 
     /// The server process id of this session, to watch it from another connection.

@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::exec::{exec, failure, retryable, timeouts_sql};
-use super::history::{Event, EventKind, HistoryRow};
+use super::history::{AppliedSql, Event, EventKind, HistoryRow};
 use super::state::{self, Phase, PhaseState};
 use super::{Engine, EngineError, Progress};
 use crate::plan::{Migration, Part, Plan, Version};
@@ -35,10 +35,12 @@ pub struct Undo<'a> {
 }
 
 /// The phases `down` would roll back, newest first; refuses before anything runs if any lacks
-/// a DOWN or is drifted.
-pub fn undo_list<'a>(
+/// a DOWN or is drifted. `recorded` holds the DOWN kept in the history for the phases whose
+/// file is gone, by stored version.
+fn undo_list<'a>(
     phases: &[Phase<'a>],
     target: &DownTarget,
+    recorded: &[(String, AppliedSql)],
 ) -> Result<Vec<Undo<'a>>, EngineError> {
     let applied: Vec<&Phase<'a>> = phases
         .iter()
@@ -78,24 +80,27 @@ pub fn undo_list<'a>(
             Some(m) => m.read()?.down.clone(),
             None => None,
         };
-        let from_history = row.down_sql.as_deref().and_then(|text| {
-            let file = p.migration.map(|m| m.file.clone()).unwrap_or_default();
-            let statements = sql::split(text).ok()?;
-            let statements = statements
-                .into_iter()
-                .map(|s| crate::plan::Stmt {
-                    line: s.line,
-                    sql: s.span,
-                    copy_data: s.copy_data,
-                })
-                .collect();
-            Some(Part::new(
-                file,
-                text.to_string(),
-                row.transactional,
-                statements,
-            ))
-        });
+        let kept = recorded.iter().find(|(v, _)| *v == row.version);
+        let from_history = kept
+            .and_then(|(_, sql)| sql.down.as_deref())
+            .and_then(|text| {
+                let file = p.migration.map(|m| m.file.clone()).unwrap_or_default();
+                let statements = sql::split(text).ok()?;
+                let statements = statements
+                    .into_iter()
+                    .map(|s| crate::plan::Stmt {
+                        line: s.line,
+                        sql: s.span,
+                        copy_data: s.copy_data,
+                    })
+                    .collect();
+                Some(Part::new(
+                    file,
+                    text.to_string(),
+                    row.transactional,
+                    statements,
+                ))
+            });
         let (down, historic) = match (from_file, from_history) {
             (Some(d), _) => (d, false),
             (None, Some(d)) if p.migration.is_none() && !d.statements.is_empty() => (d, true),
@@ -139,7 +144,25 @@ impl Engine {
         rows: &'a [HistoryRow],
         target: &DownTarget,
     ) -> Result<Vec<Undo<'a>>, EngineError> {
-        undo_list(&state::phases(plan, rows), target)
+        let phases = state::phases(plan, rows);
+        let recorded = self.recorded_downs(&phases).await?;
+        undo_list(&phases, target, &recorded)
+    }
+
+    /// The DOWN the history kept for the phases whose file is gone: the only ones it runs.
+    async fn recorded_downs(
+        &self,
+        phases: &[Phase<'_>],
+    ) -> Result<Vec<(String, AppliedSql)>, EngineError> {
+        let gone: Vec<&str> = phases
+            .iter()
+            .filter(|p| p.migration.is_none())
+            .filter_map(|p| p.row.map(|r| r.version.as_str()))
+            .collect();
+        if gone.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self.tables.applied_sql(&self.client, &gone).await?)
     }
 
     /// Rolls back, newest first, stopping at the first failure.
@@ -154,7 +177,9 @@ impl Engine {
         let eng = self;
         let result = async {
             let rows = eng.tables.rows(&eng.client).await?;
-            let list = undo_list(&state::phases(plan, &rows), target)?;
+            let phases = state::phases(plan, &rows);
+            let recorded = eng.recorded_downs(&phases).await?;
+            let list = undo_list(&phases, target, &recorded)?;
             let mut done = Vec::new();
             for u in &list {
                 done.push(eng.undo(u, reason, progress).await?);

@@ -7,8 +7,8 @@ use ratatui::crossterm::event::KeyEvent;
 
 use crate::engine::impact::Loss;
 use crate::engine::{
-    Applied, CheckOutcome, DownTarget, DryRun, HistoryRow, Holder, LoggedEvent, Progress,
-    ResultSet, RolledBack, Verified,
+    Applied, AppliedSql, CheckOutcome, DownTarget, DryRun, HistoryRow, Holder, LoggedEvent,
+    Progress, ResultSet, RolledBack, Verified,
 };
 use crate::lint::Finding;
 use crate::plan::{Migration, Plan, Version};
@@ -48,6 +48,11 @@ pub enum Action {
         losses: Vec<Loss>,
         /// The statements of each DOWN part the rollback would run, newest phase first.
         downs: Vec<(Version, Vec<String>)>,
+    },
+    /// The SQL the history recorded for a phase.
+    Recorded {
+        version: Version,
+        sql: Result<AppliedSql, String>,
     },
     /// A phase read from its files for the detail view.
     DetailRead {
@@ -124,6 +129,11 @@ pub enum Effect {
     /// The live facts of the phase the apply dialog shows.
     ApplyFacts {
         version: Version,
+    },
+    /// Read the SQL the history recorded for phase `version`, stored as `stored`.
+    LoadRecorded {
+        version: Version,
+        stored: String,
     },
     /// Read a phase's files for the detail view.
     ReadDetail {

@@ -8,7 +8,9 @@ use chrono::{DateTime, Utc};
 
 use super::dialog::Modal;
 use super::keymap::{Context, Keymap};
-use crate::engine::{CheckOutcome, Drift, HistoryRow, Holder, LoggedEvent, PhaseState, state};
+use crate::engine::{
+    AppliedSql, CheckOutcome, Drift, HistoryRow, Holder, LoggedEvent, PhaseState, state,
+};
 use crate::plan::{Migration, Plan, Read, Version};
 
 /// Facts for the header.
@@ -201,6 +203,9 @@ pub struct App {
     pub reading: Option<usize>,
     /// The selected phase read from its files, when the plan does not hold its text.
     pub detail: Option<Detail>,
+    /// The SQL the history recorded for the selected phase, when it is drifted or its file
+    /// is gone: the history is listed without it.
+    pub recorded: Option<Recorded>,
     /// The plan has errors: said once the terminal is restored, and the console ends.
     pub plan_error: Option<String>,
     pub quit: bool,
@@ -212,6 +217,13 @@ pub struct App {
 pub struct Detail {
     pub version: Version,
     pub migration: Option<Result<Arc<Migration>, String>>,
+}
+
+/// The SQL recorded for a phase, or why it could not be read: until then `sql` is `None`.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub version: Version,
+    pub sql: Option<Result<AppliedSql, String>>,
 }
 
 /// Smallest terminal the console draws in.
@@ -273,6 +285,7 @@ impl App {
             loaded: false,
             reading: Some(files),
             detail: None,
+            recorded: None,
             plan_error: None,
             quit: false,
         }
@@ -303,6 +316,9 @@ impl App {
         let keep = self.selected_phase().map(|p| p.version.clone());
         self.rows = rows;
         self.lock_holder = holder;
+        // A new history may have recorded other SQL (an accepted drift, a phase applied
+        // again): asked again if still needed.
+        self.recorded = None;
         if self.reading.is_some() {
             // Without the files every applied phase would look like one whose file is gone.
             return;
@@ -375,6 +391,25 @@ impl App {
         let m = self.migration_of(p)?;
         let asked = self.detail.as_ref().is_some_and(|d| d.version == p.version);
         (!m.is_read() && !asked).then(|| p.version.clone())
+    }
+
+    /// The selected phase and its row as stored, when the SQL it recorded is shown (drifted,
+    /// or its file gone) and not already asked for.
+    pub fn recorded_wanted(&self) -> Option<(Version, String)> {
+        let p = self.selected_phase()?;
+        let row = self.row_of(p)?;
+        let shown = p.state == PhaseState::Drifted || p.migration.is_none();
+        let asked = self
+            .recorded
+            .as_ref()
+            .is_some_and(|r| r.version == p.version);
+        (shown && !asked).then(|| (p.version.clone(), row.version.clone()))
+    }
+
+    /// The SQL recorded for phase `p`, once read: `None` while it is asked for.
+    pub fn recorded_of(&self, p: &PhaseRow) -> Option<&Result<AppliedSql, String>> {
+        let r = self.recorded.as_ref().filter(|r| r.version == p.version)?;
+        r.sql.as_ref()
     }
 
     pub fn row_of(&self, p: &PhaseRow) -> Option<&HistoryRow> {

@@ -176,6 +176,10 @@ impl Runtime {
                     Err(e) => Action::Failed(e.to_string()),
                 }
             }),
+            Effect::LoadRecorded { version, stored } => self.spawn(async move {
+                let sql = reader.applied_sql(&stored).await.map_err(|e| e.to_string());
+                Action::Recorded { version, sql }
+            }),
             // Files only: the event loop reads them, with or without a session.
             Effect::ReadDetail { .. } => {}
             Effect::ApplyFacts { version } => {
@@ -401,6 +405,7 @@ impl Runtime {
             Effect::LoadStatus
             | Effect::LoadEvents
             | Effect::ReadDetail { .. }
+            | Effect::LoadRecorded { .. }
             | Effect::LoadImpact { .. }
             | Effect::ApplyFacts { .. }
             | Effect::Cancel

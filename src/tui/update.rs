@@ -4,7 +4,7 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::{Action, Effect, Outcome};
-use super::app::{App, Detail, JobKind, Level, Tab};
+use super::app::{App, Detail, JobKind, Level, Recorded, Tab};
 use super::dialog::{self, Modal, ReasonFor, UndoLine};
 use super::keymap::Command;
 use super::update_monitor as um;
@@ -13,14 +13,27 @@ use crate::engine::{PhaseState, Progress};
 /// Applies `action` to `app` and returns the work to do.
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
     let mut effects = dispatch(app, action);
-    // Whatever moved the selection, the phase now shown is read from its files if the plan
-    // does not hold its text.
+    effects.extend(wanted(app));
+    effects
+}
+
+/// The reads the phase now shown needs, whatever moved the selection: its files if the plan
+/// does not hold its text, and the SQL its history row recorded if that is shown.
+pub fn wanted(app: &mut App) -> Vec<Effect> {
+    let mut effects = Vec::new();
     if let Some(version) = app.detail_wanted() {
         app.detail = Some(Detail {
             version: version.clone(),
             migration: None,
         });
         effects.push(Effect::ReadDetail { version });
+    }
+    if let Some((version, stored)) = app.recorded_wanted() {
+        app.recorded = Some(Recorded {
+            version: version.clone(),
+            sql: None,
+        });
+        effects.push(Effect::LoadRecorded { version, stored });
     }
     effects
 }
@@ -140,6 +153,14 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
                         line.down = Some(down.clone());
                     }
                 }
+            }
+            Vec::new()
+        }
+        Action::Recorded { version, sql } => {
+            if let Some(r) = &mut app.recorded
+                && r.version == version
+            {
+                r.sql = Some(sql);
             }
             Vec::new()
         }
@@ -669,10 +690,14 @@ fn decide(app: &mut App, cmd: Command) -> Vec<Effect> {
             app.modal = Some(dialog::reason_dialog(ReasonFor::Accept, v.clone()));
         }
         (Command::Diff, PhaseState::Drifted) => {
-            let text = match (app.row_of(&p), app.read_of(&p)) {
-                (Some(r), Some(m)) => crate::engine::drift::diff(r, &m),
+            let text = match (app.recorded_of(&p), app.read_of(&p)) {
+                (Some(Ok(recorded)), Some(m)) => crate::engine::drift::diff(recorded, &m),
+                (Some(Err(e)), _) => {
+                    app.message = Some((Level::Error, e.clone()));
+                    return Vec::new();
+                }
                 _ => {
-                    let text = format!("phase {v}'s file is still being read: try again");
+                    let text = format!("phase {v} is still being read: try again");
                     app.message = Some((Level::Info, text));
                     return Vec::new();
                 }

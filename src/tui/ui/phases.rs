@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
 use super::highlight;
 use super::theme::{Theme, glyph};
-use crate::engine::PhaseState;
+use crate::engine::{AppliedSql, PhaseState};
 use crate::plan::format_duration;
 use crate::tui::app::{App, PhaseRow};
 
@@ -215,22 +215,35 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
             "the file of this phase is gone: its DOWN as applied is kept in the history",
             t.warning(),
         )));
-        match row.and_then(|r| r.down_sql.as_deref()) {
-            Some(down) => {
+        match app.recorded_of(p) {
+            Some(Ok(AppliedSql {
+                down: Some(down), ..
+            })) => {
                 out.push(Line::from(Span::styled("DOWN (as applied)", t.title())));
                 out.extend(highlight::sql(down.trim(), 1, t));
             }
-            None => out.push(Line::from(Span::styled(
+            Some(Ok(_)) => out.push(Line::from(Span::styled(
                 "no DOWN was recorded: this phase cannot be rolled back",
                 t.warning(),
             ))),
+            Some(Err(e)) => out.push(Line::from(Span::styled(e.clone(), t.error()))),
+            None => out.push(Line::from(Span::styled("reading the history...", t.dim()))),
         }
         out.extend(history(app, t, p));
         return out;
     };
     let read = app.read_of(p);
-    if let (Some(_), Some(r), Some(m)) = (&p.drift, row, &read) {
-        out.extend(highlight::diff(&crate::engine::drift::diff(r, m), t));
+    if p.drift.is_some() {
+        match (app.recorded_of(p), &read) {
+            (Some(Ok(recorded)), Some(m)) => {
+                out.extend(highlight::diff(&crate::engine::drift::diff(recorded, m), t));
+            }
+            (Some(Err(e)), _) => out.push(Line::from(Span::styled(e.clone(), t.error()))),
+            _ => out.push(Line::from(Span::styled(
+                "reading what was applied...",
+                t.dim(),
+            ))),
+        }
     }
     if let Some(goal) = &m.meta.goal {
         out.push(label(t, "goal", goal.clone()));
