@@ -2,6 +2,7 @@
 //! append-only event log beside it.
 
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use serde_json::Value;
 use tokio_postgres::GenericClient;
 
@@ -243,10 +244,13 @@ impl Tables {
              FROM {} ORDER BY created_at, version",
             self.history_sql()
         );
-        let rows = c.query(&sql, &[]).await?;
-        Ok(rows
-            .iter()
-            .map(|r| HistoryRow {
+        // Streamed: a history of thousands of rows is never held twice, as rows and as
+        // HistoryRows.
+        let stream = c.query_raw(&sql, std::iter::empty::<i32>()).await?;
+        futures_util::pin_mut!(stream);
+        let mut out = Vec::new();
+        while let Some(r) = stream.try_next().await? {
+            out.push(HistoryRow {
                 version: r.get(0),
                 name: r.get(1),
                 applied_at: r.get(2),
@@ -266,8 +270,9 @@ impl Tables {
                 statements_total: r.get(16),
                 statements_done: r.get(17),
                 check_snapshot: r.get(18),
-            })
-            .collect())
+            });
+        }
+        Ok(out)
     }
 
     /// The SQL recorded for each of `versions` (as stored) that has a row.
