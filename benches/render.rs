@@ -117,8 +117,8 @@ fn history(plan: &Plan) -> Vec<HistoryRow> {
             checksum_verify: m.part_checksums.verify.clone(),
             fingerprint: None,
             transactional: true,
-            statements_total: Some(m.up.statements.len() as i32),
-            statements_done: Some(m.up.statements.len() as i32),
+            statements_total: Some(m.up.count() as i32),
+            statements_done: Some(m.up.count() as i32),
             check_snapshot: None,
         })
         .collect()

@@ -1430,6 +1430,9 @@ fn outlined_plans_read_their_files_again_in_every_layout() {
         assert_eq!(full.migrations.len(), outline.migrations.len(), "{layout}");
         for (f, o) in full.migrations.iter().zip(&outline.migrations) {
             assert!(!o.is_read(), "{layout} {}", o.version);
+            assert_eq!(o.up.count(), f.up.count(), "{layout} {}", o.version);
+            let counts = |m: &Migration| m.down.as_ref().map(|d| d.count());
+            assert_eq!(counts(o), counts(f), "{layout} {}", o.version);
             assert_eq!(
                 o.fingerprint().unwrap(),
                 f.fingerprint().unwrap(),

@@ -36,7 +36,7 @@ pub async fn run(
             "  {} {}: {} DOWN statement(s){}",
             u.version,
             u.name,
-            u.down.statements.len(),
+            u.down.count(),
             if u.from_history {
                 " (file gone: DOWN as recorded when it was applied)"
             } else {

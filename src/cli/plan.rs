@@ -69,7 +69,7 @@ fn text(plan: &plan::Plan, out: &mut impl Write) -> std::io::Result<()> {
     )?;
     for m in &plan.migrations {
         let down = match &m.down {
-            Some(d) => d.statements.len().to_string(),
+            Some(d) => d.count().to_string(),
             None => "none".to_string(),
         };
         let tx = if m.transactional() { "phase" } else { "none" };
@@ -79,7 +79,7 @@ fn text(plan: &plan::Plan, out: &mut impl Write) -> std::io::Result<()> {
             m.version.as_str(),
             m.name,
             tx,
-            m.up.statements.len(),
+            m.up.count(),
             m.steps.len(),
             m.checks.len(),
             down

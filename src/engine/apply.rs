@@ -190,7 +190,7 @@ impl Engine {
             progress(Progress::PhaseStarted {
                 version: m.version.to_string(),
                 name: m.name.clone(),
-                statements: m.up.statements.len(),
+                statements: m.up.count(),
             });
             let stop = match self.try_tx(m, stored, progress).await {
                 Ok(applied) => return Ok(applied),

@@ -59,7 +59,7 @@ pub(super) async fn send_all(
         Some(sql) => Some(c.simple_query_raw(sql).await?),
         None => None,
     };
-    let mut statements = Vec::with_capacity(part.part.statements.len());
+    let mut statements = Vec::with_capacity(part.part.count());
     for s in part.statements() {
         statements.push(c.simple_query_raw(s.sql).await?);
     }

@@ -410,7 +410,7 @@ impl<'a> Record<'a> {
             error_message: None,
             error_sqlstate: None,
             error_line: None,
-            statements_done: Some(m.up.statements.len() as i32),
+            statements_done: Some(m.up.count() as i32),
             check_snapshot: None,
         }
     }

@@ -81,7 +81,7 @@ impl Engine {
         progress(Progress::PhaseStarted {
             version: m.version.to_string(),
             name: m.name.clone(),
-            statements: m.up.statements.len(),
+            statements: m.up.count(),
         });
         c.batch_execute(&timeouts_sql(self, &m.meta, false)).await?;
         if start == 0 {
@@ -158,7 +158,7 @@ impl Engine {
                                 reason: None,
                                 details: json!({
                                     "statement_index": i + 1,
-                                    "statements_total": m.up.statements.len(),
+                                    "statements_total": m.up.count(),
                                     "line": f.line,
                                     "sqlstate": f.sqlstate,
                                     "error": f.message,
@@ -184,7 +184,7 @@ impl Engine {
             .await?;
         if let Some(bad) = outcomes.iter().find(|o| !o.passed) {
             let msg = format!("check `{}` failed: {}", bad.name, bad.detail);
-            let rec = dirty(m.up.statements.len(), Some(msg), None);
+            let rec = dirty(m.up.count(), Some(msg), None);
             self.save(m, &rec).await?;
             self.log(Event {
                 kind: EventKind::Failure,

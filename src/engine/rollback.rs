@@ -103,7 +103,7 @@ fn undo_list<'a>(
             });
         let (down, historic) = match (from_file, from_history) {
             (Some(d), _) => (d, false),
-            (None, Some(d)) if p.migration.is_none() && !d.statements.is_empty() => (d, true),
+            (None, Some(d)) if p.migration.is_none() && d.count() > 0 => (d, true),
             _ => {
                 problems.push(format!("phase {} has no DOWN part", p.version));
                 continue;
@@ -206,7 +206,7 @@ impl Engine {
             progress(Progress::PhaseStarted {
                 version: u.version.to_string(),
                 name: u.name.clone(),
-                statements: u.down.statements.len(),
+                statements: u.down.count(),
             });
             let tx = u.down.transactional;
             let result = async {
@@ -238,7 +238,7 @@ impl Engine {
                     duration_ms: Some(millis),
                     reason,
                     details: json!({
-                        "statements": u.down.statements.len(),
+                        "statements": u.down.count(),
                         "transaction": tx,
                         "down_from_history": u.from_history,
                     }),

@@ -197,7 +197,7 @@ impl<'a> RowArgs<'a> {
             up: m.up().text,
             down: m.down().map(|d| d.text),
             transactional: m.transactional(),
-            total: m.up.statements.len() as i32,
+            total: m.up.count() as i32,
         }
     }
 

@@ -163,7 +163,7 @@ pub fn check(m: &Read<'_>, known: &mut Known) -> Vec<(Raw, bool)> {
     }
     let mut up_ops = Vec::new();
     let up = m.up();
-    for s in m.up.statements.iter() {
+    for s in up.spans() {
         let sql = &up.text[s.sql.clone()];
         p.line = s.line;
         p.ignore = ignored(up, s.sql.start, s.line);

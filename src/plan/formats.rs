@@ -143,7 +143,7 @@ pub fn two_files(
         let (from, no_tx) = no_transaction_line(&d.text);
         down_tx = !no_tx;
         let s = sections::read(&d.path, &d.text, from, Rules::DownFile, diags);
-        s.up.filter(|p| !p.statements.is_empty())
+        s.up.filter(|p| p.count() > 0)
     });
     let settings_tx = match f.settings {
         Some((src, off)) => {
@@ -230,12 +230,12 @@ fn assemble(
         diags.push(Diagnostic::new(&src.path, problem));
         return None;
     }
-    let Some(mut up) = s.up.filter(|p| !p.statements.is_empty()) else {
+    let Some(mut up) = s.up.filter(|p| p.count() > 0) else {
         diags.push(Diagnostic::new(&src.path, Problem::EmptyUp));
         return None;
     };
     up.transactional = up_tx;
-    let mut down = down.or(s.down.filter(|p| !p.statements.is_empty()));
+    let mut down = down.or(s.down.filter(|p| p.count() > 0));
     if let Some(d) = &mut down {
         d.transactional = down_tx;
     }

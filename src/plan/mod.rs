@@ -140,9 +140,9 @@ impl Migration {
         if let Ok(f) = self.fingerprint() {
             self.fingerprint = Some(f.into_owned());
         }
-        self.up.text = None;
-        if let Some(d) = &mut self.down {
-            d.text = None;
+        for p in std::iter::once(&mut self.up).chain(&mut self.down) {
+            p.text = None;
+            p.statements = Statements::default();
         }
     }
 }
@@ -217,13 +217,14 @@ pub struct Meta {
     pub statement_timeout: Option<Duration>,
 }
 
-/// The UP or DOWN part: the statements in it, and its text as written unless the plan has
-/// been outlined.
+/// The UP or DOWN part: its text as written and the statements in it, or, in an outlined
+/// plan, how many statements it has.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Part {
     pub file: PathBuf,
     pub transactional: bool,
-    pub statements: Statements,
+    statements: Statements,
+    count: usize,
     text: Option<String>,
 }
 
@@ -305,9 +306,15 @@ impl Part {
         Part {
             file,
             transactional,
+            count: statements.len(),
             statements,
             text: Some(text),
         }
+    }
+
+    /// How many statements it has, also in an outlined plan.
+    pub fn count(&self) -> usize {
+        self.count
     }
 
     /// Its text and statements, which only a part read from its file has.
@@ -329,6 +336,11 @@ pub struct Sql<'a> {
 }
 
 impl<'a> Sql<'a> {
+    /// Its statements with their spans in `text`.
+    pub fn spans(self) -> impl ExactSizeIterator<Item = Stmt> + 'a {
+        self.part.statements.iter()
+    }
+
     pub fn statements(self) -> impl ExactSizeIterator<Item = StatementRef<'a>> {
         let text = self.text;
         self.part.statements.iter().map(move |s| StatementRef {

@@ -19,7 +19,7 @@ pub fn apply_summary(
     }
     out.push(format!(
         "{} statement(s) in {} step(s){}",
-        m.up.statements.len(),
+        m.up.count(),
         m.steps.len().max(1),
         if m.steps.is_empty() {
             String::new()

@@ -190,8 +190,8 @@ pub fn applied_row(m: &Migration, when: Option<DateTime<Utc>>) -> HistoryRow {
         checksum_verify: m.part_checksums.verify.clone(),
         fingerprint: None,
         transactional: m.transactional(),
-        statements_total: Some(m.up.statements.len() as i32),
-        statements_done: Some(m.up.statements.len() as i32),
+        statements_total: Some(m.up.count() as i32),
+        statements_done: Some(m.up.count() as i32),
         check_snapshot: None,
     }
 }

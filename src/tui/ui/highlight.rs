@@ -9,7 +9,7 @@ use crate::sql::{TokenKind, tokens};
 
 /// The 1-based file line of the part's first line, from a statement whose line is known.
 fn first_line(part: Sql<'_>) -> u32 {
-    part.part.statements.first().map_or(1, |s| {
+    part.spans().next().map_or(1, |s| {
         let before = &part.text[..s.sql.start];
         s.line - before.matches('\n').count() as u32
     })

@@ -318,7 +318,7 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
         }
     }
     out.push(Line::from(Span::styled(
-        format!("UP ({})", statements(m.up.statements.len())),
+        format!("UP ({})", statements(m.up.count())),
         t.title(),
     )));
     let Some(read) = read else {
@@ -330,7 +330,7 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
     match read.down() {
         Some(d) => {
             out.push(Line::from(Span::styled(
-                format!("DOWN ({})", statements(d.part.statements.len())),
+                format!("DOWN ({})", statements(d.part.count())),
                 t.title(),
             )));
             out.extend(highlight::part(d, t));
