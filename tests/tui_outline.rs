@@ -194,3 +194,45 @@ fn a_drifted_phase_asks_for_what_was_applied() {
         "an applied phase shows no diff"
     );
 }
+
+/// ctrl-r reads the plan again, so a file edited while the console is open can be reviewed
+/// and run; a plan that no longer reads keeps the one shown, and the console open.
+#[test]
+fn reloading_reads_the_plan_again_and_keeps_the_console_on_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    files(dir.path());
+    let (mut app, _) = console(plan::load_outline(dir.path()).unwrap());
+    update(
+        &mut app,
+        Action::Status {
+            rows: Vec::new(),
+            holder: None,
+        },
+    );
+    let reload = Action::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL));
+    let effects = update(&mut app, reload);
+    assert_eq!(effects[0], Effect::ReadPlan, "{effects:?}");
+
+    std::fs::write(
+        dir.path().join("003_more.sql"),
+        "CREATE TABLE outline_more (id int);\n",
+    )
+    .unwrap();
+    let plan = Arc::new(plan::load_outline(dir.path()).unwrap());
+    update(&mut app, Action::PlanRead { plan });
+    assert_eq!(app.phases.len(), 3);
+    let (_, text) = app.message.clone().unwrap();
+    assert!(text.contains("read again: 3 phases"), "{text}");
+
+    let broken = "003_more.sql:1: error: unclosed parenthesis\n  hint: close it".to_string();
+    update(&mut app, Action::PlanUnreadable(broken));
+    assert!(!app.quit, "a reload's errors do not end the console");
+    assert!(app.plan_error.is_none());
+    assert_eq!(app.phases.len(), 3, "the plan shown is kept");
+    let (_, text) = app.message.clone().unwrap();
+    assert!(text.contains("not read again"), "{text}");
+    assert!(
+        text.contains("003_more.sql:1: error: unclosed parenthesis"),
+        "{text}"
+    );
+}

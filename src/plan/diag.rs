@@ -132,7 +132,7 @@ impl Problem {
             Problem::NotUtf8 { .. } => "save the file as UTF-8",
             Problem::TooLarge => "split it into several migrations, or load bulk data with psql",
             Problem::ChangedSinceRead => {
-                "read the plan again to see the new text before running it"
+                "read the plan again (ctrl-r in the console) and review the new text before running it"
             }
             Problem::Empty | Problem::CommentsOnly | Problem::EmptyUp => {
                 "write the migration's SQL, or delete the file"

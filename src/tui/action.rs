@@ -135,6 +135,8 @@ pub enum Effect {
         version: Version,
         stored: String,
     },
+    /// Read the plan again from its directory, as at start.
+    ReadPlan,
     /// Read a phase's files for the detail view.
     ReadDetail {
         version: Version,

@@ -207,7 +207,7 @@ pub fn defaults() -> Vec<Binding> {
             Refresh,
             &[Key::ctrl('r')],
             "refresh",
-            "reload the tab",
+            "reload the plan and tab",
             false,
             false,
         ),

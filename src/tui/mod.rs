@@ -49,7 +49,7 @@ const QUIT_GRACE: Duration = Duration::from_secs(5);
 /// sessions are up.
 pub async fn run<R, C>(mut app: App, read_plan: R, connect: C) -> std::io::Result<App>
 where
-    R: FnOnce() -> Result<Plan, String> + Send + 'static,
+    R: Fn() -> Result<Plan, String> + Send + Sync + 'static,
     C: Future<Output = Result<Connected, String>>,
 {
     // ratatui::init restores the terminal from its panic hook too.
@@ -66,14 +66,16 @@ async fn event_loop<R, C>(
     terminal: &mut ratatui::DefaultTerminal,
 ) -> std::io::Result<()>
 where
-    R: FnOnce() -> Result<Plan, String> + Send + 'static,
+    R: Fn() -> Result<Plan, String> + Send + Sync + 'static,
     C: Future<Output = Result<Connected, String>>,
 {
     let size = terminal.size()?;
     app.size = (size.width, size.height);
     terminal.draw(|f| ui::render(app, f))?;
     let (tx, mut rx) = mpsc::unbounded_channel();
-    read_in_background(read_plan, app.options.lint.clone(), tx.clone())?;
+    // Kept to read the plan again when the operator reloads.
+    let read_plan: Arc<R> = Arc::new(read_plan);
+    read_in_background(read_plan.clone(), app.options.lint.clone(), tx.clone())?;
     let mut rt: Option<runtime::Runtime> = None;
     let mut connect = std::pin::pin!(connect);
     let mut connecting = true;
@@ -141,6 +143,9 @@ where
                 (Effect::ReadDetail { version }, _) => {
                     read_detail(app.plan.clone(), version, tx.clone());
                 }
+                (Effect::ReadPlan, _) => {
+                    read_in_background(read_plan.clone(), app.options.lint.clone(), tx.clone())?;
+                }
                 // Before the sessions are up nothing asks for database work (update refuses
                 // until the state is loaded), so there is nothing to keep.
                 (effect, Some(rt)) => rt.run(effect),
@@ -160,12 +165,12 @@ where
 /// Reads and lints the plan on a thread of its own: a large plan takes many frames' time. A
 /// detached thread, unlike a blocking task of the runtime, does not hold up a quit.
 fn read_in_background<R>(
-    read_plan: R,
+    read_plan: Arc<R>,
     lint: LintConfig,
     tx: UnboundedSender<Action>,
 ) -> std::io::Result<()>
 where
-    R: FnOnce() -> Result<Plan, String> + Send + 'static,
+    R: Fn() -> Result<Plan, String> + Send + Sync + 'static,
 {
     std::thread::Builder::new()
         .name("plan".into())

@@ -181,7 +181,7 @@ impl Runtime {
                 Action::Recorded { version, sql }
             }),
             // Files only: the event loop reads them, with or without a session.
-            Effect::ReadDetail { .. } => {}
+            Effect::ReadDetail { .. } | Effect::ReadPlan => {}
             Effect::ApplyFacts { version } => {
                 let config = self.lint.clone();
                 self.spawn(async move {
@@ -405,6 +405,7 @@ impl Runtime {
             Effect::LoadStatus
             | Effect::LoadEvents
             | Effect::ReadDetail { .. }
+            | Effect::ReadPlan
             | Effect::LoadRecorded { .. }
             | Effect::LoadImpact { .. }
             | Effect::ApplyFacts { .. }

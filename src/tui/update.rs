@@ -55,11 +55,26 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::PlanRead { plan } => {
             let warnings = plan.warnings.len();
+            let again = app.reading.is_none();
             app.set_plan(plan, Vec::new());
+            if again {
+                let text = format!(
+                    "the plan was read again: {} phases",
+                    app.plan.migrations.len()
+                );
+                app.message = Some((Level::Info, text));
+            }
             if warnings > 0 {
                 let text = format!("the plan has {warnings} warning(s): listed when you quit");
                 app.message = Some((Level::Info, text));
             }
+            Vec::new()
+        }
+        // Read again on reload, a plan with errors leaves the one already shown in place.
+        Action::PlanUnreadable(message) if app.reading.is_none() => {
+            let first = message.lines().next().unwrap_or_default();
+            let text = format!("the plan was not read again, the one shown is kept: {first}");
+            app.message = Some((Level::Error, text));
             Vec::new()
         }
         Action::PlanUnreadable(message) => {
@@ -479,7 +494,10 @@ fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
             app.message = Some((Level::Info, text.into()));
         }
         Command::Refresh => {
-            let mut effects = vec![Effect::LoadStatus, Effect::LoadEvents];
+            // The files too: a phase edited since the plan was read runs only once it is
+            // read again, so the operator sees the new text first.
+            app.message = Some((Level::Info, "reading the plan again...".into()));
+            let mut effects = vec![Effect::ReadPlan, Effect::LoadStatus, Effect::LoadEvents];
             for e in um::load(app.tab) {
                 if !effects.contains(&e) {
                     effects.push(e);
