@@ -17,6 +17,7 @@ use pgstep::engine::{
 use pgstep::plan::{self, Migration, Plan};
 use pgstep::tui::action::{Action, Effect, Outcome};
 use pgstep::tui::app::{App, Header, Options};
+use pgstep::tui::dialog::{Modal, UndoLine};
 use pgstep::tui::keymap::Keymap;
 use pgstep::tui::ui::{self, theme::Theme};
 use pgstep::tui::update::update;
@@ -918,4 +919,60 @@ fn no_colour_keeps_meaning_in_modifiers() {
     let buf = terminal.backend().buffer();
     let (x, y) = find(buf, " PROD ");
     assert!(buf[(x + 1, y)].modifier.contains(Modifier::REVERSED));
+}
+
+/// Rolling back from the first of thousands of applied phases: the dialog draws what fits and
+/// counts the rest, without building the lines it leaves out.
+#[test]
+fn rollback_of_thousands_of_phases_draws_what_fits() {
+    let mut app = clean(Options::default(), 7);
+    let phases: Vec<UndoLine> = (1..=5000u32)
+        .rev()
+        .map(|n| UndoLine {
+            version: plan::Version::parse(&n.to_string()).unwrap(),
+            name: format!("phase_{n}"),
+            down: Some(vec![format!("DROP TABLE t_{n};")]),
+        })
+        .collect();
+    app.modal = Some(Modal::Rollback {
+        version: plan::Version::parse("1").unwrap(),
+        phases,
+        impact: None,
+        input: String::new(),
+        hint: None,
+    });
+    let terminal = draw(&mut app, (120, 40));
+    let buffer = terminal.backend().buffer();
+    let rows: Vec<String> = (0..buffer.area.height)
+        .map(|y| {
+            (0..buffer.area.width)
+                .map(|x| buffer[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect();
+    let screen = rows.join("\n");
+    assert!(
+        screen.contains("5000 phase(s) will be rolled back, newest first: 5000, 4999, 4998"),
+        "{screen}"
+    );
+    assert!(screen.contains("more"), "{screen}");
+    assert!(screen.contains("DOWN of 5000 phase_5000"), "{screen}");
+    assert!(!screen.contains("DOWN of 1 phase_1 "), "{screen}");
+    // Every line is counted: the versions, two about the impact, and two per phase.
+    let body: Vec<&String> = rows
+        .iter()
+        .filter(|r| r.contains("DOWN of ") || r.contains("DROP TABLE t_"))
+        .collect();
+    let hidden: usize = rows
+        .iter()
+        .find_map(|r| {
+            r.split(" more line(s)")
+                .next()?
+                .rsplit(' ')
+                .next()?
+                .parse()
+                .ok()
+        })
+        .expect("the count of lines left out");
+    assert_eq!(hidden + body.len() + 3, 5000 * 2 + 3, "{screen}");
 }

@@ -453,6 +453,10 @@ async fn measure(
         .flat_map(|(_, down)| down.iter())
         .flat_map(|sql| impact::destructive_targets(sql))
         .collect();
+    // A rollback from an early phase lists thousands: their DOWN parts and the history are
+    // not kept while the catalog is asked about every target.
+    drop(undo);
+    drop(rows);
     Ok((impact::measure(reader.client(), &targets).await?, downs))
 }
 

@@ -9,6 +9,7 @@ mod indexes;
 mod log;
 mod matviews;
 mod phases;
+mod rollback;
 pub mod theme;
 
 use ratatui::Frame;
