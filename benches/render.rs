@@ -1,7 +1,8 @@
 //! Console drawing with a 10,000-phase plan, 5,000 of them applied, on ratatui's TestBackend:
 //! a full frame with the selection in the middle of the list, one Down key plus the frame it
 //! causes (scrolling), at 120x40 and 80x24; what comes before the first frame (reading the
-//! plan, `App::new`); and the state change when the history arrives.
+//! plan, `App::new`); reading the plan as the console does (an outline) and one phase's files
+//! again; and the state change when the history arrives.
 //!
 //! Run: `cargo bench --bench render`. The target is under 5 ms per frame.
 //! The plan is generated into a temporary directory and read with `pgstep::plan::load`, so the
@@ -152,6 +153,16 @@ fn bench(c: &mut Criterion) {
     // What the console does before its first frame: read the plan, build the state.
     g.bench_function("load_plan_10000", |b| {
         b.iter(|| plan::load(black_box(dir.path())).unwrap())
+    });
+    // What the console reads instead: the outline, and then one phase's files each time a
+    // phase is shown or run.
+    g.bench_function("load_outline_10000", |b| {
+        b.iter(|| plan::load_outline(black_box(dir.path())).unwrap())
+    });
+    let outline = plan::load_outline(dir.path()).unwrap();
+    let middle = &outline.migrations[PHASES / 2];
+    g.bench_function("read_one_phase_again", |b| {
+        b.iter(|| black_box(middle).read().unwrap().into_owned())
     });
     g.bench_function("app_new_10000", |b| b.iter(|| new_app(black_box(&plan))));
     // The history arriving (Action::Status): every phase's state recomputed.
