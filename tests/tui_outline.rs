@@ -236,3 +236,42 @@ fn reloading_reads_the_plan_again_and_keeps_the_console_on_errors() {
         "{text}"
     );
 }
+
+/// The rollback dialog of an outlined plan gets each DOWN with the impact, read from the
+/// files by the runtime; until then it says it is reading them.
+#[test]
+fn the_rollback_dialog_shows_each_down_once_read() {
+    let dir = tempfile::tempdir().unwrap();
+    files(dir.path());
+    let full = plan::load(dir.path()).unwrap();
+    let rows = full
+        .migrations
+        .iter()
+        .map(|m| tui_fixtures::applied_row(m, None))
+        .collect();
+    let (mut app, _) = console(plan::load_outline(dir.path()).unwrap());
+    let read = read_detail(&app, &v("001"));
+    update(&mut app, read);
+    update(&mut app, Action::Status { rows, holder: None });
+    let r = Action::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE));
+    assert_eq!(
+        update(&mut app, r),
+        vec![Effect::LoadImpact { version: v("001") }]
+    );
+    assert!(screen(&mut app).contains("reading its file..."));
+
+    let downs = vec![
+        (v("002"), vec!["DROP INDEX outline_users_idx;".to_string()]),
+        (v("001"), vec!["DROP TABLE outline_users;".to_string()]),
+    ];
+    let impact = Action::Impact {
+        version: v("001"),
+        losses: Vec::new(),
+        downs,
+    };
+    update(&mut app, impact);
+    let shown = screen(&mut app);
+    assert!(!shown.contains("reading its file..."), "{shown}");
+    assert!(shown.contains("DROP INDEX outline_users_idx;"), "{shown}");
+    assert!(shown.contains("DROP TABLE outline_users;"), "{shown}");
+}

@@ -74,10 +74,14 @@ fn undo_list<'a>(
             ));
             continue;
         }
-        // Read now: a plan outlined by the console holds no text, and a file changed since
-        // is refused before anything is rolled back.
+        // A file changed since the plan was read is refused before anything is rolled back.
+        // An outlined plan's text is only checked here, not kept: `undo` reads it again, so
+        // rolling back thousands of phases never holds every DOWN at once.
         let from_file = match p.migration {
-            Some(m) => m.read()?.down.clone(),
+            Some(m) => {
+                m.read()?;
+                m.down.clone()
+            }
             None => None,
         };
         let kept = recorded.iter().find(|(v, _)| *v == row.version);
@@ -197,7 +201,15 @@ impl Engine {
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<RolledBack, EngineError> {
         let c = &self.client;
-        let down = u.down.sql()?;
+        let read;
+        let down = match (u.down.sql(), u.migration) {
+            (Ok(down), _) => down,
+            (Err(unread), Some(m)) => {
+                read = m.read()?;
+                read.down().ok_or(unread)?
+            }
+            (Err(unread), None) => return Err(unread.into()),
+        };
         let meta = u.migration.map(|m| m.meta.clone()).unwrap_or_default();
         let mut attempt = 0;
         loop {

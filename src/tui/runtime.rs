@@ -423,9 +423,13 @@ impl Runtime {
     }
 }
 
-/// The DOWN parts a rollback to before `version` would run, newest first, and what they
-/// would destroy.
+/// The DOWN parts a rollback to before `version` would run, newest first (those of the first
+/// [`SHOWN_DOWNS`] phases), and what they would destroy (all of them).
 type Downs = Vec<(Version, Vec<String>)>;
+
+/// More phases than any terminal shows in the rollback dialog: the DOWN of the others is read
+/// for what it destroys, not kept.
+const SHOWN_DOWNS: usize = 100;
 
 async fn measure(
     reader: &Engine,
@@ -441,18 +445,34 @@ async fn measure(
     let target = before.map_or(DownTarget::All, DownTarget::To);
     let undo = reader.plan_down(plan, &rows, &target).await?;
     let mut downs: Downs = Vec::new();
-    for u in &undo {
-        let statements = u.down.sql()?.statements();
-        downs.push((
-            u.version.clone(),
-            statements.map(|s| s.sql.to_string()).collect(),
-        ));
+    let mut targets: Vec<impact::Target> = Vec::new();
+    for (i, u) in undo.iter().enumerate() {
+        // An outlined plan's DOWN is read from its file, one phase at a time.
+        let read = match (&u.down.sql(), u.migration) {
+            (Err(_), Some(m)) => Some(m.read()?),
+            _ => None,
+        };
+        let down = match &read {
+            Some(m) => m.down(),
+            None => Some(u.down.sql()?),
+        };
+        let statements: Vec<&str> = down
+            .into_iter()
+            .flat_map(|d| d.statements())
+            .map(|s| s.sql)
+            .collect();
+        targets.extend(
+            statements
+                .iter()
+                .flat_map(|sql| impact::destructive_targets(sql)),
+        );
+        if i < SHOWN_DOWNS {
+            downs.push((
+                u.version.clone(),
+                statements.iter().map(|s| s.to_string()).collect(),
+            ));
+        }
     }
-    let targets: Vec<impact::Target> = downs
-        .iter()
-        .flat_map(|(_, down)| down.iter())
-        .flat_map(|sql| impact::destructive_targets(sql))
-        .collect();
     // A rollback from an early phase lists thousands: their DOWN parts and the history are
     // not kept while the catalog is asked about every target.
     drop(undo);

@@ -163,9 +163,12 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
                 && *v == version
             {
                 *impact = Some(losses.iter().map(crate::engine::impact::describe).collect());
+                // Both newest first: matched in one pass, as there can be thousands.
+                let mut downs = downs.into_iter().peekable();
                 for line in phases.iter_mut() {
-                    if let Some((_, down)) = downs.iter().find(|(v, _)| *v == line.version) {
-                        line.down = Some(down.clone());
+                    while downs.next_if(|(v, _)| *v > line.version).is_some() {}
+                    if let Some((_, down)) = downs.next_if(|(v, _)| *v == line.version) {
+                        line.down = Some(down);
                     }
                 }
             }

@@ -118,7 +118,11 @@ fn body<'a>(
             t.title(),
         )));
         match &p.down {
-            None => b.push(Line::from(Span::styled("  reading its file...", t.dim()))),
+            None if impact.is_none() => {
+                b.push(Line::from(Span::styled("  reading its file...", t.dim())))
+            }
+            // Past what any screen shows, the DOWN was read for its impact, not kept.
+            None => b.push(Line::from(Span::styled("  not shown", t.dim()))),
             Some(down) if down.is_empty() => {
                 b.push(Line::from(Span::styled("  no DOWN in the file", t.error())));
             }
