@@ -9,7 +9,7 @@ mod tui_fixtures;
 use std::path::Path;
 use std::sync::Arc;
 
-use pgstep::engine::AppliedSql;
+use pgstep::engine::{AppliedSql, DownTarget};
 use pgstep::plan::{self, Plan, Version};
 use pgstep::tui::action::{Action, Effect};
 use pgstep::tui::app::{App, Header, Options};
@@ -256,7 +256,11 @@ fn the_rollback_dialog_shows_each_down_once_read() {
     let r = Action::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE));
     assert_eq!(
         update(&mut app, r),
-        vec![Effect::LoadImpact { version: v("001") }]
+        vec![Effect::LoadImpact {
+            version: v("001"),
+            target: DownTarget::All,
+            rows: app.rows.clone(),
+        }]
     );
     assert!(screen(&mut app).contains("reading its file..."));
 

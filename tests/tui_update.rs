@@ -213,10 +213,14 @@ fn rollback_needs_the_typed_version() {
     a.selected = 1;
     let chosen = a.phases[1].version.clone();
     let effects = key(&mut a, KeyCode::Char('r'));
+    // Down to the applied phase before it, judged by the history on screen.
+    let before = a.phases[0].version.clone();
     assert_eq!(
         effects,
         vec![Effect::LoadImpact {
-            version: chosen.clone()
+            version: chosen.clone(),
+            target: DownTarget::To(before),
+            rows: a.rows.clone(),
         }]
     );
     match &a.modal {

@@ -141,9 +141,12 @@ pub enum Effect {
     ReadDetail {
         version: Version,
     },
-    /// What the DOWN parts of the phases to roll back would destroy.
+    /// What the DOWN parts of the phases to roll back would destroy, judged by the history
+    /// the console shows (not read again: it can hold thousands of rows).
     LoadImpact {
         version: Version,
+        target: DownTarget,
+        rows: Arc<Vec<HistoryRow>>,
     },
     Rollback {
         target: DownTarget,

@@ -170,7 +170,8 @@ pub struct Options {
 
 pub struct App {
     pub plan: Arc<Plan>,
-    pub rows: Vec<HistoryRow>,
+    /// Shared with the rollback dialog's impact measurement.
+    pub rows: Arc<Vec<HistoryRow>>,
     pub header: Header,
     pub lock_holder: Option<Holder>,
     pub phases: Vec<PhaseRow>,
@@ -260,7 +261,7 @@ impl App {
         };
         App {
             plan: Arc::new(plan),
-            rows: Vec::new(),
+            rows: Arc::default(),
             header,
             lock_holder: None,
             phases: Vec::new(),
@@ -297,7 +298,7 @@ impl App {
         self.lint = lint;
         self.reading = None;
         self.detail = None;
-        let rows = std::mem::take(&mut self.rows);
+        let rows = Arc::unwrap_or_clone(std::mem::take(&mut self.rows));
         let holder = self.lock_holder.take();
         self.set_history(rows, holder);
     }
@@ -314,7 +315,7 @@ impl App {
     /// same version where it still exists.
     pub fn set_history(&mut self, rows: Vec<HistoryRow>, holder: Option<Holder>) {
         let keep = self.selected_phase().map(|p| p.version.clone());
-        self.rows = rows;
+        self.rows = Arc::new(rows);
         self.lock_holder = holder;
         // A new history may have recorded other SQL (an accepted drift, a phase applied
         // again): asked again if still needed.

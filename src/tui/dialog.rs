@@ -208,10 +208,7 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             } else if is(&key, KeyCode::Enter) {
                 if input == version.as_str() {
                     start(app, JobKind::Rollback, Some(version.clone()));
-                    let target = match before(app, &version) {
-                        Some(v) => DownTarget::To(v),
-                        None => DownTarget::All,
-                    };
+                    let target = down_to(app, &version);
                     let reason = format!("rolled back from the console to before {version}");
                     (None, vec![Effect::Rollback { target, reason }])
                 } else {
@@ -456,12 +453,16 @@ fn apply(app: &mut App, version: Version) -> Vec<Effect> {
 }
 
 /// The applied phase just before `version`, which `down --to` keeps.
-fn before(app: &App, version: &Version) -> Option<Version> {
-    app.phases
+/// Rolling back `version` and every applied phase after it: down to the applied phase
+/// before it, or all of them.
+pub fn down_to(app: &App, version: &Version) -> DownTarget {
+    let before = app
+        .phases
         .iter()
         .filter(|p| p.version < *version && p.row.is_some())
         .map(|p| p.version.clone())
-        .next_back()
+        .next_back();
+    before.map_or(DownTarget::All, DownTarget::To)
 }
 
 pub fn reason_dialog(purpose: ReasonFor, version: Version) -> Modal {

@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use super::action::{Action, Effect, Outcome};
 use crate::conninfo::{self, Params};
 use crate::engine::impact;
-use crate::engine::{DownTarget, Engine, EngineError, UpOptions, waits};
+use crate::engine::{DownTarget, Engine, EngineError, HistoryRow, UpOptions, waits};
 use crate::monitor::progress::Eta;
 use crate::monitor::{activity, indexes, matviews, progress};
 use crate::plan::{Plan, Version};
@@ -166,8 +166,12 @@ impl Runtime {
                     Err(e) => Action::Failed(e.to_string()),
                 }
             }),
-            Effect::LoadImpact { version } => self.spawn(async move {
-                match measure(&reader, &plan, &version).await {
+            Effect::LoadImpact {
+                version,
+                target,
+                rows,
+            } => self.spawn(async move {
+                match measure(&reader, &plan, &rows, &target).await {
                     Ok((losses, downs)) => Action::Impact {
                         version,
                         losses,
@@ -434,16 +438,10 @@ const SHOWN_DOWNS: usize = 100;
 async fn measure(
     reader: &Engine,
     plan: &Plan,
-    version: &Version,
+    rows: &[HistoryRow],
+    target: &DownTarget,
 ) -> Result<(Vec<impact::Loss>, Downs), EngineError> {
-    let rows = reader.history().await?;
-    let before = crate::engine::state::phases(plan, &rows)
-        .iter()
-        .filter(|p| p.version < *version && p.row.is_some())
-        .map(|p| p.version.clone())
-        .next_back();
-    let target = before.map_or(DownTarget::All, DownTarget::To);
-    let undo = reader.plan_down(plan, &rows, &target).await?;
+    let undo = reader.plan_down(plan, rows, target).await?;
     let mut downs: Downs = Vec::new();
     let mut targets: Vec<impact::Target> = Vec::new();
     for (i, u) in undo.iter().enumerate() {
@@ -476,7 +474,6 @@ async fn measure(
     // A rollback from an early phase lists thousands: their DOWN parts and the history are
     // not kept while the catalog is asked about every target.
     drop(undo);
-    drop(rows);
     Ok((impact::measure(reader.client(), &targets).await?, downs))
 }
 

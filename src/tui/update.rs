@@ -685,7 +685,12 @@ fn rollback(app: &mut App) -> Vec<Effect> {
         input: String::new(),
         hint: None,
     });
-    vec![Effect::LoadImpact { version: p.version }]
+    let target = dialog::down_to(app, &p.version);
+    vec![Effect::LoadImpact {
+        version: p.version,
+        target,
+        rows: app.rows.clone(),
+    }]
 }
 
 fn decide(app: &mut App, cmd: Command) -> Vec<Effect> {
