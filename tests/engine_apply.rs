@@ -422,10 +422,15 @@ async fn the_library_reports_progress_and_keeps_history() {
 
     let rows = engine.history().await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(rows.len(), 1);
-    assert_eq!(
-        rows[0].checksum.as_deref(),
-        Some(plan.migrations[0].checksum.as_str())
-    );
+    assert_eq!(rows[0].checksum, Some(plan.migrations[0].checksum.clone()));
+    let stored: String = engine
+        .client()
+        .query_one("SELECT checksum FROM schema_migrations", &[])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .get(0);
+    assert_eq!(stored, plan.migrations[0].checksum.to_string());
+    assert!(stored.len() == 64 && stored.bytes().all(|b| b.is_ascii_hexdigit()));
     assert_eq!(rows[0].statements_done, Some(2));
     assert!(
         engine

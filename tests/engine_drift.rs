@@ -211,3 +211,37 @@ fn a_lower_version_added_later_is_out_of_order_until_allowed() {
         states(&[("001", "applied"), ("002", "applied")])
     );
 }
+
+#[test]
+fn a_checksum_edited_in_the_history_is_drift_and_is_kept_as_written() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    dir.write("001_table.sql", TABLE);
+    let pg = Pg::connect(db.url());
+    pgstep(&db, &dir, &["up"]).expect(0);
+    // The same hash in capitals: not what pgstep writes, so it is not taken as a match.
+    pg.exec("UPDATE schema_migrations SET checksum = upper(checksum)");
+    let edited = pg
+        .value("SELECT checksum FROM schema_migrations")
+        .unwrap_or_default();
+
+    let status = pgstep(&db, &dir, &["status"]).expect(0);
+    let line = status
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("001"))
+        .unwrap_or_else(|| panic!("no line for 001:\n{status}"));
+    assert!(line.contains("drifted"), "{status}");
+
+    pgstep(&db, &dir, &["accept", "001", "--reason", "fixed", "--yes"]).expect(0);
+    let accepted = pg.events_of("drift-accepted");
+    assert_eq!(accepted[0].details["old_checksum"], edited.as_str());
+    assert_eq!(
+        pg.value("SELECT checksum FROM schema_migrations"),
+        Some(edited.to_lowercase())
+    );
+    let status = pgstep(&db, &dir, &["status", "--json"]).expect(0);
+    let doc: serde_json::Value = serde_json::from_str(&status.stdout).expect("JSON");
+    assert_eq!(doc["migrations"][0]["state"], "applied");
+    assert_eq!(doc["migrations"][0]["checksum"], edited.to_lowercase());
+}

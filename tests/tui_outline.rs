@@ -10,7 +10,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use pgstep::engine::{AppliedSql, DownTarget};
-use pgstep::plan::{self, Plan, Version};
+use pgstep::plan::{self, Checksum, Plan, Version};
 use pgstep::tui::action::{Action, Effect};
 use pgstep::tui::app::{App, Header, Options};
 use pgstep::tui::keymap::Keymap;
@@ -157,8 +157,8 @@ fn a_drifted_phase_asks_for_what_was_applied() {
     let plan = plan::load(dir.path()).unwrap();
     let mut row = tui_fixtures::applied_row(&plan.migrations[0], None);
     row.version = "1".into();
-    row.checksum = Some("0".repeat(64));
-    row.checksum_up = Some("0".repeat(64));
+    row.checksum = Some(Checksum::parse(&"0".repeat(64)));
+    row.checksum_up = Some(Checksum::parse(&"0".repeat(64)));
     let (mut app, _) = console(plan);
     let status = |row: &pgstep::engine::HistoryRow| Action::Status {
         rows: vec![row.clone()],

@@ -14,7 +14,7 @@ use pgstep::engine::{
     Applied, AppliedSql, CheckOutcome, DryRun, DryStatement, HistoryRow, LoggedEvent, Progress,
     ResultSet, RowState,
 };
-use pgstep::plan::{self, Migration, Plan};
+use pgstep::plan::{self, Checksum, Migration, Plan};
 use pgstep::tui::action::{Action, Effect, Outcome};
 use pgstep::tui::app::{App, Header, Options};
 use pgstep::tui::dialog::{Modal, UndoLine};
@@ -166,8 +166,8 @@ fn every_state(options: Options, read_only: bool) -> App {
             .unwrap()
     };
     let mut drifted = applied_row(m("002"), at(2, 10, 0, 0));
-    drifted.checksum = Some("0".repeat(64));
-    drifted.checksum_up = Some("0".repeat(64));
+    drifted.checksum = Some(Checksum::parse(&"0".repeat(64)));
+    drifted.checksum_up = Some(Checksum::parse(&"0".repeat(64)));
     let mut missing = applied_row(m("001"), at(3, 11, 15, 0));
     missing.version = "003".into();
     missing.name = "add_books".into();

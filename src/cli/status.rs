@@ -7,6 +7,7 @@ use std::path::Path;
 use super::db::{self, Fail, Target};
 use super::write_out;
 use crate::engine::{Holder, Phase, state};
+use crate::plan::Checksum;
 
 #[derive(serde::Serialize)]
 struct StatusJson<'a> {
@@ -21,7 +22,7 @@ struct PhaseJson<'a> {
     state: &'static str,
     applied_at: Option<String>,
     execution_time_ms: Option<i32>,
-    checksum: Option<&'a str>,
+    checksum: Option<&'a Checksum>,
     last_error: Option<&'a str>,
     drift: Option<String>,
     statements_done: Option<i32>,
@@ -37,8 +38,8 @@ fn json_of<'a>(p: &'a Phase<'_>) -> PhaseJson<'a> {
         execution_time_ms: p.row.and_then(|r| r.execution_time_ms),
         checksum: p
             .migration
-            .map(|m| m.checksum.as_str())
-            .or_else(|| p.row.and_then(|r| r.checksum.as_deref())),
+            .map(|m| &m.checksum)
+            .or_else(|| p.row.and_then(|r| r.checksum.as_ref())),
         last_error: p.row.and_then(|r| r.error_message.as_deref()),
         drift: p.drift.as_ref().map(|d| d.describe()),
         statements_done: p.row.and_then(|r| r.statements_done),

@@ -7,7 +7,7 @@ use serde_json::Value;
 use tokio_postgres::GenericClient;
 
 use super::EngineError;
-use crate::plan::{Migration, Read};
+use crate::plan::{Checksum, Migration, Read};
 
 /// Marks the tables pgstep created, so it never alters anyone else's.
 const HISTORY_COMMENT: &str = "pgstep history v1";
@@ -90,7 +90,7 @@ pub struct HistoryRow {
     pub version: String,
     pub name: String,
     pub applied_at: Option<DateTime<Utc>>,
-    pub checksum: Option<String>,
+    pub checksum: Option<Checksum>,
     pub success: bool,
     pub error_message: Option<String>,
     pub execution_time_ms: Option<i32>,
@@ -98,10 +98,10 @@ pub struct HistoryRow {
     pub applied_by_role: Option<String>,
     pub applied_by_os_user: Option<String>,
     pub applied_from_host: Option<String>,
-    pub checksum_up: Option<String>,
-    pub checksum_down: Option<String>,
-    pub checksum_verify: Option<String>,
-    pub fingerprint: Option<String>,
+    pub checksum_up: Option<Checksum>,
+    pub checksum_down: Option<Checksum>,
+    pub checksum_verify: Option<Checksum>,
+    pub fingerprint: Option<Checksum>,
     pub transactional: bool,
     pub statements_total: Option<i32>,
     pub statements_done: Option<i32>,

@@ -3,6 +3,7 @@
 
 mod apply;
 mod checks;
+mod checksum_column;
 pub mod drift;
 mod dryrun;
 mod exec;

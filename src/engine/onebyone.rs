@@ -38,7 +38,7 @@ impl Engine {
                     "phase {version} is dirty but its file is gone: restore it, or mark it"
                 ))
             })?;
-            if row.checksum.as_deref() != Some(m.checksum.as_str()) {
+            if row.checksum.as_ref() != Some(&m.checksum) {
                 return Err(EngineError::Refused(format!(
                     "phase {version}'s file changed since it started: resuming would run other \
                      statements than the ones already run. Restore the file, or mark the phase"

@@ -156,16 +156,16 @@ pub fn phases<'a>(plan: &'a Plan, rows: &'a [HistoryRow]) -> Vec<Phase<'a>> {
 }
 
 fn drift(m: &Migration, r: &HistoryRow) -> Option<Drift> {
-    if r.checksum.as_deref() == Some(m.checksum.as_str()) {
+    if r.checksum.as_ref() == Some(&m.checksum) {
         return None;
     }
-    let differs = |recorded: &Option<String>, now: Option<&str>| recorded.as_deref() != now;
+    let part = &m.part_checksums;
     Some(Drift {
-        up: differs(&r.checksum_up, Some(&m.part_checksums.up)),
-        down: differs(&r.checksum_down, m.part_checksums.down.as_deref()),
-        verify: differs(&r.checksum_verify, m.part_checksums.verify.as_deref()),
+        up: r.checksum_up.as_ref() != Some(&part.up),
+        down: r.checksum_down != part.down,
+        verify: r.checksum_verify != part.verify,
         cosmetic: m
             .fingerprint()
-            .is_ok_and(|fp| r.fingerprint.as_deref() == Some(&*fp)),
+            .is_ok_and(|fp| r.fingerprint.as_ref() == Some(&fp)),
     })
 }

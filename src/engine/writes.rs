@@ -1,15 +1,13 @@
 //! The writes every phase makes, its history row and its log event, prepared once per
 //! session, so the server does not parse and plan them again for each of a thousand phases.
 
-use std::borrow::Cow;
-
 use serde_json::Value;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Statement};
 
 use super::history::{Event, Record, RowState, Tables};
 use super::operator::Operator;
-use crate::plan::{Migration, Read};
+use crate::plan::{Checksum, Migration, Read};
 
 /// The prepared statements of one session: the history-row upsert, the event insert, and
 /// both at once for a phase that has just applied.
@@ -177,7 +175,7 @@ fn event_params<'a>(
 struct RowArgs<'a> {
     success: bool,
     state: &'static str,
-    fingerprint: Cow<'a, str>,
+    fingerprint: Checksum,
     up: &'a str,
     down: Option<&'a str>,
     transactional: bool,

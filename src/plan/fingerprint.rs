@@ -2,10 +2,10 @@
 //! and blank lines between statements, the header. Two files with the same fingerprint run
 //! the same SQL, so drift between them is cosmetic.
 
-use super::checksum::Checksum;
+use super::checksum::{Checksum, Hasher};
 use super::{Check, Sql};
 
-fn part(c: &mut Checksum, tag: &[u8], p: Option<Sql<'_>>) {
+fn part(c: &mut Hasher, tag: &[u8], p: Option<Sql<'_>>) {
     c.update(tag);
     for s in p.into_iter().flat_map(Sql::statements) {
         c.update(s.sql.as_bytes()).update(b"\0");
@@ -21,8 +21,8 @@ pub(super) fn of(
     transactional: bool,
     down: Option<Sql<'_>>,
     checks: &[Check],
-) -> String {
-    let mut c = Checksum::default();
+) -> Checksum {
+    let mut c = Hasher::default();
     part(&mut c, b"up\0", Some(up));
     c.update(if transactional { b"tx\0" } else { b"no-tx\0" });
     part(&mut c, b"down\0", down);
@@ -32,7 +32,7 @@ pub(super) fn of(
         c.update(check.expect.to_string().as_bytes()).update(b"\0");
         c.update(check.sql.as_bytes()).update(b"\0");
     }
-    c.hex()
+    c.finish()
 }
 
 #[cfg(test)]
@@ -52,8 +52,8 @@ mod tests {
         );
         assert_ne!(a.checksum, b.checksum);
         assert_eq!(
-            a.read().unwrap().fingerprint().into_owned(),
-            b.read().unwrap().fingerprint().into_owned()
+            a.read().unwrap().fingerprint(),
+            b.read().unwrap().fingerprint()
         );
     }
 
@@ -69,8 +69,8 @@ mod tests {
             "CREATE TABLE t (id  int);\n-- DOWN\nDROP TABLE t;\n",
         ] {
             assert_ne!(
-                a.read().unwrap().fingerprint().into_owned(),
-                parse(other).read().unwrap().fingerprint().into_owned(),
+                a.read().unwrap().fingerprint(),
+                parse(other).read().unwrap().fingerprint(),
                 "{other}"
             );
         }

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::checksum::{self, Checksum};
+use super::checksum::{self, Hasher};
 use super::diag::{Diagnostic, Problem};
 use super::header;
 use super::sections::{self, Rules, Sections};
@@ -51,7 +51,7 @@ pub fn native(src: &Source, named: &Named, diags: &mut Vec<Diagnostic>) -> Optio
         }
     };
     let sections = sections::read(&src.path, &src.text, head.end, Rules::Native, diags);
-    let mut checksum = Checksum::default();
+    let mut checksum = Hasher::default();
     checksum.update(src.text.as_bytes());
     let tx = head.transactional.unwrap_or(true);
     let parts = Parts {
@@ -83,7 +83,7 @@ pub fn dbmate(src: &Source, named: &Named, diags: &mut Vec<Diagnostic>) -> Optio
     }
     let up_tx = dbmate_transaction(&src.path, &sections.up_options, diags);
     let down_tx = dbmate_transaction(&src.path, &sections.down_options, diags);
-    let mut checksum = Checksum::default();
+    let mut checksum = Hasher::default();
     checksum.update(src.text.as_bytes());
     let parts = Parts {
         sections,
@@ -135,7 +135,7 @@ pub fn two_files(
     let version = named_version(f.up, named, diags)?;
     let (up_from, up_no_tx) = no_transaction_line(&f.up.text);
     let sections = sections::read(&f.up.path, &f.up.text, up_from, Rules::UpFile, diags);
-    let mut checksum = Checksum::default();
+    let mut checksum = Hasher::default();
     checksum.update(f.up.text.as_bytes());
     let mut down_tx = true;
     let down = f.down.and_then(|d| {
@@ -208,7 +208,7 @@ fn assemble(
     layout: Layout,
     mut meta: Meta,
     parts: Parts,
-    checksum: Checksum,
+    checksum: Hasher,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Migration> {
     let Parts {
@@ -266,7 +266,7 @@ fn assemble(
         down,
         steps: s.steps,
         checks: s.checks,
-        checksum: checksum.hex(),
+        checksum: checksum.finish(),
         part_checksums,
         fingerprint: None,
     })

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::{Diagnostic, Migration, Part, Plan, Unread};
+use super::{Checksum, Diagnostic, Migration, Part, Plan, Unread};
 
 #[derive(Serialize)]
 pub struct PlanJson<'a> {
@@ -26,7 +26,7 @@ pub struct MigrationJson<'a> {
     pub transaction: bool,
     pub lock_timeout_ms: Option<u128>,
     pub statement_timeout_ms: Option<u128>,
-    pub checksum: &'a str,
+    pub checksum: &'a Checksum,
     pub checksums: ChecksumsJson<'a>,
     pub up: Vec<StatementJson<'a>>,
     pub down: Option<Vec<StatementJson<'a>>>,
@@ -36,9 +36,9 @@ pub struct MigrationJson<'a> {
 
 #[derive(Serialize)]
 pub struct ChecksumsJson<'a> {
-    pub up: &'a str,
-    pub down: Option<&'a str>,
-    pub verify: Option<&'a str>,
+    pub up: &'a Checksum,
+    pub down: Option<&'a Checksum>,
+    pub verify: Option<&'a Checksum>,
 }
 
 #[derive(Serialize)]
@@ -95,8 +95,8 @@ impl<'a> MigrationJson<'a> {
             checksum: &m.checksum,
             checksums: ChecksumsJson {
                 up: &m.part_checksums.up,
-                down: m.part_checksums.down.as_deref(),
-                verify: m.part_checksums.verify.as_deref(),
+                down: m.part_checksums.down.as_ref(),
+                verify: m.part_checksums.verify.as_ref(),
             },
             up: statements(&m.up)?,
             down: m.down.as_ref().map(statements).transpose()?,

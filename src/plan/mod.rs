@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use check::{Check, CompareOp, Expect};
+pub use checksum::Checksum;
 pub use diag::{Diagnostic, Problem, Severity};
 pub use header::{format_duration, parse_duration};
 pub use version::Version;
@@ -92,10 +93,10 @@ pub struct Migration {
     pub steps: Vec<Step>,
     pub checks: Vec<Check>,
     /// SHA-256 of every file of the migration, CRLF read as LF.
-    pub checksum: String,
+    pub checksum: Checksum,
     pub part_checksums: PartChecksums,
     /// Kept by [`Plan::outline`], which drops the text it is computed from.
-    fingerprint: Option<String>,
+    fingerprint: Option<Checksum>,
 }
 
 impl Migration {
@@ -110,13 +111,17 @@ impl Migration {
     }
 
     /// A checksum of the SQL it runs, blind to comments and layout (see `fingerprint`).
-    pub fn fingerprint(&self) -> Result<Cow<'_, str>, Unread> {
+    pub fn fingerprint(&self) -> Result<Checksum, Unread> {
         if let Some(f) = &self.fingerprint {
-            return Ok(Cow::Borrowed(f));
+            return Ok(f.clone());
         }
         let down = self.down.as_ref().map(Part::sql).transpose()?;
-        let f = fingerprint::of(self.up.sql()?, self.transactional(), down, &self.checks);
-        Ok(Cow::Owned(f))
+        Ok(fingerprint::of(
+            self.up.sql()?,
+            self.transactional(),
+            down,
+            &self.checks,
+        ))
     }
 
     /// The migration with its text: itself when held, otherwise its files read again. A file
@@ -138,7 +143,7 @@ impl Migration {
     /// Drops the parts' text, keeping what the console lists and judges drift by.
     fn outline(&mut self) {
         if let Ok(f) = self.fingerprint() {
-            self.fingerprint = Some(f.into_owned());
+            self.fingerprint = Some(f);
         }
         for p in std::iter::once(&mut self.up).chain(&mut self.down) {
             p.text = None;
@@ -169,15 +174,10 @@ impl Read<'_> {
         self.0.down.as_ref().map(held)
     }
 
-    pub fn fingerprint(&self) -> Cow<'_, str> {
+    pub fn fingerprint(&self) -> Checksum {
         match &self.0.fingerprint {
-            Some(f) => Cow::Borrowed(f),
-            None => Cow::Owned(fingerprint::of(
-                self.up(),
-                self.transactional(),
-                self.down(),
-                &self.checks,
-            )),
+            Some(f) => f.clone(),
+            None => fingerprint::of(self.up(), self.transactional(), self.down(), &self.checks),
         }
     }
 
@@ -362,9 +362,9 @@ pub struct Step {
 /// Checksums of each part, so drift can say which part changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartChecksums {
-    pub up: String,
-    pub down: Option<String>,
-    pub verify: Option<String>,
+    pub up: Checksum,
+    pub down: Option<Checksum>,
+    pub verify: Option<Checksum>,
 }
 
 /// Reads the migrations directory `dir` into a plan.
