@@ -412,3 +412,56 @@ fn the_example_file_shows_every_action_and_role_with_its_default() {
         );
     }
 }
+
+/// The console with `file` as its configuration, with no terminal and no user file.
+fn console_with(world: &World, file: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_pgstep"))
+        .arg("--config")
+        .arg(file)
+        .args(["--url", "postgresql://postgres@127.0.0.1:1/x", "--dir"])
+        .arg(world.repo())
+        .env("HOME", world.root.path())
+        .env("XDG_CONFIG_HOME", world.root.path().join("home"))
+        .env_remove("PGSTEP_CONFIG")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_key_given_to_two_actions_on_one_screen_is_refused_with_its_place() {
+    let world = World::new();
+    let file = world.write(
+        &world.repo().join("pgstep.toml"),
+        "[keys]\nrollback = [\"r\", \"ctrl-r\"]\n",
+    );
+    let out = console_with(&world, &file);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{}:2:12", file.display())),
+        "{stderr}"
+    );
+    assert!(stderr.contains("`keys.rollback`: ctrl-r"), "{stderr}");
+    assert!(stderr.contains("`refresh`"), "{stderr}");
+
+    // Both set in the file: the message names where the other one was set.
+    world.write(&file, "[keys]\nquit = \"x\"\napply_next = \"x\"\n");
+    let out = console_with(&world, &file);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("`keys.apply_next`: x"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("`quit` (set at {}:2:8)", file.display())),
+        "{stderr}"
+    );
+
+    // Moving the other action's key away settles it: the console then only lacks a terminal.
+    world.write(
+        &file,
+        "[keys]\nrefresh = \"F5\"\nrollback = [\"r\", \"ctrl-r\"]\n",
+    );
+    let out = console_with(&world, &file);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("needs a terminal"), "{stderr}");
+}

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::db::{self, Fail, Target};
 use super::exit;
-use crate::config::{self, Config};
+use crate::config::{self, Config, ConfigError};
 use crate::plan;
 use crate::tui::app::{App, Header, Options};
 use crate::tui::keymap::{Key, Keymap};
@@ -13,6 +13,7 @@ use crate::tui::ui::theme::Theme;
 use crate::tui::{self, Connected};
 
 pub async fn run(dir: &Path, target: &Target, config: &Config, ascii: bool) -> Result<(), Fail> {
+    let keymap = keymap(config)?;
     if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
         return Err(Fail::new(
             exit::INPUT,
@@ -48,7 +49,7 @@ pub async fn run(dir: &Path, target: &Target, config: &Config, ascii: bool) -> R
     // Counting the entries is a few milliseconds even for 10,000 files; reading them is not,
     // so that happens behind the first frame.
     let files = std::fs::read_dir(dir).map_or(0, |d| d.count());
-    let app = App::reading(dir.to_path_buf(), files, header, keymap(config), options);
+    let app = App::reading(dir.to_path_buf(), files, header, keymap, options);
     let plan_dir = dir.to_path_buf();
     let read_plan =
         move || plan::load_outline(&plan_dir).map_err(|e| db::plan_errors(&plan_dir, &e));
@@ -91,8 +92,9 @@ pub async fn run(dir: &Path, target: &Target, config: &Config, ascii: bool) -> R
     Ok(())
 }
 
-/// The console's keymap with the configuration's bindings.
-fn keymap(config: &Config) -> Keymap {
+/// The console's keymap with the configuration's bindings. A key given to two actions that
+/// act on the same screen is refused: one of them would silently never act.
+fn keymap(config: &Config) -> Result<Keymap, Fail> {
     use ratatui::crossterm::event::{KeyCode as K, KeyModifiers as M};
     let mut km = Keymap::default();
     for (name, specs) in config.keys.iter() {
@@ -130,5 +132,28 @@ fn keymap(config: &Config) -> Keymap {
             .collect();
         km.rebind(name, keys);
     }
-    km
+    let Some((a, b, key)) = km.clash() else {
+        return Ok(km);
+    };
+    let (set, other) = if config.keys.place(b).is_some() {
+        (b, a)
+    } else {
+        (a, b)
+    };
+    let message = format!(
+        "{} is also the key of `{other}`{}, and both act on the same screen, so one of them would never act: give one of them another key",
+        key.label(),
+        config
+            .keys
+            .place(other)
+            .map(|p| format!(" (set at {p})"))
+            .unwrap_or_default(),
+    );
+    let key = format!("keys.{set}");
+    let error = match config.keys.place(set) {
+        Some(place) => ConfigError::invalid(place.clone(), &key, message).to_string(),
+        // Only the defaults could clash without a file, and a test keeps them apart.
+        None => format!("pgstep: error: `{key}`: {message}"),
+    };
+    Err(Fail::new(exit::INPUT, error))
 }

@@ -48,7 +48,7 @@ pub(crate) struct Layer {
     pub ascii: Option<bool>,
     pub default_profile: Option<(String, Place)>,
     pub profiles: Vec<Profile>,
-    pub keys: Vec<(&'static str, Vec<KeySpec>)>,
+    pub keys: Vec<(&'static str, Vec<KeySpec>, Place)>,
     pub colours: Vec<(&'static str, Colour)>,
     /// Lint rules re-levelled (`None`: turned off).
     pub lint: Vec<(String, Option<Severity>)>,
@@ -91,7 +91,8 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Layer, ConfigError> {
                         let names: Vec<_> = KEY_ACTIONS.iter().map(|(a, _)| *a).collect();
                         return Err(file.unknown(&path, action_span, "action", &names));
                     };
-                    layer.keys.push((action, file.keys(&path, spec)?));
+                    let place = file.place(spec.span());
+                    layer.keys.push((action, file.keys(&path, spec)?, place));
                 }
             }
             "colours" => {
@@ -318,6 +319,7 @@ mod tests {
         assert_eq!(prod.lock_timeout, Some(Duration::from_secs(1)));
         assert_eq!(layer.keys[0].0, "quit");
         assert_eq!(layer.keys[0].1[0].to_string(), "ctrl-q");
+        assert_eq!(layer.keys[0].2.to_string(), "/p/pgstep.toml:8:8");
         assert_eq!(layer.colours, vec![("accent", Colour::Gray)]);
     }
 

@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use super::error::Place;
+
 /// A key without modifiers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyCode {
@@ -227,16 +229,16 @@ impl fmt::Display for KeySpec {
     }
 }
 
-/// The keys of every action in [`KEY_ACTIONS`], in that order.
+/// The keys of every action in [`KEY_ACTIONS`], in that order, and where a file set them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Keymap(Vec<(&'static str, Vec<KeySpec>)>);
+pub struct Keymap(Vec<(&'static str, Vec<KeySpec>, Option<Place>)>);
 
 impl Default for Keymap {
     fn default() -> Self {
         Keymap(
             KEY_ACTIONS
                 .iter()
-                .map(|&(a, keys)| (a, keys.to_vec()))
+                .map(|&(a, keys)| (a, keys.to_vec(), None))
                 .collect(),
         )
     }
@@ -247,17 +249,26 @@ impl Keymap {
     pub fn get(&self, action: &str) -> Option<&[KeySpec]> {
         self.0
             .iter()
-            .find(|(a, _)| *a == action)
-            .map(|(_, keys)| keys.as_slice())
+            .find(|(a, ..)| *a == action)
+            .map(|(_, keys, _)| keys.as_slice())
+    }
+
+    /// Where a configuration file set the keys of `action`; `None` for its defaults.
+    pub fn place(&self, action: &str) -> Option<&Place> {
+        self.0
+            .iter()
+            .find(|(a, ..)| *a == action)
+            .and_then(|(.., place)| place.as_ref())
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &[KeySpec])> + '_ {
-        self.0.iter().map(|(a, keys)| (*a, keys.as_slice()))
+        self.0.iter().map(|(a, keys, _)| (*a, keys.as_slice()))
     }
 
-    pub(crate) fn set(&mut self, action: &str, keys: Vec<KeySpec>) {
-        if let Some(entry) = self.0.iter_mut().find(|(a, _)| *a == action) {
+    pub(crate) fn set(&mut self, action: &str, keys: Vec<KeySpec>, place: Place) {
+        if let Some(entry) = self.0.iter_mut().find(|(a, ..)| *a == action) {
             entry.1 = keys;
+            entry.2 = Some(place);
         }
     }
 }
@@ -344,8 +355,15 @@ mod tests {
         }
         assert_eq!(map.get("refresh").unwrap()[0].to_string(), "ctrl-r");
         assert_eq!(map.get("prev_tab").unwrap()[0].to_string(), "shift-tab");
-        map.set("quit", vec![parse("ctrl-q"), parse("F10")]);
+        assert_eq!(map.place("quit"), None);
+        let place = Place {
+            path: "/p/pgstep.toml".into(),
+            line: 3,
+            column: 8,
+        };
+        map.set("quit", vec![parse("ctrl-q"), parse("F10")], place.clone());
         assert_eq!(map.get("quit").unwrap().len(), 2);
+        assert_eq!(map.place("quit"), Some(&place));
         assert_eq!(map.get("nope"), None);
     }
 }

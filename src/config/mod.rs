@@ -224,8 +224,8 @@ impl Config {
             for profile in layer.profiles {
                 config.profiles.insert(profile.name.clone(), profile);
             }
-            for (action, keys) in layer.keys {
-                config.keys.set(action, keys);
+            for (action, keys, place) in layer.keys {
+                config.keys.set(action, keys, place);
             }
             for (role, colour) in layer.colours {
                 config.colours.set(role, colour);

@@ -60,6 +60,19 @@ pub enum Context {
     Checks,
 }
 
+impl Context {
+    fn is_tab(self) -> bool {
+        matches!(
+            self,
+            Context::Phases
+                | Context::Log
+                | Context::Indexes
+                | Context::Matviews
+                | Context::Activity
+        )
+    }
+}
+
 /// A key: code and modifiers, compared as crossterm reports them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Key {
@@ -446,6 +459,24 @@ impl Keymap {
         }
     }
 
+    /// Two actions that share a key where both can be in force at once (a tab's, the running
+    /// phase's and the global keys are searched together), so one would silently shadow the
+    /// other: their binding names and the key.
+    pub fn clash(&self) -> Option<(&'static str, &'static str, Key)> {
+        let together = |a: Context, b: Context| {
+            a == b || (a != Context::Checks && b != Context::Checks && !(a.is_tab() && b.is_tab()))
+        };
+        let all = &self.bindings;
+        all.iter()
+            .enumerate()
+            .flat_map(|(i, x)| all[i + 1..].iter().map(move |y| (x, y)))
+            .filter(|(x, y)| x.name != y.name && together(x.context, y.context))
+            .find_map(|(x, y)| {
+                let k = x.keys.iter().find(|k| y.keys.contains(k))?;
+                Some((x.name, y.name, *k))
+            })
+    }
+
     /// The command `event` means in `contexts` (searched in order).
     pub fn lookup(
         &self,
@@ -499,6 +530,31 @@ mod tests {
 
     fn key(c: char) -> KeyEvent {
         KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn the_default_keys_never_shadow_each_other() {
+        assert_eq!(Keymap::default().clash(), None);
+    }
+
+    #[test]
+    fn a_rebound_key_that_shadows_another_on_the_same_screen_is_a_clash() {
+        let mut km = Keymap::default();
+        km.rebind("rollback", vec![Key::ch('r'), Key::ctrl('r')]);
+        let clash = km.clash().map(|(a, b, k)| (a, b, k.label()));
+        assert_eq!(clash, Some(("refresh", "rollback", "ctrl-r".into())));
+
+        let mut km = Keymap::default();
+        km.rebind("apply_next", vec![Key::ch('q')]);
+        assert!(
+            km.clash().is_some(),
+            "q would no longer quit on the phases tab"
+        );
+
+        // Keys of different tabs never meet.
+        let mut km = Keymap::default();
+        km.rebind("apply_next", vec![Key::ch('x')]);
+        assert_eq!(km.clash(), None);
     }
 
     #[test]
