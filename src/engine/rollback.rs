@@ -9,7 +9,7 @@ use super::exec::{exec, failure, retryable, timeouts_sql};
 use super::history::{AppliedSql, Event, EventKind, HistoryRow};
 use super::state::{self, Phase, PhaseState};
 use super::{Engine, EngineError, Progress};
-use crate::plan::{Migration, Part, Plan, Version};
+use crate::plan::{Migration, Part, Plan, Read, Sql, Version};
 use crate::sql;
 
 /// How far `down` goes.
@@ -32,6 +32,18 @@ pub struct Undo<'a> {
     pub down: Part,
     /// The DOWN comes from the history because the file is gone.
     pub from_history: bool,
+}
+
+impl<'a> Undo<'a> {
+    /// Its DOWN with the text: held by the plan or taken from the history, or read again from
+    /// its file into `slot` (refused if the file changed since the plan was read).
+    pub fn read_down<'s>(&'s self, slot: &'s mut Option<Read<'a>>) -> Result<Sql<'s>, EngineError> {
+        match (self.down.sql(), self.migration) {
+            (Ok(down), _) => Ok(down),
+            (Err(unread), Some(m)) => Ok(slot.insert(m.read()?).down().ok_or(unread)?),
+            (Err(unread), None) => Err(unread.into()),
+        }
+    }
 }
 
 /// The phases `down` would roll back, newest first; refuses before anything runs if any lacks
@@ -74,16 +86,7 @@ fn undo_list<'a>(
             ));
             continue;
         }
-        // A file changed since the plan was read is refused before anything is rolled back.
-        // An outlined plan's text is only checked here, not kept: `undo` reads it again, so
-        // rolling back thousands of phases never holds every DOWN at once.
-        let from_file = match p.migration {
-            Some(m) => {
-                m.read()?;
-                m.down.clone()
-            }
-            None => None,
-        };
+        let from_file = p.migration.and_then(|m| m.down.clone());
         let kept = recorded.iter().find(|(v, _)| *v == row.version);
         let from_history = kept
             .and_then(|(_, sql)| sql.down.as_deref())
@@ -184,6 +187,12 @@ impl Engine {
             let phases = state::phases(plan, &rows);
             let recorded = eng.recorded_downs(&phases).await?;
             let list = undo_list(&phases, target, &recorded)?;
+            // A file changed since the plan was read is refused before anything is rolled
+            // back. Its text is not kept: `undo` reads each DOWN again as it runs it, so
+            // rolling back thousands of phases never holds every DOWN at once.
+            for m in list.iter().filter_map(|u| u.migration) {
+                m.read()?;
+            }
             let mut done = Vec::new();
             for u in &list {
                 done.push(eng.undo(u, reason, progress).await?);
@@ -201,15 +210,8 @@ impl Engine {
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<RolledBack, EngineError> {
         let c = &self.client;
-        let read;
-        let down = match (u.down.sql(), u.migration) {
-            (Ok(down), _) => down,
-            (Err(unread), Some(m)) => {
-                read = m.read()?;
-                read.down().ok_or(unread)?
-            }
-            (Err(unread), None) => return Err(unread.into()),
-        };
+        let mut read = None;
+        let down = u.read_down(&mut read)?;
         let meta = u.migration.map(|m| m.meta.clone()).unwrap_or_default();
         let mut attempt = 0;
         loop {

@@ -446,17 +446,10 @@ async fn measure(
     let mut targets: Vec<impact::Target> = Vec::new();
     for (i, u) in undo.iter().enumerate() {
         // An outlined plan's DOWN is read from its file, one phase at a time.
-        let read = match (&u.down.sql(), u.migration) {
-            (Err(_), Some(m)) => Some(m.read()?),
-            _ => None,
-        };
-        let down = match &read {
-            Some(m) => m.down(),
-            None => Some(u.down.sql()?),
-        };
-        let statements: Vec<&str> = down
-            .into_iter()
-            .flat_map(|d| d.statements())
+        let mut read = None;
+        let statements: Vec<&str> = u
+            .read_down(&mut read)?
+            .statements()
             .map(|s| s.sql)
             .collect();
         targets.extend(
@@ -471,8 +464,8 @@ async fn measure(
             ));
         }
     }
-    // A rollback from an early phase lists thousands: their DOWN parts and the history are
-    // not kept while the catalog is asked about every target.
+    // A rollback from an early phase lists thousands: their DOWN parts are not kept while the
+    // catalog is asked about every target.
     drop(undo);
     Ok((impact::measure(reader.client(), &targets).await?, downs))
 }
