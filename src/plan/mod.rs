@@ -175,10 +175,9 @@ impl Read<'_> {
     }
 
     pub fn fingerprint(&self) -> Checksum {
-        match &self.0.fingerprint {
-            Some(f) => f.clone(),
-            None => fingerprint::of(self.up(), self.transactional(), self.down(), &self.checks),
-        }
+        self.0
+            .fingerprint()
+            .expect("a read migration holds its parts' text")
     }
 
     pub fn into_owned(self) -> Migration {
