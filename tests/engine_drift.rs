@@ -3,8 +3,8 @@
 
 mod support;
 
-use support::fresh_db;
 use support::migrations::{Dir, Pg, pgstep, states};
+use support::{TestDb, fresh_db};
 
 const TABLE: &str = "\
 CREATE TABLE dr (id int);
@@ -17,13 +17,19 @@ SELECT * FROM dr;
 DROP TABLE dr;
 ";
 
-#[test]
-fn an_edited_file_is_drifted_until_the_change_is_accepted() {
+/// A database where `dir`'s 001_table.sql (TABLE) is applied.
+fn table_applied() -> (TestDb, Dir, Pg) {
     let db = fresh_db();
     let dir = Dir::new();
     dir.write("001_table.sql", TABLE);
     let pg = Pg::connect(db.url());
     pgstep(&db, &dir, &["up"]).expect(0);
+    (db, dir, pg)
+}
+
+#[test]
+fn an_edited_file_is_drifted_until_the_change_is_accepted() {
+    let (db, dir, pg) = table_applied();
 
     dir.write("001_table.sql", &TABLE.replace("(id int)", "(id bigint)"));
     dir.write("002_next.sql", "CREATE TABLE dr_next (id int);\n");
@@ -103,11 +109,7 @@ fn an_edited_file_is_drifted_until_the_change_is_accepted() {
 
 #[test]
 fn a_comment_only_change_is_cosmetic_and_a_changed_down_blocks_rollback() {
-    let db = fresh_db();
-    let dir = Dir::new();
-    dir.write("001_table.sql", TABLE);
-    let pg = Pg::connect(db.url());
-    pgstep(&db, &dir, &["up"]).expect(0);
+    let (db, dir, pg) = table_applied();
 
     let commented = TABLE.replace(
         "CREATE TABLE dr",
@@ -214,11 +216,7 @@ fn a_lower_version_added_later_is_out_of_order_until_allowed() {
 
 #[test]
 fn a_checksum_edited_in_the_history_is_drift_and_is_kept_as_written() {
-    let db = fresh_db();
-    let dir = Dir::new();
-    dir.write("001_table.sql", TABLE);
-    let pg = Pg::connect(db.url());
-    pgstep(&db, &dir, &["up"]).expect(0);
+    let (db, dir, pg) = table_applied();
     // The same hash in capitals: not what pgstep writes, so it is not taken as a match.
     pg.exec("UPDATE schema_migrations SET checksum = upper(checksum)");
     let edited = pg
