@@ -121,6 +121,9 @@ fn history(plan: &Plan) -> Vec<HistoryRow> {
             statements_total: Some(m.up.count() as i32),
             statements_done: Some(m.up.count() as i32),
             check_snapshot: None,
+            in_flight: None,
+            in_flight_pid: None,
+            down_done: None,
         })
         .collect()
 }

@@ -327,7 +327,12 @@ fn a_dry_run_reports_rows_and_locks_and_changes_nothing() {
     assert_eq!(dry.len(), 1, "{dry:?}");
     assert_eq!(dry[0].outcome, "ok");
     assert_eq!(dry[0].version.as_deref(), Some("001"));
-    assert_eq!(pg.events().len(), 1, "only the dry run is logged");
+    let kinds: Vec<String> = pg.events().into_iter().map(|e| e.event).collect();
+    assert_eq!(
+        kinds,
+        ["log-created", "dry-run"],
+        "only the dry run is logged, after the log's first event"
+    );
 }
 
 #[test]
@@ -389,12 +394,15 @@ async fn the_library_reports_progress_and_keeps_history() {
     let (client, _conn) = conninfo::connect(&params)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let engine = Engine::new(
+    let engine = Engine::open(
         client,
         Tables::default(),
         Settings::default(),
         Operator::current(),
-    );
+        None,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
 
     let mut seen = Vec::new();
     let done = engine
@@ -440,8 +448,8 @@ async fn the_library_reports_progress_and_keeps_history() {
             .is_none()
     );
     let events = engine.events(10).await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(events.len(), 1);
-    assert_eq!(events[0].event, "apply");
+    let kinds: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(kinds, ["apply", "log-created"], "newest first");
 }
 
 /// The console's plan keeps no SQL: each phase is read again from its file when it runs, and a
@@ -496,7 +504,7 @@ fn an_outlined_plan_runs_what_its_files_said_when_read() {
 
     // Rolled back from the outline too: its DOWN is read from the file.
     let all = pgstep::engine::DownTarget::All;
-    rt.block_on(engine.down(&plan, &all, None, &mut |_| {}))
+    rt.block_on(engine.down(&plan, &all, None, None, &mut |_| {}))
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(!pg.exists("outline_one"));
     assert!(pg.history().is_empty());
@@ -513,12 +521,15 @@ fn engine_at(url: &str) -> (tokio::runtime::Runtime, Engine) {
     let (client, _conn) = rt
         .block_on(conninfo::connect(&params))
         .unwrap_or_else(|e| panic!("{e}"));
-    let engine = Engine::new(
-        client,
-        Tables::default(),
-        Settings::default(),
-        Operator::current(),
-    );
+    let engine = rt
+        .block_on(Engine::open(
+            client,
+            Tables::default(),
+            Settings::default(),
+            Operator::current(),
+            None,
+        ))
+        .unwrap_or_else(|e| panic!("{e}"));
     (rt, engine)
 }
 
@@ -546,7 +557,7 @@ fn an_outlined_rollback_refuses_a_changed_file_before_undoing_anything() {
 
     let all = pgstep::engine::DownTarget::All;
     let err = rt
-        .block_on(engine.down(&plan, &all, None, &mut |_| {}))
+        .block_on(engine.down(&plan, &all, None, None, &mut |_| {}))
         .expect_err("a changed file is refused");
     let message = err.to_string();
     assert!(message.contains("001_one.sql"), "{message}");

@@ -28,7 +28,8 @@ fn status_json_has_the_documented_shape() {
 
     let doc = json(&pgstep(&db, &dir, &["status", "--json"]).expect(0).stdout);
     let top: Vec<&String> = doc.as_object().expect("an object").keys().collect();
-    assert_eq!(top, vec!["lock", "migrations"]);
+    assert_eq!(top, vec!["lock", "log_tampered", "migrations"]);
+    assert_eq!(doc["log_tampered"], serde_json::json!([]));
     assert_eq!(doc["lock"], Value::Null);
     let phases = doc["migrations"].as_array().expect("an array");
     assert_eq!(phases.len(), 3);
@@ -85,7 +86,8 @@ fn log_json_lists_events_newest_first() {
 
     let doc = json(&pgstep(&db, &dir, &["log", "--json"]).expect(0).stdout);
     let events = doc["events"].as_array().expect("an events array");
-    assert_eq!(events.len(), 2, "{doc}");
+    assert_eq!(events.len(), 3, "{doc}");
+    assert_eq!(events[2]["event"], "log-created", "the log's first event");
     let (failure, apply) = (&events[0], &events[1]);
     assert_eq!(
         (&failure["event"], &failure["version"]),

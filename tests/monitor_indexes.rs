@@ -291,7 +291,15 @@ async fn a_read_only_session_refuses_every_action() {
         read_only: true,
         ..Settings::default()
     };
-    let engine = Engine::new(client, Tables::default(), settings, Operator::current());
+    let engine = Engine::open(
+        client,
+        Tables::default(),
+        settings,
+        Operator::current(),
+        None,
+    )
+    .await
+    .expect("engine");
     let refused = |r: Result<_, EngineError>| matches!(r, Err(EngineError::Refused(_)));
     assert!(refused(engine.drop_index("t_a", None).await));
     assert!(refused(engine.reindex("t_a", None).await));

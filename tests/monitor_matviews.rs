@@ -222,7 +222,15 @@ async fn a_read_only_session_refuses_to_refresh() {
         read_only: true,
         ..Settings::default()
     };
-    let engine = Engine::new(client, Tables::default(), settings, Operator::current());
+    let engine = Engine::open(
+        client,
+        Tables::default(),
+        settings,
+        Operator::current(),
+        None,
+    )
+    .await
+    .expect("engine");
     let r = engine.refresh_matview("mv", true, None).await;
     assert!(matches!(r, Err(EngineError::Refused(_))), "{r:?}");
     let version = pgstep::monitor::indexes::server_version_num(engine.client())

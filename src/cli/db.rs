@@ -54,6 +54,7 @@ impl From<EngineError> for Fail {
     fn from(e: EngineError) -> Self {
         let code = match &e {
             EngineError::Db(err) if err.is_closed() => exit::CONNECTION,
+            EngineError::ConnectionLost { .. } => exit::CONNECTION,
             EngineError::Db(_) => exit::FAILED,
             EngineError::ForeignTable { .. } | EngineError::Input(_) | EngineError::Plan(_) => {
                 exit::INPUT
@@ -160,8 +161,25 @@ pub async fn open(target: &Target, params: Params) -> Result<Session, Fail> {
             .map_err(|e| Fail::new(exit::CONNECTION, format!("pgstep: {e}")))?;
     }
     let tables = Tables::named(target.history_schema.as_deref(), &target.history_table);
-    let engine = Engine::new(client, tables, settings, Operator::current());
+    let engine = Engine::open(
+        client,
+        tables,
+        settings,
+        Operator::current(),
+        Some(params.clone()),
+    )
+    .await
+    .map_err(Fail::from)?;
     Ok(Session { engine, params })
+}
+
+/// Says on stderr, before a change, that the event log was tampered with, if it was.
+pub async fn warn_if_tampered(session: &Session) -> Result<(), Fail> {
+    let found = session.engine.integrity().await?;
+    if !found.is_empty() {
+        eprintln!("WARNING: {}", crate::engine::integrity::describe(&found));
+    }
+    Ok(())
 }
 
 /// Runs `work`; Ctrl-C or SIGTERM cancels the running statement on the server (not only the

@@ -15,10 +15,12 @@ pub async fn run(
     how: &DownTarget,
     yes: bool,
     reason: Option<&str>,
+    in_doubt: Option<crate::engine::InDoubt>,
     out: &mut impl Write,
 ) -> Result<(), Fail> {
     let plan = db::load_plan(dir)?;
     let session = db::connect(target).await?;
+    db::warn_if_tampered(&session).await?;
     let rows = session.engine.history().await?;
     let list = session.engine.plan_down(&plan, &rows, how).await?;
     let Some(last) = list.last() else {
@@ -57,7 +59,9 @@ pub async fn run(
     let mut progress = printer.sink();
     let done = db::cancellable(
         &session,
-        session.engine.down(&plan, how, reason, &mut progress),
+        session
+            .engine
+            .down(&plan, how, reason, in_doubt, &mut progress),
     )
     .await?;
     let mut s = String::new();

@@ -82,6 +82,31 @@ pub enum MarkAs {
     Pending,
 }
 
+/// What the operator says of a statement in doubt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatementWas {
+    /// It took effect: go on after it.
+    Done,
+    /// It did not: run it again.
+    Rerun,
+}
+
+impl StatementWas {
+    fn in_doubt(self) -> crate::engine::InDoubt {
+        match self {
+            StatementWas::Done => crate::engine::InDoubt::Done,
+            StatementWas::Rerun => crate::engine::InDoubt::Rerun,
+        }
+    }
+}
+
+fn steps(s: &str) -> Result<usize, String> {
+    match s.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("`{s}` is not a number of phases (1 or more)")),
+    }
+}
+
 fn version(s: &str) -> Result<Version, String> {
     Version::parse(s).ok_or_else(|| format!("`{s}` is not a version (digits separated by dots)"))
 }
@@ -158,7 +183,7 @@ pub enum Command {
         #[arg(long, value_parser = version, group = "how")]
         to: Option<Version>,
         /// Roll back the newest N applied phases.
-        #[arg(long, group = "how")]
+        #[arg(long, group = "how", value_parser = steps)]
         steps: Option<usize>,
         /// Roll back every applied phase.
         #[arg(long, group = "how")]
@@ -169,6 +194,10 @@ pub enum Command {
         /// Why, for the event log.
         #[arg(long)]
         reason: Option<String>,
+        /// A DOWN statement in flight when a rollback lost its session, that the database
+        /// cannot show: `done` if it took effect, `rerun` to run it again (needs --reason).
+        #[arg(long, value_enum)]
+        statement: Option<StatementWas>,
     },
     /// Run the checks of the applied phases (or of one) against the database as it is, read-only.
     Verify {
@@ -184,6 +213,10 @@ pub enum Command {
         /// Why, for the event log.
         #[arg(long)]
         reason: Option<String>,
+        /// A statement in flight when the phase lost its session, that the database cannot
+        /// show: `done` if it took effect, `rerun` to run it again (needs --reason).
+        #[arg(long, value_enum)]
+        statement: Option<StatementWas>,
     },
     /// Record a decision about a dirty or failed phase: applied or pending.
     Mark {
@@ -225,7 +258,7 @@ pub enum Command {
         #[arg(long)]
         json: bool,
         /// How many events.
-        #[arg(long, default_value_t = 100)]
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(i64).range(1..))]
         limit: i64,
     },
 }
@@ -336,7 +369,9 @@ pub fn run() -> ExitCode {
             all,
             yes,
             reason,
+            statement,
         } => {
+            let in_doubt = statement.map(StatementWas::in_doubt);
             let how = match (to, steps, all) {
                 (Some(v), _, _) => Some(crate::engine::DownTarget::To(v.clone())),
                 (_, Some(n), _) => Some(crate::engine::DownTarget::Steps(*n)),
@@ -350,6 +385,7 @@ pub fn run() -> ExitCode {
                     &how,
                     *yes,
                     reason.as_deref(),
+                    in_doubt,
                     &mut out,
                 )),
                 None => {
@@ -361,11 +397,16 @@ pub fn run() -> ExitCode {
         Command::Verify { version, json } => {
             db::block_on(verify::run(dir, &target, version.as_ref(), *json, &mut out))
         }
-        Command::Resume { version, reason } => db::block_on(up::resume(
+        Command::Resume {
+            version,
+            reason,
+            statement,
+        } => db::block_on(up::resume(
             dir,
             &target,
             version,
             reason.as_deref(),
+            statement.map(StatementWas::in_doubt),
             &mut out,
         )),
         Command::Mark {

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use super::db::{self, Fail, Target};
 use super::write_out;
+use crate::engine::integrity::{self, Finding};
 use crate::engine::{Holder, Phase, state};
 use crate::plan::Checksum;
 
@@ -13,6 +14,8 @@ use crate::plan::Checksum;
 struct StatusJson<'a> {
     migrations: Vec<PhaseJson<'a>>,
     lock: Option<&'a Holder>,
+    /// What is wrong with the event log; empty while it is intact.
+    log_tampered: &'a [Finding],
 }
 
 #[derive(serde::Serialize)]
@@ -27,6 +30,9 @@ struct PhaseJson<'a> {
     drift: Option<String>,
     statements_done: Option<i32>,
     statements_total: Option<i32>,
+    /// A statement sent when the session was lost, not known to have taken effect.
+    in_flight: Option<i32>,
+    down_done: Option<i32>,
 }
 
 fn json_of<'a>(p: &'a Phase<'_>) -> PhaseJson<'a> {
@@ -44,6 +50,8 @@ fn json_of<'a>(p: &'a Phase<'_>) -> PhaseJson<'a> {
         drift: p.drift.as_ref().map(|d| d.describe()),
         statements_done: p.row.and_then(|r| r.statements_done),
         statements_total: p.row.and_then(|r| r.statements_total),
+        in_flight: p.row.and_then(|r| r.in_flight),
+        down_done: p.row.and_then(|r| r.down_done),
     }
 }
 
@@ -58,16 +66,21 @@ pub async fn run(
         let session = db::connect(target).await?;
         let rows = session.engine.history().await?;
         let holder = session.engine.lock_holder().await?;
-        Ok::<_, Fail>((session, rows, holder))
+        let tampered = session.engine.integrity().await?;
+        Ok::<_, Fail>((session, rows, holder, tampered))
     }
     .await;
     let plan = reading.finish().await?;
-    let (session, rows, holder) = live?;
+    let (session, rows, holder, tampered) = live?;
+    if !tampered.is_empty() {
+        eprintln!("WARNING: {}", integrity::describe(&tampered));
+    }
     let phases = state::phases(&plan, &rows);
     if json {
         let doc = StatusJson {
             migrations: phases.iter().map(json_of).collect(),
             lock: holder.as_ref(),
+            log_tampered: &tampered,
         };
         let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
         return write_out(out, &format!("{text}\n"));
@@ -123,6 +136,17 @@ pub async fn run(
         if let Some(e) = p.row.and_then(|r| r.error_message.as_deref()) {
             let _ = writeln!(s, "{:vw$}  last error: {e}", "");
         }
+        if let Some(k) = p.row.and_then(|r| r.in_flight) {
+            let _ = writeln!(
+                s,
+                "{:vw$}  statement {k} was in flight when the session was lost: not known to \
+                 have taken effect",
+                ""
+            );
+        }
+    }
+    if !tampered.is_empty() {
+        let _ = writeln!(s, "WARNING: {}", integrity::describe(&tampered));
     }
     match &holder {
         Some(h) => {

@@ -9,7 +9,7 @@ use super::db::{self, Fail, Target};
 use super::progress::Printer;
 use super::verify::checks_table;
 use super::write_out;
-use crate::engine::{Applied, DryRun, UpOptions};
+use crate::engine::{Applied, DryRun, InDoubt, UpOptions};
 use crate::plan::Version;
 
 fn applied_report(done: &[Applied]) -> String {
@@ -69,6 +69,7 @@ pub async fn run(
 ) -> Result<(), Fail> {
     let plan = db::load_plan(dir)?;
     let session = db::connect(target).await?;
+    db::warn_if_tampered(&session).await?;
     if target.typed() && !dry_run {
         let rows = session.engine.history().await?;
         let phases = crate::engine::state::phases(&plan, &rows);
@@ -109,15 +110,19 @@ pub async fn resume(
     target: &Target,
     version: &Version,
     reason: Option<&str>,
+    in_doubt: Option<InDoubt>,
     out: &mut impl Write,
 ) -> Result<(), Fail> {
     let plan = db::load_plan(dir)?;
     let session = db::connect(target).await?;
+    db::warn_if_tampered(&session).await?;
     let printer = Printer::start();
     let mut progress = printer.sink();
     let done = db::cancellable(
         &session,
-        session.engine.resume(&plan, version, reason, &mut progress),
+        session
+            .engine
+            .resume(&plan, version, reason, in_doubt, &mut progress),
     )
     .await?;
     write_out(out, &applied_report(&[done]))

@@ -149,12 +149,15 @@ async fn load(url: &str, scale: u32) -> Result<(), DemoError> {
         .map_err(db("creating the document store"))?;
     // Refreshes go through pgstep so they are logged with the base tables' write counters:
     // one view is then written under (stale by a known count), the other refreshed last.
-    let engine = Engine::new(
+    let engine = Engine::open(
         client,
         Tables::default(),
         Settings::default(),
         Operator::current(),
-    );
+        None,
+    )
+    .await
+    .map_err(|e| DemoError::Refresh("(opening the engine)".into(), e.to_string()))?;
     let refresh = async |name: &str| {
         engine
             .refresh_matview(name, true, Some("demo setup"))

@@ -9,7 +9,7 @@ use super::checks::{self, CheckOutcome};
 use super::exec::{can_pipeline, exec, failure, retryable, send_all, timeouts_sql};
 use super::history::{EventKind, RowState};
 use super::state::{self, Phase, PhaseState};
-use super::{Engine, EngineError, Progress};
+use super::{Engine, EngineError, Progress, lost};
 use crate::plan::{Expect, Migration, Plan, Read, StatementRef, Version};
 use crate::sql::drops_prepared;
 
@@ -69,6 +69,14 @@ pub fn targets<'a>(
             p.version, p.version, p.version
         )));
     }
+    if let Some(p) = phases.iter().find(|p| p.state == PhaseState::RollingBack) {
+        let done = p.row.and_then(|r| r.down_done).unwrap_or(0);
+        return Err(EngineError::Refused(format!(
+            "phase {} is rolling back: its rollback stopped after DOWN statement {done}. Finish \
+             it with `pgstep down --steps 1`, or `pgstep mark {} applied|pending --reason ...`",
+            p.version, p.version
+        )));
+    }
     if !opts.allow_out_of_order
         && let Some(p) = phases.iter().find(|p| p.state == PhaseState::OutOfOrder)
     {
@@ -108,6 +116,14 @@ impl Engine {
         opts: &UpOptions,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<Vec<Applied>, EngineError> {
+        // Bad input is refused before anything, pgstep's own tables included, is made.
+        if let Some(to) = &opts.to
+            && super::find(plan, to).is_none()
+        {
+            return Err(EngineError::Input(format!(
+                "version {to} is not in the plan"
+            )));
+        }
         self.lock().await?;
         let eng = self;
         let result = async {
@@ -203,17 +219,24 @@ impl Engine {
             }
             let millis = started.elapsed().as_millis() as i64;
             match stop {
-                Stop::Db { err, .. } if self.is_cancelled() => {
-                    return self.cancelled_tx(m, stored, millis, &err).await;
+                // A lost session first: a cancel that raced with it changes nothing of what
+                // the server did.
+                Stop::Db { err, .. } if lost::is_lost(&self.client, &err) => {
+                    return Err(self.after_lost(m.version.as_str(), stored, false).await);
                 }
-                Stop::Db { err, .. }
+                Stop::Db { err, statement } if self.is_cancelled() => {
+                    let f = failure(&m.version, m.up(), statement, &err);
+                    return self.cancelled_tx(m, stored, millis, &f).await;
+                }
+                Stop::Db { err, statement }
                     if retryable(&err) && attempt <= self.settings.lock_retries =>
                 {
                     self.lock_retry((&m.version, stored, &m.name), attempt, &err, progress)
                         .await?;
                     // A Ctrl-C during the wait must not be followed by another attempt.
                     if self.is_cancelled() {
-                        return self.cancelled_tx(m, stored, millis, &err).await;
+                        let f = failure(&m.version, m.up(), statement, &err);
+                        return self.cancelled_tx(m, stored, millis, &f).await;
                     }
                 }
                 Stop::Db { err, statement } => {

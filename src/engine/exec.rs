@@ -112,6 +112,15 @@ pub(super) fn timeouts_sql(eng: &Engine, meta: &Meta, local: bool) -> String {
     sql
 }
 
+/// The session's own bounds, between phases: bookkeeping waits for a lock no longer than a
+/// phase would, and no statement limit carries over from a phase.
+pub(super) fn session_timeouts_sql(settings: &super::Settings) -> String {
+    format!(
+        "SET lock_timeout = '{}ms'; RESET statement_timeout",
+        settings.lock_timeout.as_millis()
+    )
+}
+
 /// The wait before retry `attempt` (1-based): doubling from the base, plus up to 50% jitter
 /// so two waiting sessions do not retry in step.
 pub(super) fn backoff(base: Duration, attempt: u32) -> Duration {

@@ -9,10 +9,6 @@ use tokio_postgres::GenericClient;
 use super::EngineError;
 use crate::plan::{Checksum, Migration, Read};
 
-/// Marks the tables pgstep created, so it never alters anyone else's.
-const HISTORY_COMMENT: &str = "pgstep history v1";
-const LOG_COMMENT: &str = "pgstep event log v1 (append-only)";
-
 /// Where the history lives. Names are always quoted as identifiers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tables {
@@ -45,7 +41,8 @@ impl Tables {
         }
     }
 
-    fn qualify(&self, name: &str) -> String {
+    /// `name` in the history's schema, quoted.
+    pub fn qualified(&self, name: &str) -> String {
         match &self.schema {
             Some(s) => format!("{}.{}", quote_ident(s), quote_ident(name)),
             None => quote_ident(name),
@@ -53,16 +50,54 @@ impl Tables {
     }
 
     pub fn history_sql(&self) -> String {
-        self.qualify(&self.history)
+        self.qualified(&self.history)
     }
 
     pub fn log_sql(&self) -> String {
-        self.qualify(&self.log)
+        self.qualified(&self.log)
     }
 
-    /// A stable key for the advisory lock that lets one operator work at a time.
+    /// A stable key for the advisory lock that lets one operator work at a time: the
+    /// history's schema and name, so that two spellings of one table take one lock. The
+    /// schema is resolved when the engine opens ([`Tables::resolve`]).
     pub fn lock_key(&self) -> String {
         format!("{}.{}", self.schema.as_deref().unwrap_or(""), self.history)
+    }
+
+    /// Names the schema the history lives in when none was given: the session's current
+    /// schema, where an unqualified name is created and found.
+    pub async fn resolve(&mut self, c: &impl GenericClient) -> Result<(), EngineError> {
+        if let Some(schema) = &self.schema {
+            let found: bool = c
+                .query_one(
+                    "SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = $1)",
+                    &[schema],
+                )
+                .await?
+                .get(0);
+            return if found {
+                Ok(())
+            } else {
+                Err(EngineError::Input(format!(
+                    "schema {} does not exist: create it (CREATE SCHEMA {}) or give another \
+                     --history-schema",
+                    quote_ident(schema),
+                    quote_ident(schema)
+                )))
+            };
+        }
+        let current: Option<String> = c.query_one("SELECT current_schema()", &[]).await?.get(0);
+        match current {
+            Some(s) => {
+                self.schema = Some(s);
+                Ok(())
+            }
+            None => Err(EngineError::Input(
+                "no schema to keep the history in: the search_path names no existing schema. \
+                 Set search_path, or give --history-schema"
+                    .into(),
+            )),
+        }
     }
 }
 
@@ -72,6 +107,8 @@ pub enum RowState {
     Applied,
     Failed,
     Dirty,
+    /// The DOWN of a `Transaction: none` phase stopped part-way.
+    RollingBack,
 }
 
 impl RowState {
@@ -79,7 +116,18 @@ impl RowState {
         match s {
             "failed" => RowState::Failed,
             "dirty" => RowState::Dirty,
+            "rolling-back" => RowState::RollingBack,
             _ => RowState::Applied,
+        }
+    }
+
+    /// As the history's `state` column holds it.
+    pub fn word(self) -> &'static str {
+        match self {
+            RowState::Applied => "applied",
+            RowState::Failed => "failed",
+            RowState::Dirty => "dirty",
+            RowState::RollingBack => "rolling-back",
         }
     }
 }
@@ -108,6 +156,13 @@ pub struct HistoryRow {
     /// Results of the `unchanged` checks taken before a one-by-one phase, so a resumed phase
     /// can still compare.
     pub check_snapshot: Option<Value>,
+    /// The statement (1-based, of UP, or of DOWN while rolling back) that had been sent when
+    /// the phase stopped without a reply: it may or may not have taken effect.
+    pub in_flight: Option<i32>,
+    /// The server process that ran it, to tell whether it is still running.
+    pub in_flight_pid: Option<i32>,
+    /// How many DOWN statements of a rollback that stopped part-way completed.
+    pub down_done: Option<i32>,
 }
 
 /// The SQL a history row recorded when its phase was applied. Read only where it is shown or
@@ -130,117 +185,40 @@ impl Tables {
     /// Checks both tables; a table of the same name made by another tool is an error that
     /// says whose it looks like and how to pick another name.
     pub async fn presence(&self, c: &impl GenericClient) -> Result<Presence, EngineError> {
-        let mut ours = 0;
-        for (name, comment) in [(&self.history, HISTORY_COMMENT), (&self.log, LOG_COMMENT)] {
-            let row = c
-                .query_opt(
-                    "SELECT obj_description(cl.oid, 'pg_class'), \
-                            array(SELECT attname::text FROM pg_attribute \
-                                  WHERE attrelid = cl.oid AND attnum > 0 AND NOT attisdropped \
-                                  ORDER BY attnum) \
-                     FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace \
-                     WHERE cl.relname = $1 AND n.nspname = coalesce($2, current_schema())",
-                    &[name, &self.schema],
-                )
-                .await?;
-            let Some(row) = row else { continue };
-            let found: Option<String> = row.get(0);
-            if found.as_deref() != Some(comment) {
-                let columns: Vec<String> = row.get(1);
-                return Err(EngineError::ForeignTable {
-                    table: self.qualify(name),
-                    owner: guess_owner(&columns),
-                    columns: columns.join(", "),
-                });
-            }
-            ours += 1;
-        }
-        Ok(match ours {
-            0 => Presence::Missing,
-            _ => Presence::Ours,
+        let found = super::bookkeeping::existing(self, c).await?;
+        Ok(if found.history.is_none() && found.log.is_none() {
+            Presence::Missing
+        } else {
+            Presence::Ours
         })
     }
 
-    /// Creates whichever table is missing. Run under the migration lock.
-    pub async fn ensure(&self, c: &impl GenericClient) -> Result<(), tokio_postgres::Error> {
-        let h = self.history_sql();
-        let l = self.log_sql();
-        let guard = self.qualify(&format!("{}_append_only", self.log));
-        let guard_name = quote_ident(&format!("{}_append_only", self.log));
-        let sql = format!(
-            "CREATE TABLE IF NOT EXISTS {h} (
-                id uuid DEFAULT gen_random_uuid() PRIMARY KEY,
-                version varchar(255) NOT NULL UNIQUE,
-                name varchar(255) NOT NULL,
-                applied_at timestamptz DEFAULT now(),
-                checksum varchar(64),
-                success boolean NOT NULL DEFAULT true,
-                error_message text,
-                execution_time_ms integer,
-                created_at timestamptz DEFAULT now(),
-                state text NOT NULL DEFAULT 'applied' CHECK (state IN ('applied', 'failed', 'dirty')),
-                applied_by_role text NOT NULL DEFAULT current_user,
-                applied_by_os_user text,
-                applied_from_host text,
-                checksum_up varchar(64),
-                checksum_down varchar(64),
-                checksum_verify varchar(64),
-                fingerprint varchar(64),
-                up_sql text,
-                down_sql text,
-                transactional boolean NOT NULL DEFAULT true,
-                statements_total integer,
-                statements_done integer,
-                error_sqlstate text,
-                error_line integer,
-                check_snapshot jsonb,
-                attempts integer NOT NULL DEFAULT 1
-            );
-            COMMENT ON TABLE {h} IS {hc};
-            CREATE TABLE IF NOT EXISTS {l} (
-                id bigserial PRIMARY KEY,
-                at timestamptz NOT NULL DEFAULT clock_timestamp(),
-                event text NOT NULL,
-                version varchar(255),
-                name varchar(255),
-                outcome text NOT NULL,
-                duration_ms bigint,
-                db_role text NOT NULL DEFAULT current_user,
-                os_user text,
-                host text,
-                application text DEFAULT current_setting('application_name', true),
-                reason text,
-                details jsonb NOT NULL DEFAULT '{{}}'
-            );
-            COMMENT ON TABLE {l} IS {lc};
-            CREATE OR REPLACE FUNCTION {guard}() RETURNS trigger LANGUAGE plpgsql AS $pgstep$
-            BEGIN
-                RAISE EXCEPTION 'the pgstep event log is append-only';
-            END $pgstep$;
-            DROP TRIGGER IF EXISTS {guard_name} ON {l};
-            CREATE TRIGGER {guard_name} BEFORE UPDATE OR DELETE ON {l}
-                FOR EACH ROW EXECUTE FUNCTION {guard}();
-            DROP TRIGGER IF EXISTS {truncate} ON {l};
-            CREATE TRIGGER {truncate} BEFORE TRUNCATE ON {l}
-                FOR EACH STATEMENT EXECUTE FUNCTION {guard}();",
-            hc = quote_literal(HISTORY_COMMENT),
-            lc = quote_literal(LOG_COMMENT),
-            truncate = quote_ident(&format!("{}_no_truncate", self.log)),
-        );
-        c.batch_execute(&sql).await?;
-        Ok(())
-    }
-
+    /// The rows of a history at the current layout.
     pub async fn rows(
         &self,
         c: &impl GenericClient,
     ) -> Result<Vec<HistoryRow>, tokio_postgres::Error> {
+        self.rows_of_layout(c, super::bookkeeping::CURRENT).await
+    }
+
+    /// The rows of a history at `layout`, which a read-only command finds as it is: the
+    /// columns a layout lacks read as empty.
+    pub async fn rows_of_layout(
+        &self,
+        c: &impl GenericClient,
+        layout: u32,
+    ) -> Result<Vec<HistoryRow>, tokio_postgres::Error> {
+        let since_2 = if layout >= 2 {
+            "in_flight, in_flight_pid, down_done"
+        } else {
+            "NULL::int, NULL::int, NULL::int"
+        };
         let sql = format!(
             "SELECT version::text, name::text, applied_at, checksum::text, success, error_message,
                     execution_time_ms, state, applied_by_role, applied_by_os_user,
                     applied_from_host, checksum_up::text, checksum_down::text,
                     checksum_verify::text, fingerprint::text, transactional,
-                    statements_total, statements_done, check_snapshot
+                    statements_total, statements_done, check_snapshot, {since_2}
              FROM {} ORDER BY created_at, version",
             self.history_sql()
         );
@@ -270,6 +248,9 @@ impl Tables {
                 statements_total: r.get(16),
                 statements_done: r.get(17),
                 check_snapshot: r.get(18),
+                in_flight: r.get(19),
+                in_flight_pid: r.get(20),
+                down_done: r.get(21),
             });
         }
         Ok(out)
@@ -298,7 +279,8 @@ impl Tables {
             .collect())
     }
 
-    /// Sets how many statements of a non-transactional phase have completed.
+    /// Sets how many statements of a non-transactional phase have completed, and that none
+    /// is in flight.
     pub async fn progress(
         &self,
         c: &impl GenericClient,
@@ -306,7 +288,42 @@ impl Tables {
         done: i32,
     ) -> Result<(), tokio_postgres::Error> {
         let sql = format!(
-            "UPDATE {} SET statements_done = $2 WHERE version = $1",
+            "UPDATE {} SET statements_done = $2, in_flight = NULL, in_flight_pid = NULL
+             WHERE version = $1",
+            self.history_sql()
+        );
+        c.execute(&sql, &[&version, &done]).await?;
+        Ok(())
+    }
+
+    /// Records that statement `number` (1-based) is about to be sent by this session, before
+    /// it is: if no reply comes, the next run knows it may have taken effect.
+    pub async fn in_flight(
+        &self,
+        c: &impl GenericClient,
+        version: &str,
+        number: i32,
+    ) -> Result<(), tokio_postgres::Error> {
+        let sql = format!(
+            "UPDATE {} SET in_flight = $2, in_flight_pid = pg_backend_pid() WHERE version = $1",
+            self.history_sql()
+        );
+        c.execute(&sql, &[&version, &number]).await?;
+        Ok(())
+    }
+
+    /// Marks a `Transaction: none` phase as rolling back, with `done` DOWN statements
+    /// completed and none in flight.
+    pub async fn rollback_progress(
+        &self,
+        c: &impl GenericClient,
+        version: &str,
+        done: i32,
+    ) -> Result<(), tokio_postgres::Error> {
+        let sql = format!(
+            "UPDATE {} SET state = 'rolling-back', success = false, down_done = $2,
+                in_flight = NULL, in_flight_pid = NULL
+             WHERE version = $1",
             self.history_sql()
         );
         c.execute(&sql, &[&version, &done]).await?;
@@ -433,6 +450,14 @@ pub enum EventKind {
     IndexDropped,
     IndexRebuilt,
     Refresh,
+    /// The log's first event, written when pgstep makes it.
+    LogCreated,
+    /// The first event after a log of an older layout was upgraded.
+    LogUpgraded,
+    /// pgstep found the log tampered with.
+    LogTampered,
+    /// A statement sent before pgstep lost its session was found done or not done.
+    InDoubt,
 }
 
 impl EventKind {
@@ -453,6 +478,10 @@ impl EventKind {
             EventKind::IndexDropped => "index-dropped",
             EventKind::IndexRebuilt => "index-rebuilt",
             EventKind::Refresh => "refresh",
+            EventKind::LogCreated => "log-created",
+            EventKind::LogUpgraded => "log-upgraded",
+            EventKind::LogTampered => "log-tampered",
+            EventKind::InDoubt => "in-doubt",
         }
     }
 }
@@ -487,7 +516,7 @@ pub struct LoggedEvent {
 }
 
 /// Whose table a foreign `schema_migrations` looks like, from its columns.
-fn guess_owner(columns: &[String]) -> &'static str {
+pub(super) fn guess_owner(columns: &[String]) -> &'static str {
     let has = |c: &str| columns.iter().any(|x| x == c);
     if has("dirty") && has("version") && columns.len() == 2 {
         "golang-migrate's"

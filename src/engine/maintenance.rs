@@ -71,16 +71,9 @@ impl Engine {
     }
 
     /// Runs one maintenance statement on its own (CONCURRENTLY refuses a transaction
-    /// block), bounded by the session's lock_timeout.
+    /// block), bounded by the session's lock_timeout ([`Engine::open`] set it).
     async fn maintain(&self, statement: &str) -> Result<(), tokio_postgres::Error> {
-        let lock = self.settings.lock_timeout.as_millis();
-        self.client
-            .batch_execute(&format!("SET lock_timeout = '{lock}ms'"))
-            .await?;
-        let result = self.client.batch_execute(statement).await;
-        let reset = self.client.batch_execute("RESET lock_timeout").await;
-        result?;
-        reset
+        self.client.batch_execute(statement).await
     }
 
     /// Logs the attempt and turns its result into the action's.

@@ -2,6 +2,7 @@
 //! recorded, one operator at a time, never a half-applied phase left silently.
 
 mod apply;
+pub mod bookkeeping;
 mod checks;
 mod checksum_column;
 pub mod drift;
@@ -9,7 +10,10 @@ mod dryrun;
 mod exec;
 pub mod history;
 pub mod impact;
+mod in_doubt;
+pub mod integrity;
 pub mod lock;
+mod lost;
 pub mod maintenance;
 mod onebyone;
 pub mod operator;
@@ -34,6 +38,8 @@ pub use history::{
     AppliedSql, Event, EventKind, HistoryRow, LoggedEvent, Record, RowState, Tables,
 };
 pub use lock::Holder;
+pub use lost::Lost;
+pub use onebyone::InDoubt;
 pub use operator::Operator;
 pub use rollback::{DownTarget, RolledBack, Undo};
 pub use state::{Drift, Phase, PhaseState};
@@ -121,8 +127,11 @@ pub enum EngineError {
         detail: String,
         outcome: &'static str,
     },
-    #[error("phase {version} was cancelled{}", if *.partial { " part-way: it is dirty" } else { " and rolled back" })]
-    Cancelled { version: String, partial: bool },
+    #[error("{}", .left.describe(.version))]
+    Cancelled { version: String, left: Left },
+    /// The session was lost mid-work; a second session read what really happened.
+    #[error("{}", .lost.describe(.version))]
+    ConnectionLost { version: String, lost: Lost },
     #[error("phase {version} needs extension(s) {} that the database does not have: CREATE EXTENSION first", .missing.join(", "))]
     MissingExtensions {
         version: String,
@@ -135,6 +144,39 @@ pub enum EngineError {
     Plan(#[from] crate::plan::PlanError),
     #[error("{0}")]
     Unread(#[from] crate::plan::Unread),
+}
+
+/// How a cancelled phase was left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Left {
+    /// Its transaction rolled back: nothing of it remains.
+    RolledBack,
+    /// Some statements of a `Transaction: none` phase ran: it is dirty.
+    Dirty,
+    /// A rollback in one transaction was cancelled: the phase is still applied.
+    StillApplied,
+    /// Some DOWN statements of a `Transaction: none` phase ran.
+    RollingBack,
+}
+
+impl Left {
+    fn describe(self, version: &str) -> String {
+        match self {
+            Left::RolledBack => format!("phase {version} was cancelled and rolled back"),
+            Left::Dirty => format!(
+                "phase {version} was cancelled part-way: it is dirty; `pgstep resume {version}` \
+                 continues it"
+            ),
+            Left::StillApplied => format!(
+                "the rollback of phase {version} was cancelled and undone: the phase is still \
+                 applied"
+            ),
+            Left::RollingBack => format!(
+                "the rollback of phase {version} was cancelled part-way: it is rolling back; \
+                 `pgstep down --steps 1` continues it"
+            ),
+        }
+    }
 }
 
 /// The server's message, with detail and hint when it gave them.
@@ -206,6 +248,10 @@ impl CancelHandle {
 /// A session that runs phases.
 pub struct Engine {
     client: Client,
+    /// This session's server process, to tell after a lost connection whether it still runs.
+    pid: i32,
+    /// How to open a second session after this one is lost, to read what really happened.
+    reconnect: Option<crate::conninfo::Params>,
     tables: Tables,
     settings: Settings,
     operator: Operator,
@@ -216,15 +262,35 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn new(client: Client, tables: Tables, settings: Settings, operator: Operator) -> Self {
-        Engine {
+    /// Starts the engine on `client`: names the history's schema, and bounds every lock wait
+    /// of the session (bookkeeping included) by the configured `lock_timeout`. With
+    /// `reconnect`, a lost connection is followed by a second session that reads what
+    /// really happened.
+    pub async fn open(
+        client: Client,
+        mut tables: Tables,
+        settings: Settings,
+        operator: Operator,
+        reconnect: Option<crate::conninfo::Params>,
+    ) -> Result<Self, EngineError> {
+        tables.resolve(&client).await?;
+        client
+            .batch_execute(&exec::session_timeouts_sql(&settings))
+            .await?;
+        let pid = client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await?
+            .get(0);
+        Ok(Engine {
             client,
+            pid,
+            reconnect,
             tables,
             settings,
             operator,
             cancelled: Arc::new(AtomicBool::new(false)),
             writes: std::sync::Mutex::new(None),
-        }
+        })
     }
 
     pub fn client(&self) -> &Client {
@@ -248,9 +314,12 @@ impl Engine {
 
     /// The history rows, or none when the tables do not exist yet.
     pub async fn history(&self) -> Result<Vec<HistoryRow>, EngineError> {
-        match self.tables.presence(&self.client).await? {
-            history::Presence::Missing => Ok(Vec::new()),
-            history::Presence::Ours => Ok(self.tables.rows(&self.client).await?),
+        match bookkeeping::existing(&self.tables, &self.client)
+            .await?
+            .history
+        {
+            None => Ok(Vec::new()),
+            Some(layout) => Ok(self.tables.rows_of_layout(&self.client, layout).await?),
         }
     }
 
@@ -266,11 +335,21 @@ impl Engine {
 
     /// The server process id of this session, to watch it from another connection.
     pub async fn backend_pid(&self) -> Result<i32, EngineError> {
-        Ok(self
-            .client
-            .query_one("SELECT pg_backend_pid()", &[])
-            .await?
-            .get(0))
+        Ok(self.pid)
+    }
+
+    /// What is wrong with the event log, if anything: empty while it is intact or does not
+    /// exist yet.
+    pub async fn integrity(&self) -> Result<Vec<integrity::Finding>, EngineError> {
+        let found = bookkeeping::existing(&self.tables, &self.client).await?;
+        match (found.history, found.log) {
+            (None, Some(_)) => Ok(vec![integrity::Finding::HistoryDropped]),
+            (Some(_), Some(bookkeeping::CURRENT)) => {
+                Ok(integrity::check(&self.tables, &self.client).await?)
+            }
+            (Some(_), None) => Ok(vec![integrity::Finding::LogDropped]),
+            _ => Ok(Vec::new()),
+        }
     }
 
     /// Runs one query in a read-only transaction and keeps its whole result as text.
@@ -304,19 +383,23 @@ impl Engine {
         }
         self.tables.presence(&self.client).await?;
         lock::acquire(&self.client, &self.tables).await?;
-        if let Err(e) = self.tables.ensure(&self.client).await {
+        if let Err(e) = bookkeeping::ensure(&self.tables, &self.client, &self.settings).await {
             lock::release(&self.client, &self.tables).await.ok();
-            return Err(e.into());
+            return Err(e);
         }
         Ok(())
     }
 
     /// Releases the migration lock after the work's `result`, which wins over a release error.
+    /// A session lost after the work is no error: the server releases its locks with it.
     async fn unlock<T>(&self, result: Result<T, EngineError>) -> Result<T, EngineError> {
         let released = lock::release(&self.client, &self.tables).await;
         let value = result?;
-        released?;
-        Ok(value)
+        match released {
+            Err(EngineError::Db(e)) if lost::is_lost(&self.client, &e) => Ok(value),
+            Err(e) => Err(e),
+            Ok(()) => Ok(value),
+        }
     }
 
     async fn writes(&self) -> Result<Arc<Writes>, tokio_postgres::Error> {
@@ -379,11 +462,7 @@ impl Engine {
                 .find(|r| Version::parse(&r.version).as_ref() == Some(version));
             let m = plan.migrations.iter().find(|m| m.version == *version);
             let stored = row.map_or(version.as_str(), |r| r.version.as_str());
-            let before = row.map_or("pending", |r| match r.state {
-                RowState::Applied => "applied",
-                RowState::Failed => "failed",
-                RowState::Dirty => "dirty",
-            });
+            let before = row.map_or("pending", |r| r.state.word());
             if applied {
                 let Some(m) = m else {
                     return Err(EngineError::Input(format!(

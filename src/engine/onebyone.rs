@@ -10,16 +10,28 @@ use super::checks;
 use super::exec::{exec, failure, invalid_indexes, retryable, timeouts_sql};
 use super::history::{Event, EventKind, Record, RowState};
 use super::verdict::ResultSet;
-use super::{Engine, EngineError, Failure, Progress, find};
+use super::{Engine, EngineError, Failure, Left, Progress, find, lost};
 use crate::plan::{Plan, Read, Version};
 
+/// The operator's word on a statement in doubt that the database cannot settle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InDoubt {
+    /// It took effect: go on after it.
+    Done,
+    /// It did not: run it again.
+    Rerun,
+}
+
 impl Engine {
-    /// Retries a dirty phase from the statement that failed.
+    /// Retries a dirty phase from the statement that failed. A statement that was in flight
+    /// when the session was lost is settled first: by the database where it can tell, else
+    /// by the operator's `in_doubt`, else the resume is refused with the statement shown.
     pub async fn resume(
         &self,
         plan: &Plan,
         version: &Version,
         reason: Option<&str>,
+        in_doubt: Option<InDoubt>,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<Applied, EngineError> {
         self.lock().await?;
@@ -44,7 +56,11 @@ impl Engine {
                      statements than the ones already run. Restore the file, or mark the phase"
                 )));
             }
-            let start = row.statements_done.unwrap_or(0).max(0) as usize;
+            let m = m.read()?;
+            let start = eng
+                .settle(row, m.up(), false, in_doubt, reason)
+                .await?
+                .unwrap_or(row.statements_done.unwrap_or(0).max(0) as usize);
             let before: Vec<(usize, ResultSet)> = row
                 .check_snapshot
                 .clone()
@@ -60,7 +76,7 @@ impl Engine {
                 details: json!({ "from_statement": start + 1 }),
             })
             .await?;
-            eng.apply_one_by_one(&m.read()?, &row.version, start, before, progress)
+            eng.apply_one_by_one(&m, &row.version, start, before, progress)
                 .await
         }
         .await;
@@ -107,10 +123,21 @@ impl Engine {
             loop {
                 attempt += 1;
                 let invalid_before = invalid_indexes(c).await?;
+                self.tables.in_flight(c, stored, (i + 1) as i32).await?;
                 let ran = exec(c, s).await;
                 self.after_statement(s.sql);
                 match ran {
                     Ok(_) => break,
+                    Err(err) if lost::is_lost(c, &err) => {
+                        return Err(EngineError::ConnectionLost {
+                            version: m.version.to_string(),
+                            lost: lost::Lost::InFlight {
+                                number: i + 1,
+                                total: m.up.count(),
+                                rollback: false,
+                            },
+                        });
+                    }
                     Err(err) => {
                         let left: Vec<String> = invalid_indexes(c)
                             .await
@@ -180,7 +207,7 @@ impl Engine {
             outcomes: outcomes.clone(),
         });
         let millis = started.elapsed().as_millis();
-        c.batch_execute("RESET lock_timeout; RESET statement_timeout")
+        c.batch_execute(&super::exec::session_timeouts_sql(&self.settings))
             .await?;
         if let Some(bad) = outcomes.iter().find(|o| !o.passed) {
             let msg = format!("check `{}` failed: {}", bad.name, bad.detail);
@@ -252,7 +279,7 @@ impl Engine {
         .await?;
         Err(EngineError::Cancelled {
             version: m.version.to_string(),
-            partial: true,
+            left: Left::Dirty,
         })
     }
 }

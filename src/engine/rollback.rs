@@ -6,9 +6,9 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::exec::{exec, failure, retryable, timeouts_sql};
-use super::history::{AppliedSql, Event, EventKind, HistoryRow};
+use super::history::{AppliedSql, Event, EventKind, HistoryRow, RowState};
 use super::state::{self, Phase, PhaseState};
-use super::{Engine, EngineError, Progress};
+use super::{Engine, EngineError, InDoubt, Left, Progress, lost};
 use crate::plan::{Migration, Part, Plan, Read, Sql, Version};
 use crate::sql;
 
@@ -59,7 +59,11 @@ fn undo_list<'a>(
         .filter(|p| {
             matches!(
                 p.state,
-                PhaseState::Applied | PhaseState::Dirty | PhaseState::Drifted | PhaseState::Missing
+                PhaseState::Applied
+                    | PhaseState::Dirty
+                    | PhaseState::RollingBack
+                    | PhaseState::Drifted
+                    | PhaseState::Missing
             )
         })
         .collect();
@@ -172,12 +176,15 @@ impl Engine {
         Ok(self.tables.applied_sql(&self.client, &gone).await?)
     }
 
-    /// Rolls back, newest first, stopping at the first failure.
+    /// Rolls back, newest first, stopping at the first failure. A `Transaction: none` rollback
+    /// that stopped part-way goes on from where it stopped; `in_doubt` settles its statement
+    /// in flight when the database cannot (see [`Engine::resume`]).
     pub async fn down(
         &self,
         plan: &Plan,
         target: &DownTarget,
         reason: Option<&str>,
+        in_doubt: Option<InDoubt>,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<Vec<RolledBack>, EngineError> {
         self.lock().await?;
@@ -195,7 +202,7 @@ impl Engine {
             }
             let mut done = Vec::new();
             for u in &list {
-                done.push(eng.undo(u, reason, progress).await?);
+                done.push(eng.undo(u, reason, in_doubt, progress).await?);
             }
             Ok(done)
         }
@@ -207,12 +214,30 @@ impl Engine {
         &self,
         u: &Undo<'_>,
         reason: Option<&str>,
+        in_doubt: Option<InDoubt>,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<RolledBack, EngineError> {
         let c = &self.client;
         let mut read = None;
         let down = u.read_down(&mut read)?;
         let meta = u.migration.map(|m| m.meta.clone()).unwrap_or_default();
+        let tx = u.down.transactional;
+        let stored = u.row.version.as_str();
+        // A `Transaction: none` DOWN commits statement by statement, so the history says how
+        // far it got: a rollback that stops goes on from there next time.
+        let mut start = 0;
+        if !tx {
+            if u.row.state == RowState::RollingBack {
+                let done = u.row.down_done.unwrap_or(0).max(0) as usize;
+                start = self
+                    .settle(u.row, down, true, in_doubt, reason)
+                    .await?
+                    .unwrap_or(done);
+            }
+            self.tables
+                .rollback_progress(c, stored, start as i32)
+                .await?;
+        }
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -222,22 +247,33 @@ impl Engine {
                 name: u.name.clone(),
                 statements: u.down.count(),
             });
-            let tx = u.down.transactional;
             let result = async {
                 let begin = if tx { "BEGIN; " } else { "" };
                 c.batch_execute(&format!("{begin}{}", timeouts_sql(self, &meta, tx)))
                     .await
                     .map_err(|e| (e, None))?;
-                for (i, s) in down.statements().enumerate() {
+                for (i, s) in down.statements().enumerate().skip(start) {
                     progress(Progress::Statement {
                         version: u.version.to_string(),
                         index: i,
                         line: s.line,
                         step: None,
                     });
+                    if !tx {
+                        self.tables
+                            .in_flight(c, stored, (i + 1) as i32)
+                            .await
+                            .map_err(|e| (e, None))?;
+                    }
                     let ran = exec(c, s).await;
                     self.after_statement(s.sql);
                     ran.map_err(|e| (e, Some(i)))?;
+                    if !tx {
+                        self.tables
+                            .rollback_progress(c, stored, (i + 1) as i32)
+                            .await
+                            .map_err(|e| (e, None))?;
+                    }
                 }
                 self.tables
                     .delete(c, &u.row.version)
@@ -266,7 +302,7 @@ impl Engine {
                 if tx {
                     c.batch_execute("COMMIT").await.map_err(|e| (e, None))?;
                 } else {
-                    c.batch_execute("RESET lock_timeout; RESET statement_timeout")
+                    c.batch_execute(&super::exec::session_timeouts_sql(&self.settings))
                         .await
                         .map_err(|e| (e, None))?;
                 }
@@ -287,13 +323,52 @@ impl Engine {
                     });
                 }
                 Err((err, index)) => {
-                    if tx && !c.is_closed() {
+                    if lost::is_lost(c, &err) {
+                        return Err(match index {
+                            Some(i) if !tx => EngineError::ConnectionLost {
+                                version: u.version.to_string(),
+                                lost: lost::Lost::InFlight {
+                                    number: i + 1,
+                                    total: u.down.count(),
+                                    rollback: true,
+                                },
+                            },
+                            _ => self.after_lost(u.version.as_str(), stored, true).await,
+                        });
+                    }
+                    if tx {
                         c.batch_execute("ROLLBACK").await.ok();
+                    } else if let Some(i) = index {
+                        // The server answered: statement i did not take effect.
+                        self.tables.rollback_progress(c, stored, i as i32).await?;
                     }
                     if self.is_cancelled() {
+                        self.log(Event {
+                            kind: EventKind::Cancel,
+                            version: Some(stored),
+                            name: Some(&u.name),
+                            outcome: if tx {
+                                "rollback undone"
+                            } else {
+                                "rolling back"
+                            },
+                            duration_ms: Some(started.elapsed().as_millis() as i64),
+                            reason,
+                            details: json!({
+                                "rollback": true,
+                                "down_done": if tx { 0 } else { index.unwrap_or(start) },
+                                "statements": u.down.count(),
+                                "transaction": tx,
+                            }),
+                        })
+                        .await?;
                         return Err(EngineError::Cancelled {
                             version: u.version.to_string(),
-                            partial: !tx,
+                            left: if tx {
+                                Left::StillApplied
+                            } else {
+                                Left::RollingBack
+                            },
                         });
                     }
                     if tx && retryable(&err) && attempt <= self.settings.lock_retries {
@@ -302,12 +377,20 @@ impl Engine {
                         if self.is_cancelled() {
                             return Err(EngineError::Cancelled {
                                 version: u.version.to_string(),
-                                partial: false,
+                                left: Left::StillApplied,
                             });
                         }
                         continue;
                     }
-                    let f = failure(&u.version, down, index, &err);
+                    let mut f = failure(&u.version, down, index, &err);
+                    if !tx {
+                        f.message.push_str(&format!(
+                            "; the rollback stopped part-way, after {} of {} DOWN statement(s): \
+                             once fixed, `pgstep down --steps 1` goes on from there",
+                            index.unwrap_or(0),
+                            u.down.count()
+                        ));
+                    }
                     if !c.is_closed() {
                         self.log(Event {
                             kind: EventKind::Failure,

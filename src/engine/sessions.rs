@@ -79,7 +79,7 @@ impl Engine {
         };
         // Before the signal, so that a log that cannot be written stops the action.
         if self.tables.presence(&self.client).await? == history::Presence::Missing {
-            self.tables.ensure(&self.client).await?;
+            super::bookkeeping::ensure(&self.tables, &self.client, &self.settings).await?;
         }
         let sql = match signal {
             Signal::Cancel => "SELECT pg_cancel_backend($1)",

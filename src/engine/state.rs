@@ -16,6 +16,8 @@ pub enum PhaseState {
     Failed,
     /// A non-transactional phase stopped part-way: some statements ran.
     Dirty,
+    /// The rollback of a non-transactional phase stopped part-way: some DOWN statements ran.
+    RollingBack,
     /// Applied, but its file changed since.
     Drifted,
     /// Applied, but its file is gone.
@@ -31,6 +33,7 @@ impl PhaseState {
             PhaseState::Pending => "pending",
             PhaseState::Failed => "failed",
             PhaseState::Dirty => "dirty",
+            PhaseState::RollingBack => "rolling-back",
             PhaseState::Drifted => "drifted",
             PhaseState::Missing => "missing",
             PhaseState::OutOfOrder => "out-of-order",
@@ -115,6 +118,7 @@ pub fn phases<'a>(plan: &'a Plan, rows: &'a [HistoryRow]) -> Vec<Phase<'a>> {
                 Some(r) => match r.state {
                     RowState::Failed => (PhaseState::Failed, None),
                     RowState::Dirty => (PhaseState::Dirty, None),
+                    RowState::RollingBack => (PhaseState::RollingBack, None),
                     RowState::Applied => match drift(m, r) {
                         Some(d) => (PhaseState::Drifted, Some(d)),
                         None => (PhaseState::Applied, None),

@@ -6,17 +6,18 @@ use serde_json::json;
 use super::checks::CheckOutcome;
 use super::exec::backoff;
 use super::history::{Event, EventKind, Record, RowState};
-use super::{Applied, Engine, EngineError, Failure, Progress};
+use super::{Applied, Engine, EngineError, Failure, Left, Progress};
 use crate::plan::{Read, Version};
 
 impl Engine {
-    /// Records a cancelled attempt of a transactional phase: it was rolled back.
+    /// Records a cancelled attempt of a transactional phase: it was rolled back. `f` says
+    /// which statement the cancel stopped, its line and SQLSTATE.
     pub(super) async fn cancelled_tx(
         &self,
         m: &Read<'_>,
         stored: &str,
         millis: i64,
-        err: &tokio_postgres::Error,
+        f: &Failure,
     ) -> Result<Applied, EngineError> {
         self.record_stop(
             m,
@@ -25,14 +26,14 @@ impl Engine {
             EventKind::Cancel,
             "cancelled",
             millis,
-            Some(err.to_string()),
-            None,
+            Some(format!("cancelled by the operator: {}", f.message)),
+            Some(f),
             None,
         )
         .await?;
         Err(EngineError::Cancelled {
             version: m.version.to_string(),
-            partial: false,
+            left: Left::RolledBack,
         })
     }
 

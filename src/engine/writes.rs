@@ -108,6 +108,7 @@ const ON_CONFLICT: &str = "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.n
     statements_done = EXCLUDED.statements_done,
     error_sqlstate = EXCLUDED.error_sqlstate, error_line = EXCLUDED.error_line,
     check_snapshot = EXCLUDED.check_snapshot,
+    in_flight = NULL, in_flight_pid = NULL, down_done = NULL,
     attempts = h.attempts + 1";
 
 /// The event log's columns that pgstep fills.
@@ -186,11 +187,7 @@ impl<'a> RowArgs<'a> {
     fn of(m: &'a Read<'_>, rec: &Record<'_>) -> RowArgs<'a> {
         RowArgs {
             success: rec.state == RowState::Applied,
-            state: match rec.state {
-                RowState::Applied => "applied",
-                RowState::Failed => "failed",
-                RowState::Dirty => "dirty",
-            },
+            state: rec.state.word(),
             fingerprint: m.fingerprint(),
             up: m.up().text,
             down: m.down().map(|d| d.text),

@@ -6,7 +6,7 @@
 //! tables are weighted by the table's size and the sessions holding locks on it (`live`).
 
 pub mod live;
-mod ops;
+pub mod ops;
 mod rules;
 mod types;
 

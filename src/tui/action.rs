@@ -40,6 +40,8 @@ pub enum Action {
         holder: Option<Holder>,
     },
     Events(Vec<LoggedEvent>),
+    /// What is wrong with the event log; empty while it is intact.
+    LogIntegrity(Vec<crate::engine::integrity::Finding>),
     Progress(Progress),
     /// Who the running statement waits for, polled from a second connection.
     Waiting(Option<String>),

@@ -174,6 +174,8 @@ pub struct App {
     pub rows: Arc<Vec<HistoryRow>>,
     pub header: Header,
     pub lock_holder: Option<Holder>,
+    /// What is wrong with the event log, shown in the header while anything is.
+    pub log_tampered: Vec<crate::engine::integrity::Finding>,
     pub phases: Vec<PhaseRow>,
     pub tab: Tab,
     /// Index into `visible()`.
@@ -264,6 +266,7 @@ impl App {
             rows: Arc::default(),
             header,
             lock_holder: None,
+            log_tampered: Vec::new(),
             phases: Vec::new(),
             tab: Tab::Phases,
             selected: 0,

@@ -152,14 +152,23 @@ impl Runtime {
         let reader = self.reader.clone();
         let plan = self.plan.clone();
         match effect {
-            Effect::LoadStatus => self.spawn(async move {
-                let rows = reader.history().await;
-                let holder = reader.lock_holder().await;
-                match (rows, holder) {
-                    (Ok(rows), Ok(holder)) => Action::Status { rows, holder },
-                    (Err(e), _) | (_, Err(e)) => Action::Failed(e.to_string()),
-                }
-            }),
+            Effect::LoadStatus => {
+                let again = reader.clone();
+                self.spawn(async move {
+                    let rows = reader.history().await;
+                    let holder = reader.lock_holder().await;
+                    match (rows, holder) {
+                        (Ok(rows), Ok(holder)) => Action::Status { rows, holder },
+                        (Err(e), _) | (_, Err(e)) => Action::Failed(e.to_string()),
+                    }
+                });
+                self.spawn(async move {
+                    match again.integrity().await {
+                        Ok(found) => Action::LogIntegrity(found),
+                        Err(e) => Action::MonitorFailed(format!("checking the event log: {e}")),
+                    }
+                });
+            }
             Effect::LoadEvents => self.spawn(async move {
                 match reader.events(500).await {
                     Ok(ev) => Action::Events(ev),
@@ -374,7 +383,7 @@ impl Runtime {
             }),
             Effect::Rollback { target, reason } => self.spawn(async move {
                 match worker
-                    .down(&plan, &target, Some(&reason), &mut progress)
+                    .down(&plan, &target, Some(&reason), None, &mut progress)
                     .await
                 {
                     Ok(done) => Action::Done(Outcome::RolledBack(done)),
@@ -383,7 +392,7 @@ impl Runtime {
             }),
             Effect::Resume { version, reason } => self.spawn(async move {
                 match worker
-                    .resume(&plan, &version, Some(&reason), &mut progress)
+                    .resume(&plan, &version, Some(&reason), None, &mut progress)
                     .await
                 {
                     Ok(done) => Action::Done(Outcome::Applied(vec![done])),

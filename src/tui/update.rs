@@ -134,6 +134,14 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
             app.loaded = true;
             Vec::new()
         }
+        Action::LogIntegrity(found) => {
+            if !found.is_empty() && found != app.log_tampered {
+                let said = crate::engine::integrity::describe(&found);
+                app.message = Some((Level::Error, said));
+            }
+            app.log_tampered = found;
+            Vec::new()
+        }
         Action::Events(events) => {
             app.events = events;
             app.clamp_selection();

@@ -12,6 +12,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 pub mod migrations;
+pub mod proxy;
 
 use pgstep::cluster::Cluster;
 use tokio_postgres::{Client, NoTls};
@@ -190,6 +191,19 @@ pub fn with_database(url: &str, db: &str) -> String {
         &url[..scheme_end + 3],
         &rest[..authority_end]
     )
+}
+
+/// An engine on `client` with the default history tables, for tests that call it directly.
+pub async fn engine(client: Client, settings: pgstep::engine::Settings) -> pgstep::engine::Engine {
+    pgstep::engine::Engine::open(
+        client,
+        pgstep::engine::Tables::default(),
+        settings,
+        pgstep::engine::Operator::current(),
+        None,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("opening the engine: {e}"))
 }
 
 /// Our names need no quoting, but an identifier from elsewhere might.

@@ -193,5 +193,8 @@ pub fn applied_row(m: &Migration, when: Option<DateTime<Utc>>) -> HistoryRow {
         statements_total: Some(m.up.count() as i32),
         statements_done: Some(m.up.count() as i32),
         check_snapshot: None,
+        in_flight: None,
+        in_flight_pid: None,
+        down_done: None,
     }
 }

@@ -82,6 +82,14 @@ fn header(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         ));
         spans.push(Span::raw(" "));
     }
+    if !app.log_tampered.is_empty() {
+        spans.push(Span::styled(
+            " LOG TAMPERED ",
+            t.removed()
+                .add_modifier(Modifier::REVERSED | Modifier::BOLD),
+        ));
+        spans.push(Span::raw(" "));
+    }
     spans.push(Span::raw(format!(
         "{} {} as {} · PostgreSQL {}",
         h.profile, h.target, h.role, h.server_version
