@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pgstep::engine::{Applied, CheckOutcome, DownTarget, HistoryRow, Progress};
+use pgstep::engine::{Applied, CheckOutcome, DownTarget, Grade, HistoryRow, Progress};
 use pgstep::plan::{self, Plan, Version};
 use pgstep::tui::action::{Action, Effect, Outcome};
 use pgstep::tui::app::{App, Header, JobKind, Options, Tab};
@@ -186,7 +186,7 @@ fn applying_moves_the_selection_to_the_next_phase_and_shows_checks() {
         expect: "unchanged".into(),
         before: Some("3".into()),
         after: "3".into(),
-        passed: true,
+        grade: Grade::Pass,
         detail: "unchanged: 3".into(),
     };
     let done = Applied {

@@ -433,6 +433,7 @@ pub enum EventKind {
     IndexDropped,
     IndexRebuilt,
     Refresh,
+    ChecksRoleCreated,
 }
 
 impl EventKind {
@@ -453,6 +454,7 @@ impl EventKind {
             EventKind::IndexDropped => "index-dropped",
             EventKind::IndexRebuilt => "index-rebuilt",
             EventKind::Refresh => "refresh",
+            EventKind::ChecksRoleCreated => "checks-role-created",
         }
     }
 }
