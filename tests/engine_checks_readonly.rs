@@ -438,3 +438,37 @@ fn the_console_editor_runs_a_query_only_as_a_check() {
         (Some("postgres".to_string()), true)
     );
 }
+
+#[test]
+fn a_phase_that_sets_its_own_role_keeps_it_after_its_checks() {
+    let db = fresh_db();
+    let pg = Pg::connect(db.url());
+    let owner = unique("phase_owner");
+    let dir = Dir::new();
+    dir.write("001_first.sql", "CREATE TABLE first (id int);\n");
+    pgstep(&db, &dir, &["up"]).expect(0);
+    pg.exec(&format!(
+        "CREATE ROLE {owner} NOLOGIN; GRANT CREATE ON SCHEMA public TO {owner}; \
+         GRANT ALL ON ALL TABLES IN SCHEMA public TO {owner}; \
+         GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {owner}"
+    ));
+    dir.write(
+        "002_owned.sql",
+        &format!(
+            "SET LOCAL ROLE {owner};\nCREATE TABLE owned (id int);\n\
+             -- VERIFY\n-- Check: as the checks role\n-- Expect: nonempty\n\
+             SELECT 1 WHERE current_user = 'pgstep_checks';\n\
+             -- Check: kept\n-- Expect: unchanged\nSELECT count(*) FROM first;\n"
+        ),
+    );
+    pgstep(&db, &dir, &["up"]).expect(0);
+    // The history row is written after the checks, as the role the phase set.
+    assert_eq!(
+        pg.value("SELECT applied_by_role FROM schema_migrations WHERE version = '002'"),
+        Some(owner.clone())
+    );
+    assert_eq!(
+        pg.value("SELECT tableowner::text FROM pg_tables WHERE tablename = 'owned'"),
+        Some(owner.clone())
+    );
+}

@@ -207,6 +207,18 @@ fn applying_moves_the_selection_to_the_next_phase_and_shows_checks() {
 }
 
 #[test]
+fn how_checks_ran_is_said_after_the_work_and_ends_nothing() {
+    let mut a = app(0);
+    key(&mut a, KeyCode::Char('n'));
+    key(&mut a, KeyCode::Char('y'));
+    let effects = update(&mut a, Action::Notice("app cannot create roles".into()));
+    assert!(effects.is_empty());
+    assert!(a.job.is_some(), "the running job goes on");
+    let (_, text) = a.message.as_ref().expect("a message");
+    assert_eq!(text, "warning: app cannot create roles");
+}
+
+#[test]
 fn rollback_needs_the_typed_version() {
     let mut a = app(3);
     let all = versions(&a);
