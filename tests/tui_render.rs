@@ -11,8 +11,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use pgstep::config;
 use pgstep::engine::impact::{Loss, Target, TargetKind};
 use pgstep::engine::{
-    Applied, AppliedSql, CheckOutcome, DryRun, DryStatement, HistoryRow, LoggedEvent, Progress,
-    ResultSet, RowState,
+    Applied, AppliedSql, CheckOutcome, DryRun, DryStatement, Grade, HistoryRow, LoggedEvent,
+    Progress, ResultSet, RowState,
 };
 use pgstep::plan::{self, Checksum, Migration, Plan};
 use pgstep::tui::action::{Action, Effect, Outcome};
@@ -294,7 +294,7 @@ fn check(
         expect: expect.into(),
         before: before.map(str::to_string),
         after: after.into(),
-        passed,
+        grade: Grade::of(passed),
         detail,
     }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use pgstep::engine::{Applied, CheckOutcome, DownTarget, HistoryRow, Progress};
+use pgstep::engine::{Applied, CheckOutcome, DownTarget, Grade, HistoryRow, Progress};
 use pgstep::plan::{self, Plan, Version};
 use pgstep::tui::action::{Action, Effect, Outcome};
 use pgstep::tui::app::{App, Header, JobKind, Options, Tab};
@@ -186,7 +186,7 @@ fn applying_moves_the_selection_to_the_next_phase_and_shows_checks() {
         expect: "unchanged".into(),
         before: Some("3".into()),
         after: "3".into(),
-        passed: true,
+        grade: Grade::Pass,
         detail: "unchanged: 3".into(),
     };
     let done = Applied {
@@ -204,6 +204,18 @@ fn applying_moves_the_selection_to_the_next_phase_and_shows_checks() {
     }
     assert_eq!(a.selected_phase().unwrap().version, a.phases[1].version);
     assert_eq!(a.results_of(&first).unwrap().len(), 1);
+}
+
+#[test]
+fn how_checks_ran_is_said_after_the_work_and_ends_nothing() {
+    let mut a = app(0);
+    key(&mut a, KeyCode::Char('n'));
+    key(&mut a, KeyCode::Char('y'));
+    let effects = update(&mut a, Action::Notice("app cannot create roles".into()));
+    assert!(effects.is_empty());
+    assert!(a.job.is_some(), "the running job goes on");
+    let (_, text) = a.message.as_ref().expect("a message");
+    assert_eq!(text, "warning: app cannot create roles");
 }
 
 #[test]

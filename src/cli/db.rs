@@ -183,7 +183,8 @@ pub async fn warn_if_tampered(session: &Session) -> Result<(), Fail> {
 }
 
 /// Runs `work`; Ctrl-C or SIGTERM cancels the running statement on the server (not only the
-/// client), and the engine records the attempt as cancelled before `work` returns.
+/// client), and the engine records the attempt as cancelled before `work` returns. What the
+/// engine has to say about how its checks ran is said after.
 pub async fn cancellable<T>(
     session: &Session,
     work: impl Future<Output = Result<T, EngineError>>,
@@ -200,6 +201,9 @@ pub async fn cancellable<T>(
     });
     let result = work.await;
     watcher.abort();
+    if let Some(notice) = session.engine.take_checks_notice() {
+        eprintln!("warning: {notice}");
+    }
     result.map_err(Fail::from)
 }
 

@@ -92,7 +92,7 @@ fn line(total: &mut usize, p: Progress) -> String {
             wait.as_secs_f64()
         ),
         Progress::Checks { outcomes, .. } => {
-            let failed = outcomes.iter().filter(|o| !o.passed).count();
+            let failed = outcomes.iter().filter(|o| o.failed()).count();
             format!("   {} check(s), {failed} failed\n", outcomes.len())
         }
         Progress::PhaseDone { millis, .. } => format!("   done in {millis} ms\n"),

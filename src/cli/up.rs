@@ -9,7 +9,7 @@ use super::db::{self, Fail, Target};
 use super::progress::Printer;
 use super::verify::checks_table;
 use super::write_out;
-use crate::engine::{Applied, DryRun, InDoubt, UpOptions};
+use crate::engine::{Applied, CheckOutcome, DryRun, InDoubt, UpOptions};
 use crate::plan::Version;
 
 fn applied_report(done: &[Applied]) -> String {
@@ -91,7 +91,7 @@ pub async fn run(
     if dry_run {
         let report = db::cancellable(&session, session.engine.dry_run(&plan, opts)).await?;
         write_out(out, &dry_run_report(&report))?;
-        if report.error.is_some() || report.checks.iter().any(|c| !c.passed) {
+        if report.error.is_some() || report.checks.iter().any(CheckOutcome::failed) {
             return Err(Fail::new(
                 super::exit::FAILED,
                 "pgstep: the dry run found problems",

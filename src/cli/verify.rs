@@ -9,7 +9,7 @@ use super::{exit, write_out};
 use crate::engine::CheckOutcome;
 use crate::plan::Version;
 
-/// The outcome table: name, expectation, before, after, pass/fail.
+/// The outcome table: grade, name, expectation, before, and what was seen or why it failed.
 pub fn checks_table(checks: &[CheckOutcome]) -> String {
     let mut s = String::new();
     if checks.is_empty() {
@@ -22,20 +22,25 @@ pub fn checks_table(checks: &[CheckOutcome]) -> String {
         .max()
         .unwrap_or(0)
         .clamp(5, 40);
+    let gw = checks
+        .iter()
+        .map(|c| c.grade.word().len())
+        .max()
+        .unwrap_or(0);
     let _ = writeln!(
         s,
-        "  {:4}  {:nw$}  {:10}  {:16}  RESULT",
+        "  {:gw$}  {:nw$}  {:10}  {:16}  RESULT",
         "", "CHECK", "EXPECT", "BEFORE"
     );
     for c in checks {
-        let mark = if c.passed { "pass" } else { "FAIL" };
         let _ = writeln!(
             s,
-            "  {mark:4}  {:nw$}  {:10}  {:16}  {}",
+            "  {:gw$}  {:nw$}  {:10}  {:16}  {}",
+            c.grade.word(),
             c.name,
             c.expect,
             c.before.as_deref().unwrap_or("-"),
-            if c.passed { &c.after } else { &c.detail }
+            if c.failed() { &c.detail } else { &c.after }
         );
     }
     s
@@ -53,7 +58,7 @@ pub async fn run(
     let verified = db::cancellable(&session, session.engine.verify(&plan, only)).await?;
     let failed: usize = verified
         .iter()
-        .map(|v| v.checks.iter().filter(|c| !c.passed).count())
+        .map(|v| v.checks.iter().filter(|c| c.failed()).count())
         .sum();
     if json {
         let text = serde_json::to_string_pretty(&serde_json::json!({ "phases": verified }))

@@ -36,6 +36,7 @@ const PROFILE_KEYS: &[&str] = &[
     "confirm",
     "lock_timeout",
     "statement_timeout",
+    "checks_role",
 ];
 
 /// What one file sets; `None` and empty lists leave the lower layers' values.
@@ -282,6 +283,7 @@ impl File<'_> {
                 "statement_timeout" => {
                     profile.statement_timeout = Some(self.duration(&key, value)?);
                 }
+                "checks_role" => profile.checks_role = Some(self.nonempty(&key, value)?),
                 _ => return Err(self.unknown(&key, field_span, "setting", PROFILE_KEYS)),
             }
         }

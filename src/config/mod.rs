@@ -308,7 +308,7 @@ impl Config {
         &self.warnings
     }
 
-    /// The engine's settings with the chosen profile's timeouts.
+    /// The engine's settings with the chosen profile's timeouts and checks role.
     pub fn engine_settings(&self) -> Settings {
         let mut settings = Settings::default();
         if let Some(profile) = self.profile() {
@@ -316,6 +316,7 @@ impl Config {
             if profile.statement_timeout.is_some() {
                 settings.statement_timeout = profile.statement_timeout;
             }
+            settings.checks_role = profile.checks_role.clone();
         }
         settings
     }

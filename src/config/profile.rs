@@ -38,6 +38,8 @@ pub struct Profile {
     pub confirm: Confirm,
     pub lock_timeout: Option<Duration>,
     pub statement_timeout: Option<Duration>,
+    /// The role checks run as: one that can read everything and do nothing else.
+    pub checks_role: Option<String>,
 }
 
 impl Profile {
@@ -52,6 +54,7 @@ impl Profile {
             confirm: Confirm::default(),
             lock_timeout: None,
             statement_timeout: None,
+            checks_role: None,
         }
     }
 

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::checks::{self, CheckOutcome};
+use super::checks::{self, Blocked, CheckOutcome, ChecksAs, Scope};
 use super::exec::{can_pipeline, exec, failure, retryable, send_all, timeouts_sql};
 use super::history::{EventKind, RowState};
 use super::state::{self, Phase, PhaseState};
@@ -43,6 +43,15 @@ impl From<tokio_postgres::Error> for Stop {
         Stop::Db {
             err,
             statement: None,
+        }
+    }
+}
+
+impl From<Blocked> for Stop {
+    fn from(b: Blocked) -> Self {
+        match b {
+            Blocked::Db(err) => err.into(),
+            Blocked::Check { outcome, .. } => Stop::Check(vec![*outcome]),
         }
     }
 }
@@ -199,6 +208,7 @@ impl Engine {
         stored: &str,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<Applied, EngineError> {
+        let who = self.checks_as_for(m).await?;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -208,7 +218,7 @@ impl Engine {
                 name: m.name.clone(),
                 statements: m.up.count(),
             });
-            let stop = match self.try_tx(m, stored, progress).await {
+            let stop = match self.try_tx(m, stored, &who, progress).await {
                 Ok(applied) => return Ok(applied),
                 Err(stop) => stop,
             };
@@ -258,7 +268,7 @@ impl Engine {
                     return Err(EngineError::PhaseFailed(Box::new(f)));
                 }
                 Stop::Check(outcomes) => {
-                    let bad = outcomes.iter().find(|o| !o.passed).cloned();
+                    let bad = outcomes.iter().find(|o| o.failed()).cloned();
                     let bad = bad.unwrap_or_else(|| outcomes[0].clone());
                     let msg = format!("check `{}` failed: {}", bad.name, bad.detail);
                     self.record_stop(
@@ -289,6 +299,7 @@ impl Engine {
         &self,
         m: &Read<'_>,
         stored: &str,
+        who: &ChecksAs,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<Applied, Stop> {
         let c = &self.client;
@@ -317,7 +328,7 @@ impl Engine {
         if snapshot_first || !pipelined {
             c.batch_execute(&begin).await?;
         }
-        let before = checks::snapshot(c, m).await?;
+        let before = checks::snapshot(c, who, Scope::Savepoint, m).await?;
         if pipelined {
             let prologue = (!snapshot_first).then_some(begin.as_str());
             let sent = send_all(c, prologue, m.up()).await?;
@@ -335,12 +346,12 @@ impl Engine {
         }
         self.after_part(m.up());
         let w = self.writes().await?;
-        let outcomes = checks::run(c, m, &before).await?;
+        let outcomes = checks::run(c, who, Scope::Savepoint, m, &before).await?;
         progress(Progress::Checks {
             version: m.version.to_string(),
             outcomes: outcomes.clone(),
         });
-        if outcomes.iter().any(|o| !o.passed) {
+        if outcomes.iter().any(CheckOutcome::failed) {
             return Err(Stop::Check(outcomes));
         }
         let details = json!({ "checks": outcomes, "transaction": true });

@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::apply::{UpOptions, targets};
-use super::checks::{self, CheckOutcome};
+use super::checks::{self, CheckOutcome, ChecksAs, Scope};
 use super::exec::{exec, failure, timeouts_sql};
 use super::history::{Event, EventKind};
 use super::state;
@@ -75,8 +75,9 @@ impl Engine {
             checks: Vec::new(),
             error: None,
         };
+        let who = self.checks_as_for(m).await?;
         c.batch_execute("BEGIN").await?;
-        let outcome = self.dry_run_inside(m, &mut report).await;
+        let outcome = self.dry_run_inside(m, &who, &mut report).await;
         c.batch_execute("ROLLBACK").await?;
         if let Err(e) = outcome {
             report.error = Some(e.to_string());
@@ -84,10 +85,15 @@ impl Engine {
         Ok(report)
     }
 
-    async fn dry_run_inside(&self, m: &Read<'_>, report: &mut DryRun) -> Result<(), EngineError> {
+    async fn dry_run_inside(
+        &self,
+        m: &Read<'_>,
+        who: &ChecksAs,
+        report: &mut DryRun,
+    ) -> Result<(), EngineError> {
         let c = &self.client;
         c.batch_execute(&timeouts_sql(self, &m.meta, true)).await?;
-        let before = checks::snapshot(c, m).await?;
+        let before = checks::snapshot(c, who, Scope::Savepoint, m).await?;
         for (i, s) in m.up().statements().enumerate() {
             let mut line = DryStatement {
                 line: s.line,
@@ -134,7 +140,7 @@ impl Engine {
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect();
-        report.checks = checks::run(c, m, &before).await?;
+        report.checks = checks::run(c, who, Scope::Savepoint, m, &before).await?;
         Ok(())
     }
 }

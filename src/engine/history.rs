@@ -458,6 +458,7 @@ pub enum EventKind {
     LogTampered,
     /// A statement sent before pgstep lost its session was found done or not done.
     InDoubt,
+    ChecksRoleCreated,
 }
 
 impl EventKind {
@@ -482,6 +483,7 @@ impl EventKind {
             EventKind::LogUpgraded => "log-upgraded",
             EventKind::LogTampered => "log-tampered",
             EventKind::InDoubt => "in-doubt",
+            EventKind::ChecksRoleCreated => "checks-role-created",
         }
     }
 }

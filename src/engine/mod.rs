@@ -43,7 +43,7 @@ pub use onebyone::InDoubt;
 pub use operator::Operator;
 pub use rollback::{DownTarget, RolledBack, Undo};
 pub use state::{Drift, Phase, PhaseState};
-pub use verdict::{ResultSet, Verdict};
+pub use verdict::{Grade, ResultSet, Verdict};
 
 use crate::plan::{Migration, Plan, Read, Version};
 use writes::Writes;
@@ -62,6 +62,8 @@ pub struct Settings {
     pub retry_base: Duration,
     /// A read-only session: every change is refused, and nothing is written to the log.
     pub read_only: bool,
+    /// The role checks run as; `None`: pgstep's own, created when it may be.
+    pub checks_role: Option<String>,
 }
 
 impl Default for Settings {
@@ -72,6 +74,7 @@ impl Default for Settings {
             lock_retries: 4,
             retry_base: Duration::from_millis(500),
             read_only: false,
+            checks_role: None,
         }
     }
 }
@@ -259,6 +262,10 @@ pub struct Engine {
     /// Prepared on the first write, once the tables exist; forgotten after a statement that
     /// deallocates prepared statements, so the next write prepares them again.
     writes: std::sync::Mutex<Option<Arc<Writes>>>,
+    /// Whose privileges checks run with, once found.
+    checks_as: tokio::sync::Mutex<Option<checks::ChecksAs>>,
+    /// Said to the operator once, when checks fall back to the operator's privileges.
+    checks_notice: std::sync::Mutex<Option<String>>,
 }
 
 impl Engine {
@@ -290,6 +297,8 @@ impl Engine {
             operator,
             cancelled: Arc::new(AtomicBool::new(false)),
             writes: std::sync::Mutex::new(None),
+            checks_as: tokio::sync::Mutex::new(None),
+            checks_notice: std::sync::Mutex::new(None),
         })
     }
 
@@ -352,12 +361,12 @@ impl Engine {
         }
     }
 
-    /// Runs one query in a read-only transaction and keeps its whole result as text.
+    /// Runs one query as a check runs (see [`checks`]) and keeps its whole result as text.
     pub async fn query_read_only(&self, sql: &str) -> Result<ResultSet, EngineError> {
-        self.client.batch_execute("BEGIN READ ONLY").await?;
-        let result = checks::query(&self.client, sql).await;
-        self.client.batch_execute("ROLLBACK").await?;
-        Ok(result?)
+        let who = self.checks_as().await?;
+        checks::query(&self.client, &who, checks::Scope::Alone, sql)
+            .await?
+            .map_err(EngineError::Refused)
     }
 
     /// Who holds the migration lock now, if anyone.
@@ -576,14 +585,15 @@ impl Engine {
         for p in chosen {
             let Some(m) = p.migration else { continue };
             let started = std::time::Instant::now();
-            let checks = checks::verify_now(&self.client, m).await?;
+            let who = self.checks_as_for(m).await?;
+            let checks = checks::verify_now(&self.client, &who, m).await?;
             if !rows.is_empty() && !self.settings.read_only {
-                let failed = checks.iter().filter(|c| !c.passed).count();
+                let grades = checks.iter().map(|c| c.grade);
                 self.log(Event {
                     kind: EventKind::Verify,
                     version: Some(m.version.as_str()),
                     name: Some(&m.name),
-                    outcome: if failed == 0 { "passed" } else { "failed" },
+                    outcome: verdict::overall(grades),
                     duration_ms: Some(started.elapsed().as_millis() as i64),
                     reason: None,
                     details: serde_json::json!({ "checks": checks }),

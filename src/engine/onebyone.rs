@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::apply::Applied;
-use super::checks;
+use super::checks::{self, Scope};
 use super::exec::{exec, failure, invalid_indexes, retryable, timeouts_sql};
 use super::history::{Event, EventKind, Record, RowState};
 use super::verdict::ResultSet;
@@ -99,9 +99,10 @@ impl Engine {
             name: m.name.clone(),
             statements: m.up.count(),
         });
+        let who = self.checks_as_for(m).await?;
         c.batch_execute(&timeouts_sql(self, &m.meta, false)).await?;
         if start == 0 {
-            before = checks::snapshot(c, m).await?;
+            before = checks::snapshot(c, &who, Scope::Alone, m).await?;
         }
         let dirty = |done: usize, message: Option<String>, f: Option<&Failure>| Record {
             version: stored,
@@ -201,7 +202,7 @@ impl Engine {
             }
             self.tables.progress(c, stored, (i + 1) as i32).await?;
         }
-        let outcomes = checks::run(c, m, &before).await?;
+        let outcomes = checks::run(c, &who, Scope::Alone, m, &before).await?;
         progress(Progress::Checks {
             version: m.version.to_string(),
             outcomes: outcomes.clone(),
@@ -209,7 +210,7 @@ impl Engine {
         let millis = started.elapsed().as_millis();
         c.batch_execute(&super::exec::session_timeouts_sql(&self.settings))
             .await?;
-        if let Some(bad) = outcomes.iter().find(|o| !o.passed) {
+        if let Some(bad) = outcomes.iter().find(|o| o.failed()) {
             let msg = format!("check `{}` failed: {}", bad.name, bad.detail);
             let rec = dirty(m.up.count(), Some(msg), None);
             self.save(m, &rec).await?;

@@ -32,6 +32,43 @@ impl ResultSet {
     }
 }
 
+/// What became of one check: the one word reports show for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Grade {
+    Pass,
+    Fail,
+    /// It ran, but there was nothing to judge it by (an `unchanged` check outside a phase).
+    NotJudged,
+}
+
+impl Grade {
+    /// The word in front of the check in reports.
+    pub fn word(self) -> &'static str {
+        match self {
+            Grade::Pass => "pass",
+            Grade::Fail => "FAIL",
+            Grade::NotJudged => "not judged",
+        }
+    }
+
+    pub fn of(passed: bool) -> Grade {
+        if passed { Grade::Pass } else { Grade::Fail }
+    }
+}
+
+/// The outcome word for a set of checks: failed if any failed, passed only if all passed.
+pub fn overall(grades: impl IntoIterator<Item = Grade>) -> &'static str {
+    let grades: Vec<Grade> = grades.into_iter().collect();
+    if grades.contains(&Grade::Fail) {
+        "failed"
+    } else if grades.contains(&Grade::NotJudged) {
+        "not judged"
+    } else {
+        "passed"
+    }
+}
+
 /// The outcome of one check.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Verdict {

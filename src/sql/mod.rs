@@ -1,11 +1,13 @@
 //! SQL text: psql-compatible statement splitting, tokens for highlighting, and positions in files.
 
+mod check;
 mod classify;
 mod lex;
 mod lines;
 mod split;
 mod walk;
 
+pub use check::{NotAQuery, one_query};
 pub use classify::{
     controls_transaction, drops_prepared, is_copy, leading_words, needs_autocommit,
 };

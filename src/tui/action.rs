@@ -80,6 +80,8 @@ pub enum Action {
     Watch(Watch),
     /// A monitoring view could not be read: said, without ending the running job.
     MonitorFailed(String),
+    /// Something the operator should know that ends nothing (said once).
+    Notice(String),
     Done(Outcome),
     /// Work failed: the message says what and what to do.
     Failed(String),

@@ -135,8 +135,13 @@ impl Runtime {
         F: Future<Output = Action> + Send + 'static,
     {
         let tx = self.tx.clone();
+        let worker = self.worker.clone();
         tokio::spawn(async move {
             let _ = tx.send(f.await);
+            // After the work's own result, so that its message does not cover this one.
+            if let Some(notice) = worker.take_checks_notice() {
+                let _ = tx.send(Action::Notice(notice));
+            }
         });
     }
 

@@ -206,6 +206,10 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
             apply_facts(app, version, findings, tables);
             Vec::new()
         }
+        Action::Notice(text) => {
+            app.message = Some((Level::Info, format!("warning: {text}")));
+            Vec::new()
+        }
         Action::Done(outcome) => on_done(app, outcome),
         Action::Failed(message) => {
             let kind = app.job.take().map(|j| j.kind);

@@ -2,13 +2,14 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
 
 use super::fit;
 use super::highlight;
 use super::theme::Theme;
-use crate::engine::CheckOutcome;
+use crate::engine::{CheckOutcome, Grade};
 use crate::tui::app::App;
 use crate::tui::dialog::{Field, Modal};
 
@@ -140,27 +141,32 @@ pub(super) fn hint_line(hint: &Option<String>, t: &Theme) -> Line<'static> {
     }
 }
 
-/// The check grid: name, expectation, before, after, pass/fail.
+/// How a check's grade is coloured.
+pub fn grade_style(grade: Grade, t: &Theme) -> Style {
+    match grade {
+        Grade::Pass => t.success(),
+        Grade::Fail => t.error(),
+        Grade::NotJudged => t.warning(),
+    }
+}
+
+/// The check grid: grade, name, expectation, before, and what was seen or why it failed.
 pub fn checks_table<'a>(
     checks: &'a [CheckOutcome],
     selected: Option<usize>,
     t: &Theme,
 ) -> Table<'a> {
     let rows = checks.iter().enumerate().map(|(i, c)| {
-        let (mark, style) = if c.passed {
-            ("pass", t.success())
-        } else {
-            ("FAIL", t.error())
-        };
+        let style = grade_style(c.grade, t);
         let row = Row::new(vec![
-            Cell::from(mark).style(style),
+            Cell::from(c.grade.word()).style(style),
             Cell::from(c.name.as_str()),
             Cell::from(c.expect.as_str()),
             Cell::from(c.before.clone().unwrap_or_else(|| "-".into())),
-            Cell::from(if c.passed {
-                c.after.clone()
-            } else {
+            Cell::from(if c.failed() {
                 c.detail.clone()
+            } else {
+                c.after.clone()
             }),
         ]);
         if Some(i) == selected {

@@ -5,6 +5,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
+use super::dialogs::grade_style;
 use super::highlight;
 use super::theme::{Theme, glyph};
 use crate::engine::{AppliedSql, PhaseState};
@@ -287,8 +288,10 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
         for c in &m.checks {
             let last = results.and_then(|r| r.iter().find(|o| o.name == c.name));
             let (mark, style, seen) = match last {
-                Some(o) if o.passed => ("pass", t.success(), o.after.clone()),
-                Some(o) => ("FAIL", t.error(), o.detail.clone()),
+                Some(o) if o.failed() => {
+                    (o.grade.word(), grade_style(o.grade, t), o.detail.clone())
+                }
+                Some(o) => (o.grade.word(), grade_style(o.grade, t), o.after.clone()),
                 None => ("-", t.dim(), "not run yet".to_string()),
             };
             out.push(Line::from(vec![
