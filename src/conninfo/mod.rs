@@ -18,6 +18,8 @@ mod keys;
 mod live_tests;
 mod params;
 mod parse;
+#[cfg(test)]
+mod parse_tests;
 mod pgpass;
 mod resolve;
 mod service;
