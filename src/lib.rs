@@ -9,6 +9,7 @@ pub mod config;
 pub mod conninfo;
 pub mod demo;
 pub mod engine;
+pub mod files;
 pub mod lint;
 pub mod monitor;
 pub mod plan;

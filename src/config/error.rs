@@ -50,7 +50,7 @@ pub enum ConfigError {
     #[error("{}: error: cannot read the configuration file: {source}", .path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        source: crate::files::FileError,
     },
     /// `--config FILE` or `PGSTEP_CONFIG` names a file that does not exist.
     #[error("{}: error: no such configuration file (given by {origin})", .path.display())]
