@@ -14,4 +14,5 @@ pub mod lint;
 pub mod monitor;
 pub mod plan;
 pub mod sql;
+pub mod text;
 pub mod tui;

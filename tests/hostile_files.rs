@@ -145,3 +145,24 @@ fn a_nul_byte_is_refused_naming_its_line() {
     let place = format!("{}:3", file.display());
     assert_refused(&run, &file, &[&place, "NUL byte at line 3", "PostgreSQL"]);
 }
+
+#[test]
+fn control_characters_reach_no_output_raw() {
+    let tmp = tempfile::tempdir().unwrap();
+    let name = "001_red\x1b[31mflag\rx.sql";
+    fs::write(tmp.path().join(name), "CREATE TABLE a (x int);\n").unwrap();
+    let run = plan(tmp.path());
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(!run.stdout.contains(['\x1b', '\r']), "{:?}", run.stdout);
+    assert!(run.stdout.contains(r"red\x1b[31mflag\rx"), "{}", run.stdout);
+
+    let bad = "002_bad\nline.sql";
+    let body = "-- Lock-Timeout: 5\x1b]0;owned\x07\n-- VERIFY\n-- Check: a\x1bb\nSELECT 1;\n-- Check: a\x1bb\nSELECT 2;\n";
+    fs::write(tmp.path().join(bad), body).unwrap();
+    let run = plan(tmp.path());
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(!run.stderr.contains(['\x1b', '\x07']), "{:?}", run.stderr);
+    for shown in [r"002_bad\nline.sql", r"5\x1b]0;owned\x07", r"a\x1bb"] {
+        assert!(run.stderr.contains(shown), "no {shown} in: {}", run.stderr);
+    }
+}

@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::sql::SplitError;
+use crate::text::Escaped;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -264,7 +265,11 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{}: {sev}: {}", self.location(), self.problem)?;
+        // File names and the values quoted in problems come from the files: escaped, so
+        // they cannot drive the terminal or forge a line.
+        let location = self.location();
+        let problem = self.problem.to_string();
+        write!(f, "{}: {sev}: {}", Escaped(&location), Escaped(&problem))?;
         if let Some(h) = self.problem.hint() {
             write!(f, "\n  hint: {h}")?;
         }
