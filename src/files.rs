@@ -2,9 +2,8 @@
 //! `*.sql` would otherwise block the read forever, and a link to `/dev/zero` would fill the
 //! memory.
 
-use std::fs::{self, File, Metadata};
+use std::fs::{self, File, FileType, Metadata};
 use std::io::{self, Read};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -48,23 +47,8 @@ impl FileError {
 
 fn check(meta: &Metadata, limit: u64) -> Result<(), FileError> {
     let t = meta.file_type();
-    let kind = if t.is_file() {
-        None
-    } else if t.is_dir() {
-        Some("a directory")
-    } else if t.is_fifo() {
-        Some("a FIFO (named pipe)")
-    } else if t.is_socket() {
-        Some("a socket")
-    } else if t.is_char_device() {
-        Some("a character device")
-    } else if t.is_block_device() {
-        Some("a block device")
-    } else {
-        Some("a special file")
-    };
-    if let Some(kind) = kind {
-        return Err(FileError::NotRegular(kind));
+    if !t.is_file() {
+        return Err(FileError::NotRegular(kind(&t)));
     }
     if meta.len() > limit {
         return Err(FileError::TooLarge {
@@ -75,15 +59,53 @@ fn check(meta: &Metadata, limit: u64) -> Result<(), FileError> {
     Ok(())
 }
 
+#[cfg(unix)]
+fn kind(t: &FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO (named pipe)"
+    } else if t.is_socket() {
+        "a socket"
+    } else if t.is_char_device() {
+        "a character device"
+    } else if t.is_block_device() {
+        "a block device"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(not(unix))]
+fn kind(t: &FileType) -> &'static str {
+    if t.is_dir() {
+        "a directory"
+    } else {
+        "a special file"
+    }
+}
+
+#[cfg(unix)]
+fn open(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    File::options()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open(path: &Path) -> io::Result<File> {
+    File::open(path)
+}
+
 /// The bytes of the regular file at `path` (links followed), at most `limit` of them.
 pub fn read(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
     check(&fs::metadata(path)?, limit)?;
     // Non-blocking, so a file swapped for a FIFO after the check cannot hang the open; the
     // opened file's own metadata is then what counts.
-    let file = File::options()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
-        .open(path)?;
+    let file = open(path)?;
     let meta = file.metadata()?;
     check(&meta, limit)?;
     let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
