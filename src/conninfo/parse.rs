@@ -12,7 +12,7 @@ pub(crate) fn parse(text: &str, origin: &str) -> Result<Settings, ConnInfoError>
         .strip_prefix("postgresql://")
         .or_else(|| text.strip_prefix("postgres://"));
     match rest {
-        Some(rest) => parse_url(rest, origin),
+        Some(rest) => parse_url(&Url { text, rest }, origin),
         None => parse_keywords(text, origin),
     }
 }
@@ -38,16 +38,31 @@ fn insert(
     Ok(())
 }
 
+/// A URL, and the part of it after the scheme that is parsed.
+struct Url<'a> {
+    text: &'a str,
+    rest: &'a str,
+}
+
+impl Url<'_> {
+    /// The character number, in the whole URL, of byte `at` of the part after the scheme.
+    fn position(&self, at: usize) -> usize {
+        let scheme = self.text.len() - self.rest.len();
+        scheme + self.rest[..at].chars().count() + 1
+    }
+}
+
 /// `[user[:password]@][host][:port][/dbname][?key=value&...]`, after the scheme, split
 /// where libpq's `conninfo_uri_parse_options` splits it. Where libpq would read part of a
 /// password as a host, port, database name or query, this refuses the URL instead.
-fn parse_url(rest: &str, origin: &str) -> Result<Settings, ConnInfoError> {
+fn parse_url(url: &Url<'_>, origin: &str) -> Result<Settings, ConnInfoError> {
+    let rest = url.rest;
     let mut settings = Settings::new();
     // libpq looks for the "@" that ends the credentials only up to the first "/".
     let credentials_end = rest
         .find(['@', '/'])
         .filter(|&i| rest.as_bytes()[i] == b'@');
-    refuse_stray_at(rest, credentials_end, origin)?;
+    refuse_stray_at(url, credentials_end, origin)?;
     let mut p = 0;
     if let Some(at) = credentials_end {
         let credentials = &rest[..at];
@@ -81,7 +96,7 @@ fn parse_url(rest: &str, origin: &str) -> Result<Settings, ConnInfoError> {
                 origin,
                 format!(
                     "unexpected text at character {} of the URL, after the IPv6 host: expected \":\", \"/\" or \"?\"",
-                    position(rest, p)
+                    url.position(p)
                 ),
             ));
         }
@@ -137,20 +152,16 @@ fn find_from(text: &str, from: usize, stops: &[u8]) -> usize {
         .map_or(text.len(), |i| from + i)
 }
 
-/// The character number of byte `at` in the whole URL, counting the scheme.
-fn position(rest: &str, at: usize) -> usize {
-    "postgresql://".len() + rest[..at].chars().count() + 1
-}
-
 /// libpq reads an "@" other than the one ending the credentials as part of a host, a
 /// database name or a query value; in practice it is a password with an unencoded "@" or
 /// "/", whose tail would then show in an error, so it is refused.
 fn refuse_stray_at(
-    rest: &str,
+    url: &Url<'_>,
     credentials_end: Option<usize>,
     origin: &str,
 ) -> Result<(), ConnInfoError> {
-    let Some(stray) = rest
+    let Some(stray) = url
+        .rest
         .match_indices('@')
         .map(|(i, _)| i)
         .find(|&i| Some(i) != credentials_end)
@@ -160,11 +171,11 @@ fn refuse_stray_at(
     let message = match credentials_end {
         Some(_) => format!(
             "the URL has a second \"@\" at character {}; percent-encode \"@\" as %40 in the password (and anywhere else), and \"/\" as %2F",
-            position(rest, stray)
+            url.position(stray)
         ),
         None => format!(
             "the URL has an \"@\" at character {} after a \"/\"; if the password contains \"/\", percent-encode it as %2F (and \"@\" as %40 anywhere)",
-            position(rest, stray)
+            url.position(stray)
         ),
     };
     Err(syntax(origin, message))

@@ -174,8 +174,10 @@ fn slash_in_a_password_is_refused_without_showing_it() {
 #[test]
 fn a_second_at_sign_is_refused_without_showing_the_password() {
     let e = err("postgresql://u:Correct@HorseBattery@h/d");
-    assert!(e.contains("%40"), "{e}");
+    assert!(e.contains("%40") && e.contains("character 36"), "{e}");
     assert_hides(&e, "Correct@HorseBattery");
+    let e = err("postgres://u:Correct@HorseBattery@h/d");
+    assert!(e.contains("character 34"), "{e}");
     // libpq would take "@" after a "/" as part of the database name or a query value; it
     // is the tail of a password with a "/" as often, so it must be percent-encoded.
     let e = err("postgresql://h/d?user=bob@Battery");
