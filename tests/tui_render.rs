@@ -1000,3 +1000,12 @@ fn control_characters_from_files_are_drawn_escaped() {
         assert!(screen.contains(shown), "no {shown} on:\n{screen}");
     }
 }
+
+#[test]
+fn control_characters_from_the_database_are_drawn_escaped() {
+    let mut app = every_state(Options::default(), false);
+    app.events[0].reason = Some("by hand\x1b[2J".into());
+    press(&mut app, KeyCode::Char('2'));
+    let screen = draw(&mut app, (120, 40)).backend().to_string();
+    assert!(screen.contains(r"by hand\x1b[2J"), "{screen}");
+}
