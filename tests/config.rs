@@ -384,6 +384,7 @@ fn the_example_file_loads() {
     assert!(!prod.read_only);
     assert_eq!(prod.confirm, Confirm::Typed);
     assert_eq!(prod.lock_timeout, Some(Duration::from_secs(1)));
+    assert_eq!(config.max_file_size, pgstep::files::DEFAULT_MAX_SIZE);
     assert!(config.warnings().is_empty());
 }
 

@@ -410,3 +410,17 @@ fn from_process_reads_only_postgres_variables() {
     assert!(Path::new(&inputs.socket_dir).is_absolute());
     assert_eq!(inputs.url.as_deref(), Some("host=h"));
 }
+
+#[test]
+fn a_service_file_that_is_a_fifo_is_refused_not_waited_on() {
+    let f = Fixture::new();
+    let fifo = f.path("pg_service.conf");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.unwrap().success());
+    let f = f
+        .env("PGSERVICEFILE", fifo.to_str().unwrap())
+        .env("PGSERVICE", "ops");
+    let e = f.error().to_string();
+    assert!(e.contains("not a regular file"), "{e}");
+    assert!(e.contains("pg_service.conf"), "{e}");
+}

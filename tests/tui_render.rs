@@ -976,3 +976,36 @@ fn rollback_of_thousands_of_phases_draws_what_fits() {
         .expect("the count of lines left out");
     assert_eq!(hidden + body.len() + 3, 5000 * 2 + 3, "{screen}");
 }
+
+#[test]
+fn control_characters_from_files_are_drawn_escaped() {
+    let path = Path::new("tests/fixtures/native/001_red\x1b[2Jflag.sql");
+    let text = "-- Migration: title\x1b]0;owned\x07\nCREATE TABLE a (x int);\n-- VERIFY\n-- Check: kept\x1b[5m\nSELECT 1 WHERE false;\n";
+    let m = plan::parse_file(path, text).expect("migration parses");
+    let plan = Plan {
+        dir: "tests/fixtures/native".into(),
+        layout: Some(plan::Layout::Native),
+        migrations: vec![m],
+        warnings: Vec::new(),
+    };
+    let mut app = App::new(
+        Arc::new(plan),
+        header(false),
+        Keymap::default(),
+        Options::default(),
+    );
+    load_in_order(&mut app, 0);
+    let screen = draw(&mut app, (120, 40)).backend().to_string();
+    for shown in [r"red\x1b[2Jflag", r"title\x1b]0;owned\x07", r"kept\x1b[5m"] {
+        assert!(screen.contains(shown), "no {shown} on:\n{screen}");
+    }
+}
+
+#[test]
+fn control_characters_from_the_database_are_drawn_escaped() {
+    let mut app = every_state(Options::default(), false);
+    app.events[0].reason = Some("by hand\x1b[2J".into());
+    press(&mut app, KeyCode::Char('2'));
+    let screen = draw(&mut app, (120, 40)).backend().to_string();
+    assert!(screen.contains(r"by hand\x1b[2J"), "{screen}");
+}

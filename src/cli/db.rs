@@ -9,6 +9,7 @@ use crate::config::{Confirm, Profile};
 use crate::conninfo::{self, Inputs, Params};
 use crate::engine::{Engine, EngineError, Operator, Settings, Tables};
 use crate::plan::{self, Plan};
+use crate::text::{self, Escaped};
 
 /// Connection and history settings shared by every database command.
 #[derive(Debug, Clone)]
@@ -122,7 +123,7 @@ impl PlanReader {
 pub fn plan_errors(dir: &std::path::Path, e: &plan::PlanError) -> String {
     format!(
         "{e}\npgstep: the plan in {} has errors; nothing was run",
-        dir.display()
+        text::path(dir)
     )
 }
 
@@ -141,7 +142,7 @@ pub fn resolve(target: &Target) -> Result<Params, Fail> {
 pub async fn connect(target: &Target) -> Result<Session, Fail> {
     let params = resolve(target)?;
     for w in params.warnings() {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", Escaped(w));
     }
     open(target, params).await
 }
@@ -239,7 +240,7 @@ pub fn confirm(question: &str, expected: &str, yes: bool) -> Result<(), Fail> {
             "pgstep: refusing to change the database without a terminal to confirm on; pass --yes",
         ));
     }
-    eprintln!("{question}");
+    eprintln!("{}", text::escape_lines(question));
     eprint!("Type {expected} and Enter to go ahead (anything else cancels): ");
     let mut answer = String::new();
     std::io::stdin()
@@ -280,7 +281,7 @@ fn run_on<F: Future<Output = Result<(), Fail>>>(mut builder: tokio::runtime::Bui
     match runtime.block_on(f) {
         Ok(()) => exit::OK,
         Err(fail) => {
-            eprintln!("{}", fail.message);
+            eprintln!("{}", text::escape_lines(&fail.message));
             fail.code
         }
     }

@@ -8,6 +8,7 @@ use super::db::{self, Fail, Target};
 use super::{exit, write_out};
 use crate::engine::{EngineError, PhaseState, drift, state};
 use crate::plan::Version;
+use crate::text::{self, Escaped};
 
 pub async fn mark(
     dir: &Path,
@@ -84,5 +85,7 @@ pub async fn diff(
         return write_out(out, &format!("phase {version} matches what was applied\n"));
     }
     let what = p.drift.as_ref().map(|d| d.describe()).unwrap_or_default();
+    let what = Escaped(&what);
+    let text = text::escape_lines(&text);
     write_out(out, &format!("phase {version} drifted: {what}\n{text}"))
 }

@@ -8,6 +8,7 @@ use super::db::{self, Fail, Target};
 use super::progress::Printer;
 use super::write_out;
 use crate::engine::{DownTarget, EngineError};
+use crate::text::Escaped;
 
 pub async fn run(
     dir: &Path,
@@ -37,7 +38,7 @@ pub async fn run(
             question,
             "  {} {}: {} DOWN statement(s){}",
             u.version,
-            u.name,
+            Escaped(&u.name),
             u.down.count(),
             if u.from_history {
                 " (file gone: DOWN as recorded when it was applied)"
@@ -50,7 +51,7 @@ pub async fn run(
             let _ = writeln!(
                 question,
                 "      {}",
-                head.chars().take(100).collect::<String>()
+                Escaped(&head.chars().take(100).collect::<String>())
             );
         }
     }
@@ -66,7 +67,8 @@ pub async fn run(
     .await?;
     let mut s = String::new();
     for r in &done {
-        let _ = writeln!(s, "rolled back {} {} in {} ms", r.version, r.name, r.millis);
+        let name = Escaped(&r.name);
+        let _ = writeln!(s, "rolled back {} {name} in {} ms", r.version, r.millis);
     }
     write_out(out, &s)
 }

@@ -5,6 +5,7 @@ use std::io::Write;
 
 use super::db::{self, Fail, Target};
 use super::write_out;
+use crate::text::Escaped;
 
 pub async fn run(
     target: &Target,
@@ -40,12 +41,12 @@ pub async fn run(
             s,
             "{:19}  {:14}  {:10}  {:16}  {:24}  {:>9}  {}",
             e.at.format("%Y-%m-%d %H:%M:%S"),
-            e.event,
-            e.version.as_deref().unwrap_or(""),
-            e.outcome,
-            who,
+            Escaped(&e.event.to_string()),
+            Escaped(e.version.as_deref().unwrap_or("")),
+            Escaped(&e.outcome.to_string()),
+            Escaped(&who),
             time,
-            e.reason.as_deref().unwrap_or("")
+            Escaped(e.reason.as_deref().unwrap_or(""))
         );
     }
     if events.is_empty() {

@@ -267,6 +267,7 @@ pub enum Command {
 fn configure(cli: &Cli) -> Result<crate::config::Config, String> {
     let opts = load_options(cli);
     let config = crate::config::Config::load(&opts).map_err(|e| e.to_string())?;
+    crate::files::set_max_size(config.max_file_size);
     for w in config.warnings() {
         eprintln!("warning: {w}");
     }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use super::exit;
 use crate::plan::{self, json::PlanJson};
+use crate::text::{self, Escaped};
 
 pub fn run(dir: &Path, json: bool, out: &mut impl Write) -> u8 {
     let plan = match plan::load(dir) {
@@ -14,7 +15,7 @@ pub fn run(dir: &Path, json: bool, out: &mut impl Write) -> u8 {
             let errors = e.diagnostics.iter().filter(|d| d.is_error()).count();
             eprintln!(
                 "pgstep: {errors} error(s) in {}; nothing was run",
-                dir.display()
+                text::path(dir)
             );
             return exit::INPUT;
         }
@@ -45,7 +46,7 @@ fn text(plan: &plan::Plan, out: &mut impl Write) -> std::io::Result<()> {
     writeln!(
         out,
         "{}: {} migration(s), {layout} layout",
-        plan.dir.display(),
+        text::path(&plan.dir),
         plan.migrations.len()
     )?;
     let vw = plan
@@ -58,7 +59,7 @@ fn text(plan: &plan::Plan, out: &mut impl Write) -> std::io::Result<()> {
     let nw = plan
         .migrations
         .iter()
-        .map(|m| m.name.len())
+        .map(|m| text::escape(&m.name).chars().count())
         .max()
         .unwrap_or(0)
         .clamp(4, 40);
@@ -77,7 +78,7 @@ fn text(plan: &plan::Plan, out: &mut impl Write) -> std::io::Result<()> {
             out,
             "{:vw$}  {:nw$}  {:11}  {:>5}  {:>5}  {:>6}  {:4}",
             m.version.as_str(),
-            m.name,
+            Escaped(&m.name),
             tx,
             m.up.count(),
             m.steps.len(),

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::engine::Progress;
+use crate::text::Escaped;
 
 /// How long a progress line may wait for company.
 const LATENCY: Duration = Duration::from_millis(100);
@@ -74,12 +75,15 @@ fn line(total: &mut usize, p: Progress) -> String {
             statements,
         } => {
             *total = statements;
+            let name = Escaped(&name);
             format!("-> {version} {name}: {statements} statement(s)\n")
         }
         Progress::Statement {
             index, line, step, ..
         } => {
-            let step = step.map(|s| format!(" ({s})")).unwrap_or_default();
+            let step = step
+                .map(|s| format!(" ({})", Escaped(&s)))
+                .unwrap_or_default();
             format!("   [{}/{total}] line {line}{step}\n", index + 1)
         }
         Progress::LockRetry {
@@ -88,7 +92,8 @@ fn line(total: &mut usize, p: Progress) -> String {
             message,
             ..
         } => format!(
-            "   lock not granted ({message}); nothing kept, retry {attempt} in {:.1}s\n",
+            "   lock not granted ({}); nothing kept, retry {attempt} in {:.1}s\n",
+            Escaped(&message),
             wait.as_secs_f64()
         ),
         Progress::Checks { outcomes, .. } => {

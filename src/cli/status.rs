@@ -9,6 +9,7 @@ use super::write_out;
 use crate::engine::integrity::{self, Finding};
 use crate::engine::{Holder, Phase, state};
 use crate::plan::Checksum;
+use crate::text::{self, Escaped};
 
 #[derive(serde::Serialize)]
 struct StatusJson<'a> {
@@ -101,7 +102,7 @@ pub async fn run(
         .max(7);
     let nw = phases
         .iter()
-        .map(|p| p.name.len())
+        .map(|p| text::escape(&p.name).chars().count())
         .max()
         .unwrap_or(0)
         .clamp(4, 40);
@@ -126,15 +127,15 @@ pub async fn run(
             "{:vw$}  {:12}  {:nw$}  {:19}  {:>9}",
             p.version.as_str(),
             p.state.word(),
-            p.name,
+            Escaped(&p.name),
             at,
             time
         );
         if let Some(d) = &p.drift {
-            let _ = writeln!(s, "{:vw$}  drift: {}", "", d.describe());
+            let _ = writeln!(s, "{:vw$}  drift: {}", "", Escaped(&d.describe()));
         }
         if let Some(e) = p.row.and_then(|r| r.error_message.as_deref()) {
-            let _ = writeln!(s, "{:vw$}  last error: {e}", "");
+            let _ = writeln!(s, "{:vw$}  last error: {}", "", Escaped(e));
         }
         if let Some(k) = p.row.and_then(|r| r.in_flight) {
             let _ = writeln!(
@@ -150,7 +151,7 @@ pub async fn run(
     }
     match &holder {
         Some(h) => {
-            let _ = writeln!(s, "migration lock: held by {h}");
+            let _ = writeln!(s, "migration lock: held by {}", Escaped(&h.to_string()));
         }
         None => {
             let _ = writeln!(s, "migration lock: free");

@@ -11,11 +11,13 @@ use super::verify::checks_table;
 use super::write_out;
 use crate::engine::{Applied, CheckOutcome, DryRun, InDoubt, UpOptions};
 use crate::plan::Version;
+use crate::text::Escaped;
 
 fn applied_report(done: &[Applied]) -> String {
     let mut s = String::new();
     for a in done {
-        let _ = writeln!(s, "applied {} {} in {} ms", a.version, a.name, a.millis);
+        let name = Escaped(&a.name);
+        let _ = writeln!(s, "applied {} {name} in {} ms", a.version, a.millis);
         if !a.checks.is_empty() {
             s.push_str(&checks_table(&a.checks));
         }
@@ -31,7 +33,8 @@ fn dry_run_report(r: &DryRun) -> String {
     let _ = writeln!(
         s,
         "dry run of {} {} (rolled back; only the event log keeps a trace)",
-        r.version, r.name
+        r.version,
+        Escaped(&r.name)
     );
     for st in &r.statements {
         let head: String = st.sql.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -41,12 +44,18 @@ fn dry_run_report(r: &DryRun) -> String {
             (None, Some(n)) => format!("{n} row(s), {} ms", st.millis),
             (None, None) => "failed".to_string(),
         };
-        let _ = writeln!(s, "  line {:>4}  {:60}  {what}", st.line, head);
+        let _ = writeln!(
+            s,
+            "  line {:>4}  {:60}  {}",
+            st.line,
+            Escaped(&head),
+            Escaped(&what)
+        );
     }
     if !r.locks.is_empty() {
         s.push_str("locks held:\n");
         for (rel, modes) in &r.locks {
-            let _ = writeln!(s, "  {rel}: {modes}");
+            let _ = writeln!(s, "  {}: {}", Escaped(rel), Escaped(modes));
         }
     }
     if !r.checks.is_empty() {
@@ -54,7 +63,7 @@ fn dry_run_report(r: &DryRun) -> String {
         s.push_str(&checks_table(&r.checks));
     }
     if let Some(e) = &r.error {
-        let _ = writeln!(s, "error: {e}");
+        let _ = writeln!(s, "error: {}", Escaped(&e.to_string()));
     }
     s
 }

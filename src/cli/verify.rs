@@ -8,6 +8,7 @@ use super::db::{self, Fail, Target};
 use super::{exit, write_out};
 use crate::engine::CheckOutcome;
 use crate::plan::Version;
+use crate::text::{self, Escaped};
 
 /// The outcome table: grade, name, expectation, before, and what was seen or why it failed.
 pub fn checks_table(checks: &[CheckOutcome]) -> String {
@@ -18,7 +19,7 @@ pub fn checks_table(checks: &[CheckOutcome]) -> String {
     }
     let nw = checks
         .iter()
-        .map(|c| c.name.len())
+        .map(|c| text::escape(&c.name).chars().count())
         .max()
         .unwrap_or(0)
         .clamp(5, 40);
@@ -37,10 +38,10 @@ pub fn checks_table(checks: &[CheckOutcome]) -> String {
             s,
             "  {:gw$}  {:nw$}  {:10}  {:16}  {}",
             c.grade.word(),
-            c.name,
+            Escaped(&c.name),
             c.expect,
-            c.before.as_deref().unwrap_or("-"),
-            if c.failed() { &c.detail } else { &c.after }
+            Escaped(c.before.as_deref().unwrap_or("-")),
+            Escaped(if c.failed() { &c.detail } else { &c.after })
         );
     }
     s
@@ -67,7 +68,7 @@ pub async fn run(
     } else {
         let mut s = String::new();
         for v in &verified {
-            let _ = writeln!(s, "{} {}", v.version, v.name);
+            let _ = writeln!(s, "{} {}", v.version, Escaped(&v.name));
             s.push_str(&checks_table(&v.checks));
         }
         if verified.is_empty() {

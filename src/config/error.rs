@@ -32,7 +32,8 @@ impl Place {
 
 impl fmt::Display for Place {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}", self.path.display(), self.line, self.column)
+        let path = crate::text::path(&self.path);
+        write!(f, "{path}:{}:{}", self.line, self.column)
     }
 }
 
@@ -47,13 +48,13 @@ pub enum ConfigError {
         key: Option<String>,
         message: String,
     },
-    #[error("{}: error: cannot read the configuration file: {source}", .path.display())]
+    #[error("{}: error: cannot read the configuration file: {source}", crate::text::path(.path))]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        source: crate::files::FileError,
     },
     /// `--config FILE` or `PGSTEP_CONFIG` names a file that does not exist.
-    #[error("{}: error: no such configuration file (given by {origin})", .path.display())]
+    #[error("{}: error: no such configuration file (given by {origin})", crate::text::path(.path))]
     Missing { path: PathBuf, origin: &'static str },
     /// `--profile` or `PGSTEP_PROFILE` names a profile no file defines.
     #[error("error: unknown profile `{name}` (given by {origin}): {}", profile_list(.defined))]

@@ -13,6 +13,7 @@ use super::colour::{COLOUR_HELP, COLOUR_ROLES, Colour};
 use super::error::{ConfigError, Place};
 use super::keys::{KEY_ACTIONS, KeySpec};
 use super::profile::{Confirm, Connection, Profile, has_password};
+use crate::files::{LARGEST_MAX_SIZE, MAX_SIZE_KEY};
 use crate::lint::{RULES, Severity};
 
 const TOP_KEYS: &[&str] = &[
@@ -25,6 +26,7 @@ const TOP_KEYS: &[&str] = &[
     "keys",
     "colours",
     "lint",
+    MAX_SIZE_KEY,
 ];
 
 const PROFILE_KEYS: &[&str] = &[
@@ -53,6 +55,7 @@ pub(crate) struct Layer {
     pub colours: Vec<(&'static str, Colour)>,
     /// Lint rules re-levelled (`None`: turned off).
     pub lint: Vec<(String, Option<Severity>)>,
+    pub max_file_size: Option<u64>,
 }
 
 type Value<'i> = Spanned<DeValue<'i>>;
@@ -123,6 +126,7 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Layer, ConfigError> {
                     layer.lint.push((rule.to_owned(), severity));
                 }
             }
+            MAX_SIZE_KEY => layer.max_file_size = Some(file.size(key, value)?),
             _ => return Err(file.unknown(key, key_span, "setting", TOP_KEYS)),
         }
     }
@@ -242,6 +246,26 @@ impl File<'_> {
         })
     }
 
+    /// A number of bytes, or a string such as "64 MiB".
+    fn size(&self, key: &str, value: &Value<'_>) -> Result<u64, ConfigError> {
+        let bytes = match value.get_ref().as_integer() {
+            Some(i) => u64::from_str_radix(i.as_str(), i.radix()).ok(),
+            None => self
+                .string(key, value)
+                .ok()
+                .and_then(|text| parse_size(&text)),
+        };
+        bytes
+            .filter(|b| (1..=LARGEST_MAX_SIZE).contains(b))
+            .ok_or_else(|| {
+                self.error(
+                    value,
+                    key,
+                    "expected a size from 1 byte to 4 GiB, as a number of bytes or with a unit: \"500 KiB\", \"64 MiB\", \"1 GiB\"",
+                )
+            })
+    }
+
     fn profile(&self, name: &str, value: &Value<'_>) -> Result<Profile, ConfigError> {
         let prefix = format!("profiles.{name}");
         let table = self.table(&prefix, value)?;
@@ -296,6 +320,23 @@ impl File<'_> {
 
 const PASSWORD_HELP: &str = "a password does not belong in a configuration file: remove it and \
      put it in the environment (PGPASSWORD), ~/.pgpass or the service file (pg_service.conf)";
+
+/// `"64 MiB"`, `"64MiB"`, `"500 KiB"`, `"1 GiB"` or `"1000 B"` in bytes.
+fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let number: u64 = text[..digits].parse().ok()?;
+    let unit = match text[digits..].trim() {
+        "" | "B" => 1,
+        "KiB" => 1 << 10,
+        "MiB" => 1 << 20,
+        "GiB" => 1 << 30,
+        _ => return None,
+    };
+    number.checked_mul(unit)
+}
 
 #[cfg(test)]
 mod tests {
@@ -353,5 +394,17 @@ mod tests {
         assert!(e.contains(":2:1:") && e.contains("selection"), "{e}");
         let e = err("dir = \"x\"\ndir = \"y\"\n");
         assert!(e.starts_with("/p/pgstep.toml:2:1: error: "), "{e}");
+    }
+
+    #[test]
+    fn sizes_read_with_binary_units() {
+        assert_eq!(parse_size("64 MiB"), Some(64 << 20));
+        assert_eq!(parse_size("500KiB"), Some(500 << 10));
+        assert_eq!(parse_size(" 1 GiB "), Some(1 << 30));
+        assert_eq!(parse_size("1000 B"), Some(1000));
+        assert_eq!(parse_size("1000"), Some(1000));
+        for bad in ["", "MiB", "64 MB", "-1", "1.5 GiB", "99999999999999 GiB"] {
+            assert_eq!(parse_size(bad), None, "{bad:?}");
+        }
     }
 }

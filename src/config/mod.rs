@@ -159,6 +159,8 @@ pub struct Config {
     pub colours: Theme,
     /// Lint rules turned off or re-levelled.
     pub lint: crate::lint::LintConfig,
+    /// The largest file pgstep reads, in bytes.
+    pub max_file_size: u64,
     profile: Option<String>,
     connection: Option<String>,
     sources: Vec<PathBuf>,
@@ -176,6 +178,7 @@ impl Default for Config {
             keys: Keymap::default(),
             colours: Theme::default(),
             lint: crate::lint::LintConfig::default(),
+            max_file_size: crate::files::DEFAULT_MAX_SIZE,
             profile: None,
             connection: None,
             sources: Vec::new(),
@@ -231,6 +234,7 @@ impl Config {
                 config.colours.set(role, colour);
             }
             config.lint.overrides.extend(layer.lint);
+            set(&mut config.max_file_size, layer.max_file_size);
         }
         let env_dir = opts.env("PGSTEP_DIR").map(PathBuf::from);
         set(&mut config.dir, opts.dir.clone().or(env_dir));
@@ -328,11 +332,12 @@ fn set<T>(slot: &mut T, value: Option<T>) {
     }
 }
 
-/// A file's layer, `None` when the file does not exist.
+/// A file's layer, `None` when the file does not exist. A configuration file cannot raise
+/// the limit it is itself read under, so it gets the default one.
 fn read(path: &Path) -> Result<Option<file::Layer>, ConfigError> {
-    match std::fs::read_to_string(path) {
+    match crate::files::read_text(path, crate::files::DEFAULT_MAX_SIZE) {
         Ok(text) => file::parse(path, &text).map(Some),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) if e.is_not_found() => Ok(None),
         Err(source) => Err(ConfigError::Read {
             path: path.to_owned(),
             source,

@@ -18,6 +18,8 @@ mod keys;
 mod live_tests;
 mod params;
 mod parse;
+#[cfg(test)]
+mod parse_tests;
 mod pgpass;
 mod resolve;
 mod service;
@@ -64,7 +66,7 @@ pub enum ConnInfoError {
     #[error("could not read service file {}: {source}", path.display())]
     ServiceFileRead {
         path: PathBuf,
-        source: std::io::Error,
+        source: crate::files::FileError,
     },
     #[error(
         "cannot tell which database user to connect as: set PGUSER or put user= in the connection string"

@@ -12,7 +12,7 @@ pub(crate) fn parse(text: &str, origin: &str) -> Result<Settings, ConnInfoError>
         .strip_prefix("postgresql://")
         .or_else(|| text.strip_prefix("postgres://"));
     match rest {
-        Some(rest) => parse_url(rest, origin),
+        Some(rest) => parse_url(&Url { text, rest }, origin),
         None => parse_keywords(text, origin),
     }
 }
@@ -38,94 +38,185 @@ fn insert(
     Ok(())
 }
 
-/// `[user[:password]@][host][:port][/dbname][?key=value&...]`, after the scheme.
-fn parse_url(rest: &str, origin: &str) -> Result<Settings, ConnInfoError> {
-    let mut settings = Settings::new();
-    let (before_query, query) = match rest.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (rest, None),
-    };
-    let (netloc, path) = match before_query.split_once('/') {
-        Some((n, p)) => (n, Some(p)),
-        None => (before_query, None),
-    };
-    // The last `@` ends the credentials, so an unencoded `@` in a password still parses.
-    let hostport = match netloc.rsplit_once('@') {
-        Some((credentials, hostport)) => {
-            let (user, password) = match credentials.split_once(':') {
-                Some((u, p)) => (u, Some(p)),
-                None => (credentials, None),
-            };
-            if !user.is_empty() {
-                settings.insert(Key::User, decode(user, "user name", origin)?);
-            }
-            if let Some(p) = password {
-                settings.insert(Key::Password, decode(p, "password", origin)?);
-            }
-            hostport
-        }
-        None => netloc,
-    };
-    if hostport.contains(',') {
-        return Err(ConnInfoError::MultipleHosts {
-            origin: origin.to_owned(),
-        });
-    }
-    let (host, port) = split_host_port(hostport, origin)?;
-    if !host.is_empty() {
-        settings.insert(Key::Host, decode(host, "host", origin)?);
-    }
-    if let Some(port) = port {
-        settings.insert(Key::Port, decode(port, "port", origin)?);
-    }
-    if let Some(path) = path.filter(|p| !p.is_empty()) {
-        settings.insert(Key::Dbname, decode(path, "database name", origin)?);
-    }
-    for pair in query.into_iter().flat_map(|q| q.split('&')) {
-        if pair.is_empty() {
-            continue;
-        }
-        let Some((name, value)) = pair.split_once('=') else {
-            return Err(syntax(
-                origin,
-                "a URL query parameter has no \"=\"; write key=value",
-            ));
-        };
-        let name = decode(name, "query parameter name", origin)?;
-        let what = format!("value of {name}");
-        let value = decode(value, &what, origin)?;
-        insert(&mut settings, &name, value, origin)?;
-    }
-    Ok(settings)
+/// A URL, and the part of it after the scheme that is parsed.
+struct Url<'a> {
+    text: &'a str,
+    rest: &'a str,
 }
 
-/// Splits `host:port`, `[v6]:port`, `[v6]` or `host`.
-fn split_host_port<'a>(
-    hostport: &'a str,
-    origin: &str,
-) -> Result<(&'a str, Option<&'a str>), ConnInfoError> {
-    if let Some(bracketed) = hostport.strip_prefix('[') {
-        let Some((host, after)) = bracketed.split_once(']') else {
+impl Url<'_> {
+    /// The character number, in the whole URL, of byte `at` of the part after the scheme.
+    fn position(&self, at: usize) -> usize {
+        let scheme = self.text.len() - self.rest.len();
+        scheme + self.rest[..at].chars().count() + 1
+    }
+}
+
+/// `[user[:password]@][host][:port][/dbname][?key=value&...]`, after the scheme, split
+/// where libpq's `conninfo_uri_parse_options` splits it. Where libpq would read part of a
+/// password as a host, port, database name or query, this refuses the URL instead.
+fn parse_url(url: &Url<'_>, origin: &str) -> Result<Settings, ConnInfoError> {
+    let rest = url.rest;
+    let mut settings = Settings::new();
+    // libpq looks for the "@" that ends the credentials only up to the first "/".
+    let credentials_end = rest
+        .find(['@', '/'])
+        .filter(|&i| rest.as_bytes()[i] == b'@');
+    refuse_stray_at(url, credentials_end, origin)?;
+    let mut p = 0;
+    if let Some(at) = credentials_end {
+        let credentials = &rest[..at];
+        let (user, password) = match credentials.split_once(':') {
+            Some((u, p)) => (u, Some(p)),
+            None => (credentials, None),
+        };
+        if !user.is_empty() {
+            settings.insert(Key::User, decode(user, "user name", origin)?);
+        }
+        if let Some(password) = password.filter(|p| !p.is_empty()) {
+            settings.insert(Key::Password, decode(password, "password", origin)?);
+        }
+        p = at + 1;
+    }
+    let bytes = rest.as_bytes();
+    let host = if bytes.get(p) == Some(&b'[') {
+        let Some(close) = rest[p..].find(']').map(|i| p + i) else {
             return Err(syntax(
                 origin,
                 "an IPv6 host in the URL lacks its closing \"]\"",
             ));
         };
-        return match after {
-            "" => Ok((host, None)),
-            _ => match after.strip_prefix(':') {
-                Some(port) => Ok((host, Some(port))),
-                None => Err(syntax(
-                    origin,
-                    "unexpected text after the IPv6 host in the URL",
-                )),
-            },
-        };
+        if close == p + 1 {
+            return Err(syntax(origin, "the IPv6 host in the URL is empty"));
+        }
+        let host = &rest[p + 1..close];
+        p = close + 1;
+        if !matches!(bytes.get(p), None | Some(b':' | b'/' | b'?' | b',')) {
+            return Err(syntax(
+                origin,
+                format!(
+                    "unexpected text at character {} of the URL, after the IPv6 host: expected \":\", \"/\" or \"?\"",
+                    url.position(p)
+                ),
+            ));
+        }
+        host
+    } else {
+        let end = find_from(rest, p, b":/?,");
+        let host = &rest[p..end];
+        p = end;
+        host
+    };
+    if !host.is_empty() {
+        settings.insert(Key::Host, decode(host, "host", origin)?);
     }
-    Ok(match hostport.rsplit_once(':') {
-        Some((host, port)) => (host, Some(port)),
-        None => (hostport, None),
-    })
+    if bytes.get(p) == Some(&b':') {
+        let end = find_from(rest, p + 1, b"/?,");
+        let port = decode(&rest[p + 1..end], "port", origin)?;
+        // Never echoed: without an "@", libpq reads "user:password" as "host:port".
+        if !port.is_empty() && !port.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(syntax(
+                origin,
+                "the URL's port is not a number; a password goes before the host, as user:password@host, with \"/\" written %2F and \"@\" %40",
+            ));
+        }
+        if !port.is_empty() {
+            settings.insert(Key::Port, port);
+        }
+        p = end;
+    }
+    if bytes.get(p) == Some(&b',') {
+        return Err(ConnInfoError::MultipleHosts {
+            origin: origin.to_owned(),
+        });
+    }
+    if bytes.get(p) == Some(&b'/') {
+        let end = find_from(rest, p + 1, b"?");
+        let dbname = &rest[p + 1..end];
+        if !dbname.is_empty() {
+            settings.insert(Key::Dbname, decode(dbname, "database name", origin)?);
+        }
+        p = end;
+    }
+    if bytes.get(p) == Some(&b'?') {
+        parse_query(&rest[p + 1..], &mut settings, origin)?;
+    }
+    Ok(settings)
+}
+
+/// The end of `text` or the first of `stops` at or after `from`.
+fn find_from(text: &str, from: usize, stops: &[u8]) -> usize {
+    text.as_bytes()[from..]
+        .iter()
+        .position(|b| stops.contains(b))
+        .map_or(text.len(), |i| from + i)
+}
+
+/// libpq reads an "@" other than the one ending the credentials as part of a host, a
+/// database name or a query value; in practice it is a password with an unencoded "@" or
+/// "/", whose tail would then show in an error, so it is refused.
+fn refuse_stray_at(
+    url: &Url<'_>,
+    credentials_end: Option<usize>,
+    origin: &str,
+) -> Result<(), ConnInfoError> {
+    let Some(stray) = url
+        .rest
+        .match_indices('@')
+        .map(|(i, _)| i)
+        .find(|&i| Some(i) != credentials_end)
+    else {
+        return Ok(());
+    };
+    let message = match credentials_end {
+        Some(_) => format!(
+            "the URL has a second \"@\" at character {}; percent-encode \"@\" as %40 in the password (and anywhere else), and \"/\" as %2F",
+            url.position(stray)
+        ),
+        None => format!(
+            "the URL has an \"@\" at character {} after a \"/\"; if the password contains \"/\", percent-encode it as %2F (and \"@\" as %40 anywhere)",
+            url.position(stray)
+        ),
+    };
+    Err(syntax(origin, message))
+}
+
+/// `key=value&...` as libpq splits it: every parameter has exactly one "=".
+fn parse_query(query: &str, settings: &mut Settings, origin: &str) -> Result<(), ConnInfoError> {
+    if query.is_empty() {
+        return Ok(());
+    }
+    // libpq allows one "&" at the end, but no empty parameter elsewhere.
+    let query = query.strip_suffix('&').unwrap_or(query);
+    for (n, pair) in query.split('&').enumerate() {
+        let Some((name, value)) = pair.split_once('=') else {
+            return Err(syntax(
+                origin,
+                format!(
+                    "URL query parameter {} has no \"=\"; write key=value",
+                    n + 1
+                ),
+            ));
+        };
+        let name = decode(name, "query parameter name", origin)?;
+        if value.contains('=') {
+            return Err(syntax(
+                origin,
+                format!(
+                    "the URL query parameter {name} has a second \"=\"; percent-encode it in the value as %3D"
+                ),
+            ));
+        }
+        let what = format!("value of {name}");
+        let value = decode(value, &what, origin)?;
+        // libpq's concession to JDBC URLs.
+        if name == "ssl" && value == "true" {
+            settings.insert(Key::Sslmode, "require".to_owned());
+            continue;
+        }
+        insert(settings, &name, value, origin)?;
+    }
+    Ok(())
 }
 
 /// Percent-decodes one URL component; `what` names it in errors instead of its text.
@@ -145,6 +236,12 @@ fn decode(part: &str, what: &str, origin: &str) -> Result<String, ConnInfoError>
                     format!("invalid percent-encoding in the URL's {what}"),
                 ));
             };
+            if byte == 0 {
+                return Err(syntax(
+                    origin,
+                    format!("the URL's {what} contains %00, which libpq forbids"),
+                ));
+            }
             out.push(byte);
             i += 3;
         } else {
@@ -214,142 +311,4 @@ fn parse_keywords(text: &str, origin: &str) -> Result<Settings, ConnInfoError> {
         insert(&mut settings, &name, value, origin)?;
     }
     Ok(settings)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ok(text: &str) -> Vec<(&'static str, String)> {
-        parse(text, "test")
-            .unwrap()
-            .into_iter()
-            .map(|(k, v)| (k.name(), v))
-            .collect()
-    }
-
-    fn err(text: &str) -> String {
-        parse(text, "test").unwrap_err().to_string()
-    }
-
-    fn pairs(items: &[(&'static str, &str)]) -> Vec<(&'static str, String)> {
-        let mut v: Vec<_> = items.iter().map(|&(k, v)| (k, v.to_owned())).collect();
-        v.sort_by_key(|(k, _)| Key::from_name(k));
-        v
-    }
-
-    #[test]
-    fn full_url() {
-        assert_eq!(
-            ok("postgresql://alice:pw@db.example.com:5433/app?sslmode=require&application_name=x"),
-            pairs(&[
-                ("host", "db.example.com"),
-                ("port", "5433"),
-                ("dbname", "app"),
-                ("user", "alice"),
-                ("password", "pw"),
-                ("sslmode", "require"),
-                ("application_name", "x"),
-            ])
-        );
-    }
-
-    #[test]
-    fn minimal_urls() {
-        assert!(ok("postgres://").is_empty());
-        assert_eq!(ok("postgres:///app"), pairs(&[("dbname", "app")]));
-        assert_eq!(ok("postgres://h"), pairs(&[("host", "h")]));
-        assert_eq!(
-            ok("postgres://[::1]:6000/d"),
-            pairs(&[("host", "::1"), ("port", "6000"), ("dbname", "d")])
-        );
-        assert_eq!(ok("postgres://[fe80::1]"), pairs(&[("host", "fe80::1")]));
-    }
-
-    #[test]
-    fn url_percent_decoding() {
-        assert_eq!(
-            ok(
-                "postgresql://us%40er:p%3Aw%2F@%2Fvar%2Frun%2Fpostgresql/my%20db?options=-c%20x%3D1"
-            ),
-            pairs(&[
-                ("host", "/var/run/postgresql"),
-                ("dbname", "my db"),
-                ("user", "us@er"),
-                ("password", "p:w/"),
-                ("options", "-c x=1"),
-            ])
-        );
-        assert_eq!(
-            ok("postgresql://u:p@ss@h/d"),
-            pairs(&[
-                ("host", "h"),
-                ("dbname", "d"),
-                ("user", "u"),
-                ("password", "p@ss")
-            ])
-        );
-    }
-
-    #[test]
-    fn url_errors_never_echo_values() {
-        let e = err("postgresql://u:sec%zzret@h/d");
-        assert!(e.contains("password"), "{e}");
-        assert!(!e.contains("sec"), "{e}");
-        assert!(err("postgresql://u:%ff@h").contains("UTF-8"));
-        assert!(err("postgresql://h/d?sslmode").contains("no \"=\""));
-        assert!(err("postgresql://[::1/d").contains("\"]\""));
-        assert!(err("postgresql://[::1]x/d").contains("after the IPv6 host"));
-    }
-
-    #[test]
-    fn url_unknown_query_key_is_named() {
-        let e = err("postgresql://h/d?sslmod=require");
-        assert!(e.contains("\"sslmod\""), "{e}");
-    }
-
-    #[test]
-    fn url_host_lists_are_rejected() {
-        assert!(matches!(
-            parse("postgresql://a:1,b:2/d", "test"),
-            Err(ConnInfoError::MultipleHosts { .. })
-        ));
-    }
-
-    #[test]
-    fn keywords_with_quotes_and_escapes() {
-        assert_eq!(
-            ok(r"host=h  port = 5433 dbname='my db' password='it\'s \\ ok' user=a\ b"),
-            pairs(&[
-                ("host", "h"),
-                ("port", "5433"),
-                ("dbname", "my db"),
-                ("user", "a b"),
-                ("password", r"it's \ ok"),
-            ])
-        );
-        assert_eq!(ok("host='' port=1"), pairs(&[("host", ""), ("port", "1")]));
-        // As in libpq, blanks after "=" are skipped, so an empty value must be quoted.
-        assert_eq!(ok("host= port=1"), pairs(&[("host", "port=1")]));
-        assert_eq!(ok("  "), Vec::new());
-    }
-
-    #[test]
-    fn keywords_later_duplicate_wins() {
-        assert_eq!(ok("port=1 port=2"), pairs(&[("port", "2")]));
-    }
-
-    #[test]
-    fn keyword_errors() {
-        let e = err("host=h bogus=1");
-        assert!(e.contains("\"bogus\""), "{e}");
-        let e = err("password=my secret");
-        assert!(e.contains("character 13"), "{e}");
-        assert!(!e.contains("secret"), "{e}");
-        assert!(err("mydb").contains("character 1"));
-        assert!(err("=x").contains("character 1"));
-        let e = err("password='unterminated");
-        assert!(e.contains("closing quote"), "{e}");
-        assert!(!e.contains("unterminated"), "{e}");
-    }
 }

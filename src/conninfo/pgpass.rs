@@ -1,5 +1,6 @@
 //! `~/.pgpass`: `host:port:dbname:user:password` lines, first match wins.
 
+use crate::files;
 use std::fs;
 use std::io;
 use std::path::Path;
@@ -37,7 +38,7 @@ pub(crate) fn lookup(path: &Path, query: &Query) -> Lookup {
             "password file \"{shown}\" has group or world access; permissions should be u=rw (0600) or less, so it was ignored"
         ));
     }
-    match fs::read_to_string(path) {
+    match files::read_text(path, files::max_size()) {
         Ok(text) => find(&text, query).map_or(Lookup::NotFound, Lookup::Found),
         Err(e) => Lookup::Ignored(format!("could not read password file \"{shown}\": {e}")),
     }

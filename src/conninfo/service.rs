@@ -1,11 +1,10 @@
 //! `pg_service.conf`: INI sections of connection options, looked up by service name.
 
-use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
 
 use super::ConnInfoError;
 use super::keys::{Key, Settings};
+use crate::files;
 
 /// A service definition and the file it came from.
 pub(crate) struct Entry {
@@ -17,9 +16,9 @@ pub(crate) struct Entry {
 /// files are skipped, as libpq does.
 pub(crate) fn find(name: &str, files: &[PathBuf]) -> Result<Entry, ConnInfoError> {
     for path in files {
-        let text = match fs::read_to_string(path) {
+        let text = match files::read_text(path, files::max_size()) {
             Ok(text) => text,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) if e.is_not_found() => continue,
             Err(source) => {
                 return Err(ConnInfoError::ServiceFileRead {
                     path: path.clone(),
@@ -91,6 +90,8 @@ fn section(text: &str, name: &str, path: &Path) -> Result<Option<Settings>, Conn
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::*;
 
     const FILE: &str = "\

@@ -45,7 +45,7 @@ fn ignored(part: Sql<'_>, sql_start: usize, sql_line: u32) -> Vec<String> {
     // statement: read that line from the file. Only then, so a plan of many files with the usual
     // blank line under the header is not read twice.
     let from_file = if sql_start == 0 && sql_line > 1 {
-        std::fs::read_to_string(&part.part.file)
+        crate::files::read_text(&part.part.file, crate::files::max_size())
             .ok()
             .and_then(|text| {
                 text.lines()

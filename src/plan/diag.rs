@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use crate::sql::SplitError;
+use crate::text::Escaped;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -25,8 +26,12 @@ pub enum Problem {
     SymlinkLoop,
     #[error("file is not valid UTF-8 (first bad byte at line {line}, column {column})")]
     NotUtf8 { line: u32, column: u32 },
-    #[error("file is larger than 4 GiB")]
-    TooLarge,
+    #[error("not a regular file but {0}: only regular files are read")]
+    NotRegularFile(&'static str),
+    #[error("file is {size} bytes, over the limit of {limit} bytes")]
+    TooLarge { size: u64, limit: u64 },
+    #[error("contains a NUL byte at line {line}: PostgreSQL cannot take it")]
+    NulByte { line: u32 },
     #[error("file changed since the plan was read")]
     ChangedSinceRead,
     #[error("file is empty")]
@@ -130,7 +135,13 @@ impl Problem {
             Problem::NotADirectory => "--dir takes a directory of migration files",
             Problem::SymlinkLoop => "fix or remove the link",
             Problem::NotUtf8 { .. } => "save the file as UTF-8",
-            Problem::TooLarge => "split it into several migrations, or load bulk data with psql",
+            Problem::NotRegularFile(_) => {
+                "replace it with a regular file, or move it out of the migrations directory"
+            }
+            Problem::TooLarge { .. } => {
+                "raise `max_file_size` in the configuration if it is meant to be this big, or split it into several migrations"
+            }
+            Problem::NulByte { .. } => "remove the byte (an editor may show it as ^@)",
             Problem::ChangedSinceRead => {
                 "read the plan again (ctrl-r in the console) and review the new text before running it"
             }
@@ -254,7 +265,11 @@ impl fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{}: {sev}: {}", self.location(), self.problem)?;
+        // File names and the values quoted in problems come from the files: escaped, so
+        // they cannot drive the terminal or forge a line.
+        let location = self.location();
+        let problem = self.problem.to_string();
+        write!(f, "{}: {sev}: {}", Escaped(&location), Escaped(&problem))?;
         if let Some(h) = self.problem.hint() {
             write!(f, "\n  hint: {h}")?;
         }

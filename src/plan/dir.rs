@@ -9,6 +9,7 @@ use super::diag::{Diagnostic, Problem};
 use super::formats::{self, Named, Source, TwoFiles};
 use super::sections;
 use super::{Keep, Layout, Migration, Version};
+use crate::files::{self, FileError};
 use crate::sql::LineIndex;
 
 pub struct Read {
@@ -443,28 +444,28 @@ fn stem_named(stem: &str) -> Named {
     }
 }
 
-/// Whether a file of `len` bytes can be a migration: statements keep their offsets in `u32`.
-pub fn fits(len: usize) -> bool {
-    u32::try_from(len).is_ok()
-}
-
 /// Reads a file as UTF-8 text (a leading byte-order mark dropped).
 fn source(path: &Path, diags: &mut Vec<Diagnostic>) -> Option<Source> {
-    let bytes = match fs::read(path) {
+    let bytes = match files::read(path, files::max_size()) {
         Ok(b) => b,
         Err(e) => {
-            diags.push(Diagnostic::new(path, io_problem(&e)));
+            let problem = match e {
+                FileError::NotRegular(kind) => Problem::NotRegularFile(kind),
+                FileError::TooLarge { size, limit } => Problem::TooLarge { size, limit },
+                FileError::Io(e) => io_problem(&e),
+            };
+            diags.push(Diagnostic::new(path, problem));
             return None;
         }
     };
-    if !fits(bytes.len()) {
-        diags.push(Diagnostic::new(path, Problem::TooLarge));
-        return None;
-    }
     match String::from_utf8(bytes) {
         Ok(mut text) => {
             if text.starts_with('\u{feff}') {
                 text.drain(..3);
+            }
+            if let Some(d) = nul_byte(path, &text) {
+                diags.push(d);
+                return None;
             }
             Some(Source {
                 path: path.to_path_buf(),
@@ -482,6 +483,14 @@ fn source(path: &Path, diags: &mut Vec<Diagnostic>) -> Option<Source> {
             None
         }
     }
+}
+
+/// A NUL byte anywhere is refused: the server rejects it in a query, and nothing that reads
+/// the file should have to tell where the text stops.
+pub fn nul_byte(path: &Path, text: &str) -> Option<Diagnostic> {
+    let at = memchr::memchr(0, text.as_bytes())?;
+    let line = crate::sql::line_of(text, at);
+    Some(Diagnostic::at(path, line, Problem::NulByte { line }))
 }
 
 /// Diesel's `metadata.toml`: `run_in_transaction = false` is its only setting.

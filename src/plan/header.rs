@@ -1,6 +1,7 @@
 //! The `-- Key: value` header of a native migration file (seed 003's format plus pgstep's
 //! keys).
 
+use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
@@ -43,7 +44,8 @@ fn header_line(line: &str) -> Option<(&str, &str)> {
 
 pub fn read(path: &Path, text: &str, diags: &mut Vec<Diagnostic>) -> Header {
     let mut h = Header::default();
-    let mut seen: Vec<String> = Vec::new();
+    // A set, not a list: a file may hold any number of (unknown) keys.
+    let mut seen: HashSet<String> = HashSet::new();
     let mut offset = 0;
     let mut line_no = 0u32;
     let mut started = false;
@@ -70,7 +72,7 @@ pub fn read(path: &Path, text: &str, diags: &mut Vec<Diagnostic>) -> Header {
         }
         started = true;
         offset += raw.len();
-        if seen.contains(&norm) {
+        if !seen.insert(norm.clone()) {
             diags.push(Diagnostic::at(
                 path,
                 line_no,
@@ -78,7 +80,6 @@ pub fn read(path: &Path, text: &str, diags: &mut Vec<Diagnostic>) -> Header {
             ));
             continue;
         }
-        seen.push(norm.clone());
         if !KEYS.contains(&norm.as_str()) {
             diags.push(Diagnostic::at(
                 path,

@@ -423,8 +423,16 @@ fn load_as(dir: &Path, keep: Keep) -> Result<Plan, PlanError> {
 /// [`load`] would read that file.
 pub fn parse_file(path: &Path, text: &str) -> Result<Migration, Vec<Diagnostic>> {
     let mut diags = Vec::new();
-    if !dir::fits(text.len()) {
-        return Err(vec![Diagnostic::new(path, Problem::TooLarge)]);
+    let size = text.len() as u64;
+    if size > crate::files::LARGEST_MAX_SIZE {
+        let limit = crate::files::LARGEST_MAX_SIZE;
+        return Err(vec![Diagnostic::new(
+            path,
+            Problem::TooLarge { size, limit },
+        )]);
+    }
+    if let Some(d) = dir::nul_byte(path, text) {
+        return Err(vec![d]);
     }
     let src = formats::Source {
         path: path.to_path_buf(),

@@ -4,6 +4,7 @@
 //! Markers are found by the SQL scanner, so one inside a string, a dollar-quoted function body
 //! or a block comment is SQL, not a marker.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::Path;
 
@@ -133,6 +134,8 @@ struct Walker<'a, 'd> {
     statements: Vec<Stmt>,
     seen: Vec<(Section, u32)>,
     check: Option<(Check, Vec<Statement>, bool)>,
+    /// Each check name's first line, so a file of many checks is read in linear time.
+    check_names: HashMap<String, u32>,
 }
 
 /// Reads `text[from..]` of the file at `path` under `rules`. Problems go to `diags`.
@@ -168,6 +171,7 @@ pub fn read(
         statements: Vec::new(),
         seen: Vec::new(),
         check: None,
+        check_names: HashMap::new(),
     };
     for item in items {
         match item {
@@ -291,10 +295,11 @@ impl Walker<'_, '_> {
 
     /// Starts `section` after marker `m`, closing the one before.
     fn enter(&mut self, section: Section, marker: &'static str, m: &Marker) {
-        if let Some(&(_, first)) = self.seen.iter().find(|(s, _)| *s == section) {
-            self.error(m.line, Problem::DuplicateMarker { marker, first });
+        // Only first markers are kept, so the list stays as short as the kinds of section.
+        match self.seen.iter().find(|(s, _)| *s == section) {
+            Some(&(_, first)) => self.error(m.line, Problem::DuplicateMarker { marker, first }),
+            None => self.seen.push((section, m.line)),
         }
-        self.seen.push((section, m.line));
         self.close(m.span.start);
         self.section = section;
         self.section_start = after_line(self.text, m);
@@ -321,8 +326,7 @@ impl Walker<'_, '_> {
         let Some((mut check, stmts, _)) = self.check.take() else {
             return;
         };
-        if let Some(first) = self.out.checks.iter().find(|c| c.name == check.name) {
-            let first = first.line;
+        if let Some(&first) = self.check_names.get(&check.name) {
             let name = check.name.clone();
             self.error(check.line, Problem::DuplicateCheckName { name, first });
         }
@@ -331,6 +335,9 @@ impl Walker<'_, '_> {
             [s] => {
                 check.sql_line = s.line;
                 check.sql = s.sql(self.text).to_string();
+                self.check_names
+                    .entry(check.name.clone())
+                    .or_insert(check.line);
                 self.out.checks.push(check);
             }
             many => {

@@ -3,6 +3,7 @@
 use super::app::Options;
 use crate::lint::Finding;
 use crate::plan::{Migration, format_duration as duration};
+use crate::text::{self, Escaped};
 
 /// One line per fact: statements and steps, transaction mode, timeouts, checks, extensions.
 pub fn apply_summary(
@@ -13,9 +14,10 @@ pub fn apply_summary(
 ) -> Vec<String> {
     let mut out = Vec::new();
     let title = m.meta.title.as_deref().unwrap_or(&m.name);
-    out.push(format!("{} {}: {title}", m.version, m.name));
+    let (name, title) = (Escaped(&m.name), Escaped(title));
+    out.push(format!("{} {name}: {title}", m.version));
     if let Some(goal) = &m.meta.goal {
-        out.push(format!("goal: {goal}"));
+        out.push(format!("goal: {}", Escaped(goal)));
     }
     out.push(format!(
         "{} statement(s) in {} step(s){}",
@@ -28,7 +30,7 @@ pub fn apply_summary(
                 ": {}",
                 m.steps
                     .iter()
-                    .map(|s| s.title.as_str())
+                    .map(|s| text::escape(&s.title))
                     .collect::<Vec<_>>()
                     .join(", ")
             )
@@ -56,7 +58,7 @@ pub fn apply_summary(
         let names: Vec<String> = m
             .checks
             .iter()
-            .map(|c| format!("{} [{}]", c.name, c.expect))
+            .map(|c| format!("{} [{}]", Escaped(&c.name), c.expect))
             .collect();
         out.push(format!("{} check(s): {}", m.checks.len(), names.join(", ")));
     }

@@ -9,6 +9,7 @@ use super::dialog::{self, Modal, ReasonFor, UndoLine};
 use super::keymap::Command;
 use super::update_monitor as um;
 use crate::engine::{PhaseState, Progress};
+use crate::text::Escaped;
 
 /// Applies `action` to `app` and returns the work to do.
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
@@ -275,7 +276,9 @@ fn on_done(app: &mut App, outcome: Outcome) -> Vec<Effect> {
                 app.modal = Some(Modal::Results {
                     title: format!(
                         "Applied {} {} in {} ms",
-                        last.version, last.name, last.millis
+                        last.version,
+                        Escaped(&last.name),
+                        last.millis
                     ),
                     version: crate::plan::Version::parse(&last.version),
                     checks,
@@ -311,10 +314,14 @@ fn on_done(app: &mut App, outcome: Outcome) -> Vec<Effect> {
                     .map(|(rel, modes)| format!("lock  {rel}: {modes}")),
             );
             if let Some(e) = &r.error {
-                notes.push(format!("error: {e}"));
+                notes.push(format!("error: {}", Escaped(&e.to_string())));
             }
             app.modal = Some(Modal::Results {
-                title: format!("Dry run of {} {} (rolled back)", r.version, r.name),
+                title: format!(
+                    "Dry run of {} {} (rolled back)",
+                    r.version,
+                    Escaped(&r.name)
+                ),
                 version: crate::plan::Version::parse(&r.version),
                 checks: r.checks,
                 notes,
@@ -323,7 +330,11 @@ fn on_done(app: &mut App, outcome: Outcome) -> Vec<Effect> {
         }
         Outcome::Verified(v) => {
             app.modal = Some(Modal::Results {
-                title: format!("Checks of {} {} now (read-only)", v.version, v.name),
+                title: format!(
+                    "Checks of {} {} now (read-only)",
+                    v.version,
+                    Escaped(&v.name)
+                ),
                 version: crate::plan::Version::parse(&v.version),
                 checks: v.checks,
                 notes: Vec::new(),

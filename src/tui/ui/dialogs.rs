@@ -10,6 +10,7 @@ use super::fit;
 use super::highlight;
 use super::theme::Theme;
 use crate::engine::{CheckOutcome, Grade};
+use crate::text;
 use crate::tui::app::App;
 use crate::tui::dialog::{Field, Modal};
 
@@ -160,14 +161,10 @@ pub fn checks_table<'a>(
         let style = grade_style(c.grade, t);
         let row = Row::new(vec![
             Cell::from(c.grade.word()).style(style),
-            Cell::from(c.name.as_str()),
+            Cell::from(text::escape(&c.name)),
             Cell::from(c.expect.as_str()),
-            Cell::from(c.before.clone().unwrap_or_else(|| "-".into())),
-            Cell::from(if c.failed() {
-                c.detail.clone()
-            } else {
-                c.after.clone()
-            }),
+            Cell::from(text::escape(c.before.as_deref().unwrap_or("-")).into_owned()),
+            Cell::from(text::escape(if c.failed() { &c.detail } else { &c.after }).into_owned()),
         ]);
         if Some(i) == selected {
             row.style(t.selected())
@@ -176,7 +173,7 @@ pub fn checks_table<'a>(
         }
     });
     // Columns as wide as what they hold, so the last one (why a check failed) keeps the rest.
-    let len = |s: &str| s.chars().count();
+    let len = |s: &str| text::escape(s).chars().count();
     let widths = [
         Constraint::Length(4),
         fit("CHECK", checks.iter().map(|c| len(&c.name)), 32),

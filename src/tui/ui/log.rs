@@ -6,6 +6,7 @@ use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::fit;
 use super::theme::Theme;
+use crate::text;
 use crate::tui::app::App;
 
 pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
@@ -36,13 +37,14 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
                 e.os_user.as_deref().unwrap_or("?"),
                 e.host.as_deref().unwrap_or("?")
             );
+            let shown = |s: &str| text::escape(s).into_owned();
             let row = Row::new(vec![
                 Cell::from(e.at.format("%m-%d %H:%M:%S").to_string()),
-                Cell::from(e.event.clone()),
-                Cell::from(e.version.clone().unwrap_or_default()),
-                Cell::from(e.outcome.clone()).style(outcome_style),
-                Cell::from(who),
-                Cell::from(e.reason.clone().unwrap_or_default()),
+                Cell::from(shown(&e.event)),
+                Cell::from(shown(e.version.as_deref().unwrap_or_default())),
+                Cell::from(shown(&e.outcome)).style(outcome_style),
+                Cell::from(shown(&who)),
+                Cell::from(shown(e.reason.as_deref().unwrap_or_default())),
             ]);
             if i == app.log_selected {
                 row.style(t.selected())
@@ -53,7 +55,7 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         .collect();
     // Columns as wide as what they hold, so the reason keeps the rest of an 80-column screen.
     let events = &app.events;
-    let len = |s: Option<&str>| s.map_or(1, |s| s.chars().count());
+    let len = |s: Option<&str>| s.map_or(1, |s| text::escape(s).chars().count());
     let widths = [
         Constraint::Length(14),
         fit("EVENT", events.iter().map(|e| len(Some(&e.event))), 14),

@@ -10,6 +10,7 @@ use super::highlight;
 use super::theme::{Theme, glyph};
 use crate::engine::{AppliedSql, PhaseState};
 use crate::plan::format_duration;
+use crate::text::{self, Escaped};
 use crate::tui::app::{App, PhaseRow};
 
 pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
@@ -70,7 +71,7 @@ fn render_list(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         let text = match app.reading {
             Some(files) => format!(
                 "reading the plan in {} ({files} files)...",
-                app.plan.dir.display()
+                text::path(&app.plan.dir)
             ),
             None if app.phases.is_empty() => "no migrations in the plan".into(),
             None => "no phase matches the filter".into(),
@@ -122,12 +123,13 @@ fn row<'a>(
         String::new()
     };
     let room = (width as usize).saturating_sub(fixed + tail.chars().count());
-    let name: String = if p.name.chars().count() > room {
-        let mut s: String = p.name.chars().take(room.saturating_sub(1)).collect();
+    let name = text::escape(&p.name);
+    let name: String = if name.chars().count() > room {
+        let mut s: String = name.chars().take(room.saturating_sub(1)).collect();
         s.push('…');
         s
     } else {
-        format!("{:room$}", p.name)
+        format!("{name:room$}")
     };
     spans.push(Span::raw(name));
     spans.push(Span::styled(tail, t.dim()));
@@ -166,11 +168,11 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
     let mut out = Vec::new();
     let title = m.and_then(|m| m.meta.title.as_deref()).unwrap_or("");
     out.push(Line::from(vec![
-        Span::styled(format!("{} {}", p.version, p.name), t.title()),
+        Span::styled(format!("{} {}", p.version, Escaped(&p.name)), t.title()),
         Span::raw(if title.is_empty() {
             String::new()
         } else {
-            format!("  {title}")
+            format!("  {}", Escaped(title))
         }),
     ]));
     let mut state = if app.loaded {
@@ -185,6 +187,7 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
         if let Some(by) = &r.applied_by_os_user {
             let host = r.applied_from_host.as_deref().unwrap_or("?");
             let role = r.applied_by_role.as_deref().unwrap_or("?");
+            let (by, host, role) = (Escaped(by), Escaped(host), Escaped(role));
             state.push_str(&format!(" by {by}@{host} as {role}"));
         }
         if let Some(ms) = r.execution_time_ms {
@@ -201,13 +204,13 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
     out.push(Line::from(Span::styled(state, t.state(p.state))));
     if let Some(e) = row.and_then(|r| r.error_message.as_deref()) {
         out.push(Line::from(Span::styled(
-            format!("last error: {e}"),
+            format!("last error: {}", Escaped(e)),
             t.error(),
         )));
     }
     if let Some(d) = &p.drift {
         out.push(Line::from(Span::styled(
-            format!("drift: {}", d.describe()),
+            format!("drift: {}", Escaped(&d.describe())),
             t.warning(),
         )));
     }
@@ -247,7 +250,7 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
         }
     }
     if let Some(goal) = &m.meta.goal {
-        out.push(label(t, "goal", goal.clone()));
+        out.push(label(t, "goal", text::escape(goal).into_owned()));
     }
     let deps: Vec<&str> = m.meta.depends.iter().map(|v| v.as_str()).collect();
     if !deps.is_empty() {
@@ -268,16 +271,17 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
     );
     out.push(label(t, "transaction", timeouts));
     if !m.meta.requires.is_empty() {
-        out.push(label(t, "requires", m.meta.requires.join(", ")));
+        let requires = m.meta.requires.join(", ");
+        out.push(label(t, "requires", text::escape(&requires).into_owned()));
     }
-    out.push(label(t, "file", m.file.display().to_string()));
+    out.push(label(t, "file", text::path(&m.file)));
     if !m.steps.is_empty() {
         out.push(Line::from(Span::styled("steps", t.title())));
         for (i, s) in m.steps.iter().enumerate() {
             out.push(Line::from(format!(
                 "  {}. {} (line {})",
                 i + 1,
-                s.title,
+                Escaped(&s.title),
                 s.line
             )));
         }
@@ -296,8 +300,8 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
             };
             out.push(Line::from(vec![
                 Span::styled(format!("  {mark:4} "), style),
-                Span::raw(format!("{} [{}] ", c.name, c.expect)),
-                Span::styled(seen, t.dim()),
+                Span::raw(format!("{} [{}] ", Escaped(&c.name), c.expect)),
+                Span::styled(text::escape(&seen).into_owned(), t.dim()),
             ]));
         }
     }

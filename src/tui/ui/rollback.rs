@@ -11,6 +11,7 @@ use super::dialogs::{frame_for, hint_line, input_line, wrapped_height};
 use super::highlight;
 use super::theme::Theme;
 use crate::plan::Version;
+use crate::text::Escaped;
 use crate::tui::dialog::UndoLine;
 
 /// Lines up to a number of rows, then a count of the lines left out.
@@ -114,7 +115,7 @@ fn body<'a>(
     }
     for p in phases {
         b.push(Line::from(Span::styled(
-            format!("DOWN of {} {}", p.version, p.name),
+            format!("DOWN of {} {}", p.version, Escaped(&p.name)),
             t.title(),
         )));
         match &p.down {
