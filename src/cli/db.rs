@@ -54,7 +54,7 @@ impl Fail {
 impl From<EngineError> for Fail {
     fn from(e: EngineError) -> Self {
         let code = match &e {
-            EngineError::Db(err) if err.is_closed() => exit::CONNECTION,
+            EngineError::Db(err) if crate::engine::is_connection_error(err) => exit::CONNECTION,
             EngineError::ConnectionLost { .. } => exit::CONNECTION,
             EngineError::Db(_) => exit::FAILED,
             EngineError::ForeignTable { .. } | EngineError::Input(_) | EngineError::Plan(_) => {

@@ -79,7 +79,12 @@ impl Lost {
 /// Whether `err` means the session is gone (closed, reset, or ended by the server), rather
 /// than a statement failing in a session that goes on.
 pub(super) fn is_lost(c: &Client, err: &tokio_postgres::Error) -> bool {
-    if err.is_closed() || c.is_closed() {
+    c.is_closed() || is_connection_error(err)
+}
+
+/// Whether `err` says the connection is gone, whatever the client's state.
+pub fn is_connection_error(err: &tokio_postgres::Error) -> bool {
+    if err.is_closed() {
         return true;
     }
     match err.code() {

@@ -38,7 +38,7 @@ pub use history::{
     AppliedSql, Event, EventKind, HistoryRow, LoggedEvent, Record, RowState, Tables,
 };
 pub use lock::Holder;
-pub use lost::Lost;
+pub use lost::{Lost, is_connection_error};
 pub use onebyone::InDoubt;
 pub use operator::Operator;
 pub use rollback::{DownTarget, RolledBack, Undo};
