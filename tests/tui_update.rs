@@ -654,3 +654,40 @@ fn the_watch_follows_a_running_phase_only() {
     update(&mut a, Action::Failed("x".into()));
     assert!(a.monitors.watch.is_none());
 }
+
+#[test]
+fn resuming_a_statement_in_doubt_asks_for_the_operators_word_first() {
+    let plan = Arc::new(plan());
+    let mut row = tui_fixtures::applied_row(&plan.migrations[0], None);
+    row.state = pgstep::engine::RowState::Dirty;
+    row.in_flight = Some(2);
+    let mut a = app(0);
+    update(
+        &mut a,
+        Action::Status {
+            rows: vec![row],
+            holder: None,
+        },
+    );
+    let v0 = a.phases[0].version.clone();
+    assert!(key(&mut a, KeyCode::Char('s')).is_empty());
+    assert!(
+        matches!(&a.modal, Some(Modal::InDoubtChoice { statement: 2, .. })),
+        "{:?}",
+        a.modal
+    );
+    key(&mut a, KeyCode::Char('d'));
+    assert!(matches!(&a.modal, Some(Modal::Reason { .. })));
+    typed(&mut a, "the row is there");
+    key(&mut a, KeyCode::Tab);
+    typed(&mut a, v0.as_str());
+    let effects = key(&mut a, KeyCode::Enter);
+    assert_eq!(
+        effects,
+        vec![Effect::Resume {
+            version: v0,
+            reason: "the row is there".into(),
+            in_doubt: Some(pgstep::engine::InDoubt::Done),
+        }]
+    );
+}

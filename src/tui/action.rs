@@ -159,6 +159,9 @@ pub enum Effect {
     Resume {
         version: Version,
         reason: String,
+        /// The operator's word on a statement in doubt, used only where the database
+        /// cannot tell.
+        in_doubt: Option<crate::engine::InDoubt>,
     },
     Mark {
         version: Version,

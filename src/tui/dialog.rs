@@ -6,7 +6,7 @@ use ratatui_textarea::TextArea;
 
 use super::action::Effect;
 use super::app::{App, Job, JobKind};
-use crate::engine::{CheckOutcome, DownTarget, ResultSet};
+use crate::engine::{CheckOutcome, DownTarget, InDoubt, ResultSet};
 use crate::plan::Version;
 
 /// A phase the rollback dialog lists, with its DOWN statements.
@@ -23,7 +23,8 @@ pub enum ReasonFor {
     MarkApplied,
     MarkPending,
     Accept,
-    Resume,
+    /// With the operator's word on a statement in doubt, for when the database cannot tell.
+    Resume(Option<InDoubt>),
 }
 
 impl ReasonFor {
@@ -32,7 +33,9 @@ impl ReasonFor {
             ReasonFor::MarkApplied => "Mark applied",
             ReasonFor::MarkPending => "Mark pending",
             ReasonFor::Accept => "Accept the changed file",
-            ReasonFor::Resume => "Resume the dirty phase",
+            ReasonFor::Resume(None) => "Resume the dirty phase",
+            ReasonFor::Resume(Some(InDoubt::Done)) => "Resume: the statement in doubt took effect",
+            ReasonFor::Resume(Some(InDoubt::Rerun)) => "Resume: run the statement in doubt again",
         }
     }
 }
@@ -63,6 +66,12 @@ pub enum Modal {
     },
     MarkChoice {
         version: Version,
+    },
+    /// Resuming a phase whose statement `statement` (1-based) was in flight when its session
+    /// was lost: the operator's word for when the database cannot tell.
+    InDoubtChoice {
+        version: Version,
+        statement: i32,
     },
     Reason {
         purpose: ReasonFor,
@@ -249,6 +258,22 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                 Some(purpose) => (Some(reason_dialog(purpose, version)), Vec::new()),
                 None if esc => (None, Vec::new()),
                 None => (Some(Modal::MarkChoice { version }), Vec::new()),
+            }
+        }
+        Modal::InDoubtChoice { version, statement } => {
+            let purpose = match key.code {
+                KeyCode::Enter => Some(ReasonFor::Resume(None)),
+                KeyCode::Char('d') => Some(ReasonFor::Resume(Some(InDoubt::Done))),
+                KeyCode::Char('r') => Some(ReasonFor::Resume(Some(InDoubt::Rerun))),
+                _ => None,
+            };
+            match purpose {
+                Some(purpose) => (Some(reason_dialog(purpose, version)), Vec::new()),
+                None if esc => (None, Vec::new()),
+                None => (
+                    Some(Modal::InDoubtChoice { version, statement }),
+                    Vec::new(),
+                ),
             }
         }
         Modal::Reason {
@@ -493,11 +518,12 @@ fn reasoned(app: &mut App, purpose: ReasonFor, version: Version, reason: String)
                 reason,
             },
         ),
-        ReasonFor::Resume => (
+        ReasonFor::Resume(in_doubt) => (
             JobKind::Resume,
             Effect::Resume {
                 version: version.clone(),
                 reason,
+                in_doubt,
             },
         ),
     };

@@ -395,9 +395,13 @@ impl Runtime {
                     Err(e) => failed(e),
                 }
             }),
-            Effect::Resume { version, reason } => self.spawn(async move {
+            Effect::Resume {
+                version,
+                reason,
+                in_doubt,
+            } => self.spawn(async move {
                 match worker
-                    .resume(&plan, &version, Some(&reason), None, &mut progress)
+                    .resume(&plan, &version, Some(&reason), in_doubt, &mut progress)
                     .await
                 {
                     Ok(done) => Action::Done(Outcome::Applied(vec![done])),

@@ -730,7 +730,17 @@ fn decide(app: &mut App, cmd: Command) -> Vec<Effect> {
     };
     match (cmd, p.state) {
         (Command::Resume, PhaseState::Dirty) => {
-            app.modal = Some(dialog::reason_dialog(ReasonFor::Resume, v.clone()));
+            let in_flight = p
+                .row
+                .and_then(|i| app.rows.get(i))
+                .and_then(|r| r.in_flight);
+            app.modal = Some(match in_flight {
+                Some(statement) => Modal::InDoubtChoice {
+                    version: v.clone(),
+                    statement,
+                },
+                None => dialog::reason_dialog(ReasonFor::Resume(None), v.clone()),
+            });
         }
         (Command::Mark, PhaseState::Dirty | PhaseState::Failed) => {
             app.modal = Some(Modal::MarkChoice { version: v.clone() });

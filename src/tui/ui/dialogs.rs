@@ -41,6 +41,12 @@ pub fn footer(app: &App) -> Vec<(String, &'static str)> {
         Some(Modal::MarkChoice { .. }) => {
             vec![k("a", "applied"), k("p", "pending"), k("esc", "cancel")]
         }
+        Some(Modal::InDoubtChoice { .. }) => vec![
+            k("enter", "database decides"),
+            k("d", "took effect"),
+            k("r", "run again"),
+            k("esc", "cancel"),
+        ],
         Some(Modal::Reason { .. }) => vec![
             k("tab", "next field"),
             k("enter", "confirm"),
@@ -248,6 +254,31 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
                 ]),
             ];
             let inner = frame_for(frame, area, 64, 5, format!(" Mark {version} "), t);
+            frame.render_widget(Paragraph::new(lines), inner);
+        }
+        Modal::InDoubtChoice { version, statement } => {
+            let lines = vec![
+                Line::from(format!(
+                    "Statement {statement} of phase {version} had been sent when pgstep lost its"
+                )),
+                Line::from(
+                    "session: it may have taken effect. pgstep asks the database first; if it",
+                ),
+                Line::from("cannot tell, your word decides:"),
+                Line::from(vec![
+                    Span::styled("enter", t.key()),
+                    Span::raw(" let the database decide (stop if it cannot tell)"),
+                ]),
+                Line::from(vec![
+                    Span::styled("d", t.key()),
+                    Span::raw(" it took effect: go on after it"),
+                ]),
+                Line::from(vec![
+                    Span::styled("r", t.key()),
+                    Span::raw(" it did not: run it again"),
+                ]),
+            ];
+            let inner = frame_for(frame, area, 80, 8, format!(" Resume {version} "), t);
             frame.render_widget(Paragraph::new(lines), inner);
         }
         Modal::Reason {
