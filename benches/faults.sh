@@ -5,19 +5,20 @@
 # that every run held (a run that does not hold fails the script).
 #
 # Usage: benches/faults.sh [KILLS] [CRASHES] [ROUNDS]
-#   KILLS:   SIGKILLs of each kind (apply, rollback)     default 25
+#   KILLS:   SIGKILLs of each kind (apply, rollback)     default 40
 #   CRASHES: server crashes of each kind (tx, one-by-one) default 5
 #   ROUNDS:  rounds of the proxy, race and hostile-check tests   default 10
 set -euo pipefail
 
-kills=${1:-25}
+kills=${1:-40}
 crashes=${2:-5}
 rounds=${3:-10}
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 run() {
-    cargo test --quiet --test "$@" 2>&1 | grep -E "^test result" | tail -n 1
+    cargo test --quiet --test "$@" -- --nocapture 2>&1 | grep -oE "test result.*|killed while.*" \
+        | sed 's/; finished in.*//' | tail -n 2
 }
 
 echo "SIGKILL: $kills during apply, $kills during rollback"

@@ -69,15 +69,15 @@ fn runs() -> usize {
 }
 
 /// Starts `args`, kills it with SIGKILL after `after` (if it is still running), and waits
-/// until no session of it is left on the server.
-fn kill_after(db: &support::TestDb, dir: &Dir, pg: &Pg, args: &[&str], after: Duration) {
+/// until no session of it is left on the server; true if it was killed.
+fn kill_after(db: &support::TestDb, dir: &Dir, pg: &Pg, args: &[&str], after: Duration) -> bool {
     let mut child = command(db.url(), dir.path(), args)
         .spawn()
         .expect("pgstep starts");
     let until = Instant::now() + after;
     while Instant::now() < until {
         if child.try_wait().expect("waiting").is_some() {
-            return;
+            return false;
         }
         std::thread::sleep(Duration::from_millis(5));
     }
@@ -92,6 +92,7 @@ fn kill_after(db: &support::TestDb, dir: &Dir, pg: &Pg, args: &[&str], after: Du
         }),
         "a killed pgstep's session did not end"
     );
+    true
 }
 
 /// Runs `args` again until it succeeds, resuming a phase left dirty; returns the runs.
@@ -123,6 +124,7 @@ fn finish_work(db: &support::TestDb, dir: &Dir, args: &[&str]) -> Vec<Run> {
 #[test]
 fn kills_at_random_moments_never_apply_anything_twice() {
     let mut random = Random::new();
+    let mut killed = [0, 0];
     for _ in 0..runs() {
         let db = fresh_db();
         let dir = Dir::new();
@@ -131,8 +133,8 @@ fn kills_at_random_moments_never_apply_anything_twice() {
         dir.write("003_none.sql", NONE);
         let pg = Pg::connect(db.url());
 
-        let at = random.below(Duration::from_millis(1600));
-        kill_after(&db, &dir, &pg, &["up"], at);
+        let at = random.below(Duration::from_millis(900));
+        killed[0] += usize::from(kill_after(&db, &dir, &pg, &["up"], at));
         finish_work(&db, &dir, &["up"]);
         assert_eq!(
             pg.count("SELECT count(*) FROM k_count WHERE phase = '002'"),
@@ -150,8 +152,8 @@ fn kills_at_random_moments_never_apply_anything_twice() {
         );
         assert!(pg.history().iter().all(|h| h.state == "applied"));
 
-        let at = random.below(Duration::from_millis(900));
-        kill_after(&db, &dir, &pg, &["down", "--all", "--yes"], at);
+        let at = random.below(Duration::from_millis(500));
+        killed[1] += usize::from(kill_after(&db, &dir, &pg, &["down", "--all", "--yes"], at));
         finish_work(&db, &dir, &["down", "--all", "--yes"]);
         assert!(pg.history().is_empty(), "rollback killed after {at:?}");
         for table in ["k_count", "k_tx", "k_one", "k_two"] {
@@ -161,4 +163,11 @@ fn kills_at_random_moments_never_apply_anything_twice() {
             );
         }
     }
+    eprintln!(
+        "killed while running: {} of {} applies, {} of {} rollbacks; all finished once",
+        killed[0],
+        runs(),
+        killed[1],
+        runs()
+    );
 }
