@@ -482,10 +482,7 @@ fn monitoring_tabs_appear_once_loaded_and_load_on_switch() {
         "back to Phases"
     );
     assert_eq!(a.tab, Tab::Phases);
-    let failed = update(
-        &mut a,
-        Action::MonitorFailed("reading the indexes: x".into()),
-    );
+    let failed = update(&mut a, Action::ReadFailed("reading the indexes: x".into()));
     assert!(failed.is_empty());
     assert_eq!(a.tabs().len(), 3, "a failed load shows no tab");
 }
@@ -690,4 +687,33 @@ fn resuming_a_statement_in_doubt_asks_for_the_operators_word_first() {
             in_doubt: Some(pgstep::engine::InDoubt::Done),
         }]
     );
+}
+
+#[test]
+fn a_failed_background_read_never_ends_the_running_job() {
+    let mut a = app(1);
+    key(&mut a, KeyCode::Char('n'));
+    assert!(matches!(
+        key(&mut a, KeyCode::Char('y'))[..],
+        [Effect::Apply { .. }]
+    ));
+    for failed in [
+        "reading the history: connection closed",
+        "reading the event log: connection closed",
+        "measuring what the rollback destroys: relation does not exist",
+        "reading the tables of phase 003: timeout",
+    ] {
+        assert!(update(&mut a, Action::ReadFailed(failed.into())).is_empty());
+        assert_eq!(
+            a.job.as_ref().map(|j| j.kind),
+            Some(JobKind::Apply),
+            "the apply still runs on the server"
+        );
+        assert_eq!(a.message.as_ref().map(|m| m.1.as_str()), Some(failed));
+        key(&mut a, KeyCode::Char('n'));
+        assert!(
+            key(&mut a, KeyCode::Char('y')).is_empty(),
+            "no second apply while one runs"
+        );
+    }
 }

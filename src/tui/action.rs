@@ -78,8 +78,9 @@ pub enum Action {
     },
     /// The watch on a running phase: its blockers, the queue behind it, its progress.
     Watch(Watch),
-    /// A monitoring view could not be read: said, without ending the running job.
-    MonitorFailed(String),
+    /// A background read (the history, the log, a rollback's impact, a phase's tables, a
+    /// monitoring view) failed: said, without ending or touching the running job.
+    ReadFailed(String),
     /// Something the operator should know that ends nothing (said once).
     Notice(String),
     Done(Outcome),

@@ -164,20 +164,22 @@ impl Runtime {
                     let holder = reader.lock_holder().await;
                     match (rows, holder) {
                         (Ok(rows), Ok(holder)) => Action::Status { rows, holder },
-                        (Err(e), _) | (_, Err(e)) => Action::Failed(e.to_string()),
+                        (Err(e), _) | (_, Err(e)) => {
+                            Action::ReadFailed(format!("reading the history: {e}"))
+                        }
                     }
                 });
                 self.spawn(async move {
                     match again.integrity().await {
                         Ok(found) => Action::LogIntegrity(found),
-                        Err(e) => Action::MonitorFailed(format!("checking the event log: {e}")),
+                        Err(e) => Action::ReadFailed(format!("checking the event log: {e}")),
                     }
                 });
             }
             Effect::LoadEvents => self.spawn(async move {
                 match reader.events(500).await {
                     Ok(ev) => Action::Events(ev),
-                    Err(e) => Action::Failed(e.to_string()),
+                    Err(e) => Action::ReadFailed(format!("reading the event log: {e}")),
                 }
             }),
             Effect::LoadImpact {
@@ -191,7 +193,9 @@ impl Runtime {
                         losses,
                         downs,
                     },
-                    Err(e) => Action::Failed(e.to_string()),
+                    Err(e) => {
+                        Action::ReadFailed(format!("measuring what the rollback destroys: {e}"))
+                    }
                 }
             }),
             Effect::LoadRecorded { version, stored } => self.spawn(async move {
@@ -209,9 +213,9 @@ impl Runtime {
                             findings,
                             tables,
                         },
-                        Err(e) => {
-                            Action::Failed(format!("reading the tables of phase {version}: {e}"))
-                        }
+                        Err(e) => Action::ReadFailed(format!(
+                            "reading the tables of phase {version}: {e}"
+                        )),
                     }
                 });
             }
@@ -233,7 +237,7 @@ impl Runtime {
                     };
                     match r.await {
                         Ok(report) => Action::Indexes(report),
-                        Err(e) => Action::MonitorFailed(format!("reading the indexes: {e}")),
+                        Err(e) => Action::ReadFailed(format!("reading the indexes: {e}")),
                     }
                 });
             }
@@ -253,7 +257,7 @@ impl Runtime {
                     match r.await {
                         Ok(report) => Action::Matviews(report),
                         Err(e) => {
-                            Action::MonitorFailed(format!("reading the materialized views: {e}"))
+                            Action::ReadFailed(format!("reading the materialized views: {e}"))
                         }
                     }
                 });
@@ -273,7 +277,7 @@ impl Runtime {
                             let gauges = gauged(&mut eta, gauges);
                             Action::Activity { activity, gauges }
                         }
-                        Err(e) => Action::MonitorFailed(format!("reading the activity: {e}")),
+                        Err(e) => Action::ReadFailed(format!("reading the activity: {e}")),
                     }
                 });
             }

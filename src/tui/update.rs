@@ -126,7 +126,7 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
-        Action::MonitorFailed(message) => {
+        Action::ReadFailed(message) => {
             app.message = Some((Level::Error, message));
             Vec::new()
         }
