@@ -1009,3 +1009,34 @@ fn control_characters_from_the_database_are_drawn_escaped() {
     let screen = draw(&mut app, (120, 40)).backend().to_string();
     assert!(screen.contains(r"by hand\x1b[2J"), "{screen}");
 }
+
+#[test]
+fn the_editor_closes_back_to_its_results_and_runs_one_query_at_a_time() {
+    let mut app = results(Options::default());
+    press(&mut app, KeyCode::Char('e'));
+    assert!(matches!(app.modal, Some(Modal::Editor { .. })));
+    let run = || Action::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL));
+    assert!(matches!(
+        update(&mut app, run())[..],
+        [Effect::Query { .. }]
+    ));
+    assert!(
+        update(&mut app, run()).is_empty(),
+        "no second query while one runs"
+    );
+    press(&mut app, KeyCode::Esc);
+    assert!(
+        matches!(app.modal, Some(Modal::Results { .. })),
+        "Esc closes the editor only"
+    );
+    // Typed after Esc, these letters reach the results grid (whose `e` edits again), never
+    // the phase list, where `r` would open the rollback dialog.
+    for c in "users".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    assert!(
+        matches!(app.modal, Some(Modal::Editor { .. })),
+        "{:?}",
+        app.modal.is_some()
+    );
+}

@@ -96,6 +96,8 @@ pub enum Modal {
         check: String,
         area: Box<TextArea<'static>>,
         result: Option<Result<ResultSet, String>>,
+        /// The check results it was opened from, shown again when it closes.
+        back: Option<Box<Modal>>,
     },
     Diff {
         version: Version,
@@ -378,24 +380,22 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                 let edit_key = app
                     .keymap
                     .lookup(&[super::keymap::Context::Checks], &key, false);
-                let editor = match (edit_key, &version) {
-                    (Some(super::keymap::Command::EditCheck), Some(v)) => {
-                        open_editor(app, v, checks.get(selected).map(|c| c.name.as_str()))
-                    }
-                    _ => None,
+                let wants_editor = edit_key == Some(super::keymap::Command::EditCheck);
+                let check = checks.get(selected).map(|c| c.name.clone());
+                let v = version.clone();
+                let results = Modal::Results {
+                    title,
+                    version,
+                    checks,
+                    notes,
+                    selected,
                 };
-                match editor {
-                    Some(m) => (Some(m), Vec::new()),
-                    None => {
-                        let m = Modal::Results {
-                            title,
-                            version,
-                            checks,
-                            notes,
-                            selected,
-                        };
-                        (Some(m), Vec::new())
-                    }
+                match v.filter(|_| wants_editor) {
+                    Some(v) => (
+                        Some(open_editor(app, &v, check.as_deref(), results)),
+                        Vec::new(),
+                    ),
+                    None => (Some(results), Vec::new()),
                 }
             }
         },
@@ -404,12 +404,27 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             check,
             mut area,
             result,
+            back,
         } => {
             let run = key.code == KeyCode::F(5)
                 || (key.code == KeyCode::Char('r')
                     && key.modifiers.contains(KeyModifiers::CONTROL));
             if esc {
-                (None, Vec::new())
+                // Back to the results it came from: the next keys must not become commands.
+                (back.map(|b| *b), Vec::new())
+            } else if run && app.job.is_some() {
+                app.message = Some((
+                    super::app::Level::Info,
+                    "a query is still running: wait for it, or cancel it with c".into(),
+                ));
+                let m = Modal::Editor {
+                    version,
+                    check,
+                    area,
+                    result,
+                    back,
+                };
+                (Some(m), Vec::new())
             } else if run {
                 let sql = area.lines().join("\n");
                 start(app, JobKind::Query, Some(version.clone()));
@@ -423,6 +438,7 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                     check,
                     area,
                     result: None,
+                    back,
                 };
                 (Some(m), vec![effect])
             } else {
@@ -432,6 +448,7 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                     check,
                     area,
                     result,
+                    back,
                 };
                 (Some(m), Vec::new())
             }
@@ -531,19 +548,25 @@ fn reasoned(app: &mut App, purpose: ReasonFor, version: Version, reason: String)
     vec![effect]
 }
 
-/// The editor on a check's query (or the first check's), never written back to the file.
-pub fn open_editor(app: &App, version: &Version, check: Option<&str>) -> Option<Modal> {
-    let m = app.plan.migrations.iter().find(|m| m.version == *version)?;
-    let c = match check {
-        Some(name) => m.checks.iter().find(|c| c.name == name)?,
-        None => m.checks.first()?,
+/// The editor on a check's query (or the first check's), never written back to the file,
+/// opened from `back` (the check results), which it returns to; `back` itself when the phase
+/// has no such check.
+pub fn open_editor(app: &App, version: &Version, check: Option<&str>, back: Modal) -> Modal {
+    let Some(m) = app.plan.migrations.iter().find(|m| m.version == *version) else {
+        return back;
     };
+    let found = match check {
+        Some(name) => m.checks.iter().find(|c| c.name == name),
+        None => m.checks.first(),
+    };
+    let Some(c) = found else { return back };
     let mut area = TextArea::new(c.sql.lines().map(str::to_string).collect());
     area.set_line_number_style(ratatui::style::Style::default());
-    Some(Modal::Editor {
+    Modal::Editor {
         version: version.clone(),
         check: c.name.clone(),
         area: Box::new(area),
         result: None,
-    })
+        back: Some(Box::new(back)),
+    }
 }
