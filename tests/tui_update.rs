@@ -717,3 +717,50 @@ fn a_failed_background_read_never_ends_the_running_job() {
         );
     }
 }
+
+#[test]
+fn d_dry_runs_the_next_pending_phase_whichever_is_selected() {
+    let mut a = app(1);
+    let next = a.phases[1].version.clone();
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Down);
+    assert_ne!(
+        a.selected_phase().map(|p| p.version.clone()),
+        Some(next.clone())
+    );
+    assert_eq!(
+        key(&mut a, KeyCode::Char('d')),
+        vec![Effect::DryRun { version: next }]
+    );
+}
+
+#[test]
+fn a_failed_transactional_phase_can_only_be_marked_pending() {
+    let plan = Arc::new(plan());
+    let mut row = tui_fixtures::applied_row(&plan.migrations[0], None);
+    row.state = pgstep::engine::RowState::Failed;
+    row.transactional = true;
+    let mut a = app(0);
+    update(
+        &mut a,
+        Action::Status {
+            rows: vec![row],
+            holder: None,
+        },
+    );
+    key(&mut a, KeyCode::Char('m'));
+    assert!(matches!(
+        a.modal,
+        Some(Modal::MarkChoice {
+            can_apply: false,
+            ..
+        })
+    ));
+    key(&mut a, KeyCode::Char('a'));
+    assert!(
+        matches!(a.modal, Some(Modal::MarkChoice { .. })),
+        "applied is not offered"
+    );
+    key(&mut a, KeyCode::Char('p'));
+    assert!(matches!(a.modal, Some(Modal::Reason { .. })));
+}

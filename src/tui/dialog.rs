@@ -66,6 +66,8 @@ pub enum Modal {
     },
     MarkChoice {
         version: Version,
+        /// False for a failed transactional phase, of which nothing remains.
+        can_apply: bool,
     },
     /// Resuming a phase whose statement `statement` (1-based) was in flight when its session
     /// was lost: the operator's word for when the database cannot tell.
@@ -250,16 +252,16 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                 (Some(m), Vec::new())
             }
         }
-        Modal::MarkChoice { version } => {
+        Modal::MarkChoice { version, can_apply } => {
             let purpose = match key.code {
-                KeyCode::Char('a') => Some(ReasonFor::MarkApplied),
+                KeyCode::Char('a') if can_apply => Some(ReasonFor::MarkApplied),
                 KeyCode::Char('p') => Some(ReasonFor::MarkPending),
                 _ => None,
             };
             match purpose {
                 Some(purpose) => (Some(reason_dialog(purpose, version)), Vec::new()),
                 None if esc => (None, Vec::new()),
-                None => (Some(Modal::MarkChoice { version }), Vec::new()),
+                None => (Some(Modal::MarkChoice { version, can_apply }), Vec::new()),
             }
         }
         Modal::InDoubtChoice { version, statement } => {

@@ -651,17 +651,17 @@ fn phase_job(app: &mut App, cmd: Command) -> Vec<Effect> {
         return Vec::new();
     };
     if cmd == Command::DryRun {
-        if !matches!(p.state, PhaseState::Pending | PhaseState::Failed) {
-            app.message = Some((Level::Info, format!("phase {} is not pending", p.version)));
+        // The next pending phase, as `n` applies it, whichever is selected: a later one
+        // cannot run before the ones in front of it.
+        let Some(next) = app.next_pending().map(|n| n.version.clone()) else {
+            app.message = Some((
+                Level::Info,
+                "nothing is pending: no phase to dry-run".into(),
+            ));
             return Vec::new();
-        }
-        if app.next_pending().map(|n| &n.version) != Some(&p.version) {
-            let text = "a dry run runs the next pending phase: earlier ones are not applied yet";
-            app.message = Some((Level::Info, text.into()));
-            return Vec::new();
-        }
-        dialog::start(app, JobKind::DryRun, Some(p.version.clone()));
-        return vec![Effect::DryRun { version: p.version }];
+        };
+        dialog::start(app, JobKind::DryRun, Some(next.clone()));
+        return vec![Effect::DryRun { version: next }];
     }
     if app.migration_of(&p).is_none_or(|m| m.checks.is_empty()) {
         app.message = Some((Level::Info, format!("phase {} has no checks", p.version)));
@@ -743,7 +743,15 @@ fn decide(app: &mut App, cmd: Command) -> Vec<Effect> {
             });
         }
         (Command::Mark, PhaseState::Dirty | PhaseState::Failed) => {
-            app.modal = Some(Modal::MarkChoice { version: v.clone() });
+            // A failed transactional attempt left nothing behind: only pending is true of it.
+            let transactional = p
+                .row
+                .and_then(|i| app.rows.get(i))
+                .is_none_or(|r| r.transactional);
+            app.modal = Some(Modal::MarkChoice {
+                version: v.clone(),
+                can_apply: !(p.state == PhaseState::Failed && transactional),
+            });
         }
         (Command::Accept, PhaseState::Drifted) => {
             app.modal = Some(dialog::reason_dialog(ReasonFor::Accept, v.clone()));

@@ -38,9 +38,12 @@ pub fn footer(app: &App) -> Vec<(String, &'static str)> {
         | Some(Modal::Maintain { .. }) => {
             vec![k("enter", "confirm"), k("esc", "cancel")]
         }
-        Some(Modal::MarkChoice { .. }) => {
+        Some(Modal::MarkChoice {
+            can_apply: true, ..
+        }) => {
             vec![k("a", "applied"), k("p", "pending"), k("esc", "cancel")]
         }
+        Some(Modal::MarkChoice { .. }) => vec![k("p", "pending"), k("esc", "cancel")],
         Some(Modal::InDoubtChoice { .. }) => vec![
             k("enter", "database decides"),
             k("d", "took effect"),
@@ -239,15 +242,20 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
             input,
             hint,
         } => super::rollback::render(version, phases, impact, input, hint, t, frame, area),
-        Modal::MarkChoice { version } => {
+        Modal::MarkChoice { version, can_apply } => {
+            let applied = if *can_apply {
+                Line::from(vec![
+                    Span::styled("a", t.key()),
+                    Span::raw(" applied (its statements did run)"),
+                ])
+            } else {
+                Line::from("  (not applied: its transaction rolled back)")
+            };
             let lines = vec![
                 Line::from(format!(
                     "Record phase {version} without running any SQL as:"
                 )),
-                Line::from(vec![
-                    Span::styled("a", t.key()),
-                    Span::raw(" applied (its statements did run)"),
-                ]),
+                applied,
                 Line::from(vec![
                     Span::styled("p", t.key()),
                     Span::raw(" pending (nothing of it remains)"),
