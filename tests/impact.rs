@@ -146,3 +146,36 @@ async fn a_locked_table_is_found_but_not_waited_for() {
         .unwrap();
     assert!(describe(&out[0]).starts_with("table t: 1 row, "));
 }
+
+/// A table dropped by another session while it is measured: reported as gone or as not
+/// measured, never a panic, and the measuring session is left out of any transaction.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_table_dropped_while_it_is_measured_is_no_panic() {
+    let db = fresh_db_async().await;
+    let client = db.connect().await;
+    let churn = db.connect().await;
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopped = stop.clone();
+    let churning = tokio::spawn(async move {
+        while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+            churn
+                .batch_execute("CREATE TABLE churn (id int); INSERT INTO churn VALUES (1)")
+                .await
+                .unwrap();
+            churn.batch_execute("DROP TABLE churn").await.unwrap();
+        }
+    });
+    let targets = destructive_targets("DROP TABLE churn");
+    for _ in 0..400 {
+        let out = measure(&client, &targets).await.unwrap();
+        assert_eq!(out.len(), 1);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    churning.await.unwrap();
+    let read_only: String = client
+        .query_one("SELECT current_setting('transaction_read_only')", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(read_only, "off");
+}

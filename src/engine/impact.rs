@@ -197,8 +197,16 @@ async fn measure_relation(c: &Client, loss: &mut Loss) -> Result<(), Stop> {
         )
         .await
         .map_err(sizing)?;
-    let heap: i64 = sizes.get(1);
-    loss.bytes = Some(sizes.get(0));
+    // Empty sums: another session dropped it since it was looked up.
+    let (Some(total), Some(heap)) = (
+        sizes.get::<_, Option<i64>>(0),
+        sizes.get::<_, Option<i64>>(1),
+    ) else {
+        return Err(Stop::Measuring(
+            "it was dropped while it was measured".to_string(),
+        ));
+    };
+    loss.bytes = Some(total);
     let small =
         heap <= COUNT_MAX_HEAP_BYTES && (rows_unknown || rows.unwrap_or(0) < COUNT_MAX_ROWS);
     if !small || !populated || !holds_rows {
