@@ -247,6 +247,17 @@ async fn cancel_and_terminate_are_refused_for_self_and_read_only_then_logged() {
         .expect_err("the ALTER fails");
     assert_eq!(err.code().map(|c| c.code()), Some("57014"), "{err}");
 
+    // Idle in transaction, it runs no statement: a cancel would report success and change
+    // nothing, so it is refused with the way forward.
+    let idle = eng
+        .cancel_backend(q.blocker, None)
+        .await
+        .expect_err("no statement to cancel");
+    assert!(
+        matches!(idle, EngineError::Refused(ref m)
+            if m.contains("idle in transaction") && m.contains("--terminate")),
+        "{idle}"
+    );
     let terminated = eng
         .terminate_backend(q.blocker, Some("idle in transaction"))
         .await

@@ -77,6 +77,20 @@ impl Engine {
                 "no session with pid {pid} is connected to this server"
             )));
         };
+        // A cancel stops a running statement; a session that runs none keeps its transaction
+        // and its locks, and the cancel would report a success that changed nothing.
+        let running = matches!(
+            target.state.as_deref(),
+            Some("active" | "fastpath function call")
+        );
+        if signal == Signal::Cancel && !running {
+            let state = target.state.as_deref().unwrap_or("not running a statement");
+            return Err(EngineError::Refused(format!(
+                "pid {pid} is {state}: it runs no statement, so a cancel would change nothing. \
+                 Terminate it to end its session, roll back its transaction and release its \
+                 locks (T in the console's Activity tab, or `pgstep activity --terminate {pid}`)"
+            )));
+        }
         // Before the signal, so that a log that cannot be written stops the action.
         if self.tables.presence(&self.client).await? == history::Presence::Missing {
             super::bookkeeping::ensure(&self.tables, &self.client, &self.settings).await?;
