@@ -764,3 +764,44 @@ fn a_failed_transactional_phase_can_only_be_marked_pending() {
     key(&mut a, KeyCode::Char('p'));
     assert!(matches!(a.modal, Some(Modal::Reason { .. })));
 }
+
+#[test]
+fn check_results_come_from_the_log_and_go_with_a_rollback() {
+    let mut a = app(1);
+    let first = a.phases[0].version.clone();
+    assert!(
+        a.results_of(&first).is_none(),
+        "nothing run in this console"
+    );
+    let logged = pgstep::engine::LoggedEvent {
+        at: chrono::Utc::now(),
+        event: "apply".into(),
+        version: Some(first.to_string()),
+        name: None,
+        outcome: "applied".into(),
+        duration_ms: Some(3),
+        db_role: "postgres".into(),
+        os_user: None,
+        host: None,
+        application: None,
+        reason: None,
+        details: serde_json::json!({ "checks": [
+            { "name": "no book lost", "expect": "unchanged", "before": "217", "after": "217",
+              "passed": true, "detail": "" }
+        ]}),
+    };
+    update(&mut a, Action::Events(vec![logged]));
+    let shown = a.results_of(&first).expect("results read from the log");
+    assert_eq!(shown[0].name, "no book lost");
+    assert_eq!(shown[0].grade, Grade::Pass);
+
+    // Rolled back from another terminal: the history no longer has it.
+    update(
+        &mut a,
+        Action::Status {
+            rows: Vec::new(),
+            holder: None,
+        },
+    );
+    assert!(a.results_of(&first).is_none(), "no stale pass");
+}

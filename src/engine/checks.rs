@@ -49,6 +49,37 @@ impl serde::Serialize for CheckOutcome {
     }
 }
 
+impl CheckOutcome {
+    /// The outcomes an event of the log recorded (`details.checks` of an apply, a verify or a
+    /// failure), as [`CheckOutcome`]'s serialisation wrote them; a log written before checks
+    /// had a grade has only `passed`. `None` when the event recorded none.
+    pub fn from_logged(details: &serde_json::Value) -> Option<Vec<CheckOutcome>> {
+        let checks = details.get("checks")?.as_array()?;
+        let text = |c: &serde_json::Value, key: &str| {
+            c.get(key).and_then(|v| v.as_str()).map(str::to_string)
+        };
+        checks
+            .iter()
+            .map(|c| {
+                let grade = match c.get("grade").and_then(|g| g.as_str()) {
+                    Some("pass") => Grade::Pass,
+                    Some("fail") => Grade::Fail,
+                    Some("not_judged") => Grade::NotJudged,
+                    _ => Grade::of(c.get("passed")?.as_bool()?),
+                };
+                Some(CheckOutcome {
+                    name: text(c, "name")?,
+                    expect: text(c, "expect").unwrap_or_default(),
+                    before: text(c, "before"),
+                    after: text(c, "after").unwrap_or_default(),
+                    grade,
+                    detail: text(c, "detail").unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+}
+
 /// Whose privileges checks run with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChecksAs {

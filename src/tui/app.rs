@@ -344,7 +344,40 @@ impl App {
         if let Some(v) = keep {
             self.select_version(&v);
         }
+        // A phase rolled back (here or from another terminal) has no results any more.
+        let phases = &self.phases;
+        self.results
+            .retain(|(v, _)| phases.iter().any(|p| p.version == *v && p.row.is_some()));
         self.clamp_selection();
+    }
+
+    /// Check results from the log for phases in the history that have none on screen (after
+    /// a restart, or a phase applied from another terminal): each phase's newest apply,
+    /// verify or failure event that recorded checks.
+    pub fn results_from_log(&mut self) {
+        let kinds = ["apply", "verify", "failure"];
+        let mut found: Vec<(Version, Vec<CheckOutcome>)> = Vec::new();
+        for e in self
+            .events
+            .iter()
+            .filter(|e| kinds.contains(&e.event.as_str()))
+        {
+            let Some(v) = e.version.as_deref().and_then(Version::parse) else {
+                continue;
+            };
+            let in_history = self
+                .phases
+                .iter()
+                .any(|p| p.version == v && p.row.is_some());
+            let known = self.results.iter().chain(&found).any(|(x, _)| *x == v);
+            if !in_history || known {
+                continue;
+            }
+            if let Some(checks) = CheckOutcome::from_logged(&e.details).filter(|c| !c.is_empty()) {
+                found.push((v, checks));
+            }
+        }
+        self.results.extend(found);
     }
 
     /// The phases the filter lets through, as indexes into `phases`.

@@ -145,6 +145,7 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::Events(events) => {
             app.events = events;
+            app.results_from_log();
             app.clamp_selection();
             Vec::new()
         }
