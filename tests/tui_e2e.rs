@@ -494,3 +494,36 @@ fn a_plan_with_errors_is_said_once_the_terminal_is_restored() {
     assert!(after.contains("001_broken.sql:1:"), "{after}");
     assert!(after.contains("has errors; nothing was run"), "{after}");
 }
+
+#[test]
+fn the_console_follows_changes_made_from_another_terminal() {
+    let db = fresh_db();
+    let pg = Pg::connect(db.url());
+    let dir = three_phases(&pg);
+    let mut c = Console::open(db.url(), dir.path(), 120, 40);
+    c.wait_for("three pending phases", |c| {
+        line_with(&c.screen(), &["pending", "003", "index_titles"])
+    });
+
+    // Applied, then rolled back, from the command line: no key is pressed in the console.
+    let up = support::migrations::pgstep(&db, &dir, &["up"]);
+    assert_eq!(up.code, Some(0), "{up}");
+    c.wait_for("every phase applied", |c| {
+        let s = c.panes().0;
+        line_with(&s, &["applied", "001"]) && line_with(&s, &["applied", "003"])
+    });
+    let down = support::migrations::pgstep(&db, &dir, &["down", "--steps", "1", "--yes"]);
+    assert_eq!(down.code, Some(0), "{down}");
+    c.wait_for("003 pending again", |c| {
+        line_with(&c.panes().0, &["pending", "003", "index_titles"])
+    });
+
+    // Another operator takes the migration lock: its holder shows in the header.
+    pg.exec(
+        "SELECT pg_advisory_lock(hashtext('pgstep'), \
+                hashtext(current_database() || '/' || 'public.schema_migrations'))",
+    );
+    c.wait_text("lock held by pid");
+    c.keys("q");
+    assert!(c.wait_exit().success());
+}

@@ -805,3 +805,34 @@ fn check_results_come_from_the_log_and_go_with_a_rollback() {
     );
     assert!(a.results_of(&first).is_none(), "no stale pass");
 }
+
+#[test]
+fn an_idle_console_reloads_only_when_the_log_or_the_lock_moved() {
+    use pgstep::engine::ChangeMark;
+    let mut a = app(1);
+    assert_eq!(update(&mut a, Action::Refresh), vec![Effect::PollChanges]);
+    let mark = ChangeMark {
+        newest: Some(3),
+        holder: None,
+    };
+    assert!(update(&mut a, Action::Changes(mark)).is_empty(), "where it stands");
+    assert!(update(&mut a, Action::Changes(mark)).is_empty(), "nothing moved");
+    let held = ChangeMark {
+        holder: Some(4242),
+        ..mark
+    };
+    assert_eq!(
+        update(&mut a, Action::Changes(held)),
+        vec![Effect::LoadStatus, Effect::LoadEvents]
+    );
+    let logged = ChangeMark {
+        newest: Some(4),
+        ..held
+    };
+    assert_eq!(
+        update(&mut a, Action::Changes(logged)),
+        vec![Effect::LoadStatus, Effect::LoadEvents]
+    );
+    a.tab = Tab::Activity;
+    assert_eq!(update(&mut a, Action::Refresh), vec![Effect::LoadActivity]);
+}

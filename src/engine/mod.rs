@@ -149,6 +149,13 @@ pub enum EngineError {
     Unread(#[from] crate::plan::Unread),
 }
 
+/// See [`Engine::change_mark`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChangeMark {
+    pub newest: Option<i64>,
+    pub holder: Option<i32>,
+}
+
 /// How a cancelled phase was left.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Left {
@@ -367,6 +374,25 @@ impl Engine {
         checks::query(&self.client, &who, checks::Scope::Alone, sql)
             .await?
             .map_err(EngineError::Refused)
+    }
+
+    /// A cheap mark of what others may have changed: the newest event's id (none without a
+    /// log) and the pid holding the migration lock. The console polls it and reloads when it
+    /// moves.
+    pub async fn change_mark(&self) -> Result<ChangeMark, EngineError> {
+        let newest = match bookkeeping::existing(&self.tables, &self.client).await?.log {
+            Some(_) => self
+                .client
+                .query_one(
+                    &format!("SELECT max(id)::int8 FROM {}", self.tables.log_sql()),
+                    &[],
+                )
+                .await?
+                .get(0),
+            None => None,
+        };
+        let holder = self.lock_holder().await?.map(|h| h.pid);
+        Ok(ChangeMark { newest, holder })
     }
 
     /// Who holds the migration lock now, if anyone.

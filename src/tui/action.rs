@@ -40,6 +40,10 @@ pub enum Action {
         holder: Option<Holder>,
     },
     Events(Vec<LoggedEvent>),
+    /// Time to look again at what others may have changed (idle, connected).
+    Refresh,
+    /// What the poll found: the newest event and the lock holder.
+    Changes(crate::engine::ChangeMark),
     /// What is wrong with the event log; empty while it is intact.
     LogIntegrity(Vec<crate::engine::integrity::Finding>),
     Progress(Progress),
@@ -115,6 +119,8 @@ pub enum Outcome {
 pub enum Effect {
     LoadStatus,
     LoadEvents,
+    /// Read the newest event's id and the lock holder, to reload when they move.
+    PollChanges,
     /// Apply phases up to and including `to`.
     Apply {
         to: Version,

@@ -174,6 +174,8 @@ pub struct App {
     pub rows: Arc<Vec<HistoryRow>>,
     pub header: Header,
     pub lock_holder: Option<Holder>,
+    /// The newest event and lock holder last seen by the refresh poll.
+    pub seen: Option<crate::engine::ChangeMark>,
     /// What is wrong with the event log, shown in the header while anything is.
     pub log_tampered: Vec<crate::engine::integrity::Finding>,
     pub phases: Vec<PhaseRow>,
@@ -266,6 +268,7 @@ impl App {
             rows: Arc::default(),
             header,
             lock_holder: None,
+            seen: None,
             log_tampered: Vec::new(),
             phases: Vec::new(),
             tab: Tab::Phases,

@@ -40,6 +40,10 @@ pub struct Connected {
     pub server_version: String,
 }
 
+/// How often an idle console looks at what others changed: one small query; the history is
+/// read again, and the screen changes, only when something moved.
+const REFRESH_EVERY: Duration = Duration::from_secs(2);
+
 /// How long a quit waits for cancelled work to record itself.
 const QUIT_GRACE: Duration = Duration::from_secs(5);
 
@@ -81,6 +85,9 @@ where
     let mut connecting = true;
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(250));
+    // Idle and connected: what other sessions changed shows without a key.
+    let mut refresh = tokio::time::interval(REFRESH_EVERY);
+    refresh.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut quitting: Option<Instant> = None;
     let mut term = terminate_signal();
     loop {
@@ -119,6 +126,7 @@ where
             _ = tick.tick(), if app.job.is_some() => {
                 Action::Tick(rt.as_ref().map(|r| r.elapsed()).unwrap_or_default())
             }
+            _ = refresh.tick(), if rt.is_some() && app.job.is_none() => Action::Refresh,
             // `Some`: once the signal task has ended, `None` must not fire this arm forever.
             Some(()) = term.recv() => {
                 match (rt.as_mut(), app.job.is_some()) {

@@ -176,6 +176,12 @@ impl Runtime {
                     }
                 });
             }
+            Effect::PollChanges => self.spawn(async move {
+                match reader.change_mark().await {
+                    Ok(mark) => Action::Changes(mark),
+                    Err(e) => Action::ReadFailed(format!("looking for changes: {e}")),
+                }
+            }),
             Effect::LoadEvents => self.spawn(async move {
                 match reader.events(500).await {
                     Ok(ev) => Action::Events(ev),
@@ -430,6 +436,7 @@ impl Runtime {
             }),
             Effect::LoadStatus
             | Effect::LoadEvents
+            | Effect::PollChanges
             | Effect::ReadDetail { .. }
             | Effect::ReadPlan
             | Effect::LoadRecorded { .. }

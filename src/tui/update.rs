@@ -135,6 +135,24 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
             app.loaded = true;
             Vec::new()
         }
+        Action::Refresh => match app.tab {
+            // Lock waits and transaction ages go stale within seconds.
+            Tab::Activity => vec![Effect::LoadActivity],
+            _ => vec![Effect::PollChanges],
+        },
+        Action::Changes(mark) => {
+            if app.seen == Some(mark) {
+                return Vec::new();
+            }
+            let first = app.seen.is_none();
+            app.seen = Some(mark);
+            // The first mark only records where things stand: they were just loaded.
+            if first {
+                Vec::new()
+            } else {
+                vec![Effect::LoadStatus, Effect::LoadEvents]
+            }
+        }
         Action::LogIntegrity(found) => {
             if !found.is_empty() && found != app.log_tampered {
                 let said = crate::engine::integrity::describe(&found);
