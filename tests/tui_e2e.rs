@@ -527,3 +527,95 @@ fn the_console_follows_changes_made_from_another_terminal() {
     c.keys("q");
     assert!(c.wait_exit().success());
 }
+
+/// The port of the test server, for a proxy in front of it.
+fn server_port(url: &str) -> Option<u16> {
+    let at = url.find("127.0.0.1:")? + "127.0.0.1:".len();
+    url[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .ok()
+}
+
+/// `url` with its port replaced by `port`.
+fn on_port(url: &str, from: u16, port: u16) -> String {
+    url.replacen(
+        &format!("127.0.0.1:{from}"),
+        &format!("127.0.0.1:{port}"),
+        1,
+    )
+}
+
+#[test]
+fn started_while_the_server_is_down_it_says_why_and_connects_when_it_is_up() {
+    let db = fresh_db();
+    let Some(server) = server_port(db.url()) else {
+        eprintln!("skipped: the test server is not on 127.0.0.1");
+        return;
+    };
+    let pg = Pg::connect(db.url());
+    let dir = three_phases(&pg);
+    // A port nothing listens on yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let mut c = Console::open(&on_port(db.url(), server, port), dir.path(), 120, 40);
+    c.wait_text("RECONNECTING (1)");
+    c.keys("n");
+    c.wait_for("the real error, not a wait", |c| {
+        let s = c.screen();
+        s.contains("not connected (") && !s.contains("wait for the connection")
+    });
+
+    let _proxy = support::proxy::Proxy::listen(port, server, None, Duration::ZERO);
+    c.wait_for("the phases once the server answers", |c| {
+        line_with(&c.screen(), &["pending", "001", "create_books"])
+    });
+    assert!(!c.screen().contains("RECONNECTING"));
+    c.keys("q");
+    assert!(c.wait_exit().success());
+}
+
+#[test]
+fn a_lost_connection_is_said_and_made_again_without_a_restart() {
+    let db = fresh_db();
+    let Some(server) = server_port(db.url()) else {
+        eprintln!("skipped: the test server is not on 127.0.0.1");
+        return;
+    };
+    let pg = Pg::connect(db.url());
+    let dir = three_phases(&pg);
+    let proxy = support::proxy::Proxy::listen(0, server, None, Duration::ZERO);
+    let mut c = Console::open(
+        &on_port(db.url(), server, proxy.port()),
+        dir.path(),
+        120,
+        40,
+    );
+    c.wait_for("three pending phases", |c| {
+        line_with(&c.screen(), &["pending", "003", "index_titles"])
+    });
+
+    // As a server restart would: every session of the console ends. The console finds out
+    // at its next look for changes, within 2 s, and connects again.
+    proxy.cut_all();
+    std::thread::sleep(Duration::from_secs(3));
+    c.wait_for("connected again after the loss", |c| {
+        let s = c.screen();
+        !s.contains("RECONNECTING") && line_with(&s, &["pending", "001"])
+    });
+
+    // The next phase applies without restarting the console.
+    c.keys("n");
+    c.wait_text("Apply phase 001?");
+    c.keys("y");
+    c.wait_text("Applied 001 create_books");
+    assert!(pg.exists("books"));
+    assert_eq!(pg.history().len(), 1);
+    c.keys(ESC);
+    c.keys("q");
+    assert!(c.wait_exit().success());
+}

@@ -815,8 +815,14 @@ fn an_idle_console_reloads_only_when_the_log_or_the_lock_moved() {
         newest: Some(3),
         holder: None,
     };
-    assert!(update(&mut a, Action::Changes(mark)).is_empty(), "where it stands");
-    assert!(update(&mut a, Action::Changes(mark)).is_empty(), "nothing moved");
+    assert!(
+        update(&mut a, Action::Changes(mark)).is_empty(),
+        "where it stands"
+    );
+    assert!(
+        update(&mut a, Action::Changes(mark)).is_empty(),
+        "nothing moved"
+    );
     let held = ChangeMark {
         holder: Some(4242),
         ..mark

@@ -53,31 +53,35 @@ pub async fn run(dir: &Path, target: &Target, config: &Config, ascii: bool) -> R
     let plan_dir = dir.to_path_buf();
     let read_plan =
         move || plan::load_outline(&plan_dir).map_err(|e| db::plan_errors(&plan_dir, &e));
-    let connect = async {
-        let worker = db::open(target, params.clone())
-            .await
-            .map_err(|f| f.message)?;
-        let reader = db::open(target, params.clone())
-            .await
-            .map_err(|f| f.message)?;
-        let client = worker.engine.client();
-        let fact = async |sql: &str| -> String {
-            match client.query_one(sql, &[]).await {
-                Ok(r) => r.get(0),
-                Err(_) => "?".into(),
-            }
-        };
-        let version = fact("SHOW server_version").await;
-        // "15.18 (Debian 15.18-0+deb12u1)": the number is what the header has room for.
-        let server_version = version.split_whitespace().next().unwrap_or("?").to_string();
-        let role = fact("SELECT current_user::text").await;
-        Ok(Connected {
-            params: worker.params.clone(),
-            worker: worker.engine,
-            reader: reader.engine,
-            role,
-            server_version,
-        })
+    let connect = || {
+        let target = target.clone();
+        let params = params.clone();
+        async move {
+            let worker = db::open(&target, params.clone())
+                .await
+                .map_err(|f| f.message)?;
+            let reader = db::open(&target, params.clone())
+                .await
+                .map_err(|f| f.message)?;
+            let client = worker.engine.client();
+            let fact = async |sql: &str| -> String {
+                match client.query_one(sql, &[]).await {
+                    Ok(r) => r.get(0),
+                    Err(_) => "?".into(),
+                }
+            };
+            let version = fact("SHOW server_version").await;
+            // "15.18 (Debian 15.18-0+deb12u1)": the number is what the header has room for.
+            let server_version = version.split_whitespace().next().unwrap_or("?").to_string();
+            let role = fact("SELECT current_user::text").await;
+            Ok(Connected {
+                params: worker.params.clone(),
+                worker: worker.engine,
+                reader: reader.engine,
+                role,
+                server_version,
+            })
+        }
     };
     let app = tui::run(app, read_plan, connect)
         .await

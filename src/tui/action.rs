@@ -33,6 +33,12 @@ pub enum Action {
         role: String,
         server_version: String,
     },
+    /// The sessions are down (never up yet, or lost): attempt `attempt` failed with `error`,
+    /// and another follows.
+    Disconnected {
+        attempt: u32,
+        error: String,
+    },
     /// While work runs: time since it started.
     Tick(Duration),
     Status {

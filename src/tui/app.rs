@@ -157,6 +157,19 @@ pub enum Level {
     Error,
 }
 
+/// The state of the console's sessions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Connection {
+    /// The first attempt is under way.
+    Connecting,
+    Up,
+    /// Down: `attempt` tries so far (0 while the first runs), and the last error.
+    Reconnecting {
+        attempt: u32,
+        error: String,
+    },
+}
+
 /// Settings that change how the console behaves.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -203,6 +216,8 @@ pub struct App {
     pub monitors: super::monitor::Monitors,
     /// The history has been read at least once; until then no state is known.
     pub loaded: bool,
+    /// Whether the console's sessions are up, and why not.
+    pub connection: Connection,
     /// While the plan is read, off the event loop: how many files its directory holds. Until
     /// it is read there are no phases and nothing touches the database.
     pub reading: Option<usize>,
@@ -269,6 +284,7 @@ impl App {
             header,
             lock_holder: None,
             seen: None,
+            connection: Connection::Connecting,
             log_tampered: Vec::new(),
             phases: Vec::new(),
             tab: Tab::Phases,

@@ -17,6 +17,7 @@ pub mod ui;
 pub mod update;
 mod update_monitor;
 
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -44,6 +45,11 @@ pub struct Connected {
 /// read again, and the screen changes, only when something moved.
 const REFRESH_EVERY: Duration = Duration::from_secs(2);
 
+/// The wait before reconnection attempt `failures` + 1: doubling from 1 s, at most 10 s.
+fn reconnect_wait(failures: u32) -> Duration {
+    Duration::from_secs(1u64 << failures.saturating_sub(1).min(4)).min(Duration::from_secs(10))
+}
+
 /// How long a quit waits for cancelled work to record itself.
 const QUIT_GRACE: Duration = Duration::from_secs(5);
 
@@ -51,10 +57,11 @@ const QUIT_GRACE: Duration = Duration::from_secs(5);
 /// be read). The first frame is drawn before `read_plan` and `connect` finish, so the operator
 /// sees the console at once; the phases appear when the plan is read, their state when the
 /// sessions are up.
-pub async fn run<R, C>(mut app: App, read_plan: R, connect: C) -> std::io::Result<App>
+pub async fn run<R, C, F>(mut app: App, read_plan: R, connect: C) -> std::io::Result<App>
 where
     R: Fn() -> Result<Plan, String> + Send + Sync + 'static,
-    C: Future<Output = Result<Connected, String>>,
+    C: Fn() -> F,
+    F: Future<Output = Result<Connected, String>> + 'static,
 {
     // ratatui::init restores the terminal from its panic hook too.
     let mut terminal = ratatui::init();
@@ -63,7 +70,7 @@ where
     result.map(|()| app)
 }
 
-async fn event_loop<R, C>(
+async fn event_loop<R, C, F>(
     app: &mut App,
     read_plan: R,
     connect: C,
@@ -71,7 +78,8 @@ async fn event_loop<R, C>(
 ) -> std::io::Result<()>
 where
     R: Fn() -> Result<Plan, String> + Send + Sync + 'static,
-    C: Future<Output = Result<Connected, String>>,
+    C: Fn() -> F,
+    F: Future<Output = Result<Connected, String>> + 'static,
 {
     let size = terminal.size()?;
     app.size = (size.width, size.height);
@@ -81,8 +89,13 @@ where
     let read_plan: Arc<R> = Arc::new(read_plan);
     read_in_background(read_plan.clone(), app.options.lint.clone(), tx.clone())?;
     let mut rt: Option<runtime::Runtime> = None;
-    let mut connect = std::pin::pin!(connect);
+    // One attempt at a time: the first at once, the next after a backoff, and again whenever
+    // the sessions are found lost. No action is ever replayed after a reconnection.
+    let mut attempt: Pin<Box<dyn Future<Output = Result<Connected, String>>>> = Box::pin(connect());
     let mut connecting = true;
+    let mut failures = 0u32;
+    let mut retry = Box::pin(tokio::time::sleep(Duration::ZERO));
+    let mut retrying = false;
     let mut events = EventStream::new();
     let mut tick = tokio::time::interval(Duration::from_millis(250));
     // Idle and connected: what other sessions changed shows without a key.
@@ -99,10 +112,17 @@ where
                 Some(Err(e)) => return Err(e),
                 None => return Ok(()),
             },
-            done = &mut connect, if connecting => {
+            () = &mut retry, if retrying => {
+                retrying = false;
+                connecting = true;
+                attempt = Box::pin(connect());
+                continue;
+            }
+            done = &mut attempt, if connecting => {
                 connecting = false;
                 match done {
                     Ok(c) => {
+                        failures = 0;
                         let pid = c.worker.backend_pid().await.unwrap_or(0);
                         let action = Action::Connected {
                             role: c.role,
@@ -119,14 +139,32 @@ where
                         ));
                         action
                     }
-                    Err(message) => Action::Failed(message),
+                    Err(error) => {
+                        failures += 1;
+                        retrying = true;
+                        retry.as_mut().reset(tokio::time::Instant::now() + reconnect_wait(failures));
+                        Action::Disconnected { attempt: failures, error }
+                    }
                 }
             }
             Some(a) = rx.recv() => a,
             _ = tick.tick(), if app.job.is_some() => {
                 Action::Tick(rt.as_ref().map(|r| r.elapsed()).unwrap_or_default())
             }
-            _ = refresh.tick(), if rt.is_some() && app.job.is_none() => Action::Refresh,
+            _ = refresh.tick(), if rt.is_some() && app.job.is_none() => {
+                if rt.as_ref().is_some_and(runtime::Runtime::is_lost) {
+                    // A server restart or a network cut: say so, and connect again.
+                    rt = None;
+                    connecting = true;
+                    attempt = Box::pin(connect());
+                    Action::Disconnected {
+                        attempt: 0,
+                        error: "the connection to the server was lost".into(),
+                    }
+                } else {
+                    Action::Refresh
+                }
+            }
             // `Some`: once the signal task has ended, `None` must not fire this arm forever.
             Some(()) = term.recv() => {
                 match (rt.as_mut(), app.job.is_some()) {
@@ -137,6 +175,21 @@ where
                 app.quit = true;
                 continue;
             }
+        };
+        // A key that would act on lost sessions connects again instead; it is not replayed.
+        let action = match action {
+            Action::Key(_)
+                if app.job.is_none() && rt.as_ref().is_some_and(runtime::Runtime::is_lost) =>
+            {
+                rt = None;
+                connecting = true;
+                attempt = Box::pin(connect());
+                Action::Disconnected {
+                    attempt: 0,
+                    error: "the connection to the server was lost".into(),
+                }
+            }
+            other => other,
         };
         if let (Some(rt), Action::Done(_) | Action::Failed(_)) = (rt.as_mut(), &action) {
             rt.job_finished();

@@ -152,6 +152,11 @@ impl Runtime {
         }
     }
 
+    /// Whether either session's connection is gone (a server restart, a network cut).
+    pub fn is_lost(&self) -> bool {
+        self.worker.client().is_closed() || self.reader.client().is_closed()
+    }
+
     pub fn run(&mut self, effect: Effect) {
         let worker = self.worker.clone();
         let reader = self.reader.clone();

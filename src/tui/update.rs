@@ -4,7 +4,7 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::{Action, Effect, Outcome};
-use super::app::{App, Detail, JobKind, Level, Recorded, Tab};
+use super::app::{App, Connection, Detail, JobKind, Level, Recorded, Tab};
 use super::dialog::{self, Modal, ReasonFor, UndoLine};
 use super::keymap::Command;
 use super::update_monitor as um;
@@ -90,10 +90,16 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
             }
             Vec::new()
         }
+        Action::Disconnected { attempt, error } => {
+            app.connection = Connection::Reconnecting { attempt, error };
+            app.seen = None;
+            Vec::new()
+        }
         Action::Connected {
             role,
             server_version,
         } => {
+            app.connection = Connection::Up;
             app.header.role = role;
             app.header.server_version = server_version;
             // The monitoring tabs appear once their first load answers.
@@ -511,6 +517,11 @@ fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
     if database && app.reading.is_some() {
         let text = "the plan is still being read: wait for its phases";
         app.message = Some((Level::Info, text.into()));
+        return Vec::new();
+    }
+    if database && let Connection::Reconnecting { attempt, error } = &app.connection {
+        let text = format!("not connected ({error}); reconnecting, attempt {attempt}");
+        app.message = Some((Level::Error, text));
         return Vec::new();
     }
     if database && !app.loaded {

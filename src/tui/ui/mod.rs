@@ -18,7 +18,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Tabs, Wrap};
 
-use super::app::{App, Level, MIN_SIZE, Tab};
+use super::app::{App, Connection, Level, MIN_SIZE, Tab};
 use theme::Theme;
 
 const SPINNER: [&str; 4] = ["|", "/", "-", "\\"];
@@ -81,6 +81,21 @@ fn header(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
             t.warning().add_modifier(Modifier::REVERSED),
         ));
         spans.push(Span::raw(" "));
+    }
+    match &app.connection {
+        // The server version reads "(connecting)" until the first attempt answers.
+        Connection::Up | Connection::Connecting => {}
+        Connection::Reconnecting { attempt, error } => {
+            spans.push(Span::styled(
+                format!(" RECONNECTING ({attempt}) "),
+                t.removed()
+                    .add_modifier(Modifier::REVERSED | Modifier::BOLD),
+            ));
+            spans.push(Span::styled(
+                format!(" {} ", crate::text::escape(error)),
+                t.removed(),
+            ));
+        }
     }
     if !app.log_tampered.is_empty() {
         spans.push(Span::styled(
