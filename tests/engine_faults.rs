@@ -367,3 +367,68 @@ fn bad_arguments_exit_two_and_touch_nothing() {
     assert!(!pg.exists("f_args"));
     assert!(!pg.exists("schema_migrations"));
 }
+
+/// The console keeps one engine for many jobs: a cancel belongs to the job it stopped.
+#[test]
+fn a_cancel_stops_its_job_and_not_the_next_one() {
+    let db = fresh_db();
+    let pg = Pg::connect(db.url());
+    // How long 001 sleeps is read from a table: long for the cancelled run, none after.
+    pg.exec("CREATE TABLE f_sleep AS SELECT 30 AS s");
+    let dir = Dir::new();
+    dir.write(
+        "001_slow.sql",
+        "CREATE TABLE f_slow (id int);\nSELECT pg_sleep(s) FROM f_sleep;\n",
+    );
+    dir.write(
+        "002_next.sql",
+        "-- Transaction: none\nCREATE TABLE f_next (id int);\nCREATE TABLE f_last (id int);\n",
+    );
+    let plan = pgstep::plan::load(dir.path()).expect("the plan");
+    let (first, second) = support::block_on(|| async {
+        let params = pgstep::conninfo::resolve(&pgstep::conninfo::Inputs::from_process(Some(
+            db.url().to_string(),
+        )))
+        .expect("params");
+        let (client, _conn) = pgstep::conninfo::connect(&params).await.expect("connect");
+        let engine = support::engine(client, Default::default()).await;
+        let handle = engine.cancel_handle();
+        let all = pgstep::engine::UpOptions::default();
+        let (watcher, _watching) = pgstep::conninfo::connect(&params).await.expect("connect");
+        let cancel = async {
+            loop {
+                let running: i64 = watcher
+                    .query_one(
+                        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(s)%'",
+                        &[],
+                    )
+                    .await
+                    .expect("pg_stat_activity")
+                    .get(0);
+                if running > 0 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            handle.request();
+            pgstep::conninfo::cancel(&params, handle.token())
+                .await
+                .expect("the cancel request");
+            watcher
+                .batch_execute("UPDATE f_sleep SET s = 0")
+                .await
+                .expect("no more sleep");
+        };
+        let (mut quiet, mut quiet_too) = (|_| {}, |_| {});
+        let (first, ()) = tokio::join!(engine.up(&plan, &all, &mut quiet), cancel);
+        let second = engine.up(&plan, &all, &mut quiet_too).await;
+        (first.map(|_| ()), second.map(|a| a.len()))
+    });
+    assert!(
+        matches!(first, Err(pgstep::engine::EngineError::Cancelled { .. })),
+        "{first:?}"
+    );
+    // Before, the flag stayed set: 002 stopped at once, "cancelled part-way".
+    assert_eq!(second.expect("the next job runs"), 2);
+    assert!(pg.exists("f_last"));
+}

@@ -99,6 +99,9 @@ impl Engine {
             details["error"] = json!(super::db_message(e));
         }
         let millis = started.elapsed().as_millis() as u64;
+        // A cancel belongs to the action it stopped: the console runs many on one engine.
+        self.cancelled
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         self.log(Event {
             kind,
             version: None,

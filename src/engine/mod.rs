@@ -428,6 +428,8 @@ impl Engine {
     /// Releases the migration lock after the work's `result`, which wins over a release error.
     /// A session lost after the work is no error: the server releases its locks with it.
     async fn unlock<T>(&self, result: Result<T, EngineError>) -> Result<T, EngineError> {
+        // A cancel belongs to the work it stopped: the console runs many on one engine.
+        self.cancelled.store(false, Ordering::SeqCst);
         let released = lock::release(&self.client, &self.tables).await;
         let value = result?;
         match released {

@@ -26,6 +26,8 @@ pub struct Runtime {
     plan: Arc<Plan>,
     tx: UnboundedSender<Action>,
     started: Option<Instant>,
+    /// The running job is maintenance, which runs on the reader: a cancel goes there.
+    on_reader: bool,
     watch: Option<JoinHandle<()>>,
     worker_pid: i32,
     /// Kept across Activity loads, so an ETA rests on the rate since the phase began.
@@ -60,6 +62,7 @@ impl Runtime {
             plan,
             tx,
             started: None,
+            on_reader: false,
             watch: None,
             worker_pid,
             eta: Arc::default(),
@@ -80,6 +83,7 @@ impl Runtime {
     /// Called when a job's result arrives: stops the lock-wait watch.
     pub fn job_finished(&mut self) {
         self.started = None;
+        self.on_reader = false;
         if let Some(w) = self.watch.take() {
             w.abort();
         }
@@ -231,7 +235,13 @@ impl Runtime {
                 });
             }
             Effect::Cancel => {
-                let handle = worker.cancel_handle();
+                // The session that runs the job: a REINDEX from the Indexes tab runs on the
+                // reader, and cancelling the idle worker would leave it running.
+                let handle = if self.on_reader {
+                    reader.cancel_handle()
+                } else {
+                    worker.cancel_handle()
+                };
                 let params = self.params.clone();
                 handle.request();
                 tokio::spawn(async move {
@@ -304,6 +314,7 @@ impl Runtime {
     /// phase. No watch: its polls would queue on the same session behind the statement.
     fn run_maintenance(&mut self, effect: Effect) {
         self.started = Some(Instant::now());
+        self.on_reader = true;
         let reader = self.reader.clone();
         let reason = Some("from the console");
         let serial = self.serial.clone();
