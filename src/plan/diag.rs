@@ -114,6 +114,24 @@ pub enum Problem {
     DieselNoUp(String),
     #[error("no migrations found")]
     NoMigrations,
+    #[error("ignored: {0}")]
+    Ignored(&'static str),
+    #[error(
+        "{tool} runs {first} before {second} (it compares versions as text), but their numbers say the opposite"
+    )]
+    ToolOrder {
+        tool: &'static str,
+        first: String,
+        second: String,
+    },
+    #[error(
+        "`-- {key}:` is a header of native files (NNN_name.sql); {layout} files would ignore it"
+    )]
+    HeaderElsewhere {
+        key: String,
+        layout: &'static str,
+        instead: &'static str,
+    },
 }
 
 impl Problem {
@@ -122,7 +140,8 @@ impl Problem {
             Problem::UnknownHeaderKey(_)
             | Problem::StepOutsideUp
             | Problem::UnknownSetting(_)
-            | Problem::NoMigrations => Severity::Warning,
+            | Problem::NoMigrations
+            | Problem::Ignored(_) => Severity::Warning,
             _ => Severity::Error,
         }
     }
@@ -198,6 +217,11 @@ impl Problem {
             Problem::OrphanUndo => "add the V file or remove the U file",
             Problem::DieselNoUp(_) => "add up.sql to the directory or remove it",
             Problem::NoMigrations => "write migrations as NNN_name.sql files",
+            Problem::Ignored(_) => "move it out of the migrations directory to silence this",
+            Problem::ToolOrder { .. } => {
+                "give both the same number of digits, so text and number agree"
+            }
+            Problem::HeaderElsewhere { instead, .. } => instead,
         };
         Some(h.to_string())
     }

@@ -178,6 +178,23 @@ fn find(dir: &Path, diags: &mut Vec<Diagnostic>) -> io::Result<Vec<Candidate>> {
             singles.push(path);
         }
     }
+    // Diesel reads only directories and Flyway only its own names: a README, a helper script
+    // or a stray file beside their migrations is not one, for them or for pgstep.
+    let ignored = match (diesel.is_empty(), flyway.is_empty()) {
+        (false, true) => Some("Diesel reads only migration directories (<version>_<name>/up.sql)"),
+        (true, false) => Some("not a Flyway migration name (V<version>__<description>.sql)"),
+        _ => None,
+    };
+    if let Some(why) = ignored {
+        let files = singles.drain(..).chain(
+            std::mem::take(&mut pairs)
+                .into_values()
+                .flat_map(|(up, down)| up.into_iter().chain(down)),
+        );
+        for path in files {
+            diags.push(Diagnostic::new(&path, Problem::Ignored(why)));
+        }
+    }
     let mut out: Vec<Candidate> = singles.into_iter().map(Candidate::Single).collect();
     out.extend(
         pairs
@@ -383,11 +400,27 @@ pub fn reread(m: &Migration) -> Result<Migration, Vec<Diagnostic>> {
 
 /// A one-file migration: dbmate if it holds `-- migrate:up`, otherwise native.
 pub fn single(src: &Source, diags: &mut Vec<Diagnostic>) -> (Layout, Option<Migration>) {
-    let named = named_from(&src.path, ".sql");
     if sections::has_migrate_up(&src.text) {
+        let named = dbmate_named(&src.path);
         (Layout::Dbmate, formats::dbmate(src, &named, diags))
     } else {
+        let named = named_from(&src.path, ".sql");
         (Layout::Native, formats::native(src, &named, diags))
+    }
+}
+
+/// dbmate's version is the file name's leading digits, whatever follows them
+/// (`00000000000000-initial-schema.sql`); the name is the rest, less one separator.
+fn dbmate_named(path: &Path) -> Named {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let name = name.unwrap_or_default();
+    let stem = name.strip_suffix(".sql").unwrap_or(&name);
+    let digits = stem.bytes().take_while(u8::is_ascii_digit).count();
+    let rest = &stem[digits..];
+    let rest = rest.strip_prefix(['_', '-']).unwrap_or(rest);
+    Named {
+        version: Version::parse(&stem[..digits]),
+        name: rest.to_string(),
     }
 }
 

@@ -403,6 +403,7 @@ fn load_as(dir: &Path, keep: Keep) -> Result<Plan, PlanError> {
             ));
         }
     }
+    tool_order(read.layout, &migrations, &mut diags);
     depends::validate(&migrations, &mut diags);
     if read.layout.is_none() && !diags.iter().any(Diagnostic::is_error) {
         diags.push(Diagnostic::new(dir, Problem::NoMigrations));
@@ -417,6 +418,39 @@ fn load_as(dir: &Path, keep: Keep) -> Result<Plan, PlanError> {
         migrations,
         warnings: diags,
     })
+}
+
+/// Diesel orders its versions (the digits, dashes removed) as text, dbmate its file names;
+/// pgstep compares numbers. The two agree unless versions of different lengths are mixed
+/// against time, and then the plan is refused rather than run in another order than the
+/// tool's.
+fn tool_order(layout: Option<Layout>, migrations: &[Migration], diags: &mut Vec<Diagnostic>) {
+    let (tool, name): (&str, fn(&Migration) -> Option<&Path>) = match layout {
+        Some(Layout::Diesel) => ("Diesel", |m| m.file.parent()),
+        Some(Layout::Dbmate) => ("dbmate", |m| Some(&m.file)),
+        _ => return,
+    };
+    let key = |m: &Migration| {
+        let n = name(m).and_then(Path::file_name).unwrap_or_default();
+        let n = n.to_string_lossy().into_owned();
+        match layout {
+            Some(Layout::Diesel) => (m.version.as_str().replace('-', ""), n),
+            _ => (n.clone(), n),
+        }
+    };
+    for pair in migrations.windows(2) {
+        let (a, b) = (key(&pair[0]), key(&pair[1]));
+        if a.0 > b.0 {
+            diags.push(Diagnostic::new(
+                name(&pair[1]).unwrap_or(&pair[1].file),
+                Problem::ToolOrder {
+                    tool,
+                    first: b.1,
+                    second: a.1,
+                },
+            ));
+        }
+    }
 }
 
 /// Parses the text of one single-file migration (native or dbmate) named `path`, exactly as

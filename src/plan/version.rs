@@ -15,17 +15,26 @@ pub struct Version {
 }
 
 impl Version {
-    /// Accepts digit segments separated by `.` or `-`.
+    /// Accepts digit segments separated by `.`, or digit runs joined by `-` (Diesel's
+    /// timestamps), which read as one number with the dashes removed, as Diesel reads them:
+    /// `2017-08-31-230457` is 20170831230457, and `2026-05-27-120000-0000` another version.
     pub fn parse(text: &str) -> Option<Version> {
-        let ok = !text.is_empty()
-            && text
-                .split(['.', '-'])
-                .all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
-        if !ok {
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let joined;
+        let numbers = if text.contains('-') {
+            if !text.split('-').all(digits) {
+                return None;
+            }
+            joined = text.replace('-', "");
+            joined.as_str()
+        } else {
+            text
+        };
+        if !numbers.split('.').all(digits) {
             return None;
         }
-        let segments: Vec<&str> = text
-            .split(['.', '-'])
+        let segments: Vec<&str> = numbers
+            .split('.')
             .map(|s| s.trim_start_matches('0'))
             .collect();
         let keep = segments
@@ -111,6 +120,8 @@ mod tests {
             ("1", "1.1"),
             ("1.0.9", "1.1"),
             ("2019-01-01-000000", "2019-01-02-000000"),
+            ("20170101000000", "2017-08-31-230457"),
+            ("2026-05-27-120000", "2026-05-27-120000-0000"),
         ];
         for (a, b) in cases {
             assert!(v(a) < v(b), "{a} < {b}");
@@ -120,7 +131,13 @@ mod tests {
 
     #[test]
     fn equal_spellings() {
-        for (a, b) in [("001", "1"), ("1.0", "1"), ("1.00.0", "01"), ("0", "000")] {
+        for (a, b) in [
+            ("001", "1"),
+            ("1.0", "1"),
+            ("1.00.0", "01"),
+            ("0", "000"),
+            ("2017-08-31-230457", "20170831230457"),
+        ] {
             assert_eq!(v(a), v(b));
             let hash = |x: &Version| {
                 let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -133,7 +150,9 @@ mod tests {
 
     #[test]
     fn rejects_non_versions() {
-        for bad in ["", "a1", "1..2", "1.", ".1", "1_2", "v1", "1 2"] {
+        for bad in [
+            "", "a1", "1..2", "1.", ".1", "1_2", "v1", "1 2", "1--2", "-1", "1-", "1.2-3",
+        ] {
             assert!(Version::parse(bad).is_none(), "{bad:?}");
         }
     }
