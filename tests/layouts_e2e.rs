@@ -336,3 +336,75 @@ fn an_empty_down_rolls_back_by_forgetting_the_version() {
         Some("the catalogue".into())
     );
 }
+
+fn status_json(url: &str, dir: &Path) -> serde_json::Value {
+    let run = run_pgstep(url, dir, &["status", "--json"]).expect(0);
+    serde_json::from_str(&run.stdout).unwrap()
+}
+
+fn state_of(status: &serde_json::Value, version: &str) -> (String, bool) {
+    let m = status["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["version"] == version)
+        .unwrap_or_else(|| panic!("{version} in {status}"));
+    (
+        m["state"].as_str().unwrap().to_string(),
+        m["repeatable"].as_bool().unwrap(),
+    )
+}
+
+/// Flyway's repeatable migrations run after every versioned one, and again whenever their
+/// file changes: pending again, not drifted.
+#[test]
+fn flyway_repeatables_run_last_and_again_when_their_file_changes() {
+    let db = fresh_db();
+    let pg = Pg::connect(db.url());
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let write = |name: &str, text: &str| std::fs::write(dir.join(name), text).unwrap();
+    write("V1__init.sql", "CREATE TABLE t (id int, v int);");
+    write(
+        "R__t_view.sql",
+        "CREATE OR REPLACE VIEW tv AS SELECT id FROM t;",
+    );
+    run_pgstep(db.url(), dir, &["up"]).expect(0);
+    let status = status_json(db.url(), dir);
+    assert_eq!(state_of(&status, "1"), ("applied".into(), false));
+    assert_eq!(state_of(&status, "R__t_view"), ("applied".into(), true));
+
+    write(
+        "R__t_view.sql",
+        "CREATE OR REPLACE VIEW tv AS SELECT id, v, w FROM t;",
+    );
+    write("V2__w.sql", "ALTER TABLE t ADD w int;");
+    let status = status_json(db.url(), dir);
+    assert_eq!(state_of(&status, "R__t_view"), ("outdated".into(), true));
+    assert_eq!(state_of(&status, "2"), ("pending".into(), false));
+    let text = run_pgstep(db.url(), dir, &["status"]).expect(0).stdout;
+    assert!(text.contains("outdated"), "{text}");
+
+    // V2 first: the view's new text needs its column.
+    run_pgstep(db.url(), dir, &["up"]).expect(0);
+    assert!(pg.column_exists("tv", "w"));
+    let status = status_json(db.url(), dir);
+    assert_eq!(state_of(&status, "R__t_view"), ("applied".into(), true));
+    let versions: Vec<String> = pg.history().into_iter().map(|h| h.version).collect();
+    assert_eq!(versions.len(), 3, "{versions:?}");
+    assert!(versions.contains(&"R__t_view".to_string()));
+    let applies: Vec<Option<String>> = pg
+        .events_of("apply")
+        .into_iter()
+        .map(|e| e.version)
+        .collect();
+    assert_eq!(
+        applies,
+        [
+            Some("1".into()),
+            Some("R__t_view".into()),
+            Some("2".into()),
+            Some("R__t_view".into())
+        ]
+    );
+}

@@ -313,3 +313,125 @@ fn a_directory_with_many_problems_reports_them_all_at_once() {
         .collect();
     assert_eq!(diags.len(), 4, "{kinds:#?}");
 }
+
+#[test]
+fn flyway_repeatables_come_after_every_versioned_migration_in_description_order() {
+    let tmp = dir_with(&[
+        ("V1__init.sql", "CREATE TABLE a (id int);"),
+        (
+            "R__views.sql",
+            "CREATE OR REPLACE VIEW av AS SELECT id FROM a;",
+        ),
+        ("V10__more.sql", "ALTER TABLE a ADD b int;"),
+        (
+            "R__a_functions.sql",
+            "CREATE OR REPLACE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';",
+        ),
+        ("V2__index.sql", "CREATE INDEX a_id ON a (id);"),
+    ]);
+    let p = load_ok(tmp.path());
+    assert_eq!(versions(&p), ["1", "2", "10", "R__a_functions", "R__views"]);
+    let kinds: Vec<bool> = p
+        .migrations
+        .iter()
+        .map(|m| m.version.is_repeatable())
+        .collect();
+    assert_eq!(kinds, [false, false, false, true, true]);
+    assert_eq!(p.migrations[3].name, "a_functions");
+    assert!(p.migrations[4].down.is_none());
+}
+
+#[test]
+fn flyway_repeatables_with_one_description_are_one_version_twice() {
+    // `R__a_b.sql` and `R__a b.sql` both describe "a b" to Flyway.
+    let tmp = dir_with(&[
+        ("V1__init.sql", "SELECT 1;"),
+        ("R__a_b.sql", "SELECT 2;"),
+        ("R__a b.sql", "SELECT 3;"),
+    ]);
+    let diags = load_err(tmp.path());
+    assert!(
+        diags
+            .iter()
+            .any(|d| matches!(d.problem, Problem::DuplicateVersion { .. })),
+        "{diags:?}"
+    );
+}
+
+/// `pgstep lint --offline --json` on `dir`: each finding's rule and hint.
+fn lint_hints(dir: &Path) -> Vec<(String, String)> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pgstep"))
+        .args(["lint", "--offline", "--json", "--dir"])
+        .arg(dir)
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["hint"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn lint_hints_name_what_works_in_the_layout_at_hand() {
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (
+            &[
+                ("2019-01-01-000000_a/up.sql", "CREATE TABLE a (id int);"),
+                (
+                    "2019-01-02-000000_b/up.sql",
+                    "CREATE INDEX CONCURRENTLY a_id ON a (id);",
+                ),
+            ],
+            "run_in_transaction = false",
+        ),
+        (
+            &[
+                ("001_a.up.sql", "CREATE TABLE a (id int);"),
+                ("002_b.up.sql", "CREATE INDEX CONCURRENTLY a_id ON a (id);"),
+            ],
+            "-- no-transaction",
+        ),
+        (
+            &[
+                (
+                    "20240101000000_a.sql",
+                    "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\n",
+                ),
+                (
+                    "20240102000000_b.sql",
+                    "-- migrate:up\nCREATE INDEX CONCURRENTLY a_id ON a (id);\n-- migrate:down\n",
+                ),
+            ],
+            "transaction:false",
+        ),
+        (
+            &[
+                ("001_a.sql", "CREATE TABLE a (id int);"),
+                ("002_b.sql", "CREATE INDEX CONCURRENTLY a_id ON a (id);"),
+            ],
+            "-- Transaction: none",
+        ),
+    ];
+    for (files, want) in cases {
+        let tmp = dir_with(files);
+        let hints = lint_hints(tmp.path());
+        let (_, hint) = hints
+            .iter()
+            .find(|(rule, _)| rule == "concurrently-in-transaction")
+            .unwrap_or_else(|| panic!("{hints:?}"));
+        assert!(hint.contains(want), "{want}: {hint}");
+        if want != "-- Transaction: none" {
+            assert!(!hint.contains("Transaction: none"), "{hint}");
+        }
+    }
+}

@@ -106,8 +106,6 @@ pub enum Problem {
     BadMetadata(String),
     #[error("unknown setting `{0}`")]
     UnknownSetting(String),
-    #[error("repeatable Flyway migrations (R__) are not supported")]
-    FlywayRepeatable,
     #[error("undo file has no matching versioned migration")]
     OrphanUndo,
     #[error("directory `{0}` has no up.sql")]
@@ -211,9 +209,6 @@ impl Problem {
             Problem::BadDbmateOption(_) => "the only option is transaction:false",
             Problem::BadMetadata(_) => "the only setting is run_in_transaction = false",
             Problem::UnknownSetting(_) => "the only setting is executeInTransaction=false",
-            Problem::FlywayRepeatable => {
-                "turn it into a versioned migration (V<version>__name.sql)"
-            }
             Problem::OrphanUndo => "add the V file or remove the U file",
             Problem::DieselNoUp(_) => "add up.sql to the directory or remove it",
             Problem::NoMigrations => "write migrations as NNN_name.sql files",

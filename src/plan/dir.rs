@@ -153,12 +153,8 @@ fn find(dir: &Path, diags: &mut Vec<Diagnostic>) -> io::Result<Vec<Candidate>> {
         } else if let Some(s) = stem.strip_suffix(".down") {
             pairs.entry(s.to_string()).or_default().1 = Some(path);
         } else if let Some((kind, version)) = flyway_name(stem) {
-            if kind == 'R' {
-                diags.push(Diagnostic::new(&path, Problem::FlywayRepeatable));
-                continue;
-            }
             let slot = flyway.entry(version.clone()).or_default();
-            let slot = if kind == 'V' {
+            let slot = if kind != 'U' {
                 &mut slot.0
             } else {
                 &mut slot.1
@@ -210,15 +206,17 @@ fn find(dir: &Path, diags: &mut Vec<Diagnostic>) -> io::Result<Vec<Candidate>> {
     Ok(out)
 }
 
-/// `V1_1__name` → ('V', "1.1"); `R__name` → ('R', ""). Flyway writes `_` for `.` in versions.
+/// `V1_1__name` → ('V', "1.1"); `R__name` → ('R', "R__name"), the repeatable migration's
+/// version. Flyway writes `_` for `.` in versions.
 fn flyway_name(stem: &str) -> Option<(char, String)> {
     let kind = stem
         .chars()
         .next()
         .filter(|c| matches!(c, 'V' | 'U' | 'R'))?;
-    let (version, _) = stem[1..].split_once("__")?;
+    let (version, description) = stem[1..].split_once("__")?;
     if kind == 'R' {
-        return version.is_empty().then(|| ('R', String::new()));
+        let repeatable = version.is_empty() && !description.is_empty();
+        return repeatable.then(|| ('R', stem.to_string()));
     }
     let version = version.replace('_', ".");
     Version::parse(&version).map(|_| (kind, version))

@@ -160,7 +160,9 @@ fn apply(h: &mut Header, key: &str, value: &str, line: u32) -> Result<(), String
         "author" => m.author = text_value(value),
         "goal" => m.goal = text_value(value),
         "version" => {
+            // `R__` names Flyway's repeatable migrations, which are files, not headers.
             let v = Version::parse(value)
+                .filter(|v| !v.is_repeatable())
                 .ok_or("use digits separated by dots, e.g. 003 or 1.10".to_string())?;
             h.version = Some((v, line));
         }
@@ -168,7 +170,9 @@ fn apply(h: &mut Header, key: &str, value: &str, line: u32) -> Result<(), String
             m.depends_line = Some(line);
             if !value.eq_ignore_ascii_case("none") {
                 for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                    let v = Version::parse(item).ok_or(format!("`{item}` is not a version"))?;
+                    let v = Version::parse(item)
+                        .filter(|v| !v.is_repeatable())
+                        .ok_or(format!("`{item}` is not a version"))?;
                     m.depends.push(v);
                 }
             }

@@ -48,6 +48,27 @@ impl Layout {
             Layout::Dbmate => "dbmate",
         }
     }
+
+    /// How a migration of this layout says it runs outside a transaction, for hints.
+    pub fn outside_transaction(self) -> &'static str {
+        match self {
+            Layout::Native => {
+                "give the phase `-- Transaction: none` (its statements then run one by one)"
+            }
+            Layout::UpDown => "start the file with `-- no-transaction`",
+            Layout::Diesel => "write `run_in_transaction = false` in the directory's metadata.toml",
+            Layout::Flyway => "write `executeInTransaction=false` in the file's .sql.conf",
+            Layout::Dbmate => "write `-- migrate:up transaction:false`",
+        }
+    }
+
+    /// Where a migration of this layout can raise its lock timeout, for hints.
+    pub fn lock_timeout_setting(self) -> &'static str {
+        match self {
+            Layout::Native => "the `-- Lock-Timeout:` header",
+            _ => "the profile's `lock_timeout`",
+        }
+    }
 }
 
 /// The whole plan: migrations in version order, plus warnings that did not stop reading.

@@ -1,4 +1,5 @@
-//! Migration versions: digit segments compared as numbers, so `2 < 10` and `1.9 < 1.10`.
+//! Migration versions: digit segments compared as numbers, so `2 < 10` and `1.9 < 1.10`; and
+//! Flyway's repeatable migrations, `R__<description>`, after every versioned one.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -12,6 +13,10 @@ pub struct Version {
     /// The segments without leading zeros, trailing zero segments dropped, joined by `.`:
     /// what equality, hashing and ordering look at, computed once.
     key: String,
+    /// A Flyway repeatable migration, `R__<description>`: its key is the description, with
+    /// `_` read as a space as Flyway reads it, and it sorts after every versioned migration,
+    /// by description, as Flyway runs them.
+    repeatable: bool,
 }
 
 impl Version {
@@ -19,6 +24,13 @@ impl Version {
     /// timestamps), which read as one number with the dashes removed, as Diesel reads them:
     /// `2017-08-31-230457` is 20170831230457, and `2026-05-27-120000-0000` another version.
     pub fn parse(text: &str) -> Option<Version> {
+        if let Some(description) = text.strip_prefix("R__") {
+            return (!description.is_empty()).then(|| Version {
+                text: text.to_string(),
+                key: description.replace('_', " "),
+                repeatable: true,
+            });
+        }
         let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
         let joined;
         let numbers = if text.contains('-') {
@@ -44,7 +56,13 @@ impl Version {
         Some(Version {
             text: text.to_string(),
             key: segments[..keep].join("."),
+            repeatable: false,
         })
+    }
+
+    /// Whether it is a Flyway repeatable migration, run again whenever its file changes.
+    pub fn is_repeatable(&self) -> bool {
+        self.repeatable
     }
 
     pub fn as_str(&self) -> &str {
@@ -58,6 +76,11 @@ fn cmp_segment(a: &str, b: &str) -> Ordering {
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
+        match (self.repeatable, other.repeatable) {
+            (false, false) => {}
+            (true, true) => return self.key.cmp(&other.key),
+            (a, b) => return a.cmp(&b),
+        }
         // An empty key (version 0) is one empty segment, as is a zero in the middle.
         let mut a = self.key.split('.');
         let mut b = other.key.split('.');
@@ -83,7 +106,7 @@ impl PartialOrd for Version {
 
 impl PartialEq for Version {
     fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
+        self.repeatable == other.repeatable && self.key == other.key
     }
 }
 
@@ -91,6 +114,7 @@ impl Eq for Version {}
 
 impl Hash for Version {
     fn hash<H: Hasher>(&self, state: &mut H) {
+        self.repeatable.hash(state);
         self.key.hash(state);
     }
 }
@@ -122,6 +146,9 @@ mod tests {
             ("2019-01-01-000000", "2019-01-02-000000"),
             ("20170101000000", "2017-08-31-230457"),
             ("2026-05-27-120000", "2026-05-27-120000-0000"),
+            ("99999999999999999999", "R__a"),
+            ("R__a_b", "R__ab"),
+            ("R__a b", "R__aZ"),
         ];
         for (a, b) in cases {
             assert!(v(a) < v(b), "{a} < {b}");
@@ -137,6 +164,7 @@ mod tests {
             ("1.00.0", "01"),
             ("0", "000"),
             ("2017-08-31-230457", "20170831230457"),
+            ("R__a_b", "R__a b"),
         ] {
             assert_eq!(v(a), v(b));
             let hash = |x: &Version| {
@@ -151,7 +179,8 @@ mod tests {
     #[test]
     fn rejects_non_versions() {
         for bad in [
-            "", "a1", "1..2", "1.", ".1", "1_2", "v1", "1 2", "1--2", "-1", "1-", "1.2-3",
+            "", "a1", "1..2", "1.", ".1", "1_2", "v1", "1 2", "1--2", "-1", "1-", "1.2-3", "R__",
+            "R_x", "r__x",
         ] {
             assert!(Version::parse(bad).is_none(), "{bad:?}");
         }

@@ -651,7 +651,10 @@ fn phase_job(app: &mut App, cmd: Command) -> Vec<Effect> {
         return Vec::new();
     };
     if cmd == Command::DryRun {
-        if !matches!(p.state, PhaseState::Pending | PhaseState::Failed) {
+        if !matches!(
+            p.state,
+            PhaseState::Pending | PhaseState::Failed | PhaseState::Outdated
+        ) {
             app.message = Some((Level::Info, format!("phase {} is not pending", p.version)));
             return Vec::new();
         }

@@ -125,6 +125,7 @@ impl Theme {
             PhaseState::Drifted => "drifted",
             PhaseState::Missing => "missing",
             PhaseState::OutOfOrder => "out_of_order",
+            PhaseState::Outdated => "pending",
         });
         let bold = !matches!(s, PhaseState::Applied | PhaseState::Pending);
         let style = self.fg(c);
@@ -179,5 +180,7 @@ pub fn glyph(s: PhaseState, ascii: bool) -> &'static str {
         (PhaseState::Drifted, true) => "~",
         (PhaseState::Missing, true) => "?",
         (PhaseState::OutOfOrder, true) => "<",
+        (PhaseState::Outdated, false) => "↻",
+        (PhaseState::Outdated, true) => "*",
     }
 }
