@@ -435,3 +435,52 @@ fn lint_hints_name_what_works_in_the_layout_at_hand() {
         }
     }
 }
+
+fn problems_of(dir: &Path) -> Vec<(String, String)> {
+    load_err(dir)
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| {
+            let name = d.path.file_name().unwrap().to_string_lossy().into_owned();
+            let kind = format!("{:?}", d.problem);
+            let kind = kind.split(['(', ' ', '{']).next().unwrap().to_string();
+            (name, kind)
+        })
+        .collect()
+}
+
+#[test]
+fn problems_behind_other_problems_are_reported_in_the_same_run() {
+    // A file that cannot be read still holds its version: a second file with it is reported
+    // now, not after the first is fixed; a file without a version still has its SQL read.
+    let tmp = dir_with(&[
+        ("002_a.sql", "SELECT 'unterminated;\n"),
+        ("002_b.sql", "SELECT 1;\n"),
+        ("x_e.sql", "SELECT 'open;\n"),
+    ]);
+    let mut got = problems_of(tmp.path());
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("002_a.sql".into(), "Sql".into()),
+            ("002_b.sql".into(), "DuplicateVersion".into()),
+            ("x_e.sql".into(), "NoVersion".into()),
+            ("x_e.sql".into(), "Sql".into()),
+        ]
+    );
+
+    // A DOWN file that cannot be read does not hide the UP file's problems.
+    let tmp = tempfile::tempdir().unwrap();
+    fs::write(tmp.path().join("001_a.up.sql"), "SELECT 'open;\n").unwrap();
+    fs::write(tmp.path().join("001_a.down.sql"), b"DROP TABLE \xff;\n").unwrap();
+    let mut got = problems_of(tmp.path());
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("001_a.down.sql".into(), "NotUtf8".into()),
+            ("001_a.up.sql".into(), "Sql".into()),
+        ]
+    );
+}

@@ -15,6 +15,8 @@ use crate::sql::LineIndex;
 pub struct Read {
     pub layout: Option<Layout>,
     pub migrations: Vec<Migration>,
+    /// The versions, and files, of the migrations that could not be read.
+    pub unread: Vec<(Version, PathBuf)>,
 }
 
 /// One migration's files, found by name before any is read.
@@ -52,6 +54,7 @@ pub fn read(dir: &Path, keep: Keep, diags: &mut Vec<Diagnostic>) -> Read {
     let empty = Read {
         layout: None,
         migrations: Vec::new(),
+        unread: Vec::new(),
     };
     match fs::metadata(dir) {
         Ok(m) if m.is_dir() => {}
@@ -77,7 +80,11 @@ pub fn read(dir: &Path, keep: Keep, diags: &mut Vec<Diagnostic>) -> Read {
     };
     let (migrations, found) = load_all(&candidates, keep);
     let mut layouts: BTreeMap<Layout, PathBuf> = BTreeMap::new();
-    for (layout, path, d) in found {
+    let mut unread = Vec::new();
+    for (layout, path, d, version) in found {
+        if let Some(v) = version {
+            unread.push((v, path.clone()));
+        }
         if let Some(layout) = layout {
             layouts.entry(layout).or_insert(path);
         }
@@ -95,6 +102,7 @@ pub fn read(dir: &Path, keep: Keep, diags: &mut Vec<Diagnostic>) -> Read {
     Read {
         layout: layouts.into_keys().next(),
         migrations,
+        unread,
     }
 }
 
@@ -224,7 +232,28 @@ fn flyway_name(stem: &str) -> Option<(char, String)> {
 
 /// What reading one candidate found besides its migration: the layout its files tell, the
 /// path that names it, and its problems.
-type Found = (Option<Layout>, PathBuf, Vec<Diagnostic>);
+type Found = (Option<Layout>, PathBuf, Vec<Diagnostic>, Option<Version>);
+
+/// The version a candidate's names give, for one that could not be read: a second migration
+/// with that version is then reported in the same run.
+fn named_version(c: &Candidate) -> Option<Version> {
+    match c {
+        Candidate::Single(path) => named_from(path, ".sql")
+            .version
+            .or_else(|| dbmate_named(path).version),
+        Candidate::Pair { up, .. } => named_from(up.as_ref()?, ".up.sql").version,
+        Candidate::Diesel(dir) => stem_named(&dir.file_name()?.to_string_lossy()).version,
+        Candidate::Flyway { versioned, .. } => {
+            let name = versioned
+                .as_ref()?
+                .file_name()?
+                .to_string_lossy()
+                .into_owned();
+            let (_, version) = flyway_name(name.strip_suffix(".sql")?)?;
+            Version::parse(&version)
+        }
+    }
+}
 
 /// Reads and parses every candidate, spread over the machine's cores. Each migration is
 /// written straight into its slot, so a large plan is never in memory twice.
@@ -272,8 +301,9 @@ fn load_into(
         {
             m.outline();
         }
+        let version = migration.is_none().then(|| named_version(c)).flatten();
         *m = migration;
-        *f = Some((layout, path, diags));
+        *f = Some((layout, path, diags, version));
     }
 }
 
@@ -430,30 +460,32 @@ fn two(
     named: &Named,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Migration> {
-    let up = source(up, diags)?;
-    let down = match down {
-        Some(p) => Some(source(p, diags)?),
-        None => None,
-    };
-    let settings = match settings {
-        Some(p) => {
-            let src = source(p, diags)?;
+    // Every file is read before any is given up on, so one unreadable file does not hide
+    // the problems of the others.
+    let up = source(up, diags);
+    let down = down.map(|p| source(p, diags));
+    let settings = settings.map(|p| {
+        source(p, diags).map(|src| {
             let off = if layout == Layout::Diesel {
                 diesel_no_transaction(&src, diags)
             } else {
                 flyway_no_transaction(&src, diags)
             };
-            Some((src, off))
-        }
-        None => None,
-    };
+            (src, off)
+        })
+    });
+    let up = up?;
     let f = TwoFiles {
         layout,
         up: &up,
-        down: down.as_ref(),
-        settings: settings.as_ref().map(|(s, off)| (s, *off)),
+        down: down.as_ref().and_then(Option::as_ref),
+        settings: settings
+            .as_ref()
+            .and_then(|s| s.as_ref().map(|(s, off)| (s, *off))),
     };
-    formats::two_files(&f, named, diags)
+    let m = formats::two_files(&f, named, diags);
+    let unread = matches!(down, Some(None)) || matches!(settings, Some(None));
+    m.filter(|_| !unread)
 }
 
 fn named_from(path: &Path, suffix: &str) -> Named {

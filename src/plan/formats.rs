@@ -47,6 +47,8 @@ pub fn native(src: &Source, named: &Named, diags: &mut Vec<Diagnostic>) -> Optio
         (None, Some((header, _))) => header,
         (None, None) => {
             diags.push(Diagnostic::new(&src.path, Problem::NoVersion));
+            // Read on all the same: its SQL's problems are reported in this run too.
+            sections::read(&src.path, &src.text, head.end, Rules::Native, diags);
             return None;
         }
     };
@@ -76,7 +78,8 @@ pub fn native(src: &Source, named: &Named, diags: &mut Vec<Diagnostic>) -> Optio
 /// A dbmate file: `-- migrate:up [transaction:false]` and `-- migrate:down`.
 pub fn dbmate(src: &Source, named: &Named, diags: &mut Vec<Diagnostic>) -> Option<Migration> {
     let errors_before = count_errors(diags);
-    let version = named_version(src, named, diags)?;
+    // Without a version the file is still read, so its other problems show in this run.
+    let version = named_version(src, named, diags);
     header::refuse_elsewhere(&src.path, &src.text, Layout::Dbmate, diags);
     let sections = sections::read(&src.path, &src.text, 0, Rules::Dbmate, diags);
     if sections.up.is_none() && sections.any_statement {
@@ -95,7 +98,7 @@ pub fn dbmate(src: &Source, named: &Named, diags: &mut Vec<Diagnostic>) -> Optio
     let m = assemble(
         src,
         named,
-        version,
+        version?,
         Layout::Dbmate,
         Meta::default(),
         parts,
@@ -136,7 +139,8 @@ pub fn two_files(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Migration> {
     let errors_before = count_errors(diags);
-    let version = named_version(f.up, named, diags)?;
+    // Without a version the files are still read, so their other problems show in this run.
+    let version = named_version(f.up, named, diags);
     header::refuse_elsewhere(&f.up.path, &f.up.text, f.layout, diags);
     if let Some(d) = f.down {
         header::refuse_elsewhere(&d.path, &d.text, f.layout, diags);
@@ -175,7 +179,7 @@ pub fn two_files(
     let m = assemble(
         f.up,
         named,
-        version,
+        version?,
         f.layout,
         Meta::default(),
         parts,

@@ -413,13 +413,22 @@ fn load_as(dir: &Path, keep: Keep) -> Result<Plan, PlanError> {
     // In place: a stable sort would take a scratch copy of the whole plan. No two migrations
     // share a file, so the order is the same.
     migrations.sort_unstable_by(|a, b| a.version.cmp(&b.version).then_with(|| a.file.cmp(&b.file)));
-    for pair in migrations.windows(2) {
-        if pair[0].version == pair[1].version {
+    // Migrations that could not be read count too: their second file is reported now.
+    let mut named: Vec<(&Version, &Path)> = migrations
+        .iter()
+        .map(|m| (&m.version, m.file.as_path()))
+        .chain(read.unread.iter().map(|(v, p)| (v, p.as_path())))
+        .collect();
+    if !read.unread.is_empty() {
+        named.sort_unstable();
+    }
+    for pair in named.windows(2) {
+        if pair[0].0 == pair[1].0 {
             diags.push(Diagnostic::new(
-                &pair[1].file,
+                pair[1].1,
                 Problem::DuplicateVersion {
-                    version: pair[1].version.to_string(),
-                    other: pair[0].file.clone(),
+                    version: pair[1].0.to_string(),
+                    other: pair[0].1.to_path_buf(),
                 },
             ));
         }
