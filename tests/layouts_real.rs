@@ -74,11 +74,26 @@ fn diesel_versions_are_the_digits_before_the_first_underscore() {
 }
 
 #[test]
-fn diesel_orders_versions_as_text_and_pgstep_says_so_when_numbers_disagree() {
-    // Diesel sorts "20250101000000" after "202401010000000000" (text), a number does not.
+fn diesel_timestamps_of_both_styles_sort_as_diesel_sorts_them() {
+    // crates.io's shape: diesel_cli 2 writes `-0000` after the time, hand-named ones do not.
+    // Diesel compares "202511190914440000" with "20260527120000" as text: 2025 first.
     let tmp = dir_with(&[
-        ("2025-01-01-000000_late/up.sql", "SELECT 1;"),
-        ("2024-01-01-000000-0000_early/up.sql", "SELECT 1;"),
+        ("2026-05-27-120000_add_username/up.sql", "SELECT 1;"),
+        ("2025-11-19-091444-0000_trustpub/up.sql", "SELECT 1;"),
+        ("2026-07-30-140000-0000_index/up.sql", "SELECT 1;"),
+        ("20170101000000_old/up.sql", "SELECT 1;"),
+    ]);
+    let p = load_ok(tmp.path());
+    let names: Vec<&str> = p.migrations.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["old", "trustpub", "add_username", "index"]);
+}
+
+#[test]
+fn diesel_orders_versions_as_text_and_pgstep_says_so_when_numbers_disagree() {
+    // Diesel sorts "10" before "9" (text); a number does not.
+    let tmp = dir_with(&[
+        ("9_nine/up.sql", "SELECT 1;"),
+        ("10_ten/up.sql", "SELECT 1;"),
     ]);
     let diags = load_err(tmp.path());
     let d = diags
@@ -86,8 +101,7 @@ fn diesel_orders_versions_as_text_and_pgstep_says_so_when_numbers_disagree() {
         .find(|d| matches!(d.problem, Problem::ToolOrder { .. }))
         .unwrap_or_else(|| panic!("{diags:?}"));
     let text = d.to_string();
-    assert!(text.contains("2025-01-01-000000_late"), "{text}");
-    assert!(text.contains("2024-01-01-000000-0000_early"), "{text}");
+    assert!(text.contains("Diesel runs 10_ten before 9_nine"), "{text}");
 }
 
 #[test]

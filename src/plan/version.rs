@@ -13,6 +13,9 @@ pub struct Version {
     /// The segments without leading zeros, trailing zero segments dropped, joined by `.`:
     /// what equality, hashing and ordering look at, computed once.
     key: String,
+    /// The digits after a Diesel timestamp's fourth group (`0000` in
+    /// `2026-05-27-120000-0000`), compared as text after the key, as Diesel compares them.
+    extra: String,
     /// A Flyway repeatable migration, `R__<description>`: its key is the description, with
     /// `_` read as a space as Flyway reads it, and it sorts after every versioned migration,
     /// by description, as Flyway runs them.
@@ -21,23 +24,31 @@ pub struct Version {
 
 impl Version {
     /// Accepts digit segments separated by `.`, or digit runs joined by `-` (Diesel's
-    /// timestamps), which read as one number with the dashes removed, as Diesel reads them:
-    /// `2017-08-31-230457` is 20170831230457, and `2026-05-27-120000-0000` another version.
+    /// timestamps). Diesel removes the dashes and compares the digits as text; pgstep reads
+    /// the first four groups as one number (`2017-08-31-230457` is 20170831230457, the same
+    /// version as `20170831230457`) and any further groups as text after it, which orders
+    /// Diesel's two timestamp styles (`YYYY-MM-DD-HHMMSS` and `...-HHMMSS-NNNN`) exactly as
+    /// Diesel does, while numbers keep comparing as numbers (`2 < 10`) for the other tools.
     pub fn parse(text: &str) -> Option<Version> {
         if let Some(description) = text.strip_prefix("R__") {
             return (!description.is_empty()).then(|| Version {
                 text: text.to_string(),
                 key: description.replace('_', " "),
+                extra: String::new(),
                 repeatable: true,
             });
         }
         let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
         let joined;
+        let mut extra = String::new();
         let numbers = if text.contains('-') {
             if !text.split('-').all(digits) {
                 return None;
             }
-            joined = text.replace('-', "");
+            let groups: Vec<&str> = text.split('-').collect();
+            let (number, rest) = groups.split_at(groups.len().min(4));
+            joined = number.concat();
+            extra = rest.concat();
             joined.as_str()
         } else {
             text
@@ -56,6 +67,7 @@ impl Version {
         Some(Version {
             text: text.to_string(),
             key: segments[..keep].join("."),
+            extra,
             repeatable: false,
         })
     }
@@ -86,7 +98,7 @@ impl Ord for Version {
         let mut b = other.key.split('.');
         loop {
             match (a.next(), b.next()) {
-                (None, None) => return Ordering::Equal,
+                (None, None) => return self.extra.cmp(&other.extra),
                 (Some(x), None) => return cmp_segment(x, ""),
                 (None, Some(y)) => return cmp_segment("", y),
                 (Some(x), Some(y)) => match cmp_segment(x, y) {
@@ -106,7 +118,7 @@ impl PartialOrd for Version {
 
 impl PartialEq for Version {
     fn eq(&self, other: &Self) -> bool {
-        self.repeatable == other.repeatable && self.key == other.key
+        self.repeatable == other.repeatable && self.key == other.key && self.extra == other.extra
     }
 }
 
@@ -116,6 +128,7 @@ impl Hash for Version {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.repeatable.hash(state);
         self.key.hash(state);
+        self.extra.hash(state);
     }
 }
 
@@ -146,6 +159,10 @@ mod tests {
             ("2019-01-01-000000", "2019-01-02-000000"),
             ("20170101000000", "2017-08-31-230457"),
             ("2026-05-27-120000", "2026-05-27-120000-0000"),
+            ("2025-11-19-091444-0000", "2026-05-27-120000"),
+            ("2025-11-19-091444-0000", "20260101000000"),
+            ("2026-05-27-120000-00", "2026-05-27-120000-0000"),
+            ("2026-05-27-120000-0000", "2026-05-27-120000-1"),
             ("99999999999999999999", "R__a"),
             ("R__a_b", "R__ab"),
             ("R__a b", "R__aZ"),
