@@ -184,3 +184,31 @@ pub fn glyph(s: PhaseState, ascii: bool) -> &'static str {
         (PhaseState::Outdated, true) => "*",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_has_a_glyph_of_its_own() {
+        let states = [
+            PhaseState::Applied,
+            PhaseState::Pending,
+            PhaseState::Failed,
+            PhaseState::Dirty,
+            PhaseState::RollingBack,
+            PhaseState::Drifted,
+            PhaseState::Missing,
+            PhaseState::OutOfOrder,
+            PhaseState::Outdated,
+        ];
+        let mut glyphs: Vec<&str> = states.iter().map(|s| glyph(*s, false)).collect();
+        glyphs.sort_unstable();
+        glyphs.dedup();
+        assert_eq!(glyphs.len(), states.len());
+        assert_ne!(
+            glyph(PhaseState::Outdated, true),
+            glyph(PhaseState::Pending, true)
+        );
+    }
+}
