@@ -498,3 +498,16 @@ fn problems_behind_other_problems_are_reported_in_the_same_run() {
         ]
     );
 }
+
+#[test]
+fn flyway_undo_file_with_a_non_transactional_statement_runs_outside_a_transaction() {
+    let tmp = dir_with(&[
+        ("V1__init.sql", "CREATE TABLE a (id int);"),
+        ("V2__index.sql", "CREATE INDEX a_id ON a (id);"),
+        ("U2__index.sql", "DROP INDEX CONCURRENTLY a_id;"),
+    ]);
+    let p = load_ok(tmp.path());
+    let m = &p.migrations[1];
+    assert!(m.transactional());
+    assert!(!m.down.as_ref().unwrap().transactional);
+}

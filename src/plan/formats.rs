@@ -165,16 +165,21 @@ pub fn two_files(
         }
         None => true,
     };
-    let flyway_tx = f.layout != Layout::Flyway
-        || !sections.up.as_ref().is_some_and(|p| {
-            p.sql()
-                .is_ok_and(|sql| sql.statements().any(|s| flyway_autocommit(s.sql)))
-        });
+    // Flyway decides for each file, its undo file too, from the statements it holds.
+    let flyway_tx = |part: Option<&Part>| {
+        f.layout != Layout::Flyway
+            || !part.is_some_and(|p| {
+                p.sql()
+                    .is_ok_and(|sql| sql.statements().any(|s| flyway_autocommit(s.sql)))
+            })
+    };
+    let up_tx = !up_no_tx && settings_tx && flyway_tx(sections.up.as_ref());
+    let down_tx = down_tx && settings_tx && flyway_tx(down.as_ref());
     let parts = Parts {
         sections,
         down,
-        up_tx: !up_no_tx && settings_tx && flyway_tx,
-        down_tx: down_tx && settings_tx,
+        up_tx,
+        down_tx,
     };
     let m = assemble(
         f.up,
