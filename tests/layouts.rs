@@ -839,14 +839,16 @@ fn mixing_layouts_is_an_error_naming_the_files() {
             ]),
             ["001_a.sql", "002_b.sql"],
         ),
-        // Files beside Flyway or Diesel migrations are ignored, as those tools ignore them
-        // (tests/layouts_real.rs); only layouts whose tools would both read the files mix.
+        (
+            dir_with(&[("001_a.sql", b"SELECT 1;\n"), ("V2__b.sql", b"SELECT 1;\n")]),
+            ["001_a.sql", "V2__b.sql"],
+        ),
         (
             dir_with(&[
-                ("001_a.sql", b"SELECT 1;\n"),
-                ("002_b.up.sql", b"SELECT 1;\n"),
+                ("2019-01-01-000000_a/up.sql", b"SELECT 1;\n"),
+                ("2019-01-02-000000_b.up.sql", b"SELECT 1;\n"),
             ]),
-            ["001_a.sql", "002_b.up.sql"],
+            ["2019-01-01-000000_a/up.sql", "2019-01-02-000000_b.up.sql"],
         ),
     ];
     let mut dirs: Vec<(PathBuf, [&str; 2])> =

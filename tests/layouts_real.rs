@@ -111,7 +111,7 @@ fn diesel_ignores_plain_files_beside_its_directories_with_a_warning() {
         ("2019-01-01-000000_a/down.sql", "DROP TABLE a;"),
         ("README.md", "# migrations"),
         ("helper.sql", "SELECT 1;"),
-        ("001_seed.sql", "INSERT INTO a VALUES (1);"),
+        ("data_oauth_github.sql", "INSERT INTO a VALUES (1);"),
     ]);
     let p = load_ok(tmp.path());
     assert_eq!(p.layout, Some(Layout::Diesel));
@@ -122,7 +122,20 @@ fn diesel_ignores_plain_files_beside_its_directories_with_a_warning() {
         .filter(|d| matches!(d.problem, Problem::Ignored(_)))
         .map(|d| d.path.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(ignored, ["001_seed.sql", "helper.sql"]);
+    assert_eq!(ignored, ["data_oauth_github.sql", "helper.sql"]);
+
+    // A file named like a migration of another layout is not silently left out.
+    let tmp = dir_with(&[
+        ("2019-01-01-000000_a/up.sql", "CREATE TABLE a (id int);"),
+        ("001_seed.sql", "INSERT INTO a VALUES (1);"),
+    ]);
+    let diags = load_err(tmp.path());
+    assert!(
+        diags
+            .iter()
+            .any(|d| matches!(d.problem, Problem::MixedLayouts(_))),
+        "{diags:?}"
+    );
 }
 
 #[test]

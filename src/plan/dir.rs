@@ -182,22 +182,28 @@ fn find(dir: &Path, diags: &mut Vec<Diagnostic>) -> io::Result<Vec<Candidate>> {
             singles.push(path);
         }
     }
-    // Diesel reads only directories and Flyway only its own names: a README, a helper script
-    // or a stray file beside their migrations is not one, for them or for pgstep.
+    // Diesel reads only directories and Flyway only its own names: a helper script beside
+    // their migrations is not one, for them or for pgstep. A file whose name starts with a
+    // version looks like another layout's migration, and still makes the directory a mix:
+    // ignoring it could leave out what its author meant to run.
     let ignored = match (diesel.is_empty(), flyway.is_empty()) {
         (false, true) => Some("Diesel reads only migration directories (<version>_<name>/up.sql)"),
         (true, false) => Some("not a Flyway migration name (V<version>__<description>.sql)"),
         _ => None,
     };
     if let Some(why) = ignored {
-        let files = singles.drain(..).chain(
-            std::mem::take(&mut pairs)
-                .into_values()
-                .flat_map(|(up, down)| up.into_iter().chain(down)),
-        );
-        for path in files {
-            diags.push(Diagnostic::new(&path, Problem::Ignored(why)));
-        }
+        let versioned = |p: &PathBuf| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+            let name = name.unwrap_or_default();
+            formats::split_stem(name.strip_suffix(".sql").unwrap_or(&name)).is_some()
+        };
+        singles.retain(|path| {
+            let keep = versioned(path);
+            if !keep {
+                diags.push(Diagnostic::new(path, Problem::Ignored(why)));
+            }
+            keep
+        });
     }
     let mut out: Vec<Candidate> = singles.into_iter().map(Candidate::Single).collect();
     out.extend(
