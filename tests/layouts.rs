@@ -1063,13 +1063,6 @@ fn bad_cases() -> Vec<Bad> {
             line: None,
         },
         Bad {
-            what: "repeatable flyway migration",
-            files: vec![("V1__a.sql", b"SELECT 1;\n"), ("R__views.sql", b"SELECT 1;\n")],
-            file: "R__views.sql",
-            problem: |p| *p == Problem::FlywayRepeatable,
-            line: None,
-        },
-        Bad {
             what: "diesel directory without up.sql",
             files: vec![("2019-01-01-000000_a/down.sql", b"SELECT 1;\n")],
             file: "2019-01-01-000000_a",

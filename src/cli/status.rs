@@ -24,6 +24,9 @@ struct PhaseJson<'a> {
     version: &'a str,
     name: &'a str,
     state: &'static str,
+    /// A Flyway repeatable migration (`R__`): run after the versioned ones, again whenever
+    /// its file changes.
+    repeatable: bool,
     applied_at: Option<String>,
     execution_time_ms: Option<i32>,
     checksum: Option<&'a Checksum>,
@@ -41,6 +44,7 @@ fn json_of<'a>(p: &'a Phase<'_>) -> PhaseJson<'a> {
         version: p.version.as_str(),
         name: &p.name,
         state: p.state.word(),
+        repeatable: p.version.is_repeatable(),
         applied_at: p.row.and_then(|r| r.applied_at).map(|t| t.to_rfc3339()),
         execution_time_ms: p.row.and_then(|r| r.execution_time_ms),
         checksum: p

@@ -109,7 +109,10 @@ pub fn targets<'a>(
         .filter(|p| {
             matches!(
                 p.state,
-                PhaseState::Pending | PhaseState::Failed | PhaseState::OutOfOrder
+                PhaseState::Pending
+                    | PhaseState::Failed
+                    | PhaseState::OutOfOrder
+                    | PhaseState::Outdated
             )
         })
         .filter(|p| opts.to.as_ref().is_none_or(|to| p.version <= *to))

@@ -54,8 +54,11 @@ fn undo_list<'a>(
     target: &DownTarget,
     recorded: &[(String, AppliedSql)],
 ) -> Result<Vec<Undo<'a>>, EngineError> {
+    // Repeatable migrations are not rolled back, as Flyway's undo leaves them: they run again
+    // after the versioned ones whenever their file changes.
     let applied: Vec<&Phase<'a>> = phases
         .iter()
+        .filter(|p| !p.version.is_repeatable())
         .filter(|p| {
             matches!(
                 p.state,

@@ -24,6 +24,9 @@ pub enum PhaseState {
     Missing,
     /// Pending, but older than the newest applied phase.
     OutOfOrder,
+    /// A Flyway repeatable migration whose file changed since it was applied: pending again,
+    /// as Flyway runs it again after the versioned ones.
+    Outdated,
 }
 
 impl PhaseState {
@@ -37,6 +40,7 @@ impl PhaseState {
             PhaseState::Drifted => "drifted",
             PhaseState::Missing => "missing",
             PhaseState::OutOfOrder => "out-of-order",
+            PhaseState::Outdated => "outdated",
         }
     }
 }
@@ -92,10 +96,13 @@ pub struct Phase<'a> {
 
 /// Merges the plan and the history, in version order.
 pub fn phases<'a>(plan: &'a Plan, rows: &'a [HistoryRow]) -> Vec<Phase<'a>> {
+    // Repeatable migrations come after every versioned one whenever they ran: they say
+    // nothing of which versioned phases are out of order.
     let newest_applied = rows
         .iter()
         .filter(|r| r.state == RowState::Applied)
         .filter_map(|r| Version::parse(&r.version))
+        .filter(|v| !v.is_repeatable())
         .max();
     // Looked up once per phase: a history of 10,000 rows must not be scanned 10,000 times.
     let by_version: HashMap<Version, usize> = rows
@@ -120,6 +127,7 @@ pub fn phases<'a>(plan: &'a Plan, rows: &'a [HistoryRow]) -> Vec<Phase<'a>> {
                     RowState::Dirty => (PhaseState::Dirty, None),
                     RowState::RollingBack => (PhaseState::RollingBack, None),
                     RowState::Applied => match drift(m, r) {
+                        Some(_) if m.version.is_repeatable() => (PhaseState::Outdated, None),
                         Some(d) => (PhaseState::Drifted, Some(d)),
                         None => (PhaseState::Applied, None),
                     },

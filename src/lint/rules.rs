@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::ops::{self, Action, ConstraintKind, Name, Op};
 use super::types::{self, Change, Columns};
-use crate::plan::{Read, Sql};
+use crate::plan::{Layout, Read, Sql};
 
 /// A finding before configuration and live facts.
 #[derive(Debug, Clone)]
@@ -101,6 +101,8 @@ struct Phase {
     ignore: Vec<String>,
     line: u32,
     file: PathBuf,
+    /// The phase's layout: hints name what works in it.
+    layout: Layout,
 }
 
 impl Phase {
@@ -152,6 +154,7 @@ pub fn check(m: &Read<'_>, known: &mut Known) -> Vec<(Raw, bool)> {
         ignore: Vec::new(),
         line: 1,
         file: m.up.file.clone(),
+        layout: m.layout,
     };
     if m.meta.lock_timeout.is_some_and(|d| d.is_zero()) {
         p.add(
@@ -172,7 +175,7 @@ pub fn check(m: &Read<'_>, known: &mut Known) -> Vec<(Raw, bool)> {
                 "concurrently-in-transaction",
                 None,
                 "this statement cannot run inside a transaction block: the phase will fail".into(),
-                "give the phase `-- Transaction: none` (its statements then run one by one)",
+                m.layout.outside_transaction(),
             );
         }
         let op = ops::read(sql);
@@ -220,7 +223,7 @@ fn statement(p: &mut Phase, op: &Op, known: &mut Known) {
                     "create-index-blocking",
                     Some(table),
                     format!("CREATE INDEX takes a SHARE lock on {}: its writes wait until the whole index is built", table.display()),
-                    "CREATE INDEX CONCURRENTLY in a `Transaction: none` phase",
+                    &format!("CREATE INDEX CONCURRENTLY, outside a transaction: {}", p.layout.outside_transaction()),
                 );
             }
         }
@@ -238,7 +241,7 @@ fn statement(p: &mut Phase, op: &Op, known: &mut Known) {
                     "drop-index-blocking",
                     table.as_ref(),
                     format!("DROP INDEX {} takes an ACCESS EXCLUSIVE lock on its table: reads and writes wait", n.display()),
-                    "DROP INDEX CONCURRENTLY in a `Transaction: none` phase",
+                    &format!("DROP INDEX CONCURRENTLY, outside a transaction: {}", p.layout.outside_transaction()),
                 );
                 if let Some((raw, _)) = p.out.last_mut() {
                     raw.index = Some(n.display());
@@ -278,7 +281,10 @@ fn statement(p: &mut Phase, op: &Op, known: &mut Known) {
             "lock-timeout-off",
             None,
             "turns lock_timeout off: a DDL may wait forever behind a long transaction while every query on the table queues behind it".into(),
-            "keep pgstep's lock timeout (set a larger one with `-- Lock-Timeout:` if needed)",
+            &format!(
+                "keep pgstep's lock timeout (set a larger one with {} if needed)",
+                p.layout.lock_timeout_setting()
+            ),
         ),
         _ => {}
     }

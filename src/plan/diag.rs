@@ -106,14 +106,30 @@ pub enum Problem {
     BadMetadata(String),
     #[error("unknown setting `{0}`")]
     UnknownSetting(String),
-    #[error("repeatable Flyway migrations (R__) are not supported")]
-    FlywayRepeatable,
     #[error("undo file has no matching versioned migration")]
     OrphanUndo,
     #[error("directory `{0}` has no up.sql")]
     DieselNoUp(String),
     #[error("no migrations found")]
     NoMigrations,
+    #[error("ignored: {0}")]
+    Ignored(&'static str),
+    #[error(
+        "{tool} runs {first} before {second} (it compares versions as text), but their numbers say the opposite"
+    )]
+    ToolOrder {
+        tool: &'static str,
+        first: String,
+        second: String,
+    },
+    #[error(
+        "`-- {key}:` is a header of native files (NNN_name.sql); {layout} files would ignore it"
+    )]
+    HeaderElsewhere {
+        key: String,
+        layout: &'static str,
+        instead: &'static str,
+    },
 }
 
 impl Problem {
@@ -122,7 +138,8 @@ impl Problem {
             Problem::UnknownHeaderKey(_)
             | Problem::StepOutsideUp
             | Problem::UnknownSetting(_)
-            | Problem::NoMigrations => Severity::Warning,
+            | Problem::NoMigrations
+            | Problem::Ignored(_) => Severity::Warning,
             _ => Severity::Error,
         }
     }
@@ -192,12 +209,14 @@ impl Problem {
             Problem::BadDbmateOption(_) => "the only option is transaction:false",
             Problem::BadMetadata(_) => "the only setting is run_in_transaction = false",
             Problem::UnknownSetting(_) => "the only setting is executeInTransaction=false",
-            Problem::FlywayRepeatable => {
-                "turn it into a versioned migration (V<version>__name.sql)"
-            }
             Problem::OrphanUndo => "add the V file or remove the U file",
             Problem::DieselNoUp(_) => "add up.sql to the directory or remove it",
             Problem::NoMigrations => "write migrations as NNN_name.sql files",
+            Problem::Ignored(_) => "move it out of the migrations directory to silence this",
+            Problem::ToolOrder { .. } => {
+                "give both the same number of digits, so text and number agree"
+            }
+            Problem::HeaderElsewhere { instead, .. } => instead,
         };
         Some(h.to_string())
     }

@@ -15,6 +15,8 @@ use crate::sql::LineIndex;
 pub struct Read {
     pub layout: Option<Layout>,
     pub migrations: Vec<Migration>,
+    /// The versions, and files, of the migrations that could not be read.
+    pub unread: Vec<(Version, PathBuf)>,
 }
 
 /// One migration's files, found by name before any is read.
@@ -52,6 +54,7 @@ pub fn read(dir: &Path, keep: Keep, diags: &mut Vec<Diagnostic>) -> Read {
     let empty = Read {
         layout: None,
         migrations: Vec::new(),
+        unread: Vec::new(),
     };
     match fs::metadata(dir) {
         Ok(m) if m.is_dir() => {}
@@ -77,7 +80,11 @@ pub fn read(dir: &Path, keep: Keep, diags: &mut Vec<Diagnostic>) -> Read {
     };
     let (migrations, found) = load_all(&candidates, keep);
     let mut layouts: BTreeMap<Layout, PathBuf> = BTreeMap::new();
-    for (layout, path, d) in found {
+    let mut unread = Vec::new();
+    for (layout, path, d, version) in found {
+        if let Some(v) = version {
+            unread.push((v, path.clone()));
+        }
         if let Some(layout) = layout {
             layouts.entry(layout).or_insert(path);
         }
@@ -95,6 +102,7 @@ pub fn read(dir: &Path, keep: Keep, diags: &mut Vec<Diagnostic>) -> Read {
     Read {
         layout: layouts.into_keys().next(),
         migrations,
+        unread,
     }
 }
 
@@ -153,12 +161,8 @@ fn find(dir: &Path, diags: &mut Vec<Diagnostic>) -> io::Result<Vec<Candidate>> {
         } else if let Some(s) = stem.strip_suffix(".down") {
             pairs.entry(s.to_string()).or_default().1 = Some(path);
         } else if let Some((kind, version)) = flyway_name(stem) {
-            if kind == 'R' {
-                diags.push(Diagnostic::new(&path, Problem::FlywayRepeatable));
-                continue;
-            }
             let slot = flyway.entry(version.clone()).or_default();
-            let slot = if kind == 'V' {
+            let slot = if kind != 'U' {
                 &mut slot.0
             } else {
                 &mut slot.1
@@ -178,6 +182,29 @@ fn find(dir: &Path, diags: &mut Vec<Diagnostic>) -> io::Result<Vec<Candidate>> {
             singles.push(path);
         }
     }
+    // Diesel reads only directories and Flyway only its own names: a helper script beside
+    // their migrations is not one, for them or for pgstep. A file whose name starts with a
+    // version looks like another layout's migration, and still makes the directory a mix:
+    // ignoring it could leave out what its author meant to run.
+    let ignored = match (diesel.is_empty(), flyway.is_empty()) {
+        (false, true) => Some("Diesel reads only migration directories (<version>_<name>/up.sql)"),
+        (true, false) => Some("not a Flyway migration name (V<version>__<description>.sql)"),
+        _ => None,
+    };
+    if let Some(why) = ignored {
+        let versioned = |p: &PathBuf| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned());
+            let name = name.unwrap_or_default();
+            formats::split_stem(name.strip_suffix(".sql").unwrap_or(&name)).is_some()
+        };
+        singles.retain(|path| {
+            let keep = versioned(path);
+            if !keep {
+                diags.push(Diagnostic::new(path, Problem::Ignored(why)));
+            }
+            keep
+        });
+    }
     let mut out: Vec<Candidate> = singles.into_iter().map(Candidate::Single).collect();
     out.extend(
         pairs
@@ -193,15 +220,17 @@ fn find(dir: &Path, diags: &mut Vec<Diagnostic>) -> io::Result<Vec<Candidate>> {
     Ok(out)
 }
 
-/// `V1_1__name` → ('V', "1.1"); `R__name` → ('R', ""). Flyway writes `_` for `.` in versions.
+/// `V1_1__name` → ('V', "1.1"); `R__name` → ('R', "R__name"), the repeatable migration's
+/// version. Flyway writes `_` for `.` in versions.
 fn flyway_name(stem: &str) -> Option<(char, String)> {
     let kind = stem
         .chars()
         .next()
         .filter(|c| matches!(c, 'V' | 'U' | 'R'))?;
-    let (version, _) = stem[1..].split_once("__")?;
+    let (version, description) = stem[1..].split_once("__")?;
     if kind == 'R' {
-        return version.is_empty().then(|| ('R', String::new()));
+        let repeatable = version.is_empty() && !description.is_empty();
+        return repeatable.then(|| ('R', stem.to_string()));
     }
     let version = version.replace('_', ".");
     Version::parse(&version).map(|_| (kind, version))
@@ -209,7 +238,28 @@ fn flyway_name(stem: &str) -> Option<(char, String)> {
 
 /// What reading one candidate found besides its migration: the layout its files tell, the
 /// path that names it, and its problems.
-type Found = (Option<Layout>, PathBuf, Vec<Diagnostic>);
+type Found = (Option<Layout>, PathBuf, Vec<Diagnostic>, Option<Version>);
+
+/// The version a candidate's names give, for one that could not be read: a second migration
+/// with that version is then reported in the same run.
+fn named_version(c: &Candidate) -> Option<Version> {
+    match c {
+        Candidate::Single(path) => named_from(path, ".sql")
+            .version
+            .or_else(|| dbmate_named(path).version),
+        Candidate::Pair { up, .. } => named_from(up.as_ref()?, ".up.sql").version,
+        Candidate::Diesel(dir) => stem_named(&dir.file_name()?.to_string_lossy()).version,
+        Candidate::Flyway { versioned, .. } => {
+            let name = versioned
+                .as_ref()?
+                .file_name()?
+                .to_string_lossy()
+                .into_owned();
+            let (_, version) = flyway_name(name.strip_suffix(".sql")?)?;
+            Version::parse(&version)
+        }
+    }
+}
 
 /// Reads and parses every candidate, spread over the machine's cores. Each migration is
 /// written straight into its slot, so a large plan is never in memory twice.
@@ -257,8 +307,9 @@ fn load_into(
         {
             m.outline();
         }
+        let version = migration.is_none().then(|| named_version(c)).flatten();
         *m = migration;
-        *f = Some((layout, path, diags));
+        *f = Some((layout, path, diags, version));
     }
 }
 
@@ -383,11 +434,27 @@ pub fn reread(m: &Migration) -> Result<Migration, Vec<Diagnostic>> {
 
 /// A one-file migration: dbmate if it holds `-- migrate:up`, otherwise native.
 pub fn single(src: &Source, diags: &mut Vec<Diagnostic>) -> (Layout, Option<Migration>) {
-    let named = named_from(&src.path, ".sql");
     if sections::has_migrate_up(&src.text) {
+        let named = dbmate_named(&src.path);
         (Layout::Dbmate, formats::dbmate(src, &named, diags))
     } else {
+        let named = named_from(&src.path, ".sql");
         (Layout::Native, formats::native(src, &named, diags))
+    }
+}
+
+/// dbmate's version is the file name's leading digits, whatever follows them
+/// (`00000000000000-initial-schema.sql`); the name is the rest, less one separator.
+fn dbmate_named(path: &Path) -> Named {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    let name = name.unwrap_or_default();
+    let stem = name.strip_suffix(".sql").unwrap_or(&name);
+    let digits = stem.bytes().take_while(u8::is_ascii_digit).count();
+    let rest = &stem[digits..];
+    let rest = rest.strip_prefix(['_', '-']).unwrap_or(rest);
+    Named {
+        version: Version::parse(&stem[..digits]),
+        name: rest.to_string(),
     }
 }
 
@@ -399,30 +466,32 @@ fn two(
     named: &Named,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Migration> {
-    let up = source(up, diags)?;
-    let down = match down {
-        Some(p) => Some(source(p, diags)?),
-        None => None,
-    };
-    let settings = match settings {
-        Some(p) => {
-            let src = source(p, diags)?;
+    // Every file is read before any is given up on, so one unreadable file does not hide
+    // the problems of the others.
+    let up = source(up, diags);
+    let down = down.map(|p| source(p, diags));
+    let settings = settings.map(|p| {
+        source(p, diags).map(|src| {
             let off = if layout == Layout::Diesel {
                 diesel_no_transaction(&src, diags)
             } else {
                 flyway_no_transaction(&src, diags)
             };
-            Some((src, off))
-        }
-        None => None,
-    };
+            (src, off)
+        })
+    });
+    let up = up?;
     let f = TwoFiles {
         layout,
         up: &up,
-        down: down.as_ref(),
-        settings: settings.as_ref().map(|(s, off)| (s, *off)),
+        down: down.as_ref().and_then(Option::as_ref),
+        settings: settings
+            .as_ref()
+            .and_then(|s| s.as_ref().map(|(s, off)| (s, *off))),
     };
-    formats::two_files(&f, named, diags)
+    let m = formats::two_files(&f, named, diags);
+    let unread = matches!(down, Some(None)) || matches!(settings, Some(None));
+    m.filter(|_| !unread)
 }
 
 fn named_from(path: &Path, suffix: &str) -> Named {

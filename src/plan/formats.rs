@@ -47,6 +47,8 @@ pub fn native(src: &Source, named: &Named, diags: &mut Vec<Diagnostic>) -> Optio
         (None, Some((header, _))) => header,
         (None, None) => {
             diags.push(Diagnostic::new(&src.path, Problem::NoVersion));
+            // Read on all the same: its SQL's problems are reported in this run too.
+            sections::read(&src.path, &src.text, head.end, Rules::Native, diags);
             return None;
         }
     };
@@ -76,7 +78,9 @@ pub fn native(src: &Source, named: &Named, diags: &mut Vec<Diagnostic>) -> Optio
 /// A dbmate file: `-- migrate:up [transaction:false]` and `-- migrate:down`.
 pub fn dbmate(src: &Source, named: &Named, diags: &mut Vec<Diagnostic>) -> Option<Migration> {
     let errors_before = count_errors(diags);
-    let version = named_version(src, named, diags)?;
+    // Without a version the file is still read, so its other problems show in this run.
+    let version = named_version(src, named, diags);
+    header::refuse_elsewhere(&src.path, &src.text, Layout::Dbmate, diags);
     let sections = sections::read(&src.path, &src.text, 0, Rules::Dbmate, diags);
     if sections.up.is_none() && sections.any_statement {
         diags.push(Diagnostic::new(&src.path, Problem::NoMigrateUp));
@@ -94,7 +98,7 @@ pub fn dbmate(src: &Source, named: &Named, diags: &mut Vec<Diagnostic>) -> Optio
     let m = assemble(
         src,
         named,
-        version,
+        version?,
         Layout::Dbmate,
         Meta::default(),
         parts,
@@ -104,12 +108,15 @@ pub fn dbmate(src: &Source, named: &Named, diags: &mut Vec<Diagnostic>) -> Optio
     (count_errors(diags) == errors_before).then_some(m)
 }
 
-fn dbmate_transaction(path: &Path, options: &str, diags: &mut Vec<Diagnostic>) -> bool {
+/// Whether every section of a part runs in a transaction. dbmate runs each section in its
+/// own; pgstep runs a part as one, so one section without a transaction makes the whole part
+/// run statement by statement.
+fn dbmate_transaction(path: &Path, options: &[String], diags: &mut Vec<Diagnostic>) -> bool {
     let mut tx = true;
-    for opt in options.split_whitespace() {
+    for opt in options.iter().flat_map(|o| o.split_whitespace()) {
         match opt.to_ascii_lowercase().as_str() {
             "transaction:false" => tx = false,
-            "transaction:true" => tx = true,
+            "transaction:true" => {}
             _ => diags.push(Diagnostic::new(path, Problem::BadDbmateOption(opt.into()))),
         }
     }
@@ -132,7 +139,12 @@ pub fn two_files(
     diags: &mut Vec<Diagnostic>,
 ) -> Option<Migration> {
     let errors_before = count_errors(diags);
-    let version = named_version(f.up, named, diags)?;
+    // Without a version the files are still read, so their other problems show in this run.
+    let version = named_version(f.up, named, diags);
+    header::refuse_elsewhere(&f.up.path, &f.up.text, f.layout, diags);
+    if let Some(d) = f.down {
+        header::refuse_elsewhere(&d.path, &d.text, f.layout, diags);
+    }
     let (up_from, up_no_tx) = no_transaction_line(&f.up.text);
     let sections = sections::read(&f.up.path, &f.up.text, up_from, Rules::UpFile, diags);
     let mut checksum = Hasher::default();
@@ -142,8 +154,9 @@ pub fn two_files(
         checksum.update(b"\0").update(d.text.as_bytes());
         let (from, no_tx) = no_transaction_line(&d.text);
         down_tx = !no_tx;
-        let s = sections::read(&d.path, &d.text, from, Rules::DownFile, diags);
-        s.up.filter(|p| p.count() > 0)
+        // An empty or comment-only DOWN file is a rollback that changes nothing: the tools
+        // run it and forget the version.
+        sections::read(&d.path, &d.text, from, Rules::DownFile, diags).up
     });
     let settings_tx = match f.settings {
         Some((src, off)) => {
@@ -152,16 +165,26 @@ pub fn two_files(
         }
         None => true,
     };
+    // Flyway decides for each file, its undo file too, from the statements it holds.
+    let flyway_tx = |part: Option<&Part>| {
+        f.layout != Layout::Flyway
+            || !part.is_some_and(|p| {
+                p.sql()
+                    .is_ok_and(|sql| sql.statements().any(|s| flyway_autocommit(s.sql)))
+            })
+    };
+    let up_tx = !up_no_tx && settings_tx && flyway_tx(sections.up.as_ref());
+    let down_tx = down_tx && settings_tx && flyway_tx(down.as_ref());
     let parts = Parts {
         sections,
         down,
-        up_tx: !up_no_tx && settings_tx,
-        down_tx: down_tx && settings_tx,
+        up_tx,
+        down_tx,
     };
     let m = assemble(
         f.up,
         named,
-        version,
+        version?,
         f.layout,
         Meta::default(),
         parts,
@@ -171,10 +194,36 @@ pub fn two_files(
     (count_errors(diags) == errors_before).then_some(m)
 }
 
+/// Whether Flyway's PostgreSQL parser marks the statement as one that cannot run in a
+/// transaction, which makes Flyway run its whole migration outside one: `CREATE`/`DROP
+/// DATABASE`, `TABLESPACE` or `SUBSCRIPTION`, `ALTER SYSTEM`, `CREATE [UNIQUE] INDEX
+/// CONCURRENTLY`, `DROP INDEX CONCURRENTLY`, `REINDEX [VERBOSE] SCHEMA|DATABASE|SYSTEM`,
+/// `VACUUM` and `DISCARD ALL`. Flyway matches these words at the start and nothing else:
+/// `REINDEX INDEX CONCURRENTLY` stays in the transaction, where the server refuses it.
+fn flyway_autocommit(sql: &str) -> bool {
+    let w = crate::sql::leading_words(sql, 4);
+    let w: Vec<&str> = w.iter().map(String::as_str).collect();
+    matches!(
+        w.as_slice(),
+        [
+            "CREATE" | "DROP",
+            "DATABASE" | "TABLESPACE" | "SUBSCRIPTION",
+            ..
+        ] | ["ALTER", "SYSTEM", ..]
+            | ["CREATE" | "DROP", "INDEX", "CONCURRENTLY", ..]
+            | ["CREATE" | "DROP", "UNIQUE", "INDEX", "CONCURRENTLY"]
+            | ["REINDEX", "SCHEMA" | "DATABASE" | "SYSTEM", ..]
+            | ["REINDEX", "VERBOSE", "SCHEMA" | "DATABASE" | "SYSTEM", ..]
+            | ["VACUUM", ..]
+            | ["DISCARD", "ALL", ..]
+    )
+}
+
 /// sqlx's `-- no-transaction` first line: where the SQL starts and whether it was there.
 fn no_transaction_line(text: &str) -> (usize, bool) {
+    // sqlx looks at the file's first bytes only: `sql.starts_with("-- no-transaction")`.
     let first = text.split_inclusive('\n').next().unwrap_or("");
-    if first.trim() == "-- no-transaction" {
+    if first.starts_with("-- no-transaction") {
         (first.len(), true)
     } else {
         (0, false)
@@ -235,7 +284,7 @@ fn assemble(
         return None;
     };
     up.transactional = up_tx;
-    let mut down = down.or(s.down.filter(|p| p.count() > 0));
+    let mut down = down.or(s.down);
     if let Some(d) = &mut down {
         d.transactional = down_tx;
     }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::diag::{Diagnostic, Problem};
-use super::{Meta, Version};
+use super::{Layout, Meta, Version};
 
 /// What the header said, and where the SQL after it starts.
 #[derive(Debug, Default)]
@@ -40,6 +40,53 @@ fn header_line(line: &str) -> Option<(&str, &str)> {
     let ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     ok.then(|| (key, value.trim()))
+}
+
+/// Refuses, in the leading comments of a file of another layout, the header keys that change
+/// how a native phase runs: there they would be comments, and the phase would run otherwise
+/// than its author wrote. Descriptive keys (`Migration`, `Author`, ...) stay comments.
+pub fn refuse_elsewhere(path: &Path, text: &str, layout: Layout, diags: &mut Vec<Diagnostic>) {
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if !line.starts_with("--") {
+            break;
+        }
+        let Some((key, _)) = header_line(line) else {
+            continue;
+        };
+        let norm = key.to_ascii_lowercase().replace('_', "-");
+        let instead = match (norm.as_str(), layout) {
+            ("transaction", Layout::UpDown) => {
+                "write `-- no-transaction` as the file's first line, as sqlx reads it"
+            }
+            ("transaction", Layout::Diesel) => {
+                "write `run_in_transaction = false` in the directory's metadata.toml"
+            }
+            ("transaction", Layout::Flyway) => {
+                "write `executeInTransaction=false` in the file's .sql.conf (CONCURRENTLY, VACUUM and the like are found without it)"
+            }
+            ("transaction", _) => "write `-- migrate:up transaction:false`",
+            ("lock-timeout", _) => {
+                "set `lock_timeout` in the profile (pgstep.toml), which applies to every phase"
+            }
+            ("statement-timeout", _) => {
+                "write `SET statement_timeout = ...;` as the phase's first statement"
+            }
+            ("depends" | "requires", _) => {
+                "write the migrations as native NNN_name.sql files to use it, or remove the line"
+            }
+            _ => continue,
+        };
+        let problem = Problem::HeaderElsewhere {
+            key: key.to_string(),
+            layout: layout.name(),
+            instead,
+        };
+        diags.push(Diagnostic::at(path, i as u32 + 1, problem));
+    }
 }
 
 pub fn read(path: &Path, text: &str, diags: &mut Vec<Diagnostic>) -> Header {
@@ -113,7 +160,9 @@ fn apply(h: &mut Header, key: &str, value: &str, line: u32) -> Result<(), String
         "author" => m.author = text_value(value),
         "goal" => m.goal = text_value(value),
         "version" => {
+            // `R__` names Flyway's repeatable migrations, which are files, not headers.
             let v = Version::parse(value)
+                .filter(|v| !v.is_repeatable())
                 .ok_or("use digits separated by dots, e.g. 003 or 1.10".to_string())?;
             h.version = Some((v, line));
         }
@@ -121,7 +170,9 @@ fn apply(h: &mut Header, key: &str, value: &str, line: u32) -> Result<(), String
             m.depends_line = Some(line);
             if !value.eq_ignore_ascii_case("none") {
                 for item in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-                    let v = Version::parse(item).ok_or(format!("`{item}` is not a version"))?;
+                    let v = Version::parse(item)
+                        .filter(|v| !v.is_repeatable())
+                        .ok_or(format!("`{item}` is not a version"))?;
                     m.depends.push(v);
                 }
             }

@@ -48,6 +48,27 @@ impl Layout {
             Layout::Dbmate => "dbmate",
         }
     }
+
+    /// How a migration of this layout says it runs outside a transaction, for hints.
+    pub fn outside_transaction(self) -> &'static str {
+        match self {
+            Layout::Native => {
+                "give the phase `-- Transaction: none` (its statements then run one by one)"
+            }
+            Layout::UpDown => "start the file with `-- no-transaction`",
+            Layout::Diesel => "write `run_in_transaction = false` in the directory's metadata.toml",
+            Layout::Flyway => "write `executeInTransaction=false` in the file's .sql.conf",
+            Layout::Dbmate => "write `-- migrate:up transaction:false`",
+        }
+    }
+
+    /// Where a migration of this layout can raise its lock timeout, for hints.
+    pub fn lock_timeout_setting(self) -> &'static str {
+        match self {
+            Layout::Native => "the `-- Lock-Timeout:` header",
+            _ => "the profile's `lock_timeout`",
+        }
+    }
 }
 
 /// The whole plan: migrations in version order, plus warnings that did not stop reading.
@@ -392,17 +413,27 @@ fn load_as(dir: &Path, keep: Keep) -> Result<Plan, PlanError> {
     // In place: a stable sort would take a scratch copy of the whole plan. No two migrations
     // share a file, so the order is the same.
     migrations.sort_unstable_by(|a, b| a.version.cmp(&b.version).then_with(|| a.file.cmp(&b.file)));
-    for pair in migrations.windows(2) {
-        if pair[0].version == pair[1].version {
+    // Migrations that could not be read count too: their second file is reported now.
+    let mut named: Vec<(&Version, &Path)> = migrations
+        .iter()
+        .map(|m| (&m.version, m.file.as_path()))
+        .chain(read.unread.iter().map(|(v, p)| (v, p.as_path())))
+        .collect();
+    if !read.unread.is_empty() {
+        named.sort_unstable();
+    }
+    for pair in named.windows(2) {
+        if pair[0].0 == pair[1].0 {
             diags.push(Diagnostic::new(
-                &pair[1].file,
+                pair[1].1,
                 Problem::DuplicateVersion {
-                    version: pair[1].version.to_string(),
-                    other: pair[0].file.clone(),
+                    version: pair[1].0.to_string(),
+                    other: pair[0].1.to_path_buf(),
                 },
             ));
         }
     }
+    tool_order(read.layout, &migrations, &mut diags);
     depends::validate(&migrations, &mut diags);
     if read.layout.is_none() && !diags.iter().any(Diagnostic::is_error) {
         diags.push(Diagnostic::new(dir, Problem::NoMigrations));
@@ -417,6 +448,39 @@ fn load_as(dir: &Path, keep: Keep) -> Result<Plan, PlanError> {
         migrations,
         warnings: diags,
     })
+}
+
+/// Diesel orders its versions (the digits, dashes removed) as text, dbmate its file names;
+/// pgstep compares numbers. The two agree unless versions of different lengths are mixed
+/// against time, and then the plan is refused rather than run in another order than the
+/// tool's.
+fn tool_order(layout: Option<Layout>, migrations: &[Migration], diags: &mut Vec<Diagnostic>) {
+    let (tool, name): (&str, fn(&Migration) -> Option<&Path>) = match layout {
+        Some(Layout::Diesel) => ("Diesel", |m| m.file.parent()),
+        Some(Layout::Dbmate) => ("dbmate", |m| Some(&m.file)),
+        _ => return,
+    };
+    let key = |m: &Migration| {
+        let n = name(m).and_then(Path::file_name).unwrap_or_default();
+        let n = n.to_string_lossy().into_owned();
+        match layout {
+            Some(Layout::Diesel) => (m.version.as_str().replace('-', ""), n),
+            _ => (n.clone(), n),
+        }
+    };
+    for pair in migrations.windows(2) {
+        let (a, b) = (key(&pair[0]), key(&pair[1]));
+        if a.0 > b.0 {
+            diags.push(Diagnostic::new(
+                name(&pair[1]).unwrap_or(&pair[1].file),
+                Problem::ToolOrder {
+                    tool,
+                    first: b.1,
+                    second: a.1,
+                },
+            ));
+        }
+    }
 }
 
 /// Parses the text of one single-file migration (native or dbmate) named `path`, exactly as

@@ -107,9 +107,9 @@ pub struct Sections {
     pub verify: Option<String>,
     pub steps: Vec<Step>,
     pub checks: Vec<Check>,
-    /// Options after `-- migrate:up` / `-- migrate:down`.
-    pub up_options: String,
-    pub down_options: String,
+    /// Options after each `-- migrate:up` / `-- migrate:down`.
+    pub up_options: Vec<String>,
+    pub down_options: Vec<String>,
     /// Whether any statement was found at all.
     pub any_statement: bool,
     /// The SQL could not be split; that error is already reported.
@@ -229,14 +229,20 @@ impl Walker<'_, '_> {
             Kind::Down => self.enter(Section::Down, "-- DOWN", m),
             Kind::Verify => self.enter(Section::Verify, "-- VERIFY", m),
             Kind::MigrateUp(opts) => {
-                self.out.up_options = opts.to_string();
+                // dbmate 2 reads `-- migrate:up` after a `-- migrate:down` as the start of
+                // another section: its UP runs after the first's, and so does its DOWN.
+                if self.section == Section::Down {
+                    self.seen
+                        .retain(|(s, _)| !matches!(s, Section::Up | Section::Down));
+                }
+                self.out.up_options.push(opts.to_string());
                 self.enter(Section::Up, "-- migrate:up", m);
             }
             Kind::MigrateDown(opts) => {
                 if self.section == Section::Preamble {
                     self.error(line, Problem::NoMigrateUp);
                 }
-                self.out.down_options = opts.to_string();
+                self.out.down_options.push(opts.to_string());
                 self.enter(Section::Down, "-- migrate:down", m);
             }
             Kind::Step(title) => {
@@ -246,7 +252,9 @@ impl Walker<'_, '_> {
                     self.out.steps.push(Step {
                         title: title.to_string(),
                         line,
-                        first_statement: self.statements.len(),
+                        // Counted across dbmate's sections, whose UPs make one part.
+                        first_statement: self.statements.len()
+                            + self.out.up.as_ref().map_or(0, Part::count),
                     });
                 } else {
                     self.error(line, Problem::StepOutsideUp);
@@ -313,8 +321,8 @@ impl Walker<'_, '_> {
         let part = Part::new(self.path.to_path_buf(), text, true, statements);
         match self.section {
             Section::Preamble => {}
-            Section::Up => self.out.up = Some(part),
-            Section::Down => self.out.down = Some(part),
+            Section::Up => self.out.up = Some(joined(self.out.up.take(), part)),
+            Section::Down => self.out.down = Some(joined(self.out.down.take(), part)),
             Section::Verify => {
                 self.finish_check();
                 self.out.verify = part.text;
@@ -352,6 +360,28 @@ impl Walker<'_, '_> {
             }
         }
     }
+}
+
+/// `next` after `first`: one part whose text is both texts, its statements' spans moved past
+/// the first text. Lines stay the file's.
+fn joined(first: Option<Part>, next: Part) -> Part {
+    let Some(first) = first else {
+        return next;
+    };
+    let mut text = first.text.unwrap_or_default();
+    let base = text.len();
+    let shift = |r: Range<usize>| r.start + base..r.end + base;
+    let statements = first
+        .statements
+        .iter()
+        .chain(next.statements.iter().map(|s| Stmt {
+            line: s.line,
+            sql: shift(s.sql),
+            copy_data: s.copy_data.map(shift),
+        }))
+        .collect();
+    text.push_str(next.text.as_deref().unwrap_or_default());
+    Part::new(next.file, text, next.transactional, statements)
 }
 
 #[cfg(test)]

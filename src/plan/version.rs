@@ -1,4 +1,5 @@
-//! Migration versions: digit segments compared as numbers, so `2 < 10` and `1.9 < 1.10`.
+//! Migration versions: digit segments compared as numbers, so `2 < 10` and `1.9 < 1.10`; and
+//! Flyway's repeatable migrations, `R__<description>`, after every versioned one.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -12,20 +13,51 @@ pub struct Version {
     /// The segments without leading zeros, trailing zero segments dropped, joined by `.`:
     /// what equality, hashing and ordering look at, computed once.
     key: String,
+    /// The digits after a Diesel timestamp's fourth group (`0000` in
+    /// `2026-05-27-120000-0000`), compared as text after the key, as Diesel compares them.
+    extra: String,
+    /// A Flyway repeatable migration, `R__<description>`: its key is the description, with
+    /// `_` read as a space as Flyway reads it, and it sorts after every versioned migration,
+    /// by description, as Flyway runs them.
+    repeatable: bool,
 }
 
 impl Version {
-    /// Accepts digit segments separated by `.` or `-`.
+    /// Accepts digit segments separated by `.`, or digit runs joined by `-` (Diesel's
+    /// timestamps). Diesel removes the dashes and compares the digits as text; pgstep reads
+    /// the first four groups as one number (`2017-08-31-230457` is 20170831230457, the same
+    /// version as `20170831230457`) and any further groups as text after it, which orders
+    /// Diesel's two timestamp styles (`YYYY-MM-DD-HHMMSS` and `...-HHMMSS-NNNN`) exactly as
+    /// Diesel does, while numbers keep comparing as numbers (`2 < 10`) for the other tools.
     pub fn parse(text: &str) -> Option<Version> {
-        let ok = !text.is_empty()
-            && text
-                .split(['.', '-'])
-                .all(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()));
-        if !ok {
+        if let Some(description) = text.strip_prefix("R__") {
+            return (!description.is_empty()).then(|| Version {
+                text: text.to_string(),
+                key: description.replace('_', " "),
+                extra: String::new(),
+                repeatable: true,
+            });
+        }
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let joined;
+        let mut extra = String::new();
+        let numbers = if text.contains('-') {
+            if !text.split('-').all(digits) {
+                return None;
+            }
+            let groups: Vec<&str> = text.split('-').collect();
+            let (number, rest) = groups.split_at(groups.len().min(4));
+            joined = number.concat();
+            extra = rest.concat();
+            joined.as_str()
+        } else {
+            text
+        };
+        if !numbers.split('.').all(digits) {
             return None;
         }
-        let segments: Vec<&str> = text
-            .split(['.', '-'])
+        let segments: Vec<&str> = numbers
+            .split('.')
             .map(|s| s.trim_start_matches('0'))
             .collect();
         let keep = segments
@@ -35,7 +67,14 @@ impl Version {
         Some(Version {
             text: text.to_string(),
             key: segments[..keep].join("."),
+            extra,
+            repeatable: false,
         })
+    }
+
+    /// Whether it is a Flyway repeatable migration, run again whenever its file changes.
+    pub fn is_repeatable(&self) -> bool {
+        self.repeatable
     }
 
     pub fn as_str(&self) -> &str {
@@ -49,12 +88,17 @@ fn cmp_segment(a: &str, b: &str) -> Ordering {
 
 impl Ord for Version {
     fn cmp(&self, other: &Self) -> Ordering {
+        match (self.repeatable, other.repeatable) {
+            (false, false) => {}
+            (true, true) => return self.key.cmp(&other.key),
+            (a, b) => return a.cmp(&b),
+        }
         // An empty key (version 0) is one empty segment, as is a zero in the middle.
         let mut a = self.key.split('.');
         let mut b = other.key.split('.');
         loop {
             match (a.next(), b.next()) {
-                (None, None) => return Ordering::Equal,
+                (None, None) => return self.extra.cmp(&other.extra),
                 (Some(x), None) => return cmp_segment(x, ""),
                 (None, Some(y)) => return cmp_segment("", y),
                 (Some(x), Some(y)) => match cmp_segment(x, y) {
@@ -74,7 +118,7 @@ impl PartialOrd for Version {
 
 impl PartialEq for Version {
     fn eq(&self, other: &Self) -> bool {
-        self.key == other.key
+        self.repeatable == other.repeatable && self.key == other.key && self.extra == other.extra
     }
 }
 
@@ -82,7 +126,9 @@ impl Eq for Version {}
 
 impl Hash for Version {
     fn hash<H: Hasher>(&self, state: &mut H) {
+        self.repeatable.hash(state);
         self.key.hash(state);
+        self.extra.hash(state);
     }
 }
 
@@ -111,6 +157,15 @@ mod tests {
             ("1", "1.1"),
             ("1.0.9", "1.1"),
             ("2019-01-01-000000", "2019-01-02-000000"),
+            ("20170101000000", "2017-08-31-230457"),
+            ("2026-05-27-120000", "2026-05-27-120000-0000"),
+            ("2025-11-19-091444-0000", "2026-05-27-120000"),
+            ("2025-11-19-091444-0000", "20260101000000"),
+            ("2026-05-27-120000-00", "2026-05-27-120000-0000"),
+            ("2026-05-27-120000-0000", "2026-05-27-120000-1"),
+            ("99999999999999999999", "R__a"),
+            ("R__a_b", "R__ab"),
+            ("R__a b", "R__aZ"),
         ];
         for (a, b) in cases {
             assert!(v(a) < v(b), "{a} < {b}");
@@ -120,7 +175,14 @@ mod tests {
 
     #[test]
     fn equal_spellings() {
-        for (a, b) in [("001", "1"), ("1.0", "1"), ("1.00.0", "01"), ("0", "000")] {
+        for (a, b) in [
+            ("001", "1"),
+            ("1.0", "1"),
+            ("1.00.0", "01"),
+            ("0", "000"),
+            ("2017-08-31-230457", "20170831230457"),
+            ("R__a_b", "R__a b"),
+        ] {
             assert_eq!(v(a), v(b));
             let hash = |x: &Version| {
                 let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -133,7 +195,10 @@ mod tests {
 
     #[test]
     fn rejects_non_versions() {
-        for bad in ["", "a1", "1..2", "1.", ".1", "1_2", "v1", "1 2"] {
+        for bad in [
+            "", "a1", "1..2", "1.", ".1", "1_2", "v1", "1 2", "1--2", "-1", "1-", "1.2-3", "R__",
+            "R_x", "r__x",
+        ] {
             assert!(Version::parse(bad).is_none(), "{bad:?}");
         }
     }

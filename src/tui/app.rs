@@ -490,9 +490,12 @@ impl App {
 
     /// The first phase `up` would apply.
     pub fn next_pending(&self) -> Option<&PhaseRow> {
-        self.phases
-            .iter()
-            .find(|p| matches!(p.state, PhaseState::Pending | PhaseState::Failed))
+        self.phases.iter().find(|p| {
+            matches!(
+                p.state,
+                PhaseState::Pending | PhaseState::Failed | PhaseState::Outdated
+            )
+        })
     }
 
     pub fn results_of(&self, v: &Version) -> Option<&[CheckOutcome]> {

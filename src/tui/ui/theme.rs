@@ -125,6 +125,7 @@ impl Theme {
             PhaseState::Drifted => "drifted",
             PhaseState::Missing => "missing",
             PhaseState::OutOfOrder => "out_of_order",
+            PhaseState::Outdated => "pending",
         });
         let bold = !matches!(s, PhaseState::Applied | PhaseState::Pending);
         let style = self.fg(c);
@@ -179,5 +180,35 @@ pub fn glyph(s: PhaseState, ascii: bool) -> &'static str {
         (PhaseState::Drifted, true) => "~",
         (PhaseState::Missing, true) => "?",
         (PhaseState::OutOfOrder, true) => "<",
+        (PhaseState::Outdated, false) => "↻",
+        (PhaseState::Outdated, true) => "*",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_state_has_a_glyph_of_its_own() {
+        let states = [
+            PhaseState::Applied,
+            PhaseState::Pending,
+            PhaseState::Failed,
+            PhaseState::Dirty,
+            PhaseState::RollingBack,
+            PhaseState::Drifted,
+            PhaseState::Missing,
+            PhaseState::OutOfOrder,
+            PhaseState::Outdated,
+        ];
+        let mut glyphs: Vec<&str> = states.iter().map(|s| glyph(*s, false)).collect();
+        glyphs.sort_unstable();
+        glyphs.dedup();
+        assert_eq!(glyphs.len(), states.len());
+        assert_ne!(
+            glyph(PhaseState::Outdated, true),
+            glyph(PhaseState::Pending, true)
+        );
     }
 }
