@@ -141,7 +141,7 @@ fn a_terminated_backend_leaves_nothing_of_its_phase() {
     let child = command(db.url(), dir.path(), &["up"])
         .spawn()
         .expect("spawn");
-    let pid = wait_for_backend(&pg, "SELECT pg_sleep%", "");
+    let pid = wait_for_backend(&pg, "%SELECT pg_sleep%", "");
     pg.exec(&format!("SELECT pg_terminate_backend({pid})"));
     let run = finish(child).expect(3);
     assert!(
@@ -233,7 +233,7 @@ fn ctrl_c_cancels_the_statement_on_the_server() {
     let child = command(db.url(), dir.path(), &["up"])
         .spawn()
         .expect("spawn");
-    let backend = wait_for_backend(&pg, "SELECT pg_sleep(30)%", "");
+    let backend = wait_for_backend(&pg, "%SELECT pg_sleep(30)%", "");
     let interrupted = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -242,7 +242,7 @@ fn ctrl_c_cancels_the_statement_on_the_server() {
     let gone = wait_until(Duration::from_secs(5), || {
         pg.count(&format!(
             "SELECT count(*) FROM pg_stat_activity WHERE pid = {backend} \
-             AND state = 'active' AND query LIKE 'SELECT pg_sleep(30)%'"
+             AND state = 'active' AND query LIKE '%SELECT pg_sleep(30)%'"
         )) == 0
     });
     assert!(gone, "the statement still runs on the server");
