@@ -8,7 +8,8 @@ use std::path::Path;
 use pgstep::conninfo::{self, Inputs};
 use pgstep::engine::{Engine, Operator, Progress, Settings, Tables, UpOptions};
 use support::fresh_db;
-use support::migrations::{Dir, Pg, pgstep, states};
+use support::migrations::{Dir, Pg, pgstep, pgstep_url, states};
+use support::proxy::{Tap, server_port};
 
 const HALF_WAY_BROKEN: &str = "\
 -- Migration: half way
@@ -105,6 +106,68 @@ fn nothing_after_a_failed_statement_runs() {
         "a statement ran after the failure"
     );
     assert_eq!(pg.states(), states(&[("001", "failed")]));
+}
+
+/// Statement 2 of 50 fails: the server raises its error and no other, so the statements after
+/// it, the history writes and COMMIT never reach it as commands. Sequences are not
+/// transactional, so `last_value` also tells whether any `nextval` ran. A phase without
+/// checks, one with a check, and a syntax error (which the server finds before running any).
+#[test]
+fn the_server_raises_one_error_for_a_failed_statement_and_runs_nothing_after_it() {
+    let db = fresh_db();
+    let Some(port) = server_port(db.url()) else {
+        eprintln!("skipped: the test server is not on 127.0.0.1");
+        return;
+    };
+    let dir = Dir::new();
+    dir.write("000_seq.sql", "CREATE SEQUENCE after_fail;\n");
+    pgstep(&db, &dir, &["up"]).expect(0);
+    let pg = Pg::connect(db.url());
+    let check = "-- VERIFY\n-- Check: one\n-- Expect: = 1\nSELECT 1;\n";
+    let cases = [
+        ("SELECT 1 / 0", "", "22012", 1),
+        ("SELECT 1 / 0", check, "22012", 1),
+        ("SELEC 1", "", "42601", 1),
+        ("SELECT\n  1\n  FROM no_such_table", check, "42P01", 3),
+    ];
+    for (bad, verify, code, offset) in cases {
+        let mut up = format!("-- Migration: fails early\n\nCREATE TABLE early (id int);\n{bad};\n");
+        for _ in 3..=50 {
+            up.push_str("SELECT nextval('after_fail');\n");
+        }
+        up.push_str(verify);
+        dir.write("001_fails.sql", &up);
+        let tap = Tap::start(port);
+        let run = pgstep_url(&tap.url(db.url()), &dir, &["up"]).expect(4);
+        let line = 3 + offset;
+        assert!(
+            run.stderr.contains(&format!("001_fails.sql:{line}")),
+            "{run}"
+        );
+        assert_eq!(
+            tap.errors(),
+            vec![code.to_string()],
+            "{bad} {verify}\n{run}"
+        );
+        assert_eq!(
+            pg.value("SELECT is_called::text FROM after_fail")
+                .as_deref(),
+            Some("false")
+        );
+        assert!(!pg.exists("early"));
+        let row = pg
+            .history()
+            .into_iter()
+            .find(|r| r.version == "001")
+            .expect("a row");
+        assert_eq!(row.state, "failed");
+        assert_eq!(row.error_sqlstate.as_deref(), Some(code));
+        assert_eq!(row.error_line, Some(line));
+        let failures = pg.events_of("failure");
+        let last = failures.last().expect("a failure event");
+        assert_eq!(last.details["statement"], bad, "{last:?}");
+        assert_eq!(last.details["line"], line);
+    }
 }
 
 /// A phase without checks is sent whole; the server times it, and the history row, the

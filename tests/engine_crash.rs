@@ -17,12 +17,13 @@ fn runs() -> usize {
         .unwrap_or(2)
 }
 
-/// Crashes the server by killing the backend running `like`, once it runs, and waits until
+/// Crashes the server by killing the backend running `like` (within the text it was sent,
+/// which for a transactional phase is all of its statements), once it runs, and waits until
 /// the server takes connections again.
 fn crash_during(url: &str, like: &str) {
     let pg = Pg::connect(url);
     let find = format!(
-        "SELECT pid::text FROM pg_stat_activity WHERE query LIKE '{like}%' AND pid <> pg_backend_pid()"
+        "SELECT pid::text FROM pg_stat_activity WHERE query LIKE '%{like}%' AND pid <> pg_backend_pid()"
     );
     assert!(
         wait_until(Duration::from_secs(20), || !pg.rows(&find).is_empty()),

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use support::fresh_db;
 use support::migrations::{Dir, Pg, command, finish, pgstep, pgstep_url, wait_until};
-use support::proxy::Proxy;
+use support::proxy::{Proxy, server_port};
 
 /// Statement 2 inserts a row and takes a while: killed during it, the server still commits it.
 const INSERT_IN_FLIGHT: &str = "\
@@ -183,7 +183,7 @@ fn two_spellings_of_one_history_table_take_one_lock() {
         .expect("pgstep starts");
     assert!(
         wait_until(Duration::from_secs(20), || {
-            pg.count("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(2)%'")
+            pg.count("SELECT count(*) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE '%SELECT pg_sleep(2)%'")
                 > 0
         }),
         "the first pgstep never ran its phase"
@@ -201,13 +201,6 @@ fn two_spellings_of_one_history_table_take_one_lock() {
             .as_deref(),
         Some("applied 1")
     );
-}
-
-/// The port of the test server, for a proxy; `None` on a server not on 127.0.0.1.
-fn server_port(url: &str) -> Option<u16> {
-    let at = url.find("127.0.0.1:")? + "127.0.0.1:".len();
-    let digits: String = url[at..].chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().ok()
 }
 
 #[test]

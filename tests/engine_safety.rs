@@ -141,7 +141,7 @@ fn a_terminated_backend_leaves_nothing_of_its_phase() {
     let child = command(db.url(), dir.path(), &["up"])
         .spawn()
         .expect("spawn");
-    let pid = wait_for_backend(&pg, "SELECT pg_sleep%", "");
+    let pid = wait_for_backend(&pg, "%SELECT pg_sleep%", "");
     pg.exec(&format!("SELECT pg_terminate_backend({pid})"));
     let run = finish(child).expect(3);
     assert!(
@@ -233,7 +233,7 @@ fn ctrl_c_cancels_the_statement_on_the_server() {
     let child = command(db.url(), dir.path(), &["up"])
         .spawn()
         .expect("spawn");
-    let backend = wait_for_backend(&pg, "SELECT pg_sleep(30)%", "");
+    let backend = wait_for_backend(&pg, "%SELECT pg_sleep(30)%", "");
     let interrupted = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -242,7 +242,7 @@ fn ctrl_c_cancels_the_statement_on_the_server() {
     let gone = wait_until(Duration::from_secs(5), || {
         pg.count(&format!(
             "SELECT count(*) FROM pg_stat_activity WHERE pid = {backend} \
-             AND state = 'active' AND query LIKE 'SELECT pg_sleep(30)%'"
+             AND state = 'active' AND query LIKE '%SELECT pg_sleep(30)%'"
         )) == 0
     });
     assert!(gone, "the statement still runs on the server");
@@ -349,4 +349,137 @@ fn ctrl_c_while_waiting_to_retry_a_lock_stops_a_rollback() {
     assert!(pg.exists("lr_child"), "the rollback ran after Ctrl-C");
     assert_eq!(pg.states(), states(&[("001", "applied")]));
     assert!(pg.events_of("rollback").is_empty());
+}
+
+/// Runs `args` on `dir` and sends Ctrl-C once a pgstep session runs `SELECT pg_sleep(30)`.
+fn interrupt_sleep(db: &TestDb, dir: &Dir, args: &[&str]) -> Run {
+    let pg = Pg::connect(db.url());
+    let child = command(db.url(), dir.path(), args).spawn().expect("spawn");
+    wait_for_backend(&pg, "%SELECT pg_sleep(30)%", "");
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(interrupted.success());
+    finish(child).expect(130)
+}
+
+/// The event's statement, line and SQLSTATE.
+fn where_stopped(e: &support::migrations::LogEvent) -> (String, i64, String) {
+    (
+        e.details["statement"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        e.details["line"].as_i64().unwrap_or_default(),
+        e.details["sqlstate"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+    )
+}
+
+/// A cancelled phase, transactional (with and without checks) or one statement at a time,
+/// records the statement the cancel stopped, its line and the server's SQLSTATE, in its
+/// history row and its event.
+#[test]
+fn a_cancelled_phase_records_its_statement_line_and_sqlstate() {
+    let check = "-- VERIFY\n-- Check: one\n-- Expect: = 1\nSELECT 1;\n";
+    for (header, verify, state) in [
+        ("", "", "failed"),
+        ("", check, "failed"),
+        ("-- Transaction: none\n", "", "dirty"),
+    ] {
+        let db = fresh_db();
+        let pg = Pg::connect(db.url());
+        let dir = Dir::new();
+        dir.write(
+            "001_long.sql",
+            &format!(
+                "{header}-- Migration: long\n\nCREATE TABLE cr_a (id int);\n\
+                 SELECT pg_sleep(30);\nCREATE TABLE cr_b (id int);\n{verify}"
+            ),
+        );
+        let run = interrupt_sleep(&db, &dir, &["up"]);
+        let line = if header.is_empty() { 4 } else { 5 };
+        let row = &pg.history()[0];
+        assert_eq!(row.state, state, "{header}{verify}\n{run}");
+        assert_eq!(row.error_sqlstate.as_deref(), Some("57014"), "{row:?}");
+        assert_eq!(row.error_line, Some(line), "{row:?}");
+        let message = row.error_message.as_deref().unwrap_or_default();
+        assert!(message.contains("cancel"), "{message}");
+        let cancels = pg.events_of("cancel");
+        assert_eq!(cancels.len(), 1, "{:?}", pg.events());
+        assert_eq!(
+            where_stopped(&cancels[0]),
+            ("SELECT pg_sleep(30)".into(), line as i64, "57014".into()),
+            "{header}{verify}"
+        );
+    }
+}
+
+/// A cancelled rollback logs the DOWN statement it stopped, its line and SQLSTATE.
+#[test]
+fn a_cancelled_rollback_records_its_statement_line_and_sqlstate() {
+    for header in ["", "-- Transaction: none\n"] {
+        let db = fresh_db();
+        let pg = Pg::connect(db.url());
+        let dir = Dir::new();
+        dir.write(
+            "001_table.sql",
+            &format!(
+                "{header}CREATE TABLE crb (id int);\n-- DOWN\nSELECT 1;\nSELECT pg_sleep(30);\n\
+                 DROP TABLE crb;\n"
+            ),
+        );
+        pgstep(&db, &dir, &["up"]).expect(0);
+        interrupt_sleep(&db, &dir, &["down", "--steps", "1", "--yes"]);
+        let line = if header.is_empty() { 4 } else { 5 };
+        let cancels = pg.events_of("cancel");
+        assert_eq!(cancels.len(), 1, "{:?}", pg.events());
+        assert_eq!(
+            where_stopped(&cancels[0]),
+            ("SELECT pg_sleep(30)".into(), line, "57014".into()),
+            "{header}"
+        );
+    }
+}
+
+/// A failed one-by-one phase and a failed rollback name the statement in their events.
+#[test]
+fn failures_record_their_statement_line_and_sqlstate() {
+    let db = fresh_db();
+    let pg = Pg::connect(db.url());
+    let dir = Dir::new();
+    dir.write(
+        "001_nontx.sql",
+        "-- Transaction: none\nCREATE TABLE fr_a (id int);\nSELECT 1 / 0;\n",
+    );
+    pgstep(&db, &dir, &["up"]).expect(4);
+    let row = &pg.history()[0];
+    assert_eq!(
+        (row.error_sqlstate.as_deref(), row.error_line),
+        (Some("22012"), Some(3))
+    );
+    let failures = pg.events_of("failure");
+    assert_eq!(
+        where_stopped(&failures[0]),
+        ("SELECT 1 / 0".into(), 3, "22012".into())
+    );
+
+    let db = fresh_db();
+    let pg = Pg::connect(db.url());
+    let dir = Dir::new();
+    dir.write(
+        "001_tx.sql",
+        "CREATE TABLE fr_a (id int);\n-- DOWN\nSELECT 1;\nSELECT 1 / 0;\n",
+    );
+    pgstep(&db, &dir, &["up"]).expect(0);
+    pgstep(&db, &dir, &["down", "--steps", "1", "--yes"]).expect(4);
+    let failures = pg.events_of("failure");
+    let last = failures.last().expect("the rollback's failure");
+    assert_eq!(
+        where_stopped(last),
+        ("SELECT 1 / 0".into(), 4, "22012".into())
+    );
 }

@@ -13,3 +13,12 @@ peer_pgstep_startup()  { CMD=("$PGSTEP_BIN" --version); }
 peer_pgstep_apply()    { CMD=("$PGSTEP_BIN" up     --dir "$MIG/sqlx" --url "${DBURL_BASE}$1?sslmode=disable"); }
 peer_pgstep_status()   { CMD=("$PGSTEP_BIN" status --dir "$MIG/sqlx" --url "${DBURL_BASE}$1?sslmode=disable"); }
 peer_pgstep_rollback() { CMD=("$PGSTEP_BIN" down --steps 10 --yes --dir "$MIG/sqlx" --url "${DBURL_BASE}$1?sslmode=disable"); }
+# PGSTEP_BASE_BIN (optional): another build of pgstep, timed as peer `pgstep-base` in the same
+# run, to compare a change with the build before it.
+if [[ -n ${PGSTEP_BASE_BIN:-} ]]; then
+  peer_pgstep_base_check()    { [[ -x $PGSTEP_BASE_BIN ]] && "$PGSTEP_BASE_BIN" --version; }
+  peer_pgstep_base_startup()  { CMD=("$PGSTEP_BASE_BIN" --version); }
+  peer_pgstep_base_apply()    { CMD=("$PGSTEP_BASE_BIN" up     --dir "$MIG/sqlx" --url "${DBURL_BASE}$1?sslmode=disable"); }
+  peer_pgstep_base_status()   { CMD=("$PGSTEP_BASE_BIN" status --dir "$MIG/sqlx" --url "${DBURL_BASE}$1?sslmode=disable"); }
+  peer_pgstep_base_rollback() { CMD=("$PGSTEP_BASE_BIN" down --steps 10 --yes --dir "$MIG/sqlx" --url "${DBURL_BASE}$1?sslmode=disable"); }
+fi

@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::checks::{self, Blocked, CheckOutcome, ChecksAs, Scope};
-use super::exec::{can_pipeline, exec, failure, retryable, send_all, timeouts_sql};
+use super::exec::{At, Batch, can_batch, exec, failure_at, retryable, timeouts_sql};
 use super::history::{EventKind, RowState};
 use super::state::{self, Phase, PhaseState};
 use super::{Engine, EngineError, Progress, lost};
@@ -31,10 +31,7 @@ pub struct Applied {
 
 /// Why a phase attempt stopped.
 enum Stop {
-    Db {
-        err: tokio_postgres::Error,
-        statement: Option<usize>,
-    },
+    Db { err: tokio_postgres::Error, at: At },
     Check(Vec<CheckOutcome>),
 }
 
@@ -42,7 +39,10 @@ impl From<tokio_postgres::Error> for Stop {
     fn from(err: tokio_postgres::Error) -> Self {
         Stop::Db {
             err,
-            statement: None,
+            at: At {
+                statement: None,
+                position: None,
+            },
         }
     }
 }
@@ -237,23 +237,23 @@ impl Engine {
                 Stop::Db { err, .. } if lost::is_lost(&self.client, &err) => {
                     return Err(self.after_lost(m.version.as_str(), stored, false).await);
                 }
-                Stop::Db { err, statement } if self.is_cancelled() => {
-                    let f = failure(&m.version, m.up(), statement, &err);
+                Stop::Db { err, at } if self.is_cancelled() => {
+                    let f = failure_at(&m.version, m.up(), at, &err);
                     return self.cancelled_tx(m, stored, millis, &f).await;
                 }
-                Stop::Db { err, statement }
+                Stop::Db { err, at }
                     if retryable(&err) && attempt <= self.settings.lock_retries =>
                 {
                     self.lock_retry((&m.version, stored, &m.name), attempt, &err, progress)
                         .await?;
                     // A Ctrl-C during the wait must not be followed by another attempt.
                     if self.is_cancelled() {
-                        let f = failure(&m.version, m.up(), statement, &err);
+                        let f = failure_at(&m.version, m.up(), at, &err);
                         return self.cancelled_tx(m, stored, millis, &f).await;
                     }
                 }
-                Stop::Db { err, statement } => {
-                    let f = failure(&m.version, m.up(), statement, &err);
+                Stop::Db { err, at } => {
+                    let f = failure_at(&m.version, m.up(), at, &err);
                     if !self.client.is_closed() {
                         self.record_stop(
                             m,
@@ -307,43 +307,52 @@ impl Engine {
     ) -> Result<Applied, Stop> {
         let c = &self.client;
         let begin = format!("BEGIN; {}", timeouts_sql(self, &m.meta, true));
-        let pipelined = can_pipeline(m.up());
-        if pipelined && m.checks.is_empty() && !m.up().statements().any(|s| drops_prepared(s.sql)) {
+        let batch = can_batch(m.up()).then(|| Batch::of(m.up()));
+        let stop = |(err, at)| Stop::Db { err, at };
+        if let Some(batch) = &batch
+            && m.checks.is_empty()
+            && !m.up().statements().any(|s| drops_prepared(s.sql))
+        {
             let w = self.writes().await?;
-            // Nothing to read between UP and the writes: the whole phase goes out at once,
-            // and the server runs it without waiting for this side. A failed statement
-            // aborts the transaction, so the writes behind it fail and COMMIT rolls back.
-            let sent = send_all(c, Some(&begin), m.up()).await?;
+            // Nothing to read between UP and the writes: BEGIN and the statements go out at
+            // once, and the writes and COMMIT once they have all answered, so nothing
+            // follows a failed statement.
+            batch
+                .run(c, Some(&begin), m.up(), &mut |i, s| {
+                    Self::report(m, progress, i, s)
+                })
+                .await
+                .map_err(stop)?;
             let details = json!({ "checks": [], "transaction": true });
-            let (ran, written, committed) = futures_util::future::join3(
-                sent.replies(m.up(), &mut |i, s| Self::report(m, progress, i, s)),
+            let (written, committed) = futures_util::future::join(
                 w.applied(c, m, stored, &details, &self.operator),
                 c.batch_execute("COMMIT"),
             )
             .await;
-            ran.map_err(|(err, statement)| Stop::Db { err, statement })?;
             let millis = written?;
             committed?;
             return Ok(Self::done(m, millis, Vec::new(), progress));
         }
         // `unchanged` checks read the database inside the transaction before UP runs.
         let snapshot_first = m.checks.iter().any(|k| k.expect == Expect::Unchanged);
-        if snapshot_first || !pipelined {
+        if snapshot_first || batch.is_none() {
             c.batch_execute(&begin).await?;
         }
         let before = checks::snapshot(c, who, Scope::Savepoint, m).await?;
-        if pipelined {
+        if let Some(batch) = &batch {
             let prologue = (!snapshot_first).then_some(begin.as_str());
-            let sent = send_all(c, prologue, m.up()).await?;
-            sent.replies(m.up(), &mut |i, s| Self::report(m, progress, i, s))
+            batch
+                .run(c, prologue, m.up(), &mut |i, s| {
+                    Self::report(m, progress, i, s)
+                })
                 .await
-                .map_err(|(err, statement)| Stop::Db { err, statement })?;
+                .map_err(stop)?;
         } else {
             for (i, s) in m.up().statements().enumerate() {
                 Self::report(m, progress, i, s);
                 exec(c, s).await.map_err(|err| Stop::Db {
+                    at: At::statement(Some(i), &err),
                     err,
-                    statement: Some(i),
                 })?;
             }
         }

@@ -33,60 +33,136 @@ pub(super) async fn exec(c: &Client, s: StatementRef<'_>) -> Result<u64, tokio_p
     }
 }
 
-/// Whether a part's statements may all be sent before the first reply. Once one fails, the
-/// server rejects every later statement of the aborted transaction, so none runs past the
-/// failure; a statement that ends or rewinds the transaction would break that, and COPY
-/// sends its data between its request and its reply.
-pub(super) fn can_pipeline(part: Sql<'_>) -> bool {
+/// Whether a part's statements may go to the server as one message. The server runs them in
+/// order and stops at the first that fails; a statement that ends or rewinds the transaction
+/// would let the ones after it run outside it, and COPY sends its data between its request
+/// and its reply.
+pub(super) fn can_batch(part: Sql<'_>) -> bool {
     part.statements()
         .all(|s| s.copy_data.is_none() && !controls_transaction(s.sql) && !is_copy(s.sql))
 }
 
-/// Requests sent ahead of their replies: a prologue and the statements of a part.
-pub(super) struct Sent {
-    prologue: Option<SimpleQueryStream>,
-    statements: Vec<SimpleQueryStream>,
+/// Where in a part a statement failed: its index, and the character position of the error
+/// in its text (1-based, as the server counts) when the server gave one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct At {
+    pub statement: Option<usize>,
+    pub position: Option<usize>,
 }
 
-/// Sends `prologue` (if any) and every statement of `part`, in order, without waiting for a
-/// reply: anything sent after this returns goes behind them.
-pub(super) async fn send_all(
-    c: &Client,
-    prologue: Option<&str>,
-    part: Sql<'_>,
-) -> Result<Sent, tokio_postgres::Error> {
-    let prologue = match prologue {
-        Some(sql) => Some(c.simple_query_raw(sql).await?),
-        None => None,
-    };
-    let mut statements = Vec::with_capacity(part.part.count());
-    for s in part.statements() {
-        statements.push(c.simple_query_raw(s.sql).await?);
+impl At {
+    /// Statement `index` of a part run on its own, where the server counts from its start.
+    pub(super) fn statement(index: Option<usize>, err: &tokio_postgres::Error) -> At {
+        At {
+            statement: index,
+            position: original_position(err),
+        }
     }
-    Ok(Sent {
-        prologue,
-        statements,
-    })
 }
 
-impl Sent {
-    /// Reads the replies in order, calling `started(i, s)` as statement `i` of `part` becomes
-    /// the one the server works on. A failure names its statement (`None` for the prologue);
-    /// the replies still on their way are dropped by the connection, so the next request can
-    /// follow at once.
-    pub(super) async fn replies(
-        self,
+fn original_position(err: &tokio_postgres::Error) -> Option<usize> {
+    match err.as_db_error()?.position()? {
+        tokio_postgres::error::ErrorPosition::Original(p) => Some(*p as usize),
+        tokio_postgres::error::ErrorPosition::Internal { .. } => None,
+    }
+}
+
+/// A part's statements as one simple-protocol Query message. The server reads the whole text
+/// first (a syntax error anywhere runs nothing), then runs the statements in order, answering
+/// each, and drops the rest of the text at the first error: nothing after a failed statement
+/// runs or raises an error of its own.
+pub(super) struct Batch {
+    text: String,
+    /// Where each statement starts in `text`, in bytes.
+    starts: Vec<usize>,
+}
+
+impl Batch {
+    pub(super) fn of(part: Sql<'_>) -> Batch {
+        let mut text = String::with_capacity(part.text.len() + 3 * part.part.count());
+        let mut starts = Vec::with_capacity(part.part.count());
+        for s in part.statements() {
+            starts.push(text.len());
+            text.push_str(s.sql);
+            // On a line of its own: a statement may end in a `--` comment.
+            text.push_str("\n;\n");
+        }
+        Batch { text, starts }
+    }
+
+    /// Sends `prologue` (if any) and the batch without waiting, then reads the replies,
+    /// calling `started(i, s)` as statement `i` of `part` becomes the one the server works
+    /// on. A failure says where (no statement for the prologue's); the replies still on
+    /// their way are dropped by the connection, so the next request can follow at once.
+    pub(super) async fn run(
+        &self,
+        c: &Client,
+        prologue: Option<&str>,
         part: Sql<'_>,
         started: &mut (dyn FnMut(usize, StatementRef<'_>) + Send),
-    ) -> Result<(), (tokio_postgres::Error, Option<usize>)> {
-        if let Some(stream) = self.prologue {
-            drain(stream).await.map_err(|e| (e, None))?;
+    ) -> Result<(), (tokio_postgres::Error, At)> {
+        let none = At {
+            statement: None,
+            position: None,
+        };
+        let prologue = match prologue {
+            Some(sql) => Some(c.simple_query_raw(sql).await.map_err(|e| (e, none))?),
+            None => None,
+        };
+        let replies = c
+            .simple_query_raw(&self.text)
+            .await
+            .map_err(|e| (e, none))?;
+        if let Some(stream) = prologue {
+            drain(stream).await.map_err(|e| (e, none))?;
         }
-        for ((i, s), stream) in part.statements().enumerate().zip(self.statements) {
+        futures_util::pin_mut!(replies);
+        let mut statements = part.statements().enumerate();
+        let mut done = 0;
+        if let Some((i, s)) = statements.next() {
             started(i, s);
-            drain(stream).await.map_err(|e| (e, Some(i)))?;
+        }
+        while let Some(msg) = replies.next().await {
+            match msg {
+                Ok(tokio_postgres::SimpleQueryMessage::CommandComplete(_)) => {
+                    done += 1;
+                    if let Some((i, s)) = statements.next() {
+                        started(i, s);
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    let at = self.locate(done, &e);
+                    return Err((e, at));
+                }
+            }
         }
         Ok(())
+    }
+
+    /// Which statement `err` belongs to: the one its position falls in (a syntax error comes
+    /// before any statement runs), else the one after the `done` that completed.
+    fn locate(&self, done: usize, err: &tokio_postgres::Error) -> At {
+        let Some(chars) = original_position(err) else {
+            return At {
+                statement: (done < self.starts.len()).then_some(done),
+                position: None,
+            };
+        };
+        let byte = self
+            .text
+            .char_indices()
+            .nth(chars.saturating_sub(1))
+            .map_or(self.text.len(), |(b, _)| b);
+        let index = self
+            .starts
+            .partition_point(|&s| s <= byte)
+            .saturating_sub(1);
+        let start = self.starts.get(index).copied().unwrap_or(0);
+        At {
+            statement: (index < self.starts.len()).then_some(index),
+            position: Some(self.text[start..byte].chars().count() + 1),
+        }
     }
 }
 
@@ -132,30 +208,33 @@ pub(super) fn backoff(base: Duration, attempt: u32) -> Duration {
     exp + jitter
 }
 
-/// The failure of statement `index` of `part` (or of the phase as a whole).
+/// The failure of statement `index` of `part` (or of the phase as a whole), run on its own.
 pub(super) fn failure(
     version: &Version,
     part: Sql<'_>,
     index: Option<usize>,
     err: &tokio_postgres::Error,
 ) -> Failure {
-    let stmt = index.and_then(|i| part.statements().nth(i));
-    let (sqlstate, message, position) = match err.as_db_error() {
-        Some(db) => {
-            let pos = match db.position() {
-                Some(tokio_postgres::error::ErrorPosition::Original(p)) => Some(*p as usize),
-                _ => None,
-            };
-            (db.code().code().to_string(), db.message().to_string(), pos)
-        }
+    failure_at(version, part, At::statement(index, err), err)
+}
+
+/// The failure of `part` where `at` says.
+pub(super) fn failure_at(
+    version: &Version,
+    part: Sql<'_>,
+    at: At,
+    err: &tokio_postgres::Error,
+) -> Failure {
+    let stmt = at.statement.and_then(|i| part.statements().nth(i));
+    let (sqlstate, message) = match err.as_db_error() {
+        Some(db) => (db.code().code().to_string(), db.message().to_string()),
         None if err.is_closed() => (
             String::new(),
             "the connection was lost; the server rolls back an open transaction".to_string(),
-            None,
         ),
-        None => (String::new(), err.to_string(), None),
+        None => (String::new(), err.to_string()),
     };
-    let line = match (stmt, position) {
+    let line = match (stmt, at.position) {
         (Some(s), Some(p)) => {
             s.line
                 + s.sql

@@ -117,7 +117,9 @@ impl Engine {
         self.save(m, &dirty(start, None, None)).await?;
         for (i, s) in m.up().statements().enumerate().skip(start) {
             if self.is_cancelled() {
-                return self.stop_one_by_one(m, stored, i, None, started).await;
+                return self
+                    .stop_one_by_one(m, stored, (i, None), None, started)
+                    .await;
             }
             Self::report(m, progress, i, s);
             let mut attempt = 0;
@@ -146,9 +148,10 @@ impl Engine {
                             .into_iter()
                             .filter(|n| !invalid_before.contains(n))
                             .collect();
+                        let mut f = failure(&m.version, m.up(), Some(i), &err);
                         if self.is_cancelled() {
                             return self
-                                .stop_one_by_one(m, stored, i, Some(&left), started)
+                                .stop_one_by_one(m, stored, (i, Some(&f)), Some(&left), started)
                                 .await;
                         }
                         if retryable(&err) && attempt <= self.settings.lock_retries {
@@ -163,11 +166,12 @@ impl Engine {
                             self.lock_retry((&m.version, stored, &m.name), attempt, &err, progress)
                                 .await?;
                             if self.is_cancelled() {
-                                return self.stop_one_by_one(m, stored, i, None, started).await;
+                                return self
+                                    .stop_one_by_one(m, stored, (i, Some(&f)), None, started)
+                                    .await;
                             }
                             continue;
                         }
-                        let mut f = failure(&m.version, m.up(), Some(i), &err);
                         if !left.is_empty() {
                             f.message.push_str(&format!(
                                 "; it left invalid index {}: drop it with DROP INDEX CONCURRENTLY before resuming",
@@ -186,6 +190,7 @@ impl Engine {
                                 reason: None,
                                 details: json!({
                                     "statement_index": i + 1,
+                                    "statement": f.statement,
                                     "statements_total": m.up.count(),
                                     "line": f.line,
                                     "sqlstate": f.sqlstate,
@@ -247,12 +252,13 @@ impl Engine {
         Ok(Self::done(m, millis as u64, outcomes, progress))
     }
 
-    /// A cancel during a one-by-one phase: what ran stays, the phase is dirty at `done`.
+    /// A cancel during a one-by-one phase: what ran stays, the phase is dirty at `done`;
+    /// `f` is what the server said of the statement the cancel stopped, if one was running.
     async fn stop_one_by_one(
         &self,
         m: &Read<'_>,
         stored: &str,
-        done: usize,
+        (done, f): (usize, Option<&Failure>),
         invalid: Option<&[String]>,
         started: Instant,
     ) -> Result<Applied, EngineError> {
@@ -261,9 +267,12 @@ impl Engine {
             version: stored,
             state: RowState::Dirty,
             execution_time_ms: Some(millis.min(i64::from(i32::MAX)) as i32),
-            error_message: Some("cancelled by the operator".into()),
-            error_sqlstate: None,
-            error_line: None,
+            error_message: Some(match f {
+                Some(f) => format!("cancelled by the operator: {}", f.message),
+                None => "cancelled by the operator".into(),
+            }),
+            error_sqlstate: f.map(|f| f.sqlstate.clone()).filter(|s| !s.is_empty()),
+            error_line: f.map(|f| f.line as i32),
             statements_done: Some(done as i32),
             check_snapshot: None,
         };
@@ -275,7 +284,14 @@ impl Engine {
             outcome: "dirty",
             duration_ms: Some(millis),
             reason: None,
-            details: json!({ "statements_done": done, "invalid_indexes": invalid }),
+            details: json!({
+                "statements_done": done,
+                "invalid_indexes": invalid,
+                "statement": f.map(|f| &f.statement),
+                "line": f.map(|f| f.line),
+                "sqlstate": f.map(|f| &f.sqlstate),
+                "transaction": false,
+            }),
         })
         .await?;
         Err(EngineError::Cancelled {

@@ -346,6 +346,7 @@ impl Engine {
                         self.tables.rollback_progress(c, stored, i as i32).await?;
                     }
                     if self.is_cancelled() {
+                        let f = failure(&u.version, down, index, &err);
                         self.log(Event {
                             kind: EventKind::Cancel,
                             version: Some(stored),
@@ -362,6 +363,10 @@ impl Engine {
                                 "down_done": if tx { 0 } else { index.unwrap_or(start) },
                                 "statements": u.down.count(),
                                 "transaction": tx,
+                                "statement": f.statement,
+                                "line": f.line,
+                                "sqlstate": f.sqlstate,
+                                "error": f.message,
                             }),
                         })
                         .await?;

@@ -8,6 +8,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// The port of the test server, for a proxy; `None` on a server not on 127.0.0.1.
+pub fn server_port(url: &str) -> Option<u16> {
+    let at = url.find("127.0.0.1:")? + "127.0.0.1:".len();
+    let digits: String = url[at..].chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
 /// A proxy listening on a port of its own, forwarding to the server's.
 pub struct Proxy {
     port: u16,
@@ -130,4 +137,91 @@ fn relay(
         carry.drain(..keep);
     }
     to_server.shutdown(Shutdown::Both).ok();
+}
+
+/// A proxy that forwards every connection untouched and keeps what the server answered, to
+/// read the errors the server raised: each one is also a line in its log.
+pub struct Tap {
+    port: u16,
+    replies: Arc<Mutex<Vec<Replies>>>,
+}
+
+/// What the server sent on one connection.
+type Replies = Arc<Mutex<Vec<u8>>>;
+
+impl Tap {
+    pub fn start(server_port: u16) -> Tap {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a port for the tap");
+        let port = listener.local_addr().expect("the tap's address").port();
+        let replies = Arc::new(Mutex::new(Vec::new()));
+        let all = replies.clone();
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                let Ok(server) = TcpStream::connect(("127.0.0.1", server_port)) else {
+                    continue;
+                };
+                let seen = Arc::new(Mutex::new(Vec::new()));
+                all.lock().expect("the tap's list").push(seen.clone());
+                let (Ok(c2), Ok(s2)) = (client.try_clone(), server.try_clone()) else {
+                    continue;
+                };
+                std::thread::spawn(move || copy(client, s2, None));
+                std::thread::spawn(move || copy(server, c2, Some(&seen)));
+            }
+        });
+        Tap { port, replies }
+    }
+
+    /// `url` (a test database's) through the tap.
+    pub fn url(&self, url: &str) -> String {
+        let at = url.find("127.0.0.1:").expect("a TCP URL") + "127.0.0.1:".len();
+        let end = at + url[at..].find('/').expect("a database in the URL");
+        format!("{}{}{}", &url[..at], self.port, &url[end..])
+    }
+
+    /// The SQLSTATE of every ErrorResponse the server sent, connection by connection.
+    pub fn errors(&self) -> Vec<String> {
+        let all = self.replies.lock().expect("the tap's list");
+        all.iter()
+            .flat_map(|c| sqlstates(&c.lock().expect("a connection's replies")))
+            .collect()
+    }
+}
+
+fn copy(mut from: TcpStream, mut to: TcpStream, keep: Option<&Mutex<Vec<u8>>>) {
+    let mut buf = [0u8; 16384];
+    while let Ok(n) = from.read(&mut buf) {
+        if n == 0 || to.write_all(&buf[..n]).is_err() {
+            break;
+        }
+        if let Some(k) = keep {
+            k.lock()
+                .expect("a connection's replies")
+                .extend_from_slice(&buf[..n]);
+        }
+    }
+    to.shutdown(Shutdown::Both).ok();
+}
+
+/// The SQLSTATEs of the ErrorResponse messages in a server's byte stream (a refused SSL
+/// request's single `N` first, if any).
+fn sqlstates(mut s: &[u8]) -> Vec<String> {
+    if s.first() == Some(&b'N') {
+        s = &s[1..];
+    }
+    let mut out = Vec::new();
+    while s.len() >= 5 {
+        let len = u32::from_be_bytes([s[1], s[2], s[3], s[4]]) as usize;
+        let Some(body) = s.get(5..1 + len) else { break };
+        if s[0] == b'E' {
+            let code = body
+                .split(|&b| b == 0)
+                .find(|f| f.first() == Some(&b'C'))
+                .map(|f| String::from_utf8_lossy(&f[1..]).into_owned());
+            out.push(code.unwrap_or_default());
+        }
+        s = &s[1 + len..];
+    }
+    out
 }
