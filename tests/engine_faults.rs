@@ -392,7 +392,8 @@ fn a_cancel_stops_its_job_and_not_the_next_one() {
             loop {
                 let running: i64 = watcher
                     .query_one(
-                        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(s)%'",
+                        "SELECT count(*) FROM pg_stat_activity \
+                         WHERE pid <> pg_backend_pid() AND query LIKE '%pg_sleep(s) FROM f_sleep%'",
                         &[],
                     )
                     .await

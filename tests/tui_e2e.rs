@@ -616,6 +616,8 @@ fn a_lost_connection_is_said_and_made_again_without_a_restart() {
     assert!(pg.exists("books"));
     assert_eq!(pg.history().len(), 1);
     c.keys(ESC);
+    // Apart: ESC and q in one read are Alt-q to the terminal.
+    c.wait_gone("Applied 001 create_books");
     c.keys("q");
     assert!(c.wait_exit().success());
 }
