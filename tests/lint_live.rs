@@ -338,7 +338,10 @@ ALTER TABLE bins ADD CONSTRAINT bins_code_check CHECK (code <> '');
 CREATE TABLE crates_new (id bigint PRIMARY KEY);
 CREATE INDEX crates_new_id_idx ON crates_new (id);
 ALTER TABLE crates_new RENAME TO crates;
+ALTER TABLE orders ADD COLUMN shipped_at timestamptz;
+CREATE INDEX orders_shipped_at_idx ON orders (shipped_at) WHERE shipped_at IS NOT NULL;
 -- DOWN
+ALTER TABLE orders DROP COLUMN shipped_at;
 DROP TABLE crates;
 DROP TABLE bins;
 DROP FUNCTION bins_touch();
@@ -363,6 +366,7 @@ UPDATE orders SET staged = true;
 ALTER TABLE orders DROP COLUMN staged;
 DROP FUNCTION stage_orders();
 DROP TABLE order_staging;
+CREATE TEMPORARY TABLE order_ids AS SELECT id FROM orders;
 -- DOWN
 SELECT 1;
 ",

@@ -195,6 +195,25 @@ impl Phase<'_, '_> {
         }
     }
 
+    /// A dropped column takes the indexes on it along; with `CASCADE`, the views using it.
+    fn drop_column_dependents(&mut self, table: &Name, column: &str, cascade: bool) {
+        let mut i = 0;
+        while i < self.made.len() {
+            let m = &self.made[i];
+            let index = m.kind == "index" && m.owner.as_ref().is_some_and(|o| o.same(table));
+            let view = cascade && matches!(m.kind, "view" | "materialized view");
+            let stmt = m.stmt;
+            if (index || view) && self.mentions(stmt).iter().any(|w| w == column) {
+                let m = self.made.remove(i);
+                if view {
+                    self.drop(m.kind, &m.name, true);
+                }
+            } else {
+                i += 1;
+            }
+        }
+    }
+
     fn rename_table(&mut self, table: &Name, to: &str) {
         for m in &mut self.made {
             if (m.kind == "table" || m.kind == "column") && m.name.same(table) {
@@ -222,6 +241,10 @@ impl Phase<'_, '_> {
             }
         };
         match op {
+            // A temporary table is gone when the phase's session ends.
+            Op::CreateTable {
+                temporary: true, ..
+            } => {}
             Op::CreateTable { table, .. } => create(self, "table", table, None),
             Op::CreateIndex {
                 table,
@@ -273,6 +296,7 @@ impl Phase<'_, '_> {
                             if self.made.len() == before {
                                 self.existed.add("column", &column_key(table, column));
                             }
+                            self.drop_column_dependents(table, column, ops::cascade(sql));
                         }
                         Action::RenameTable(to) => self.rename_table(table, to),
                         Action::RenameColumn(from, to) => {

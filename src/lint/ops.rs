@@ -74,6 +74,8 @@ pub enum Op {
         table: Name,
         /// Column names and types.
         columns: Vec<(String, String)>,
+        /// `TEMP`: gone when the session ends.
+        temporary: bool,
     },
     CreateIndex {
         table: Name,
@@ -350,9 +352,8 @@ fn create(w: &mut Walk<'_>) -> Op {
             None => Op::Other,
         };
     }
-    for word in ["TEMP", "TEMPORARY", "UNLOGGED"] {
-        w.eat(word);
-    }
+    let temporary = w.eat("TEMP") || w.eat("TEMPORARY");
+    w.eat("UNLOGGED");
     if w.eat("TABLE") {
         w.eat_all(&["IF", "NOT", "EXISTS"]);
         let Some(table) = w.qualified().map(Name::from) else {
@@ -361,6 +362,7 @@ fn create(w: &mut Walk<'_>) -> Op {
         return Op::CreateTable {
             table,
             columns: columns(w.tokens()),
+            temporary,
         };
     }
     for (kind, words) in KINDS {

@@ -260,7 +260,7 @@ fn no_down_layout(p: &mut Phase, layout: Layout) {
 
 fn statement(p: &mut Phase, op: &Op, known: &mut Known) {
     match op {
-        Op::CreateTable { table, columns } => {
+        Op::CreateTable { table, columns, .. } => {
             p.created
                 .entry(table.name.clone())
                 .or_default()
