@@ -376,7 +376,11 @@ SELECT 1;
         "CREATE OR REPLACE FUNCTION gadget_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) + 0 FROM gadgets $$;
 DROP VIEW recent_orders;
 CREATE VIEW recent_orders AS SELECT * FROM orders WHERE id > 2000;
+CREATE TABLE gadgets_new AS SELECT id FROM gadgets;
+DROP TABLE gadgets;
+ALTER TABLE gadgets_new RENAME TO gadget_rows;
 -- DOWN
+ALTER TABLE gadget_rows RENAME TO gadgets;
 CREATE OR REPLACE FUNCTION gadget_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM gadgets $$;
 ",
     ),

@@ -350,9 +350,14 @@ pub fn leftovers(up: &[Statement<'_>], down: &[(Op, &str)], known: &Alive) -> Ve
     for (op, sql) in down {
         p.run(op, sql, None, known);
     }
+    // A made object renamed to the name of one that existed before (the DOWN renaming a new
+    // table back to the old one's name) is that old object again.
     p.made
         .iter()
         .filter(|m| m.kind != "trigger" && m.kind != "policy")
+        .filter(|m| {
+            m.column.is_some() || !(known.has(m.kind, &m.name) || p.existed.has(m.kind, &m.name))
+        })
         .map(|m| (m.stmt, m.what()))
         .collect()
 }
