@@ -271,7 +271,7 @@ const CATALOG: &str = "
         SELECT CASE p.prokind WHEN 'p' THEN 'procedure ' ELSE 'function ' END || p.proname, p.oid,
                'pg_proc'::regclass
         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND p.proname NOT LIKE 'schema_migrations%'
         UNION ALL
         SELECT 'type ' || t.typname, t.oid, 'pg_type'::regclass
         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace

@@ -8,34 +8,34 @@ use std::collections::HashMap;
 
 use super::ops::{self, Action, Name, Op};
 
-/// Objects the plan's earlier phases created and did not drop, by kind and name, with the
-/// schemas they were written with. Drops through owners or `CASCADE` are not followed here:
-/// an object wrongly kept only spares a later phase a finding, never adds one.
+/// Objects the plan's earlier phases created and did not drop: by name, each with its kind and
+/// the schema it was written with. Drops through owners or `CASCADE` are not followed here: an
+/// object wrongly kept only spares a later phase a finding, never adds one.
 #[derive(Debug, Default, Clone)]
-pub struct Alive(HashMap<(&'static str, String), Vec<Option<String>>>);
+pub struct Alive(HashMap<String, Vec<(&'static str, Option<String>)>>);
 
 impl Alive {
     fn has(&self, kind: &'static str, n: &Name) -> bool {
-        self.0.get(&(kind, n.name.clone())).is_some_and(|schemas| {
-            schemas
-                .iter()
-                .any(|s| s.is_none() || n.schema.is_none() || *s == n.schema)
+        self.0.get(n.name.as_str()).is_some_and(|all| {
+            all.iter()
+                .any(|(k, s)| *k == kind && (s.is_none() || n.schema.is_none() || *s == n.schema))
         })
     }
 
     fn add(&mut self, kind: &'static str, n: &Name) {
-        let schemas = self.0.entry((kind, n.name.clone())).or_default();
-        if !schemas.contains(&n.schema) {
-            schemas.push(n.schema.clone());
+        let all = self.0.entry(n.name.clone()).or_default();
+        if !all.iter().any(|(k, s)| *k == kind && *s == n.schema) {
+            all.push((kind, n.schema.clone()));
         }
     }
 
     fn remove(&mut self, kind: &'static str, n: &Name) {
-        let key = (kind, n.name.clone());
-        if let Some(schemas) = self.0.get_mut(&key) {
-            schemas.retain(|s| !(s.is_none() || n.schema.is_none() || *s == n.schema));
-            if schemas.is_empty() {
-                self.0.remove(&key);
+        if let Some(all) = self.0.get_mut(n.name.as_str()) {
+            all.retain(|(k, s)| {
+                !(*k == kind && (s.is_none() || n.schema.is_none() || *s == n.schema))
+            });
+            if all.is_empty() {
+                self.0.remove(n.name.as_str());
             }
         }
     }
