@@ -62,7 +62,7 @@ SELECT o FROM (
     WHERE c.relkind IN ('r', 'p', 'i', 'S', 'v', 'm') AND c.relname NOT LIKE 'schema_migrations%'
       AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
     UNION ALL
-    SELECT CASE p.prokind WHEN 'p' THEN 'procedure ' ELSE 'function ' END || p.proname, p.oid, 'pg_proc'::regclass
+    SELECT CASE p.prokind WHEN 'p' THEN 'procedure ' ELSE 'function ' END || p.oid::regprocedure, p.oid, 'pg_proc'::regclass
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
     WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND p.proname NOT LIKE 'schema_migrations%'
     UNION ALL
@@ -87,6 +87,13 @@ WHERE NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = x.cls AND d.objid = 
 ORDER = ["view", "materialized view", "column", "index", "table", "sequence", "function",
          "procedure", "type", "schema"]
 
+def split(what):
+    # `kind name`; a kind may have two words and a function's arguments spaces.
+    for kind in ORDER:
+        if what.startswith(kind + " "):
+            return kind, what[len(kind) + 1:]
+    raise ValueError(what)
+
 def catalog():
     out = subprocess.run([psql, "-X", "-At", "-d", url, "-c", CATALOG],
                          check=True, capture_output=True, text=True).stdout
@@ -99,7 +106,7 @@ def step(*args):
 
 def unqualified(what):
     # Lint names objects as written (`schema.name`); the catalog without the schema.
-    kind, _, name = what.rpartition(" ")
+    kind, name = split(what)
     parts = name.split(".")
     keep = 2 if kind == "column" else 1
     return f"{kind} {'.'.join(parts[-keep:])}"
@@ -136,16 +143,19 @@ for i, v in enumerate(versions):
         rollback_failed.append(f"{v}: {last}")
         continue
     left = catalog() - before
+    # Functions are told apart by their arguments; lint names them without.
+    plain = {w.split("(")[0]: w for w in left}
     named = set()
     for f, what in by_version.get(v, []):
-        verdict = what in left
+        verdict = what in plain
+        what = plain.get(what, what)
         named.add(what)
         true += verdict
         false += not verdict
         print(f"{'true ' if verdict else 'FALSE'}  {v}  {f['file']}:{f['line']}  {what}")
     tables = {w.split(" ", 1)[1] for w in left if w.startswith("table ")}
     for what in sorted(left - named):
-        kind, _, name = what.rpartition(" ")
+        kind, name = split(what)
         owned = (kind == "column" and name.split(".")[0] in tables) or (
             kind in ("index", "sequence", "type") and any(name.startswith(t) for t in tables))
         if not owned:
@@ -153,11 +163,13 @@ for i, v in enumerate(versions):
             print(f"missed {v}  {what}")
     # Back to the state before the phase, so it applies again and the walk goes on.
     drops = []
-    for what in sorted(left, key=lambda w: ORDER.index(w.rpartition(" ")[0])):
-        kind, _, name = what.rpartition(" ")
+    for what in sorted(left, key=lambda w: ORDER.index(split(w)[0])):
+        kind, name = split(what)
         if kind == "column":
             table, column = name.split(".")
             drops.append(f'ALTER TABLE IF EXISTS "{table}" DROP COLUMN IF EXISTS "{column}" CASCADE;')
+        elif "(" in name:
+            drops.append(f'DROP {kind.upper()} IF EXISTS {name} CASCADE;')
         else:
             drops.append(f'DROP {kind.upper()} IF EXISTS "{name}" CASCADE;')
     if drops:
