@@ -423,3 +423,55 @@ fn a_bad_rule_or_level_in_config_is_an_error_with_file_and_line() {
         "{run}"
     );
 }
+
+#[test]
+fn a_layout_with_no_down_anywhere_gets_one_note_not_an_error_per_phase() {
+    let dir = Dir::new();
+    dir.write(
+        "V1__init.sql",
+        "CREATE TABLE a (id bigint);\nCREATE TABLE b (id bigint);\nCREATE TABLE c (id bigint);\n",
+    );
+    dir.write("V2__drop_a.sql", "DROP TABLE a;\n");
+    dir.write("V3__empty_b.sql", "TRUNCATE b;\n");
+    dir.write("V4__drop_c.sql", "ALTER TABLE c DROP COLUMN id;\n");
+    // Info and warnings only: the plan is as its tool means it, and CI passes.
+    let run = lint(dir.path(), &[], &["--json"]).expect(0);
+    let all = findings(&run);
+    let notes: Vec<&Value> = all
+        .iter()
+        .filter(|f| f["rule"] == "destructive-without-down")
+        .collect();
+    assert_eq!(notes.len(), 1, "{run}");
+    assert_eq!(notes[0]["severity"], "info", "{run}");
+    assert!(
+        notes[0]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("V2__drop_a.sql"),
+        "{run}"
+    );
+    let message = notes[0]["message"].as_str().unwrap();
+    assert!(message.contains("flyway"), "{message}");
+    assert!(message.contains("U<version>__<name>.sql"), "{message}");
+    // The data losses themselves are still said, one each.
+    let losses: BTreeSet<String> = all
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap().to_string())
+        .filter(|r| r != "destructive-without-down")
+        .collect();
+    assert_eq!(
+        losses,
+        BTreeSet::from(["drop-table".into(), "truncate".into(), "drop-column".into()]),
+        "{run}"
+    );
+
+    // One undo file: the layout has DOWNs, so each phase without one is an error again.
+    dir.write("U2__drop_a.sql", "CREATE TABLE a (id bigint);\n");
+    let run = lint(dir.path(), &[], &["--json"]).expect(4);
+    let errors: Vec<Value> = findings(&run)
+        .into_iter()
+        .filter(|f| f["rule"] == "destructive-without-down")
+        .collect();
+    assert_eq!(errors.len(), 2, "{run}");
+    assert!(errors.iter().all(|f| f["severity"] == "error"), "{run}");
+}

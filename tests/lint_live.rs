@@ -256,3 +256,220 @@ fn tables_the_plan_creates_are_not_weighed() {
     assert_eq!(f["table"], "later");
     assert_eq!(f["table_bytes"], Value::Null);
 }
+
+/// Every object of the database a DOWN could leave, as `kind name` the way lint names it
+/// (columns as `column table.column`), pgstep's own history tables and extension members aside.
+const CATALOG: &str = "
+    SELECT o FROM (
+        SELECT CASE c.relkind WHEN 'r' THEN 'table ' WHEN 'p' THEN 'table ' WHEN 'i' THEN 'index '
+                   WHEN 'S' THEN 'sequence ' WHEN 'v' THEN 'view ' WHEN 'm' THEN 'materialized view ' END
+               || c.relname AS o, c.oid AS id, 'pg_class'::regclass AS cls
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p', 'i', 'S', 'v', 'm') AND c.relname NOT LIKE 'schema_migrations%'
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+        UNION ALL
+        SELECT CASE p.prokind WHEN 'p' THEN 'procedure ' ELSE 'function ' END || p.proname, p.oid,
+               'pg_proc'::regclass
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND p.proname NOT LIKE 'schema_migrations%'
+        UNION ALL
+        SELECT 'type ' || t.typname, t.oid, 'pg_type'::regclass
+        FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+          AND t.typtype IN ('e', 'd', 'r', 'c')
+          AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
+        UNION ALL
+        SELECT 'column ' || c.relname || '.' || a.attname, c.oid, 'pg_class'::regclass
+        FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+          AND c.relname NOT LIKE 'schema_migrations%'
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+    ) x
+    WHERE NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = x.cls AND d.objid = x.id AND d.deptype = 'e')
+    ORDER BY 1";
+
+fn catalog(pg: &Pg) -> std::collections::BTreeSet<String> {
+    pg.rows(CATALOG)
+        .into_iter()
+        .filter_map(|r| r.into_iter().next().flatten())
+        .collect()
+}
+
+/// Phases in the shapes real projects have, each with what its DOWN really leaves.
+const SHAPES: &[(&str, &str)] = &[
+    (
+        "001_base.sql",
+        "CREATE TABLE accounts (id bigint PRIMARY KEY, name text);
+CREATE TABLE orders (id bigint PRIMARY KEY, total int);
+CREATE TABLE gadgets (id bigint PRIMARY KEY);
+CREATE FUNCTION gadget_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM gadgets $$;
+CREATE VIEW recent_orders AS SELECT * FROM orders WHERE id > 1000;
+-- DOWN
+DROP VIEW recent_orders;
+DROP FUNCTION gadget_count();
+DROP TABLE gadgets, orders, accounts;
+",
+    ),
+    (
+        "002_cascade.sql",
+        "CREATE TABLE parts (id bigint PRIMARY KEY, kind text);
+CREATE VIEW part_kinds AS SELECT DISTINCT kind FROM parts;
+CREATE MATERIALIZED VIEW part_kind_counts AS SELECT kind, count(*) AS n FROM part_kinds GROUP BY kind;
+CREATE TYPE part_state AS ENUM ('new', 'used');
+ALTER TABLE accounts ADD COLUMN part_state part_state;
+CREATE FUNCTION part_label(s part_state) RETURNS text LANGUAGE sql AS $$ SELECT s::text $$;
+-- DOWN
+DROP TYPE part_state CASCADE;
+DROP TABLE parts CASCADE;
+",
+    ),
+    (
+        "003_owned.sql",
+        "CREATE TABLE bins (id serial PRIMARY KEY, code text, n bigint GENERATED ALWAYS AS IDENTITY);
+CREATE UNIQUE INDEX bins_code_idx ON bins (code);
+CREATE SEQUENCE bins_batch_seq OWNED BY bins.n;
+CREATE SEQUENCE bins_lot_seq;
+ALTER SEQUENCE bins_lot_seq OWNED BY bins.id;
+CREATE FUNCTION bins_touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER bins_touch BEFORE UPDATE ON bins FOR EACH ROW EXECUTE FUNCTION bins_touch();
+ALTER TABLE bins ADD COLUMN note text;
+ALTER TABLE bins ADD CONSTRAINT bins_code_check CHECK (code <> '');
+CREATE TABLE crates_new (id bigint PRIMARY KEY);
+CREATE INDEX crates_new_id_idx ON crates_new (id);
+ALTER TABLE crates_new RENAME TO crates;
+ALTER TABLE orders ADD COLUMN shipped_at timestamptz;
+CREATE INDEX orders_shipped_at_idx ON orders (shipped_at) WHERE shipped_at IS NOT NULL;
+-- DOWN
+ALTER TABLE orders DROP COLUMN shipped_at;
+DROP TABLE crates;
+DROP TABLE bins;
+DROP FUNCTION bins_touch();
+",
+    ),
+    (
+        "004_matview.sql",
+        "CREATE MATERIALIZED VIEW order_totals AS SELECT id, total FROM orders;
+CREATE UNIQUE INDEX order_totals_id_idx ON order_totals (id);
+CREATE INDEX order_totals_total_idx ON order_totals (total);
+-- DOWN
+DROP MATERIALIZED VIEW order_totals;
+",
+    ),
+    (
+        "005_up_drops.sql",
+        "CREATE TABLE order_staging (id bigint);
+CREATE FUNCTION stage_orders() RETURNS void LANGUAGE sql AS $$ INSERT INTO order_staging SELECT id FROM orders $$;
+SELECT stage_orders();
+ALTER TABLE orders ADD COLUMN staged boolean;
+UPDATE orders SET staged = true;
+ALTER TABLE orders DROP COLUMN staged;
+DROP FUNCTION stage_orders();
+DROP TABLE order_staging;
+CREATE TEMPORARY TABLE order_ids AS SELECT id FROM orders;
+-- DOWN
+SELECT 1;
+",
+    ),
+    (
+        "006_replace.sql",
+        "CREATE OR REPLACE FUNCTION gadget_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) + 0 FROM gadgets $$;
+DROP VIEW recent_orders;
+CREATE VIEW recent_orders AS SELECT * FROM orders WHERE id > 2000;
+CREATE TABLE gadgets_new AS SELECT id FROM gadgets;
+DROP TABLE gadgets;
+ALTER TABLE gadgets_new RENAME TO gadget_rows;
+-- DOWN
+ALTER TABLE gadget_rows RENAME TO gadgets;
+CREATE OR REPLACE FUNCTION gadget_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM gadgets $$;
+",
+    ),
+    (
+        "007_forgets.sql",
+        "CREATE TABLE widgets (id bigint);
+CREATE VIEW big_orders AS SELECT * FROM orders WHERE total > 100;
+ALTER TABLE accounts ADD COLUMN widget_id bigint;
+CREATE SEQUENCE widget_seq;
+CREATE OR REPLACE FUNCTION widget_total() RETURNS bigint LANGUAGE sql AS $$ SELECT 1::bigint $$;
+CREATE INDEX orders_total_idx ON orders (total);
+CREATE MATERIALIZED VIEW widget_counts AS SELECT count(*) AS n FROM orders;
+CREATE INDEX widget_counts_n_idx ON widget_counts (n);
+CREATE TYPE widget_kind AS ENUM ('a', 'b');
+-- DOWN
+DROP TABLE widgets;
+",
+    ),
+];
+
+/// `kind name` of a down-leaves-object finding's message.
+fn left_object(f: &Value) -> String {
+    let m = f["message"].as_str().expect("a message");
+    let what = m
+        .strip_prefix("the DOWN leaves ")
+        .and_then(|r| r.split_once(", which"))
+        .unwrap_or_else(|| panic!("unexpected message: {m}"))
+        .0;
+    what.to_string()
+}
+
+#[test]
+fn down_leaves_object_names_exactly_what_a_rollback_leaves_in_the_database() {
+    let db = fresh_db();
+    let pg = Pg::connect(db.url());
+    let dir = Dir::new();
+    for (name, text) in SHAPES {
+        dir.write(name, text);
+    }
+    let run = lint(db.url(), &dir, &["--offline"]);
+    let mut said: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        Default::default();
+    for f in findings(&run) {
+        if f["rule"] == "down-leaves-object" {
+            said.entry(f["version"].as_str().unwrap().to_string())
+                .or_default()
+                .insert(left_object(&f));
+        }
+    }
+    support::migrations::pgstep(&db, &dir, &["up", "--to", "001"]).expect(0);
+    for (name, _) in &SHAPES[1..] {
+        let version = &name[..3];
+        let before = catalog(&pg);
+        support::migrations::pgstep(&db, &dir, &["up", "--to", version]).expect(0);
+        support::migrations::pgstep(&db, &dir, &["down", "--steps", "1", "--yes"]).expect(0);
+        let left: std::collections::BTreeSet<String> =
+            catalog(&pg).difference(&before).cloned().collect();
+        let found = said.remove(version).unwrap_or_default();
+        // Every finding is an object the rollback really left.
+        let wrong: Vec<&String> = found.difference(&left).collect();
+        assert!(
+            wrong.is_empty(),
+            "{name}: false findings {wrong:?}; the database left {left:?}"
+        );
+        if *name == "007_forgets.sql" {
+            // What lint names for each leftover; the objects a leftover owns (the table's
+            // columns, the materialized view's column) come with it.
+            let want: std::collections::BTreeSet<String> = [
+                "view big_orders",
+                "column accounts.widget_id",
+                "sequence widget_seq",
+                "function widget_total",
+                "index orders_total_idx",
+                "materialized view widget_counts",
+                "index widget_counts_n_idx",
+                "type widget_kind",
+            ]
+            .map(String::from)
+            .into();
+            assert_eq!(found, want, "{run}");
+            assert!(want.is_subset(&left), "{left:?}");
+        } else {
+            assert!(left.is_empty(), "{name} left {left:?}");
+            // On to the next shape, from this one applied.
+            support::migrations::pgstep(&db, &dir, &["up", "--to", version]).expect(0);
+        }
+    }
+    assert!(
+        said.is_empty(),
+        "findings on phases never rolled back: {said:?}"
+    );
+}

@@ -6,6 +6,7 @@
 //! tables are weighted by the table's size and the sessions holding locks on it (`live`).
 
 pub mod live;
+mod objects;
 pub mod ops;
 mod rules;
 mod types;
@@ -182,7 +183,7 @@ pub struct Finding {
 
 /// Lints every migration of the plan.
 pub fn lint_plan(plan: &Plan, config: &LintConfig) -> Result<Vec<Finding>, PlanError> {
-    let mut known = rules::Known::default();
+    let mut known = start(plan);
     let mut out = Vec::new();
     for m in &plan.migrations {
         out.extend(lint_migration(&m.read()?, config, &mut known));
@@ -199,10 +200,12 @@ pub fn lint_migration(m: &Read<'_>, config: &LintConfig, known: &mut rules::Know
             if ignored {
                 return None;
             }
-            let default = RULES
-                .iter()
-                .find(|(id, _, _)| *id == raw.rule)
-                .map_or(Severity::Warning, |r| r.1);
+            let default = raw.severity.unwrap_or_else(|| {
+                RULES
+                    .iter()
+                    .find(|(id, _, _)| *id == raw.rule)
+                    .map_or(Severity::Warning, |r| r.1)
+            });
             let severity = config.severity(raw.rule, default)?;
             Some(Finding {
                 rule: raw.rule,
@@ -227,11 +230,26 @@ pub fn lint_migration(m: &Read<'_>, config: &LintConfig, known: &mut rules::Know
 /// Column types the plan declares before phase `version`, to lint that phase alone.
 /// An outlined plan's files are read again for it, one at a time.
 pub fn types_for(plan: &Plan, version: &crate::plan::Version) -> Result<rules::Known, PlanError> {
-    let mut known = rules::Known::default();
+    let mut known = start(plan);
     for m in plan.migrations.iter().take_while(|m| m.version < *version) {
         rules::check(&m.read()?, &mut known);
     }
+    // The phase linted alone carries the layout's note if it destroys data.
+    known.downless_noted = false;
     Ok(known)
+}
+
+/// What a plan's lint starts from: for a layout whose plan has no DOWN anywhere (Flyway
+/// without undo files, sqlx's up-only files), that layout, so its phases that destroy data are
+/// one note about the layout and not an error each. pgstep's own layout expects a DOWN.
+fn start(plan: &Plan) -> rules::Known {
+    let downless = plan
+        .layout
+        .filter(|l| *l != crate::plan::Layout::Native)
+        .filter(|_| plan.migrations.iter().all(|m| m.down.is_none()));
+    let mut known = rules::Known::default();
+    known.downless = downless;
+    known
 }
 
 /// The worst severity among `findings`.

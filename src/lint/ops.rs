@@ -60,7 +60,10 @@ pub enum Action {
     ValidateConstraint(String),
     DropColumn(String),
     DropConstraint(String),
-    Rename,
+    /// `RENAME TO new`: the table's new name.
+    RenameTable(String),
+    /// `RENAME [COLUMN] old TO new`.
+    RenameColumn(String, String),
     SetLogged,
     Other,
 }
@@ -71,6 +74,8 @@ pub enum Op {
         table: Name,
         /// Column names and types.
         columns: Vec<(String, String)>,
+        /// `TEMP`: gone when the session ends.
+        temporary: bool,
     },
     CreateIndex {
         table: Name,
@@ -101,6 +106,13 @@ pub enum Op {
     Drop {
         kind: &'static str,
         names: Vec<Name>,
+    },
+    /// `ALTER <kind> name RENAME TO new` or `ALTER SEQUENCE name OWNED BY table.column`.
+    AlterObject {
+        kind: &'static str,
+        name: Name,
+        rename_to: Option<String>,
+        owned_by: Option<Name>,
     },
     Other,
 }
@@ -225,6 +237,9 @@ pub fn read(sql: &str) -> Op {
     if w.eat_all(&["ALTER", "TABLE"]) {
         return alter_table(&mut w);
     }
+    if w.eat("ALTER") {
+        return alter_object(&mut w);
+    }
     if w.eat("VACUUM") {
         let words = w.action_words();
         let full = words.first().is_some_and(|x| x == "FULL")
@@ -337,9 +352,8 @@ fn create(w: &mut Walk<'_>) -> Op {
             None => Op::Other,
         };
     }
-    for word in ["TEMP", "TEMPORARY", "UNLOGGED"] {
-        w.eat(word);
-    }
+    let temporary = w.eat("TEMP") || w.eat("TEMPORARY");
+    w.eat("UNLOGGED");
     if w.eat("TABLE") {
         w.eat_all(&["IF", "NOT", "EXISTS"]);
         let Some(table) = w.qualified().map(Name::from) else {
@@ -348,6 +362,7 @@ fn create(w: &mut Walk<'_>) -> Op {
         return Op::CreateTable {
             table,
             columns: columns(w.tokens()),
+            temporary,
         };
     }
     for (kind, words) in KINDS {
@@ -423,11 +438,115 @@ fn drop(w: &mut Walk<'_>) -> Op {
     for (kind, words) in KINDS {
         if w.eat_all(words) {
             w.eat_all(&["IF", "EXISTS"]);
-            let names = w.names().into_iter().map(Name::from).collect();
-            return Op::Drop { kind, names };
+            return Op::Drop {
+                kind,
+                names: signed_names(w),
+            };
         }
     }
     Op::Other
+}
+
+/// `name [(args)], ...`: a DROP's names, each function's argument list skipped.
+fn signed_names(w: &mut Walk<'_>) -> Vec<Name> {
+    let mut out = Vec::new();
+    while let Some(name) = w.qualified() {
+        out.push(Name::from(name));
+        if w.tokens().get(w.position()).is_some_and(|t| t.1 == "(") {
+            w.skip();
+        }
+        if !w.eat_symbol(",") {
+            break;
+        }
+    }
+    out
+}
+
+/// `ALTER INDEX|VIEW|MATERIALIZED VIEW|SEQUENCE|FUNCTION|... name ...`: a rename, or a
+/// sequence given to a column (dropped with its table from then on).
+fn alter_object(w: &mut Walk<'_>) -> Op {
+    let kind = if w.eat("INDEX") {
+        "index"
+    } else {
+        match KINDS.iter().find(|(_, words)| w.eat_all(words)) {
+            Some((kind, _)) => kind,
+            None => return Op::Other,
+        }
+    };
+    w.eat_all(&["IF", "EXISTS"]);
+    let Some(name) = w.qualified().map(Name::from) else {
+        return Op::Other;
+    };
+    if w.tokens().get(w.position()).is_some_and(|t| t.1 == "(") {
+        w.skip();
+    }
+    let mut rename_to = None;
+    let mut owned_by = None;
+    if w.eat_all(&["RENAME", "TO"]) {
+        rename_to = w.ident();
+    } else if w.eat_all(&["OWNED", "BY"]) {
+        owned_by = owner(w);
+    }
+    Op::AlterObject {
+        kind,
+        name,
+        rename_to,
+        owned_by,
+    }
+}
+
+/// The table of `OWNED BY [schema.]table.column` (`NONE`: no table).
+fn owner(w: &mut Walk<'_>) -> Option<Name> {
+    let (schema, name) = w.qualified()?;
+    // The last part is the column: `a.b.c` is schema a, table b.
+    let mut parts: Vec<String> = schema.into_iter().chain([name]).collect();
+    parts.pop()?;
+    let table = parts.pop()?;
+    Some(Name {
+        schema: parts.pop(),
+        name: table,
+    })
+}
+
+/// The table a `CREATE SEQUENCE ... OWNED BY table.column` gives the sequence to.
+pub fn owned_by(sql: &str) -> Option<Name> {
+    let mut w = Walk::new(sql);
+    while !w.at_end() {
+        if w.eat_all(&["OWNED", "BY"]) {
+            return owner(&mut w);
+        }
+        w.skip();
+    }
+    None
+}
+
+/// Whether a DROP ends in `CASCADE`, taking every object that depends on what it drops.
+pub fn cascade(sql: &str) -> bool {
+    let w = Walk::new(sql);
+    w.tokens()
+        .iter()
+        .rev()
+        .find(|t| t.1 != ";")
+        .is_some_and(|t| word(t, "CASCADE"))
+}
+
+/// Every name a statement mentions, folded as PostgreSQL folds them: what a view, an index or
+/// a column's type depends on.
+pub fn mentions(sql: &str) -> Vec<String> {
+    Walk::new(sql)
+        .tokens()
+        .iter()
+        .filter(|t| {
+            matches!(
+                t.0,
+                TokenKind::Keyword
+                    | TokenKind::Identifier
+                    | TokenKind::QuotedIdentifier
+                    | TokenKind::Type
+            )
+        })
+        .map(ident_text)
+        .collect()
 }
 
 fn alter_table(w: &mut Walk<'_>) -> Op {
@@ -531,7 +650,12 @@ fn action(t: &[(TokenKind, &str)]) -> Action {
     }
     // Renaming a constraint breaks no query; renaming the table or a column does.
     if at(0, "RENAME") && !at(1, "CONSTRAINT") {
-        return Action::Rename;
+        let name = |i: usize| t.get(i).map(ident_text).unwrap_or_default();
+        if at(1, "TO") {
+            return Action::RenameTable(name(2));
+        }
+        let from = if at(1, "COLUMN") { 2 } else { 1 };
+        return Action::RenameColumn(name(from), name(from + 2));
     }
     if at(0, "SET") && (at(1, "LOGGED") || at(1, "UNLOGGED")) {
         return Action::SetLogged;

@@ -3,6 +3,8 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
+use super::Severity;
+use super::objects::{self, Alive, Statement};
 use super::ops::{self, Action, ConstraintKind, Name, Op};
 use super::types::{self, Change, Columns};
 use crate::plan::{Layout, Read, Sql};
@@ -20,6 +22,8 @@ pub struct Raw {
     pub index: Option<String>,
     /// For a type change: the column and its new type, to judge against the real type.
     pub retype: Option<(String, String)>,
+    /// A severity of its own instead of the rule's default.
+    pub severity: Option<Severity>,
 }
 
 /// Volatile functions whose default forces ADD COLUMN to rewrite the table.
@@ -88,14 +92,23 @@ pub struct Known {
     pending: HashMap<(String, String), String>,
     /// Indexes created so far and their tables, so a DROP INDEX names its table offline.
     index_tables: HashMap<String, Name>,
+    /// Objects created so far, so a phase re-creating one does not leave it behind.
+    alive: Alive,
+    /// The layout, when the plan has no DOWN at all: its tool never rolls back.
+    pub downless: Option<Layout>,
+    /// Whether the layout's missing DOWN was reported already.
+    pub downless_noted: bool,
 }
 
 struct Phase {
     out: Vec<(Raw, bool)>,
-    /// Tables created earlier in this phase: name -> the schemas written with it. A map, as one
-    /// phase may create thousands.
+    /// Tables and materialized views created earlier in this phase: name -> the schemas
+    /// written with it. A map, as one phase may create thousands.
     created: HashMap<String, Vec<Option<String>>>,
     indexes: Vec<Name>,
+    /// Columns added earlier in this phase: (table, column). Dropping one loses no data that
+    /// was there before the phase.
+    added: HashSet<(String, String)>,
     /// The first destructive statement's line and its ignore comment.
     destructive: Option<(u32, Vec<String>)>,
     ignore: Vec<String>,
@@ -118,6 +131,7 @@ impl Phase {
                 table: table.map(Name::display),
                 index: None,
                 retype: None,
+                severity: None,
             },
             ignored,
         ));
@@ -150,6 +164,7 @@ pub fn check(m: &Read<'_>, known: &mut Known) -> Vec<(Raw, bool)> {
         out: Vec::new(),
         created: HashMap::new(),
         indexes: Vec::new(),
+        added: HashSet::new(),
         destructive: None,
         ignore: Vec::new(),
         line: 1,
@@ -164,7 +179,7 @@ pub fn check(m: &Read<'_>, known: &mut Known) -> Vec<(Raw, bool)> {
             "keep a lock timeout (pgstep retries lost lock waits with backoff)",
         );
     }
-    let mut up_ops = Vec::new();
+    let mut up_ops: Vec<Statement<'_>> = Vec::new();
     let up = m.up();
     for s in up.spans() {
         let sql = &up.text[s.sql.clone()];
@@ -180,27 +195,75 @@ pub fn check(m: &Read<'_>, known: &mut Known) -> Vec<(Raw, bool)> {
         }
         let op = ops::read(sql);
         statement(&mut p, &op, known);
-        up_ops.push((s.line, p.ignore.clone(), op));
+        up_ops.push(Statement {
+            line: s.line,
+            ignore: p.ignore.clone(),
+            op,
+            sql,
+        });
     }
     if let (Some((line, ignore)), None) = (p.destructive.take(), &m.down) {
         p.line = line;
         p.ignore = ignore;
-        p.add(
-            "destructive-without-down",
-            None,
-            "this phase destroys data and has no DOWN: it cannot be rolled back".into(),
-            "write a DOWN (restore from a kept copy), or keep the data until a later release",
-        );
+        match known.downless {
+            None => p.add(
+                "destructive-without-down",
+                None,
+                "this phase destroys data and has no DOWN: it cannot be rolled back".into(),
+                "write a DOWN (restore from a kept copy), or keep the data until a later release",
+            ),
+            Some(layout) if !known.downless_noted => {
+                known.downless_noted = true;
+                no_down_layout(&mut p, layout);
+            }
+            Some(_) => {}
+        }
     }
     if let Some(down) = m.down() {
-        leftovers(&mut p, &up_ops, down);
+        leftovers(&mut p, &up_ops, down, &known.alive);
+    }
+    for s in &up_ops {
+        known.alive.apply(&s.op);
     }
     p.out
 }
 
+/// One note for a plan whose layout has no DOWN anywhere, on its first phase that destroys
+/// data: every such phase would otherwise be an error of the same cause.
+fn no_down_layout(p: &mut Phase, layout: Layout) {
+    let (files, hint) = match layout {
+        Layout::Flyway => (
+            "no U<version>__<name>.sql undo file",
+            "Flyway Teams runs U<version>__<name>.sql undo files; pgstep runs them as the DOWN",
+        ),
+        Layout::UpDown => (
+            "no <version>_<name>.down.sql file",
+            "a <version>_<name>.down.sql beside each .up.sql is the DOWN (sqlx migrate add -r)",
+        ),
+        Layout::Diesel => ("no down.sql", "a down.sql beside each up.sql is the DOWN"),
+        Layout::Dbmate => (
+            "no `-- migrate:down` section",
+            "a `-- migrate:down` section is the DOWN",
+        ),
+        Layout::Native => ("no `-- DOWN` part", "a `-- DOWN` part is the DOWN"),
+    };
+    p.add(
+        "destructive-without-down",
+        None,
+        format!(
+            "this {} plan has {files} at all: no phase can be rolled back, and this one is the first that destroys data",
+            layout.name()
+        ),
+        hint,
+    );
+    if let Some((raw, _)) = p.out.last_mut() {
+        raw.severity = Some(Severity::Info);
+    }
+}
+
 fn statement(p: &mut Phase, op: &Op, known: &mut Known) {
     match op {
-        Op::CreateTable { table, columns } => {
+        Op::CreateTable { table, columns, .. } => {
             p.created
                 .entry(table.name.clone())
                 .or_default()
@@ -208,6 +271,16 @@ fn statement(p: &mut Phase, op: &Op, known: &mut Known) {
             for (c, ty) in columns {
                 known.columns.set(table, c, ty);
             }
+        }
+        // A materialized view made in this phase is as new as a table: nothing reads it yet.
+        Op::Create {
+            kind: "materialized view",
+            name,
+        } => {
+            p.created
+                .entry(name.name.clone())
+                .or_default()
+                .push(name.schema.clone());
         }
         Op::CreateIndex {
             table,
@@ -315,6 +388,7 @@ fn alter(p: &mut Phase, table: &Name, a: &Action, known: &mut Known) {
             rest,
         } => {
             known.columns.set(table, column, column_type);
+            p.added.insert((table.name.clone(), column.clone()));
             let serial = ["serial", "bigserial", "smallserial", "serial4", "serial8", "serial2"]
                 .contains(&column_type.as_str());
             let identity = rest.windows(2).any(|w| w[0] == "AS" && w[1] == "IDENTITY");
@@ -422,10 +496,10 @@ fn alter(p: &mut Phase, table: &Name, a: &Action, known: &mut Known) {
                 known.proven.insert((table.name.clone(), col));
             }
         }
-        Action::DropColumn(c) if !new => {
+        Action::DropColumn(c) if !new && !p.added.contains(&(table.name.clone(), c.clone())) => {
             p.loss("drop-column", table, format!("DROP COLUMN {t}.{c}"));
         }
-        Action::Rename if !new => p.add(
+        Action::RenameTable(_) | Action::RenameColumn(..) if !new => p.add(
             "rename",
             Some(table),
             format!("renaming on {t} breaks every running query and deployed code that uses the old name"),
@@ -442,67 +516,21 @@ fn alter(p: &mut Phase, table: &Name, a: &Action, known: &mut Known) {
 }
 
 /// What UP creates that DOWN leaves behind.
-fn leftovers(p: &mut Phase, up: &[(u32, Vec<String>, Op)], down: Sql<'_>) {
-    let down_ops: Vec<Op> = down.statements().map(|s| ops::read(s.sql)).collect();
-    let dropped_table = |t: &Name| {
-        down_ops
-            .iter()
-            .any(|o| matches!(o, Op::DropTable(ns) if ns.iter().any(|n| n.same(t))))
-    };
-    let dropped = |kind: &str, x: &Name| {
-        down_ops.iter().any(|o| match o {
-            Op::DropIndex { names, .. } => kind == "index" && names.iter().any(|n| n.same(x)),
-            Op::Drop { kind: k, names } => *k == kind && names.iter().any(|n| n.same(x)),
-            _ => false,
-        })
-    };
-    let dropped_column = |t: &Name, c: &str| {
-        down_ops.iter().any(|o| match o {
-            Op::AlterTable { table, actions } => {
-                table.same(t)
-                    && actions
-                        .iter()
-                        .any(|a| matches!(a, Action::DropColumn(x) if x == c))
-            }
-            _ => false,
-        })
-    };
-    for (line, ignore, op) in up {
-        p.line = *line;
-        p.ignore = ignore.clone();
-        let left = match op {
-            Op::CreateTable { table, .. } if !dropped_table(table) => {
-                Some(format!("table {}", table.display()))
-            }
-            Op::CreateIndex {
-                table,
-                index: Some(i),
-                ..
-            } if !dropped_table(table) && !dropped("index", i) => {
-                Some(format!("index {}", i.display()))
-            }
-            Op::Create { kind, name }
-                if !dropped(kind, name) && *kind != "trigger" && *kind != "policy" =>
-            {
-                Some(format!("{kind} {}", name.display()))
-            }
-            Op::AlterTable { table, actions } if !dropped_table(table) => {
-                actions.iter().find_map(|a| match a {
-                    Action::AddColumn { column, .. } if !dropped_column(table, column) => {
-                        Some(format!("column {}.{column}", table.display()))
-                    }
-                    _ => None,
-                })
-            }
-            _ => None,
-        };
-        if let Some(what) = left {
-            p.add(
-                "down-leaves-object",
-                None,
-                format!("the DOWN leaves {what}, which this UP creates: after a rollback it is still there"),
-                "drop it in the DOWN (IF EXISTS keeps the DOWN re-runnable)",
-            );
-        }
+fn leftovers(p: &mut Phase, up: &[Statement<'_>], down: Sql<'_>, alive: &Alive) {
+    let down_ops: Vec<(Op, &str)> = down
+        .statements()
+        .map(|s| (ops::read(s.sql), s.sql))
+        .collect();
+    for (stmt, what) in objects::leftovers(up, &down_ops, alive) {
+        p.line = up[stmt].line;
+        p.ignore = up[stmt].ignore.clone();
+        p.add(
+            "down-leaves-object",
+            None,
+            format!(
+                "the DOWN leaves {what}, which this UP creates: after a rollback it is still there"
+            ),
+            "drop it in the DOWN (IF EXISTS keeps the DOWN re-runnable)",
+        );
     }
 }

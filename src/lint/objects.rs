@@ -1,0 +1,363 @@
+//! What exists after each statement, as PostgreSQL sees it: the objects a phase's UP creates,
+//! and which of them its DOWN removes, directly or with what owns them (a table takes its
+//! columns, indexes and owned sequences; a materialized view its indexes), through `CASCADE`
+//! or with its schema. An object that existed before the phase (created by an earlier phase,
+//! dropped by this UP before it creates it, or re-created by the DOWN) is never a leftover.
+
+use std::collections::HashMap;
+
+use super::ops::{self, Action, Name, Op};
+
+/// Objects the plan's earlier phases created and did not drop: by name, each with its kind and
+/// the schema it was written with. Drops through owners or `CASCADE` are not followed here: an
+/// object wrongly kept only spares a later phase a finding, never adds one.
+#[derive(Debug, Default, Clone)]
+pub struct Alive(HashMap<String, Vec<(&'static str, Option<String>)>>);
+
+impl Alive {
+    fn has(&self, kind: &'static str, n: &Name) -> bool {
+        self.0.get(n.name.as_str()).is_some_and(|all| {
+            all.iter()
+                .any(|(k, s)| *k == kind && (s.is_none() || n.schema.is_none() || *s == n.schema))
+        })
+    }
+
+    fn add(&mut self, kind: &'static str, n: &Name) {
+        let all = self.0.entry(n.name.clone()).or_default();
+        if !all.iter().any(|(k, s)| *k == kind && *s == n.schema) {
+            all.push((kind, n.schema.clone()));
+        }
+    }
+
+    fn remove(&mut self, kind: &'static str, n: &Name) {
+        if let Some(all) = self.0.get_mut(n.name.as_str()) {
+            all.retain(|(k, s)| {
+                !(*k == kind && (s.is_none() || n.schema.is_none() || *s == n.schema))
+            });
+            if all.is_empty() {
+                self.0.remove(n.name.as_str());
+            }
+        }
+    }
+
+    fn rename(&mut self, kind: &'static str, n: &Name, to: &str) {
+        if self.has(kind, n) {
+            self.remove(kind, n);
+            self.add(kind, &renamed(n, to));
+        }
+    }
+
+    /// Takes in one statement of an UP, run.
+    pub fn apply(&mut self, op: &Op) {
+        match op {
+            Op::CreateTable { table, .. } => self.add("table", table),
+            Op::CreateIndex { index: Some(i), .. } => self.add("index", i),
+            Op::Create { kind, name } => self.add(kind, name),
+            Op::DropTable(names) => names.iter().for_each(|n| self.remove("table", n)),
+            Op::DropIndex { names, .. } => names.iter().for_each(|n| self.remove("index", n)),
+            Op::Drop { kind, names } => names.iter().for_each(|n| self.remove(kind, n)),
+            Op::AlterTable { table, actions } => {
+                for a in actions {
+                    if let Action::RenameTable(to) = a {
+                        self.rename("table", table, to);
+                    }
+                }
+            }
+            Op::AlterObject {
+                kind,
+                name,
+                rename_to: Some(to),
+                ..
+            } => self.rename(kind, name, to),
+            _ => {}
+        }
+    }
+}
+
+/// A column as a name of its own, to remember that it existed.
+fn column_key(table: &Name, column: &str) -> Name {
+    renamed(table, &format!("{}.{column}", table.name))
+}
+
+fn renamed(n: &Name, to: &str) -> Name {
+    Name {
+        schema: n.schema.clone(),
+        name: to.to_string(),
+    }
+}
+
+/// One UP statement, as the rules read it.
+pub struct Statement<'a> {
+    pub line: u32,
+    pub ignore: Vec<String>,
+    pub op: Op,
+    pub sql: &'a str,
+}
+
+/// An object the UP creates.
+struct Made {
+    kind: &'static str,
+    /// For a column, its table.
+    name: Name,
+    column: Option<String>,
+    /// The table or materialized view whose drop takes it along.
+    owner: Option<Name>,
+    /// The UP statement that creates it.
+    stmt: usize,
+}
+
+impl Made {
+    fn is(&self, kind: &str, n: &Name) -> bool {
+        self.kind == kind && self.column.is_none() && self.name.same(n)
+    }
+
+    fn what(&self) -> String {
+        match &self.column {
+            Some(c) => format!("column {}.{c}", self.name.display()),
+            None => format!("{} {}", self.kind, self.name.display()),
+        }
+    }
+}
+
+/// The kinds of object a `CASCADE` drop of `kind` takes along when they mention its name.
+fn dependents(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "type" | "domain" => &[
+            "view",
+            "materialized view",
+            "column",
+            "function",
+            "procedure",
+        ],
+        "function" | "procedure" => &["view", "materialized view", "index"],
+        _ => &["view", "materialized view"],
+    }
+}
+
+/// The objects of one phase, as its statements run.
+struct Phase<'s, 'a> {
+    up: &'s [Statement<'a>],
+    made: Vec<Made>,
+    /// Objects dropped before this phase created them: they existed before it.
+    existed: Alive,
+    /// The UP statements' names, read when a `CASCADE` needs them.
+    mentions: HashMap<usize, Vec<String>>,
+}
+
+impl Phase<'_, '_> {
+    fn mentions(&mut self, stmt: usize) -> &[String] {
+        let sql = self.up[stmt].sql;
+        self.mentions
+            .entry(stmt)
+            .or_insert_with(|| ops::mentions(sql))
+    }
+
+    fn create(&mut self, kind: &'static str, name: &Name, owner: Option<Name>, stmt: usize) {
+        self.made.push(Made {
+            kind,
+            name: name.clone(),
+            column: None,
+            owner,
+            stmt,
+        });
+    }
+
+    /// Removes `kind name` and what goes with it; `cascade` also takes what depends on it.
+    fn drop(&mut self, kind: &'static str, name: &Name, cascade: bool) {
+        if !self.made.iter().any(|m| m.is(kind, name)) {
+            self.existed.add(kind, name);
+        }
+        let mut gone = vec![(kind, name.clone())];
+        while let Some((kind, name)) = gone.pop() {
+            let owns = matches!(kind, "table" | "materialized view");
+            let whole_schema = kind == "schema";
+            let mut i = 0;
+            while i < self.made.len() {
+                let m = &self.made[i];
+                let hit = m.is(kind, &name)
+                    || (owns && m.owner.as_ref().is_some_and(|o| o.same(&name)))
+                    || (owns && m.kind == "column" && m.name.same(&name))
+                    || (whole_schema && m.name.schema.as_deref() == Some(name.name.as_str()));
+                let depends = !hit && cascade && dependents(kind).contains(&m.kind) && {
+                    let stmt = m.stmt;
+                    self.mentions(stmt).contains(&name.name)
+                };
+                if hit || depends {
+                    let m = self.made.remove(i);
+                    // A column's dependents are views, which name its table too.
+                    if depends && m.column.is_none() {
+                        gone.push((m.kind, m.name));
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+        }
+    }
+
+    /// A dropped column takes the indexes on it along; with `CASCADE`, the views using it.
+    fn drop_column_dependents(&mut self, table: &Name, column: &str, cascade: bool) {
+        let mut i = 0;
+        while i < self.made.len() {
+            let m = &self.made[i];
+            let index = m.kind == "index" && m.owner.as_ref().is_some_and(|o| o.same(table));
+            let view = cascade && matches!(m.kind, "view" | "materialized view");
+            let stmt = m.stmt;
+            if (index || view) && self.mentions(stmt).iter().any(|w| w == column) {
+                let m = self.made.remove(i);
+                if view {
+                    self.drop(m.kind, &m.name, true);
+                }
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn rename_table(&mut self, table: &Name, to: &str) {
+        for m in &mut self.made {
+            if (m.kind == "table" || m.kind == "column") && m.name.same(table) {
+                m.name = renamed(&m.name, to);
+            }
+            if m.owner.as_ref().is_some_and(|o| o.same(table)) {
+                m.owner = Some(renamed(table, to));
+            }
+        }
+    }
+
+    /// Runs one statement; `stmt` is its UP index, `None` in the DOWN.
+    fn run(&mut self, op: &Op, sql: &str, stmt: Option<usize>, known: &Alive) {
+        let cascade = || ops::cascade(sql);
+        let create = |p: &mut Self, kind: &'static str, name: &Name, owner: Option<Name>| {
+            match stmt {
+                // The DOWN re-creates it: after a rollback it is meant to be there.
+                None => p.made.retain(|m| !m.is(kind, name)),
+                Some(i) => {
+                    let before = known.has(kind, name) || p.existed.has(kind, name);
+                    if !before && !p.made.iter().any(|m| m.is(kind, name)) {
+                        p.create(kind, name, owner, i);
+                    }
+                }
+            }
+        };
+        match op {
+            // A temporary table is gone when the phase's session ends.
+            Op::CreateTable {
+                temporary: true, ..
+            } => {}
+            Op::CreateTable { table, .. } => create(self, "table", table, None),
+            Op::CreateIndex {
+                table,
+                index: Some(i),
+                ..
+            } => create(self, "index", i, Some(table.clone())),
+            Op::Create { kind, name } => {
+                let owner = (*kind == "sequence").then(|| ops::owned_by(sql)).flatten();
+                create(self, kind, name, owner);
+            }
+            Op::DropTable(names) => {
+                let cascade = cascade();
+                names.iter().for_each(|n| self.drop("table", n, cascade));
+            }
+            Op::DropIndex { names, .. } => {
+                let cascade = cascade();
+                names.iter().for_each(|n| self.drop("index", n, cascade));
+            }
+            Op::Drop { kind, names } => {
+                let cascade = cascade();
+                names.iter().for_each(|n| self.drop(kind, n, cascade));
+            }
+            Op::AlterTable { table, actions } => {
+                for a in actions {
+                    match a {
+                        Action::AddColumn { column, .. } => match stmt {
+                            None => self.made.retain(|m| {
+                                !(m.column.as_deref() == Some(column) && m.name.same(table))
+                            }),
+                            Some(i)
+                                if !self.made.iter().any(|m| m.is("table", table))
+                                    && !self.existed.has("column", &column_key(table, column)) =>
+                            {
+                                self.made.push(Made {
+                                    kind: "column",
+                                    name: table.clone(),
+                                    column: Some(column.clone()),
+                                    owner: None,
+                                    stmt: i,
+                                })
+                            }
+                            Some(_) => {}
+                        },
+                        Action::DropColumn(column) => {
+                            let before = self.made.len();
+                            self.made.retain(|m| {
+                                !(m.column.as_deref() == Some(column) && m.name.same(table))
+                            });
+                            if self.made.len() == before {
+                                self.existed.add("column", &column_key(table, column));
+                            }
+                            self.drop_column_dependents(table, column, ops::cascade(sql));
+                        }
+                        Action::RenameTable(to) => self.rename_table(table, to),
+                        Action::RenameColumn(from, to) => {
+                            for m in &mut self.made {
+                                if m.column.as_deref() == Some(from) && m.name.same(table) {
+                                    m.column = Some(to.clone());
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            Op::AlterObject {
+                kind,
+                name,
+                rename_to,
+                owned_by,
+            } => {
+                for m in &mut self.made {
+                    if m.is(kind, name) {
+                        if let Some(to) = rename_to {
+                            m.name = renamed(&m.name, to);
+                        }
+                        if owned_by.is_some() {
+                            m.owner = owned_by.clone();
+                        }
+                    }
+                }
+                if let (Some(to), "materialized view") = (rename_to, *kind) {
+                    self.rename_table(name, to);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The objects `up` creates that are still there after `down` ran: (UP statement, what).
+/// Triggers and policies are left out: they go with their table, which is what a DOWN drops.
+pub fn leftovers(up: &[Statement<'_>], down: &[(Op, &str)], known: &Alive) -> Vec<(usize, String)> {
+    let mut p = Phase {
+        up,
+        made: Vec::new(),
+        existed: Alive::default(),
+        mentions: HashMap::new(),
+    };
+    for (i, s) in up.iter().enumerate() {
+        p.run(&s.op, s.sql, Some(i), known);
+    }
+    for (op, sql) in down {
+        p.run(op, sql, None, known);
+    }
+    // A made object renamed to the name of one that existed before (the DOWN renaming a new
+    // table back to the old one's name) is that old object again.
+    p.made
+        .iter()
+        .filter(|m| m.kind != "trigger" && m.kind != "policy")
+        .filter(|m| {
+            m.column.is_some() || !(known.has(m.kind, &m.name) || p.existed.has(m.kind, &m.name))
+        })
+        .map(|m| (m.stmt, m.what()))
+        .collect()
+}
