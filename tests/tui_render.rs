@@ -526,6 +526,15 @@ fn rollback_all(options: Options) -> App {
     app
 }
 
+/// The rollback of every phase, scrolled as far as the keys go: the last DOWN is on screen.
+fn rollback_scrolled_to_its_end(options: Options) -> App {
+    let mut app = rollback_all(options);
+    for _ in 0..20 {
+        press(&mut app, KeyCode::PageDown);
+    }
+    app
+}
+
 fn reason(options: Options) -> App {
     let mut app = every_state(options, false);
     select(&mut app, "005");
@@ -653,7 +662,7 @@ fn running_watched(options: Options) -> App {
 
 type Screen = (&'static str, fn(Options) -> App);
 
-const SCREENS: [Screen; 32] = [
+const SCREENS: [Screen; 33] = [
     ("reading", reading),
     ("loading", loading),
     ("phases_drifted", phases_drifted),
@@ -672,6 +681,7 @@ const SCREENS: [Screen; 32] = [
     ("rollback_measuring", rollback),
     ("rollback_measured", rollback_measured),
     ("rollback_all", rollback_all),
+    ("rollback_scrolled_to_its_end", rollback_scrolled_to_its_end),
     ("reason", reason),
     ("mark_choice", mark_choice),
     ("confirm_cancel", confirm_cancel),
@@ -789,6 +799,41 @@ fn rollback_dialog() {
     snapshot("rollback_measuring");
     snapshot("rollback_measured");
     snapshot("rollback_all");
+    snapshot("rollback_scrolled_to_its_end");
+}
+
+#[test]
+fn the_rollback_dialog_scrolls_to_the_last_down_and_says_what_is_out_of_sight() {
+    let mut app = rollback_all(Options::default());
+    let text = |t: &Terminal<TestBackend>| {
+        let b = t.backend().buffer();
+        (0..b.area.height)
+            .map(|y| {
+                (0..b.area.width)
+                    .map(|x| b[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let first = text(&draw(&mut app, (80, 24)));
+    assert!(first.contains("more line(s) (↓ scrolls)"), "{first}");
+    assert!(!first.contains("DOWN of 001"), "{first}");
+    let mut seen = first;
+    for _ in 0..40 {
+        press(&mut app, KeyCode::Down);
+        seen = text(&draw(&mut app, (80, 24)));
+        if seen.contains("DOWN of 001") {
+            break;
+        }
+    }
+    assert!(
+        seen.contains("DOWN of 001"),
+        "the oldest phase's DOWN shows: {seen}"
+    );
+    assert!(seen.contains("line(s) above (↑ scrolls back)"), "{seen}");
+    // Typing the version still works while scrolled.
+    assert!(matches!(app.modal, Some(Modal::Rollback { .. })));
 }
 
 #[test]
@@ -940,6 +985,7 @@ fn rollback_of_thousands_of_phases_draws_what_fits() {
         impact: None,
         input: String::new(),
         hint: None,
+        scroll: 0,
     });
     let terminal = draw(&mut app, (120, 40));
     let buffer = terminal.backend().buffer();

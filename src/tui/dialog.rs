@@ -63,6 +63,8 @@ pub enum Modal {
         impact: Option<Vec<String>>,
         input: String,
         hint: Option<String>,
+        /// Lines of the body scrolled past (the arrow and page keys).
+        scroll: usize,
     },
     MarkChoice {
         version: Version,
@@ -215,8 +217,29 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             impact,
             mut input,
             hint,
+            mut scroll,
         } => {
-            if esc {
+            // The typed version takes letters and digits, so the body scrolls on the arrows.
+            let step = match key.code {
+                KeyCode::Down => Some(1isize),
+                KeyCode::Up => Some(-1),
+                KeyCode::PageDown => Some(10),
+                KeyCode::PageUp => Some(-10),
+                _ => None,
+            };
+            if let Some(step) = step {
+                let last = rollback_lines(&phases, &impact).saturating_sub(1);
+                scroll = scroll.saturating_add_signed(step).min(last);
+                let m = Modal::Rollback {
+                    version,
+                    phases,
+                    impact,
+                    input,
+                    hint,
+                    scroll,
+                };
+                (Some(m), Vec::new())
+            } else if esc {
                 (None, Vec::new())
             } else if is(&key, KeyCode::Enter) {
                 if input == version.as_str() {
@@ -237,6 +260,7 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                         impact,
                         input,
                         hint,
+                        scroll,
                     };
                     (Some(m), Vec::new())
                 }
@@ -248,6 +272,7 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                     impact,
                     input,
                     hint,
+                    scroll,
                 };
                 (Some(m), Vec::new())
             }
@@ -548,6 +573,26 @@ fn reasoned(app: &mut App, purpose: ReasonFor, version: Version, reason: String)
     };
     start(app, kind, Some(version));
     vec![effect]
+}
+
+/// How many lines the rollback dialog's body has in all, before wrapping: where its
+/// scrolling ends.
+pub fn rollback_lines(phases: &[UndoLine], impact: &Option<Vec<String>>) -> usize {
+    let impact_lines = impact.as_ref().map_or(1, |v| v.len().max(1));
+    let downs: usize = phases
+        .iter()
+        .map(|p| {
+            let sql: usize = p
+                .down
+                .iter()
+                .flatten()
+                .map(|s| s.lines().count().max(1))
+                .sum();
+            let note = usize::from(p.down.as_ref().is_none_or(Vec::is_empty));
+            1 + note + sql
+        })
+        .sum();
+    2 + impact_lines + downs
 }
 
 /// The editor on a check's query (or the first check's), never written back to the file,

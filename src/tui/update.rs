@@ -737,6 +737,7 @@ fn rollback(app: &mut App) -> Vec<Effect> {
         impact: None,
         input: String::new(),
         hint: None,
+        scroll: 0,
     });
     let target = dialog::down_to(app, &p.version);
     vec![Effect::LoadImpact {

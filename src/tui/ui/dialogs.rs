@@ -33,9 +33,12 @@ pub fn footer(app: &App) -> Vec<(String, &'static str)> {
         Some(Modal::ConfirmApply { typed: None, .. }) => {
             vec![k("y", "apply"), k("n/esc", "cancel")]
         }
-        Some(Modal::ConfirmApply { .. })
-        | Some(Modal::Rollback { .. })
-        | Some(Modal::Maintain { .. }) => {
+        Some(Modal::Rollback { .. }) => vec![
+            k("↑/↓ pgup/pgdn", "scroll"),
+            k("enter", "confirm"),
+            k("esc", "cancel"),
+        ],
+        Some(Modal::ConfirmApply { .. }) | Some(Modal::Maintain { .. }) => {
             vec![k("enter", "confirm"), k("esc", "cancel")]
         }
         Some(Modal::MarkChoice {
@@ -241,7 +244,10 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
             impact,
             input,
             hint,
-        } => super::rollback::render(version, phases, impact, input, hint, t, frame, area),
+            scroll,
+        } => super::rollback::render(
+            version, phases, impact, input, hint, *scroll, t, frame, area,
+        ),
         Modal::MarkChoice { version, can_apply } => {
             let applied = if *can_apply {
                 Line::from(vec![

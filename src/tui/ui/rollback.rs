@@ -12,15 +12,19 @@ use super::highlight;
 use super::theme::Theme;
 use crate::plan::Version;
 use crate::text::Escaped;
-use crate::tui::dialog::UndoLine;
+use crate::tui::dialog::{UndoLine, rollback_lines};
 
-/// Lines up to a number of rows, then a count of the lines left out.
+/// Lines up to a number of rows, after the first `above` scrolled past, then a count of the
+/// lines left out below.
 struct Budget<'a> {
     lines: Vec<Line<'a>>,
     used: u16,
     room: u16,
     width: u16,
     hidden: usize,
+    /// Lines still to scroll past, and how many were.
+    above: usize,
+    skipped: usize,
 }
 
 impl<'a> Budget<'a> {
@@ -31,6 +35,10 @@ impl<'a> Budget<'a> {
     /// Keeps `line` while everything fits; at the first line that does not, gives back lines
     /// until a row is left to say how many were left out, and counts from then on.
     fn push(&mut self, line: Line<'a>) {
+        if self.skipped < self.above {
+            self.skipped += 1;
+            return;
+        }
         if !self.full() {
             let rows = wrapped_height(std::slice::from_ref(&line), self.width);
             if self.used + rows <= self.room {
@@ -53,13 +61,21 @@ impl<'a> Budget<'a> {
     }
 
     fn finish(mut self, t: &Theme) -> (Vec<Line<'a>>, u16) {
+        let mut used = self.used;
         if self.hidden > 0 {
-            let more = format!("  ... {} more line(s)", self.hidden);
+            let more = format!("  ... {} more line(s) (↓ scrolls)", self.hidden);
             self.lines.push(Line::from(Span::styled(more, t.dim())));
             // Cut short, the dialog takes all the room.
-            self.used = self.room;
+            used = self.room;
         }
-        (self.lines, self.used)
+        if self.skipped > 0 {
+            // In the row kept for it.
+            let above = format!("  ... {} line(s) above (↑ scrolls back)", self.skipped);
+            self.lines
+                .insert(0, Line::from(Span::styled(above, t.dim())));
+            used += 1;
+        }
+        (self.lines, used)
     }
 }
 
@@ -90,14 +106,22 @@ fn body<'a>(
     impact: &'a Option<Vec<String>>,
     width: u16,
     room: u16,
+    scroll: usize,
     t: &Theme,
 ) -> (Vec<Line<'a>>, u16) {
     let mut b = Budget {
         lines: Vec::new(),
         used: 0,
-        room,
+        // A row for saying what is above, once scrolled.
+        room: if scroll > 0 {
+            room.saturating_sub(1)
+        } else {
+            room
+        },
         width,
         hidden: 0,
+        above: scroll,
+        skipped: 0,
     };
     b.push(Line::from(Span::styled(
         versions(phases, width),
@@ -151,6 +175,7 @@ pub fn render(
     impact: &Option<Vec<String>>,
     input: &str,
     hint: &Option<String>,
+    scroll: usize,
     t: &Theme,
     frame: &mut Frame,
     area: Rect,
@@ -163,7 +188,15 @@ pub fn render(
     ];
     let width = wide.saturating_sub(2);
     let room = area.height.saturating_sub(tail.len() as u16 + 2);
-    let (lines, rows) = body(phases, impact, width, room, t);
+    // Scrolled past the end, pull back until the last page is full.
+    let mut scroll = scroll.min(rollback_lines(phases, impact).saturating_sub(1));
+    let (lines, rows) = loop {
+        let built = body(phases, impact, width, room, scroll, t);
+        if scroll == 0 || built.1 >= room {
+            break built;
+        }
+        scroll -= 1;
+    };
     let h = (rows + tail.len() as u16 + 2).min(area.height);
     let title = format!(" Roll back to before {version}? ");
     let inner = frame_for(frame, area, wide, h, title, t);
