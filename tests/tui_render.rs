@@ -1086,3 +1086,41 @@ fn the_editor_closes_back_to_its_results_and_runs_one_query_at_a_time() {
         app.modal.is_some()
     );
 }
+
+#[test]
+fn a_long_apply_summary_says_what_is_cut_and_scrolls_to_its_last_warning() {
+    let mut app = rollback_all(Options::default());
+    let mut summary: Vec<String> = (1..=30).map(|i| format!("statement {i}")).collect();
+    summary.push("warning [create-index-blocking] line 40: the last finding".into());
+    app.modal = Some(Modal::ConfirmApply {
+        version: plan::Version::parse("011").unwrap(),
+        summary,
+        typed: None,
+        hint: None,
+        scroll: 0,
+    });
+    let text = |t: &Terminal<TestBackend>| {
+        let b = t.backend().buffer();
+        (0..b.area.height)
+            .map(|y| {
+                (0..b.area.width)
+                    .map(|x| b[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let first = text(&draw(&mut app, (80, 24)));
+    assert!(first.contains("more line(s) below (↓ scrolls)"), "{first}");
+    assert!(!first.contains("the last finding"), "{first}");
+    for _ in 0..4 {
+        press(&mut app, KeyCode::PageDown);
+    }
+    let last = text(&draw(&mut app, (80, 24)));
+    assert!(last.contains("the last finding"), "{last}");
+    assert!(last.contains("line(s) above (↑ scrolls back)"), "{last}");
+    assert!(
+        last.contains(" Cancel "),
+        "the answer stays in sight: {last}"
+    );
+}

@@ -55,6 +55,8 @@ pub enum Modal {
         /// With `confirm = "typed"`: the version typed so far.
         typed: Option<String>,
         hint: Option<String>,
+        /// Rows of the summary scrolled past (the arrow and page keys).
+        scroll: usize,
     },
     Rollback {
         version: Version,
@@ -118,6 +120,18 @@ pub enum Modal {
     },
 }
 
+/// How far a key scrolls a dialog's body. A typed version takes letters and digits, so
+/// bodies scroll on the arrows and the page keys.
+fn scroll_step(key: &KeyEvent) -> Option<isize> {
+    match key.code {
+        KeyCode::Down => Some(1),
+        KeyCode::Up => Some(-1),
+        KeyCode::PageDown => Some(10),
+        KeyCode::PageUp => Some(-10),
+        _ => None,
+    }
+}
+
 fn is(key: &KeyEvent, code: KeyCode) -> bool {
     key.code == code && !key.modifiers.contains(KeyModifiers::CONTROL)
 }
@@ -170,47 +184,41 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             summary,
             typed,
             hint,
-        } => match typed {
-            None if is(&key, KeyCode::Char('y')) => (None, apply(app, version)),
-            None if esc || is(&key, KeyCode::Char('n')) => (None, Vec::new()),
-            None => (
+            scroll,
+        } => {
+            let keep = |summary, typed, hint, scroll| {
                 Some(Modal::ConfirmApply {
-                    version,
+                    version: version.clone(),
                     summary,
-                    typed: None,
+                    typed,
                     hint,
-                }),
-                Vec::new(),
-            ),
-            Some(text) if esc => {
-                let _ = text;
-                (None, Vec::new())
-            }
-            Some(text) if is(&key, KeyCode::Enter) => {
-                if text == version.as_str() {
-                    (None, apply(app, version))
-                } else {
-                    let hint = Some(format!("type {} exactly, then Enter", version));
-                    let modal = Modal::ConfirmApply {
-                        version,
-                        summary,
-                        typed: Some(String::new()),
-                        hint,
-                    };
-                    (Some(modal), Vec::new())
+                    scroll,
+                })
+            };
+            match (scroll_step(&key), typed) {
+                (Some(step), typed) => {
+                    let last = summary.len().saturating_sub(1);
+                    let scroll = scroll.saturating_add_signed(step).min(last);
+                    (keep(summary, typed, hint, scroll), Vec::new())
+                }
+                (None, None) if is(&key, KeyCode::Char('y')) => (None, apply(app, version)),
+                (None, None) if esc || is(&key, KeyCode::Char('n')) => (None, Vec::new()),
+                (None, None) => (keep(summary, None, hint, scroll), Vec::new()),
+                (None, Some(_)) if esc => (None, Vec::new()),
+                (None, Some(text)) if is(&key, KeyCode::Enter) => {
+                    if text == version.as_str() {
+                        (None, apply(app, version))
+                    } else {
+                        let hint = Some(format!("type {} exactly, then Enter", version));
+                        (keep(summary, Some(String::new()), hint, scroll), Vec::new())
+                    }
+                }
+                (None, Some(mut text)) => {
+                    edit(&mut text, &key);
+                    (keep(summary, Some(text), hint, scroll), Vec::new())
                 }
             }
-            Some(mut text) => {
-                edit(&mut text, &key);
-                let modal = Modal::ConfirmApply {
-                    version,
-                    summary,
-                    typed: Some(text),
-                    hint,
-                };
-                (Some(modal), Vec::new())
-            }
-        },
+        }
         Modal::Rollback {
             version,
             phases,
@@ -219,15 +227,7 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             hint,
             mut scroll,
         } => {
-            // The typed version takes letters and digits, so the body scrolls on the arrows.
-            let step = match key.code {
-                KeyCode::Down => Some(1isize),
-                KeyCode::Up => Some(-1),
-                KeyCode::PageDown => Some(10),
-                KeyCode::PageUp => Some(-10),
-                _ => None,
-            };
-            if let Some(step) = step {
+            if let Some(step) = scroll_step(&key) {
                 let last = rollback_lines(&phases, &impact).saturating_sub(1);
                 scroll = scroll.saturating_add_signed(step).min(last);
                 let m = Modal::Rollback {

@@ -643,6 +643,7 @@ fn apply_next(app: &mut App) -> Vec<Effect> {
         summary,
         typed: app.options.confirm_typed.then(String::new),
         hint: None,
+        scroll: 0,
     });
     vec![Effect::ApplyFacts { version: p.version }]
 }

@@ -31,7 +31,7 @@ pub fn footer(app: &App) -> Vec<(String, &'static str)> {
     let k = |k: &str, what: &'static str| (k.to_string(), what);
     match &app.modal {
         Some(Modal::ConfirmApply { typed: None, .. }) => {
-            vec![k("y", "apply"), k("n/esc", "cancel")]
+            vec![k("y", "apply"), k("n/esc", "cancel"), k("↑/↓", "scroll")]
         }
         Some(Modal::Rollback { .. }) => vec![
             k("↑/↓ pgup/pgdn", "scroll"),
@@ -70,6 +70,31 @@ pub fn footer(app: &App) -> Vec<(String, &'static str)> {
         Some(Modal::Editor { .. }) => vec![k("F5/ctrl-r", "run read-only"), k("esc", "close")],
         None => Vec::new(),
     }
+}
+
+/// `lines` (`rows` rows once wrapped) in `area`, from row `scroll` on. When they do not all
+/// fit, the last row says how many are above and below, so nothing is cut without a word.
+fn scrolled(frame: &mut Frame, area: Rect, lines: Vec<Line>, rows: u16, scroll: usize, t: &Theme) {
+    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
+    if rows <= area.height || area.height < 2 {
+        frame.render_widget(paragraph, area);
+        return;
+    }
+    let room = area.height - 1;
+    let offset = u16::try_from(scroll).unwrap_or(u16::MAX).min(rows - room);
+    let below = rows - room - offset;
+    let [text, marker] =
+        Layout::vertical([Constraint::Length(room), Constraint::Length(1)]).areas(area);
+    frame.render_widget(paragraph.scroll((offset, 0)), text);
+    let say = match (offset, below) {
+        (0, n) => format!("  ... {n} more line(s) below (↓ scrolls)"),
+        (n, 0) => format!("  ... {n} line(s) above (↑ scrolls back)"),
+        (a, b) => format!("  ... {a} line(s) above, {b} below (↑/↓ scroll)"),
+    };
+    frame.render_widget(
+        Paragraph::new(Line::from(Span::styled(say, t.dim()))),
+        marker,
+    );
 }
 
 /// Blanks `rect` and a column on each side of it, so no letter of the screen behind sits
@@ -215,6 +240,7 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
             typed,
             hint,
             version,
+            scroll,
         } => {
             let lines: Vec<Line> = summary.iter().map(|s| Line::from(s.as_str())).collect();
             let mut tail = vec![Line::default()];
@@ -229,13 +255,14 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
                     tail.push(hint_line(hint, t));
                 }
             }
-            let h = wrapped_height(&lines, wide.saturating_sub(2)) + tail.len() as u16 + 2;
+            let rows = wrapped_height(&lines, wide.saturating_sub(2));
+            let h = rows + tail.len() as u16 + 2;
             let inner = frame_for(frame, area, wide, h, format!(" Apply phase {version}? "), t);
             // The answer is drawn apart from the summary: a long summary never hides it.
             let [top, bottom] =
                 Layout::vertical([Constraint::Min(0), Constraint::Length(tail.len() as u16)])
                     .areas(inner);
-            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), top);
+            scrolled(frame, top, lines, rows, *scroll, t);
             frame.render_widget(Paragraph::new(tail), bottom);
         }
         Modal::Rollback {
