@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use portable_pty::{Child, CommandBuilder, ExitStatus, MasterPty, PtySize, native_pty_system};
 use support::fresh_db;
 use support::migrations::{Dir, Pg, wait_until};
+use support::proxy::server_port;
 
 /// Every wait is this generous: a slow CI machine must not fail a correct console.
 const WAIT: Duration = Duration::from_secs(15);
@@ -526,17 +527,6 @@ fn the_console_follows_changes_made_from_another_terminal() {
     c.wait_text("lock held by pid");
     c.keys("q");
     assert!(c.wait_exit().success());
-}
-
-/// The port of the test server, for a proxy in front of it.
-fn server_port(url: &str) -> Option<u16> {
-    let at = url.find("127.0.0.1:")? + "127.0.0.1:".len();
-    url[at..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect::<String>()
-        .parse()
-        .ok()
 }
 
 /// `url` with its port replaced by `port`.

@@ -224,58 +224,40 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             phases,
             impact,
             mut input,
-            hint,
+            mut hint,
             mut scroll,
         } => {
+            // Returning early leaves the dialog closed: it was taken out of `app.modal`.
+            if esc {
+                return Vec::new();
+            }
             if let Some(step) = scroll_step(&key) {
                 let last = rollback_lines(&phases, &impact).saturating_sub(1);
                 scroll = scroll.saturating_add_signed(step).min(last);
-                let m = Modal::Rollback {
-                    version,
-                    phases,
-                    impact,
-                    input,
-                    hint,
-                    scroll,
-                };
-                (Some(m), Vec::new())
-            } else if esc {
-                (None, Vec::new())
+            } else if is(&key, KeyCode::Enter) && input == version.as_str() {
+                start(app, JobKind::Rollback, Some(version.clone()));
+                let target = down_to(app, &version);
+                let reason = format!("rolled back from the console to before {version}");
+                return vec![Effect::Rollback { target, reason }];
             } else if is(&key, KeyCode::Enter) {
-                if input == version.as_str() {
-                    start(app, JobKind::Rollback, Some(version.clone()));
-                    let target = down_to(app, &version);
-                    let reason = format!("rolled back from the console to before {version}");
-                    (None, vec![Effect::Rollback { target, reason }])
+                hint = Some(if input.is_empty() {
+                    format!("type the version {version} and Enter to roll back; Esc cancels")
                 } else {
-                    let hint = Some(if input.is_empty() {
-                        format!("type the version {version} and Enter to roll back; Esc cancels")
-                    } else {
-                        format!("`{input}` is not {version}: type {version} exactly")
-                    });
-                    input.clear();
-                    let m = Modal::Rollback {
-                        version,
-                        phases,
-                        impact,
-                        input,
-                        hint,
-                        scroll,
-                    };
-                    (Some(m), Vec::new())
-                }
+                    format!("`{input}` is not {version}: type {version} exactly")
+                });
+                input.clear();
             } else {
                 edit(&mut input, &key);
-                let m = Modal::Rollback {
-                    version,
-                    phases,
-                    impact,
-                    input,
-                    hint,
-                    scroll,
-                };
-                (Some(m), Vec::new())
             }
+            let m = Modal::Rollback {
+                version,
+                phases,
+                impact,
+                input,
+                hint,
+                scroll,
+            };
+            (Some(m), Vec::new())
         }
         Modal::MarkChoice { version, can_apply } => {
             let purpose = match key.code {

@@ -151,20 +151,7 @@ where
             _ = tick.tick(), if app.job.is_some() => {
                 Action::Tick(rt.as_ref().map(|r| r.elapsed()).unwrap_or_default())
             }
-            _ = refresh.tick(), if rt.is_some() && app.job.is_none() => {
-                if rt.as_ref().is_some_and(runtime::Runtime::is_lost) {
-                    // A server restart or a network cut: say so, and connect again.
-                    rt = None;
-                    connecting = true;
-                    attempt = Box::pin(connect());
-                    Action::Disconnected {
-                        attempt: 0,
-                        error: "the connection to the server was lost".into(),
-                    }
-                } else {
-                    Action::Refresh
-                }
-            }
+            _ = refresh.tick(), if rt.is_some() && app.job.is_none() => Action::Refresh,
             // `Some`: once the signal task has ended, `None` must not fire this arm forever.
             Some(()) = term.recv() => {
                 match (rt.as_mut(), app.job.is_some()) {
@@ -176,9 +163,10 @@ where
                 continue;
             }
         };
-        // A key that would act on lost sessions connects again instead; it is not replayed.
+        // Lost sessions (a server restart, a network cut) are found at the next look for
+        // changes or key, and made again; the key is not replayed.
         let action = match action {
-            Action::Key(_)
+            Action::Key(_) | Action::Refresh
                 if app.job.is_none() && rt.as_ref().is_some_and(runtime::Runtime::is_lost) =>
             {
                 rt = None;
