@@ -7,7 +7,7 @@ use std::path::Path;
 use super::db::{self, Fail, Target};
 use super::write_out;
 use crate::engine::integrity::{self, Finding};
-use crate::engine::{Holder, Phase, state};
+use crate::engine::{Holder, Phase};
 use crate::plan::Checksum;
 use crate::text::{self, Escaped};
 
@@ -80,7 +80,7 @@ pub async fn run(
     if !tampered.is_empty() {
         eprintln!("WARNING: {}", integrity::describe(&tampered));
     }
-    let phases = state::phases(&plan, &rows);
+    let phases = crate::phases::phases(&plan, &rows);
     if json {
         let doc = StatusJson {
             migrations: phases.iter().map(json_of).collect(),

@@ -81,7 +81,7 @@ pub async fn run(
     db::warn_if_tampered(&session).await?;
     if target.typed() && !dry_run {
         let rows = session.engine.history().await?;
-        let phases = crate::engine::state::phases(&plan, &rows);
+        let phases = crate::phases::phases(&plan, &rows);
         let todo = crate::engine::targets(&phases, opts)?;
         if let Some(last) = todo.last() {
             let list: Vec<String> = todo

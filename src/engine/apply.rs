@@ -8,8 +8,8 @@ use serde_json::json;
 use super::checks::{self, Blocked, CheckOutcome, ChecksAs, Scope};
 use super::exec::{At, Batch, can_batch, exec, failure_at, retryable, timeouts_sql};
 use super::history::{EventKind, RowState};
-use super::state::{self, Phase, PhaseState};
 use super::{Engine, EngineError, Progress, lost};
+use crate::phases::{self, Phase, PhaseState};
 use crate::plan::{Expect, Migration, Plan, Read, StatementRef, Version};
 use crate::sql::drops_prepared;
 
@@ -140,7 +140,7 @@ impl Engine {
         let eng = self;
         let result = async {
             let rows = eng.tables.rows(&eng.client).await?;
-            let phases = state::phases(plan, &rows);
+            let phases = phases::phases(plan, &rows);
             let todo = targets(&phases, opts)?;
             for m in &todo {
                 eng.require_extensions(m).await?;

@@ -19,7 +19,7 @@ mod onebyone;
 pub mod operator;
 mod rollback;
 pub mod sessions;
-pub mod state;
+
 mod stopped;
 pub mod verdict;
 pub mod waits;
@@ -31,6 +31,9 @@ use std::time::Duration;
 
 use tokio_postgres::{CancelToken, Client};
 
+/// The merge of plan and history, under the name the console still imports it by.
+pub use crate::phases as state;
+pub use crate::phases::{Drift, Phase, PhaseState, Source};
 pub use apply::{Applied, UpOptions, targets};
 pub use checks::CheckOutcome;
 pub use dryrun::{DryRun, DryStatement};
@@ -42,9 +45,9 @@ pub use lost::{Lost, is_connection_error};
 pub use onebyone::InDoubt;
 pub use operator::Operator;
 pub use rollback::{DownTarget, RolledBack, Undo};
-pub use state::{Drift, Phase, PhaseState};
 pub use verdict::{Grade, ResultSet, Verdict};
 
+use crate::phases;
 use crate::plan::{Migration, Plan, Read, Version};
 use writes::Writes;
 
@@ -539,7 +542,7 @@ impl Engine {
         let eng = self;
         let result = async {
             let rows = eng.tables.rows(&eng.client).await?;
-            let phases = state::phases(plan, &rows);
+            let phases = phases::phases(plan, &rows);
             let Some(p) = phases.iter().find(|p| p.version == *version) else {
                 return Err(EngineError::Input(format!(
                     "version {version} is not in the plan or the history"
@@ -597,7 +600,7 @@ impl Engine {
         only: Option<&Version>,
     ) -> Result<Vec<Verified>, EngineError> {
         let rows = self.history().await?;
-        let phases = state::phases(plan, &rows);
+        let phases = phases::phases(plan, &rows);
         if let Some(v) = only
             && find(plan, v).is_none()
         {

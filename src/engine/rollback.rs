@@ -7,8 +7,8 @@ use serde_json::json;
 
 use super::exec::{exec, failure, retryable, timeouts_sql};
 use super::history::{AppliedSql, Event, EventKind, HistoryRow, RowState};
-use super::state::{self, Phase, PhaseState};
 use super::{Engine, EngineError, InDoubt, Left, Progress, lost};
+use crate::phases::{self, Phase, PhaseState};
 use crate::plan::{Migration, Part, Plan, Read, Sql, Version};
 use crate::sql;
 
@@ -158,7 +158,7 @@ impl Engine {
         rows: &'a [HistoryRow],
         target: &DownTarget,
     ) -> Result<Vec<Undo<'a>>, EngineError> {
-        let phases = state::phases(plan, rows);
+        let phases = phases::phases(plan, rows);
         let recorded = self.recorded_downs(&phases).await?;
         undo_list(&phases, target, &recorded)
     }
@@ -194,7 +194,7 @@ impl Engine {
         let eng = self;
         let result = async {
             let rows = eng.tables.rows(&eng.client).await?;
-            let phases = state::phases(plan, &rows);
+            let phases = phases::phases(plan, &rows);
             let recorded = eng.recorded_downs(&phases).await?;
             let list = undo_list(&phases, target, &recorded)?;
             // A file changed since the plan was read is refused before anything is rolled
