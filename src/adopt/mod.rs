@@ -4,11 +4,25 @@
 //! table as the truth of what is applied and writes to it as the tool would, so the tool, run
 //! afterwards, finds nothing to do and nothing to complain about.
 
+mod checksum;
+mod dbmate;
+mod detect;
+mod diesel;
+mod flyway;
+mod golang;
+mod refinery;
+mod sqlx;
+
 use std::collections::HashMap;
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
+use tokio_postgres::GenericClient;
 
-use crate::plan::{Plan, Version};
+use crate::plan::{Migration, Plan, Version};
+use crate::sql::quote_ident;
+
+pub use detect::detect;
 
 /// A migration tool whose history pgstep can adopt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -138,6 +152,269 @@ impl ToolHistory {
             table: self.table.clone(),
             versions,
             newest,
+        }
+    }
+}
+
+/// Which tool's history to adopt: the command line's `--adopt` or the configuration's
+/// `adopt` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Choice {
+    /// Look for every tool's table; adopt the one found, refuse two.
+    #[default]
+    Detect,
+    /// This tool's table, whatever else is there.
+    Only(Tool),
+    /// `none`: pgstep's own history only; tools' tables are ignored.
+    Nothing,
+}
+
+impl Choice {
+    pub fn parse(s: &str) -> Option<Choice> {
+        match s {
+            "none" => Some(Choice::Nothing),
+            _ => Tool::parse(s).map(Choice::Only),
+        }
+    }
+
+    /// The values `--adopt` and `adopt` take, for messages.
+    pub fn allowed() -> String {
+        let mut names: Vec<&str> = Tool::ALL.iter().map(|t| t.word()).collect();
+        names.push("none");
+        names.join(", ")
+    }
+}
+
+/// Why a tool's history could not be adopted. Everything but `Db` is the operator's to fix,
+/// before anything runs.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("database error reading the migration tool's table: {0}")]
+    Db(#[from] tokio_postgres::Error),
+    #[error(
+        "found the history tables of {}: pgstep will not guess which one this project uses. \
+         Say it with --adopt TOOL (or `adopt = \"TOOL\"` in pgstep.toml), one of {}; \
+         `adopt = \"none\"` keeps pgstep's own history only",
+        .0.iter().map(|(t, table)| format!("{t} ({table})")).collect::<Vec<_>>().join(" and "),
+        Choice::allowed()
+    )]
+    Several(Vec<(Tool, String)>),
+    #[error(
+        "--adopt {tool}: no {tool} history table in {looked}; pgstep never creates a tool's \
+         table. Run {tool} once to create it, or drop the option (or set `adopt = \"none\"`)"
+    )]
+    NotFound { tool: Tool, looked: String },
+    #[error("{file}:1: {message} (as {tool} reads it); rename the file as {tool} names them")]
+    Name {
+        file: String,
+        tool: Tool,
+        message: String,
+    },
+    #[error("{file}: {message}")]
+    File { file: String, message: String },
+}
+
+/// A tool's table found in the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    pub tool: Tool,
+    pub schema: String,
+    pub name: String,
+    /// refinery's version column is `int8` (its `int8-versions` feature): versions hash as
+    /// `i64`.
+    pub wide_version: bool,
+    /// sqlx's `[migrate] ignored-chars`: left out of its checksum.
+    pub ignored_chars: Vec<char>,
+    /// The migrations directory: Flyway's `script` is a file's path under it.
+    pub dir: PathBuf,
+}
+
+/// How long a phase took, for the tools that record it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Elapsed {
+    /// Measured by the server from the start of the transaction the write is in.
+    Transaction,
+    /// Measured by pgstep, for a phase that ran outside one transaction.
+    Took(std::time::Duration),
+}
+
+impl Elapsed {
+    /// The time in units of `1 / per_second` of a second, as SQL.
+    fn sql(self, per_second: u64) -> String {
+        match self {
+            Elapsed::Transaction => format!(
+                "({per_second}::numeric * extract(epoch FROM clock_timestamp() - now()))::int8"
+            ),
+            Elapsed::Took(d) => (d.as_nanos() * u128::from(per_second) / 1_000_000_000).to_string(),
+        }
+    }
+}
+
+/// A migration as its tool names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The version as the tool stores it (Flyway: empty for a repeatable migration).
+    pub version: String,
+    /// The tool's description or name.
+    pub description: String,
+    /// Flyway's `script`: the file's path under the migrations directory.
+    pub script: String,
+    /// The tool's checksum of the file, where it keeps one.
+    pub checksum: Option<String>,
+}
+
+fn file_name(m: &Migration) -> Result<String, String> {
+    m.file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| "no file name".to_string())
+}
+
+/// The file name split at its first `sep`.
+fn stem_after(m: &Migration, sep: char) -> Result<(String, String), String> {
+    let name = file_name(m)?;
+    name.split_once(sep)
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .ok_or_else(|| format!("no `{sep}` after the version"))
+}
+
+/// The digits the file name starts with.
+fn leading_digits(m: &Migration) -> Result<String, String> {
+    let name = file_name(m)?;
+    let digits: String = name.chars().take_while(char::is_ascii_digit).collect();
+    if digits.is_empty() {
+        Err("the file name does not start with the version's digits".into())
+    } else {
+        Ok(digits)
+    }
+}
+
+impl Found {
+    /// The table, schema-qualified and quoted.
+    pub fn table(&self) -> String {
+        format!("{}.{}", quote_ident(&self.schema), quote_ident(&self.name))
+    }
+
+    /// The table as the operator reads it.
+    pub fn table_name(&self) -> String {
+        format!("{}.{}", self.schema, self.name)
+    }
+
+    /// `m` as the tool names it, with its checksum from the file as it is now.
+    pub fn entry(&self, m: &Migration) -> Result<Entry, Error> {
+        let file = m.file.display().to_string();
+        let text = || {
+            if self.tool.has_checksums() {
+                crate::files::read_text(&m.file, crate::files::max_size()).map_err(|e| {
+                    Error::File {
+                        file: file.clone(),
+                        message: format!("cannot read it for {}'s checksum: {e}", self.tool),
+                    }
+                })
+            } else {
+                Ok(String::new())
+            }
+        };
+        let script = m
+            .file
+            .strip_prefix(&self.dir)
+            .unwrap_or(&m.file)
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/");
+        let made = match self.tool {
+            Tool::Sqlx => sqlx::entry(self, m, &text()?),
+            Tool::Diesel => diesel::entry(m),
+            Tool::Flyway => flyway::entry(m, script, &text()?),
+            Tool::GolangMigrate => golang::entry(m),
+            Tool::Dbmate => dbmate::entry(m),
+            Tool::Refinery => refinery::entry(self, m, &text()?),
+        };
+        made.map_err(|message| Error::Name {
+            file,
+            tool: self.tool,
+            message,
+        })
+    }
+
+    /// What the tool's table says, with the tool's checksum of every file of `plan`.
+    pub async fn history(&self, c: &impl GenericClient, plan: &Plan) -> Result<ToolHistory, Error> {
+        let table = self.table();
+        let recorded = match self.tool {
+            Tool::Sqlx => sqlx::read(c, &table).await?,
+            Tool::Diesel => diesel::read(c, &table).await?,
+            Tool::Flyway => flyway::read(c, &table).await?,
+            Tool::GolangMigrate => golang::read(c, &table).await?,
+            Tool::Dbmate => dbmate::read(c, &table).await?,
+            Tool::Refinery => refinery::read(c, &table).await?,
+        };
+        let mut checksums = HashMap::new();
+        if self.tool.has_checksums() {
+            for m in &plan.migrations {
+                if let Some(sum) = self.entry(m)?.checksum {
+                    checksums.insert(m.version.clone(), sum);
+                }
+            }
+        }
+        Ok(ToolHistory {
+            tool: self.tool,
+            table: self.table_name(),
+            recorded,
+            checksums,
+        })
+    }
+
+    /// The tool's record of `e` applied, taking `elapsed`; written in the phase's own
+    /// transaction, or after the last statement of one that runs outside a transaction.
+    pub fn applied(&self, e: &Entry, elapsed: Elapsed) -> String {
+        let t = self.table();
+        match self.tool {
+            Tool::Sqlx => sqlx::applied(&t, e, elapsed),
+            Tool::Diesel => diesel::applied(&t, e),
+            Tool::Flyway => flyway::applied(&t, e, elapsed, true),
+            Tool::GolangMigrate => golang::set(&t, Some(&e.version), false),
+            Tool::Dbmate => dbmate::applied(&t, e),
+            Tool::Refinery => refinery::applied(&t, e, Utc::now()),
+        }
+    }
+
+    /// The tool's record of `e` removed, so the tool sees it pending; golang-migrate's row
+    /// goes back to `prev`, the migration before it in the plan.
+    pub fn removed(&self, e: &Entry, prev: Option<&Entry>) -> String {
+        let t = self.table();
+        match self.tool {
+            Tool::Sqlx => sqlx::removed(&t, e),
+            Tool::Diesel => diesel::removed(&t, e),
+            Tool::Flyway => flyway::removed(&t, e),
+            Tool::GolangMigrate => golang::set(&t, prev.map(|p| p.version.as_str()), false),
+            Tool::Dbmate => dbmate::removed(&t, e),
+            Tool::Refinery => refinery::removed(&t, e),
+        }
+    }
+
+    /// Before the first statement of a phase that runs outside a transaction: golang-migrate
+    /// marks its version dirty; the others record a migration once it has run.
+    pub fn starting(&self, e: &Entry) -> Option<String> {
+        (self.tool == Tool::GolangMigrate)
+            .then(|| golang::set(&self.table(), Some(&e.version), true))
+    }
+
+    /// Before the first DOWN statement of such a phase: golang-migrate marks the previous
+    /// version dirty.
+    pub fn rolling_back(&self, prev: Option<&Entry>) -> Option<String> {
+        (self.tool == Tool::GolangMigrate)
+            .then(|| golang::set(&self.table(), prev.map(|p| p.version.as_str()), true))
+    }
+
+    /// The file's checksum recorded for a drift accepted, as the tool's own repair would.
+    pub fn accepted(&self, e: &Entry) -> Option<String> {
+        let t = self.table();
+        match self.tool {
+            Tool::Sqlx => Some(sqlx::accepted(&t, e)),
+            Tool::Flyway => Some(flyway::accepted(&t, e)),
+            Tool::Refinery => Some(refinery::accepted(&t, e)),
+            Tool::Diesel | Tool::GolangMigrate | Tool::Dbmate => None,
         }
     }
 }

@@ -63,7 +63,8 @@ pub async fn diff(
     let plan = db::load_plan(dir)?;
     let session = db::connect(target).await?;
     let rows = session.engine.history().await?;
-    let phases = crate::phases::phases(&plan, &rows);
+    let tool = session.engine.tool_history(&plan).await?;
+    let phases = crate::phases::merge(&plan, &rows, tool.as_ref());
     let Some(p) = phases.iter().find(|p| p.version == *version) else {
         return Err(Fail::new(
             exit::INPUT,

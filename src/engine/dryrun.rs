@@ -44,7 +44,8 @@ impl Engine {
         let eng = self;
         let result = async {
             let rows = eng.tables.rows(&eng.client).await?;
-            let phases = phases::phases(plan, &rows);
+            let tool = eng.tool_history(plan).await?;
+            let phases = phases::merge(plan, &rows, tool.as_ref());
             let Some(m) = targets(&phases, opts)?.into_iter().next() else {
                 return Err(EngineError::Refused("nothing is pending: no phase to dry-run".into()));
             };

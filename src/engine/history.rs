@@ -16,6 +16,9 @@ pub struct Tables {
     pub schema: Option<String>,
     pub history: String,
     pub log: String,
+    /// The schema is pgstep's own ([`Tables::OWN_SCHEMA`]), created with the tables: it may
+    /// not exist yet.
+    pub own_schema: bool,
 }
 
 impl Default for Tables {
@@ -24,13 +27,7 @@ impl Default for Tables {
     }
 }
 
-pub fn quote_ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
-pub fn quote_literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
+pub use crate::sql::{quote_ident, quote_literal};
 
 impl Tables {
     /// The history table `name` and its log `name_log`.
@@ -39,6 +36,19 @@ impl Tables {
             schema: schema.map(str::to_string),
             history: name.to_string(),
             log: format!("{name}_log"),
+            own_schema: false,
+        }
+    }
+
+    /// The schema pgstep keeps its tables in beside an adopted tool's, out of the
+    /// application's schema.
+    pub const OWN_SCHEMA: &str = "pgstep";
+
+    /// pgstep's history and log in a schema of its own, beside an adopted tool's table.
+    pub fn own() -> Tables {
+        Tables {
+            own_schema: true,
+            ..Tables::named(Some(Tables::OWN_SCHEMA), "history")
         }
     }
 
@@ -69,6 +79,9 @@ impl Tables {
     /// schema, where an unqualified name is created and found.
     pub async fn resolve(&mut self, c: &impl GenericClient) -> Result<(), EngineError> {
         if let Some(schema) = &self.schema {
+            if self.own_schema {
+                return Ok(());
+            }
             let found: bool = c
                 .query_one(
                     "SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = $1)",
@@ -396,6 +409,8 @@ pub enum EventKind {
     /// A statement sent before pgstep lost its session was found done or not done.
     InDoubt,
     ChecksRoleCreated,
+    /// pgstep first changed a database whose project's tool it adopted: what it read.
+    Adopted,
 }
 
 impl EventKind {
@@ -421,6 +436,7 @@ impl EventKind {
             EventKind::LogTampered => "log-tampered",
             EventKind::InDoubt => "in-doubt",
             EventKind::ChecksRoleCreated => "checks-role-created",
+            EventKind::Adopted => "adopted",
         }
     }
 }

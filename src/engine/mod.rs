@@ -1,6 +1,7 @@
 //! Applying, verifying and rolling back phases on a real PostgreSQL: every state change
 //! recorded, one operator at a time, never a half-applied phase left silently.
 
+mod adopted;
 mod apply;
 pub mod bookkeeping;
 mod checks;
@@ -150,6 +151,9 @@ pub enum EngineError {
     Plan(#[from] crate::plan::PlanError),
     #[error("{0}")]
     Unread(#[from] crate::plan::Unread),
+    /// The adopted tool's table or names could not be read or written as the tool does.
+    #[error("{0}")]
+    Adopt(#[from] crate::adopt::Error),
 }
 
 /// See [`Engine::change_mark`].
@@ -276,6 +280,9 @@ pub struct Engine {
     checks_as: tokio::sync::Mutex<Option<checks::ChecksAs>>,
     /// Said to the operator once, when checks fall back to the operator's privileges.
     checks_notice: std::sync::Mutex<Option<String>>,
+    /// The project's own migration tool, whose table says what is applied and gets pgstep's
+    /// every change (see [`crate::adopt`]).
+    tool: Option<crate::adopt::Found>,
 }
 
 impl Engine {
@@ -309,6 +316,7 @@ impl Engine {
             writes: std::sync::Mutex::new(None),
             checks_as: tokio::sync::Mutex::new(None),
             checks_notice: std::sync::Mutex::new(None),
+            tool: None,
         })
     }
 
@@ -421,6 +429,10 @@ impl Engine {
         }
         self.tables.presence(&self.client).await?;
         lock::acquire(&self.client, &self.tables).await?;
+        if let Err(e) = self.ensure_own_schema().await {
+            lock::release(&self.client, &self.tables).await.ok();
+            return Err(e);
+        }
         if let Err(e) = bookkeeping::ensure(&self.tables, &self.client, &self.settings).await {
             lock::release(&self.client, &self.tables).await.ok();
             return Err(e);
@@ -497,12 +509,17 @@ impl Engine {
         let eng = self;
         let result = async {
             let rows = eng.tables.rows(&eng.client).await?;
+            let tool = eng.tool_history(plan).await?;
+            let merged = phases::merge(plan, &rows, tool.as_ref());
+            let phase = merged.iter().find(|p| p.version == *version);
             let row = rows
                 .iter()
                 .find(|r| Version::parse(&r.version).as_ref() == Some(version));
             let m = plan.migrations.iter().find(|m| m.version == *version);
             let stored = row.map_or(version.as_str(), |r| r.version.as_str());
-            let before = row.map_or("pending", |r| r.state.word());
+            let before = phase.map_or("pending", |p| p.state.word());
+            eng.note_adoption(plan).await?;
+            eng.mark_tool(plan, version, applied, phase).await?;
             if applied {
                 let Some(m) = m else {
                     return Err(EngineError::Input(format!(
@@ -542,33 +559,50 @@ impl Engine {
         let eng = self;
         let result = async {
             let rows = eng.tables.rows(&eng.client).await?;
-            let phases = phases::phases(plan, &rows);
+            let tool = eng.tool_history(plan).await?;
+            let phases = phases::merge(plan, &rows, tool.as_ref());
             let Some(p) = phases.iter().find(|p| p.version == *version) else {
                 return Err(EngineError::Input(format!(
                     "version {version} is not in the plan or the history"
                 )));
             };
-            let (Some(m), Some(row), PhaseState::Drifted) = (p.migration, p.row, p.state) else {
+            let (Some(m), PhaseState::Drifted) = (p.migration, p.state) else {
                 return Err(EngineError::Refused(format!(
                     "phase {version} is {}, not drifted: nothing to accept",
                     p.state.word()
                 )));
             };
             let drift = p.drift.clone().unwrap_or_default();
-            eng.tables
-                .accept(&eng.client, &row.version, &m.read()?)
-                .await?;
+            eng.note_adoption(plan).await?;
+            let stored = p.row.map_or(version.as_str(), |r| r.version.as_str());
+            let old_tool = p.tool.and_then(|t| t.checksum.clone());
+            let new_tool = match (drift.tool, eng.tool()) {
+                (Some(_), Some(found)) => {
+                    let e = found.entry(m)?;
+                    eng.tool_write(found.accepted(&e)).await?;
+                    e.checksum
+                }
+                _ => None,
+            };
+            if let Some(row) = p.row {
+                eng.tables
+                    .accept(&eng.client, &row.version, &m.read()?)
+                    .await?;
+            }
             eng.log(Event {
                 kind: EventKind::DriftAccepted,
-                version: Some(&row.version),
+                version: Some(stored),
                 name: Some(&m.name),
                 outcome: "accepted",
                 duration_ms: None,
                 reason: Some(reason),
                 details: serde_json::json!({
-                    "old_checksum": row.checksum,
+                    "old_checksum": p.row.map(|r| &r.checksum),
                     "new_checksum": m.checksum,
                     "changed": drift.describe(),
+                    "tool": drift.tool,
+                    "old_tool_checksum": old_tool,
+                    "new_tool_checksum": new_tool,
                 }),
             })
             .await
@@ -600,7 +634,8 @@ impl Engine {
         only: Option<&Version>,
     ) -> Result<Vec<Verified>, EngineError> {
         let rows = self.history().await?;
-        let phases = phases::phases(plan, &rows);
+        let tool = self.tool_history(plan).await?;
+        let phases = phases::merge(plan, &rows, tool.as_ref());
         if let Some(v) = only
             && find(plan, v).is_none()
         {

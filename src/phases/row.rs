@@ -68,3 +68,34 @@ pub struct HistoryRow {
     /// How many DOWN statements of a rollback that stopped part-way completed.
     pub down_done: Option<i32>,
 }
+
+impl HistoryRow {
+    /// The row pgstep would hold for a phase that an adopted tool applied without pgstep, so
+    /// a rollback treats it like any applied phase.
+    pub fn recorded_by_tool(version: &str, name: &str, transactional: bool) -> HistoryRow {
+        HistoryRow {
+            version: version.to_string(),
+            name: name.to_string(),
+            applied_at: None,
+            checksum: None,
+            success: true,
+            error_message: None,
+            execution_time_ms: None,
+            state: RowState::Applied,
+            applied_by_role: None,
+            applied_by_os_user: None,
+            applied_from_host: None,
+            checksum_up: None,
+            checksum_down: None,
+            checksum_verify: None,
+            fingerprint: None,
+            transactional,
+            statements_total: None,
+            statements_done: None,
+            check_snapshot: None,
+            in_flight: None,
+            in_flight_pid: None,
+            down_done: None,
+        }
+    }
+}
