@@ -224,8 +224,7 @@ pub(super) fn with_tool_rows(
                 .map(|m| m.version.to_string())
                 .or_else(|| p.tool.map(|t| t.version.clone()))
                 .unwrap_or_else(|| p.version.to_string());
-            let tx = p.migration.is_none_or(Migration::transactional);
-            HistoryRow::recorded_by_tool(&version, &p.name, tx)
+            HistoryRow::recorded_by_tool(&version, &p.name, p.migration)
         })
         .collect();
     rows.extend(extra);

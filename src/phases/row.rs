@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::plan::Checksum;
+use crate::plan::{Checksum, Migration};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -71,13 +71,15 @@ pub struct HistoryRow {
 
 impl HistoryRow {
     /// The row pgstep would hold for a phase that an adopted tool applied without pgstep, so
-    /// a rollback treats it like any applied phase.
-    pub fn recorded_by_tool(version: &str, name: &str, transactional: bool) -> HistoryRow {
+    /// a rollback treats it like any applied phase: its file's checksums, where it has one,
+    /// since the tool's own checksum is what judges its drift.
+    pub fn recorded_by_tool(version: &str, name: &str, m: Option<&Migration>) -> HistoryRow {
+        let sums = m.map(|m| &m.part_checksums);
         HistoryRow {
             version: version.to_string(),
             name: name.to_string(),
             applied_at: None,
-            checksum: None,
+            checksum: m.map(|m| m.checksum.clone()),
             success: true,
             error_message: None,
             execution_time_ms: None,
@@ -85,11 +87,11 @@ impl HistoryRow {
             applied_by_role: None,
             applied_by_os_user: None,
             applied_from_host: None,
-            checksum_up: None,
-            checksum_down: None,
-            checksum_verify: None,
-            fingerprint: None,
-            transactional,
+            checksum_up: sums.map(|s| s.up.clone()),
+            checksum_down: sums.and_then(|s| s.down.clone()),
+            checksum_verify: sums.and_then(|s| s.verify.clone()),
+            fingerprint: m.and_then(|m| m.fingerprint().ok()),
+            transactional: m.is_none_or(Migration::transactional),
             statements_total: None,
             statements_done: None,
             check_snapshot: None,
