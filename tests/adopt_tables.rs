@@ -416,3 +416,75 @@ fn an_adopted_database_dumps_its_schema_without_pgstep() {
     assert!(!dump.contains("pgstep") && !dump.contains("_log"), "{dump}");
     assert_eq!(pg.count("SELECT count(*) FROM pgstep.history"), 4);
 }
+
+#[test]
+fn a_role_that_may_not_create_pgsteps_schema_is_told_how_to_go_on() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    updown_files(&dir);
+    let pg = Pg::connect(db.url());
+    pg.exec(GOLANG_TABLE);
+    let role = format!("{}_app", db.name());
+    pg.exec(&format!(
+        "CREATE ROLE {role} LOGIN; GRANT ALL ON SCHEMA public TO {role};
+         GRANT ALL ON schema_migrations TO {role};
+         REVOKE CREATE ON DATABASE {} FROM PUBLIC",
+        support::quote_ident(db.name())
+    ));
+    let url = db.url().replacen("postgres@", &format!("{role}@"), 1);
+    let run = support::migrations::pgstep_url(&url, &dir, &["up"]).expect(2);
+    assert!(
+        run.stderr.contains("GRANT CREATE ON DATABASE") && run.stderr.contains("--history-schema"),
+        "{run}"
+    );
+    assert!(!pg.exists("alpha"));
+    // With a schema of its own named, pgstep keeps its tables there.
+    pg.exec(&format!("CREATE SCHEMA ops AUTHORIZATION {role}"));
+    support::migrations::pgstep_url(&url, &dir, &["up", "--history-schema", "ops"]).expect(0);
+    assert_eq!(pg.count("SELECT count(*) FROM ops.schema_migrations"), 4);
+    assert_eq!(
+        golang_row(&pg),
+        vec![vec![Some("4".into()), Some("false".into())]]
+    );
+}
+
+#[test]
+fn an_earlier_pgsteps_history_stays_where_it_is_when_a_tool_appears() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    updown_files(&dir);
+    dir.remove("4_create_delta.up.sql");
+    dir.remove("4_create_delta.down.sql");
+    pgstep(&db, &dir, &["up"]).expect(0);
+    let pg = Pg::connect(db.url());
+    pg.exec(
+        "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL,
+            installed_on TIMESTAMPTZ NOT NULL DEFAULT now(), success BOOLEAN NOT NULL,
+            checksum BYTEA NOT NULL, execution_time BIGINT NOT NULL)",
+    );
+    // The project moved to sqlx, which records what ran so far.
+    for (i, t) in TABLES[..3].iter().enumerate() {
+        pg.exec(&format!(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+             VALUES ({}, 'create {t}', true,
+                     sha384(convert_to(E'CREATE TABLE {t} (id int);\\n', 'UTF8')), 1)",
+            i + 1
+        ));
+    }
+    updown_files(&dir);
+    let s = states(&db, &dir, &[]);
+    assert!(
+        s[..3].iter().all(|r| r.1 == "applied" && r.2 == "sqlx"),
+        "{s:?}"
+    );
+    pgstep(&db, &dir, &["up"]).expect(0);
+    assert_eq!(pg.count("SELECT count(*) FROM public.schema_migrations"), 4);
+    assert_eq!(
+        pg.count("SELECT count(*) FROM pg_namespace WHERE nspname = 'pgstep'"),
+        0
+    );
+    assert_eq!(
+        pg.rows("SELECT description FROM _sqlx_migrations WHERE version = 4"),
+        vec![vec![Some("create delta".into())]]
+    );
+}
