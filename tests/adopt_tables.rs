@@ -103,6 +103,21 @@ fn golang_migrate_one_row_moves_with_every_phase() {
         golang_row(&pg),
         vec![vec![Some("4".into()), Some("false".into())]]
     );
+    // One row cannot say 2 is pending while 3 and 4 are applied.
+    let run = pgstep(
+        &db,
+        &dir,
+        &["mark", "2", "pending", "--reason", "r", "--yes"],
+    )
+    .expect(6);
+    assert!(
+        run.stderr.contains("golang-migrate records one version"),
+        "{run}"
+    );
+    assert_eq!(
+        golang_row(&pg),
+        vec![vec![Some("4".into()), Some("false".into())]]
+    );
     // Down goes back to the version before, as golang-migrate's down does; the first's down
     // empties the table.
     pgstep(&db, &dir, &["down", "--steps", "1", "--yes"]).expect(0);

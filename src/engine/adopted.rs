@@ -6,7 +6,7 @@
 //! changed anything on this database since adopting, so the first mutating action asks for
 //! a typed confirmation), and [`crate::phases::Phase::source`] on every merged phase.
 
-use crate::adopt::{Adopted, Elapsed, Entry, Found, ToolHistory};
+use crate::adopt::{Adopted, Elapsed, Entry, Found, Tool, ToolHistory};
 use crate::phases::{self, HistoryRow, Phase, PhaseState, Source};
 use crate::plan::{Migration, Plan, Version};
 
@@ -239,11 +239,12 @@ impl Engine {
         plan: &Plan,
         version: &Version,
         applied: bool,
-        phase: Option<&Phase<'_>>,
+        merged: &[Phase<'_>],
     ) -> Result<(), EngineError> {
         let Some(found) = &self.tool else {
             return Ok(());
         };
+        let phase = merged.iter().find(|p| p.version == *version);
         let m = plan.migrations.iter().find(|m| m.version == *version);
         let entry = match m {
             Some(m) => found.entry(m)?,
@@ -268,6 +269,22 @@ impl Engine {
                 format!("BEGIN; {clear}; {add}; COMMIT")
             })
         } else {
+            // golang-migrate's one row says every version up to it is applied: only the
+            // newest can be marked pending without marking the ones after it pending too.
+            if found.tool == Tool::GolangMigrate
+                && let Some(newer) = merged.iter().find(|p| {
+                    p.version > *version
+                        && matches!(p.source, Source::Tool(_))
+                        && !matches!(p.state, PhaseState::Pending | PhaseState::OutOfOrder)
+                })
+            {
+                return Err(EngineError::Refused(format!(
+                    "golang-migrate records one version, and {} after {version} is applied: \
+                     roll back to {version} instead (`pgstep down --to ...`), or mark the \
+                     newer phases pending first",
+                    newer.version
+                )));
+            }
             let prev = self.tool_prev(plan, version)?;
             Some(found.removed(&entry, prev.as_ref()))
         };

@@ -519,7 +519,7 @@ impl Engine {
             let stored = row.map_or(version.as_str(), |r| r.version.as_str());
             let before = phase.map_or("pending", |p| p.state.word());
             eng.note_adoption(plan).await?;
-            eng.mark_tool(plan, version, applied, phase).await?;
+            eng.mark_tool(plan, version, applied, &merged).await?;
             if applied {
                 let Some(m) = m else {
                     return Err(EngineError::Input(format!(
