@@ -171,3 +171,43 @@ pub async fn detect(
         _ => Ok(found.pop()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cols(c: &[&str]) -> Vec<String> {
+        c.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn each_tool_is_known_by_its_table_and_columns() {
+        let sig = |name: &str, c: &[&str]| signature(name, &cols(c), sqlx::TABLE);
+        assert_eq!(sig("_sqlx_migrations", sqlx::COLUMNS), Some(Tool::Sqlx));
+        assert_eq!(
+            sig("__diesel_schema_migrations", &["version", "run_on"]),
+            Some(Tool::Diesel)
+        );
+        assert_eq!(sig("schema_version", flyway::COLUMNS), Some(Tool::Flyway));
+        assert_eq!(
+            sig("schema_migrations", &["dirty", "version"]),
+            Some(Tool::GolangMigrate)
+        );
+        assert_eq!(sig("schema_migrations", &["version"]), Some(Tool::Dbmate));
+        assert_eq!(
+            sig("refinery_schema_history", refinery::COLUMNS),
+            Some(Tool::Refinery)
+        );
+        // A tool's columns under another tool's name, or extra columns: not the tool.
+        assert_eq!(sig("schema_migrations", &["version", "run_on"]), None);
+        assert_eq!(
+            sig("schema_migrations", &["version", "dirty", "note"]),
+            None
+        );
+        // sqlx's table renamed in sqlx.toml.
+        assert_eq!(
+            signature("migrations", &cols(sqlx::COLUMNS), "migrations"),
+            Some(Tool::Sqlx)
+        );
+    }
+}
