@@ -28,7 +28,9 @@ fn status_json_has_the_documented_shape() {
 
     let doc = json(&pgstep(&db, &dir, &["status", "--json"]).expect(0).stdout);
     let top: Vec<&String> = doc.as_object().expect("an object").keys().collect();
-    assert_eq!(top, vec!["lock", "log_tampered", "migrations"]);
+    assert_eq!(top, vec!["adopted", "lock", "log_tampered", "migrations"]);
+    // No tool's table: pgstep's own history.
+    assert_eq!(doc["adopted"], Value::Null);
     assert_eq!(doc["log_tampered"], serde_json::json!([]));
     assert_eq!(doc["lock"], Value::Null);
     let phases = doc["migrations"].as_array().expect("an array");
@@ -42,12 +44,14 @@ fn status_json_has_the_documented_shape() {
             "execution_time_ms",
             "checksum",
             "last_error",
+            "source",
         ] {
             assert!(p.get(key).is_some(), "{key} missing from {p}");
         }
     }
     let plan = json(&pgstep(&db, &dir, &["plan", "--json"]).expect(0).stdout);
 
+    assert!(phases.iter().all(|p| p["source"] == "pgstep"), "{doc}");
     let ok = &phases[0];
     assert_eq!(
         (&ok["version"], &ok["name"], &ok["state"]),
