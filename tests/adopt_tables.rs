@@ -503,3 +503,33 @@ fn an_earlier_pgsteps_history_stays_where_it_is_when_a_tool_appears() {
         vec![vec![Some("create delta".into())]]
     );
 }
+
+#[test]
+fn sqlx_migrating_now_stops_pgstep_naming_it() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    updown_files(&dir);
+    let pg = Pg::connect(db.url());
+    pg.exec(
+        "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL,
+            installed_on TIMESTAMPTZ NOT NULL DEFAULT now(), success BOOLEAN NOT NULL,
+            checksum BYTEA NOT NULL, execution_time BIGINT NOT NULL)",
+    );
+    // sqlx-postgres's generate_lock_id, as `sqlx migrate run` takes it.
+    let id = 0x3d32ad9e_i64 * i64::from(crc32fast::hash(db.name().as_bytes()));
+    let sqlx = Pg::connect(db.url());
+    sqlx.exec(&format!("SELECT pg_advisory_lock({id})"));
+    let run = pgstep(&db, &dir, &["up"]).expect(5);
+    assert!(
+        run.stderr.contains("sqlx is migrating this database now"),
+        "{run}"
+    );
+    assert!(!pg.exists("alpha"));
+    sqlx.exec(&format!("SELECT pg_advisory_unlock({id})"));
+    pgstep(&db, &dir, &["up"]).expect(0);
+    // Released after the work: sqlx can take it again.
+    assert_eq!(
+        sqlx.value(&format!("SELECT pg_try_advisory_lock({id})::text")),
+        Some("true".into())
+    );
+}

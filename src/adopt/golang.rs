@@ -46,6 +46,14 @@ pub async fn read(c: &impl GenericClient, table: &str) -> Result<Recorded, tokio
     })))
 }
 
+/// The advisory lock golang-migrate holds while it works (`GenerateAdvisoryLockId`): the
+/// CRC-32 of schema, table and database joined by NUL bytes, times its salt, in 32 bits.
+pub fn lock_id(database: &str, schema: &str, table: &str) -> i64 {
+    const SALT: u32 = 1486364155;
+    let key = format!("{schema}\0{table}\0{database}");
+    i64::from(crc32fast::hash(key.as_bytes()).wrapping_mul(SALT))
+}
+
 /// `SetVersion(version, dirty)`.
 pub fn set(table: &str, version: Option<&str>, dirty: bool) -> String {
     match version {

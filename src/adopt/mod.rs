@@ -407,6 +407,17 @@ impl Found {
             .then(|| golang::set(&self.table(), prev.map(|p| p.version.as_str()), true))
     }
 
+    /// The session advisory lock the tool holds while it migrates (sqlx, golang-migrate),
+    /// for pgstep to hold too, so the tool started by the application waits for pgstep
+    /// instead of running the same migrations beside it.
+    pub fn lock_id(&self, database: &str) -> Option<i64> {
+        match self.tool {
+            Tool::Sqlx => Some(sqlx::lock_id(database)),
+            Tool::GolangMigrate => Some(golang::lock_id(database, &self.schema, &self.name)),
+            Tool::Diesel | Tool::Flyway | Tool::Dbmate | Tool::Refinery => None,
+        }
+    }
+
     /// The file's checksum recorded for a drift accepted, as the tool's own repair would.
     pub fn accepted(&self, e: &Entry) -> Option<String> {
         let t = self.table();

@@ -63,6 +63,12 @@ pub async fn read(c: &impl GenericClient, table: &str) -> Result<Recorded, tokio
     ))
 }
 
+/// The advisory lock `sqlx migrate` holds while it works: `0x3d32ad9e` times the CRC-32 of
+/// the database's name (`generate_lock_id`).
+pub fn lock_id(database: &str) -> i64 {
+    0x3d32ad9e * i64::from(crc32fast::hash(database.as_bytes()))
+}
+
 pub fn applied(table: &str, e: &Entry, elapsed: Elapsed) -> String {
     format!(
         "INSERT INTO {table} (version, description, success, checksum, execution_time) \

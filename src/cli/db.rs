@@ -67,7 +67,7 @@ impl From<EngineError> for Fail {
             EngineError::ForeignTable { .. } | EngineError::Input(_) | EngineError::Plan(_) => {
                 exit::INPUT
             }
-            EngineError::LockHeld(_) => exit::LOCKED,
+            EngineError::LockHeld(_) | EngineError::ToolLocked(_) => exit::LOCKED,
             EngineError::Refused(_) => exit::REFUSED,
             EngineError::PhaseFailed(_)
             | EngineError::CheckFailed { .. }

@@ -177,6 +177,69 @@ impl Engine {
         })
     }
 
+    /// Takes the tool's own advisory lock where it has one (sqlx, golang-migrate), without
+    /// waiting: a tool migrating now makes pgstep stop, naming it; a tool started meanwhile
+    /// waits for pgstep, as it waits for another run of itself.
+    pub(super) async fn lock_tool(&self) -> Result<(), EngineError> {
+        let Some(found) = &self.tool else {
+            return Ok(());
+        };
+        let database: String = self
+            .client
+            .query_one("SELECT current_database()::text", &[])
+            .await?
+            .get(0);
+        let Some(id) = found.lock_id(&database) else {
+            return Ok(());
+        };
+        let got: bool = self
+            .client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&id])
+            .await?
+            .get(0);
+        if got {
+            if let Ok(mut held) = self.tool_lock.lock() {
+                *held = Some(id);
+            }
+            return Ok(());
+        }
+        let holder = self
+            .client
+            .query_opt(
+                "SELECT a.pid, coalesce(a.application_name, ''), coalesce(a.usename::text, '') \
+                 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+                 WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+                   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+                   AND ((l.classid::int8 << 32) | l.objid::int8) = $1",
+                &[&id],
+            )
+            .await?;
+        let who = holder.map_or_else(
+            || "a session that has just ended".to_string(),
+            |r| {
+                let (pid, app, user): (i32, String, String) = (r.get(0), r.get(1), r.get(2));
+                format!("pid {pid} ({app}, user {user})")
+            },
+        );
+        Err(EngineError::ToolLocked(format!(
+            "{} is migrating this database now: {who} holds its lock. Nothing was changed; \
+             run pgstep again once it is done",
+            found.tool
+        )))
+    }
+
+    /// Releases the tool's lock, if this session holds it.
+    pub(super) async fn unlock_tool(&self) {
+        let held = self.tool_lock.lock().ok().and_then(|mut h| h.take());
+        if let Some(id) = held {
+            // A lost session has released it with everything else.
+            self.client
+                .query_one("SELECT pg_advisory_unlock($1)", &[&id])
+                .await
+                .ok();
+        }
+    }
+
     /// Sends `sql` of the tool, if any.
     pub(super) async fn tool_write(
         &self,

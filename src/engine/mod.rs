@@ -151,6 +151,9 @@ pub enum EngineError {
     Plan(#[from] crate::plan::PlanError),
     #[error("{0}")]
     Unread(#[from] crate::plan::Unread),
+    /// The adopted tool is migrating this database now: it holds its own lock.
+    #[error("{0}")]
+    ToolLocked(String),
     /// The adopted tool's table or names could not be read or written as the tool does.
     #[error("{0}")]
     Adopt(#[from] crate::adopt::Error),
@@ -283,6 +286,8 @@ pub struct Engine {
     /// The project's own migration tool, whose table says what is applied and gets pgstep's
     /// every change (see [`crate::adopt`]).
     tool: Option<crate::adopt::Found>,
+    /// The tool's own advisory lock, while this session holds it.
+    tool_lock: std::sync::Mutex<Option<i64>>,
 }
 
 impl Engine {
@@ -317,6 +322,7 @@ impl Engine {
             checks_as: tokio::sync::Mutex::new(None),
             checks_notice: std::sync::Mutex::new(None),
             tool: None,
+            tool_lock: std::sync::Mutex::new(None),
         })
     }
 
@@ -433,6 +439,10 @@ impl Engine {
             lock::release(&self.client, &self.tables).await.ok();
             return Err(e);
         }
+        if let Err(e) = self.lock_tool().await {
+            lock::release(&self.client, &self.tables).await.ok();
+            return Err(e);
+        }
         if let Err(e) = bookkeeping::ensure(&self.tables, &self.client, &self.settings).await {
             lock::release(&self.client, &self.tables).await.ok();
             return Err(e);
@@ -445,6 +455,7 @@ impl Engine {
     async fn unlock<T>(&self, result: Result<T, EngineError>) -> Result<T, EngineError> {
         // A cancel belongs to the work it stopped: the console runs many on one engine.
         self.cancelled.store(false, Ordering::SeqCst);
+        self.unlock_tool().await;
         let released = lock::release(&self.client, &self.tables).await;
         let value = result?;
         match released {
