@@ -3,6 +3,7 @@
 //! The pure core — reading migration sets, splitting SQL, planning — touches neither a
 //! terminal nor a socket.
 
+pub mod adopt;
 pub mod cli;
 pub mod cluster;
 pub mod config;
@@ -12,6 +13,7 @@ pub mod engine;
 pub mod files;
 pub mod lint;
 pub mod monitor;
+pub mod phases;
 pub mod plan;
 pub mod sql;
 pub mod text;

@@ -28,7 +28,9 @@ fn status_json_has_the_documented_shape() {
 
     let doc = json(&pgstep(&db, &dir, &["status", "--json"]).expect(0).stdout);
     let top: Vec<&String> = doc.as_object().expect("an object").keys().collect();
-    assert_eq!(top, vec!["lock", "log_tampered", "migrations"]);
+    assert_eq!(top, vec!["adopted", "lock", "log_tampered", "migrations"]);
+    // No tool's table: pgstep's own history.
+    assert_eq!(doc["adopted"], Value::Null);
     assert_eq!(doc["log_tampered"], serde_json::json!([]));
     assert_eq!(doc["lock"], Value::Null);
     let phases = doc["migrations"].as_array().expect("an array");
@@ -42,12 +44,14 @@ fn status_json_has_the_documented_shape() {
             "execution_time_ms",
             "checksum",
             "last_error",
+            "source",
         ] {
             assert!(p.get(key).is_some(), "{key} missing from {p}");
         }
     }
     let plan = json(&pgstep(&db, &dir, &["plan", "--json"]).expect(0).stdout);
 
+    assert!(phases.iter().all(|p| p["source"] == "pgstep"), "{doc}");
     let ok = &phases[0];
     assert_eq!(
         (&ok["version"], &ok["name"], &ok["state"]),
@@ -156,7 +160,7 @@ fn verify_runs_the_checks_of_applied_phases_read_only() {
 }
 
 #[test]
-fn a_foreign_schema_migrations_is_refused_and_left_alone() {
+fn golang_migrates_schema_migrations_is_adopted_and_only_written_as_it_writes() {
     let db = fresh_db();
     let pg = Pg::connect(db.url());
     pg.exec(
@@ -166,12 +170,12 @@ fn a_foreign_schema_migrations_is_refused_and_left_alone() {
     let dir = Dir::new();
     dir.write("001_t.sql", "CREATE TABLE fm (id int);\n");
 
+    // golang-migrate's row says every version up to 20240101 is applied: 001 is.
     for args in [&["up"][..], &["status"], &["log"]] {
-        let run = pgstep(&db, &dir, args).expect(2);
-        assert!(run.stderr.contains("golang-migrate"), "{run}");
-        assert!(run.stderr.contains("version, dirty"), "{run}");
-        assert!(run.stderr.contains("--history-table"), "{run}");
+        pgstep(&db, &dir, args).expect(0);
     }
+    let status = pgstep(&db, &dir, &["status"]).expect(0);
+    assert!(status.stdout.contains("golang-migrate"), "{status}");
     assert!(!pg.exists("fm"));
     assert!(!pg.exists("schema_migrations_log"));
     assert_eq!(
@@ -185,7 +189,8 @@ fn a_foreign_schema_migrations_is_refused_and_left_alone() {
         2
     );
 
-    let own = ["--history-table", "pgstep_history"];
+    // Told to ignore the tool, pgstep keeps its own history and leaves the tool's table be.
+    let own = ["--adopt", "none", "--history-table", "pgstep_history"];
     pgstep(&db, &dir, &[&own[..], &["up"]].concat()).expect(0);
     assert!(pg.exists("fm"));
     let rows = pg.history_in("pgstep_history");

@@ -19,6 +19,13 @@ pub struct Target {
     pub history_schema: Option<String>,
     pub settings: Settings,
     pub profile: Option<Profile>,
+    /// Whose migration history to adopt (`--adopt`, the `adopt` key).
+    pub adopt: crate::adopt::Choice,
+    /// Whether the history table or schema was named (command line, environment or
+    /// configuration): pgstep then keeps its tables there even beside an adopted tool.
+    pub history_named: bool,
+    /// The migrations directory, where the tool's names and `sqlx.toml` are read.
+    pub dir: std::path::PathBuf,
 }
 
 impl Target {
@@ -60,13 +67,20 @@ impl From<EngineError> for Fail {
             EngineError::ForeignTable { .. } | EngineError::Input(_) | EngineError::Plan(_) => {
                 exit::INPUT
             }
-            EngineError::LockHeld(_) => exit::LOCKED,
+            EngineError::LockHeld(_) | EngineError::ToolLocked(_) => exit::LOCKED,
             EngineError::Refused(_) => exit::REFUSED,
             EngineError::PhaseFailed(_)
             | EngineError::CheckFailed { .. }
             | EngineError::MissingExtensions { .. }
             | EngineError::Unread(_) => exit::FAILED,
             EngineError::Cancelled { .. } => exit::CANCELLED,
+            EngineError::Adopt(crate::adopt::Error::Db(err))
+                if crate::engine::is_connection_error(err) =>
+            {
+                exit::CONNECTION
+            }
+            EngineError::Adopt(crate::adopt::Error::Db(_)) => exit::FAILED,
+            EngineError::Adopt(_) => exit::INPUT,
         };
         Fail::new(code, e.to_string())
     }
@@ -161,8 +175,17 @@ pub async fn open(target: &Target, params: Params) -> Result<Session, Fail> {
             .await
             .map_err(|e| Fail::new(exit::CONNECTION, format!("pgstep: {e}")))?;
     }
-    let tables = Tables::named(target.history_schema.as_deref(), &target.history_table);
-    let engine = Engine::open(
+    let found = crate::adopt::detect(&client, target.adopt, &target.dir)
+        .await
+        .map_err(|e| Fail::from(EngineError::from(e)))?;
+    let named = Tables::named(target.history_schema.as_deref(), &target.history_table);
+    let tables =
+        if found.is_some() && !target.history_named && !pgstep_tables_at(&client, &named).await? {
+            Tables::own()
+        } else {
+            named
+        };
+    let mut engine = Engine::open(
         client,
         tables,
         settings,
@@ -171,7 +194,20 @@ pub async fn open(target: &Target, params: Params) -> Result<Session, Fail> {
     )
     .await
     .map_err(Fail::from)?;
+    engine.adopt(found);
     Ok(Session { engine, params })
+}
+
+/// Whether an earlier pgstep keeps its history at `tables` (the default place): it stays
+/// there, never moved or duplicated, when a tool is adopted later.
+async fn pgstep_tables_at(client: &tokio_postgres::Client, tables: &Tables) -> Result<bool, Fail> {
+    let found = crate::engine::bookkeeping::existing(tables, client).await;
+    match found {
+        Ok(e) => Ok(e.history.is_some() || e.log.is_some()),
+        // A tool's table of that name is not pgstep's.
+        Err(EngineError::ForeignTable { .. }) => Ok(false),
+        Err(e) => Err(Fail::from(e)),
+    }
 }
 
 /// Says on stderr, before a change, that the event log was tampered with, if it was.

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::db::{self, Fail, Target};
 use super::{exit, write_out};
-use crate::engine::{EngineError, PhaseState, drift, state};
+use crate::engine::{EngineError, PhaseState, drift};
 use crate::plan::Version;
 use crate::text::{self, Escaped};
 
@@ -63,7 +63,8 @@ pub async fn diff(
     let plan = db::load_plan(dir)?;
     let session = db::connect(target).await?;
     let rows = session.engine.history().await?;
-    let phases = state::phases(&plan, &rows);
+    let tool = session.engine.tool_history(&plan).await?;
+    let phases = crate::phases::merge(&plan, &rows, tool.as_ref());
     let Some(p) = phases.iter().find(|p| p.version == *version) else {
         return Err(Fail::new(
             exit::INPUT,

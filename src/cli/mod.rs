@@ -69,6 +69,11 @@ pub struct Cli {
     /// Schema of the history tables (default: the first schema on the search path).
     #[arg(long, global = true)]
     pub history_schema: Option<String>,
+    /// The project's migration tool whose history to adopt and keep in step (sqlx, diesel,
+    /// flyway, golang-migrate, dbmate, refinery), or none; found by itself when one tool's
+    /// table is there.
+    #[arg(long, global = true, value_name = "TOOL", value_parser = adopt_choice)]
+    pub adopt: Option<crate::adopt::Choice>,
     /// Plain-ASCII state glyphs in the console.
     #[arg(long, global = true)]
     pub ascii: bool,
@@ -98,6 +103,11 @@ impl StatementWas {
             StatementWas::Rerun => crate::engine::InDoubt::Rerun,
         }
     }
+}
+
+fn adopt_choice(s: &str) -> Result<crate::adopt::Choice, String> {
+    crate::adopt::Choice::parse(s)
+        .ok_or_else(|| format!("`{s}` is not one of {}", crate::adopt::Choice::allowed()))
 }
 
 fn steps(s: &str) -> Result<usize, String> {
@@ -282,6 +292,7 @@ fn load_options(cli: &Cli) -> crate::config::LoadOptions {
     opts.url_given = cli.url.is_some();
     opts.history_table = cli.history_table.clone();
     opts.history_schema = cli.history_schema.clone();
+    opts.adopt = cli.adopt;
     opts
 }
 
@@ -317,6 +328,9 @@ pub fn run() -> ExitCode {
         history_schema: config.history_schema.clone(),
         settings: config.engine_settings(),
         profile: config.profile().cloned(),
+        adopt: config.adopt,
+        history_named: config.history_named,
+        dir: config.dir.clone(),
     };
     let dir = config.dir.as_path();
     let code = match cli.command.as_ref().unwrap_or(&Command::Tui) {

@@ -6,13 +6,16 @@ use std::path::Path;
 
 use super::db::{self, Fail, Target};
 use super::write_out;
+use crate::adopt::Adopted;
 use crate::engine::integrity::{self, Finding};
-use crate::engine::{Holder, Phase, state};
+use crate::engine::{Holder, Phase};
 use crate::plan::Checksum;
 use crate::text::{self, Escaped};
 
 #[derive(serde::Serialize)]
 struct StatusJson<'a> {
+    /// The project's tool whose history pgstep adopted: tool, table, versions, newest.
+    adopted: Option<&'a Adopted>,
     migrations: Vec<PhaseJson<'a>>,
     lock: Option<&'a Holder>,
     /// What is wrong with the event log; empty while it is intact.
@@ -24,11 +27,15 @@ struct PhaseJson<'a> {
     version: &'a str,
     name: &'a str,
     state: &'static str,
+    /// Whose record the state comes from: `pgstep` or the adopted tool's name.
+    source: &'static str,
+    /// pgstep applied it, the tool has since rolled it back itself.
+    undone_by_tool: bool,
     /// A Flyway repeatable migration (`R__`): run after the versioned ones, again whenever
     /// its file changes.
     repeatable: bool,
     applied_at: Option<String>,
-    execution_time_ms: Option<i32>,
+    execution_time_ms: Option<i64>,
     checksum: Option<&'a Checksum>,
     last_error: Option<&'a str>,
     drift: Option<String>,
@@ -44,9 +51,11 @@ fn json_of<'a>(p: &'a Phase<'_>) -> PhaseJson<'a> {
         version: p.version.as_str(),
         name: &p.name,
         state: p.state.word(),
+        source: p.source.word(),
+        undone_by_tool: p.undone_by_tool,
         repeatable: p.version.is_repeatable(),
-        applied_at: p.row.and_then(|r| r.applied_at).map(|t| t.to_rfc3339()),
-        execution_time_ms: p.row.and_then(|r| r.execution_time_ms),
+        applied_at: p.applied_at().map(|t| t.to_rfc3339()),
+        execution_time_ms: p.execution_time_ms(),
         checksum: p
             .migration
             .map(|m| &m.checksum)
@@ -80,9 +89,12 @@ pub async fn run(
     if !tampered.is_empty() {
         eprintln!("WARNING: {}", integrity::describe(&tampered));
     }
-    let phases = state::phases(&plan, &rows);
+    let tool = session.engine.tool_history(&plan).await?;
+    let adopted = tool.as_ref().map(|t| t.adopted(&plan));
+    let phases = crate::phases::merge(&plan, &rows, tool.as_ref());
     if json {
         let doc = StatusJson {
+            adopted: adopted.as_ref(),
             migrations: phases.iter().map(json_of).collect(),
             lock: holder.as_ref(),
             log_tampered: &tampered,
@@ -98,6 +110,17 @@ pub async fn run(
         session.params.user(),
         session.engine.tables().history_sql()
     );
+    if let Some(a) = &adopted {
+        let _ = writeln!(
+            s,
+            "adopted {}'s history from {}: {} version(s) applied, newest {}; pgstep keeps it \
+             in step",
+            a.tool,
+            Escaped(&a.table),
+            a.versions,
+            Escaped(a.newest.as_deref().unwrap_or("none"))
+        );
+    }
     let vw = phases
         .iter()
         .map(|p| p.version.as_str().len())
@@ -112,29 +135,36 @@ pub async fn run(
         .clamp(4, 40);
     let _ = writeln!(
         s,
-        "{:vw$}  {:12}  {:nw$}  {:19}  {:>9}",
+        "{:vw$}  {:12}  {:nw$}  {:19}  {:>9}  SOURCE",
         "VERSION", "STATE", "NAME", "APPLIED AT (UTC)", "TIME"
     );
     for p in &phases {
         let at = p
-            .row
-            .and_then(|r| r.applied_at)
+            .applied_at()
             .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
             .unwrap_or_default();
         let time = p
-            .row
-            .and_then(|r| r.execution_time_ms)
+            .execution_time_ms()
             .map(|ms| format!("{ms} ms"))
             .unwrap_or_default();
         let _ = writeln!(
             s,
-            "{:vw$}  {:12}  {:nw$}  {:19}  {:>9}",
+            "{:vw$}  {:12}  {:nw$}  {:19}  {:>9}  {}",
             p.version.as_str(),
             p.state.word(),
             Escaped(&p.name),
             at,
-            time
+            time,
+            p.source.word()
         );
+        if p.undone_by_tool {
+            let _ = writeln!(
+                s,
+                "{:vw$}  pgstep applied it; {} has rolled it back since",
+                "",
+                p.source.word()
+            );
+        }
         if let Some(d) = &p.drift {
             let _ = writeln!(s, "{:vw$}  drift: {}", "", Escaped(&d.describe()));
         }

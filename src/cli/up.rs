@@ -81,7 +81,8 @@ pub async fn run(
     db::warn_if_tampered(&session).await?;
     if target.typed() && !dry_run {
         let rows = session.engine.history().await?;
-        let phases = crate::engine::state::phases(&plan, &rows);
+        let tool = session.engine.tool_history(&plan).await?;
+        let phases = crate::phases::merge(&plan, &rows, tool.as_ref());
         let todo = crate::engine::targets(&phases, opts)?;
         if let Some(last) = todo.last() {
             let list: Vec<String> = todo

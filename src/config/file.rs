@@ -20,6 +20,7 @@ const TOP_KEYS: &[&str] = &[
     "dir",
     "history_table",
     "history_schema",
+    "adopt",
     "ascii",
     "default_profile",
     "profiles",
@@ -48,6 +49,7 @@ pub(crate) struct Layer {
     pub dir: Option<PathBuf>,
     pub history_table: Option<String>,
     pub history_schema: Option<String>,
+    pub adopt: Option<crate::adopt::Choice>,
     pub ascii: Option<bool>,
     pub default_profile: Option<(String, Place)>,
     pub profiles: Vec<Profile>,
@@ -78,6 +80,14 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Layer, ConfigError> {
             }
             "history_table" => layer.history_table = Some(file.nonempty(key, value)?),
             "history_schema" => layer.history_schema = Some(file.nonempty(key, value)?),
+            "adopt" => {
+                let name = file.nonempty(key, value)?;
+                let choice = crate::adopt::Choice::parse(&name).ok_or_else(|| {
+                    let allowed = crate::adopt::Choice::allowed();
+                    file.error(value, key, format!("`{name}` is not one of {allowed}"))
+                })?;
+                layer.adopt = Some(choice);
+            }
             "ascii" => layer.ascii = Some(file.boolean(key, value)?),
             "default_profile" => {
                 let name = file.nonempty(key, value)?;

@@ -230,3 +230,21 @@ fn missing_and_unreadable_files() {
     opts.user_config = Some(root.path().join("no/such/config.toml"));
     assert!(Config::load(&opts).is_ok(), "a missing user file is fine");
 }
+
+#[test]
+fn adopt_names_a_tool_or_none_and_the_command_line_wins() {
+    use crate::adopt::{Choice, Tool};
+    let (_root, _path, mut opts) = project("adopt = \"golang-migrate\"\n");
+    let config = Config::load(&opts).unwrap();
+    assert_eq!(config.adopt, Choice::Only(Tool::GolangMigrate));
+    assert!(!config.history_named);
+    opts.adopt = Some(Choice::Nothing);
+    assert_eq!(Config::load(&opts).unwrap().adopt, Choice::Nothing);
+    opts.history_schema = Some("ops".into());
+    assert!(Config::load(&opts).unwrap().history_named);
+    assert_file_error(
+        "adopt = \"liquibase\"\n",
+        "1:9",
+        &["`adopt`", "`liquibase`", "golang-migrate", "none"],
+    );
+}

@@ -54,6 +54,8 @@ pub struct LoadOptions {
     pub history_table: Option<String>,
     /// `--history-schema SCHEMA`.
     pub history_schema: Option<String>,
+    /// `--adopt TOOL`.
+    pub adopt: Option<crate::adopt::Choice>,
     /// Environment variables; only `PGSTEP_*` and `DATABASE_URL` are read. An empty value
     /// counts as unset.
     pub env: HashMap<String, String>,
@@ -150,6 +152,11 @@ pub struct Config {
     pub dir: PathBuf,
     pub history_table: String,
     pub history_schema: Option<String>,
+    /// Whether the history table or schema was named anywhere: pgstep then keeps its tables
+    /// there even beside an adopted tool's.
+    pub history_named: bool,
+    /// Whose migration history to adopt.
+    pub adopt: crate::adopt::Choice,
     /// Plain-ASCII glyphs in the console.
     pub ascii: bool,
     /// Every profile defined, by name; a profile in the project file replaces the user
@@ -173,6 +180,8 @@ impl Default for Config {
             dir: PathBuf::from(DEFAULT_DIR),
             history_table: DEFAULT_HISTORY_TABLE.to_owned(),
             history_schema: None,
+            history_named: false,
+            adopt: crate::adopt::Choice::Detect,
             ascii: false,
             profiles: BTreeMap::new(),
             keys: Keymap::default(),
@@ -220,8 +229,10 @@ impl Config {
         for (path, layer) in layers {
             config.sources.push(path);
             set(&mut config.dir, layer.dir);
+            config.history_named |= layer.history_table.is_some() || layer.history_schema.is_some();
             set(&mut config.history_table, layer.history_table);
             config.history_schema = layer.history_schema.or(config.history_schema);
+            set(&mut config.adopt, layer.adopt);
             set(&mut config.ascii, layer.ascii);
             default_profile = layer.default_profile.or(default_profile);
             for profile in layer.profiles {
@@ -238,8 +249,10 @@ impl Config {
         }
         let env_dir = opts.env("PGSTEP_DIR").map(PathBuf::from);
         set(&mut config.dir, opts.dir.clone().or(env_dir));
+        config.history_named |= opts.history_table.is_some() || opts.history_schema.is_some();
         set(&mut config.history_table, opts.history_table.clone());
         config.history_schema = opts.history_schema.clone().or(config.history_schema);
+        set(&mut config.adopt, opts.adopt);
 
         config.profile = config.choose_profile(opts, default_profile)?;
         if let Some(profile) = config.profile() {

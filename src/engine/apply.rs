@@ -8,8 +8,9 @@ use serde_json::json;
 use super::checks::{self, Blocked, CheckOutcome, ChecksAs, Scope};
 use super::exec::{At, Batch, can_batch, exec, failure_at, retryable, timeouts_sql};
 use super::history::{EventKind, RowState};
-use super::state::{self, Phase, PhaseState};
 use super::{Engine, EngineError, Progress, lost};
+use crate::adopt::Elapsed;
+use crate::phases::{self, Phase, PhaseState};
 use crate::plan::{Expect, Migration, Plan, Read, StatementRef, Version};
 use crate::sql::drops_prepared;
 
@@ -140,10 +141,16 @@ impl Engine {
         let eng = self;
         let result = async {
             let rows = eng.tables.rows(&eng.client).await?;
-            let phases = state::phases(plan, &rows);
+            let tool = eng.tool_history(plan).await?;
+            let phases = phases::merge(plan, &rows, tool.as_ref());
             let todo = targets(&phases, opts)?;
             for m in &todo {
                 eng.require_extensions(m).await?;
+                // A name the tool cannot read is refused before anything runs.
+                eng.tool_entry(m)?;
+            }
+            if !todo.is_empty() {
+                eng.note_adoption(plan).await?;
             }
             let mut done = Vec::new();
             for m in todo {
@@ -212,6 +219,11 @@ impl Engine {
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<Applied, EngineError> {
         let who = self.checks_as_for(m).await?;
+        // The tool's record commits with the phase, sent with the COMMIT.
+        let commit = match self.tool_applied(m, Elapsed::Transaction)? {
+            Some(tool) => format!("{tool}; COMMIT"),
+            None => "COMMIT".to_string(),
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -221,7 +233,7 @@ impl Engine {
                 name: m.name.clone(),
                 statements: m.up.count(),
             });
-            let stop = match self.try_tx(m, stored, &who, progress).await {
+            let stop = match self.try_tx(m, stored, &who, &commit, progress).await {
                 Ok(applied) => return Ok(applied),
                 Err(stop) => stop,
             };
@@ -303,6 +315,7 @@ impl Engine {
         m: &Read<'_>,
         stored: &str,
         who: &ChecksAs,
+        commit: &str,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<Applied, Stop> {
         let c = &self.client;
@@ -326,7 +339,7 @@ impl Engine {
             let details = json!({ "checks": [], "transaction": true });
             let (written, committed) = futures_util::future::join(
                 w.applied(c, m, stored, &details, &self.operator),
-                c.batch_execute("COMMIT"),
+                c.batch_execute(commit),
             )
             .await;
             let millis = written?;
@@ -371,7 +384,7 @@ impl Engine {
         // so the COMMIT behind it rolls back, and the write's error is the one reported.
         let (written, committed) = futures_util::future::join(
             w.applied(c, m, stored, &details, &self.operator),
-            c.batch_execute("COMMIT"),
+            c.batch_execute(commit),
         )
         .await;
         let millis = written?;

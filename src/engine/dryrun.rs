@@ -9,8 +9,8 @@ use super::apply::{UpOptions, targets};
 use super::checks::{self, CheckOutcome, ChecksAs, Scope};
 use super::exec::{exec, failure, timeouts_sql};
 use super::history::{Event, EventKind};
-use super::state;
 use super::{Engine, EngineError};
+use crate::phases;
 use crate::plan::{Plan, Read};
 use crate::sql;
 
@@ -44,7 +44,8 @@ impl Engine {
         let eng = self;
         let result = async {
             let rows = eng.tables.rows(&eng.client).await?;
-            let phases = state::phases(plan, &rows);
+            let tool = eng.tool_history(plan).await?;
+            let phases = phases::merge(plan, &rows, tool.as_ref());
             let Some(m) = targets(&phases, opts)?.into_iter().next() else {
                 return Err(EngineError::Refused("nothing is pending: no phase to dry-run".into()));
             };

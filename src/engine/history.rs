@@ -7,7 +7,8 @@ use serde_json::Value;
 use tokio_postgres::GenericClient;
 
 use super::EngineError;
-use crate::plan::{Checksum, Migration, Read};
+pub use crate::phases::{HistoryRow, RowState};
+use crate::plan::{Migration, Read};
 
 /// Where the history lives. Names are always quoted as identifiers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +16,9 @@ pub struct Tables {
     pub schema: Option<String>,
     pub history: String,
     pub log: String,
+    /// The schema is pgstep's own ([`Tables::OWN_SCHEMA`]), created with the tables: it may
+    /// not exist yet.
+    pub own_schema: bool,
 }
 
 impl Default for Tables {
@@ -23,13 +27,7 @@ impl Default for Tables {
     }
 }
 
-pub fn quote_ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
-pub fn quote_literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
-}
+pub use crate::sql::{quote_ident, quote_literal};
 
 impl Tables {
     /// The history table `name` and its log `name_log`.
@@ -38,6 +36,19 @@ impl Tables {
             schema: schema.map(str::to_string),
             history: name.to_string(),
             log: format!("{name}_log"),
+            own_schema: false,
+        }
+    }
+
+    /// The schema pgstep keeps its tables in beside an adopted tool's, out of the
+    /// application's schema.
+    pub const OWN_SCHEMA: &str = "pgstep";
+
+    /// pgstep's history and log in a schema of its own, beside an adopted tool's table.
+    pub fn own() -> Tables {
+        Tables {
+            own_schema: true,
+            ..Tables::named(Some(Tables::OWN_SCHEMA), "history")
         }
     }
 
@@ -68,6 +79,9 @@ impl Tables {
     /// schema, where an unqualified name is created and found.
     pub async fn resolve(&mut self, c: &impl GenericClient) -> Result<(), EngineError> {
         if let Some(schema) = &self.schema {
+            if self.own_schema {
+                return Ok(());
+            }
             let found: bool = c
                 .query_one(
                     "SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = $1)",
@@ -99,70 +113,6 @@ impl Tables {
             )),
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RowState {
-    Applied,
-    Failed,
-    Dirty,
-    /// The DOWN of a `Transaction: none` phase stopped part-way.
-    RollingBack,
-}
-
-impl RowState {
-    fn parse(s: &str) -> RowState {
-        match s {
-            "failed" => RowState::Failed,
-            "dirty" => RowState::Dirty,
-            "rolling-back" => RowState::RollingBack,
-            _ => RowState::Applied,
-        }
-    }
-
-    /// As the history's `state` column holds it.
-    pub fn word(self) -> &'static str {
-        match self {
-            RowState::Applied => "applied",
-            RowState::Failed => "failed",
-            RowState::Dirty => "dirty",
-            RowState::RollingBack => "rolling-back",
-        }
-    }
-}
-
-/// One row of the history table.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HistoryRow {
-    pub version: String,
-    pub name: String,
-    pub applied_at: Option<DateTime<Utc>>,
-    pub checksum: Option<Checksum>,
-    pub success: bool,
-    pub error_message: Option<String>,
-    pub execution_time_ms: Option<i32>,
-    pub state: RowState,
-    pub applied_by_role: Option<String>,
-    pub applied_by_os_user: Option<String>,
-    pub applied_from_host: Option<String>,
-    pub checksum_up: Option<Checksum>,
-    pub checksum_down: Option<Checksum>,
-    pub checksum_verify: Option<Checksum>,
-    pub fingerprint: Option<Checksum>,
-    pub transactional: bool,
-    pub statements_total: Option<i32>,
-    pub statements_done: Option<i32>,
-    /// Results of the `unchanged` checks taken before a one-by-one phase, so a resumed phase
-    /// can still compare.
-    pub check_snapshot: Option<Value>,
-    /// The statement (1-based, of UP, or of DOWN while rolling back) that had been sent when
-    /// the phase stopped without a reply: it may or may not have taken effect.
-    pub in_flight: Option<i32>,
-    /// The server process that ran it, to tell whether it is still running.
-    pub in_flight_pid: Option<i32>,
-    /// How many DOWN statements of a rollback that stopped part-way completed.
-    pub down_done: Option<i32>,
 }
 
 /// The SQL a history row recorded when its phase was applied. Read only where it is shown or
@@ -459,6 +409,8 @@ pub enum EventKind {
     /// A statement sent before pgstep lost its session was found done or not done.
     InDoubt,
     ChecksRoleCreated,
+    /// pgstep first changed a database whose project's tool it adopted: what it read.
+    Adopted,
 }
 
 impl EventKind {
@@ -484,6 +436,7 @@ impl EventKind {
             EventKind::LogTampered => "log-tampered",
             EventKind::InDoubt => "in-doubt",
             EventKind::ChecksRoleCreated => "checks-role-created",
+            EventKind::Adopted => "adopted",
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Applying, verifying and rolling back phases on a real PostgreSQL: every state change
 //! recorded, one operator at a time, never a half-applied phase left silently.
 
+mod adopted;
 mod apply;
 pub mod bookkeeping;
 mod checks;
@@ -19,7 +20,7 @@ mod onebyone;
 pub mod operator;
 mod rollback;
 pub mod sessions;
-pub mod state;
+
 mod stopped;
 pub mod verdict;
 pub mod waits;
@@ -31,6 +32,9 @@ use std::time::Duration;
 
 use tokio_postgres::{CancelToken, Client};
 
+/// The merge of plan and history, under the name the console still imports it by.
+pub use crate::phases as state;
+pub use crate::phases::{Drift, Phase, PhaseState, Source};
 pub use apply::{Applied, UpOptions, targets};
 pub use checks::CheckOutcome;
 pub use dryrun::{DryRun, DryStatement};
@@ -42,9 +46,9 @@ pub use lost::{Lost, is_connection_error};
 pub use onebyone::InDoubt;
 pub use operator::Operator;
 pub use rollback::{DownTarget, RolledBack, Undo};
-pub use state::{Drift, Phase, PhaseState};
 pub use verdict::{Grade, ResultSet, Verdict};
 
+use crate::phases;
 use crate::plan::{Migration, Plan, Read, Version};
 use writes::Writes;
 
@@ -147,6 +151,12 @@ pub enum EngineError {
     Plan(#[from] crate::plan::PlanError),
     #[error("{0}")]
     Unread(#[from] crate::plan::Unread),
+    /// The adopted tool is migrating this database now: it holds its own lock.
+    #[error("{0}")]
+    ToolLocked(String),
+    /// The adopted tool's table or names could not be read or written as the tool does.
+    #[error("{0}")]
+    Adopt(#[from] crate::adopt::Error),
 }
 
 /// See [`Engine::change_mark`].
@@ -273,6 +283,11 @@ pub struct Engine {
     checks_as: tokio::sync::Mutex<Option<checks::ChecksAs>>,
     /// Said to the operator once, when checks fall back to the operator's privileges.
     checks_notice: std::sync::Mutex<Option<String>>,
+    /// The project's own migration tool, whose table says what is applied and gets pgstep's
+    /// every change (see [`crate::adopt`]).
+    tool: Option<crate::adopt::Found>,
+    /// The tool's own advisory lock, while this session holds it.
+    tool_lock: std::sync::Mutex<Option<i64>>,
 }
 
 impl Engine {
@@ -306,6 +321,8 @@ impl Engine {
             writes: std::sync::Mutex::new(None),
             checks_as: tokio::sync::Mutex::new(None),
             checks_notice: std::sync::Mutex::new(None),
+            tool: None,
+            tool_lock: std::sync::Mutex::new(None),
         })
     }
 
@@ -418,6 +435,14 @@ impl Engine {
         }
         self.tables.presence(&self.client).await?;
         lock::acquire(&self.client, &self.tables).await?;
+        if let Err(e) = self.ensure_own_schema().await {
+            lock::release(&self.client, &self.tables).await.ok();
+            return Err(e);
+        }
+        if let Err(e) = self.lock_tool().await {
+            lock::release(&self.client, &self.tables).await.ok();
+            return Err(e);
+        }
         if let Err(e) = bookkeeping::ensure(&self.tables, &self.client, &self.settings).await {
             lock::release(&self.client, &self.tables).await.ok();
             return Err(e);
@@ -430,6 +455,7 @@ impl Engine {
     async fn unlock<T>(&self, result: Result<T, EngineError>) -> Result<T, EngineError> {
         // A cancel belongs to the work it stopped: the console runs many on one engine.
         self.cancelled.store(false, Ordering::SeqCst);
+        self.unlock_tool().await;
         let released = lock::release(&self.client, &self.tables).await;
         let value = result?;
         match released {
@@ -494,12 +520,17 @@ impl Engine {
         let eng = self;
         let result = async {
             let rows = eng.tables.rows(&eng.client).await?;
+            let tool = eng.tool_history(plan).await?;
+            let merged = phases::merge(plan, &rows, tool.as_ref());
+            let phase = merged.iter().find(|p| p.version == *version);
             let row = rows
                 .iter()
                 .find(|r| Version::parse(&r.version).as_ref() == Some(version));
             let m = plan.migrations.iter().find(|m| m.version == *version);
             let stored = row.map_or(version.as_str(), |r| r.version.as_str());
-            let before = row.map_or("pending", |r| r.state.word());
+            let before = phase.map_or("pending", |p| p.state.word());
+            eng.note_adoption(plan).await?;
+            eng.mark_tool(plan, version, applied, &merged).await?;
             if applied {
                 let Some(m) = m else {
                     return Err(EngineError::Input(format!(
@@ -539,33 +570,50 @@ impl Engine {
         let eng = self;
         let result = async {
             let rows = eng.tables.rows(&eng.client).await?;
-            let phases = state::phases(plan, &rows);
+            let tool = eng.tool_history(plan).await?;
+            let phases = phases::merge(plan, &rows, tool.as_ref());
             let Some(p) = phases.iter().find(|p| p.version == *version) else {
                 return Err(EngineError::Input(format!(
                     "version {version} is not in the plan or the history"
                 )));
             };
-            let (Some(m), Some(row), PhaseState::Drifted) = (p.migration, p.row, p.state) else {
+            let (Some(m), PhaseState::Drifted) = (p.migration, p.state) else {
                 return Err(EngineError::Refused(format!(
                     "phase {version} is {}, not drifted: nothing to accept",
                     p.state.word()
                 )));
             };
             let drift = p.drift.clone().unwrap_or_default();
-            eng.tables
-                .accept(&eng.client, &row.version, &m.read()?)
-                .await?;
+            eng.note_adoption(plan).await?;
+            let stored = p.row.map_or(version.as_str(), |r| r.version.as_str());
+            let old_tool = p.tool.and_then(|t| t.checksum.clone());
+            let new_tool = match (drift.tool, eng.tool()) {
+                (Some(_), Some(found)) => {
+                    let e = found.entry(m)?;
+                    eng.tool_write(found.accepted(&e)).await?;
+                    e.checksum
+                }
+                _ => None,
+            };
+            if let Some(row) = p.row {
+                eng.tables
+                    .accept(&eng.client, &row.version, &m.read()?)
+                    .await?;
+            }
             eng.log(Event {
                 kind: EventKind::DriftAccepted,
-                version: Some(&row.version),
+                version: Some(stored),
                 name: Some(&m.name),
                 outcome: "accepted",
                 duration_ms: None,
                 reason: Some(reason),
                 details: serde_json::json!({
-                    "old_checksum": row.checksum,
+                    "old_checksum": p.row.map(|r| &r.checksum),
                     "new_checksum": m.checksum,
                     "changed": drift.describe(),
+                    "tool": drift.tool,
+                    "old_tool_checksum": old_tool,
+                    "new_tool_checksum": new_tool,
                 }),
             })
             .await
@@ -597,7 +645,8 @@ impl Engine {
         only: Option<&Version>,
     ) -> Result<Vec<Verified>, EngineError> {
         let rows = self.history().await?;
-        let phases = state::phases(plan, &rows);
+        let tool = self.tool_history(plan).await?;
+        let phases = phases::merge(plan, &rows, tool.as_ref());
         if let Some(v) = only
             && find(plan, v).is_none()
         {

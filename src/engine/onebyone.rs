@@ -11,6 +11,7 @@ use super::exec::{exec, failure, invalid_indexes, retryable, timeouts_sql};
 use super::history::{Event, EventKind, Record, RowState};
 use super::verdict::ResultSet;
 use super::{Engine, EngineError, Failure, Left, Progress, find, lost};
+use crate::adopt::Elapsed;
 use crate::plan::{Plan, Read, Version};
 
 /// The operator's word on a statement in doubt that the database cannot settle.
@@ -57,6 +58,7 @@ impl Engine {
                 )));
             }
             let m = m.read()?;
+            eng.note_adoption(plan).await?;
             let start = eng
                 .settle(row, m.up(), false, in_doubt, reason)
                 .await?
@@ -103,6 +105,12 @@ impl Engine {
         c.batch_execute(&timeouts_sql(self, &m.meta, false)).await?;
         if start == 0 {
             before = checks::snapshot(c, &who, Scope::Alone, m).await?;
+        }
+        // golang-migrate marks the version dirty before a migration runs; the others record
+        // it once it has run.
+        let tool_entry = self.tool_entry(m)?;
+        if let (Some(found), Some(e)) = (self.tool(), &tool_entry) {
+            self.tool_write(found.starting(e)).await?;
         }
         let dirty = |done: usize, message: Option<String>, f: Option<&Failure>| Record {
             version: stored,
@@ -236,6 +244,10 @@ impl Engine {
                 detail: bad.detail.clone(),
                 outcome: "left dirty (its statements ran outside a transaction)",
             });
+        }
+        if let (Some(found), Some(e)) = (self.tool(), &tool_entry) {
+            let took = Elapsed::Took(started.elapsed());
+            self.tool_write(Some(found.applied(e, took))).await?;
         }
         let rec = Record::applied(stored, m, Some(millis));
         self.save(m, &rec).await?;

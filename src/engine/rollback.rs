@@ -5,10 +5,11 @@ use std::time::Instant;
 
 use serde_json::json;
 
+use super::adopted::{ToolUndo, with_tool_rows};
 use super::exec::{exec, failure, retryable, timeouts_sql};
 use super::history::{AppliedSql, Event, EventKind, HistoryRow, RowState};
-use super::state::{self, Phase, PhaseState};
 use super::{Engine, EngineError, InDoubt, Left, Progress, lost};
+use crate::phases::{self, Phase, PhaseState};
 use crate::plan::{Migration, Part, Plan, Read, Sql, Version};
 use crate::sql;
 
@@ -158,7 +159,7 @@ impl Engine {
         rows: &'a [HistoryRow],
         target: &DownTarget,
     ) -> Result<Vec<Undo<'a>>, EngineError> {
-        let phases = state::phases(plan, rows);
+        let phases = phases::phases(plan, rows);
         let recorded = self.recorded_downs(&phases).await?;
         undo_list(&phases, target, &recorded)
     }
@@ -193,10 +194,19 @@ impl Engine {
         self.lock().await?;
         let eng = self;
         let result = async {
+            let tool = eng.tool_history(plan).await?;
             let rows = eng.tables.rows(&eng.client).await?;
-            let phases = state::phases(plan, &rows);
+            let rows = with_tool_rows(plan, rows, tool.as_ref());
+            let phases = phases::merge(plan, &rows, tool.as_ref());
             let recorded = eng.recorded_downs(&phases).await?;
             let list = undo_list(&phases, target, &recorded)?;
+            let mut entries = Vec::new();
+            for u in &list {
+                entries.push(eng.tool_undo(plan, u)?);
+            }
+            if !list.is_empty() {
+                eng.note_adoption(plan).await?;
+            }
             // A file changed since the plan was read is refused before anything is rolled
             // back. Its text is not kept: `undo` reads each DOWN again as it runs it, so
             // rolling back thousands of phases never holds every DOWN at once.
@@ -204,8 +214,8 @@ impl Engine {
                 m.read()?;
             }
             let mut done = Vec::new();
-            for u in &list {
-                done.push(eng.undo(u, reason, in_doubt, progress).await?);
+            for (u, tool) in list.iter().zip(&entries) {
+                done.push(eng.undo(u, tool, reason, in_doubt, progress).await?);
             }
             Ok(done)
         }
@@ -216,6 +226,7 @@ impl Engine {
     async fn undo(
         &self,
         u: &Undo<'_>,
+        tool: &ToolUndo,
         reason: Option<&str>,
         in_doubt: Option<InDoubt>,
         progress: &mut (dyn FnMut(Progress) + Send),
@@ -240,6 +251,7 @@ impl Engine {
             self.tables
                 .rollback_progress(c, stored, start as i32)
                 .await?;
+            self.tool_write(tool.starting.clone()).await?;
         }
         let mut attempt = 0;
         loop {
@@ -280,6 +292,11 @@ impl Engine {
                 }
                 self.tables
                     .delete(c, &u.row.version)
+                    .await
+                    .map_err(|e| (e, None))?;
+                // In the rollback's transaction: the tool sees the phase pending once it
+                // commits, never before.
+                self.tool_write(tool.removed.clone())
                     .await
                     .map_err(|e| (e, None))?;
                 let millis = started.elapsed().as_millis() as i64;

@@ -4,6 +4,7 @@ mod check;
 mod classify;
 mod lex;
 mod lines;
+mod quote;
 mod split;
 mod walk;
 
@@ -13,6 +14,7 @@ pub use classify::{
 };
 pub use lex::{Token, TokenKind, Tokens, tokens};
 pub use lines::{LineIndex, line_of};
+pub use quote::{quote_ident, quote_literal};
 pub use split::{
     Item, Marker, Piece, SplitError, SplitOptions, Statement, scan, split, split_items,
 };

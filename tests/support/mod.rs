@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 pub mod migrations;
 pub mod proxy;
+pub mod tools;
 
 use pgstep::cluster::Cluster;
 use tokio_postgres::{Client, NoTls};

@@ -1,0 +1,145 @@
+//! Flyway's `flyway_schema_history` (`schema_version` before Flyway 5), as
+//! `createMetaDataTable.sql` for PostgreSQL makes it and `JdbcTableSchemaHistory` writes it:
+//! `installed_rank` the largest plus one, `version` the file's with `_` read as `.` (NULL
+//! for a repeatable), `description` with `_` read as a space, `type` `SQL`, `script` the
+//! file's path under its location, `checksum` its CRC-32 (see [`super::checksum::flyway`]),
+//! `installed_by` the database user, `execution_time` in milliseconds, `success`.
+
+use std::collections::HashMap;
+
+use tokio_postgres::GenericClient;
+
+use super::{Elapsed, Entry, Recorded, ToolRow};
+use crate::plan::Migration;
+use crate::sql::quote_literal;
+
+pub const TABLES: &[&str] = &["flyway_schema_history", "schema_version"];
+pub const COLUMNS: &[&str] = &[
+    "installed_rank",
+    "version",
+    "description",
+    "type",
+    "script",
+    "checksum",
+    "installed_by",
+    "installed_on",
+    "execution_time",
+    "success",
+];
+
+/// A repeatable migration's version, as the plan spells it: `R__` and its description.
+const REPEATABLE: &str = "R__";
+
+pub fn entry(m: &Migration, script: String, text: &str) -> Result<Entry, String> {
+    let name = super::file_name(m)?;
+    let (prefix, description) = name
+        .strip_suffix(".sql")
+        .and_then(|stem| stem.split_once("__"))
+        .map(|(prefix, description)| (prefix.to_string(), description.replace('_', " ")))
+        .ok_or_else(|| "Flyway names a migration V<version>__<description>.sql".to_string())?;
+    let version = if prefix == "R" {
+        String::new()
+    } else {
+        prefix
+            .strip_prefix('V')
+            .ok_or_else(|| "Flyway names a versioned migration V<version>__...".to_string())?
+            .replace('_', ".")
+    };
+    Ok(Entry {
+        version,
+        description,
+        script,
+        checksum: Some(super::checksum::flyway(text)),
+    })
+}
+
+/// The rows of applied migrations, the newest run of a repeatable one only; schema markers,
+/// baselines and undo rows are not migrations the plan holds.
+pub async fn read(c: &impl GenericClient, table: &str) -> Result<Recorded, tokio_postgres::Error> {
+    let rows = c
+        .query(
+            &format!(
+                "SELECT coalesce(version, {} || replace(description, ' ', '_')), description, \
+                        installed_on::timestamptz, checksum::text, success, \
+                        execution_time::int8 \
+                 FROM {table} WHERE type IN ('SQL', 'JDBC', 'SPRING_JDBC', 'SCRIPT') \
+                 ORDER BY installed_rank",
+                quote_literal(REPEATABLE)
+            ),
+            &[],
+        )
+        .await?;
+    let mut newest: HashMap<String, usize> = HashMap::new();
+    let mut out: Vec<ToolRow> = Vec::new();
+    for r in &rows {
+        let row = ToolRow {
+            version: r.get(0),
+            name: r.get(1),
+            applied_at: r.get(2),
+            checksum: r.get(3),
+            success: r.get(4),
+            execution_time_ms: r.get(5),
+        };
+        match newest.get(&row.version) {
+            Some(&i) => out[i] = row,
+            None => {
+                newest.insert(row.version.clone(), out.len());
+                out.push(row);
+            }
+        }
+    }
+    Ok(Recorded::Rows(out))
+}
+
+fn version_sql(e: &Entry) -> String {
+    if e.version.is_empty() {
+        "NULL".into()
+    } else {
+        quote_literal(&e.version)
+    }
+}
+
+fn checksum_sql(e: &Entry) -> String {
+    e.checksum.clone().unwrap_or_else(|| "NULL".into())
+}
+
+/// `doAddAppliedMigration`: the next rank, the current user, the time in milliseconds.
+pub fn applied(table: &str, e: &Entry, elapsed: Elapsed, success: bool) -> String {
+    format!(
+        "INSERT INTO {table} (installed_rank, version, description, type, script, checksum, \
+                              installed_by, execution_time, success) \
+         SELECT coalesce(max(installed_rank), 0) + 1, {}, {}, 'SQL', {}, {}, current_user, \
+                {}, {success} FROM {table}",
+        version_sql(e),
+        quote_literal(&e.description),
+        quote_literal(&e.script),
+        checksum_sql(e),
+        elapsed.sql(1000),
+    )
+}
+
+/// Flyway Community has no undo: the row removed is what makes it see the migration
+/// pending again.
+pub fn removed(table: &str, e: &Entry) -> String {
+    if e.version.is_empty() {
+        format!(
+            "DELETE FROM {table} WHERE version IS NULL AND description = {}",
+            quote_literal(&e.description)
+        )
+    } else {
+        format!(
+            "DELETE FROM {table} WHERE version = {}",
+            quote_literal(&e.version)
+        )
+    }
+}
+
+/// `repair`'s update: description, type and checksum of the file now.
+pub fn accepted(table: &str, e: &Entry) -> String {
+    format!(
+        "UPDATE {table} SET description = {}, type = 'SQL', checksum = {} WHERE version = {}",
+        quote_literal(&e.description),
+        checksum_sql(e),
+        version_sql(e),
+    )
+}
