@@ -248,7 +248,7 @@ fn named_version(c: &Candidate) -> Option<Version> {
             .version
             .or_else(|| dbmate_named(path).version),
         Candidate::Pair { up, .. } => named_from(up.as_ref()?, ".up.sql").version,
-        Candidate::Diesel(dir) => stem_named(&dir.file_name()?.to_string_lossy()).version,
+        Candidate::Diesel(dir) => diesel_named(dir).version,
         Candidate::Flyway { versioned, .. } => {
             let name = versioned
                 .as_ref()?
@@ -340,8 +340,7 @@ fn load(c: &Candidate) -> Loaded {
             (Some(Layout::UpDown), up.clone(), m)
         }
         Candidate::Diesel(dir) => {
-            let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
-            let named = stem_named(&name.unwrap_or_default());
+            let named = diesel_named(dir);
             let down = dir.join("down.sql");
             let down = down.exists().then_some(down);
             let meta = dir.join("metadata.toml");
@@ -453,8 +452,18 @@ fn dbmate_named(path: &Path) -> Named {
     let rest = &stem[digits..];
     let rest = rest.strip_prefix(['_', '-']).unwrap_or(rest);
     Named {
-        version: Version::parse(&stem[..digits]),
+        version: Version::parse(&stem[..digits]).map(Version::textual),
         name: rest.to_string(),
+    }
+}
+
+/// Diesel's version is the directory name before the first `_`, kept as text.
+fn diesel_named(dir: &Path) -> Named {
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+    let named = stem_named(&name.unwrap_or_default());
+    Named {
+        version: named.version.map(Version::textual),
+        ..named
     }
 }
 
