@@ -587,3 +587,37 @@ fn numeric_layouts_refuse_versions_equal_as_numbers() {
         );
     }
 }
+
+/// Flyway scans its location and every folder below it (hidden folders aside), and orders
+/// what it finds by version across folders.
+#[test]
+fn flyway_reads_subfolders_and_orders_by_version_across_them() {
+    let tmp = dir_with(&[
+        ("V1__base.sql", "CREATE TABLE a (id int);"),
+        ("2.32/V2_32_1__b.sql", "CREATE TABLE b (id int);"),
+        ("2.31/V2_31_1__a.sql", "CREATE TABLE c (id int);"),
+        ("2.31/README.md", "# notes"),
+        ("2.32/more/V2_32_2__c.sql", "CREATE TABLE d (id int);"),
+        ("2.32/more/U2_32_2__c.sql", "DROP TABLE d;"),
+        (".hidden/V9__x.sql", "SELECT 1;"),
+    ]);
+    let p = load_ok(tmp.path());
+    assert_eq!(p.layout, Some(Layout::Flyway));
+    assert_eq!(versions(&p), ["1", "2.31.1", "2.32.1", "2.32.2"]);
+    assert_eq!(down_sql(&p.migrations[3]).unwrap(), ["DROP TABLE d"]);
+}
+
+/// Two files with one version in different folders are refused, as Flyway refuses them
+/// ("Found more than one migration with version ..."), naming both.
+#[test]
+fn flyway_refuses_one_version_in_two_folders() {
+    let tmp = dir_with(&[("a/V1__x.sql", "SELECT 1;"), ("b/V1_0__y.sql", "SELECT 2;")]);
+    let diags = load_err(tmp.path());
+    assert!(
+        diags.iter().any(|d| matches!(
+            &d.problem,
+            Problem::DuplicateVersion { other, .. } if other.ends_with("a/V1__x.sql")
+        ) && d.path.ends_with("b/V1_0__y.sql")),
+        "{diags:?}"
+    );
+}
