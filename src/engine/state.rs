@@ -101,14 +101,14 @@ pub fn phases<'a>(plan: &'a Plan, rows: &'a [HistoryRow]) -> Vec<Phase<'a>> {
     let newest_applied = rows
         .iter()
         .filter(|r| r.state == RowState::Applied)
-        .filter_map(|r| Version::parse(&r.version))
+        .filter_map(|r| plan.recorded_version(&r.version))
         .filter(|v| !v.is_repeatable())
         .max();
     // Looked up once per phase: a history of 10,000 rows must not be scanned 10,000 times.
     let by_version: HashMap<Version, usize> = rows
         .iter()
         .enumerate()
-        .filter_map(|(i, r)| Version::parse(&r.version).map(|v| (v, i)))
+        .filter_map(|(i, r)| plan.recorded_version(&r.version).map(|v| (v, i)))
         .collect();
     let mut out: Vec<Phase<'a>> = plan
         .migrations
@@ -147,7 +147,7 @@ pub fn phases<'a>(plan: &'a Plan, rows: &'a [HistoryRow]) -> Vec<Phase<'a>> {
         .collect();
     let in_plan: HashSet<&Version> = plan.migrations.iter().map(|m| &m.version).collect();
     for (ri, r) in rows.iter().enumerate() {
-        let Some(v) = Version::parse(&r.version) else {
+        let Some(v) = plan.recorded_version(&r.version) else {
             continue;
         };
         if !in_plan.contains(&v) {

@@ -80,6 +80,18 @@ pub struct Plan {
     pub warnings: Vec<Diagnostic>,
 }
 
+impl Plan {
+    /// A version recorded in the history, read as this plan's layout reads its files'
+    /// versions (as text for Diesel and dbmate), so `001` and `1` stay two rows there.
+    pub fn recorded_version(&self, text: &str) -> Option<Version> {
+        let v = Version::parse(text)?;
+        Some(match self.layout {
+            Some(Layout::Diesel | Layout::Dbmate) => v.textual(),
+            _ => v,
+        })
+    }
+}
+
 /// Reading failed; every problem found is listed, warnings included.
 #[derive(Debug, Clone)]
 pub struct PlanError {
