@@ -493,7 +493,9 @@ fn signature(w: &mut Walk<'_>) -> Option<String> {
     let toks = w.tokens();
     let end = w.position().min(toks.len());
     let inner = &toks[start + 1..end];
-    let inner = inner.strip_suffix(&[(TokenKind::Punctuation, ")")]).unwrap_or(inner);
+    let inner = inner
+        .strip_suffix(&[(TokenKind::Punctuation, ")")])
+        .unwrap_or(inner);
     if inner.is_empty() {
         return Some(String::new());
     }
@@ -524,10 +526,11 @@ fn argument_type(arg: &[(TokenKind, &str)]) -> Option<String> {
     if let Some(i) = t.iter().position(|x| word(x, "DEFAULT") || x.1 == "=") {
         t = &t[..i];
     }
-    if let Some(mode) = t
-        .first()
-        .filter(|x| ["IN", "OUT", "INOUT", "VARIADIC"].iter().any(|m| word(x, m)))
-    {
+    if let Some(mode) = t.first().filter(|x| {
+        ["IN", "OUT", "INOUT", "VARIADIC"]
+            .iter()
+            .any(|m| word(x, m))
+    }) {
         if word(mode, "OUT") {
             return None;
         }
@@ -853,10 +856,16 @@ mod tests {
                 "CREATE FUNCTION f(double precision, ts timestamp(3) with time zone, \"Q\" public.money_t[]) RETURNS int AS 'x'",
                 Some("double precision, timestamp with time zone, money_t[]"),
             ),
-            ("DROP FUNCTION IF EXISTS f(int8, bool = true)", Some("bigint, boolean")),
+            (
+                "DROP FUNCTION IF EXISTS f(int8, bool = true)",
+                Some("bigint, boolean"),
+            ),
             ("DROP FUNCTION f", None),
             ("DROP PROCEDURE p(VARIADIC int[])", Some("integer[]")),
-            ("ALTER FUNCTION f(timestamptz) RENAME TO g", Some("timestamp with time zone")),
+            (
+                "ALTER FUNCTION f(timestamptz) RENAME TO g",
+                Some("timestamp with time zone"),
+            ),
         ];
         for (sql, want) in cases {
             assert_eq!(args_of(sql).as_deref(), want, "{sql}");
