@@ -2,7 +2,7 @@
 //! `*.sql` would otherwise block the read forever, and a link to `/dev/zero` would fill the
 //! memory.
 
-use std::fs::{self, File, FileType, Metadata};
+use std::fs::{File, FileType, Metadata};
 use std::io::{self, Read};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -102,14 +102,22 @@ fn open(path: &Path) -> io::Result<File> {
 
 /// The bytes of the regular file at `path` (links followed), at most `limit` of them.
 pub fn read(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
-    check(&fs::metadata(path)?, limit)?;
-    // Non-blocking, so a file swapped for a FIFO after the check cannot hang the open; the
-    // opened file's own metadata is then what counts.
+    // Non-blocking, so opening a FIFO cannot hang; the opened file's own metadata then
+    // decides, so nothing but a regular file is ever read, even one swapped in meanwhile.
     let file = open(path)?;
     let meta = file.metadata()?;
     check(&meta, limit)?;
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    file.take(limit.saturating_add(1)).read_to_end(&mut bytes)?;
+    let size = meta.len();
+    // Plans of thousands of files are read on every `status`: the size the open file
+    // reports is read whole, with no further read to see the end. Files that report no
+    // size (some pseudo-filesystems do) are read to their end, within the limit.
+    let want = if size > 0 {
+        size
+    } else {
+        limit.saturating_add(1)
+    };
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(want).read_to_end(&mut bytes)?;
     let size = bytes.len() as u64;
     if size > limit {
         return Err(FileError::TooLarge { size, limit });
@@ -131,7 +139,7 @@ mod tests {
     fn only_regular_files_within_the_limit_are_read() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("a.sql");
-        fs::write(&file, "12345").unwrap();
+        std::fs::write(&file, "12345").unwrap();
         assert_eq!(read(&file, 5).unwrap(), b"12345");
         let e = read(&file, 4).unwrap_err();
         assert!(

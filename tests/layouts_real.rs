@@ -89,11 +89,22 @@ fn diesel_timestamps_of_both_styles_sort_as_diesel_sorts_them() {
 }
 
 #[test]
-fn diesel_orders_versions_as_text_and_pgstep_says_so_when_numbers_disagree() {
+fn diesel_orders_versions_as_text_as_diesel_does() {
     // Diesel sorts "10" before "9" (text); a number does not.
     let tmp = dir_with(&[
         ("9_nine/up.sql", "SELECT 1;"),
         ("10_ten/up.sql", "SELECT 1;"),
+    ]);
+    assert_eq!(versions(&load_ok(tmp.path())), ["10", "9"]);
+}
+
+#[test]
+fn dbmate_file_order_against_version_order_is_refused() {
+    // dbmate runs files by name ("10_a.sql" before "1_b.sql"); their versions, as text,
+    // sort "1" first.
+    let tmp = dir_with(&[
+        ("1_b.sql", "-- migrate:up\nSELECT 1;\n"),
+        ("10_a.sql", "-- migrate:up\nSELECT 1;\n"),
     ]);
     let diags = load_err(tmp.path());
     let d = diags
@@ -101,7 +112,10 @@ fn diesel_orders_versions_as_text_and_pgstep_says_so_when_numbers_disagree() {
         .find(|d| matches!(d.problem, Problem::ToolOrder { .. }))
         .unwrap_or_else(|| panic!("{diags:?}"));
     let text = d.to_string();
-    assert!(text.contains("Diesel runs 10_ten before 9_nine"), "{text}");
+    assert!(
+        text.contains("dbmate runs 10_a.sql before 1_b.sql"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -523,4 +537,87 @@ fn flyway_undo_file_with_a_non_transactional_statement_runs_outside_a_transactio
     let m = &p.migrations[1];
     assert!(m.transactional());
     assert!(!m.down.as_ref().unwrap().transactional);
+}
+
+/// Diesel and dbmate keep versions as text: `001` and `1` are two migrations there, run in
+/// the tool's text order (Diesel's versions, dbmate's file names).
+#[test]
+fn diesel_and_dbmate_versions_that_differ_as_text_are_two_migrations() {
+    let tmp = dir_with(&[
+        ("1_b/up.sql", "CREATE TABLE b (id int);"),
+        ("001_a/up.sql", "CREATE TABLE a (id int);"),
+        ("2_c/up.sql", "CREATE TABLE c (id int);"),
+    ]);
+    let p = load_ok(tmp.path());
+    assert_eq!(versions(&p), ["001", "1", "2"]);
+    assert_ne!(p.migrations[0].version, p.migrations[1].version);
+
+    let tmp = dir_with(&[
+        (
+            "1_b.sql",
+            "-- migrate:up\nCREATE TABLE b (id int);\n-- migrate:down\n",
+        ),
+        (
+            "001_a.sql",
+            "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\n",
+        ),
+    ]);
+    let p = load_ok(tmp.path());
+    assert_eq!(versions(&p), ["001", "1"]);
+}
+
+/// golang-migrate, sqlx and Flyway read versions as numbers: `001` and `1` are one version,
+/// which golang-migrate and Flyway refuse and sqlx fails on when it records the second; pgstep
+/// refuses it before running anything, naming both files.
+#[test]
+fn numeric_layouts_refuse_versions_equal_as_numbers() {
+    for files in [
+        [("001_a.up.sql", "SELECT 1;"), ("1_b.up.sql", "SELECT 2;")],
+        [("001_a.sql", "SELECT 1;"), ("1_b.sql", "SELECT 2;")],
+        [("V001__a.sql", "SELECT 1;"), ("V1__b.sql", "SELECT 2;")],
+    ] {
+        let tmp = dir_with(&files);
+        let diags = load_err(tmp.path());
+        assert!(
+            diags.iter().any(|d| matches!(
+                &d.problem,
+                Problem::DuplicateVersion { other, .. } if other.ends_with(files[0].0) || other.ends_with(files[1].0)
+            )),
+            "{files:?}: {diags:?}"
+        );
+    }
+}
+
+/// Flyway scans its location and every folder below it (hidden folders aside), and orders
+/// what it finds by version across folders.
+#[test]
+fn flyway_reads_subfolders_and_orders_by_version_across_them() {
+    let tmp = dir_with(&[
+        ("V1__base.sql", "CREATE TABLE a (id int);"),
+        ("2.32/V2_32_1__b.sql", "CREATE TABLE b (id int);"),
+        ("2.31/V2_31_1__a.sql", "CREATE TABLE c (id int);"),
+        ("2.31/README.md", "# notes"),
+        ("2.32/more/V2_32_2__c.sql", "CREATE TABLE d (id int);"),
+        ("2.32/more/U2_32_2__c.sql", "DROP TABLE d;"),
+        (".hidden/V9__x.sql", "SELECT 1;"),
+    ]);
+    let p = load_ok(tmp.path());
+    assert_eq!(p.layout, Some(Layout::Flyway));
+    assert_eq!(versions(&p), ["1", "2.31.1", "2.32.1", "2.32.2"]);
+    assert_eq!(down_sql(&p.migrations[3]).unwrap(), ["DROP TABLE d"]);
+}
+
+/// Two files with one version in different folders are refused, as Flyway refuses them
+/// ("Found more than one migration with version ..."), naming both.
+#[test]
+fn flyway_refuses_one_version_in_two_folders() {
+    let tmp = dir_with(&[("a/V1__x.sql", "SELECT 1;"), ("b/V1_0__y.sql", "SELECT 2;")]);
+    let diags = load_err(tmp.path());
+    assert!(
+        diags.iter().any(|d| matches!(
+            &d.problem,
+            Problem::DuplicateVersion { other, .. } if other.ends_with("a/V1__x.sql")
+        ) && d.path.ends_with("b/V1_0__y.sql")),
+        "{diags:?}"
+    );
 }

@@ -475,3 +475,46 @@ fn a_layout_with_no_down_anywhere_gets_one_note_not_an_error_per_phase() {
     assert_eq!(errors.len(), 2, "{run}");
     assert!(errors.iter().all(|f| f["severity"] == "error"), "{run}");
 }
+
+/// sqlx's simple files (`<version>_<name>.sql`, up only) read as native files without a
+/// `-- DOWN` anywhere: one note about the layout too, as atuin's server migrations ship.
+#[test]
+fn sqlx_simple_files_without_any_down_get_one_note() {
+    let dir = Dir::new();
+    dir.write(
+        "20210425153745_create_history.sql",
+        "CREATE TABLE history (id bigint, data text);\nCREATE TABLE events (id bigint);\n",
+    );
+    dir.write("20230315220537_drop-events.sql", "DROP TABLE events;\n");
+    dir.write(
+        "20260127000000_remove-data.sql",
+        "ALTER TABLE history DROP COLUMN data;\n",
+    );
+    let run = lint(dir.path(), &[], &["--json"]).expect(0);
+    let notes: Vec<Value> = findings(&run)
+        .into_iter()
+        .filter(|f| f["rule"] == "destructive-without-down")
+        .collect();
+    assert_eq!(notes.len(), 1, "{run}");
+    assert_eq!(notes[0]["severity"], "info", "{run}");
+    let message = notes[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("native") && message.contains("-- DOWN"),
+        "{message}"
+    );
+
+    // A DOWN in one file: the plan means to roll back, so each phase without one is an error.
+    dir.write(
+        "20230315220537_drop-events.sql",
+        "DROP TABLE events;\n-- DOWN\nCREATE TABLE events (id bigint);\n",
+    );
+    let run = lint(dir.path(), &[], &["--json"]).expect(4);
+    assert_eq!(
+        findings(&run)
+            .iter()
+            .filter(|f| f["rule"] == "destructive-without-down" && f["severity"] == "error")
+            .count(),
+        1,
+        "{run}"
+    );
+}

@@ -258,7 +258,7 @@ fn tables_the_plan_creates_are_not_weighed() {
 }
 
 /// Every object of the database a DOWN could leave, as `kind name` the way lint names it
-/// (columns as `column table.column`), pgstep's own history tables and extension members aside.
+/// (columns as `column table.column`, functions with their argument types), pgstep's own history tables and extension members aside.
 const CATALOG: &str = "
     SELECT o FROM (
         SELECT CASE c.relkind WHEN 'r' THEN 'table ' WHEN 'p' THEN 'table ' WHEN 'i' THEN 'index '
@@ -268,7 +268,8 @@ const CATALOG: &str = "
         WHERE c.relkind IN ('r', 'p', 'i', 'S', 'v', 'm') AND c.relname NOT LIKE 'schema_migrations%'
           AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
         UNION ALL
-        SELECT CASE p.prokind WHEN 'p' THEN 'procedure ' ELSE 'function ' END || p.proname, p.oid,
+        SELECT CASE p.prokind WHEN 'p' THEN 'procedure ' ELSE 'function ' END || p.proname
+               || '(' || oidvectortypes(p.proargtypes) || ')', p.oid,
                'pg_proc'::regclass
         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND p.proname NOT LIKE 'schema_migrations%'
@@ -385,7 +386,27 @@ CREATE OR REPLACE FUNCTION gadget_count() RETURNS bigint LANGUAGE sql AS $$ SELE
 ",
     ),
     (
-        "007_forgets.sql",
+        "007_overloads.sql",
+        "CREATE FUNCTION score(a integer) RETURNS integer LANGUAGE sql AS $$ SELECT a $$;
+CREATE FUNCTION score(a text) RETURNS integer LANGUAGE sql AS $$ SELECT length(a) $$;
+CREATE FUNCTION rank_of(n numeric, at timestamp) RETURNS numeric LANGUAGE sql AS $$ SELECT n $$;
+CREATE PROCEDURE touch(VARIADIC ids int4[]) LANGUAGE sql AS $$ SELECT 1 $$;
+-- DOWN
+DROP FUNCTION score(int);
+DROP FUNCTION rank_of;
+DROP PROCEDURE touch(integer[]);
+",
+    ),
+    (
+        "008_signature.sql",
+        "DROP FUNCTION rank_of(numeric, timestamp without time zone);
+CREATE FUNCTION rank_of(n numeric, at timestamptz) RETURNS numeric LANGUAGE sql AS $$ SELECT n $$;
+-- DOWN
+CREATE FUNCTION rank_of(n numeric, at timestamp) RETURNS numeric LANGUAGE sql AS $$ SELECT n $$;
+",
+    ),
+    (
+        "009_forgets.sql",
         "CREATE TABLE widgets (id bigint);
 CREATE VIEW big_orders AS SELECT * FROM orders WHERE total > 100;
 ALTER TABLE accounts ADD COLUMN widget_id bigint;
@@ -445,26 +466,43 @@ fn down_leaves_object_names_exactly_what_a_rollback_leaves_in_the_database() {
             wrong.is_empty(),
             "{name}: false findings {wrong:?}; the database left {left:?}"
         );
-        if *name == "007_forgets.sql" {
-            // What lint names for each leftover; the objects a leftover owns (the table's
-            // columns, the materialized view's column) come with it.
-            let want: std::collections::BTreeSet<String> = [
+        // What lint names for each leftover; the objects a leftover owns (the table's
+        // columns, the materialized view's column) come with it.
+        let want: std::collections::BTreeSet<String> = match version {
+            "007" => ["function score(text)"].as_slice(),
+            "008" => &["function rank_of(numeric, timestamp with time zone)"],
+            "009" => &[
                 "view big_orders",
                 "column accounts.widget_id",
                 "sequence widget_seq",
-                "function widget_total",
+                "function widget_total()",
                 "index orders_total_idx",
                 "materialized view widget_counts",
                 "index widget_counts_n_idx",
                 "type widget_kind",
-            ]
-            .map(String::from)
-            .into();
-            assert_eq!(found, want, "{run}");
-            assert!(want.is_subset(&left), "{left:?}");
-        } else {
+            ],
+            _ => &[],
+        }
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(found, want, "{name}: {run}");
+        assert!(want.is_subset(&left), "{name}: {left:?}");
+        if want.is_empty() {
             assert!(left.is_empty(), "{name} left {left:?}");
-            // On to the next shape, from this one applied.
+        }
+        // On to the next shape from this one applied, its leftovers cleaned up as the
+        // operator would.
+        for object in &want {
+            let drop = match object.split_once(' ') {
+                Some(("function", f)) => format!("DROP FUNCTION IF EXISTS {f} CASCADE"),
+                _ => String::new(),
+            };
+            if !drop.is_empty() {
+                pg.exec(&drop);
+            }
+        }
+        if version != "009" {
             support::migrations::pgstep(&db, &dir, &["up", "--to", version]).expect(0);
         }
     }

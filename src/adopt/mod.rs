@@ -131,14 +131,14 @@ impl ToolHistory {
             Recorded::Rows(rows) => {
                 let newest = rows
                     .iter()
-                    .filter_map(|r| Version::parse(&r.version).map(|v| (v, &r.version)))
+                    .filter_map(|r| plan.recorded_version(&r.version).map(|v| (v, &r.version)))
                     .max_by(|a, b| a.0.cmp(&b.0))
                     .map(|(_, text)| text.clone());
                 (rows.len(), newest)
             }
             Recorded::UpTo(None) => (0, None),
             Recorded::UpTo(Some(r)) => {
-                let upto = Version::parse(&r.version);
+                let upto = plan.recorded_version(&r.version);
                 let n = plan
                     .migrations
                     .iter()

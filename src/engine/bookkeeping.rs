@@ -67,22 +67,24 @@ impl Guards {
 /// says whose it looks like and how to pick another name.
 pub async fn existing(t: &Tables, c: &impl GenericClient) -> Result<Existing, EngineError> {
     let mut found = Existing::default();
+    // Both tables in one round trip: `status` and the console ask this on every read.
+    let rows = c
+        .query(
+            "SELECT cl.relname::text, obj_description(cl.oid, 'pg_class'), \
+                    array(SELECT attname::text FROM pg_attribute \
+                          WHERE attrelid = cl.oid AND attnum > 0 AND NOT attisdropped \
+                          ORDER BY attnum) \
+             FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace \
+             WHERE cl.relname IN ($1, $2) AND n.nspname = coalesce($3, current_schema())",
+            &[&t.history, &t.log, &t.schema],
+        )
+        .await?;
     for (name, prefix) in [(&t.history, HISTORY_COMMENT), (&t.log, LOG_COMMENT)] {
-        let row = c
-            .query_opt(
-                "SELECT obj_description(cl.oid, 'pg_class'), \
-                        array(SELECT attname::text FROM pg_attribute \
-                              WHERE attrelid = cl.oid AND attnum > 0 AND NOT attisdropped \
-                              ORDER BY attnum) \
-                 FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace \
-                 WHERE cl.relname = $1 AND n.nspname = coalesce($2, current_schema())",
-                &[name, &t.schema],
-            )
-            .await?;
+        let row = rows.iter().find(|r| r.get::<_, &str>(0) == name.as_str());
         let Some(row) = row else { continue };
-        let text: Option<String> = row.get(0);
+        let text: Option<String> = row.get(1);
         let Some(version) = version_of(prefix, text.as_deref()) else {
-            let columns: Vec<String> = row.get(1);
+            let columns: Vec<String> = row.get(2);
             return Err(EngineError::ForeignTable {
                 table: t.qualified(name),
                 owner: super::history::guess_owner(&columns),

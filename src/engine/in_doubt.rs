@@ -340,10 +340,7 @@ fn enum_value(sql: &str) -> Option<(String, String)> {
         return None;
     }
     let (schema, type_name) = w.qualified()?;
-    let name = Name {
-        schema,
-        name: type_name,
-    };
+    let name = Name::new(schema, type_name);
     if !(w.eat("ADD") && w.eat("VALUE")) {
         return None;
     }

@@ -240,12 +240,12 @@ pub fn types_for(plan: &Plan, version: &crate::plan::Version) -> Result<rules::K
 }
 
 /// What a plan's lint starts from: for a layout whose plan has no DOWN anywhere (Flyway
-/// without undo files, sqlx's up-only files), that layout, so its phases that destroy data are
-/// one note about the layout and not an error each. pgstep's own layout expects a DOWN.
+/// without undo files, sqlx's up-only files, which read as native files without `-- DOWN`),
+/// that layout, so its phases that destroy data are one note about the layout and not an
+/// error each.
 fn start(plan: &Plan) -> rules::Known {
     let downless = plan
         .layout
-        .filter(|l| *l != crate::plan::Layout::Native)
         .filter(|_| plan.migrations.iter().all(|m| m.down.is_none()));
     let mut known = rules::Known::default();
     known.downless = downless;

@@ -8,32 +8,30 @@ use std::collections::HashMap;
 
 use super::ops::{self, Action, Name, Op};
 
-/// Objects the plan's earlier phases created and did not drop: by name, each with its kind and
-/// the schema it was written with. Drops through owners or `CASCADE` are not followed here: an
-/// object wrongly kept only spares a later phase a finding, never adds one.
+/// Objects the plan's earlier phases created and did not drop: by name, each with its kind,
+/// the schema it was written with and, for a function, its argument types. Drops through
+/// owners or `CASCADE` are not followed here: an object wrongly kept only spares a later
+/// phase a finding, never adds one.
 #[derive(Debug, Default, Clone)]
-pub struct Alive(HashMap<String, Vec<(&'static str, Option<String>)>>);
+pub struct Alive(HashMap<String, Vec<(&'static str, Name)>>);
 
 impl Alive {
     fn has(&self, kind: &'static str, n: &Name) -> bool {
-        self.0.get(n.name.as_str()).is_some_and(|all| {
-            all.iter()
-                .any(|(k, s)| *k == kind && (s.is_none() || n.schema.is_none() || *s == n.schema))
-        })
+        self.0
+            .get(n.name.as_str())
+            .is_some_and(|all| all.iter().any(|(k, m)| *k == kind && m.same(n)))
     }
 
     fn add(&mut self, kind: &'static str, n: &Name) {
         let all = self.0.entry(n.name.clone()).or_default();
-        if !all.iter().any(|(k, s)| *k == kind && *s == n.schema) {
-            all.push((kind, n.schema.clone()));
+        if !all.iter().any(|(k, m)| *k == kind && m == n) {
+            all.push((kind, n.clone()));
         }
     }
 
     fn remove(&mut self, kind: &'static str, n: &Name) {
         if let Some(all) = self.0.get_mut(n.name.as_str()) {
-            all.retain(|(k, s)| {
-                !(*k == kind && (s.is_none() || n.schema.is_none() || *s == n.schema))
-            });
+            all.retain(|(k, m)| !(*k == kind && m.same(n)));
             if all.is_empty() {
                 self.0.remove(n.name.as_str());
             }
@@ -81,8 +79,8 @@ fn column_key(table: &Name, column: &str) -> Name {
 
 fn renamed(n: &Name, to: &str) -> Name {
     Name {
-        schema: n.schema.clone(),
         name: to.to_string(),
+        ..n.clone()
     }
 }
 

@@ -7,23 +7,38 @@ use crate::sql::{TokenKind, Walk};
 pub struct Name {
     pub schema: Option<String>,
     pub name: String,
+    /// A function's or procedure's argument types, as PostgreSQL identifies it among its
+    /// overloads (see [`signature`]); `None` where the statement gave none (`DROP FUNCTION
+    /// f` names the only `f`) and for every other kind of object.
+    pub args: Option<String>,
 }
 
 impl Name {
-    fn from((schema, name): (Option<String>, String)) -> Name {
-        Name { schema, name }
+    pub fn new(schema: Option<String>, name: String) -> Name {
+        Name {
+            schema,
+            name,
+            args: None,
+        }
     }
 
-    /// Whether two names may be the same object (a missing schema matches any).
+    fn from((schema, name): (Option<String>, String)) -> Name {
+        Name::new(schema, name)
+    }
+
+    /// Whether two names may be the same object (a missing schema matches any, and so do
+    /// missing argument types).
     pub fn same(&self, other: &Name) -> bool {
         self.name == other.name
             && (self.schema.is_none() || other.schema.is_none() || self.schema == other.schema)
+            && (self.args.is_none() || other.args.is_none() || self.args == other.args)
     }
 
     pub fn display(&self) -> String {
+        let args = self.args.as_ref().map(|a| format!("({a})"));
         match &self.schema {
-            Some(s) => format!("{s}.{}", self.name),
-            None => self.name.clone(),
+            Some(s) => format!("{s}.{}{}", self.name, args.unwrap_or_default()),
+            None => format!("{}{}", self.name, args.unwrap_or_default()),
         }
     }
 }
@@ -325,7 +340,7 @@ fn vacuum_tables(toks: &[(TokenKind, &str)]) -> Vec<Name> {
                 [n] => (n.clone(), None),
                 [] => return None,
             };
-            Some(Name { schema, name })
+            Some(Name::new(schema, name))
         })
         .collect()
 }
@@ -371,7 +386,10 @@ fn create(w: &mut Walk<'_>) -> Op {
             return match w.qualified() {
                 Some(n) => Op::Create {
                     kind,
-                    name: Name::from(n),
+                    name: Name {
+                        args: signature(w),
+                        ..Name::from(n)
+                    },
                 },
                 None => Op::Other,
             };
@@ -447,19 +465,134 @@ fn drop(w: &mut Walk<'_>) -> Op {
     Op::Other
 }
 
-/// `name [(args)], ...`: a DROP's names, each function's argument list skipped.
+/// `name [(args)], ...`: a DROP's names, each function's with its argument types.
 fn signed_names(w: &mut Walk<'_>) -> Vec<Name> {
     let mut out = Vec::new();
     while let Some(name) = w.qualified() {
-        out.push(Name::from(name));
-        if w.tokens().get(w.position()).is_some_and(|t| t.1 == "(") {
-            w.skip();
-        }
+        out.push(Name {
+            args: signature(w),
+            ..Name::from(name)
+        });
         if !w.eat_symbol(",") {
             break;
         }
     }
     out
+}
+
+/// The argument types of the `(...)` that comes next, as PostgreSQL tells overloads apart:
+/// input arguments only, their names, modes and defaults left out, type aliases and
+/// modifiers folded to the names `oidvectortypes` gives (`(a int4, OUT b text, c varchar(5)
+/// DEFAULT 'x')` is `integer, character varying`). `None`, nothing read, without `(`.
+fn signature(w: &mut Walk<'_>) -> Option<String> {
+    let start = w.position();
+    if w.tokens().get(start).is_none_or(|t| t.1 != "(") {
+        return None;
+    }
+    w.skip();
+    let toks = w.tokens();
+    let end = w.position().min(toks.len());
+    let inner = &toks[start + 1..end];
+    let inner = inner
+        .strip_suffix(&[(TokenKind::Punctuation, ")")])
+        .unwrap_or(inner);
+    if inner.is_empty() {
+        return Some(String::new());
+    }
+    let types: Vec<String> = split_commas(inner)
+        .into_iter()
+        .filter_map(argument_type)
+        .collect();
+    Some(types.join(", "))
+}
+
+/// Two words that begin a type, not an argument's name and its type.
+const TYPE_PAIRS: &[&str] = &[
+    "double precision",
+    "character varying",
+    "char varying",
+    "bit varying",
+    "timestamp with",
+    "timestamp without",
+    "time with",
+    "time without",
+    "national character",
+    "national char",
+];
+
+/// One argument's type, `None` for an `OUT` argument, which does not identify a function.
+fn argument_type(arg: &[(TokenKind, &str)]) -> Option<String> {
+    let mut t = arg;
+    if let Some(i) = t.iter().position(|x| word(x, "DEFAULT") || x.1 == "=") {
+        t = &t[..i];
+    }
+    if let Some(mode) = t.first().filter(|x| {
+        ["IN", "OUT", "INOUT", "VARIADIC"]
+            .iter()
+            .any(|m| word(x, m))
+    }) {
+        if word(mode, "OUT") {
+            return None;
+        }
+        t = &t[1..];
+    }
+    let is_word = |x: &(TokenKind, &str)| {
+        matches!(
+            x.0,
+            TokenKind::Keyword
+                | TokenKind::Identifier
+                | TokenKind::Type
+                | TokenKind::QuotedIdentifier
+        )
+    };
+    if t.len() >= 2 && is_word(&t[0]) && is_word(&t[1]) {
+        let pair = format!("{} {}", t[0].1, t[1].1).to_ascii_lowercase();
+        if !TYPE_PAIRS.contains(&pair.as_str()) {
+            t = &t[1..];
+        }
+    }
+    (!t.is_empty()).then(|| canonical_type(t))
+}
+
+/// A type as `oidvectortypes` spells it: aliases folded, modifiers and schema dropped.
+fn canonical_type(t: &[(TokenKind, &str)]) -> String {
+    let mut base = String::new();
+    let mut arrays = String::new();
+    let mut depth = 0usize;
+    for x in t {
+        match x.1 {
+            "(" => depth += 1,
+            ")" => depth = depth.saturating_sub(1),
+            "[" if depth == 0 => arrays.push_str("[]"),
+            "]" => {}
+            "." if depth == 0 => base.clear(),
+            _ if depth == 0 && arrays.is_empty() => {
+                if !base.is_empty() && !base.ends_with('%') && x.1 != "%" {
+                    base.push(' ');
+                }
+                base.push_str(&ident_text(x));
+            }
+            _ => {}
+        }
+    }
+    let base = match base.as_str() {
+        "int" | "int4" | "integer" => "integer",
+        "int8" | "bigint" => "bigint",
+        "int2" | "smallint" => "smallint",
+        "bool" | "boolean" => "boolean",
+        "float" | "float8" | "double precision" => "double precision",
+        "float4" | "real" => "real",
+        "varchar" | "character varying" | "char varying" => "character varying",
+        "char" | "character" | "bpchar" => "character",
+        "decimal" | "numeric" => "numeric",
+        "timestamptz" | "timestamp with time zone" => "timestamp with time zone",
+        "timestamp" | "timestamp without time zone" => "timestamp without time zone",
+        "timetz" | "time with time zone" => "time with time zone",
+        "time" | "time without time zone" => "time without time zone",
+        "varbit" | "bit varying" => "bit varying",
+        other => other,
+    };
+    format!("{base}{arrays}")
 }
 
 /// `ALTER INDEX|VIEW|MATERIALIZED VIEW|SEQUENCE|FUNCTION|... name ...`: a rename, or a
@@ -477,9 +610,10 @@ fn alter_object(w: &mut Walk<'_>) -> Op {
     let Some(name) = w.qualified().map(Name::from) else {
         return Op::Other;
     };
-    if w.tokens().get(w.position()).is_some_and(|t| t.1 == "(") {
-        w.skip();
-    }
+    let name = Name {
+        args: signature(w),
+        ..name
+    };
     let mut rename_to = None;
     let mut owned_by = None;
     if w.eat_all(&["RENAME", "TO"]) {
@@ -502,10 +636,7 @@ fn owner(w: &mut Walk<'_>) -> Option<Name> {
     let mut parts: Vec<String> = schema.into_iter().chain([name]).collect();
     parts.pop()?;
     let table = parts.pop()?;
-    Some(Name {
-        schema: parts.pop(),
-        name: table,
-    })
+    Some(Name::new(parts.pop(), table))
 }
 
 /// The table a `CREATE SEQUENCE ... OWNED BY table.column` gives the sequence to.
@@ -698,5 +829,46 @@ fn constraint(t: &[(TokenKind, &str)], name: Option<String>) -> Action {
         using_index: t
             .windows(3)
             .any(|p| word(&p[0], "USING") && word(&p[1], "INDEX") && !word(&p[2], "TABLESPACE")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args_of(sql: &str) -> Option<String> {
+        match read(sql) {
+            Op::Create { name, .. } | Op::AlterObject { name, .. } => name.args,
+            Op::Drop { names, .. } => names[0].args.clone(),
+            other => panic!("{sql}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn functions_are_named_with_their_argument_types_as_postgresql_spells_them() {
+        let cases = [
+            ("CREATE FUNCTION f() RETURNS int AS 'x'", Some("")),
+            (
+                "CREATE OR REPLACE FUNCTION s.f(a int4, OUT b text, c varchar(5) DEFAULT 'x') RETURNS record AS 'x'",
+                Some("integer, character varying"),
+            ),
+            (
+                "CREATE FUNCTION f(double precision, ts timestamp(3) with time zone, \"Q\" public.money_t[]) RETURNS int AS 'x'",
+                Some("double precision, timestamp with time zone, money_t[]"),
+            ),
+            (
+                "DROP FUNCTION IF EXISTS f(int8, bool = true)",
+                Some("bigint, boolean"),
+            ),
+            ("DROP FUNCTION f", None),
+            ("DROP PROCEDURE p(VARIADIC int[])", Some("integer[]")),
+            (
+                "ALTER FUNCTION f(timestamptz) RENAME TO g",
+                Some("timestamp with time zone"),
+            ),
+        ];
+        for (sql, want) in cases {
+            assert_eq!(args_of(sql).as_deref(), want, "{sql}");
+        }
     }
 }

@@ -245,7 +245,10 @@ fn no_down_layout(p: &mut Phase, layout: Layout) {
             "no `-- migrate:down` section",
             "a `-- migrate:down` section is the DOWN",
         ),
-        Layout::Native => ("no `-- DOWN` part", "a `-- DOWN` part is the DOWN"),
+        Layout::Native => (
+            "no `-- DOWN` part",
+            "a `-- DOWN` part is the DOWN (for sqlx, <version>_<name>.down.sql beside a .up.sql file)",
+        ),
     };
     p.add(
         "destructive-without-down",

@@ -173,18 +173,18 @@ struct ToolView<'a> {
 }
 
 impl<'a> ToolView<'a> {
-    fn of(history: &'a ToolHistory) -> ToolView<'a> {
+    fn of(plan: &Plan, history: &'a ToolHistory) -> ToolView<'a> {
         let (rows, upto) = match &history.recorded {
             Recorded::Rows(rows) => (
                 rows.iter()
-                    .filter_map(|r| Version::parse(&r.version).map(|v| (v, r)))
+                    .filter_map(|r| plan.recorded_version(&r.version).map(|v| (v, r)))
                     .collect(),
                 None,
             ),
             Recorded::UpTo(row) => (
                 HashMap::new(),
                 row.as_ref()
-                    .and_then(|r| Version::parse(&r.version).map(|v| (v, r))),
+                    .and_then(|r| plan.recorded_version(&r.version).map(|v| (v, r))),
             ),
         };
         ToolView {
@@ -257,7 +257,7 @@ pub fn merge<'a>(
     rows: &'a [HistoryRow],
     tool: Option<&'a ToolHistory>,
 ) -> Vec<Phase<'a>> {
-    let view = tool.map(ToolView::of);
+    let view = tool.map(|t| ToolView::of(plan, t));
     // Repeatable migrations come after every versioned one whenever they ran: they say
     // nothing of which versioned phases are out of order.
     let newest_applied = match &view {
@@ -265,7 +265,7 @@ pub fn merge<'a>(
         None => rows
             .iter()
             .filter(|r| r.state == RowState::Applied)
-            .filter_map(|r| Version::parse(&r.version))
+            .filter_map(|r| plan.recorded_version(&r.version))
             .filter(|v| !v.is_repeatable())
             .max(),
     };
@@ -273,7 +273,7 @@ pub fn merge<'a>(
     let by_version: HashMap<Version, usize> = rows
         .iter()
         .enumerate()
-        .filter_map(|(i, r)| Version::parse(&r.version).map(|v| (v, i)))
+        .filter_map(|(i, r)| plan.recorded_version(&r.version).map(|v| (v, i)))
         .collect();
     let source = match tool {
         Some(t) => Source::Tool(t.tool),
@@ -383,7 +383,7 @@ pub fn merge<'a>(
         }
     }
     for (ri, r) in rows.iter().enumerate() {
-        let Some(v) = Version::parse(&r.version) else {
+        let Some(v) = plan.recorded_version(&r.version) else {
             continue;
         };
         if in_plan.contains(&v) {

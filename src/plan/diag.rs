@@ -115,7 +115,7 @@ pub enum Problem {
     #[error("ignored: {0}")]
     Ignored(&'static str),
     #[error(
-        "{tool} runs {first} before {second} (it compares versions as text), but their numbers say the opposite"
+        "{tool} runs {first} before {second} (it orders files by name), but their versions, compared as text, say the opposite"
     )]
     ToolOrder {
         tool: &'static str,
@@ -214,7 +214,7 @@ impl Problem {
             Problem::NoMigrations => "write migrations as NNN_name.sql files",
             Problem::Ignored(_) => "move it out of the migrations directory to silence this",
             Problem::ToolOrder { .. } => {
-                "give both the same number of digits, so text and number agree"
+                "give both versions the same number of digits, so names and versions agree"
             }
             Problem::HeaderElsewhere { instead, .. } => instead,
         };

@@ -132,9 +132,11 @@ fn find(dir: &Path, diags: &mut Vec<Diagnostic>) -> io::Result<Vec<Candidate>> {
     names.sort();
     let mut singles = Vec::new();
     let mut pairs: BTreeMap<String, (Option<PathBuf>, Option<PathBuf>)> = BTreeMap::new();
-    let mut flyway: BTreeMap<String, (Option<PathBuf>, Option<PathBuf>)> = BTreeMap::new();
+    let mut flyway: FlywayFiles = BTreeMap::new();
     let mut diesel = Vec::new();
+    let mut folders = Vec::new();
     for (name, path, is_dir) in names {
+        let linked = is_dir.is_none();
         let is_dir = match is_dir {
             Some(d) => d,
             None => match fs::metadata(&path) {
@@ -150,6 +152,10 @@ fn find(dir: &Path, diags: &mut Vec<Diagnostic>) -> io::Result<Vec<Candidate>> {
                 diesel.push(path);
             } else if formats::split_stem(&name).is_some() && path.join("down.sql").exists() {
                 diags.push(Diagnostic::new(&path, Problem::DieselNoUp(name)));
+            } else if !linked {
+                // Flyway scans its location's folders too; a linked folder is not followed,
+                // so a link cannot make the scan loop.
+                folders.push(path);
             }
             continue;
         }
@@ -161,26 +167,13 @@ fn find(dir: &Path, diags: &mut Vec<Diagnostic>) -> io::Result<Vec<Candidate>> {
         } else if let Some(s) = stem.strip_suffix(".down") {
             pairs.entry(s.to_string()).or_default().1 = Some(path);
         } else if let Some((kind, version)) = flyway_name(stem) {
-            let slot = flyway.entry(version.clone()).or_default();
-            let slot = if kind != 'U' {
-                &mut slot.0
-            } else {
-                &mut slot.1
-            };
-            // Files are keyed by version, so a second one would silently replace the first.
-            match slot {
-                Some(first) => diags.push(Diagnostic::new(
-                    &path,
-                    Problem::DuplicateVersion {
-                        version,
-                        other: first.clone(),
-                    },
-                )),
-                None => *slot = Some(path),
-            }
+            add_flyway(&mut flyway, kind, version, path, diags);
         } else {
             singles.push(path);
         }
+    }
+    for folder in folders {
+        flyway_folder(&folder, &mut flyway, diags);
     }
     // Diesel reads only directories and Flyway only its own names: a helper script beside
     // their migrations is not one, for them or for pgstep. A file whose name starts with a
@@ -220,6 +213,64 @@ fn find(dir: &Path, diags: &mut Vec<Diagnostic>) -> io::Result<Vec<Candidate>> {
     Ok(out)
 }
 
+type FlywayFiles = BTreeMap<String, (Option<PathBuf>, Option<PathBuf>)>;
+
+fn add_flyway(
+    flyway: &mut FlywayFiles,
+    kind: char,
+    version: String,
+    path: PathBuf,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let slot = flyway.entry(version.clone()).or_default();
+    let slot = if kind != 'U' {
+        &mut slot.0
+    } else {
+        &mut slot.1
+    };
+    // Files are keyed by version, so a second one would silently replace the first.
+    match slot {
+        Some(first) => diags.push(Diagnostic::new(
+            &path,
+            Problem::DuplicateVersion {
+                version,
+                other: first.clone(),
+            },
+        )),
+        None => *slot = Some(path),
+    }
+}
+
+/// The Flyway migrations of a folder below the directory and of every folder below it, as
+/// Flyway's file-system scanner finds them: hidden folders skipped, other files ignored.
+fn flyway_folder(dir: &Path, flyway: &mut FlywayFiles, diags: &mut Vec<Diagnostic>) {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            diags.push(Diagnostic::new(dir, io_problem(&e)));
+            return;
+        }
+    };
+    let mut found: Vec<(String, PathBuf, bool)> = Vec::new();
+    for entry in entries.flatten() {
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+        if !(is_dir && name.starts_with('.')) {
+            found.push((name, entry.path(), is_dir));
+        }
+    }
+    found.sort();
+    for (name, path, is_dir) in found {
+        if is_dir {
+            flyway_folder(&path, flyway, diags);
+        } else if let Some((kind, version)) = name.strip_suffix(".sql").and_then(flyway_name) {
+            add_flyway(flyway, kind, version, path, diags);
+        }
+    }
+}
+
 /// `V1_1__name` → ('V', "1.1"); `R__name` → ('R', "R__name"), the repeatable migration's
 /// version. Flyway writes `_` for `.` in versions.
 fn flyway_name(stem: &str) -> Option<(char, String)> {
@@ -248,7 +299,7 @@ fn named_version(c: &Candidate) -> Option<Version> {
             .version
             .or_else(|| dbmate_named(path).version),
         Candidate::Pair { up, .. } => named_from(up.as_ref()?, ".up.sql").version,
-        Candidate::Diesel(dir) => stem_named(&dir.file_name()?.to_string_lossy()).version,
+        Candidate::Diesel(dir) => diesel_named(dir).version,
         Candidate::Flyway { versioned, .. } => {
             let name = versioned
                 .as_ref()?
@@ -340,8 +391,7 @@ fn load(c: &Candidate) -> Loaded {
             (Some(Layout::UpDown), up.clone(), m)
         }
         Candidate::Diesel(dir) => {
-            let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
-            let named = stem_named(&name.unwrap_or_default());
+            let named = diesel_named(dir);
             let down = dir.join("down.sql");
             let down = down.exists().then_some(down);
             let meta = dir.join("metadata.toml");
@@ -453,8 +503,18 @@ fn dbmate_named(path: &Path) -> Named {
     let rest = &stem[digits..];
     let rest = rest.strip_prefix(['_', '-']).unwrap_or(rest);
     Named {
-        version: Version::parse(&stem[..digits]),
+        version: Version::parse(&stem[..digits]).map(Version::textual),
         name: rest.to_string(),
+    }
+}
+
+/// Diesel's version is the directory name before the first `_`, kept as text.
+fn diesel_named(dir: &Path) -> Named {
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+    let named = stem_named(&name.unwrap_or_default());
+    Named {
+        version: named.version.map(Version::textual),
+        ..named
     }
 }
 

@@ -80,6 +80,18 @@ pub struct Plan {
     pub warnings: Vec<Diagnostic>,
 }
 
+impl Plan {
+    /// A version recorded in the history, read as this plan's layout reads its files'
+    /// versions (as text for Diesel and dbmate), so `001` and `1` stay two rows there.
+    pub fn recorded_version(&self, text: &str) -> Option<Version> {
+        let v = Version::parse(text)?;
+        Some(match self.layout {
+            Some(Layout::Diesel | Layout::Dbmate) => v.textual(),
+            _ => v,
+        })
+    }
+}
+
 /// Reading failed; every problem found is listed, warnings included.
 #[derive(Debug, Clone)]
 pub struct PlanError {
@@ -450,33 +462,27 @@ fn load_as(dir: &Path, keep: Keep) -> Result<Plan, PlanError> {
     })
 }
 
-/// Diesel orders its versions (the digits, dashes removed) as text, dbmate its file names;
-/// pgstep compares numbers. The two agree unless versions of different lengths are mixed
-/// against time, and then the plan is refused rather than run in another order than the
-/// tool's.
+/// dbmate runs its files in file-name order, and its versions are the names' leading digits,
+/// compared as text: the two orders differ only where one version is the start of another
+/// (`1_b.sql`, `10_a.sql`), and then the plan is refused rather than run in another order
+/// than dbmate's.
 fn tool_order(layout: Option<Layout>, migrations: &[Migration], diags: &mut Vec<Diagnostic>) {
-    let (tool, name): (&str, fn(&Migration) -> Option<&Path>) = match layout {
-        Some(Layout::Diesel) => ("Diesel", |m| m.file.parent()),
-        Some(Layout::Dbmate) => ("dbmate", |m| Some(&m.file)),
-        _ => return,
-    };
+    if layout != Some(Layout::Dbmate) {
+        return;
+    }
     let key = |m: &Migration| {
-        let n = name(m).and_then(Path::file_name).unwrap_or_default();
-        let n = n.to_string_lossy().into_owned();
-        match layout {
-            Some(Layout::Diesel) => (m.version.as_str().replace('-', ""), n),
-            _ => (n.clone(), n),
-        }
+        let n = m.file.file_name().unwrap_or_default();
+        n.to_string_lossy().into_owned()
     };
     for pair in migrations.windows(2) {
         let (a, b) = (key(&pair[0]), key(&pair[1]));
-        if a.0 > b.0 {
+        if a > b {
             diags.push(Diagnostic::new(
-                name(&pair[1]).unwrap_or(&pair[1].file),
+                &pair[1].file,
                 Problem::ToolOrder {
-                    tool,
-                    first: b.1,
-                    second: a.1,
+                    tool: "dbmate",
+                    first: b,
+                    second: a,
                 },
             ));
         }

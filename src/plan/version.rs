@@ -1,5 +1,7 @@
-//! Migration versions: digit segments compared as numbers, so `2 < 10` and `1.9 < 1.10`; and
-//! Flyway's repeatable migrations, `R__<description>`, after every versioned one.
+//! Migration versions: digit segments compared as numbers, so `2 < 10` and `1.9 < 1.10`, or
+//! as text where the layout's tool keeps them as text (Diesel, dbmate: `001` and `1` are two
+//! versions there); and Flyway's repeatable migrations, `R__<description>`, after every
+//! versioned one.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -20,6 +22,11 @@ pub struct Version {
     /// `_` read as a space as Flyway reads it, and it sorts after every versioned migration,
     /// by description, as Flyway runs them.
     repeatable: bool,
+    /// Compared as its digits, dashes removed, as text: how Diesel and dbmate compare
+    /// versions. Against a version read without its layout (a history row, the command
+    /// line) that text decides too, so each layout's files match their rows as its tool
+    /// matches them.
+    textual: bool,
 }
 
 impl Version {
@@ -36,6 +43,7 @@ impl Version {
                 key: description.replace('_', " "),
                 extra: String::new(),
                 repeatable: true,
+                textual: false,
             });
         }
         let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
@@ -69,7 +77,21 @@ impl Version {
             key: segments[..keep].join("."),
             extra,
             repeatable: false,
+            textual: false,
         })
+    }
+
+    /// The same version, compared as text as Diesel and dbmate compare theirs.
+    pub fn textual(self) -> Version {
+        Version {
+            textual: !self.repeatable,
+            ..self
+        }
+    }
+
+    /// The digits as the text tools compare them: dashes removed.
+    fn digits(&self) -> String {
+        self.text.replace('-', "")
     }
 
     /// Whether it is a Flyway repeatable migration, run again whenever its file changes.
@@ -92,6 +114,9 @@ impl Ord for Version {
             (false, false) => {}
             (true, true) => return self.key.cmp(&other.key),
             (a, b) => return a.cmp(&b),
+        }
+        if self.textual || other.textual {
+            return self.digits().cmp(&other.digits());
         }
         // An empty key (version 0) is one empty segment, as is a zero in the middle.
         let mut a = self.key.split('.');
@@ -118,7 +143,13 @@ impl PartialOrd for Version {
 
 impl PartialEq for Version {
     fn eq(&self, other: &Self) -> bool {
-        self.repeatable == other.repeatable && self.key == other.key && self.extra == other.extra
+        if self.repeatable || other.repeatable {
+            return self.repeatable == other.repeatable && self.key == other.key;
+        }
+        if self.textual || other.textual {
+            return self.digits() == other.digits();
+        }
+        self.key == other.key && self.extra == other.extra
     }
 }
 
@@ -127,8 +158,19 @@ impl Eq for Version {}
 impl Hash for Version {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.repeatable.hash(state);
-        self.key.hash(state);
-        self.extra.hash(state);
+        if self.repeatable {
+            self.key.hash(state);
+            return;
+        }
+        // What every equality above keeps: the digits other than zeros. Versions equal as
+        // numbers and versions equal as text hash alike.
+        for b in self
+            .text
+            .bytes()
+            .filter(|b| !matches!(b, b'0' | b'-' | b'.'))
+        {
+            state.write_u8(b);
+        }
     }
 }
 
@@ -190,6 +232,32 @@ mod tests {
                 h.finish()
             };
             assert_eq!(hash(&v(a)), hash(&v(b)));
+        }
+    }
+
+    #[test]
+    fn textual_versions_compare_as_their_tools_compare_them() {
+        let t = |s: &str| v(s).textual();
+        assert_ne!(t("001"), t("1"));
+        assert!(t("001") < t("1"));
+        assert!(t("10") < t("9"));
+        assert_eq!(t("2017-08-31-230457"), t("20170831230457"));
+        assert_eq!(t("2026-05-27-120000-0000"), t("202605271200000000"));
+        // A history row, read without its layout, matches the file it was written from.
+        assert_eq!(v("001"), t("001"));
+        assert_ne!(v("1"), t("001"));
+        assert_eq!(v("2017-08-31-230457"), t("2017-08-31-230457"));
+        let hash = |x: &Version| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            x.hash(&mut h);
+            h.finish()
+        };
+        for (a, b) in [
+            ("001", "001"),
+            ("2026-05-27-120000-0000", "202605271200000000"),
+        ] {
+            assert_eq!(hash(&v(a)), hash(&t(b)));
+            assert_eq!(hash(&t(a)), hash(&t(b)));
         }
     }
 

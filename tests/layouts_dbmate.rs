@@ -1,0 +1,167 @@
+//! dbmate itself as the oracle: the same files applied and rolled back by the real `dbmate`
+//! (on PATH; `.ci/run` installs it) and by pgstep, on two databases, compared with `pg_dump
+//! -s` and the versions each recorded.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use support::fresh_db;
+use support::migrations::{Dir, Pg, pgstep_url};
+
+/// Runs the real dbmate on `dir` against `url`.
+fn dbmate(url: &str, dir: &Path, args: &[&str]) -> Output {
+    let url = format!("{url}?sslmode=disable");
+    Command::new("dbmate")
+        .args(["--url", &url, "--migrations-dir"])
+        .arg(dir)
+        .arg("--no-dump-schema")
+        .args(args)
+        .output()
+        .expect("dbmate is installed (npm install -g dbmate)")
+}
+
+fn ok(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "dbmate failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The schema without either tool's bookkeeping (dbmate's `schema_migrations`, pgstep's
+/// history, log and their functions).
+fn schema(url: &str) -> String {
+    let pg = Pg::connect(url);
+    pg.exec(
+        "DROP TABLE IF EXISTS schema_migrations, schema_migrations_log CASCADE;
+         DO $$ DECLARE f regprocedure; BEGIN
+           FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
+                    JOIN pg_namespace n ON n.oid = p.pronamespace
+                    WHERE n.nspname = 'public' AND p.proname LIKE 'schema_migrations%'
+           LOOP EXECUTE 'DROP FUNCTION ' || f; END LOOP;
+         END $$;",
+    );
+    let bindir = std::env::var_os("PGSTEP_PG_BINDIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "/usr/lib/postgresql/15/bin".into());
+    let out = Command::new(bindir.join("pg_dump"))
+        .args(["-s", "--no-owner", "-d", url])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn versions(pg: &Pg) -> Vec<String> {
+    pg.rows("SELECT version FROM schema_migrations ORDER BY version")
+        .into_iter()
+        .map(|r| r[0].clone().unwrap())
+        .collect()
+}
+
+/// Files in dbmate's shapes: leading digits whatever follows, a version that differs from
+/// another only as text, a section without a transaction, an empty DOWN.
+const FILES: &[(&str, &str)] = &[
+    (
+        "00000000000000-initial-schema.sql",
+        "-- migrate:up\nCREATE TABLE account (id bigint PRIMARY KEY, handle text NOT NULL);\n\
+         -- migrate:down\nDROP TABLE account;\n",
+    ),
+    (
+        "001_sessions.sql",
+        "-- migrate:up\nCREATE TABLE session (id bigint PRIMARY KEY, account_id bigint REFERENCES account);\n\
+         -- migrate:down\nDROP TABLE session;\n",
+    ),
+    (
+        "1_session_index.sql",
+        "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY session_account ON session (account_id);\n\
+         -- migrate:down transaction:false\nDROP INDEX CONCURRENTLY session_account;\n",
+    ),
+    (
+        "20240102000000_account_note.sql",
+        "-- migrate:up\nALTER TABLE account ADD COLUMN note text;\n\
+         -- migrate:down\n-- The column is kept: notes are not ours to delete.\n",
+    ),
+];
+
+#[test]
+fn dbmate_and_pgstep_apply_and_roll_back_the_same_files_alike() {
+    let dir = Dir::new();
+    for (name, text) in FILES {
+        dir.write(name, text);
+    }
+    let by_dbmate = fresh_db();
+    let by_pgstep = fresh_db();
+    let (dbm, pgs) = (Pg::connect(by_dbmate.url()), Pg::connect(by_pgstep.url()));
+    ok(dbmate(by_dbmate.url(), dir.path(), &["up"]));
+    pgstep_url(by_pgstep.url(), &dir, &["up"]).expect(0);
+    let want = ["00000000000000", "001", "1", "20240102000000"];
+    assert_eq!(versions(&dbm), want);
+    assert_eq!(versions(&pgs), want);
+    let (a, b) = (fresh_db(), fresh_db());
+    ok(dbmate(a.url(), dir.path(), &["up"]));
+    pgstep_url(b.url(), &dir, &["up"]).expect(0);
+    assert_eq!(schema(b.url()), schema(a.url()), "after UP");
+
+    // Rolled back one at a time, newest first: the empty DOWN forgets its version, the
+    // non-transactional one drops the index, the versions that differ only as text stay apart.
+    for left in [3, 2, 1] {
+        ok(dbmate(by_dbmate.url(), dir.path(), &["rollback"]));
+        pgstep_url(by_pgstep.url(), &dir, &["down", "--steps", "1", "--yes"]).expect(0);
+        assert_eq!(versions(&dbm), want[..left], "dbmate");
+        assert_eq!(versions(&pgs), want[..left], "pgstep");
+    }
+    // The kept column stays; the session table and its index are gone.
+    for pg in [&dbm, &pgs] {
+        assert!(pg.column_exists("account", "note"));
+        assert_eq!(
+            pg.count(
+                "SELECT count(*) FROM pg_class WHERE relname IN ('session', 'session_account')"
+            ),
+            0
+        );
+    }
+}
+
+/// dbmate gives each `-- migrate:up` section of a file its own transaction and records the
+/// file's version inside each; on PostgreSQL the second record breaks the version's primary
+/// key, so dbmate keeps the first section and fails on the second. pgstep runs the file as
+/// one phase, every section in file order, as dbmate's documentation promises ("either
+/// succeeds or fails as a whole").
+#[test]
+fn dbmate_stops_after_the_first_section_where_pgstep_runs_the_whole_file() {
+    let dir = Dir::new();
+    dir.write(
+        "20240101000000_two.sql",
+        "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n\n\
+         -- migrate:up\nCREATE TABLE b (id int);\n-- migrate:down\nDROP TABLE b;\n",
+    );
+    let by_dbmate = fresh_db();
+    let out = dbmate(by_dbmate.url(), dir.path(), &["up"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("duplicate key"), "{stderr}");
+    let dbm = Pg::connect(by_dbmate.url());
+    assert!(dbm.exists("a") && !dbm.exists("b"));
+    assert_eq!(versions(&dbm), ["20240101000000"]);
+
+    let by_pgstep = fresh_db();
+    pgstep_url(by_pgstep.url(), &dir, &["up"]).expect(0);
+    let pgs = Pg::connect(by_pgstep.url());
+    assert!(pgs.exists("a") && pgs.exists("b"));
+    pgstep_url(by_pgstep.url(), &dir, &["down", "--steps", "1", "--yes"]).expect(0);
+    assert!(!pgs.exists("a") && !pgs.exists("b"));
+}
