@@ -142,8 +142,11 @@ impl Engine {
             let rows = eng.tables.rows(&eng.client).await?;
             let phases = state::phases(plan, &rows);
             let todo = targets(&phases, opts)?;
-            for m in &todo {
+            for (k, m) in todo.iter().enumerate() {
                 eng.require_extensions(m).await?;
+                if m.batch.is_some() {
+                    eng.check_batch(&m.read()?, k > 0).await?;
+                }
             }
             let mut done = Vec::new();
             for m in todo {

@@ -459,6 +459,8 @@ pub enum EventKind {
     /// A statement sent before pgstep lost its session was found done or not done.
     InDoubt,
     ChecksRoleCreated,
+    /// The operator paused, resumed or resized a batched step while it ran.
+    BatchControl,
 }
 
 impl EventKind {
@@ -484,6 +486,7 @@ impl EventKind {
             EventKind::LogTampered => "log-tampered",
             EventKind::InDoubt => "in-doubt",
             EventKind::ChecksRoleCreated => "checks-role-created",
+            EventKind::BatchControl => "batch-control",
         }
     }
 }
