@@ -266,7 +266,7 @@ impl Engine {
     pub(super) async fn wal_start(&self, stored: &str) -> Result<(), EngineError> {
         let sql = format!(
             "UPDATE {} SET wal_start = CASE WHEN pg_is_in_recovery() THEN NULL \
-             ELSE pg_current_wal_lsn() END WHERE version = $1",
+             ELSE pg_current_wal_insert_lsn() END WHERE version = $1",
             self.tables.history_sql()
         );
         self.client.execute(&sql, &[&stored]).await?;
@@ -594,13 +594,15 @@ impl Engine {
         }
     }
 
-    /// The WAL position in bytes; 0 on a server in recovery (nothing is written there).
+    /// The WAL position in bytes; 0 on a server in recovery (nothing is written there). The
+    /// insert position, not the write position: under `synchronous_commit = off` the WAL
+    /// of a batch may not be written out yet, but it is made.
     async fn wal_now(&self) -> Result<u64, EngineError> {
         let v: i64 = self
             .client
             .query_one(
                 "SELECT CASE WHEN pg_is_in_recovery() THEN 0 \
-                 ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::int8 END",
+                 ELSE pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::int8 END",
                 &[],
             )
             .await?
