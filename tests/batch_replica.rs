@@ -86,6 +86,31 @@ fn batches_wait_while_a_standby_lags_and_go_on_when_it_replays() {
         "lag {lagged} is over the limit {LIMIT} by more than a batch ({per_batch})"
     );
 
+    // `pgstep activity` shows the standby's lag and the WAL the running phase has written.
+    let shown = pgstep_url(&url, &dir, &["activity"]).expect(0);
+    assert!(
+        shown.stdout.contains("standby walreceiver") || shown.stdout.contains("standby "),
+        "{shown}"
+    );
+    assert!(shown.stdout.contains("behind"), "{shown}");
+    assert!(
+        shown.stdout.contains("phase 002 backfill is running")
+            && shown.stdout.contains("of WAL so far"),
+        "{shown}"
+    );
+    let json = pgstep_url(&url, &dir, &["activity", "--json"]).expect(0);
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let lag_shown = doc["standbys"][0]["lag_bytes"].as_i64().expect("lag_bytes");
+    assert!(lag_shown as u64 > LIMIT, "{doc}");
+    assert_eq!(doc["running_phase"]["version"], "002", "{doc}");
+    assert!(
+        doc["running_phase"]["wal_bytes"]
+            .as_i64()
+            .expect("wal_bytes")
+            > 0
+    );
+    assert_eq!(doc["running_phase"]["batch_done"], stalled_at, "{doc}");
+
     replica.exec("SELECT pg_wal_replay_resume()");
     let run = finish(child);
     assert_eq!(run.code, Some(0), "{run}");
