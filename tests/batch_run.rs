@@ -239,3 +239,13 @@ fn a_missing_table_or_column_is_refused_before_anything_runs() {
         );
     }
 }
+
+#[test]
+fn a_dry_run_says_the_batched_statement_runs_per_key_range() {
+    let (db, dir, pg) = setup(BUMP);
+    pgstep(&db, &dir, &["up", "--to", "001"]).expect(0);
+    // Its check then sees rows not bumped, and the dry run says so (exit 4).
+    let run = pgstep(&db, &dir, &["up", "--dry-run"]).expect(4);
+    assert!(run.stdout.contains("runs once per key range"), "{run}");
+    assert_eq!(pg.count("SELECT count(*) FROM counters WHERE n <> 0"), 0);
+}
