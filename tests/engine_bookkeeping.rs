@@ -136,7 +136,7 @@ fn a_history_of_layout_one_is_read_as_it_is_and_upgraded_in_place() {
     assert_eq!(
         pg.value("SELECT obj_description('schema_migrations'::regclass, 'pg_class')")
             .as_deref(),
-        Some("pgstep history v2")
+        Some("pgstep history v3")
     );
     let kinds: Vec<String> = pg.events().into_iter().map(|e| e.event).collect();
     assert_eq!(kinds, ["apply", "log-upgraded", "apply"]);
@@ -146,6 +146,42 @@ fn a_history_of_layout_one_is_read_as_it_is_and_upgraded_in_place() {
     );
     pgstep(&db, &dir, &["down", "--all", "--yes"]).expect(0);
     assert!(pg.history().is_empty());
+    let status = pgstep(&db, &dir, &["status"]).expect(0);
+    assert!(!status.all().contains("WARNING"), "{status}");
+}
+
+/// Layout 2 to 3: the columns of a batched step's progress and the WAL position a phase
+/// started at.
+#[test]
+fn a_history_of_layout_two_is_upgraded_to_three_in_place() {
+    let (db, dir, pg) = two_phases();
+    pgstep(&db, &dir, &["up", "--to", "001"]).expect(0);
+    pg.exec(
+        "ALTER TABLE schema_migrations DROP COLUMN IF EXISTS batch_next,
+            DROP COLUMN IF EXISTS batch_last, DROP COLUMN IF EXISTS batch_done,
+            DROP COLUMN IF EXISTS batch_rows, DROP COLUMN IF EXISTS wal_start;
+         COMMENT ON TABLE schema_migrations IS 'pgstep history v2';
+         COMMENT ON TABLE schema_migrations_log IS 'pgstep event log v2 (append-only)';",
+    );
+    let status = pgstep(&db, &dir, &["status"]).expect(0);
+    assert!(status.stdout.contains("applied"), "{status}");
+    pgstep(&db, &dir, &["up"]).expect(0);
+    for column in [
+        "batch_next",
+        "batch_last",
+        "batch_done",
+        "batch_rows",
+        "wal_start",
+    ] {
+        assert!(pg.column_exists("schema_migrations", column), "{column}");
+    }
+    assert_eq!(
+        pg.value("SELECT obj_description('schema_migrations'::regclass, 'pg_class')")
+            .as_deref(),
+        Some("pgstep history v3")
+    );
+    let kinds: Vec<String> = pg.events().into_iter().map(|e| e.event).collect();
+    assert_eq!(kinds, ["log-created", "apply", "log-upgraded", "apply"]);
     let status = pgstep(&db, &dir, &["status"]).expect(0);
     assert!(!status.all().contains("WARNING"), "{status}");
 }

@@ -6,9 +6,12 @@ use std::io::Write;
 
 use super::db::{self, Fail, Session as Db, Target};
 use super::{exit, write_out};
+use crate::engine::batch::bytes_text;
 use crate::engine::sessions::Signal;
 use crate::monitor::activity::{self, Activity, head};
 use crate::monitor::progress::{self, Gauge};
+use crate::monitor::replication::{self, RunningPhase, Standby};
+use crate::text::Escaped;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ActivityArgs {
@@ -47,6 +50,8 @@ struct ActivityJson<'a> {
     #[serde(flatten)]
     activity: &'a Activity,
     progress: &'a [Gauge],
+    standbys: &'a [Standby],
+    running_phase: Option<&'a RunningPhase>,
 }
 
 pub async fn run(target: &Target, args: &ActivityArgs, out: &mut impl Write) -> Result<(), Fail> {
@@ -65,16 +70,68 @@ async fn show(session: &Db, args: &ActivityArgs, out: &mut impl Write) -> Result
     let gauges = progress::load(client, args.pid, version)
         .await
         .map_err(fail)?;
+    let standbys = replication::standbys(client).await.map_err(fail)?;
+    let phase = replication::running_phase(client, session.engine.tables())
+        .await
+        .map_err(fail)?;
     if args.json {
         let doc = ActivityJson {
             server_version_num: version,
             activity: &activity,
             progress: &gauges,
+            standbys: &standbys,
+            running_phase: phase.as_ref(),
         };
         let text = serde_json::to_string_pretty(&doc).unwrap_or_default();
         return write_out(out, &format!("{text}\n"));
     }
-    write_out(out, &text(&activity, &gauges))
+    let mut s = text(&activity, &gauges);
+    s.push_str(&replication_text(&standbys, phase.as_ref()));
+    write_out(out, &s)
+}
+
+/// Each standby's lag, and the WAL the running phase has written so far.
+pub fn replication_text(standbys: &[Standby], phase: Option<&RunningPhase>) -> String {
+    let mut s = String::new();
+    if standbys.is_empty() {
+        s.push_str("standbys: none\n");
+    }
+    for st in standbys {
+        let behind = st
+            .lag_bytes
+            .map_or("? (needs pg_monitor)".to_string(), |b| {
+                bytes_text(b.max(0) as u64)
+            });
+        let replay = st.replay_lag_ms.map_or(String::new(), |ms| {
+            format!(", replay lag {:.1}s", ms as f64 / 1000.0)
+        });
+        let _ = writeln!(
+            s,
+            "standby {} ({}, {}): {behind} behind{replay}",
+            Escaped(&st.name),
+            st.client_addr.as_deref().unwrap_or("local"),
+            st.state.as_deref().unwrap_or("?"),
+        );
+    }
+    if let Some(p) = phase {
+        let wal = p
+            .wal_bytes
+            .map_or("?".to_string(), |b| bytes_text(b.max(0) as u64));
+        let _ = write!(
+            s,
+            "phase {} {} is running: {wal} of WAL so far",
+            p.version,
+            Escaped(&p.name)
+        );
+        if let (Some(done), Some(rows)) = (p.batch_done, p.batch_rows) {
+            let _ = write!(s, "; {done} batches done, {rows} rows");
+            if let (Some(next), Some(last)) = (p.batch_next, p.batch_last) {
+                let _ = write!(s, ", next key {next} of {last}");
+            }
+        }
+        s.push('\n');
+    }
+    s
 }
 
 /// The report as text: lock waits, the focused backend, progress.

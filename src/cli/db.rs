@@ -227,9 +227,19 @@ pub async fn cancellable<T>(
     work: impl Future<Output = Result<T, EngineError>>,
 ) -> Result<T, Fail> {
     let handle = session.engine.cancel_handle();
+    let batches = session.engine.batch_control();
     let params = session.params.clone();
     let watcher = tokio::spawn(async move {
         shutdown_signal().await;
+        // A batched step stops cleanly between batches; a second signal does not wait.
+        if batches.is_running() {
+            eprintln!(
+                "\npgstep: stopping after the current batch (`pgstep resume` goes on from \
+                 there); Ctrl-C again cancels it on the server"
+            );
+            batches.stop_after_batch();
+            shutdown_signal().await;
+        }
         eprintln!("\npgstep: cancelling the running statement on the server...");
         handle.request();
         if let Err(e) = conninfo::cancel(&params, handle.token()).await {

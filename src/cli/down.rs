@@ -56,7 +56,7 @@ pub async fn run(
         }
     }
     db::confirm(&question, last.version.as_str(), yes)?;
-    let printer = Printer::start();
+    let printer = Printer::start(session.engine.batch_control());
     let mut progress = printer.sink();
     let done = db::cancellable(
         &session,

@@ -109,7 +109,7 @@ pub async fn run(
         }
         return Ok(());
     }
-    let printer = Printer::start();
+    let printer = Printer::start(session.engine.batch_control());
     let mut progress = printer.sink();
     let done = db::cancellable(&session, session.engine.up(&plan, opts, &mut progress)).await?;
     write_out(out, &applied_report(&done))
@@ -126,7 +126,7 @@ pub async fn resume(
     let plan = db::load_plan(dir)?;
     let session = db::connect(target).await?;
     db::warn_if_tampered(&session).await?;
-    let printer = Printer::start();
+    let printer = Printer::start(session.engine.batch_control());
     let mut progress = printer.sink();
     let done = db::cancellable(
         &session,

@@ -9,6 +9,7 @@
 mod binaries;
 mod process;
 mod running;
+mod standby;
 mod user;
 
 use std::fmt::Write as _;
@@ -74,6 +75,8 @@ pub enum ClusterError {
     SocketPathTooLong { dir: PathBuf },
     #[error("{what}: {error}")]
     Io { what: String, error: io::Error },
+    #[error("pg_basebackup failed ({status}):\n{output}")]
+    Basebackup { status: ExitStatus, output: String },
     #[error("initdb failed ({status}):\n{output}")]
     Initdb { status: ExitStatus, output: String },
     #[error(
@@ -124,7 +127,15 @@ impl Cluster {
     /// Everything is removed on drop, and by a watchdog process if this process ends without
     /// dropping it (a `static`, a kill): the server stops within about a second of that.
     pub fn temporary() -> Result<Cluster, ClusterError> {
-        let binaries = Binaries::newest()?;
+        Cluster::temporary_from(Binaries::newest()?, |_, _| Ok(()))
+    }
+
+    /// A temporary cluster whose directory `fill` prepares first (given the directory and
+    /// the account the server runs as); without a `data/` after it, initdb makes one.
+    fn temporary_from(
+        binaries: Binaries,
+        fill: impl FnOnce(&Path, Option<Account>) -> Result<(), ClusterError>,
+    ) -> Result<Cluster, ClusterError> {
         let account = server_account()?;
         let dir = make_temp_dir()?;
         let watchdog = match process::spawn_watchdog(&dir) {
@@ -145,6 +156,10 @@ impl Cluster {
             server: None,
             watchdog: Some(watchdog),
         };
+        if let Err(e) = fill(&cluster.dir, account) {
+            let _ = cluster.shutdown();
+            return Err(e);
+        }
         cluster.boot(account)?;
         Ok(cluster)
     }

@@ -40,6 +40,9 @@ const PROFILE_KEYS: &[&str] = &[
     "lock_timeout",
     "statement_timeout",
     "checks_role",
+    "max_replica_lag",
+    "max_wal_rate",
+    "batch_pause",
 ];
 
 /// What one file sets; `None` and empty lists leave the lower layers' values.
@@ -318,6 +321,12 @@ impl File<'_> {
                     profile.statement_timeout = Some(self.duration(&key, value)?);
                 }
                 "checks_role" => profile.checks_role = Some(self.nonempty(&key, value)?),
+                "max_replica_lag" | "max_wal_rate" | "batch_pause" => {
+                    let text = self.string(&key, value)?;
+                    let gate = field.replace('_', "-");
+                    crate::plan::batch::read_gate(&mut profile.gates, &gate, &text)
+                        .map_err(|e| self.error(value, &key, format!("`{text}`: {e}")))?;
+                }
                 _ => return Err(self.unknown(&key, field_span, "setting", PROFILE_KEYS)),
             }
         }

@@ -248,3 +248,41 @@ fn adopt_names_a_tool_or_none_and_the_command_line_wins() {
         &["`adopt`", "`liquibase`", "golang-migrate", "none"],
     );
 }
+
+#[test]
+fn a_profile_sets_the_default_gates_of_batched_steps() {
+    use crate::plan::batch::LagLimit;
+    let (_root, _, opts) = project(
+        "default_profile = \"prod\"\n[profiles.prod]\nmax_replica_lag = \"16MB\"\n\
+         max_wal_rate = \"50MB/s\"\nbatch_pause = \"50ms\"\n",
+    );
+    let gates = Config::load(&opts).unwrap().engine_settings().gates;
+    assert_eq!(gates.max_replica_lag, Some(LagLimit::Bytes(16 << 20)));
+    assert_eq!(gates.max_wal_rate, Some(50 << 20));
+    assert_eq!(
+        gates.batch_pause,
+        Some(std::time::Duration::from_millis(50))
+    );
+
+    let (_root, _, opts) = project("");
+    let gates = Config::load(&opts).unwrap().engine_settings().gates;
+    assert_eq!(
+        gates,
+        crate::plan::batch::Gates::default(),
+        "off when unset"
+    );
+}
+
+#[test]
+fn bad_gate_defaults_name_their_line() {
+    assert_file_error(
+        "[profiles.a]\nmax_replica_lag = \"lots\"\n",
+        "2:19",
+        &["`profiles.a.max_replica_lag`", "16MB"],
+    );
+    assert_file_error(
+        "[profiles.a]\nmax_wal_rate = \"50MB\"\n",
+        "2:16",
+        &["`profiles.a.max_wal_rate`", "50MB/s"],
+    );
+}

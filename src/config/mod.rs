@@ -334,6 +334,7 @@ impl Config {
                 settings.statement_timeout = profile.statement_timeout;
             }
             settings.checks_role = profile.checks_role.clone();
+            settings.gates = profile.gates;
         }
         settings
     }

@@ -40,6 +40,8 @@ pub struct Profile {
     pub statement_timeout: Option<Duration>,
     /// The role checks run as: one that can read everything and do nothing else.
     pub checks_role: Option<String>,
+    /// Defaults for the health gates of batched steps; each off when unset.
+    pub gates: crate::plan::batch::Gates,
 }
 
 impl Profile {
@@ -55,6 +57,7 @@ impl Profile {
             lock_timeout: None,
             statement_timeout: None,
             checks_role: None,
+            gates: crate::plan::batch::Gates::default(),
         }
     }
 

@@ -144,10 +144,13 @@ impl Engine {
             let tool = eng.tool_history(plan).await?;
             let phases = phases::merge(plan, &rows, tool.as_ref());
             let todo = targets(&phases, opts)?;
-            for m in &todo {
+            for (k, m) in todo.iter().enumerate() {
                 eng.require_extensions(m).await?;
                 // A name the tool cannot read is refused before anything runs.
                 eng.tool_entry(m)?;
+                if m.batch.is_some() {
+                    eng.check_batch(&m.read()?, k > 0).await?;
+                }
             }
             if !todo.is_empty() {
                 eng.note_adoption(plan).await?;

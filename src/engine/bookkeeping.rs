@@ -13,8 +13,9 @@ use super::integrity::{self, Finding};
 use super::{EngineError, Settings};
 
 /// The layout this build writes. 2 added statement-in-flight tracking, rollback progress and
-/// the log's stamping trigger (gap-free ids, the writer's true role and time).
-pub const CURRENT: u32 = 2;
+/// the log's stamping trigger (gap-free ids, the writer's true role and time); 3 a batched
+/// step's progress and the WAL position a phase started at.
+pub const CURRENT: u32 = 3;
 
 const HISTORY_COMMENT: &str = "pgstep history v";
 const LOG_COMMENT: &str = "pgstep event log v";
@@ -217,6 +218,15 @@ async fn marker(t: &Tables, c: &Client, kind: EventKind) -> Result<(), tokio_pos
 
 const STATES: &str = "'applied', 'failed', 'dirty', 'rolling-back'";
 
+/// Layout 3's columns: where a batched step is (the first key not done, the last key it
+/// goes to, ranges done, rows changed), committed with each batch; and the WAL position the
+/// running phase started at.
+const BATCH_COLUMNS: &str = "batch_next bigint,
+            batch_last bigint,
+            batch_done bigint,
+            batch_rows bigint,
+            wal_start pg_lsn";
+
 fn create_history(t: &Tables) -> String {
     let h = t.history_sql();
     format!(
@@ -250,6 +260,7 @@ fn create_history(t: &Tables) -> String {
             in_flight integer,
             in_flight_pid integer,
             down_done integer,
+            {BATCH_COLUMNS},
             CONSTRAINT {state} CHECK (state IN ({STATES}))
         );
         COMMENT ON TABLE {h} IS {comment};",
@@ -258,8 +269,8 @@ fn create_history(t: &Tables) -> String {
     )
 }
 
-/// Layout 1 to 2: the columns for a statement in flight and rollback progress, and the state
-/// of a rollback that stopped part-way.
+/// Layout 1 (or 2) to 3: the columns for a statement in flight and rollback progress, the
+/// state of a rollback that stopped part-way, and a batched step's progress.
 async fn upgrade_history(t: &Tables, c: &Client) -> Result<(), tokio_postgres::Error> {
     let h = t.history_sql();
     let checks: Vec<String> = c
@@ -277,6 +288,9 @@ async fn upgrade_history(t: &Tables, c: &Client) -> Result<(), tokio_postgres::E
             ADD COLUMN IF NOT EXISTS in_flight_pid integer,
             ADD COLUMN IF NOT EXISTS down_done integer"
     );
+    for column in BATCH_COLUMNS.split(',') {
+        sql.push_str(&format!(", ADD COLUMN IF NOT EXISTS {}", column.trim()));
+    }
     for name in &checks {
         sql.push_str(&format!(", DROP CONSTRAINT {}", quote_ident(name)));
     }
@@ -313,6 +327,7 @@ fn create_log(t: &Tables) -> String {
 }
 
 /// Layout 1 to 2: ids are no longer taken from a sequence but given by the stamping trigger.
+/// Layout 3 changed only the history; the log's comment follows it.
 async fn upgrade_log(t: &Tables, c: &Client) -> Result<(), tokio_postgres::Error> {
     let l = t.log_sql();
     c.batch_execute(&format!(

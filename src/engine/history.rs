@@ -411,6 +411,8 @@ pub enum EventKind {
     ChecksRoleCreated,
     /// pgstep first changed a database whose project's tool it adopted: what it read.
     Adopted,
+    /// The operator paused, resumed or resized a batched step while it ran.
+    BatchControl,
 }
 
 impl EventKind {
@@ -437,6 +439,7 @@ impl EventKind {
             EventKind::InDoubt => "in-doubt",
             EventKind::ChecksRoleCreated => "checks-role-created",
             EventKind::Adopted => "adopted",
+            EventKind::BatchControl => "batch-control",
         }
     }
 }

@@ -3,6 +3,7 @@
 
 mod adopted;
 mod apply;
+pub mod batch;
 pub mod bookkeeping;
 mod checks;
 mod checksum_column;
@@ -68,6 +69,8 @@ pub struct Settings {
     pub read_only: bool,
     /// The role checks run as; `None`: pgstep's own, created when it may be.
     pub checks_role: Option<String>,
+    /// The profile's health gates for batched steps, where a phase's headers set none.
+    pub gates: crate::plan::batch::Gates,
 }
 
 impl Default for Settings {
@@ -79,6 +82,7 @@ impl Default for Settings {
             retry_base: Duration::from_millis(500),
             read_only: false,
             checks_role: None,
+            gates: crate::plan::batch::Gates::default(),
         }
     }
 }
@@ -276,6 +280,8 @@ pub struct Engine {
     settings: Settings,
     operator: Operator,
     cancelled: Arc<AtomicBool>,
+    /// Steers the batched step that runs, from the console or a signal.
+    batch: batch::BatchControl,
     /// Prepared on the first write, once the tables exist; forgotten after a statement that
     /// deallocates prepared statements, so the next write prepares them again.
     writes: std::sync::Mutex<Option<Arc<Writes>>>,
@@ -318,6 +324,7 @@ impl Engine {
             settings,
             operator,
             cancelled: Arc::new(AtomicBool::new(false)),
+            batch: batch::BatchControl::default(),
             writes: std::sync::Mutex::new(None),
             checks_as: tokio::sync::Mutex::new(None),
             checks_notice: std::sync::Mutex::new(None),
@@ -456,6 +463,7 @@ impl Engine {
         // A cancel belongs to the work it stopped: the console runs many on one engine.
         self.cancelled.store(false, Ordering::SeqCst);
         self.unlock_tool().await;
+        self.batch.reset();
         let released = lock::release(&self.client, &self.tables).await;
         let value = result?;
         match released {

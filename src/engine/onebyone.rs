@@ -6,6 +6,7 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::apply::Applied;
+use super::batch::{self, Batches};
 use super::checks::{self, Scope};
 use super::exec::{exec, failure, invalid_indexes, retryable, timeouts_sql};
 use super::history::{Event, EventKind, Record, RowState};
@@ -122,7 +123,9 @@ impl Engine {
             statements_done: Some(done as i32),
             check_snapshot: serde_json::to_value(&before).ok(),
         };
+        self.batch_forget(m, stored).await?;
         self.save(m, &dirty(start, None, None)).await?;
+        self.wal_start(stored).await?;
         for (i, s) in m.up().statements().enumerate().skip(start) {
             if self.is_cancelled() {
                 return self
@@ -134,8 +137,22 @@ impl Engine {
             loop {
                 attempt += 1;
                 let invalid_before = invalid_indexes(c).await?;
-                self.tables.in_flight(c, stored, (i + 1) as i32).await?;
-                let ran = exec(c, s).await;
+                // A batch commits with its progress, so none is ever in doubt.
+                let ran = match batch::at_statement(m, i) {
+                    Some(b) => match self.run_batches(m, stored, b, s.sql, progress).await? {
+                        Batches::Done => Ok(0),
+                        Batches::Stopped => {
+                            return self
+                                .stop_one_by_one(m, stored, (i, None), None, started)
+                                .await;
+                        }
+                        Batches::Failed(err) => Err(err),
+                    },
+                    None => {
+                        self.tables.in_flight(c, stored, (i + 1) as i32).await?;
+                        exec(c, s).await
+                    }
+                };
                 self.after_statement(s.sql);
                 match ran {
                     Ok(_) => break,

@@ -6,3 +6,4 @@ pub mod activity;
 pub mod indexes;
 pub mod matviews;
 pub mod progress;
+pub mod replication;

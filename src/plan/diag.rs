@@ -122,6 +122,8 @@ pub enum Problem {
         first: String,
         second: String,
     },
+    #[error("{what}")]
+    Batch { what: String, hint: &'static str },
     #[error(
         "`-- {key}:` is a header of native files (NNN_name.sql); {layout} files would ignore it"
     )]
@@ -166,7 +168,7 @@ impl Problem {
                 "write the migration's SQL, or delete the file"
             }
             Problem::UnknownHeaderKey(_) => {
-                "known keys: Migration, Version, Date, Author, Depends, Goal, Transaction, Lock-Timeout, Statement-Timeout, Requires"
+                "known keys: Migration, Version, Date, Author, Depends, Goal, Transaction, Lock-Timeout, Statement-Timeout, Requires, Max-Replica-Lag, Max-Wal-Rate, Batch-Pause"
             }
             Problem::DuplicateHeaderKey(_) => "keep one of them",
             Problem::BadHeaderValue { key, .. } => {
@@ -175,6 +177,7 @@ impl Problem {
                     "depends" => "list earlier versions separated by commas, e.g. `001, 002`",
                     "requires" => "list extension names separated by commas",
                     "transaction" => "write `Transaction: none` or leave the header out",
+                    "max-replica-lag" | "max-wal-rate" | "batch-pause" => super::batch::GATE_HINT,
                     _ => "write a whole number with a unit: 500ms, 5s, 10min, 1h",
                 }
             }
@@ -217,6 +220,7 @@ impl Problem {
                 "give both versions the same number of digits, so names and versions agree"
             }
             Problem::HeaderElsewhere { instead, .. } => instead,
+            Problem::Batch { hint, .. } => hint,
         };
         Some(h.to_string())
     }

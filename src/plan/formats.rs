@@ -284,6 +284,11 @@ fn assemble(
         return None;
     };
     up.transactional = up_tx;
+    let batch = super::batch::find(&src.path, &src.text, &s.steps, &up, &s.checks, diags);
+    // Each batch commits on its own, so the phase's other statements do too.
+    if batch.is_some() {
+        up.transactional = false;
+    }
     let mut down = down.or(s.down);
     if let Some(d) = &mut down {
         d.transactional = down_tx;
@@ -314,6 +319,7 @@ fn assemble(
         up,
         down,
         steps: s.steps,
+        batch: batch.map(Box::new),
         checks: s.checks,
         checksum: checksum.finish(),
         part_checksums,

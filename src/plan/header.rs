@@ -127,7 +127,7 @@ pub fn read(path: &Path, text: &str, diags: &mut Vec<Diagnostic>) -> Header {
             ));
             continue;
         }
-        if !KEYS.contains(&norm.as_str()) {
+        if !KEYS.contains(&norm.as_str()) && !super::batch::GATE_KEYS.contains(&norm.as_str()) {
             diags.push(Diagnostic::at(
                 path,
                 line_no,
@@ -197,7 +197,7 @@ fn apply(h: &mut Header, key: &str, value: &str, line: u32) -> Result<(), String
         }
         "lock-timeout" => m.lock_timeout = Some(parse_duration(value)?),
         "statement-timeout" => m.statement_timeout = Some(parse_duration(value)?),
-        _ => unreachable!("KEYS lists every key handled here"),
+        gate => super::batch::read_gate(&mut m.gates, gate, value)?,
     }
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::batch::{Batched, Gates, LagLimit};
 use super::{Checksum, Diagnostic, Migration, Part, Plan, Unread};
 
 #[derive(Serialize)]
@@ -32,6 +33,34 @@ pub struct MigrationJson<'a> {
     pub down: Option<Vec<StatementJson<'a>>>,
     pub checks: Vec<CheckJson<'a>>,
     pub steps: Vec<StepJson<'a>>,
+    pub batch: Option<&'a Batched>,
+    pub gates: GatesJson,
+}
+
+/// The phase's own health gates (the profile's defaults are not folded in).
+#[derive(Serialize)]
+pub struct GatesJson {
+    pub max_replica_lag_bytes: Option<u64>,
+    pub max_replica_lag_ms: Option<u128>,
+    pub max_wal_rate_bytes_per_s: Option<u64>,
+    pub batch_pause_ms: Option<u128>,
+}
+
+impl GatesJson {
+    fn new(g: &Gates) -> GatesJson {
+        GatesJson {
+            max_replica_lag_bytes: match g.max_replica_lag {
+                Some(LagLimit::Bytes(b)) => Some(b),
+                _ => None,
+            },
+            max_replica_lag_ms: match g.max_replica_lag {
+                Some(LagLimit::Time(t)) => Some(t.as_millis()),
+                _ => None,
+            },
+            max_wal_rate_bytes_per_s: g.max_wal_rate,
+            batch_pause_ms: g.batch_pause.map(|d| d.as_millis()),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -118,6 +147,8 @@ impl<'a> MigrationJson<'a> {
                     line: s.line,
                 })
                 .collect(),
+            batch: m.batch.as_deref(),
+            gates: GatesJson::new(&m.meta.gates),
         })
     }
 }

@@ -1,5 +1,6 @@
 //! A migrations directory read into an ordered plan: one migration is one phase.
 
+pub mod batch;
 mod check;
 pub mod checksum;
 mod depends;
@@ -124,6 +125,8 @@ pub struct Migration {
     pub up: Part,
     pub down: Option<Part>,
     pub steps: Vec<Step>,
+    /// The step whose statement runs once per key range, if any.
+    pub batch: Option<Box<batch::Batched>>,
     pub checks: Vec<Check>,
     /// SHA-256 of every file of the migration, CRLF read as LF.
     pub checksum: Checksum,
@@ -247,6 +250,7 @@ pub struct Meta {
     pub requires: Vec<String>,
     pub lock_timeout: Option<Duration>,
     pub statement_timeout: Option<Duration>,
+    pub gates: batch::Gates,
 }
 
 /// The UP or DOWN part: its text as written and the statements in it, or, in an outlined
