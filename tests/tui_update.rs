@@ -342,7 +342,7 @@ fn read_only_sessions_hide_mutating_actions() {
     assert!(
         !footer
             .iter()
-            .any(|(_, name)| *name == "apply_next" || *name == "rollback")
+            .any(|(_, _, name)| *name == "apply_next" || *name == "rollback")
     );
     a.selected = 0;
     let effects = key(&mut a, KeyCode::Char('v'));
@@ -841,4 +841,19 @@ fn an_idle_console_reloads_only_when_the_log_or_the_lock_moved() {
     );
     a.tab = Tab::Activity;
     assert_eq!(update(&mut a, Action::Refresh), vec![Effect::LoadActivity]);
+}
+
+#[test]
+fn a_rebound_dialog_key_acts_and_the_old_one_no_longer_does() {
+    let mut a = app(1);
+    let shift_y = pgstep::keys::KeySpec::parse("Y").unwrap();
+    a.keymap.rebind("yes", vec![shift_y]);
+    key(&mut a, KeyCode::Char('n'));
+    assert!(key(&mut a, KeyCode::Char('y')).is_empty());
+    assert!(matches!(a.modal, Some(Modal::ConfirmApply { .. })));
+    let footer = a.keymap.footer(&a.contexts(), false);
+    assert!(footer.iter().any(|(_, k, n)| *n == "yes" && k == "Y"));
+    let y = KeyEvent::new(KeyCode::Char('Y'), KeyModifiers::SHIFT);
+    let effects = update(&mut a, Action::Key(y));
+    assert!(matches!(effects[..], [Effect::Apply { .. }]), "{effects:?}");
 }

@@ -514,20 +514,26 @@ impl App {
         self.size.0 < MIN_SIZE.0 || self.size.1 < MIN_SIZE.1
     }
 
-    /// The key contexts in force, most specific first.
+    /// The key contexts in force, most specific first: a dialog's, the filter's, or the
+    /// tab's with the running work's and the global keys.
     pub fn contexts(&self) -> Vec<Context> {
-        let mut c = Vec::new();
-        if self.job.is_some() {
-            c.push(Context::Running);
+        if let Some(m) = &self.modal {
+            return m.context().screen();
         }
-        c.push(match self.tab {
+        if self.filtering {
+            return Context::FilterInput.screen();
+        }
+        let tab = match self.tab {
             Tab::Phases => Context::Phases,
             Tab::Log => Context::Log,
             Tab::Indexes => Context::Indexes,
             Tab::Matviews => Context::Matviews,
             Tab::Activity => Context::Activity,
-        });
-        c.push(Context::Global);
+        };
+        let mut c = tab.screen();
+        if self.job.is_none() {
+            c.retain(|c| *c != Context::Running);
+        }
         c
     }
 

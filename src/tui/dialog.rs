@@ -6,6 +6,7 @@ use ratatui_textarea::TextArea;
 
 use super::action::Effect;
 use super::app::{App, Job, JobKind};
+use super::keymap::{Command, Context};
 use crate::engine::{CheckOutcome, DownTarget, InDoubt, ResultSet};
 use crate::plan::Version;
 
@@ -96,6 +97,8 @@ pub enum Modal {
         /// Lines before the grid: statements, locks, errors.
         notes: Vec<String>,
         selected: usize,
+        /// Lines of the notes scrolled past (the page keys), for a dry run's long list.
+        scroll: usize,
     },
     Editor {
         version: Version,
@@ -117,37 +120,49 @@ pub enum Modal {
         facts: Vec<String>,
         input: String,
         hint: Option<String>,
+        /// Lines of the facts scrolled past.
+        scroll: usize,
     },
 }
 
-/// How far a key scrolls a dialog's body. A typed version takes letters and digits, so
-/// bodies scroll on the arrows and the page keys.
-fn scroll_step(key: &KeyEvent) -> Option<isize> {
-    match key.code {
-        KeyCode::Down => Some(1),
-        KeyCode::Up => Some(-1),
-        KeyCode::PageDown => Some(10),
-        KeyCode::PageUp => Some(-10),
+/// How far a command scrolls a dialog's body.
+fn scroll_step(cmd: Option<Command>) -> Option<isize> {
+    match cmd? {
+        Command::ScrollDown | Command::Down => Some(1),
+        Command::ScrollUp | Command::Up => Some(-1),
+        Command::ScrollPageDown => Some(10),
+        Command::ScrollPageUp => Some(-10),
         _ => None,
     }
 }
 
-fn is(key: &KeyEvent, code: KeyCode) -> bool {
-    key.code == code && !key.modifiers.contains(KeyModifiers::CONTROL)
-}
-
-/// Edits a one-line input; returns whether the key was consumed.
-fn edit(input: &mut String, key: &KeyEvent) -> bool {
+/// Edits a one-line input with a key no binding took.
+fn edit(input: &mut String, key: &KeyEvent) {
     match key.code {
-        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-            input.push(c);
-            true
-        }
+        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => input.push(c),
         KeyCode::Backspace => {
             input.pop();
-            true
         }
-        _ => false,
+        _ => {}
+    }
+}
+
+impl Modal {
+    /// Where its keys come from in the binding table.
+    pub fn context(&self) -> Context {
+        match self {
+            Modal::ConfirmApply { typed: None, .. } => Context::Apply,
+            Modal::ConfirmApply { .. } | Modal::Rollback { .. } | Modal::Maintain { .. } => {
+                Context::Typed
+            }
+            Modal::MarkChoice { .. } => Context::MarkChoice,
+            Modal::InDoubtChoice { .. } => Context::InDoubt,
+            Modal::Reason { .. } => Context::Reason,
+            Modal::ConfirmCancel | Modal::ConfirmQuit => Context::Question,
+            Modal::Results { .. } => Context::Results,
+            Modal::Editor { .. } => Context::Editor,
+            Modal::Diff { .. } => Context::DiffView,
+        }
     }
 }
 
@@ -169,16 +184,21 @@ pub(super) fn start(app: &mut App, kind: JobKind, version: Option<Version>) {
     app.message = None;
 }
 
-/// Handles a key while `app.modal` is open.
-pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
+/// Handles a key while `app.modal` is open: `cmd` is what the binding table makes of it in
+/// the dialog's context; a key it does not bind is typed text where the dialog takes text.
+pub fn on_key(app: &mut App, key: KeyEvent, cmd: Option<Command>) -> Vec<Effect> {
     let Some(modal) = app.modal.take() else {
         return Vec::new();
     };
-    let esc = is(&key, KeyCode::Esc);
+    let is = |c: Command| cmd == Some(c);
     let (keep, effects) = match modal {
         Modal::Maintain {
-            op, facts, input, ..
-        } => super::dialog_maintenance::on_key(app, &key, op, facts, input),
+            op,
+            facts,
+            input,
+            scroll,
+            ..
+        } => super::dialog_maintenance::on_key(app, &key, cmd, op, facts, input, scroll),
         Modal::ConfirmApply {
             version,
             summary,
@@ -195,21 +215,22 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
                     scroll,
                 })
             };
-            match (scroll_step(&key), typed) {
+            match (scroll_step(cmd), typed) {
                 (Some(step), typed) => {
                     let last = summary.len().saturating_sub(1);
                     let scroll = scroll.saturating_add_signed(step).min(last);
                     (keep(summary, typed, hint, scroll), Vec::new())
                 }
-                (None, None) if is(&key, KeyCode::Char('y')) => (None, apply(app, version)),
-                (None, None) if esc || is(&key, KeyCode::Char('n')) => (None, Vec::new()),
+                (None, None) if is(Command::Confirm) => (None, apply(app, version)),
+                (None, None) if is(Command::Decline) => (None, Vec::new()),
                 (None, None) => (keep(summary, None, hint, scroll), Vec::new()),
-                (None, Some(_)) if esc => (None, Vec::new()),
-                (None, Some(text)) if is(&key, KeyCode::Enter) => {
+                (None, Some(_)) if is(Command::Back) => (None, Vec::new()),
+                (None, Some(text)) if is(Command::Submit) => {
                     if text == version.as_str() {
                         (None, apply(app, version))
                     } else {
-                        let hint = Some(format!("type {} exactly, then Enter", version));
+                        let submit = app.keymap.key_of(Context::Typed, Command::Submit);
+                        let hint = Some(format!("type {version} exactly, then {submit}"));
                         (keep(summary, Some(String::new()), hint, scroll), Vec::new())
                     }
                 }
@@ -228,20 +249,23 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             mut scroll,
         } => {
             // Returning early leaves the dialog closed: it was taken out of `app.modal`.
-            if esc {
+            if is(Command::Back) {
                 return Vec::new();
             }
-            if let Some(step) = scroll_step(&key) {
+            if let Some(step) = scroll_step(cmd) {
                 let last = rollback_lines(&phases, &impact).saturating_sub(1);
                 scroll = scroll.saturating_add_signed(step).min(last);
-            } else if is(&key, KeyCode::Enter) && input == version.as_str() {
+            } else if is(Command::Submit) && input == version.as_str() {
                 start(app, JobKind::Rollback, Some(version.clone()));
                 let target = down_to(app, &version);
                 let reason = format!("rolled back from the console to before {version}");
                 return vec![Effect::Rollback { target, reason }];
-            } else if is(&key, KeyCode::Enter) {
+            } else if is(Command::Submit) {
                 hint = Some(if input.is_empty() {
-                    format!("type the version {version} and Enter to roll back; Esc cancels")
+                    format!(
+                        "type the version {version} and press {} to roll back",
+                        app.keymap.key_of(Context::Typed, Command::Submit)
+                    )
                 } else {
                     format!("`{input}` is not {version}: type {version} exactly")
                 });
@@ -260,27 +284,27 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             (Some(m), Vec::new())
         }
         Modal::MarkChoice { version, can_apply } => {
-            let purpose = match key.code {
-                KeyCode::Char('a') if can_apply => Some(ReasonFor::MarkApplied),
-                KeyCode::Char('p') => Some(ReasonFor::MarkPending),
+            let purpose = match cmd {
+                Some(Command::MarkApplied) if can_apply => Some(ReasonFor::MarkApplied),
+                Some(Command::MarkPending) => Some(ReasonFor::MarkPending),
                 _ => None,
             };
             match purpose {
                 Some(purpose) => (Some(reason_dialog(purpose, version)), Vec::new()),
-                None if esc => (None, Vec::new()),
+                None if is(Command::Back) => (None, Vec::new()),
                 None => (Some(Modal::MarkChoice { version, can_apply }), Vec::new()),
             }
         }
         Modal::InDoubtChoice { version, statement } => {
-            let purpose = match key.code {
-                KeyCode::Enter => Some(ReasonFor::Resume(None)),
-                KeyCode::Char('d') => Some(ReasonFor::Resume(Some(InDoubt::Done))),
-                KeyCode::Char('r') => Some(ReasonFor::Resume(Some(InDoubt::Rerun))),
+            let purpose = match cmd {
+                Some(Command::InDoubtAsk) => Some(ReasonFor::Resume(None)),
+                Some(Command::InDoubtDone) => Some(ReasonFor::Resume(Some(InDoubt::Done))),
+                Some(Command::InDoubtRerun) => Some(ReasonFor::Resume(Some(InDoubt::Rerun))),
                 _ => None,
             };
             match purpose {
                 Some(purpose) => (Some(reason_dialog(purpose, version)), Vec::new()),
-                None if esc => (None, Vec::new()),
+                None if is(Command::Back) => (None, Vec::new()),
                 None => (
                     Some(Modal::InDoubtChoice { version, statement }),
                     Vec::new(),
@@ -297,22 +321,23 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         } => {
             let mut effects = Vec::new();
             let mut open = true;
-            if esc {
+            if is(Command::Back) {
                 open = false;
-            } else if is(&key, KeyCode::Tab) || is(&key, KeyCode::BackTab) {
+            } else if is(Command::NextField) {
                 field = if field == Field::Reason {
                     Field::Version
                 } else {
                     Field::Reason
                 };
-            } else if is(&key, KeyCode::Enter) {
+            } else if is(Command::Submit) {
                 if reason.trim().is_empty() {
                     hint = Some("write why: the reason goes to the event log".into());
                     field = Field::Reason;
                 } else if field == Field::Reason {
                     field = Field::Version;
                 } else if typed != version.as_str() {
-                    hint = Some(format!("type the version {version} exactly, then Enter"));
+                    let submit = app.keymap.key_of(Context::Reason, Command::Submit);
+                    hint = Some(format!("type the version {version} exactly, then {submit}"));
                     typed.clear();
                 } else {
                     open = false;
@@ -334,22 +359,22 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             (m, effects)
         }
         Modal::ConfirmCancel => {
-            if is(&key, KeyCode::Char('y')) {
+            if is(Command::Confirm) {
                 if let Some(job) = &mut app.job {
                     job.cancelling = true;
                 }
                 (None, vec![Effect::Cancel])
-            } else if esc || is(&key, KeyCode::Char('n')) {
+            } else if is(Command::Decline) {
                 (None, Vec::new())
             } else {
                 (Some(Modal::ConfirmCancel), Vec::new())
             }
         }
         Modal::ConfirmQuit => {
-            if is(&key, KeyCode::Char('y')) {
+            if is(Command::Confirm) {
                 app.quit = true;
                 (None, vec![Effect::Cancel])
-            } else if esc || is(&key, KeyCode::Char('n')) {
+            } else if is(Command::Decline) {
                 (None, Vec::new())
             } else {
                 (Some(Modal::ConfirmQuit), Vec::new())
@@ -361,53 +386,38 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             checks,
             notes,
             mut selected,
-        } => match key.code {
-            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => (None, Vec::new()),
-            KeyCode::Down | KeyCode::Char('j') => {
-                selected = (selected + 1).min(checks.len().saturating_sub(1));
-                let m = Modal::Results {
-                    title,
-                    version,
-                    checks,
-                    notes,
-                    selected,
-                };
-                (Some(m), Vec::new())
+            mut scroll,
+        } => {
+            if is(Command::Close) {
+                return Vec::new();
             }
-            KeyCode::Up | KeyCode::Char('k') => {
-                selected = selected.saturating_sub(1);
-                let m = Modal::Results {
-                    title,
-                    version,
-                    checks,
-                    notes,
-                    selected,
-                };
-                (Some(m), Vec::new())
-            }
-            _ => {
-                let edit_key = app
-                    .keymap
-                    .lookup(&[super::keymap::Context::Checks], &key, false);
-                let wants_editor = edit_key == Some(super::keymap::Command::EditCheck);
-                let check = checks.get(selected).map(|c| c.name.clone());
-                let v = version.clone();
-                let results = Modal::Results {
-                    title,
-                    version,
-                    checks,
-                    notes,
-                    selected,
-                };
-                match v.filter(|_| wants_editor) {
-                    Some(v) => (
-                        Some(open_editor(app, &v, check.as_deref(), results)),
-                        Vec::new(),
-                    ),
-                    None => (Some(results), Vec::new()),
+            match cmd {
+                Some(Command::Down) => {
+                    selected = (selected + 1).min(checks.len().saturating_sub(1));
                 }
+                Some(Command::Up) => selected = selected.saturating_sub(1),
+                Some(Command::ScrollPageDown) => scroll = scroll.saturating_add(10),
+                Some(Command::ScrollPageUp) => scroll = scroll.saturating_sub(10),
+                _ => {}
             }
-        },
+            let check = checks.get(selected).map(|c| c.name.clone());
+            let v = version.clone();
+            let results = Modal::Results {
+                title,
+                version,
+                checks,
+                notes,
+                selected,
+                scroll,
+            };
+            match v.filter(|_| is(Command::EditCheck)) {
+                Some(v) => (
+                    Some(open_editor(app, &v, check.as_deref(), results)),
+                    Vec::new(),
+                ),
+                None => (Some(results), Vec::new()),
+            }
+        }
         Modal::Editor {
             version,
             check,
@@ -415,16 +425,15 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             result,
             back,
         } => {
-            let run = key.code == KeyCode::F(5)
-                || (key.code == KeyCode::Char('r')
-                    && key.modifiers.contains(KeyModifiers::CONTROL));
-            if esc {
+            let run = is(Command::RunQuery);
+            if is(Command::Back) {
                 // Back to the results it came from: the next keys must not become commands.
                 (back.map(|b| *b), Vec::new())
             } else if run && app.job.is_some() {
+                let cancel = app.keymap.key_of(Context::Running, Command::CancelJob);
                 app.message = Some((
                     super::app::Level::Info,
-                    "a query is still running: wait for it, or cancel it with c".into(),
+                    format!("a query is still running: wait for it, or cancel it with {cancel}"),
                 ));
                 let m = Modal::Editor {
                     version,
@@ -466,33 +475,21 @@ pub fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             version,
             text,
             scroll,
-        } => match key.code {
-            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => (None, Vec::new()),
-            KeyCode::Down | KeyCode::Char('j') => {
-                let m = Modal::Diff {
-                    version,
-                    text,
-                    scroll: scroll.saturating_add(1),
-                };
-                (Some(m), Vec::new())
+        } => {
+            if is(Command::Close) {
+                return Vec::new();
             }
-            KeyCode::Up | KeyCode::Char('k') => {
-                let m = Modal::Diff {
-                    version,
-                    text,
-                    scroll: scroll.saturating_sub(1),
-                };
-                (Some(m), Vec::new())
-            }
-            _ => (
-                Some(Modal::Diff {
-                    version,
-                    text,
-                    scroll,
-                }),
-                Vec::new(),
-            ),
-        },
+            let scroll = match scroll_step(cmd) {
+                Some(step) => scroll.saturating_add_signed(step as i16),
+                None => scroll,
+            };
+            let m = Modal::Diff {
+                version,
+                text,
+                scroll,
+            };
+            (Some(m), Vec::new())
+        }
     };
     app.modal = keep;
     effects

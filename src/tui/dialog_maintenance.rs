@@ -6,6 +6,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::action::Effect;
 use super::app::{App, Job, JobKind};
 use super::dialog::Modal;
+use super::keymap::{Command, Context};
 use crate::engine::history::quote_ident;
 use crate::monitor::activity::{Session, head};
 use crate::monitor::indexes::{IndexInfo, pretty_size};
@@ -100,6 +101,7 @@ fn dialog(op: Maintenance, facts: Vec<String>) -> Modal {
         facts,
         input: String::new(),
         hint: None,
+        scroll: 0,
     }
 }
 
@@ -181,18 +183,20 @@ pub fn session_dialog(s: &Session, terminate: bool) -> Modal {
     dialog(op, facts)
 }
 
-/// A key in the dialog: Esc closes, Enter with the right text starts the job.
+/// A key in the dialog: back closes, the typed name and submit start the job.
 pub fn on_key(
     app: &mut App,
     key: &KeyEvent,
+    cmd: Option<Command>,
     op: Maintenance,
     facts: Vec<String>,
     mut input: String,
+    mut scroll: usize,
 ) -> (Option<Modal>, Vec<Effect>) {
-    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-    let hint = match key.code {
-        KeyCode::Esc => return (None, Vec::new()),
-        KeyCode::Enter if input == op.expect() => {
+    let mut hint = None;
+    match cmd {
+        Some(Command::Back) => return (None, Vec::new()),
+        Some(Command::Submit) if input == op.expect() => {
             let (kind, effect) = op.job();
             app.job = Some(Job {
                 kind,
@@ -210,26 +214,32 @@ pub fn on_key(
             app.message = None;
             return (None, vec![effect]);
         }
-        KeyCode::Enter => {
+        Some(Command::Submit) => {
             let expect = op.expect();
             input.clear();
-            Some(format!("type {expect} exactly, then Enter; Esc cancels"))
+            let submit = app.keymap.key_of(Context::Typed, Command::Submit);
+            hint = Some(format!("type {expect} exactly, then {submit}"));
         }
-        KeyCode::Char(c) if !ctrl => {
-            input.push(c);
-            None
+        Some(Command::ScrollDown) => scroll = (scroll + 1).min(facts.len().saturating_sub(1)),
+        Some(Command::ScrollUp) => scroll = scroll.saturating_sub(1),
+        Some(Command::ScrollPageDown) => {
+            scroll = (scroll + 10).min(facts.len().saturating_sub(1));
         }
-        KeyCode::Backspace => {
-            input.pop();
-            None
-        }
-        _ => None,
-    };
+        Some(Command::ScrollPageUp) => scroll = scroll.saturating_sub(10),
+        _ => match key.code {
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => input.push(c),
+            KeyCode::Backspace => {
+                input.pop();
+            }
+            _ => {}
+        },
+    }
     let m = Modal::Maintain {
         op,
         facts,
         input,
         hint,
+        scroll,
     };
     (Some(m), Vec::new())
 }

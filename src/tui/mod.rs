@@ -9,7 +9,6 @@ pub mod app;
 pub mod dialog;
 pub mod dialog_maintenance;
 pub mod keymap;
-mod keymap_monitor;
 pub mod monitor;
 mod runtime;
 mod summary;

@@ -6,7 +6,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::action::{Action, Effect, Outcome};
 use super::app::{App, Connection, Detail, JobKind, Level, Recorded, Tab};
 use super::dialog::{self, Modal, ReasonFor, UndoLine};
-use super::keymap::Command;
+use super::keymap::{Command, Context};
 use super::update_monitor as um;
 use crate::engine::{PhaseState, Progress};
 use crate::text::Escaped;
@@ -309,6 +309,7 @@ fn on_done(app: &mut App, outcome: Outcome) -> Vec<Effect> {
                     checks,
                     notes: Vec::new(),
                     selected: 0,
+                    scroll: 0,
                 });
                 // Walk the plan: the selection moves to the phase after the one applied.
                 if let Some(v) = crate::plan::Version::parse(&last.version) {
@@ -351,6 +352,7 @@ fn on_done(app: &mut App, outcome: Outcome) -> Vec<Effect> {
                 checks: r.checks,
                 notes,
                 selected: 0,
+                scroll: 0,
             });
         }
         Outcome::Verified(v) => {
@@ -364,6 +366,7 @@ fn on_done(app: &mut App, outcome: Outcome) -> Vec<Effect> {
                 checks: v.checks,
                 notes: Vec::new(),
                 selected: 0,
+                scroll: 0,
             });
         }
         Outcome::Query {
@@ -417,11 +420,12 @@ fn on_done(app: &mut App, outcome: Outcome) -> Vec<Effect> {
 }
 
 fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
-    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+    let cmd = app.keymap.lookup(&app.contexts(), &key, app.read_only());
+    if cmd == Some(Command::Interrupt) {
         return quit(app);
     }
     if app.modal.is_some() {
-        return dialog::on_key(app, key);
+        return dialog::on_key(app, key, cmd);
     }
     if app.help {
         app.help = false;
@@ -433,38 +437,31 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             Tab::Indexes => &mut app.monitors.index_table,
             _ => &mut app.filter,
         };
-        match key.code {
-            KeyCode::Esc => {
+        match (cmd, key.code) {
+            (Some(Command::FilterClear), _) => {
                 filter.clear();
                 app.filtering = false;
             }
-            KeyCode::Enter => app.filtering = false,
-            KeyCode::Backspace => {
+            (Some(Command::FilterDone), _) => app.filtering = false,
+            (_, KeyCode::Backspace) => {
                 filter.pop();
             }
-            KeyCode::Char(c) => filter.push(c),
+            (_, KeyCode::Char(c)) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                filter.push(c);
+            }
             _ => {}
         }
         app.selected = 0;
         app.monitors.index_selected = 0;
         return Vec::new();
     }
-    if app.too_small() {
-        return match app.keymap.lookup(&app.contexts(), &key, app.read_only()) {
-            Some(Command::Quit) => quit(app),
-            _ => Vec::new(),
-        };
+    match cmd {
+        Some(Command::Quit) => quit(app),
+        // Too small to draw: only quitting acts.
+        _ if app.too_small() => Vec::new(),
+        Some(cmd) => command(app, cmd),
+        None => Vec::new(),
     }
-    if let Some(tab) = key.code.as_char().and_then(|c| c.to_digit(10)) {
-        if let Some(t) = app.tabs().get((tab as usize).wrapping_sub(1)) {
-            return switch(app, *t);
-        }
-        return Vec::new();
-    }
-    let Some(cmd) = app.keymap.lookup(&app.contexts(), &key, app.read_only()) else {
-        return Vec::new();
-    };
-    command(app, cmd)
 }
 
 fn switch(app: &mut App, tab: Tab) -> Vec<Effect> {
@@ -487,10 +484,9 @@ fn quit(app: &mut App) -> Vec<Effect> {
 
 pub(super) fn busy(app: &mut App) -> bool {
     if app.job.is_some() {
-        app.message = Some((
-            Level::Info,
-            "work is running: wait, or cancel it with c".into(),
-        ));
+        let cancel = app.keymap.key_of(Context::Running, Command::CancelJob);
+        let text = format!("work is running: wait, or cancel it with {cancel}");
+        app.message = Some((Level::Info, text));
         return true;
     }
     false
@@ -532,8 +528,13 @@ fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
     let n = app.visible().len();
     let page = app.size.1.saturating_sub(10).max(1) as usize;
     match cmd {
-        Command::Quit => return quit(app),
+        Command::Quit | Command::Interrupt => return quit(app),
         Command::Help => app.help = true,
+        Command::GoTab(n) => {
+            if let Some(t) = app.tabs().get(usize::from(n).wrapping_sub(1)) {
+                return switch(app, *t);
+            }
+        }
         Command::NextTab | Command::PrevTab => {
             let tabs = app.tabs();
             let i = tabs.iter().position(|t| *t == app.tab).unwrap_or(0);
@@ -596,7 +597,26 @@ fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
         Command::Resume | Command::Mark | Command::Diff | Command::Accept => {
             return decide(app, cmd);
         }
-        Command::EditCheck => {}
+        // Keys of the dialogs and the filter, which never reach here.
+        Command::EditCheck
+        | Command::FilterDone
+        | Command::FilterClear
+        | Command::Confirm
+        | Command::Decline
+        | Command::Submit
+        | Command::Back
+        | Command::Close
+        | Command::ScrollUp
+        | Command::ScrollDown
+        | Command::ScrollPageUp
+        | Command::ScrollPageDown
+        | Command::NextField
+        | Command::MarkApplied
+        | Command::MarkPending
+        | Command::InDoubtAsk
+        | Command::InDoubtDone
+        | Command::InDoubtRerun
+        | Command::RunQuery => {}
         Command::CycleSort
         | Command::CycleVerdict
         | Command::DropIndex

@@ -13,6 +13,7 @@ use crate::engine::{CheckOutcome, Grade};
 use crate::text;
 use crate::tui::app::App;
 use crate::tui::dialog::{Field, Modal};
+use crate::tui::keymap::{Command, Context};
 
 /// A `w` x `h` rectangle in the middle of `area`.
 pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
@@ -26,55 +27,26 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
-/// The keys a dialog takes, for the footer.
-pub fn footer(app: &App) -> Vec<(String, &'static str)> {
-    let k = |k: &str, what: &'static str| (k.to_string(), what);
-    match &app.modal {
-        Some(Modal::ConfirmApply { typed: None, .. }) => {
-            vec![k("y", "apply"), k("n/esc", "cancel"), k("↑/↓", "scroll")]
-        }
-        Some(Modal::Rollback { .. }) => vec![
-            k("↑/↓ pgup/pgdn", "scroll"),
-            k("enter", "confirm"),
-            k("esc", "cancel"),
-        ],
-        Some(Modal::ConfirmApply { .. }) | Some(Modal::Maintain { .. }) => {
-            vec![k("enter", "confirm"), k("esc", "cancel")]
-        }
-        Some(Modal::MarkChoice {
-            can_apply: true, ..
-        }) => {
-            vec![k("a", "applied"), k("p", "pending"), k("esc", "cancel")]
-        }
-        Some(Modal::MarkChoice { .. }) => vec![k("p", "pending"), k("esc", "cancel")],
-        Some(Modal::InDoubtChoice { .. }) => vec![
-            k("enter", "database decides"),
-            k("d", "took effect"),
-            k("r", "run again"),
-            k("esc", "cancel"),
-        ],
-        Some(Modal::Reason { .. }) => vec![
-            k("tab", "next field"),
-            k("enter", "confirm"),
-            k("esc", "cancel"),
-        ],
-        Some(Modal::ConfirmCancel) | Some(Modal::ConfirmQuit) => {
-            vec![k("y", "yes"), k("n/esc", "no")]
-        }
-        Some(Modal::Results {
-            version: Some(_), ..
-        }) => {
-            vec![k("j/k", "select"), k("e", "edit check"), k("esc", "close")]
-        }
-        Some(Modal::Results { .. }) | Some(Modal::Diff { .. }) => vec![k("esc", "close")],
-        Some(Modal::Editor { .. }) => vec![k("F5/ctrl-r", "run read-only"), k("esc", "close")],
-        None => Vec::new(),
+/// Whether the footer offers `cmd` in the open dialog: the table binds it in the dialog's
+/// context, but a choice that does not apply is left out.
+pub fn offered(app: &App, cmd: Command) -> bool {
+    match (&app.modal, cmd) {
+        (Some(Modal::MarkChoice { can_apply, .. }), Command::MarkApplied) => *can_apply,
+        (Some(Modal::Results { version, .. }), Command::EditCheck) => version.is_some(),
+        _ => true,
     }
 }
 
 /// `lines` (`rows` rows once wrapped) in `area`, from row `scroll` on. When they do not all
 /// fit, the last row says how many are above and below, so nothing is cut without a word.
-fn scrolled(frame: &mut Frame, area: Rect, lines: Vec<Line>, rows: u16, scroll: usize, t: &Theme) {
+pub(super) fn scrolled(
+    frame: &mut Frame,
+    area: Rect,
+    lines: Vec<Line>,
+    rows: u16,
+    scroll: usize,
+    t: &Theme,
+) {
     let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
     if rows <= area.height || area.height < 2 {
         frame.render_widget(paragraph, area);
@@ -226,15 +198,17 @@ pub fn checks_table<'a>(
         .header(Row::new(vec!["", "CHECK", "EXPECT", "BEFORE", "AFTER"]).style(t.title()))
 }
 
-pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
+pub fn render(app: &App, modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
     let wide = area.width.saturating_sub(4).min(110);
+    let key = |context, command| app.keymap.key_of(context, command);
     match modal {
         Modal::Maintain {
             op,
             facts,
             input,
             hint,
-        } => super::confirm::render(op, facts, input, hint, t, frame, area),
+            scroll,
+        } => super::confirm::render(op, facts, input, hint, *scroll, t, frame, area),
         Modal::ConfirmApply {
             summary,
             typed,
@@ -248,7 +222,11 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
                 None => tail.push(Line::from(vec![
                     Span::styled(" Cancel ", t.selected()),
                     Span::raw("   "),
-                    Span::raw("y apply · n/esc cancel"),
+                    Span::raw(format!(
+                        "{} apply · {} cancel",
+                        key(Context::Apply, Command::Confirm),
+                        key(Context::Apply, Command::Decline)
+                    )),
                 ])),
                 Some(text) => {
                     tail.push(input_line("type the version to apply: ", text, true, t));
@@ -278,7 +256,7 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
         Modal::MarkChoice { version, can_apply } => {
             let applied = if *can_apply {
                 Line::from(vec![
-                    Span::styled("a", t.key()),
+                    Span::styled(key(Context::MarkChoice, Command::MarkApplied), t.key()),
                     Span::raw(" applied (its statements did run)"),
                 ])
             } else {
@@ -290,7 +268,7 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
                 )),
                 applied,
                 Line::from(vec![
-                    Span::styled("p", t.key()),
+                    Span::styled(key(Context::MarkChoice, Command::MarkPending), t.key()),
                     Span::raw(" pending (nothing of it remains)"),
                 ]),
             ];
@@ -307,15 +285,15 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
                 ),
                 Line::from("cannot tell, your word decides:"),
                 Line::from(vec![
-                    Span::styled("enter", t.key()),
+                    Span::styled(key(Context::InDoubt, Command::InDoubtAsk), t.key()),
                     Span::raw(" let the database decide (stop if it cannot tell)"),
                 ]),
                 Line::from(vec![
-                    Span::styled("d", t.key()),
+                    Span::styled(key(Context::InDoubt, Command::InDoubtDone), t.key()),
                     Span::raw(" it took effect: go on after it"),
                 ]),
                 Line::from(vec![
-                    Span::styled("r", t.key()),
+                    Span::styled(key(Context::InDoubt, Command::InDoubtRerun), t.key()),
                     Span::raw(" it did not: run it again"),
                 ]),
             ];
@@ -353,12 +331,20 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
         }
         Modal::ConfirmCancel => {
             let inner = frame_for(frame, area, 64, 3, " Cancel? ".into(), t);
-            let text = "Cancel the running statement on the server? y yes · n/esc no";
+            let text = format!(
+                "Cancel the running statement on the server? {} yes · {} no",
+                key(Context::Question, Command::Confirm),
+                key(Context::Question, Command::Decline)
+            );
             frame.render_widget(Paragraph::new(text), inner);
         }
         Modal::ConfirmQuit => {
             let inner = frame_for(frame, area, 64, 4, " Quit? ".into(), t);
-            let text = "Work is running. Cancel it on the server and quit?\ny yes · n/esc no";
+            let text = format!(
+                "Work is running. Cancel it on the server and quit?\n{} yes · {} no",
+                key(Context::Question, Command::Confirm),
+                key(Context::Question, Command::Decline)
+            );
             frame.render_widget(Paragraph::new(text), inner);
         }
         Modal::Results {
@@ -405,7 +391,10 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
             frame.render_widget(&**text, top);
             let lines: Vec<Line> = match result {
                 None => vec![Line::from(Span::styled(
-                    "F5 or ctrl-r runs the query in a read-only transaction",
+                    format!(
+                        "{} runs the query in a read-only transaction",
+                        key(Context::Editor, Command::RunQuery)
+                    ),
                     t.dim(),
                 ))],
                 Some(Err(e)) => vec![Line::from(Span::styled(e.clone(), t.error()))],

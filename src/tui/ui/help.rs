@@ -10,9 +10,7 @@ use super::theme::Theme;
 use crate::tui::app::App;
 
 pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
-    let mut entries = app.keymap.help(&app.contexts(), app.read_only());
-    entries.push(("1-9".into(), "switch tab"));
-    entries.push(("ctrl-c".into(), "quit (asks if work runs)"));
+    let entries = app.keymap.help(&app.contexts(), app.read_only());
     // Two columns when one would not fit the screen (80x24 has room for about 20 rows).
     let room = area.height.saturating_sub(4) as usize;
     let columns = if entries.len() > room { 2 } else { 1 };

@@ -61,7 +61,7 @@ pub fn render(app: &App, frame: &mut Frame) {
             height: area.height - 2,
             ..area
         };
-        dialogs::render(m, t, frame, room);
+        dialogs::render(app, m, t, frame, room);
     }
     if app.help {
         help::render(app, t, frame, area);
@@ -206,14 +206,13 @@ fn status_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
 fn footer(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     // While work runs the keys that would start more work only say "wait", so they are left
     // out, as in a read-only session.
-    let keys = if app.modal.is_some() {
-        dialogs::footer(app)
-    } else {
-        let idle = app.job.is_none();
-        app.keymap.footer(&app.contexts(), app.read_only() || !idle)
-    };
+    let idle = app.job.is_none();
+    let keys = app.keymap.footer(&app.contexts(), app.read_only() || !idle);
     let mut spans = Vec::new();
-    for (k, name) in keys {
+    for (cmd, k, name) in keys {
+        if !dialogs::offered(app, cmd) {
+            continue;
+        }
         spans.push(Span::styled(k, t.key()));
         spans.push(Span::raw(format!(" {}  ", name.replace('_', " "))));
     }
