@@ -9,7 +9,7 @@ use crate::config::{Config, ConfigError};
 use crate::plan;
 use crate::tui::app::{App, Header, Options};
 use crate::tui::keymap::{Conflict, Keymap, label};
-use crate::tui::ui::theme::Theme;
+use crate::tui::theme::Theme;
 use crate::tui::{self, Connected};
 
 pub async fn run(dir: &Path, target: &Target, config: &Config, ascii: bool) -> Result<(), Fail> {

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::dialog::Modal;
 use super::keymap::{Context, Keymap};
+pub use super::tab::Tab;
 use crate::engine::{
     AppliedSql, CheckOutcome, Drift, HistoryRow, Holder, LoggedEvent, PhaseState, state,
 };
@@ -23,36 +24,6 @@ pub struct Header {
     /// The environment badge, e.g. "prod".
     pub environment: Option<String>,
     pub read_only: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    Phases,
-    Log,
-    Indexes,
-    Matviews,
-    Activity,
-}
-
-impl Tab {
-    /// Every tab in order; [`App::tabs`] is the ones shown.
-    pub const ALL: [Tab; 5] = [
-        Tab::Phases,
-        Tab::Log,
-        Tab::Indexes,
-        Tab::Matviews,
-        Tab::Activity,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Tab::Phases => "Phases",
-            Tab::Log => "Log",
-            Tab::Indexes => "Indexes",
-            Tab::Matviews => "Matviews",
-            Tab::Activity => "Activity",
-        }
-    }
 }
 
 /// One line of the phase list, owned so the state does not borrow the plan.
@@ -177,7 +148,7 @@ pub struct Options {
     /// Every mutating action needs the typed version, not only rollback.
     pub confirm_typed: bool,
     pub lock_timeout: Option<Duration>,
-    pub theme: super::ui::theme::Theme,
+    pub theme: super::theme::Theme,
     pub lint: crate::lint::LintConfig,
 }
 

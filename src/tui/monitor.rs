@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::tab::Tab;
 use crate::monitor::activity::{Activity, Focus, Session};
 use crate::monitor::indexes::{IndexInfo, IndexReport, SortKey, Verdict};
 use crate::monitor::matviews::MatviewReport;
@@ -136,8 +137,7 @@ impl Monitors {
     }
 
     /// How many rows the list of `tab` has, for moving the selection.
-    pub fn len(&self, tab: super::app::Tab) -> usize {
-        use super::app::Tab;
+    pub fn len(&self, tab: Tab) -> usize {
         match tab {
             Tab::Indexes => self.visible_indexes().len(),
             Tab::Matviews => self.matviews.as_ref().map_or(0, |m| m.matviews.len()),
@@ -146,8 +146,7 @@ impl Monitors {
         }
     }
 
-    pub fn selection(&mut self, tab: super::app::Tab) -> Option<&mut usize> {
-        use super::app::Tab;
+    pub fn selection(&mut self, tab: Tab) -> Option<&mut usize> {
         match tab {
             Tab::Indexes => Some(&mut self.index_selected),
             Tab::Matviews => Some(&mut self.matview_selected),
@@ -157,7 +156,6 @@ impl Monitors {
     }
 
     pub fn clamp(&mut self) {
-        use super::app::Tab;
         for tab in [Tab::Indexes, Tab::Matviews, Tab::Activity] {
             let n = self.len(tab);
             if let Some(pos) = self.selection(tab) {

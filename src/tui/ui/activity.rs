@@ -7,10 +7,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::theme::Theme;
 use crate::engine::waits::age_text;
 use crate::tui::app::App;
 use crate::tui::monitor::{Gauged, Watch};
+use crate::tui::theme::Theme;
 
 /// `[#####-----]`: a text bar, so it reads the same without colour.
 pub fn bar(percent: f64, width: usize, ascii: bool) -> String {

@@ -5,9 +5,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
-use super::dialogs::{frame_for, hint_line, input_line, scrolled, wrapped_height};
-use super::theme::Theme;
-use crate::tui::dialog_maintenance::Maintenance;
+use super::frame::{frame_for, hint_line, input_line, scrolled, wrapped_height};
+use crate::tui::dialog::Maintenance;
+use crate::tui::theme::Theme;
 
 #[allow(clippy::too_many_arguments)]
 pub fn render(

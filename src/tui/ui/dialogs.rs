@@ -2,30 +2,18 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use super::fit;
+use super::frame::{frame_for, grade_style, hint_line, input_line, scrolled, wrapped_height};
 use super::highlight;
-use super::theme::Theme;
-use crate::engine::{CheckOutcome, Grade};
+use crate::engine::CheckOutcome;
 use crate::text;
 use crate::tui::app::App;
 use crate::tui::dialog::{Field, Modal};
 use crate::tui::keymap::{Command, Context};
-
-/// A `w` x `h` rectangle in the middle of `area`.
-pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    }
-}
+use crate::tui::theme::Theme;
 
 /// Whether the footer offers `cmd` in the open dialog: the table binds it in the dialog's
 /// context, but a choice that does not apply is left out.
@@ -34,129 +22,6 @@ pub fn offered(app: &App, cmd: Command) -> bool {
         (Some(Modal::MarkChoice { can_apply, .. }), Command::MarkApplied) => *can_apply,
         (Some(Modal::Results { version, .. }), Command::EditCheck) => version.is_some(),
         _ => true,
-    }
-}
-
-/// `lines` (`rows` rows once wrapped) in `area`, from row `scroll` on. When they do not all
-/// fit, the last row says how many are above and below, so nothing is cut without a word.
-pub(super) fn scrolled(
-    frame: &mut Frame,
-    area: Rect,
-    lines: Vec<Line>,
-    rows: u16,
-    scroll: usize,
-    t: &Theme,
-) {
-    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
-    if rows <= area.height || area.height < 2 {
-        frame.render_widget(paragraph, area);
-        return;
-    }
-    let room = area.height - 1;
-    let offset = u16::try_from(scroll).unwrap_or(u16::MAX).min(rows - room);
-    let below = rows - room - offset;
-    let [text, marker] =
-        Layout::vertical([Constraint::Length(room), Constraint::Length(1)]).areas(area);
-    frame.render_widget(paragraph.scroll((offset, 0)), text);
-    let say = match (offset, below) {
-        (0, n) => format!("  ... {n} more line(s) below (↓ scrolls)"),
-        (n, 0) => format!("  ... {n} line(s) above (↑ scrolls back)"),
-        (a, b) => format!("  ... {a} line(s) above, {b} below (↑/↓ scroll)"),
-    };
-    frame.render_widget(
-        Paragraph::new(Line::from(Span::styled(say, t.dim()))),
-        marker,
-    );
-}
-
-/// Blanks `rect` and a column on each side of it, so no letter of the screen behind sits
-/// against a dialog's border and reads as part of it.
-pub fn clear(frame: &mut Frame, rect: Rect, area: Rect) {
-    let left = rect.x.saturating_sub(1).max(area.x);
-    let right = (rect.x + rect.width + 1).min(area.x + area.width);
-    let margin = Rect {
-        x: left,
-        width: right - left,
-        ..rect
-    };
-    frame.render_widget(Clear, margin);
-}
-
-/// How many rows `lines` take word-wrapped at `width`, as `Wrap { trim: false }` draws them,
-/// so a dialog is tall enough for what it says.
-pub(super) fn wrapped_height(lines: &[Line], width: u16) -> u16 {
-    let width = usize::from(width.max(1));
-    let rows: usize = lines
-        .iter()
-        .map(|l| {
-            let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
-            let (mut rows, mut used) = (1, 0);
-            for (i, word) in text.split(' ').enumerate() {
-                let w = word.chars().count();
-                let gap = usize::from(i > 0);
-                // The space at a break is dropped; leading spaces count.
-                if used > 0 && used + gap + w > width {
-                    rows += 1;
-                    used = w;
-                } else {
-                    used += gap + w;
-                }
-                while used > width {
-                    rows += 1;
-                    used -= width;
-                }
-            }
-            rows
-        })
-        .sum();
-    rows as u16
-}
-
-pub(super) fn frame_for(
-    frame: &mut Frame,
-    area: Rect,
-    w: u16,
-    h: u16,
-    title: String,
-    t: &Theme,
-) -> Rect {
-    let rect = centered(area, w, h);
-    clear(frame, rect, area);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.warning())
-        .title(Span::styled(title, t.title()));
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
-    inner
-}
-
-pub(super) fn input_line<'a>(label: &'a str, value: &str, active: bool, t: &Theme) -> Line<'a> {
-    let cursor = if active { "_" } else { "" };
-    let style = if active {
-        t.selected()
-    } else {
-        Default::default()
-    };
-    Line::from(vec![
-        Span::raw(label),
-        Span::styled(format!("{value}{cursor}"), style),
-    ])
-}
-
-pub(super) fn hint_line(hint: &Option<String>, t: &Theme) -> Line<'static> {
-    match hint {
-        Some(h) => Line::from(Span::styled(h.clone(), t.error())),
-        None => Line::default(),
-    }
-}
-
-/// How a check's grade is coloured.
-pub fn grade_style(grade: Grade, t: &Theme) -> Style {
-    match grade {
-        Grade::Pass => t.success(),
-        Grade::Fail => t.error(),
-        Grade::NotJudged => t.warning(),
     }
 }
 

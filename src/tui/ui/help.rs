@@ -5,9 +5,9 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
-use super::dialogs::{centered, clear};
-use super::theme::Theme;
+use super::frame::{centered, clear};
 use crate::tui::app::App;
+use crate::tui::theme::Theme;
 
 pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     let entries = app.keymap.help(&app.contexts(), app.read_only());

@@ -3,9 +3,9 @@
 
 use ratatui::text::{Line, Span};
 
-use super::theme::Theme;
 use crate::plan::Sql;
 use crate::sql::{TokenKind, tokens};
+use crate::tui::theme::Theme;
 
 /// The 1-based file line of the part's first line, from a statement whose line is known.
 fn first_line(part: Sql<'_>) -> u32 {

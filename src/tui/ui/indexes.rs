@@ -6,10 +6,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::fit;
-use super::theme::Theme;
 use crate::monitor::indexes::{IndexInfo, pretty_size};
 use crate::tui::app::App;
 use crate::tui::monitor::sort_word;
+use crate::tui::theme::Theme;
 
 /// Short marks for what an index is: primary key, unique, exclusion, constraint, ...
 fn flags(i: &IndexInfo) -> String {

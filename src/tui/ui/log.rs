@@ -5,9 +5,9 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::fit;
-use super::theme::Theme;
 use crate::text;
 use crate::tui::app::App;
+use crate::tui::theme::Theme;
 
 pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     let block = Block::default()

@@ -5,10 +5,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
 
 use super::fit;
-use super::theme::Theme;
 use crate::monitor::indexes::pretty_size;
 use crate::monitor::matviews::MatviewInfo;
 use crate::tui::app::App;
+use crate::tui::theme::Theme;
 
 fn last_refresh(m: &MatviewInfo) -> String {
     m.last_refresh

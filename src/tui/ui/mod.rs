@@ -3,6 +3,7 @@
 mod activity;
 mod confirm;
 mod dialogs;
+mod frame;
 mod help;
 pub mod highlight;
 mod indexes;
@@ -10,7 +11,6 @@ mod log;
 mod matviews;
 mod phases;
 mod rollback;
-pub mod theme;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -19,7 +19,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Tabs, Wrap};
 
 use super::app::{App, Connection, Level, MIN_SIZE, Tab};
-use theme::Theme;
+use crate::tui::theme::Theme;
 
 const SPINNER: [&str; 4] = ["|", "/", "-", "\\"];
 

@@ -5,13 +5,13 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
 
-use super::dialogs::grade_style;
+use super::frame::grade_style;
 use super::highlight;
-use super::theme::{Theme, glyph};
 use crate::engine::{AppliedSql, PhaseState};
 use crate::plan::format_duration;
 use crate::text::{self, Escaped};
 use crate::tui::app::{App, PhaseRow};
+use crate::tui::theme::{Theme, glyph};
 
 pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     let list_width = if area.width >= 120 { 62 } else { 38 };

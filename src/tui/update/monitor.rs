@@ -1,10 +1,11 @@
 //! `update` for the monitoring tabs: their reports arriving, their keys, and the maintenance
 //! they start. Pure, like the rest of `update`.
 
-use super::action::Effect;
-use super::app::{App, Level, Tab};
-use super::dialog_maintenance as dm;
-use super::keymap::Command;
+use super::job::busy;
+use super::maintenance as dm;
+use crate::tui::action::Effect;
+use crate::tui::app::{App, JobKind, Level, Tab};
+use crate::tui::keymap::Command;
 
 /// The effect that (re)loads `tab`'s data.
 pub fn load(tab: Tab) -> Vec<Effect> {
@@ -25,8 +26,8 @@ pub fn reader_busy(app: &App) -> bool {
 }
 
 /// The tab reloaded after a maintenance job of `kind`.
-pub fn after(kind: super::app::JobKind) -> Option<Effect> {
-    use super::app::JobKind as K;
+pub fn after(kind: JobKind) -> Option<Effect> {
+    use JobKind as K;
     match kind {
         K::DropIndex | K::Reindex => Some(Effect::LoadIndexes),
         K::Refresh => Some(Effect::LoadMatviews),
@@ -62,7 +63,7 @@ pub fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
     match cmd {
         Command::CycleSort => {
             m.cycle_sort();
-            let text = format!("sorted by {}", super::monitor::sort_word(m.index_sort));
+            let text = format!("sorted by {}", crate::tui::monitor::sort_word(m.index_sort));
             app.message = Some((Level::Info, text));
             return Vec::new();
         }
@@ -77,7 +78,7 @@ pub fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
         }
         _ => {}
     }
-    if super::update::busy(app) {
+    if busy(app) {
         return Vec::new();
     }
     match cmd {

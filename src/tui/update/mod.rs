@@ -3,13 +3,20 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+mod dialog;
+mod job;
+mod maintenance;
+mod monitor;
+mod summary;
+
 use super::action::{Action, Effect, Outcome};
 use super::app::{App, Connection, Detail, JobKind, Level, Recorded, Tab};
-use super::dialog::{self, Modal, ReasonFor, UndoLine};
-use super::keymap::{Command, Context};
-use super::update_monitor as um;
+use super::dialog::{Modal, ReasonFor, UndoLine};
+use super::keymap::Command;
 use crate::engine::{PhaseState, Progress};
 use crate::text::Escaped;
+use job::{busy, start};
+use monitor as um;
 
 /// Applies `action` to `app` and returns the work to do.
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
@@ -482,16 +489,6 @@ fn quit(app: &mut App) -> Vec<Effect> {
     Vec::new()
 }
 
-pub(super) fn busy(app: &mut App) -> bool {
-    if app.job.is_some() {
-        let cancel = app.keymap.key_of(Context::Running, Command::CancelJob);
-        let text = format!("work is running: wait, or cancel it with {cancel}");
-        app.message = Some((Level::Info, text));
-        return true;
-    }
-    false
-}
-
 fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
     let database = matches!(
         cmd,
@@ -655,7 +652,7 @@ fn apply_next(app: &mut App) -> Vec<Effect> {
     };
     let summary = app
         .migration_of(&p)
-        .map(|m| super::summary::apply_summary(m, &app.options, &app.lint_of(&p.version), None))
+        .map(|m| summary::apply_summary(m, &app.options, &app.lint_of(&p.version), None))
         .unwrap_or_default();
     app.select_version(&p.version);
     app.modal = Some(Modal::ConfirmApply {
@@ -681,8 +678,7 @@ fn apply_facts(
     let Some(m) = app.plan.migrations.iter().find(|m| m.version == version) else {
         return;
     };
-    let summary =
-        super::summary::apply_summary(m, &app.options, &app.lint_of(&version), Some(&tables));
+    let summary = summary::apply_summary(m, &app.options, &app.lint_of(&version), Some(&tables));
     if let Some(Modal::ConfirmApply {
         version: v,
         summary: s,
@@ -711,14 +707,14 @@ fn phase_job(app: &mut App, cmd: Command) -> Vec<Effect> {
             ));
             return Vec::new();
         };
-        dialog::start(app, JobKind::DryRun, Some(next.clone()));
+        start(app, JobKind::DryRun, Some(next.clone()));
         return vec![Effect::DryRun { version: next }];
     }
     if app.migration_of(&p).is_none_or(|m| m.checks.is_empty()) {
         app.message = Some((Level::Info, format!("phase {} has no checks", p.version)));
         return Vec::new();
     }
-    dialog::start(app, JobKind::Verify, Some(p.version.clone()));
+    start(app, JobKind::Verify, Some(p.version.clone()));
     vec![Effect::Verify { version: p.version }]
 }
 

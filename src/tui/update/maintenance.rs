@@ -1,93 +1,40 @@
 //! The confirmations of the monitoring tabs' actions: each names what it acts on and needs
-//! that name (or pid) typed and Enter, as the rollback dialog does.
+//! that name (or pid) typed and submitted, as the rollback dialog does.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::action::Effect;
-use super::app::{App, Job, JobKind};
-use super::dialog::Modal;
-use super::keymap::{Command, Context};
+use super::job::start;
 use crate::engine::history::quote_ident;
 use crate::monitor::activity::{Session, head};
 use crate::monitor::indexes::{IndexInfo, pretty_size};
 use crate::monitor::matviews::MatviewInfo;
+use crate::tui::action::Effect;
+use crate::tui::app::{App, JobKind};
+use crate::tui::dialog::{Maintenance, Modal};
+use crate::tui::keymap::{Command, Context};
 
-/// What a confirmed maintenance dialog does.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Maintenance {
-    /// `sql` is the quoted, qualified name; `shown` the one to type.
-    DropIndex {
-        sql: String,
-        shown: String,
-    },
-    Reindex {
-        sql: String,
-        shown: String,
-    },
-    Refresh {
-        sql: String,
-        shown: String,
-    },
-    Cancel(i32),
-    Terminate(i32),
-}
-
-impl Maintenance {
-    pub fn title(&self) -> String {
-        match self {
-            Maintenance::DropIndex { shown, .. } => format!(" Drop index {shown}? "),
-            Maintenance::Reindex { shown, .. } => format!(" Rebuild index {shown}? "),
-            Maintenance::Refresh { shown, .. } => format!(" Refresh {shown}? "),
-            Maintenance::Cancel(pid) => format!(" Cancel the statement of pid {pid}? "),
-            Maintenance::Terminate(pid) => format!(" Terminate pid {pid}? "),
+/// The job a confirmed dialog starts, and its effect.
+fn job(op: &Maintenance) -> (JobKind, Effect) {
+    match op.clone() {
+        Maintenance::DropIndex { sql, .. } => (JobKind::DropIndex, Effect::DropIndex { name: sql }),
+        Maintenance::Reindex { sql, .. } => (JobKind::Reindex, Effect::Reindex { name: sql }),
+        Maintenance::Refresh { sql, .. } => {
+            (JobKind::Refresh, Effect::RefreshMatview { name: sql })
         }
-    }
-
-    /// What the operator types to confirm.
-    pub fn expect(&self) -> String {
-        match self {
-            Maintenance::DropIndex { shown, .. }
-            | Maintenance::Reindex { shown, .. }
-            | Maintenance::Refresh { shown, .. } => shown.clone(),
-            Maintenance::Cancel(pid) | Maintenance::Terminate(pid) => pid.to_string(),
-        }
-    }
-
-    /// What the input line asks for.
-    pub fn prompt(&self) -> &'static str {
-        match self {
-            Maintenance::DropIndex { .. } | Maintenance::Reindex { .. } => {
-                "type the index name to confirm: "
-            }
-            Maintenance::Refresh { .. } => "type the view name to confirm: ",
-            Maintenance::Cancel(_) | Maintenance::Terminate(_) => "type the pid to confirm: ",
-        }
-    }
-
-    fn job(&self) -> (JobKind, Effect) {
-        match self.clone() {
-            Maintenance::DropIndex { sql, .. } => {
-                (JobKind::DropIndex, Effect::DropIndex { name: sql })
-            }
-            Maintenance::Reindex { sql, .. } => (JobKind::Reindex, Effect::Reindex { name: sql }),
-            Maintenance::Refresh { sql, .. } => {
-                (JobKind::Refresh, Effect::RefreshMatview { name: sql })
-            }
-            Maintenance::Cancel(pid) => (
-                JobKind::CancelBackend,
-                Effect::SignalBackend {
-                    pid,
-                    terminate: false,
-                },
-            ),
-            Maintenance::Terminate(pid) => (
-                JobKind::TerminateBackend,
-                Effect::SignalBackend {
-                    pid,
-                    terminate: true,
-                },
-            ),
-        }
+        Maintenance::Cancel(pid) => (
+            JobKind::CancelBackend,
+            Effect::SignalBackend {
+                pid,
+                terminate: false,
+            },
+        ),
+        Maintenance::Terminate(pid) => (
+            JobKind::TerminateBackend,
+            Effect::SignalBackend {
+                pid,
+                terminate: true,
+            },
+        ),
     }
 }
 
@@ -197,21 +144,11 @@ pub fn on_key(
     match cmd {
         Some(Command::Back) => return (None, Vec::new()),
         Some(Command::Submit) if input == op.expect() => {
-            let (kind, effect) = op.job();
-            app.job = Some(Job {
-                kind,
-                version: None,
-                elapsed: std::time::Duration::ZERO,
-                statements: 0,
-                statement: None,
-                line: None,
-                step: None,
-                waiting: None,
-                retry: None,
-                cancelling: false,
-                target: Some(op.expect()),
-            });
-            app.message = None;
+            let (kind, effect) = job(&op);
+            start(app, kind, None);
+            if let Some(job) = &mut app.job {
+                job.target = Some(op.expect());
+            }
             return (None, vec![effect]);
         }
         Some(Command::Submit) => {
