@@ -20,6 +20,7 @@ pub mod tab;
 pub mod theme;
 pub mod ui;
 pub mod update;
+pub mod words;
 
 use std::pin::Pin;
 use std::sync::Arc;

@@ -11,6 +11,7 @@ use crate::tui::action::Effect;
 use crate::tui::app::{App, JobKind, Level};
 use crate::tui::dialog::{Field, Modal, ReasonFor, rollback_lines};
 use crate::tui::keymap::{Command, Context};
+use crate::tui::words;
 
 /// How far a command scrolls a dialog's body.
 fn scroll_step(cmd: Option<Command>) -> Option<isize> {
@@ -80,7 +81,7 @@ pub fn on_key(app: &mut App, key: KeyEvent, cmd: Option<Command>) -> Vec<Effect>
                         (None, apply(app, version))
                     } else {
                         let submit = app.keymap.key_of(Context::Typed, Command::Submit);
-                        let hint = Some(format!("type {version} exactly, then {submit}"));
+                        let hint = Some(words::type_exactly(&version, &submit));
                         (keep(summary, Some(String::new()), hint, scroll), Vec::new())
                     }
                 }
@@ -108,16 +109,14 @@ pub fn on_key(app: &mut App, key: KeyEvent, cmd: Option<Command>) -> Vec<Effect>
             } else if is(Command::Submit) && input == version.as_str() {
                 start(app, JobKind::Rollback, Some(version.clone()));
                 let target = down_to(app, &version);
-                let reason = format!("rolled back from the console to before {version}");
+                let reason = words::rollback_reason(&version);
                 return vec![Effect::Rollback { target, reason }];
             } else if is(Command::Submit) {
                 hint = Some(if input.is_empty() {
-                    format!(
-                        "type the version {version} and press {} to roll back",
-                        app.keymap.key_of(Context::Typed, Command::Submit)
-                    )
+                    let submit = app.keymap.key_of(Context::Typed, Command::Submit);
+                    words::type_to_roll_back(&version, &submit)
                 } else {
-                    format!("`{input}` is not {version}: type {version} exactly")
+                    words::typed_wrong(&input, &version)
                 });
                 input.clear();
             } else {
@@ -181,13 +180,16 @@ pub fn on_key(app: &mut App, key: KeyEvent, cmd: Option<Command>) -> Vec<Effect>
                 };
             } else if is(Command::Submit) {
                 if reason.trim().is_empty() {
-                    hint = Some("write why: the reason goes to the event log".into());
+                    hint = Some(words::WRITE_WHY.into());
                     field = Field::Reason;
                 } else if field == Field::Reason {
                     field = Field::Version;
                 } else if typed != version.as_str() {
                     let submit = app.keymap.key_of(Context::Reason, Command::Submit);
-                    hint = Some(format!("type the version {version} exactly, then {submit}"));
+                    hint = Some(words::type_exactly(
+                        format!("the version {version}"),
+                        &submit,
+                    ));
                     typed.clear();
                 } else {
                     open = false;
@@ -281,10 +283,7 @@ pub fn on_key(app: &mut App, key: KeyEvent, cmd: Option<Command>) -> Vec<Effect>
                 (back.map(|b| *b), Vec::new())
             } else if run && app.job.is_some() {
                 let cancel = app.keymap.key_of(Context::Running, Command::CancelJob);
-                app.message = Some((
-                    Level::Info,
-                    format!("a query is still running: wait for it, or cancel it with {cancel}"),
-                ));
+                app.message = Some((Level::Info, words::query_running(&cancel)));
                 let m = Modal::Editor {
                     version,
                     check,

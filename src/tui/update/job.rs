@@ -3,6 +3,7 @@
 use crate::plan::Version;
 use crate::tui::app::{App, Job, JobKind, Level};
 use crate::tui::keymap::{Command, Context};
+use crate::tui::words;
 
 /// Marks `kind` of work as running, clearing the last message.
 pub fn start(app: &mut App, kind: JobKind, version: Option<Version>) {
@@ -26,7 +27,7 @@ pub fn start(app: &mut App, kind: JobKind, version: Option<Version>) {
 pub fn busy(app: &mut App) -> bool {
     if app.job.is_some() {
         let cancel = app.keymap.key_of(Context::Running, Command::CancelJob);
-        let text = format!("work is running: wait, or cancel it with {cancel}");
+        let text = words::work_running(&cancel);
         app.message = Some((Level::Info, text));
         return true;
     }

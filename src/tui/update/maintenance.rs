@@ -12,6 +12,7 @@ use crate::tui::action::Effect;
 use crate::tui::app::{App, JobKind};
 use crate::tui::dialog::{Maintenance, Modal};
 use crate::tui::keymap::{Command, Context};
+use crate::tui::words;
 
 /// The job a confirmed dialog starts, and its effect.
 fn job(op: &Maintenance) -> (JobKind, Effect) {
@@ -155,7 +156,7 @@ pub fn on_key(
             let expect = op.expect();
             input.clear();
             let submit = app.keymap.key_of(Context::Typed, Command::Submit);
-            hint = Some(format!("type {expect} exactly, then {submit}"));
+            hint = Some(words::type_exactly(expect, &submit));
         }
         Some(Command::ScrollDown) => scroll = (scroll + 1).min(facts.len().saturating_sub(1)),
         Some(Command::ScrollUp) => scroll = scroll.saturating_sub(1),

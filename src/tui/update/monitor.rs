@@ -6,6 +6,7 @@ use super::maintenance as dm;
 use crate::tui::action::Effect;
 use crate::tui::app::{App, JobKind, Level, Tab};
 use crate::tui::keymap::Command;
+use crate::tui::words;
 
 /// The effect that (re)loads `tab`'s data.
 pub fn load(tab: Tab) -> Vec<Effect> {
@@ -63,15 +64,15 @@ pub fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
     match cmd {
         Command::CycleSort => {
             m.cycle_sort();
-            let text = format!("sorted by {}", crate::tui::monitor::sort_word(m.index_sort));
+            let text = words::sorted_by(crate::tui::monitor::sort_word(m.index_sort));
             app.message = Some((Level::Info, text));
             return Vec::new();
         }
         Command::CycleVerdict => {
             m.cycle_verdict();
             let text = match m.index_verdict {
-                Some(v) => format!("showing {} indexes", v.word()),
-                None => "showing every index".into(),
+                Some(v) => words::showing_indexes(Some(v.word())),
+                None => words::showing_indexes(None),
             };
             app.message = Some((Level::Info, text));
             return Vec::new();
@@ -84,25 +85,19 @@ pub fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
     match cmd {
         Command::DropIndex | Command::RebuildIndex => {
             let Some(i) = app.monitors.selected_index().cloned() else {
-                return refuse(app, "no index selected".into());
+                return refuse(app, words::NO_INDEX.into());
             };
             let rebuild = cmd == Command::RebuildIndex;
             if rebuild && !i.invalid {
-                let text = format!("{} is valid: only an invalid index is rebuilt", i.index);
+                let text = words::index_valid(&i.index);
                 return refuse(app, text);
             }
             if !rebuild && (i.verdict_text().is_empty() || i.building) {
-                let text = format!(
-                    "{} is in use: only an unused, invalid, duplicate or covered index is dropped",
-                    i.index
-                );
+                let text = words::index_in_use(&i.index);
                 return refuse(app, text);
             }
             if !rebuild && i.enforces_something() {
-                let text = format!(
-                    "{} enforces a constraint or uniqueness: drop it with a migration",
-                    i.index
-                );
+                let text = words::index_enforces(&i.index);
                 return refuse(app, text);
             }
             app.modal = Some(dm::index_dialog(&i, rebuild));
@@ -116,7 +111,7 @@ pub fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
                 .and_then(|r| r.matviews.get(sel))
                 .cloned()
             else {
-                return refuse(app, "no materialized view selected".into());
+                return refuse(app, words::NO_MATVIEW.into());
             };
             app.modal = Some(dm::matview_dialog(&v));
         }
@@ -129,7 +124,7 @@ pub fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
                 .and_then(|a| a.waits.get(sel))
                 .cloned()
             else {
-                return refuse(app, "no blocking session selected".into());
+                return refuse(app, words::NO_SESSION.into());
             };
             let terminate = cmd == Command::TerminateBackend;
             app.modal = Some(dm::session_dialog(&w.blocker, terminate));
