@@ -39,11 +39,12 @@ pub async fn run(dir: &Path, target: &Target, config: &Config, ascii: bool) -> R
         read_only: profile.is_some_and(|p| p.read_only),
     };
     let colour = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let mut theme = Theme::from_config(&config.colours, profile.and_then(|p| p.colour), colour);
+    theme.ascii = ascii || config.ascii;
     let options = Options {
-        ascii: ascii || config.ascii,
         confirm_typed: target.typed(),
         lock_timeout: Some(target.settings.lock_timeout),
-        theme: Theme::from_config(&config.colours, profile.and_then(|p| p.colour), colour),
+        theme,
         lint: config.lint.clone(),
     };
     // Counting the entries is a few milliseconds even for 10,000 files; reading them is not,

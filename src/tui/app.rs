@@ -144,7 +144,6 @@ pub enum Connection {
 /// Settings that change how the console behaves.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    pub ascii: bool,
     /// Every mutating action needs the typed version, not only rollback.
     pub confirm_typed: bool,
     pub lock_timeout: Option<Duration>,

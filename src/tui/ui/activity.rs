@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use crate::engine::waits::age_text;
 use crate::tui::app::App;
@@ -65,9 +65,7 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     let gauge_rows = (gauges.len().max(1) as u16).min(area.height / 3);
     let [top, bottom] =
         Layout::vertical([Constraint::Length(gauge_rows + 2), Constraint::Min(3)]).areas(area);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(format!(" Progress ({}) ", gauges.len()));
+    let block = t.block().title(format!(" Progress ({}) ", gauges.len()));
     let lines: Vec<Line> = if gauges.is_empty() {
         vec![Line::from(Span::styled("no long statement runs", t.dim()))]
     } else {
@@ -77,7 +75,7 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
                 let p = &g.gauge;
                 let pct = p
                     .percent
-                    .map(|x| format!("{} {x:>5.1}% ", bar(x, 20, app.options.ascii)))
+                    .map(|x| format!("{} {x:>5.1}% ", bar(x, 20, app.options.theme.ascii)))
                     .unwrap_or_default();
                 Line::from(vec![
                     Span::styled(pct, t.title()),
@@ -93,7 +91,7 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         pids.dedup();
         pids.len()
     };
-    let block = Block::default().borders(Borders::ALL).title(format!(
+    let block = t.block().title(format!(
         " Lock waits ({waiters} waiting; C cancels, T terminates the selected blocker) "
     ));
     if activity.waits.is_empty() {

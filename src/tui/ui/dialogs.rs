@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use super::fit;
 use super::frame::{frame_for, grade_style, hint_line, input_line, scrolled, wrapped_height};
@@ -26,33 +26,72 @@ pub fn offered(app: &App, cmd: Command) -> bool {
 }
 
 /// The check grid: grade, name, expectation, before, and what was seen or why it failed.
+/// The check grid in `area`, scrolled to keep the selected check in view, with a last row
+/// that says how many checks are above and below when they do not all fit.
+fn checks_window(
+    checks: &[CheckOutcome],
+    selected: usize,
+    area: Rect,
+    t: &Theme,
+    frame: &mut Frame,
+) {
+    let fits = checks.len() < usize::from(area.height);
+    let shown = if fits {
+        checks.len()
+    } else {
+        usize::from(area.height.saturating_sub(2)).max(1)
+    };
+    let first = selected.saturating_sub(shown - 1).min(checks.len() - shown);
+    let table = checks_table(checks, Some(selected), (first, shown), area.width, t);
+    if fits {
+        frame.render_widget(table, area);
+        return;
+    }
+    let [grid, marker] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    frame.render_widget(table, grid);
+    let below = checks.len() - first - shown;
+    let say = format!("  ... {first} check(s) above, {below} below");
+    frame.render_widget(Paragraph::new(Span::styled(say, t.dim())), marker);
+}
+
+/// The rows `first..first + shown` of the grid, `width` columns wide.
 pub fn checks_table<'a>(
     checks: &'a [CheckOutcome],
     selected: Option<usize>,
+    (first, shown): (usize, usize),
+    width: u16,
     t: &Theme,
 ) -> Table<'a> {
-    let rows = checks.iter().enumerate().map(|(i, c)| {
-        let style = grade_style(c.grade, t);
-        let row = Row::new(vec![
-            Cell::from(c.grade.word()).style(style),
-            Cell::from(text::escape(&c.name)),
-            Cell::from(c.expect.as_str()),
-            Cell::from(text::escape(c.before.as_deref().unwrap_or("-")).into_owned()),
-            Cell::from(text::escape(if c.failed() { &c.detail } else { &c.after }).into_owned()),
-        ]);
-        if Some(i) == selected {
-            row.style(t.selected())
-        } else {
-            row
-        }
-    });
+    let rows = checks
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(shown)
+        .map(|(i, c)| {
+            let style = grade_style(c.grade, t);
+            let row = Row::new(vec![
+                Cell::from(c.grade.word()).style(style),
+                Cell::from(text::escape(&c.name)),
+                Cell::from(c.expect.as_str()),
+                Cell::from(text::escape(c.before.as_deref().unwrap_or("-")).into_owned()),
+                Cell::from(
+                    text::escape(if c.failed() { &c.detail } else { &c.after }).into_owned(),
+                ),
+            ]);
+            if Some(i) == selected {
+                row.style(t.selected())
+            } else {
+                row
+            }
+        });
     // Columns as wide as what they hold, so the last one (why a check failed) keeps the rest.
     let len = |s: &str| text::escape(s).chars().count();
     let widths = [
         Constraint::Length(4),
-        fit("CHECK", checks.iter().map(|c| len(&c.name)), 32),
-        fit("EXPECT", checks.iter().map(|c| len(&c.expect)), 16),
+        fit(width, "CHECK", checks.iter().map(|c| len(&c.name)), 32),
+        fit(width, "EXPECT", checks.iter().map(|c| len(&c.expect)), 16),
         fit(
+            width,
             "BEFORE",
             checks.iter().map(|c| c.before.as_deref().map_or(1, len)),
             16,
@@ -217,24 +256,31 @@ pub fn render(app: &App, modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect
             checks,
             notes,
             selected,
+            scroll,
             ..
         } => {
-            let grid = if checks.is_empty() {
-                1
-            } else {
-                checks.len() as u16 + 1
-            };
+            let grid = checks.len().max(1) as u16 + 1;
             let notes: Vec<Line> = notes.iter().map(|n| Line::from(n.as_str())).collect();
             let notes_h = wrapped_height(&notes, wide.saturating_sub(2));
             let h = (notes_h + grid + 3).min(area.height);
             let inner = frame_for(frame, area, wide, h, format!(" {title} "), t);
-            let [top, bottom] =
-                Layout::vertical([Constraint::Length(notes_h), Constraint::Min(1)]).areas(inner);
-            frame.render_widget(Paragraph::new(notes).wrap(Wrap { trim: false }), top);
+            // Both fit, or the grid keeps at least half the room and the notes scroll.
+            let room = inner.height;
+            let grid_h = if notes_h + grid < room {
+                room - notes_h
+            } else {
+                grid.min(room.saturating_sub(notes_h.min(room / 2)))
+            };
+            let [top, bottom] = Layout::vertical([
+                Constraint::Length(room - grid_h),
+                Constraint::Length(grid_h),
+            ])
+            .areas(inner);
+            scrolled(frame, top, notes, notes_h, *scroll, t);
             if checks.is_empty() {
                 frame.render_widget(Paragraph::new("no checks").style(t.dim()), bottom);
             } else {
-                frame.render_widget(checks_table(checks, Some(*selected), t), bottom);
+                checks_window(checks, *selected, bottom, t, frame);
             }
         }
         Modal::Editor {
@@ -264,8 +310,10 @@ pub fn render(app: &App, modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect
                 ))],
                 Some(Err(e)) => vec![Line::from(Span::styled(e.clone(), t.error()))],
                 Some(Ok(rs)) => {
+                    // The top border, the column names and the count take three rows.
+                    let room = usize::from(bottom.height.saturating_sub(3));
                     let mut v = vec![Line::from(Span::styled(rs.columns.join(" | "), t.title()))];
-                    v.extend(rs.rows.iter().take(bottom.height as usize).map(|r| {
+                    v.extend(rs.rows.iter().take(room).map(|r| {
                         Line::from(
                             r.iter()
                                 .map(|c| c.as_deref().unwrap_or("NULL"))
@@ -273,14 +321,16 @@ pub fn render(app: &App, modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect
                                 .join(" | "),
                         )
                     }));
-                    v.push(Line::from(Span::styled(
-                        format!("{} row(s)", rs.rows.len()),
-                        t.dim(),
-                    )));
+                    let count = if rs.rows.len() > room {
+                        format!("{} row(s), the first {room} shown", rs.rows.len())
+                    } else {
+                        format!("{} row(s)", rs.rows.len())
+                    };
+                    v.push(Line::from(Span::styled(count, t.dim())));
                     v
                 }
             };
-            let block = Block::default().borders(Borders::TOP).title(" result ");
+            let block = t.block().borders(Borders::TOP).title(" result ");
             frame.render_widget(Paragraph::new(lines).block(block), bottom);
         }
         Modal::Diff {
@@ -296,10 +346,9 @@ pub fn render(app: &App, modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect
                 format!(" {version}: applied (-) against the file (+) "),
                 t,
             );
-            frame.render_widget(
-                Paragraph::new(highlight::diff(text, t)).scroll((*scroll, 0)),
-                inner,
-            );
+            let lines = highlight::diff(text, t);
+            let rows = wrapped_height(&lines, inner.width);
+            scrolled(frame, inner, lines, rows, usize::from(*scroll), t);
         }
     }
 }

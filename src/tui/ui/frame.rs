@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use crate::engine::Grade;
 use crate::tui::theme::Theme;
@@ -43,10 +43,11 @@ pub fn scrolled(
     let [text, marker] =
         Layout::vertical([Constraint::Length(room), Constraint::Length(1)]).areas(area);
     frame.render_widget(paragraph.scroll((offset, 0)), text);
+    // The footer names the keys that scroll.
     let say = match (offset, below) {
-        (0, n) => format!("  ... {n} more line(s) below (↓ scrolls)"),
-        (n, 0) => format!("  ... {n} line(s) above (↑ scrolls back)"),
-        (a, b) => format!("  ... {a} line(s) above, {b} below (↑/↓ scroll)"),
+        (0, n) => format!("  ... {n} more line(s) below"),
+        (n, 0) => format!("  ... {n} line(s) above"),
+        (a, b) => format!("  ... {a} line(s) above, {b} below"),
     };
     frame.render_widget(
         Paragraph::new(Line::from(Span::styled(say, t.dim()))),
@@ -100,8 +101,8 @@ pub fn wrapped_height(lines: &[Line], width: u16) -> u16 {
 pub fn frame_for(frame: &mut Frame, area: Rect, w: u16, h: u16, title: String, t: &Theme) -> Rect {
     let rect = centered(area, w, h);
     clear(frame, rect, area);
-    let block = Block::default()
-        .borders(Borders::ALL)
+    let block = t
+        .block()
         .border_style(t.warning())
         .title(Span::styled(title, t.title()));
     let inner = block.inner(rect);

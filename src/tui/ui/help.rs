@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use super::frame::{centered, clear};
 use crate::tui::app::App;
@@ -22,9 +22,7 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     };
     let rect = centered(area, width, (rows as u16 + 3).min(area.height));
     clear(frame, rect, area);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(" Keys (any key closes) ");
+    let block = t.block().title(" Keys (any key closes) ");
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     let parts = Layout::horizontal(vec![Constraint::Ratio(1, columns as u32); columns])

@@ -170,7 +170,7 @@ fn status_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
             lines.push(Line::from(Span::styled(format!("  {w}"), t.warning())));
         }
         if let Some(w) = &app.monitors.watch {
-            let (blocked, gauge) = activity::watch_lines(w, app.options.ascii);
+            let (blocked, gauge) = activity::watch_lines(w, app.options.theme.ascii);
             if let Some(b) = blocked {
                 lines.push(Line::from(Span::styled(format!("  {b}"), t.warning())));
             }
@@ -219,8 +219,10 @@ fn footer(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// A table column as wide as its header and widest cell, at most `cap`.
-fn fit(head: &str, cells: impl Iterator<Item = usize>, cap: usize) -> Constraint {
+/// A table column as wide as its header and widest cell, at most `cap` on an 80-column
+/// screen and as much more as the screen is wider: a wide terminal shows long names whole.
+fn fit(width: u16, head: &str, cells: impl Iterator<Item = usize>, cap: usize) -> Constraint {
     let widest = cells.max().unwrap_or(0).max(head.chars().count());
+    let cap = cap.max(cap * usize::from(width) / usize::from(MIN_SIZE.0));
     Constraint::Length(widest.min(cap) as u16)
 }

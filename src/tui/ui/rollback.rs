@@ -158,10 +158,13 @@ fn body<'a>(
                 b.skip(s.lines().count().max(1));
                 continue;
             }
-            for l in highlight::sql(s, 1, t) {
+            let indented = highlight::sql(s, 1, t).into_iter().map(|l| {
                 let mut spans = vec![Span::raw("  ")];
                 spans.extend(l.spans.into_iter().skip(1));
-                b.push(Line::from(spans));
+                Line::from(spans)
+            });
+            for l in highlight::wrap(indented.collect(), width, false) {
+                b.push(l);
             }
         }
     }

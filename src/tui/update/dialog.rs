@@ -248,7 +248,9 @@ pub fn on_key(app: &mut App, key: KeyEvent, cmd: Option<Command>) -> Vec<Effect>
                     selected = (selected + 1).min(checks.len().saturating_sub(1));
                 }
                 Some(Command::Up) => selected = selected.saturating_sub(1),
-                Some(Command::ScrollPageDown) => scroll = scroll.saturating_add(10),
+                Some(Command::ScrollPageDown) => {
+                    scroll = (scroll + 10).min(notes.len().saturating_sub(1));
+                }
                 Some(Command::ScrollPageUp) => scroll = scroll.saturating_sub(10),
                 _ => {}
             }
@@ -328,8 +330,9 @@ pub fn on_key(app: &mut App, key: KeyEvent, cmd: Option<Command>) -> Vec<Effect>
             if is(Command::Close) {
                 return Vec::new();
             }
+            let last = u16::try_from(text.lines().count().saturating_sub(1)).unwrap_or(u16::MAX);
             let scroll = match scroll_step(cmd) {
-                Some(step) => scroll.saturating_add_signed(step as i16),
+                Some(step) => scroll.saturating_add_signed(step as i16).min(last),
                 None => scroll,
             };
             let m = Modal::Diff {
