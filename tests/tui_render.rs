@@ -617,6 +617,7 @@ fn monitored(options: Options) -> App {
     let activity = tui_fixtures::activity();
     let gauges = tui_fixtures::gauges();
     update(&mut app, Action::Activity { activity, gauges });
+    app.monitors.own = vec![77];
     app
 }
 

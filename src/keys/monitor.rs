@@ -68,10 +68,18 @@ pub(super) const ROWS: &[Row] = &[
     (Activity, Bottom, "bottom", BOTTOM, "last row", 0),
     (
         Activity,
+        CycleSort,
+        "session_sort",
+        &[ch('s')],
+        "sort by transaction age, pid, user, application, state, wait",
+        FOOTER,
+    ),
+    (
+        Activity,
         CancelBackend,
         "cancel_backend",
         &[ch('C')],
-        "cancel the blocker's statement",
+        "cancel the selected session's statement",
         FOOTER | MUTATING,
     ),
     (
@@ -79,7 +87,7 @@ pub(super) const ROWS: &[Row] = &[
         TerminateBackend,
         "terminate_backend",
         &[ch('T')],
-        "terminate the blocker's session",
+        "terminate the selected session",
         FOOTER | MUTATING,
     ),
 ];

@@ -129,7 +129,9 @@ where
                     Ok(c) => {
                         failures = 0;
                         let pid = c.worker.backend_pid().await.unwrap_or(0);
+                        let reader = c.reader.backend_pid().await.unwrap_or(0);
                         let action = Action::Connected {
+                            own: vec![pid, reader],
                             role: c.role,
                             server_version: c.server_version,
                         };

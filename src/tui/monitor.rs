@@ -37,6 +37,48 @@ impl Watch {
     }
 }
 
+/// The orders the sessions list cycles through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionSort {
+    /// The oldest transaction first: what holds locks longest.
+    XactAge,
+    Pid,
+    User,
+    Application,
+    State,
+    Wait,
+}
+
+impl SessionSort {
+    const ALL: [SessionSort; 6] = [
+        SessionSort::XactAge,
+        SessionSort::Pid,
+        SessionSort::User,
+        SessionSort::Application,
+        SessionSort::State,
+        SessionSort::Wait,
+    ];
+
+    pub fn word(self) -> &'static str {
+        match self {
+            SessionSort::XactAge => "transaction age",
+            SessionSort::Pid => "pid",
+            SessionSort::User => "user",
+            SessionSort::Application => "application",
+            SessionSort::State => "state",
+            SessionSort::Wait => "wait",
+        }
+    }
+
+    fn next(self) -> SessionSort {
+        let i = SessionSort::ALL
+            .iter()
+            .position(|s| *s == self)
+            .unwrap_or(0);
+        SessionSort::ALL[(i + 1) % SessionSort::ALL.len()]
+    }
+}
+
 /// The verdict filters `u` cycles through; `None` is all.
 pub const VERDICTS: [Option<Verdict>; 5] = [
     None,
@@ -69,8 +111,11 @@ pub struct Monitors {
     pub matview_selected: usize,
     pub activity: Option<Activity>,
     pub activity_gauges: Vec<Gauged>,
-    /// Index into the lock waits: the selected wait's blocker is what `C`/`T` signal.
+    /// Index into [`Monitors::sessions`]: the session `C`/`T` signal.
     pub activity_selected: usize,
+    pub session_sort: SessionSort,
+    /// The console's own sessions, marked in the list.
+    pub own: Vec<i32>,
     pub watch: Option<Watch>,
 }
 
@@ -87,6 +132,8 @@ impl Default for Monitors {
             activity: None,
             activity_gauges: Vec::new(),
             activity_selected: 0,
+            session_sort: SessionSort::XactAge,
+            own: Vec::new(),
             watch: None,
         }
     }
@@ -127,6 +174,39 @@ impl Monitors {
         self.index_selected = 0;
     }
 
+    /// Every session of the database in the chosen order; ties by pid.
+    pub fn sessions(&self) -> Vec<&Session> {
+        let Some(a) = &self.activity else {
+            return Vec::new();
+        };
+        let mut list: Vec<&Session> = a.sessions.iter().collect();
+        let text = |s: &Option<String>| s.clone().unwrap_or_default().to_lowercase();
+        match self.session_sort {
+            SessionSort::XactAge => list.sort_by(|a, b| {
+                let age = |s: &Session| s.xact_age_secs.unwrap_or(-1.0);
+                age(b).total_cmp(&age(a)).then(a.pid.cmp(&b.pid))
+            }),
+            SessionSort::Pid => list.sort_by_key(|s| s.pid),
+            SessionSort::User => list.sort_by_key(|s| (text(&s.user), s.pid)),
+            SessionSort::Application => list.sort_by_key(|s| (text(&s.application), s.pid)),
+            SessionSort::State => list.sort_by_key(|s| (text(&s.state), s.pid)),
+            // Sessions that wait first.
+            SessionSort::Wait => {
+                list.sort_by_key(|s| (s.blocked_by.is_empty(), text(&s.wait_event), s.pid))
+            }
+        }
+        list
+    }
+
+    pub fn selected_session(&self) -> Option<&Session> {
+        self.sessions().get(self.activity_selected).copied()
+    }
+
+    pub fn cycle_session_sort(&mut self) {
+        self.session_sort = self.session_sort.next();
+        self.activity_selected = 0;
+    }
+
     pub fn cycle_verdict(&mut self) {
         let i = VERDICTS
             .iter()
@@ -141,7 +221,7 @@ impl Monitors {
         match tab {
             Tab::Indexes => self.visible_indexes().len(),
             Tab::Matviews => self.matviews.as_ref().map_or(0, |m| m.matviews.len()),
-            Tab::Activity => self.activity.as_ref().map_or(0, |a| a.waits.len()),
+            Tab::Activity => self.activity.as_ref().map_or(0, |a| a.sessions.len()),
             Tab::Phases | Tab::Log => 0,
         }
     }

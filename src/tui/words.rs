@@ -133,6 +133,21 @@ pub fn showing_indexes(verdict: Option<&str>) -> String {
     }
 }
 
+pub fn sessions_sorted_by(word: &str) -> String {
+    format!("sessions sorted by {word}")
+}
+
+pub fn own_session(pid: i32) -> String {
+    format!("pid {pid} is this console's own session: quit the console to end it")
+}
+
+pub fn nothing_to_cancel(pid: i32, state: &str) -> String {
+    format!(
+        "pid {pid} is {state}: it runs no statement, so there is nothing to cancel. \
+         Terminating it ends its session, rolls back its transaction and releases its locks."
+    )
+}
+
 pub const NO_INDEX: &str = "no index selected";
 pub const NO_MATVIEW: &str = "no materialized view selected";
 pub const NO_SESSION: &str = "no session selected";

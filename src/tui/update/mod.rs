@@ -101,10 +101,12 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Connected {
+            own,
             role,
             server_version,
         } => {
             app.connection = Connection::Up;
+            app.monitors.own = own;
             app.header.role = role;
             app.header.server_version = server_version;
             // The monitoring tabs appear once their first load answers.

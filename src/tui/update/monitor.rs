@@ -62,6 +62,12 @@ fn refuse(app: &mut App, text: String) -> Vec<Effect> {
 pub fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
     let m = &mut app.monitors;
     match cmd {
+        Command::CycleSort if app.tab == Tab::Activity => {
+            m.cycle_session_sort();
+            let text = words::sessions_sorted_by(m.session_sort.word());
+            app.message = Some((Level::Info, text));
+            return Vec::new();
+        }
         Command::CycleSort => {
             m.cycle_sort();
             let text = words::sorted_by(crate::tui::monitor::sort_word(m.index_sort));
@@ -116,18 +122,27 @@ pub fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
             app.modal = Some(dm::matview_dialog(&v));
         }
         Command::CancelBackend | Command::TerminateBackend => {
-            let sel = app.monitors.activity_selected;
-            let Some(w) = app
-                .monitors
-                .activity
-                .as_ref()
-                .and_then(|a| a.waits.get(sel))
-                .cloned()
-            else {
+            let Some(s) = app.monitors.selected_session().cloned() else {
                 return refuse(app, words::NO_SESSION.into());
             };
-            let terminate = cmd == Command::TerminateBackend;
-            app.modal = Some(dm::session_dialog(&w.blocker, terminate));
+            if app.monitors.own.contains(&s.pid) {
+                return refuse(app, words::own_session(s.pid));
+            }
+            // A cancel stops a running statement: a session that runs none would report a
+            // cancel that changed nothing, so it is offered the terminate that would act.
+            let running = matches!(
+                s.state.as_deref(),
+                Some("active" | "fastpath function call")
+            );
+            let terminate = cmd == Command::TerminateBackend || !running;
+            let mut modal = dm::session_dialog(&s, terminate);
+            if cmd == Command::CancelBackend && !running {
+                let state = s.state.as_deref().unwrap_or("not running a statement");
+                if let crate::tui::dialog::Modal::Maintain { facts, .. } = &mut modal {
+                    facts.insert(0, words::nothing_to_cancel(s.pid, state));
+                }
+            }
+            app.modal = Some(modal);
         }
         _ => {}
     }
