@@ -184,3 +184,29 @@ fn a_character_where_text_is_typed_is_refused() {
     assert!(stderr.contains("takes typed text"), "{stderr}");
     assert!(stderr.contains("ctrl- or alt-"), "{stderr}");
 }
+
+#[test]
+fn the_readme_lists_every_key_under_its_name() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let start = readme.find("## The console").unwrap();
+    let section = &readme[start..readme[start..].find("\n## ").unwrap() + start];
+    for b in keys::defaults() {
+        let row = section
+            .lines()
+            .filter(|l| l.starts_with('|'))
+            .find(|l| {
+                l.contains(&format!("`{}`", b.name))
+                    || (b.name.starts_with("tab_") && l.contains("`tab_1` ... `tab_9`"))
+            })
+            .unwrap_or_else(|| panic!("`{}` is not in the README's key table", b.name));
+        if !b.name.starts_with("tab_") {
+            for k in &b.keys {
+                assert!(
+                    row.contains(&format!("`{}`", label(k))),
+                    "{}: {row}",
+                    b.name
+                );
+            }
+        }
+    }
+}
