@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use pgstep::config::{
-    COLOUR_ROLES, Colour, Config, Confirm, Connection, KEY_ACTIONS, KeyCode, LoadOptions, paths,
+    COLOUR_ROLES, Colour, Config, Confirm, Connection, KeyCode, LoadOptions, paths,
 };
 
 /// A scratch tree: `home/` holds the user file, `repo/` is a repository (it has `.git`).
@@ -393,8 +393,9 @@ fn the_example_file_shows_every_action_and_role_with_its_default() {
     let text = fs::read_to_string(example()).unwrap();
     let doc: toml::Table = text.parse().unwrap();
     let keys = doc["keys"].as_table().unwrap();
-    assert_eq!(keys.len(), KEY_ACTIONS.len());
-    for (action, defaults) in KEY_ACTIONS {
+    let actions = pgstep::keys::actions();
+    assert_eq!(keys.len(), actions.len());
+    for (action, defaults) in &actions {
         let written: Vec<String> = match &keys[*action] {
             toml::Value::String(s) => vec![s.clone()],
             toml::Value::Array(a) => a.iter().map(|v| v.as_str().unwrap().to_owned()).collect(),

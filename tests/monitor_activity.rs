@@ -375,3 +375,73 @@ async fn table_facts_size_tables_without_queueing_behind_their_locks() {
         "{p:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_session_of_the_database_is_listed_with_whom_it_waits_for() {
+    let db = fresh_db();
+    let monitor = db.connect().await;
+    let reading: i32 = monitor
+        .query_one("SELECT pg_backend_pid()", &[])
+        .await
+        .expect("pid")
+        .get(0);
+    let (_idle, idle) = named(&db, "idle one").await;
+    let q = plant_queue(&db, &monitor).await;
+
+    let a = activity::load(&monitor, None).await.expect("load");
+    let of = |pid: i32| {
+        a.sessions
+            .iter()
+            .find(|s| s.pid == pid)
+            .unwrap_or_else(|| panic!("pid {pid} is not listed: {:?}", a.sessions))
+    };
+    let blocker = of(q.blocker);
+    assert_eq!(blocker.application.as_deref(), Some("blocker"));
+    assert_eq!(blocker.state.as_deref(), Some("idle in transaction"));
+    assert!(
+        blocker.xact_age_secs.is_some_and(|s| s >= 0.0),
+        "{blocker:?}"
+    );
+    assert!(blocker.user.is_some());
+    assert!(blocker.blocked_by.is_empty());
+    assert!(a.blocks_others(q.blocker));
+    let waiter = of(q.waiter);
+    assert_eq!(waiter.blocked_by, vec![q.blocker]);
+    assert_eq!(waiter.wait_event.as_deref(), Some("Lock:relation"));
+    assert!(
+        waiter
+            .query
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("ALTER TABLE t")
+    );
+    // Behind the ALTER in the queue, and behind the lock the ALTER waits for.
+    let queued = &of(q.queued).blocked_by;
+    assert!(
+        queued.contains(&q.waiter) && queued.contains(&q.blocker),
+        "{queued:?}"
+    );
+    let quiet = of(idle);
+    assert_eq!(quiet.state.as_deref(), Some("idle"));
+    assert!(quiet.blocked_by.is_empty() && !a.blocks_others(idle));
+    // The session that reads is listed too: the console marks it as its own.
+    assert_eq!(of(reading).state.as_deref(), Some("active"));
+    // Sessions of other databases are not.
+    let others: Vec<_> = a
+        .sessions
+        .iter()
+        .filter(|s| s.backend_type.as_deref() != Some("client backend"))
+        .collect();
+    assert!(others.is_empty(), "{others:?}");
+    let mut pids: Vec<i32> = a.sessions.iter().map(|s| s.pid).collect();
+    pids.sort();
+    assert_eq!(pids, a.sessions.iter().map(|s| s.pid).collect::<Vec<_>>());
+
+    drop(q._blocker_client);
+    finished("the ALTER", q.waiter_task)
+        .await
+        .expect("the ALTER ran");
+    finished("the SELECT", q.queued_task)
+        .await
+        .expect("the SELECT ran");
+}

@@ -343,7 +343,7 @@ fn apply_then_roll_back_a_phase_through_the_console() {
     });
 
     c.keys(ENTER);
-    c.wait_text("type the version 001 and Enter to roll back");
+    c.wait_text("type the version 001 and press enter to roll back");
     assert!(c.screen().contains("Roll back to before 001?"));
 
     c.keys("002");

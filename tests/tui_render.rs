@@ -19,7 +19,8 @@ use pgstep::tui::action::{Action, Effect, Outcome};
 use pgstep::tui::app::{App, Header, Options};
 use pgstep::tui::dialog::{Modal, UndoLine};
 use pgstep::tui::keymap::Keymap;
-use pgstep::tui::ui::{self, theme::Theme};
+use pgstep::tui::theme::Theme;
+use pgstep::tui::ui;
 use pgstep::tui::update::update;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -372,10 +373,9 @@ fn phases_missing(options: Options) -> App {
 }
 
 fn phases_ascii(options: Options) -> App {
-    phases_drifted(Options {
-        ascii: true,
-        ..options
-    })
+    let mut theme = options.theme.clone();
+    theme.ascii = true;
+    phases_drifted(Options { theme, ..options })
 }
 
 fn read_only(options: Options) -> App {
@@ -617,6 +617,7 @@ fn monitored(options: Options) -> App {
     let activity = tui_fixtures::activity();
     let gauges = tui_fixtures::gauges();
     update(&mut app, Action::Activity { activity, gauges });
+    app.monitors.own = vec![77];
     app
 }
 
@@ -1111,16 +1112,198 @@ fn a_long_apply_summary_says_what_is_cut_and_scrolls_to_its_last_warning() {
             .join("\n")
     };
     let first = text(&draw(&mut app, (80, 24)));
-    assert!(first.contains("more line(s) below (↓ scrolls)"), "{first}");
+    assert!(first.contains("more line(s) below"), "{first}");
     assert!(!first.contains("the last finding"), "{first}");
     for _ in 0..4 {
         press(&mut app, KeyCode::PageDown);
     }
     let last = text(&draw(&mut app, (80, 24)));
     assert!(last.contains("the last finding"), "{last}");
-    assert!(last.contains("line(s) above (↑ scrolls back)"), "{last}");
+    assert!(last.contains("line(s) above"), "{last}");
     assert!(
         last.contains(" Cancel "),
         "the answer stays in sight: {last}"
+    );
+}
+
+// Every dialog and result view with more than an 80x24 screen holds, scrolled to its end:
+// what is out of sight is said, and the end of the content and the dialog's answer show.
+
+/// Presses `code` `n` times.
+fn presses(app: &mut App, code: KeyCode, n: usize) {
+    for _ in 0..n {
+        press(app, code);
+    }
+}
+
+fn apply_end(options: Options) -> App {
+    let mut app = confirm_apply(options);
+    presses(&mut app, KeyCode::PageDown, 20);
+    app
+}
+
+fn results_end(options: Options) -> App {
+    let mut app = running(options);
+    let checks = (1..=30)
+        .map(|i| check(&format!("check {i:02}"), "= 0", None, "0", i % 7 != 0))
+        .collect();
+    let done = Applied {
+        version: "004".into(),
+        name: "books_isbn".into(),
+        millis: 5012,
+        checks,
+    };
+    update(&mut app, Action::Done(Outcome::Applied(vec![done])));
+    presses(&mut app, KeyCode::Down, 40);
+    app
+}
+
+fn dry_run_end(options: Options) -> App {
+    let mut app = clean(options, 2);
+    press(&mut app, KeyCode::Char('d'));
+    let statements = (1..=40)
+        .map(|i| DryStatement {
+            line: 10 + i,
+            sql: format!("UPDATE books SET isbn = legacy_code WHERE id % 40 = {i};"),
+            rows: Some(1200 + u64::from(i)),
+            millis: 12,
+            skipped: None,
+        })
+        .collect();
+    let run = DryRun {
+        version: "004".into(),
+        name: "books_isbn".into(),
+        statements,
+        locks: vec![("books".into(), "RowExclusiveLock".into())],
+        checks: isbn_checks(),
+        error: None,
+    };
+    update(&mut app, Action::Done(Outcome::DryRun(run)));
+    presses(&mut app, KeyCode::PageDown, 10);
+    presses(&mut app, KeyCode::Down, 5);
+    app
+}
+
+fn diff_end(options: Options) -> App {
+    let mut app = every_state(options, false);
+    let mut text = String::from("--- applied\n+++ file\n@@ -1,60 +1,60 @@\n");
+    for i in 1..=60 {
+        text.push_str(&format!("-UPDATE books SET shelf = {i} WHERE id = {i};\n"));
+        text.push_str(&format!(
+            "+UPDATE books SET shelf = {} WHERE id = {i};\n",
+            i + 1
+        ));
+    }
+    app.modal = Some(Modal::Diff {
+        version: plan::Version::parse("002").unwrap(),
+        text,
+        scroll: 0,
+    });
+    presses(&mut app, KeyCode::PageDown, 20);
+    app
+}
+
+fn in_doubt_end(options: Options) -> App {
+    let mut app = every_state(options, false);
+    app.modal = Some(Modal::InDoubtChoice {
+        version: plan::Version::parse("005").unwrap(),
+        statement: 2,
+    });
+    app
+}
+
+fn terminate_end(options: Options) -> App {
+    let mut app = activity(options);
+    press(&mut app, KeyCode::Char('T'));
+    if let Some(Modal::Maintain { facts, .. }) = &mut app.modal {
+        let long =
+            "SELECT b.id, b.title, a.name FROM books b JOIN authors a ON a.id = b.author_id ";
+        facts.insert(1, format!("query: {}", long.repeat(12)));
+    }
+    presses(&mut app, KeyCode::PageDown, 5);
+    app
+}
+
+fn editor_end(options: Options) -> App {
+    let mut app = editor(options);
+    let result = ResultSet {
+        columns: vec!["id".into()],
+        rows: (1..=100).map(|id| vec![Some(id.to_string())]).collect(),
+    };
+    app.job = None;
+    update(
+        &mut app,
+        Action::Key(KeyEvent::new(KeyCode::F(5), KeyModifiers::NONE)),
+    );
+    let outcome = Outcome::Query {
+        version: plan::Version::parse("004").unwrap(),
+        check: "every book has an isbn".into(),
+        result: Ok(result),
+    };
+    update(&mut app, Action::Done(outcome));
+    app
+}
+
+fn log_end(options: Options) -> App {
+    let mut app = log(options);
+    press(&mut app, KeyCode::Char('G'));
+    app
+}
+
+const AT_THEIR_END: [Screen; 15] = [
+    ("apply", apply_end),
+    ("apply_typed", confirm_apply_typed),
+    ("rollback", rollback_scrolled_to_its_end),
+    ("results", results_end),
+    ("dry_run", dry_run_end),
+    ("diff", diff_end),
+    ("help", help),
+    ("mark", mark_choice),
+    ("in_doubt", in_doubt_end),
+    ("reason", reason),
+    ("drop_index", confirm_drop_index),
+    ("terminate", terminate_end),
+    ("confirm_quit", confirm_quit),
+    ("editor", editor_end),
+    ("log", log_end),
+];
+
+#[test]
+fn every_dialog_at_80x24_scrolled_to_its_end() {
+    for (name, build) in AT_THEIR_END {
+        let mut app = build(Options::default());
+        let terminal = draw(&mut app, (80, 24));
+        insta::assert_snapshot!(format!("end_{name}_80x24"), terminal.backend());
+    }
+}
+
+#[test]
+fn columns_follow_the_terminal_width() {
+    let long_index = "books_title_author_published_at_edition_idx";
+    let long_table = "library_catalogue_books_by_edition";
+    let mut report = tui_fixtures::indexes();
+    report.indexes[0].index = long_index.into();
+    report.indexes[0].table = long_table.into();
+    let mut app = every_state(Options::default(), false);
+    update(&mut app, Action::Indexes(report));
+    press(&mut app, KeyCode::Char('3'));
+    let screen = |t: &Terminal<TestBackend>| {
+        let b = t.backend().buffer();
+        (0..b.area.height)
+            .map(|y| {
+                (0..b.area.width)
+                    .map(|x| b[(x, y)].symbol())
+                    .collect::<String>()
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let wide = screen(&draw(&mut app, (200, 50)));
+    assert!(wide.contains(long_index), "{wide}");
+    assert!(wide.contains(long_table), "{wide}");
+    let narrow = screen(&draw(&mut app, (80, 24)));
+    assert!(
+        !narrow.contains(long_index),
+        "80 columns cannot hold it: {narrow}"
     );
 }

@@ -342,7 +342,7 @@ fn read_only_sessions_hide_mutating_actions() {
     assert!(
         !footer
             .iter()
-            .any(|(_, name)| *name == "apply_next" || *name == "rollback")
+            .any(|(_, _, name)| *name == "apply_next" || *name == "rollback")
     );
     a.selected = 0;
     let effects = key(&mut a, KeyCode::Char('v'));
@@ -454,6 +454,7 @@ fn monitoring_tabs_appear_once_loaded_and_load_on_switch() {
     let effects = update(
         &mut a,
         Action::Connected {
+            own: vec![77],
             role: "postgres".into(),
             server_version: "15".into(),
         },
@@ -615,10 +616,12 @@ fn rebuilding_and_refreshing_and_read_only() {
 }
 
 #[test]
-fn signalling_a_blocker_needs_its_typed_pid() {
+fn signalling_a_session_needs_its_typed_pid() {
     let mut a = with_monitors();
     key(&mut a, KeyCode::Char('5'));
     assert_eq!(a.tab, Tab::Activity);
+    // The oldest transaction first: the blocker, idle in its transaction for 3m12s.
+    assert_eq!(a.monitors.selected_session().map(|s| s.pid), Some(4242));
     key(&mut a, KeyCode::Char('T'));
     match &a.modal {
         Some(Modal::Maintain { facts, .. }) => {
@@ -628,15 +631,72 @@ fn signalling_a_blocker_needs_its_typed_pid() {
     }
     assert!(key(&mut a, KeyCode::Esc).is_empty());
     assert!(a.modal.is_none());
+    key(&mut a, KeyCode::Char('j'));
+    key(&mut a, KeyCode::Char('j'));
+    assert_eq!(a.monitors.selected_session().map(|s| s.pid), Some(90));
     key(&mut a, KeyCode::Char('C'));
+    typed(&mut a, "90");
+    assert_eq!(
+        key(&mut a, KeyCode::Enter),
+        vec![Effect::SignalBackend {
+            pid: 90,
+            terminate: false
+        }]
+    );
+}
+
+#[test]
+fn cancelling_a_session_that_runs_no_statement_offers_terminate() {
+    let mut a = with_monitors();
+    key(&mut a, KeyCode::Char('5'));
+    key(&mut a, KeyCode::Char('C'));
+    match &a.modal {
+        Some(Modal::Maintain { facts, .. }) => {
+            assert!(
+                facts[0].contains("idle in transaction") && facts[0].contains("nothing to cancel"),
+                "{facts:?}"
+            );
+        }
+        other => panic!("expected the terminate dialog, got {other:?}"),
+    }
     typed(&mut a, "4242");
     assert_eq!(
         key(&mut a, KeyCode::Enter),
         vec![Effect::SignalBackend {
             pid: 4242,
-            terminate: false
+            terminate: true
         }]
     );
+}
+
+#[test]
+fn the_sessions_list_sorts_by_a_key_and_keeps_the_consoles_own_sessions_safe() {
+    let mut a = with_monitors();
+    a.monitors.own = vec![77];
+    key(&mut a, KeyCode::Char('5'));
+    let pids = |a: &App| -> Vec<i32> { a.monitors.sessions().iter().map(|s| s.pid).collect() };
+    assert_eq!(pids(&a), vec![4242, 77, 90, 31], "oldest transaction first");
+    key(&mut a, KeyCode::Char('s'));
+    assert_eq!(pids(&a), vec![31, 77, 90, 4242], "by pid");
+    assert!(a.message.as_ref().unwrap().1.contains("sorted by pid"));
+    for _ in 0..4 {
+        key(&mut a, KeyCode::Char('s'));
+    }
+    assert_eq!(
+        pids(&a)[..2],
+        [77, 90],
+        "by wait: the waiting sessions first"
+    );
+    key(&mut a, KeyCode::Char('s'));
+    assert_eq!(pids(&a), vec![4242, 77, 90, 31], "round to transaction age");
+    key(&mut a, KeyCode::Char('j'));
+    assert_eq!(a.monitors.selected_session().map(|s| s.pid), Some(77));
+    key(&mut a, KeyCode::Char('T'));
+    assert!(
+        a.modal.is_none(),
+        "the console's own session is not signalled"
+    );
+    assert!(a.message.as_ref().unwrap().1.contains("own session"));
 }
 
 #[test]
@@ -841,4 +901,19 @@ fn an_idle_console_reloads_only_when_the_log_or_the_lock_moved() {
     );
     a.tab = Tab::Activity;
     assert_eq!(update(&mut a, Action::Refresh), vec![Effect::LoadActivity]);
+}
+
+#[test]
+fn a_rebound_dialog_key_acts_and_the_old_one_no_longer_does() {
+    let mut a = app(1);
+    let shift_y = pgstep::keys::KeySpec::parse("Y").unwrap();
+    a.keymap.rebind("yes", vec![shift_y]);
+    key(&mut a, KeyCode::Char('n'));
+    assert!(key(&mut a, KeyCode::Char('y')).is_empty());
+    assert!(matches!(a.modal, Some(Modal::ConfirmApply { .. })));
+    let footer = a.keymap.footer(&a.contexts(), false);
+    assert!(footer.iter().any(|(_, k, n)| *n == "yes" && k == "Y"));
+    let y = KeyEvent::new(KeyCode::Char('Y'), KeyModifiers::SHIFT);
+    let effects = update(&mut a, Action::Key(y));
+    assert!(matches!(effects[..], [Effect::Apply { .. }]), "{effects:?}");
 }

@@ -5,11 +5,11 @@ use std::path::Path;
 
 use super::db::{self, Fail, Target};
 use super::exit;
-use crate::config::{self, Config, ConfigError};
+use crate::config::{Config, ConfigError};
 use crate::plan;
 use crate::tui::app::{App, Header, Options};
-use crate::tui::keymap::{Key, Keymap};
-use crate::tui::ui::theme::Theme;
+use crate::tui::keymap::{Conflict, Keymap, label};
+use crate::tui::theme::Theme;
 use crate::tui::{self, Connected};
 
 pub async fn run(dir: &Path, target: &Target, config: &Config, ascii: bool) -> Result<(), Fail> {
@@ -39,11 +39,12 @@ pub async fn run(dir: &Path, target: &Target, config: &Config, ascii: bool) -> R
         read_only: profile.is_some_and(|p| p.read_only),
     };
     let colour = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let mut theme = Theme::from_config(&config.colours, profile.and_then(|p| p.colour), colour);
+    theme.ascii = ascii || config.ascii;
     let options = Options {
-        ascii: ascii || config.ascii,
         confirm_typed: target.typed(),
         lock_timeout: Some(target.settings.lock_timeout),
-        theme: Theme::from_config(&config.colours, profile.and_then(|p| p.colour), colour),
+        theme,
         lint: config.lint.clone(),
     };
     // Counting the entries is a few milliseconds even for 10,000 files; reading them is not,
@@ -97,66 +98,43 @@ pub async fn run(dir: &Path, target: &Target, config: &Config, ascii: bool) -> R
 }
 
 /// The console's keymap with the configuration's bindings. A key given to two actions that
-/// act on the same screen is refused: one of them would silently never act.
+/// act on the same screen is refused: one of them would silently never act; so is a
+/// character where a dialog takes typed text.
 fn keymap(config: &Config) -> Result<Keymap, Fail> {
-    use ratatui::crossterm::event::{KeyCode as K, KeyModifiers as M};
-    let mut km = Keymap::default();
-    for (name, specs) in config.keys.iter() {
-        let keys = specs
-            .iter()
-            .map(|s| {
-                let code = match s.code {
-                    config::KeyCode::Char(c) => K::Char(c),
-                    config::KeyCode::F(n) => K::F(n),
-                    config::KeyCode::Enter => K::Enter,
-                    config::KeyCode::Esc => K::Esc,
-                    config::KeyCode::Tab if s.shift => K::BackTab,
-                    config::KeyCode::Tab => K::Tab,
-                    config::KeyCode::Backspace => K::Backspace,
-                    config::KeyCode::Delete => K::Delete,
-                    config::KeyCode::Insert => K::Insert,
-                    config::KeyCode::Up => K::Up,
-                    config::KeyCode::Down => K::Down,
-                    config::KeyCode::Left => K::Left,
-                    config::KeyCode::Right => K::Right,
-                    config::KeyCode::PageUp => K::PageUp,
-                    config::KeyCode::PageDown => K::PageDown,
-                    config::KeyCode::Home => K::Home,
-                    config::KeyCode::End => K::End,
-                };
-                let mut mods = M::NONE;
-                if s.ctrl {
-                    mods |= M::CONTROL;
-                }
-                if s.alt {
-                    mods |= M::ALT;
-                }
-                Key { code, mods }
-            })
-            .collect();
-        km.rebind(name, keys);
-    }
-    let Some((a, b, key)) = km.clash() else {
-        return Ok(km);
+    let conflict = match Keymap::configured(&config.keys) {
+        Ok(km) => return Ok(km),
+        Err(c) => c,
     };
-    let (set, other) = if config.keys.place(b).is_some() {
-        (b, a)
-    } else {
-        (a, b)
+    let keys = &config.keys;
+    let (set, message) = match conflict {
+        Conflict::Shared { first, second, key } => {
+            let (set, other) = if keys.place(second).is_some() {
+                (second, first)
+            } else {
+                (first, second)
+            };
+            let message = format!(
+                "{} is also the key of `{other}`{}, and both act on the same screen, so one of them would never act: give one of them another key",
+                label(&key),
+                keys.place(other)
+                    .map(|p| format!(" (set at {p})"))
+                    .unwrap_or_default(),
+            );
+            (set, message)
+        }
+        Conflict::Typed { name, key, context } => {
+            let message = format!(
+                "{} is a character, and {} takes typed text, so it could not be typed there: give `{name}` a key with ctrl- or alt-, or a named key",
+                label(&key),
+                context.describe(),
+            );
+            (name, message)
+        }
     };
-    let message = format!(
-        "{} is also the key of `{other}`{}, and both act on the same screen, so one of them would never act: give one of them another key",
-        key.label(),
-        config
-            .keys
-            .place(other)
-            .map(|p| format!(" (set at {p})"))
-            .unwrap_or_default(),
-    );
     let key = format!("keys.{set}");
-    let error = match config.keys.place(set) {
+    let error = match keys.place(set) {
         Some(place) => ConfigError::invalid(place.clone(), &key, message).to_string(),
-        // Only the defaults could clash without a file, and a test keeps them apart.
+        // Only the defaults could conflict without a file, and a test keeps them apart.
         None => format!("pgstep: error: `{key}`: {message}"),
     };
     Err(Fail::new(exit::INPUT, error))

@@ -11,9 +11,10 @@ use toml::de::{DeTable, DeValue};
 
 use super::colour::{COLOUR_HELP, COLOUR_ROLES, Colour};
 use super::error::{ConfigError, Place};
-use super::keys::{KEY_ACTIONS, KeySpec};
+use super::keys::Keymap;
 use super::profile::{Confirm, Connection, Profile, has_password};
 use crate::files::{LARGEST_MAX_SIZE, MAX_SIZE_KEY};
+use crate::keys::KeySpec;
 use crate::lint::{RULES, Severity};
 
 const TOP_KEYS: &[&str] = &[
@@ -102,10 +103,11 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Layer, ConfigError> {
                 }
             }
             "keys" => {
+                let table = Keymap::default();
                 for (action, action_span, spec) in entries(file.table(key, value)?) {
                     let path = format!("keys.{action}");
-                    let Some(&(action, _)) = KEY_ACTIONS.iter().find(|(a, _)| *a == action) else {
-                        let names: Vec<_> = KEY_ACTIONS.iter().map(|(a, _)| *a).collect();
+                    let Some(action) = table.name(action) else {
+                        let names = table.names();
                         return Err(file.unknown(&path, action_span, "action", &names));
                     };
                     let place = file.place(spec.span());

@@ -1,256 +1,42 @@
-//! Key bindings: `[keys]` maps an action to a key spec such as `"n"`, `"ctrl-r"`, `"F5"` or
-//! `"shift-tab"`. The specs are read into [`KeySpec`], a type of our own, so the
-//! configuration does not depend on the terminal library; the console maps them.
-
-use std::fmt;
+//! `[keys]`: the keys the configuration gives the console's actions. The action names and
+//! their defaults are the console's binding table's (`crate::keys`), so a name the console
+//! does not know is refused where the file says it.
 
 use super::error::Place;
+use crate::keys::{self, KeySpec};
 
-/// A key without modifiers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum KeyCode {
-    /// A printable character; the space bar is `Char(' ')`.
-    Char(char),
-    /// A function key, `F(1)` to `F(12)`.
-    F(u8),
-    Enter,
-    Esc,
-    Tab,
-    Backspace,
-    Delete,
-    Insert,
-    Up,
-    Down,
-    Left,
-    Right,
-    PageUp,
-    PageDown,
-    Home,
-    End,
-}
-
-/// A key and its modifiers. For characters, shift is folded into the character (`shift-a`
-/// is `A`, and `shift` is false) and ctrl- letters are lower case, because that is how
-/// terminals report them. `shift-tab` is `Tab` with `shift` (crossterm's `BackTab`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct KeySpec {
-    pub code: KeyCode,
-    pub ctrl: bool,
-    pub alt: bool,
-    pub shift: bool,
-}
-
-/// Key names, the first of each code being how it is written back.
-const NAMES: &[(&str, KeyCode)] = &[
-    ("enter", KeyCode::Enter),
-    ("return", KeyCode::Enter),
-    ("esc", KeyCode::Esc),
-    ("escape", KeyCode::Esc),
-    ("tab", KeyCode::Tab),
-    ("backspace", KeyCode::Backspace),
-    ("delete", KeyCode::Delete),
-    ("del", KeyCode::Delete),
-    ("insert", KeyCode::Insert),
-    ("ins", KeyCode::Insert),
-    ("up", KeyCode::Up),
-    ("down", KeyCode::Down),
-    ("left", KeyCode::Left),
-    ("right", KeyCode::Right),
-    ("pgup", KeyCode::PageUp),
-    ("pageup", KeyCode::PageUp),
-    ("pgdown", KeyCode::PageDown),
-    ("pagedown", KeyCode::PageDown),
-    ("pgdn", KeyCode::PageDown),
-    ("home", KeyCode::Home),
-    ("end", KeyCode::End),
-    ("space", KeyCode::Char(' ')),
-];
-
-const SPEC_HELP: &str = "write one character (`n`, `?`), F1 to F12, or enter, esc, tab, \
-     backspace, delete, insert, up, down, left, right, pgup, pgdown, home, end or space, \
-     optionally after ctrl-, alt- or shift-";
-
-const fn key(code: KeyCode) -> KeySpec {
-    KeySpec {
-        code,
-        ctrl: false,
-        alt: false,
-        shift: false,
-    }
-}
-
-const fn char_key(c: char) -> KeySpec {
-    key(KeyCode::Char(c))
-}
-
-const fn ctrl_key(c: char) -> KeySpec {
-    KeySpec {
-        ctrl: true,
-        ..char_key(c)
-    }
-}
-
-const BACK_TAB: KeySpec = KeySpec {
-    shift: true,
-    ..key(KeyCode::Tab)
-};
-
-/// Every action `[keys]` may rebind, with its default keys. The names and defaults are the
-/// console keymap's binding names (`tui::keymap`), so it can rebind by name. An action may
-/// have several keys, and actions of different screens may share one, so clashes are the
-/// console's to judge.
-pub const KEY_ACTIONS: &[(&str, &[KeySpec])] = &[
-    ("help", &[char_key('?')]),
-    ("quit", &[char_key('q')]),
-    ("next_tab", &[key(KeyCode::Tab)]),
-    ("prev_tab", &[BACK_TAB]),
-    ("refresh", &[ctrl_key('r')]),
-    ("up", &[char_key('k'), key(KeyCode::Up)]),
-    ("down", &[char_key('j'), key(KeyCode::Down)]),
-    ("page_up", &[key(KeyCode::PageUp)]),
-    ("page_down", &[key(KeyCode::PageDown)]),
-    ("top", &[char_key('g'), key(KeyCode::Home)]),
-    ("bottom", &[char_key('G'), key(KeyCode::End)]),
-    ("detail_up", &[char_key('K')]),
-    ("detail_down", &[char_key('J')]),
-    ("filter", &[char_key('/')]),
-    ("apply_next", &[char_key('n')]),
-    ("dry_run", &[char_key('d')]),
-    ("verify", &[char_key('v')]),
-    ("rollback", &[char_key('r')]),
-    ("resume", &[char_key('s')]),
-    ("mark", &[char_key('m')]),
-    ("diff", &[char_key('f')]),
-    ("accept", &[char_key('a')]),
-    ("cancel", &[char_key('c'), key(KeyCode::Esc)]),
-    ("edit_check", &[char_key('e')]),
-];
-
-impl KeySpec {
-    /// Reads a key spec; the error says what is allowed.
-    pub fn parse(spec: &str) -> Result<KeySpec, String> {
-        let mut rest = spec.trim();
-        let (mut ctrl, mut alt, mut shift) = (false, false, false);
-        // A lone character after the modifiers is the key itself, so `ctrl--` is ctrl and `-`.
-        while rest.chars().count() > 1 {
-            let Some((modifier, tail)) = rest.split_once('-') else {
-                break;
-            };
-            let flag = match modifier.to_ascii_lowercase().as_str() {
-                "ctrl" | "control" => &mut ctrl,
-                "alt" => &mut alt,
-                "shift" => &mut shift,
-                _ => {
-                    return Err(format!(
-                        "`{modifier}-` is not a modifier: use ctrl-, alt- or shift-"
-                    ));
-                }
-            };
-            if *flag {
-                return Err(format!("`{modifier}-` is given twice"));
-            }
-            *flag = true;
-            rest = tail;
-        }
-        let mut chars = rest.chars();
-        let code = match (chars.next(), chars.next()) {
-            (None, _) => return Err(format!("no key in `{spec}`: {SPEC_HELP}")),
-            (Some(c), None) => KeyCode::Char(c),
-            _ => named(rest).ok_or_else(|| format!("unknown key `{rest}`: {SPEC_HELP}"))?,
-        };
-        let KeyCode::Char(c) = code else {
-            return Ok(KeySpec {
-                code,
-                ctrl,
-                alt,
-                shift,
-            });
-        };
-        if shift && !c.is_ascii_alphabetic() {
-            return Err(format!(
-                "shift- goes with letters and named keys; for `{spec}` write the shifted character itself"
-            ));
-        }
-        if ctrl && shift {
-            return Err(format!(
-                "terminals cannot tell `{spec}` from ctrl-{}: choose another key",
-                c.to_ascii_lowercase()
-            ));
-        }
-        let c = if shift {
-            c.to_ascii_uppercase()
-        } else if ctrl {
-            c.to_ascii_lowercase()
-        } else {
-            c
-        };
-        Ok(KeySpec {
-            code: KeyCode::Char(c),
-            ctrl,
-            alt,
-            shift: false,
-        })
-    }
-}
-
-fn named(name: &str) -> Option<KeyCode> {
-    let lower = name.to_ascii_lowercase();
-    if let Some(n) = lower.strip_prefix('f')
-        && let Ok(n) = n.parse::<u8>()
-    {
-        return (1..=12).contains(&n).then_some(KeyCode::F(n));
-    }
-    NAMES
-        .iter()
-        .find(|(n, _)| *n == lower)
-        .map(|&(_, code)| code)
-}
-
-impl fmt::Display for KeySpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (on, prefix) in [
-            (self.ctrl, "ctrl-"),
-            (self.alt, "alt-"),
-            (self.shift, "shift-"),
-        ] {
-            if on {
-                f.write_str(prefix)?;
-            }
-        }
-        match self.code {
-            KeyCode::Char(' ') => f.write_str("space"),
-            KeyCode::Char(c) => write!(f, "{c}"),
-            KeyCode::F(n) => write!(f, "F{n}"),
-            code => {
-                let name = NAMES.iter().find(|(_, c)| *c == code).map(|(n, _)| *n);
-                f.write_str(name.unwrap_or("?"))
-            }
-        }
-    }
-}
-
-/// The keys of every action in [`KEY_ACTIONS`], in that order, and where a file set them.
+/// The keys of every action the table names, in its order, and where a file set them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keymap(Vec<(&'static str, Vec<KeySpec>, Option<Place>)>);
 
 impl Default for Keymap {
     fn default() -> Self {
         Keymap(
-            KEY_ACTIONS
-                .iter()
-                .map(|&(a, keys)| (a, keys.to_vec(), None))
+            keys::actions()
+                .into_iter()
+                .map(|(a, keys)| (a, keys, None))
                 .collect(),
         )
     }
 }
 
 impl Keymap {
-    /// The keys of `action`, `None` for a name not in [`KEY_ACTIONS`].
+    /// The keys of `action`, `None` for a name the table does not have.
     pub fn get(&self, action: &str) -> Option<&[KeySpec]> {
         self.0
             .iter()
             .find(|(a, ..)| *a == action)
             .map(|(_, keys, _)| keys.as_slice())
+    }
+
+    /// The table's name for `action`, `None` when it has none.
+    pub fn name(&self, action: &str) -> Option<&'static str> {
+        self.0.iter().find(|(a, ..)| *a == action).map(|(a, ..)| *a)
+    }
+
+    /// Every name the table has.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.0.iter().map(|(a, ..)| *a).collect()
     }
 
     /// Where a configuration file set the keys of `action`; `None` for its defaults.
@@ -259,6 +45,14 @@ impl Keymap {
             .iter()
             .find(|(a, ..)| *a == action)
             .and_then(|(.., place)| place.as_ref())
+    }
+
+    /// The actions a file set, with their keys.
+    pub fn set_by_files(&self) -> impl Iterator<Item = (&'static str, &[KeySpec])> + '_ {
+        self.0
+            .iter()
+            .filter(|(.., place)| place.is_some())
+            .map(|(a, keys, _)| (*a, keys.as_slice()))
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, &[KeySpec])> + '_ {
@@ -282,79 +76,13 @@ mod tests {
     }
 
     #[test]
-    fn specs() {
-        assert_eq!(parse("n"), char_key('n'));
-        assert_eq!(parse("?"), char_key('?'));
-        assert_eq!(parse("-"), char_key('-'));
-        assert_eq!(parse("F5"), key(KeyCode::F(5)));
-        assert_eq!(parse("f12"), key(KeyCode::F(12)));
-        assert_eq!(parse("Enter"), key(KeyCode::Enter));
-        assert_eq!(parse("space"), char_key(' '));
-        assert_eq!(parse("pgdn"), key(KeyCode::PageDown));
-        let ctrl_r = KeySpec {
-            ctrl: true,
-            ..char_key('r')
-        };
-        assert_eq!(parse("ctrl-r"), ctrl_r);
-        assert_eq!(parse("Ctrl-R"), ctrl_r);
-        assert_eq!(parse("ctrl--").code, KeyCode::Char('-'));
-        assert_eq!(parse("shift-a"), char_key('A'));
-        let alt_shift_x = parse("alt-shift-x");
-        assert_eq!(
-            (alt_shift_x.code, alt_shift_x.alt),
-            (KeyCode::Char('X'), true)
-        );
-        let back_tab = parse("shift-tab");
-        assert_eq!((back_tab.code, back_tab.shift), (KeyCode::Tab, true));
-    }
-
-    #[test]
-    fn bad_specs_say_what_is_allowed() {
-        for (bad, says) in [
-            ("", "no key"),
-            ("ctrl-", "no key"),
-            ("hyper-x", "not a modifier"),
-            ("ctrl-ctrl-x", "twice"),
-            ("enterr", "F1 to F12"),
-            ("F13", "unknown key"),
-            ("F0", "unknown key"),
-            ("shift-1", "shifted character"),
-            ("ctrl-shift-r", "cannot tell"),
-        ] {
-            let err = KeySpec::parse(bad).expect_err(bad);
-            assert!(err.contains(says), "{bad}: {err}");
-        }
-    }
-
-    #[test]
-    fn display_round_trips() {
-        for s in [
-            "n",
-            "ctrl-r",
-            "alt-x",
-            "F5",
-            "shift-tab",
-            "space",
-            "pgup",
-            "esc",
-        ] {
-            assert_eq!(parse(s).to_string(), s);
-            assert_eq!(parse(&parse(s).to_string()), parse(s));
-        }
-    }
-
-    #[test]
-    fn defaults_round_trip_and_rebind() {
+    fn defaults_and_rebind() {
         let mut map = Keymap::default();
-        assert_eq!(map.iter().count(), KEY_ACTIONS.len());
-        for (action, keys) in map.iter() {
-            assert!(!keys.is_empty(), "{action}");
-            for key in keys {
-                assert_eq!(parse(&key.to_string()), *key, "{action}");
-            }
-        }
+        assert_eq!(map.iter().count(), keys::actions().len());
         assert_eq!(map.get("refresh").unwrap()[0].to_string(), "ctrl-r");
         assert_eq!(map.get("prev_tab").unwrap()[0].to_string(), "shift-tab");
+        assert_eq!(map.get("interrupt").unwrap()[0].to_string(), "ctrl-c");
+        assert_eq!(map.get("tab_3").unwrap()[0].to_string(), "3");
         assert_eq!(map.place("quit"), None);
         let place = Place {
             path: "/p/pgstep.toml".into(),
@@ -364,6 +92,7 @@ mod tests {
         map.set("quit", vec![parse("ctrl-q"), parse("F10")], place.clone());
         assert_eq!(map.get("quit").unwrap().len(), 2);
         assert_eq!(map.place("quit"), Some(&place));
+        assert_eq!(map.set_by_files().count(), 1);
         assert_eq!(map.get("nope"), None);
     }
 }

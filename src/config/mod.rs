@@ -18,9 +18,10 @@ mod profile;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
+pub use crate::keys::{KeyCode, KeySpec};
 pub use colour::{COLOUR_ROLES, Colour, Theme};
 pub use error::{ConfigError, Place};
-pub use keys::{KEY_ACTIONS, KeyCode, KeySpec, Keymap};
+pub use keys::Keymap;
 pub use profile::{Confirm, Connection, Profile};
 
 use crate::engine::Settings;

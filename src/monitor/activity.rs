@@ -52,6 +52,10 @@ pub struct Session {
     pub wait_event: Option<String>,
     /// The head of its current (or last) statement, whitespace collapsed.
     pub query: Option<String>,
+    /// The sessions it waits for (`pg_blocking_pids`), listed for [`Activity::sessions`]
+    /// only: empty elsewhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub blocked_by: Vec<i32>,
 }
 
 impl Session {
@@ -139,6 +143,16 @@ pub struct Activity {
     /// longest wait first.
     pub waits: Vec<Wait>,
     pub focus: Option<Focus>,
+    /// Every client session of this database, the reading session included, by pid.
+    #[serde(default)]
+    pub sessions: Vec<Session>,
+}
+
+impl Activity {
+    /// Whether `pid` holds up another session of the list.
+    pub fn blocks_others(&self, pid: i32) -> bool {
+        self.sessions.iter().any(|s| s.blocked_by.contains(&pid))
+    }
 }
 
 impl Activity {
@@ -218,14 +232,23 @@ fn activity_sql(focus: Option<i32>) -> String {
                 'queued', coalesce((SELECT jsonb_agg(s.j ORDER BY s.pid) FROM s
                     WHERE s.pid IN (SELECT DISTINCT x.pid FROM waiting x
                                     WHERE {f} = ANY (pg_blocking_pids(x.pid)))), '[]'))
-            END)::text",
+            END,
+            -- pg_blocking_pids takes the lock manager's locks: asked only of sessions that
+            -- wait for a lock.
+            'sessions', coalesce((
+                SELECT jsonb_agg({j} || jsonb_build_object('blocked_by',
+                    CASE WHEN a.wait_event_type = 'Lock'
+                         THEN to_jsonb(pg_blocking_pids(a.pid)) ELSE '[]'::jsonb END)
+                    ORDER BY a.pid)
+                FROM pg_stat_activity a
+                WHERE a.datname = current_database() AND a.backend_type = 'client backend'), '[]'))::text",
         j = session_json("a"),
         f = pid_sql(focus),
     )
 }
 
-/// Every lock wait of this database with whom it waits for, and with `focus_pid` the
-/// sessions blocking that backend and the ones queued behind it. The client must not be
+/// Every lock wait of this database with whom it waits for, every client session of it,
+/// and with `focus_pid` the sessions blocking that backend and the ones queued behind it. The client must not be
 /// inside a transaction.
 pub async fn load(client: &Client, focus_pid: Option<i32>) -> Result<Activity, Error> {
     read_json(client, &activity_sql(focus_pid)).await
@@ -279,6 +302,7 @@ mod tests {
             query_age_secs: Some(1.0),
             wait_event: None,
             query: Some(query.into()),
+            blocked_by: Vec::new(),
         }
     }
 
@@ -309,6 +333,7 @@ mod tests {
         let a = Activity {
             waits: vec![w],
             focus: None,
+            sessions: Vec::new(),
         };
         assert_eq!(
             a.lines(),

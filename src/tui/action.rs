@@ -30,6 +30,8 @@ pub enum Action {
     PlanUnreadable(String),
     /// The sessions are up.
     Connected {
+        /// The backend pids of the console's own sessions, marked in the Activity tab.
+        own: Vec<i32>,
         role: String,
         server_version: String,
     },

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::dialog::Modal;
 use super::keymap::{Context, Keymap};
+pub use super::tab::Tab;
 use crate::engine::{
     AppliedSql, CheckOutcome, Drift, HistoryRow, Holder, LoggedEvent, PhaseState, state,
 };
@@ -23,36 +24,6 @@ pub struct Header {
     /// The environment badge, e.g. "prod".
     pub environment: Option<String>,
     pub read_only: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    Phases,
-    Log,
-    Indexes,
-    Matviews,
-    Activity,
-}
-
-impl Tab {
-    /// Every tab in order; [`App::tabs`] is the ones shown.
-    pub const ALL: [Tab; 5] = [
-        Tab::Phases,
-        Tab::Log,
-        Tab::Indexes,
-        Tab::Matviews,
-        Tab::Activity,
-    ];
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Tab::Phases => "Phases",
-            Tab::Log => "Log",
-            Tab::Indexes => "Indexes",
-            Tab::Matviews => "Matviews",
-            Tab::Activity => "Activity",
-        }
-    }
 }
 
 /// One line of the phase list, owned so the state does not borrow the plan.
@@ -173,11 +144,10 @@ pub enum Connection {
 /// Settings that change how the console behaves.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
-    pub ascii: bool,
     /// Every mutating action needs the typed version, not only rollback.
     pub confirm_typed: bool,
     pub lock_timeout: Option<Duration>,
-    pub theme: super::ui::theme::Theme,
+    pub theme: super::theme::Theme,
     pub lint: crate::lint::LintConfig,
 }
 
@@ -514,20 +484,26 @@ impl App {
         self.size.0 < MIN_SIZE.0 || self.size.1 < MIN_SIZE.1
     }
 
-    /// The key contexts in force, most specific first.
+    /// The key contexts in force, most specific first: a dialog's, the filter's, or the
+    /// tab's with the running work's and the global keys.
     pub fn contexts(&self) -> Vec<Context> {
-        let mut c = Vec::new();
-        if self.job.is_some() {
-            c.push(Context::Running);
+        if let Some(m) = &self.modal {
+            return m.context().screen();
         }
-        c.push(match self.tab {
+        if self.filtering {
+            return Context::FilterInput.screen();
+        }
+        let tab = match self.tab {
             Tab::Phases => Context::Phases,
             Tab::Log => Context::Log,
             Tab::Indexes => Context::Indexes,
             Tab::Matviews => Context::Matviews,
             Tab::Activity => Context::Activity,
-        });
-        c.push(Context::Global);
+        };
+        let mut c = tab.screen();
+        if self.job.is_none() {
+            c.retain(|c| *c != Context::Running);
+        }
         c
     }
 

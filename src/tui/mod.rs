@@ -3,19 +3,24 @@
 //! Elm-style: `update(state, action) -> effects` and `ui::render(state)` are pure; the
 //! runtime runs effects on tokio tasks and sends their results back as actions. The loop
 //! redraws only after an action, so an idle console does nothing.
+//!
+//! Layers, each using only those before it:
+//! - `keymap`, `theme`, `tab`, `words`: the keys, colours, tabs and the console's text;
+//! - `monitor`, `dialog`, `action`, `app`: the state and the messages that change it;
+//! - `update` (the pure changes) and `ui` (drawing), which never use each other;
+//! - `runtime` (the effects' I/O) and this module's event loop.
 
 pub mod action;
 pub mod app;
 pub mod dialog;
-pub mod dialog_maintenance;
 pub mod keymap;
-mod keymap_monitor;
 pub mod monitor;
 mod runtime;
-mod summary;
+pub mod tab;
+pub mod theme;
 pub mod ui;
 pub mod update;
-mod update_monitor;
+pub mod words;
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -124,7 +129,9 @@ where
                     Ok(c) => {
                         failures = 0;
                         let pid = c.worker.backend_pid().await.unwrap_or(0);
+                        let reader = c.reader.backend_pid().await.unwrap_or(0);
                         let action = Action::Connected {
+                            own: vec![pid, reader],
                             role: c.role,
                             server_version: c.server_version,
                         };

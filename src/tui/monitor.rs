@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::tab::Tab;
 use crate::monitor::activity::{Activity, Focus, Session};
 use crate::monitor::indexes::{IndexInfo, IndexReport, SortKey, Verdict};
 use crate::monitor::matviews::MatviewReport;
@@ -33,6 +34,48 @@ impl Watch {
             queued,
             gauges,
         }
+    }
+}
+
+/// The orders the sessions list cycles through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionSort {
+    /// The oldest transaction first: what holds locks longest.
+    XactAge,
+    Pid,
+    User,
+    Application,
+    State,
+    Wait,
+}
+
+impl SessionSort {
+    const ALL: [SessionSort; 6] = [
+        SessionSort::XactAge,
+        SessionSort::Pid,
+        SessionSort::User,
+        SessionSort::Application,
+        SessionSort::State,
+        SessionSort::Wait,
+    ];
+
+    pub fn word(self) -> &'static str {
+        match self {
+            SessionSort::XactAge => "transaction age",
+            SessionSort::Pid => "pid",
+            SessionSort::User => "user",
+            SessionSort::Application => "application",
+            SessionSort::State => "state",
+            SessionSort::Wait => "wait",
+        }
+    }
+
+    fn next(self) -> SessionSort {
+        let i = SessionSort::ALL
+            .iter()
+            .position(|s| *s == self)
+            .unwrap_or(0);
+        SessionSort::ALL[(i + 1) % SessionSort::ALL.len()]
     }
 }
 
@@ -68,8 +111,11 @@ pub struct Monitors {
     pub matview_selected: usize,
     pub activity: Option<Activity>,
     pub activity_gauges: Vec<Gauged>,
-    /// Index into the lock waits: the selected wait's blocker is what `C`/`T` signal.
+    /// Index into [`Monitors::sessions`]: the session `C`/`T` signal.
     pub activity_selected: usize,
+    pub session_sort: SessionSort,
+    /// The console's own sessions, marked in the list.
+    pub own: Vec<i32>,
     pub watch: Option<Watch>,
 }
 
@@ -86,6 +132,8 @@ impl Default for Monitors {
             activity: None,
             activity_gauges: Vec::new(),
             activity_selected: 0,
+            session_sort: SessionSort::XactAge,
+            own: Vec::new(),
             watch: None,
         }
     }
@@ -126,6 +174,39 @@ impl Monitors {
         self.index_selected = 0;
     }
 
+    /// Every session of the database in the chosen order; ties by pid.
+    pub fn sessions(&self) -> Vec<&Session> {
+        let Some(a) = &self.activity else {
+            return Vec::new();
+        };
+        let mut list: Vec<&Session> = a.sessions.iter().collect();
+        let text = |s: &Option<String>| s.clone().unwrap_or_default().to_lowercase();
+        match self.session_sort {
+            SessionSort::XactAge => list.sort_by(|a, b| {
+                let age = |s: &Session| s.xact_age_secs.unwrap_or(-1.0);
+                age(b).total_cmp(&age(a)).then(a.pid.cmp(&b.pid))
+            }),
+            SessionSort::Pid => list.sort_by_key(|s| s.pid),
+            SessionSort::User => list.sort_by_key(|s| (text(&s.user), s.pid)),
+            SessionSort::Application => list.sort_by_key(|s| (text(&s.application), s.pid)),
+            SessionSort::State => list.sort_by_key(|s| (text(&s.state), s.pid)),
+            // Sessions that wait first.
+            SessionSort::Wait => {
+                list.sort_by_key(|s| (s.blocked_by.is_empty(), text(&s.wait_event), s.pid))
+            }
+        }
+        list
+    }
+
+    pub fn selected_session(&self) -> Option<&Session> {
+        self.sessions().get(self.activity_selected).copied()
+    }
+
+    pub fn cycle_session_sort(&mut self) {
+        self.session_sort = self.session_sort.next();
+        self.activity_selected = 0;
+    }
+
     pub fn cycle_verdict(&mut self) {
         let i = VERDICTS
             .iter()
@@ -136,18 +217,16 @@ impl Monitors {
     }
 
     /// How many rows the list of `tab` has, for moving the selection.
-    pub fn len(&self, tab: super::app::Tab) -> usize {
-        use super::app::Tab;
+    pub fn len(&self, tab: Tab) -> usize {
         match tab {
             Tab::Indexes => self.visible_indexes().len(),
             Tab::Matviews => self.matviews.as_ref().map_or(0, |m| m.matviews.len()),
-            Tab::Activity => self.activity.as_ref().map_or(0, |a| a.waits.len()),
+            Tab::Activity => self.activity.as_ref().map_or(0, |a| a.sessions.len()),
             Tab::Phases | Tab::Log => 0,
         }
     }
 
-    pub fn selection(&mut self, tab: super::app::Tab) -> Option<&mut usize> {
-        use super::app::Tab;
+    pub fn selection(&mut self, tab: Tab) -> Option<&mut usize> {
         match tab {
             Tab::Indexes => Some(&mut self.index_selected),
             Tab::Matviews => Some(&mut self.matview_selected),
@@ -157,7 +236,6 @@ impl Monitors {
     }
 
     pub fn clamp(&mut self) {
-        use super::app::Tab;
         for tab in [Tab::Indexes, Tab::Matviews, Tab::Activity] {
             let n = self.len(tab);
             if let Some(pos) = self.selection(tab) {

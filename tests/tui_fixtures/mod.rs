@@ -100,6 +100,7 @@ pub fn session(pid: i32, app: &str, state: &str, age: f64, query: &str) -> Sessi
         query_age_secs: Some(age),
         wait_event: None,
         query: Some(query.into()),
+        blocked_by: Vec::new(),
     }
 }
 
@@ -119,7 +120,24 @@ pub fn activity() -> Activity {
         "ALTER TABLE books ADD COLUMN isbn text",
     );
     let queued = session(90, "web", "active", 4.0, "SELECT * FROM books WHERE id = 2");
+    let mut idle = session(31, "web", "idle", 0.0, "COMMIT");
+    idle.xact_age_secs = None;
+    let sessions = vec![
+        idle,
+        Session {
+            blocked_by: vec![4242],
+            wait_event: Some("Lock:relation".into()),
+            ..pgstep.clone()
+        },
+        Session {
+            blocked_by: vec![77, 4242],
+            wait_event: Some("Lock:relation".into()),
+            ..queued.clone()
+        },
+        blocker.clone(),
+    ];
     Activity {
+        sessions,
         waits: vec![
             Wait {
                 waiting: pgstep.clone(),

@@ -1,16 +1,18 @@
-//! The Activity tab: progress gauges of long statements, and the lock-wait tree with the
-//! blocker `C`/`T` would signal selected. Also the gauge and blocker lines of the status area
-//! while a phase runs.
+//! The Activity tab: progress gauges of long statements, and every session of the database
+//! with who waits for whom. Also the gauge and blocker lines of the status area while a
+//! phase runs.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
-use super::theme::Theme;
+use super::fit;
 use crate::engine::waits::age_text;
+use crate::monitor::activity::Session;
 use crate::tui::app::App;
 use crate::tui::monitor::{Gauged, Watch};
+use crate::tui::theme::Theme;
 
 /// `[#####-----]`: a text bar, so it reads the same without colour.
 pub fn bar(percent: f64, width: usize, ascii: bool) -> String {
@@ -58,16 +60,14 @@ pub fn watch_lines(w: &Watch, ascii: bool) -> (Option<String>, Option<String>) {
 
 pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     let m = &app.monitors;
-    let Some(activity) = &m.activity else {
+    if m.activity.is_none() {
         return;
-    };
+    }
     let gauges = &m.activity_gauges;
     let gauge_rows = (gauges.len().max(1) as u16).min(area.height / 3);
     let [top, bottom] =
         Layout::vertical([Constraint::Length(gauge_rows + 2), Constraint::Min(3)]).areas(area);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(format!(" Progress ({}) ", gauges.len()));
+    let block = t.block().title(format!(" Progress ({}) ", gauges.len()));
     let lines: Vec<Line> = if gauges.is_empty() {
         vec![Line::from(Span::styled("no long statement runs", t.dim()))]
     } else {
@@ -77,7 +77,7 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
                 let p = &g.gauge;
                 let pct = p
                     .percent
-                    .map(|x| format!("{} {x:>5.1}% ", bar(x, 20, app.options.ascii)))
+                    .map(|x| format!("{} {x:>5.1}% ", bar(x, 20, app.options.theme.ascii)))
                     .unwrap_or_default();
                 Line::from(vec![
                     Span::styled(pct, t.title()),
@@ -88,44 +88,129 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     };
     frame.render_widget(Paragraph::new(lines).block(block), top);
 
-    let waiters = {
-        let mut pids: Vec<i32> = activity.waits.iter().map(|w| w.waiting.pid).collect();
-        pids.dedup();
-        pids.len()
+    sessions(app, t, frame, bottom);
+}
+
+/// Every session of the database, one a row in the chosen order: `B` marks a session others
+/// wait for, `*` the console's own; the selected one is what cancel and terminate act on.
+fn sessions(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
+    let m = &app.monitors;
+    let Some(activity) = &m.activity else { return };
+    let text = |s: &Option<String>| crate::text::escape(s.as_deref().unwrap_or("")).into_owned();
+    // The state as the list has room for it: "idle in transaction" is the one to spot.
+    let state = |s: &Session| {
+        let full = text(&s.state);
+        match full.strip_prefix("idle in transaction") {
+            Some(rest) => format!("idle in tx{rest}"),
+            None => full,
+        }
     };
-    let block = Block::default().borders(Borders::ALL).title(format!(
-        " Lock waits ({waiters} waiting; C cancels, T terminates the selected blocker) "
-    ));
-    if activity.waits.is_empty() {
-        let p = Paragraph::new("no session waits for a lock")
-            .style(t.dim())
-            .block(block);
-        frame.render_widget(p, bottom);
+    let list = m.sessions();
+    let waiting = list.iter().filter(|s| !s.blocked_by.is_empty()).count();
+    let title = format!(
+        " Sessions ({}, {waiting} waiting, by {}; B blocks others, * ours) ",
+        list.len(),
+        m.session_sort.word()
+    );
+    let block = t.block().title(title);
+    let body = block.inner(area);
+    frame.render_widget(block, area);
+    if list.is_empty() {
+        frame.render_widget(Paragraph::new("no session").style(t.dim()), body);
         return;
     }
-    let mut lines = Vec::new();
-    let mut selected_line = 0;
-    let mut last = None;
-    for (i, w) in activity.waits.iter().enumerate() {
-        if last != Some(w.waiting.pid) {
-            lines.push(Line::from(Span::styled(w.describe_waiter(), t.warning())));
-            last = Some(w.waiting.pid);
-        }
-        let itself = if w.blocker_waits {
-            "(itself waiting) "
-        } else {
-            ""
-        };
-        let text = format!("  blocked by {itself}{}", w.blocker.describe());
-        if i == m.activity_selected {
-            selected_line = lines.len();
-            lines.push(Line::from(Span::styled(text, t.selected())));
-        } else {
-            lines.push(Line::from(text));
-        }
+    let age = |s: Option<f64>| s.map_or(String::new(), |a| age_text(a as i64));
+    let blocked = |s: &Session| {
+        let pids: Vec<String> = s.blocked_by.iter().map(i32::to_string).collect();
+        pids.join(",")
+    };
+    // The header, and a last row that says what is out of sight when the list is longer.
+    let fits = list.len() < usize::from(body.height);
+    let shown = if fits {
+        list.len()
+    } else {
+        usize::from(body.height.saturating_sub(2)).max(1)
+    };
+    let selected = m.activity_selected.min(list.len() - 1);
+    let first = selected.saturating_sub(shown - 1).min(list.len() - shown);
+    let rows: Vec<Row> = list
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(shown)
+        .map(|(i, s)| {
+            let blocks = activity.blocks_others(s.pid);
+            let mark = format!(
+                "{}{}",
+                if blocks { "B" } else { " " },
+                if m.own.contains(&s.pid) { "*" } else { "" }
+            );
+            let row = Row::new(vec![
+                Cell::from(mark),
+                Cell::from(s.pid.to_string()),
+                Cell::from(text(&s.user)),
+                Cell::from(text(&s.application)),
+                Cell::from(state(s)),
+                Cell::from(age(s.xact_age_secs)),
+                Cell::from(text(&s.wait_event)),
+                Cell::from(blocked(s)),
+                Cell::from(text(&s.query)),
+            ]);
+            match (i == selected, blocks) {
+                (true, _) => row.style(t.selected()),
+                (false, true) => row.style(t.warning()),
+                _ => row,
+            }
+        })
+        .collect();
+    let w = body.width;
+    let len = |v: &Option<String>| v.as_deref().map_or(0, |x| x.chars().count());
+    let widths = [
+        Constraint::Length(2),
+        fit(w, "PID", list.iter().map(|s| s.pid.to_string().len()), 7),
+        fit(w, "USER", list.iter().map(|s| len(&s.user)), 10),
+        fit(
+            w,
+            "APPLICATION",
+            list.iter().map(|s| len(&s.application)),
+            12,
+        ),
+        fit(
+            w,
+            "STATE",
+            list.iter().map(|s| state(s).chars().count()),
+            10,
+        ),
+        fit(
+            w,
+            "XACT",
+            list.iter().map(|s| age(s.xact_age_secs).len()),
+            7,
+        ),
+        fit(w, "WAIT", list.iter().map(|s| len(&s.wait_event)), 13),
+        fit(w, "BLOCKED BY", list.iter().map(|s| blocked(s).len()), 10),
+        Constraint::Min(10),
+    ];
+    let header = Row::new(vec![
+        "",
+        "PID",
+        "USER",
+        "APPLICATION",
+        "STATE",
+        "XACT",
+        "WAIT",
+        "BLOCKED BY",
+        "QUERY",
+    ])
+    .style(t.title());
+    let table = Table::new(rows, widths).header(header);
+    if fits {
+        frame.render_widget(table, body);
+        return;
     }
-    let height = bottom.height.saturating_sub(2) as usize;
-    let offset = selected_line.saturating_sub(height.saturating_sub(1)) as u16;
-    let p = Paragraph::new(lines).block(block).scroll((offset, 0));
-    frame.render_widget(p, bottom);
+    let [grid, marker] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(body);
+    frame.render_widget(table, grid);
+    let below = list.len() - first - shown;
+    let say = format!("  ... {first} session(s) above, {below} below");
+    frame.render_widget(Paragraph::new(Span::styled(say, t.dim())), marker);
 }

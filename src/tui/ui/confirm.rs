@@ -3,17 +3,19 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
-use super::dialogs::{frame_for, hint_line, input_line, wrapped_height};
-use super::theme::Theme;
-use crate::tui::dialog_maintenance::Maintenance;
+use super::frame::{frame_for, hint_line, input_line, scrolled, wrapped_height};
+use crate::tui::dialog::Maintenance;
+use crate::tui::theme::Theme;
 
+#[allow(clippy::too_many_arguments)]
 pub fn render(
     op: &Maintenance,
     facts: &[String],
     input: &str,
     hint: &Option<String>,
+    scroll: usize,
     t: &Theme,
     frame: &mut Frame,
     area: Rect,
@@ -41,6 +43,6 @@ pub fn render(
     let inner = frame_for(frame, area, w, h, op.title(), t);
     let [top, bottom] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(tail.len() as u16)]).areas(inner);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), top);
+    scrolled(frame, top, lines, body, scroll, t);
     frame.render_widget(Paragraph::new(tail), bottom);
 }

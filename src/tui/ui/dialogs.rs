@@ -2,220 +2,96 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Table, Wrap};
+use ratatui::widgets::{Borders, Cell, Paragraph, Row, Table, Wrap};
 
 use super::fit;
+use super::frame::{frame_for, grade_style, hint_line, input_line, scrolled, wrapped_height};
 use super::highlight;
-use super::theme::Theme;
-use crate::engine::{CheckOutcome, Grade};
+use crate::engine::CheckOutcome;
 use crate::text;
 use crate::tui::app::App;
 use crate::tui::dialog::{Field, Modal};
+use crate::tui::keymap::{Command, Context};
+use crate::tui::theme::Theme;
 
-/// A `w` x `h` rectangle in the middle of `area`.
-pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
-    let w = w.min(area.width);
-    let h = h.min(area.height);
-    Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    }
-}
-
-/// The keys a dialog takes, for the footer.
-pub fn footer(app: &App) -> Vec<(String, &'static str)> {
-    let k = |k: &str, what: &'static str| (k.to_string(), what);
-    match &app.modal {
-        Some(Modal::ConfirmApply { typed: None, .. }) => {
-            vec![k("y", "apply"), k("n/esc", "cancel"), k("↑/↓", "scroll")]
-        }
-        Some(Modal::Rollback { .. }) => vec![
-            k("↑/↓ pgup/pgdn", "scroll"),
-            k("enter", "confirm"),
-            k("esc", "cancel"),
-        ],
-        Some(Modal::ConfirmApply { .. }) | Some(Modal::Maintain { .. }) => {
-            vec![k("enter", "confirm"), k("esc", "cancel")]
-        }
-        Some(Modal::MarkChoice {
-            can_apply: true, ..
-        }) => {
-            vec![k("a", "applied"), k("p", "pending"), k("esc", "cancel")]
-        }
-        Some(Modal::MarkChoice { .. }) => vec![k("p", "pending"), k("esc", "cancel")],
-        Some(Modal::InDoubtChoice { .. }) => vec![
-            k("enter", "database decides"),
-            k("d", "took effect"),
-            k("r", "run again"),
-            k("esc", "cancel"),
-        ],
-        Some(Modal::Reason { .. }) => vec![
-            k("tab", "next field"),
-            k("enter", "confirm"),
-            k("esc", "cancel"),
-        ],
-        Some(Modal::ConfirmCancel) | Some(Modal::ConfirmQuit) => {
-            vec![k("y", "yes"), k("n/esc", "no")]
-        }
-        Some(Modal::Results {
-            version: Some(_), ..
-        }) => {
-            vec![k("j/k", "select"), k("e", "edit check"), k("esc", "close")]
-        }
-        Some(Modal::Results { .. }) | Some(Modal::Diff { .. }) => vec![k("esc", "close")],
-        Some(Modal::Editor { .. }) => vec![k("F5/ctrl-r", "run read-only"), k("esc", "close")],
-        None => Vec::new(),
-    }
-}
-
-/// `lines` (`rows` rows once wrapped) in `area`, from row `scroll` on. When they do not all
-/// fit, the last row says how many are above and below, so nothing is cut without a word.
-fn scrolled(frame: &mut Frame, area: Rect, lines: Vec<Line>, rows: u16, scroll: usize, t: &Theme) {
-    let paragraph = Paragraph::new(lines).wrap(Wrap { trim: false });
-    if rows <= area.height || area.height < 2 {
-        frame.render_widget(paragraph, area);
-        return;
-    }
-    let room = area.height - 1;
-    let offset = u16::try_from(scroll).unwrap_or(u16::MAX).min(rows - room);
-    let below = rows - room - offset;
-    let [text, marker] =
-        Layout::vertical([Constraint::Length(room), Constraint::Length(1)]).areas(area);
-    frame.render_widget(paragraph.scroll((offset, 0)), text);
-    let say = match (offset, below) {
-        (0, n) => format!("  ... {n} more line(s) below (↓ scrolls)"),
-        (n, 0) => format!("  ... {n} line(s) above (↑ scrolls back)"),
-        (a, b) => format!("  ... {a} line(s) above, {b} below (↑/↓ scroll)"),
-    };
-    frame.render_widget(
-        Paragraph::new(Line::from(Span::styled(say, t.dim()))),
-        marker,
-    );
-}
-
-/// Blanks `rect` and a column on each side of it, so no letter of the screen behind sits
-/// against a dialog's border and reads as part of it.
-pub fn clear(frame: &mut Frame, rect: Rect, area: Rect) {
-    let left = rect.x.saturating_sub(1).max(area.x);
-    let right = (rect.x + rect.width + 1).min(area.x + area.width);
-    let margin = Rect {
-        x: left,
-        width: right - left,
-        ..rect
-    };
-    frame.render_widget(Clear, margin);
-}
-
-/// How many rows `lines` take word-wrapped at `width`, as `Wrap { trim: false }` draws them,
-/// so a dialog is tall enough for what it says.
-pub(super) fn wrapped_height(lines: &[Line], width: u16) -> u16 {
-    let width = usize::from(width.max(1));
-    let rows: usize = lines
-        .iter()
-        .map(|l| {
-            let text: String = l.spans.iter().map(|s| s.content.as_ref()).collect();
-            let (mut rows, mut used) = (1, 0);
-            for (i, word) in text.split(' ').enumerate() {
-                let w = word.chars().count();
-                let gap = usize::from(i > 0);
-                // The space at a break is dropped; leading spaces count.
-                if used > 0 && used + gap + w > width {
-                    rows += 1;
-                    used = w;
-                } else {
-                    used += gap + w;
-                }
-                while used > width {
-                    rows += 1;
-                    used -= width;
-                }
-            }
-            rows
-        })
-        .sum();
-    rows as u16
-}
-
-pub(super) fn frame_for(
-    frame: &mut Frame,
-    area: Rect,
-    w: u16,
-    h: u16,
-    title: String,
-    t: &Theme,
-) -> Rect {
-    let rect = centered(area, w, h);
-    clear(frame, rect, area);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(t.warning())
-        .title(Span::styled(title, t.title()));
-    let inner = block.inner(rect);
-    frame.render_widget(block, rect);
-    inner
-}
-
-pub(super) fn input_line<'a>(label: &'a str, value: &str, active: bool, t: &Theme) -> Line<'a> {
-    let cursor = if active { "_" } else { "" };
-    let style = if active {
-        t.selected()
-    } else {
-        Default::default()
-    };
-    Line::from(vec![
-        Span::raw(label),
-        Span::styled(format!("{value}{cursor}"), style),
-    ])
-}
-
-pub(super) fn hint_line(hint: &Option<String>, t: &Theme) -> Line<'static> {
-    match hint {
-        Some(h) => Line::from(Span::styled(h.clone(), t.error())),
-        None => Line::default(),
-    }
-}
-
-/// How a check's grade is coloured.
-pub fn grade_style(grade: Grade, t: &Theme) -> Style {
-    match grade {
-        Grade::Pass => t.success(),
-        Grade::Fail => t.error(),
-        Grade::NotJudged => t.warning(),
+/// Whether the footer offers `cmd` in the open dialog: the table binds it in the dialog's
+/// context, but a choice that does not apply is left out.
+pub fn offered(app: &App, cmd: Command) -> bool {
+    match (&app.modal, cmd) {
+        (Some(Modal::MarkChoice { can_apply, .. }), Command::MarkApplied) => *can_apply,
+        (Some(Modal::Results { version, .. }), Command::EditCheck) => version.is_some(),
+        _ => true,
     }
 }
 
 /// The check grid: grade, name, expectation, before, and what was seen or why it failed.
+/// The check grid in `area`, scrolled to keep the selected check in view, with a last row
+/// that says how many checks are above and below when they do not all fit.
+fn checks_window(
+    checks: &[CheckOutcome],
+    selected: usize,
+    area: Rect,
+    t: &Theme,
+    frame: &mut Frame,
+) {
+    let fits = checks.len() < usize::from(area.height);
+    let shown = if fits {
+        checks.len()
+    } else {
+        usize::from(area.height.saturating_sub(2)).max(1)
+    };
+    let first = selected.saturating_sub(shown - 1).min(checks.len() - shown);
+    let table = checks_table(checks, Some(selected), (first, shown), area.width, t);
+    if fits {
+        frame.render_widget(table, area);
+        return;
+    }
+    let [grid, marker] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    frame.render_widget(table, grid);
+    let below = checks.len() - first - shown;
+    let say = format!("  ... {first} check(s) above, {below} below");
+    frame.render_widget(Paragraph::new(Span::styled(say, t.dim())), marker);
+}
+
+/// The rows `first..first + shown` of the grid, `width` columns wide.
 pub fn checks_table<'a>(
     checks: &'a [CheckOutcome],
     selected: Option<usize>,
+    (first, shown): (usize, usize),
+    width: u16,
     t: &Theme,
 ) -> Table<'a> {
-    let rows = checks.iter().enumerate().map(|(i, c)| {
-        let style = grade_style(c.grade, t);
-        let row = Row::new(vec![
-            Cell::from(c.grade.word()).style(style),
-            Cell::from(text::escape(&c.name)),
-            Cell::from(c.expect.as_str()),
-            Cell::from(text::escape(c.before.as_deref().unwrap_or("-")).into_owned()),
-            Cell::from(text::escape(if c.failed() { &c.detail } else { &c.after }).into_owned()),
-        ]);
-        if Some(i) == selected {
-            row.style(t.selected())
-        } else {
-            row
-        }
-    });
+    let rows = checks
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(shown)
+        .map(|(i, c)| {
+            let style = grade_style(c.grade, t);
+            let row = Row::new(vec![
+                Cell::from(c.grade.word()).style(style),
+                Cell::from(text::escape(&c.name)),
+                Cell::from(c.expect.as_str()),
+                Cell::from(text::escape(c.before.as_deref().unwrap_or("-")).into_owned()),
+                Cell::from(
+                    text::escape(if c.failed() { &c.detail } else { &c.after }).into_owned(),
+                ),
+            ]);
+            if Some(i) == selected {
+                row.style(t.selected())
+            } else {
+                row
+            }
+        });
     // Columns as wide as what they hold, so the last one (why a check failed) keeps the rest.
     let len = |s: &str| text::escape(s).chars().count();
     let widths = [
         Constraint::Length(4),
-        fit("CHECK", checks.iter().map(|c| len(&c.name)), 32),
-        fit("EXPECT", checks.iter().map(|c| len(&c.expect)), 16),
+        fit(width, "CHECK", checks.iter().map(|c| len(&c.name)), 32),
+        fit(width, "EXPECT", checks.iter().map(|c| len(&c.expect)), 16),
         fit(
+            width,
             "BEFORE",
             checks.iter().map(|c| c.before.as_deref().map_or(1, len)),
             16,
@@ -226,15 +102,17 @@ pub fn checks_table<'a>(
         .header(Row::new(vec!["", "CHECK", "EXPECT", "BEFORE", "AFTER"]).style(t.title()))
 }
 
-pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
+pub fn render(app: &App, modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
     let wide = area.width.saturating_sub(4).min(110);
+    let key = |context, command| app.keymap.key_of(context, command);
     match modal {
         Modal::Maintain {
             op,
             facts,
             input,
             hint,
-        } => super::confirm::render(op, facts, input, hint, t, frame, area),
+            scroll,
+        } => super::confirm::render(op, facts, input, hint, *scroll, t, frame, area),
         Modal::ConfirmApply {
             summary,
             typed,
@@ -248,7 +126,11 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
                 None => tail.push(Line::from(vec![
                     Span::styled(" Cancel ", t.selected()),
                     Span::raw("   "),
-                    Span::raw("y apply · n/esc cancel"),
+                    Span::raw(format!(
+                        "{} apply · {} cancel",
+                        key(Context::Apply, Command::Confirm),
+                        key(Context::Apply, Command::Decline)
+                    )),
                 ])),
                 Some(text) => {
                     tail.push(input_line("type the version to apply: ", text, true, t));
@@ -278,7 +160,7 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
         Modal::MarkChoice { version, can_apply } => {
             let applied = if *can_apply {
                 Line::from(vec![
-                    Span::styled("a", t.key()),
+                    Span::styled(key(Context::MarkChoice, Command::MarkApplied), t.key()),
                     Span::raw(" applied (its statements did run)"),
                 ])
             } else {
@@ -290,7 +172,7 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
                 )),
                 applied,
                 Line::from(vec![
-                    Span::styled("p", t.key()),
+                    Span::styled(key(Context::MarkChoice, Command::MarkPending), t.key()),
                     Span::raw(" pending (nothing of it remains)"),
                 ]),
             ];
@@ -307,15 +189,15 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
                 ),
                 Line::from("cannot tell, your word decides:"),
                 Line::from(vec![
-                    Span::styled("enter", t.key()),
+                    Span::styled(key(Context::InDoubt, Command::InDoubtAsk), t.key()),
                     Span::raw(" let the database decide (stop if it cannot tell)"),
                 ]),
                 Line::from(vec![
-                    Span::styled("d", t.key()),
+                    Span::styled(key(Context::InDoubt, Command::InDoubtDone), t.key()),
                     Span::raw(" it took effect: go on after it"),
                 ]),
                 Line::from(vec![
-                    Span::styled("r", t.key()),
+                    Span::styled(key(Context::InDoubt, Command::InDoubtRerun), t.key()),
                     Span::raw(" it did not: run it again"),
                 ]),
             ];
@@ -353,12 +235,20 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
         }
         Modal::ConfirmCancel => {
             let inner = frame_for(frame, area, 64, 3, " Cancel? ".into(), t);
-            let text = "Cancel the running statement on the server? y yes · n/esc no";
+            let text = format!(
+                "Cancel the running statement on the server? {} yes · {} no",
+                key(Context::Question, Command::Confirm),
+                key(Context::Question, Command::Decline)
+            );
             frame.render_widget(Paragraph::new(text), inner);
         }
         Modal::ConfirmQuit => {
             let inner = frame_for(frame, area, 64, 4, " Quit? ".into(), t);
-            let text = "Work is running. Cancel it on the server and quit?\ny yes · n/esc no";
+            let text = format!(
+                "Work is running. Cancel it on the server and quit?\n{} yes · {} no",
+                key(Context::Question, Command::Confirm),
+                key(Context::Question, Command::Decline)
+            );
             frame.render_widget(Paragraph::new(text), inner);
         }
         Modal::Results {
@@ -366,24 +256,31 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
             checks,
             notes,
             selected,
+            scroll,
             ..
         } => {
-            let grid = if checks.is_empty() {
-                1
-            } else {
-                checks.len() as u16 + 1
-            };
+            let grid = checks.len().max(1) as u16 + 1;
             let notes: Vec<Line> = notes.iter().map(|n| Line::from(n.as_str())).collect();
             let notes_h = wrapped_height(&notes, wide.saturating_sub(2));
             let h = (notes_h + grid + 3).min(area.height);
             let inner = frame_for(frame, area, wide, h, format!(" {title} "), t);
-            let [top, bottom] =
-                Layout::vertical([Constraint::Length(notes_h), Constraint::Min(1)]).areas(inner);
-            frame.render_widget(Paragraph::new(notes).wrap(Wrap { trim: false }), top);
+            // Both fit, or the grid keeps at least half the room and the notes scroll.
+            let room = inner.height;
+            let grid_h = if notes_h + grid < room {
+                room - notes_h
+            } else {
+                grid.min(room.saturating_sub(notes_h.min(room / 2)))
+            };
+            let [top, bottom] = Layout::vertical([
+                Constraint::Length(room - grid_h),
+                Constraint::Length(grid_h),
+            ])
+            .areas(inner);
+            scrolled(frame, top, notes, notes_h, *scroll, t);
             if checks.is_empty() {
                 frame.render_widget(Paragraph::new("no checks").style(t.dim()), bottom);
             } else {
-                frame.render_widget(checks_table(checks, Some(*selected), t), bottom);
+                checks_window(checks, *selected, bottom, t, frame);
             }
         }
         Modal::Editor {
@@ -405,13 +302,18 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
             frame.render_widget(&**text, top);
             let lines: Vec<Line> = match result {
                 None => vec![Line::from(Span::styled(
-                    "F5 or ctrl-r runs the query in a read-only transaction",
+                    format!(
+                        "{} runs the query in a read-only transaction",
+                        key(Context::Editor, Command::RunQuery)
+                    ),
                     t.dim(),
                 ))],
                 Some(Err(e)) => vec![Line::from(Span::styled(e.clone(), t.error()))],
                 Some(Ok(rs)) => {
+                    // The top border, the column names and the count take three rows.
+                    let room = usize::from(bottom.height.saturating_sub(3));
                     let mut v = vec![Line::from(Span::styled(rs.columns.join(" | "), t.title()))];
-                    v.extend(rs.rows.iter().take(bottom.height as usize).map(|r| {
+                    v.extend(rs.rows.iter().take(room).map(|r| {
                         Line::from(
                             r.iter()
                                 .map(|c| c.as_deref().unwrap_or("NULL"))
@@ -419,14 +321,16 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
                                 .join(" | "),
                         )
                     }));
-                    v.push(Line::from(Span::styled(
-                        format!("{} row(s)", rs.rows.len()),
-                        t.dim(),
-                    )));
+                    let count = if rs.rows.len() > room {
+                        format!("{} row(s), the first {room} shown", rs.rows.len())
+                    } else {
+                        format!("{} row(s)", rs.rows.len())
+                    };
+                    v.push(Line::from(Span::styled(count, t.dim())));
                     v
                 }
             };
-            let block = Block::default().borders(Borders::TOP).title(" result ");
+            let block = t.block().borders(Borders::TOP).title(" result ");
             frame.render_widget(Paragraph::new(lines).block(block), bottom);
         }
         Modal::Diff {
@@ -442,10 +346,9 @@ pub fn render(modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {
                 format!(" {version}: applied (-) against the file (+) "),
                 t,
             );
-            frame.render_widget(
-                Paragraph::new(highlight::diff(text, t)).scroll((*scroll, 0)),
-                inner,
-            );
+            let lines = highlight::diff(text, t);
+            let rows = wrapped_height(&lines, inner.width);
+            scrolled(frame, inner, lines, rows, usize::from(*scroll), t);
         }
     }
 }

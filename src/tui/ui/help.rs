@@ -3,16 +3,14 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
-use super::dialogs::{centered, clear};
-use super::theme::Theme;
+use super::frame::{centered, clear};
 use crate::tui::app::App;
+use crate::tui::theme::Theme;
 
 pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
-    let mut entries = app.keymap.help(&app.contexts(), app.read_only());
-    entries.push(("1-9".into(), "switch tab"));
-    entries.push(("ctrl-c".into(), "quit (asks if work runs)"));
+    let entries = app.keymap.help(&app.contexts(), app.read_only());
     // Two columns when one would not fit the screen (80x24 has room for about 20 rows).
     let room = area.height.saturating_sub(4) as usize;
     let columns = if entries.len() > room { 2 } else { 1 };
@@ -24,9 +22,7 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     };
     let rect = centered(area, width, (rows as u16 + 3).min(area.height));
     clear(frame, rect, area);
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .title(" Keys (any key closes) ");
+    let block = t.block().title(" Keys (any key closes) ");
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
     let parts = Layout::horizontal(vec![Constraint::Ratio(1, columns as u32); columns])

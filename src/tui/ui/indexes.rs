@@ -3,13 +3,13 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::fit;
-use super::theme::Theme;
 use crate::monitor::indexes::{IndexInfo, pretty_size};
 use crate::tui::app::App;
 use crate::tui::monitor::sort_word;
+use crate::tui::theme::Theme;
 
 /// Short marks for what an index is: primary key, unique, exclusion, constraint, ...
 fn flags(i: &IndexInfo) -> String {
@@ -48,7 +48,7 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         title.push_str(&format!(", table ~ {}", m.index_table));
     }
     title.push_str(") ");
-    let block = Block::default().borders(Borders::ALL).title(title);
+    let block = t.block().title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [since, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
@@ -99,19 +99,26 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         .collect();
     let widths = [
         fit(
+            area.width,
             "TABLE",
             list.iter().map(|i| i.schema.len() + 1 + i.table.len()),
             24,
         ),
-        fit("INDEX", list.iter().map(|i| i.index.chars().count()), 28),
+        fit(
+            area.width,
+            "INDEX",
+            list.iter().map(|i| i.index.chars().count()),
+            28,
+        ),
         Constraint::Length(10),
         fit(
+            area.width,
             "SCANS",
             list.iter()
                 .map(|i| i.scans.map_or(1, |s| s.to_string().len())),
             12,
         ),
-        fit("FLAGS", list.iter().map(|i| flags(i).len()), 14),
+        fit(area.width, "FLAGS", list.iter().map(|i| flags(i).len()), 14),
         Constraint::Min(10),
     ];
     let table = Table::new(rows, widths).header(

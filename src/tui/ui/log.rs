@@ -2,16 +2,16 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::fit;
-use super::theme::Theme;
 use crate::text;
 use crate::tui::app::App;
+use crate::tui::theme::Theme;
 
 pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
-    let block = Block::default()
-        .borders(Borders::ALL)
+    let block = t
+        .block()
         .title(format!(" Event log ({} newest first) ", app.events.len()));
     if app.events.is_empty() {
         let p = Paragraph::new("no events yet").style(t.dim()).block(block);
@@ -58,14 +58,26 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     let len = |s: Option<&str>| s.map_or(1, |s| text::escape(s).chars().count());
     let widths = [
         Constraint::Length(14),
-        fit("EVENT", events.iter().map(|e| len(Some(&e.event))), 14),
         fit(
+            area.width,
+            "EVENT",
+            events.iter().map(|e| len(Some(&e.event))),
+            14,
+        ),
+        fit(
+            area.width,
             "VERSION",
             events.iter().map(|e| len(e.version.as_deref())),
             14,
         ),
-        fit("OUTCOME", events.iter().map(|e| len(Some(&e.outcome))), 16),
         fit(
+            area.width,
+            "OUTCOME",
+            events.iter().map(|e| len(Some(&e.outcome))),
+            16,
+        ),
+        fit(
+            area.width,
             "WHO",
             events
                 .iter()

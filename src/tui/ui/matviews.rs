@@ -2,13 +2,13 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::fit;
-use super::theme::Theme;
 use crate::monitor::indexes::pretty_size;
 use crate::monitor::matviews::MatviewInfo;
 use crate::tui::app::App;
+use crate::tui::theme::Theme;
 
 fn last_refresh(m: &MatviewInfo) -> String {
     m.last_refresh
@@ -31,7 +31,7 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     let list = &report.matviews;
     let stale = list.iter().filter(|m| m.is_stale()).count();
     let title = format!(" Materialized views ({}, {stale} stale) ", list.len());
-    let block = Block::default().borders(Borders::ALL).title(title);
+    let block = t.block().title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [since, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
@@ -79,6 +79,7 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         .collect();
     let widths = [
         fit(
+            area.width,
             "NAME",
             list.iter().map(|m| m.qualified().chars().count()),
             28,
@@ -86,8 +87,18 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         Constraint::Length(9),
         Constraint::Length(9),
         Constraint::Length(4),
-        fit("REFRESHED", list.iter().map(|m| last_refresh(m).len()), 11),
-        fit("WRITES", list.iter().map(|m| writes(m).len()), 12),
+        fit(
+            area.width,
+            "REFRESHED",
+            list.iter().map(|m| last_refresh(m).len()),
+            11,
+        ),
+        fit(
+            area.width,
+            "WRITES",
+            list.iter().map(|m| writes(m).len()),
+            12,
+        ),
         Constraint::Min(10),
     ];
     let head = Row::new(vec![

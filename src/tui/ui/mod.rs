@@ -3,6 +3,7 @@
 mod activity;
 mod confirm;
 mod dialogs;
+mod frame;
 mod help;
 pub mod highlight;
 mod indexes;
@@ -10,7 +11,6 @@ mod log;
 mod matviews;
 mod phases;
 mod rollback;
-pub mod theme;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -19,7 +19,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Tabs, Wrap};
 
 use super::app::{App, Connection, Level, MIN_SIZE, Tab};
-use theme::Theme;
+use crate::tui::theme::Theme;
 
 const SPINNER: [&str; 4] = ["|", "/", "-", "\\"];
 
@@ -61,7 +61,7 @@ pub fn render(app: &App, frame: &mut Frame) {
             height: area.height - 2,
             ..area
         };
-        dialogs::render(m, t, frame, room);
+        dialogs::render(app, m, t, frame, room);
     }
     if app.help {
         help::render(app, t, frame, area);
@@ -170,7 +170,7 @@ fn status_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
             lines.push(Line::from(Span::styled(format!("  {w}"), t.warning())));
         }
         if let Some(w) = &app.monitors.watch {
-            let (blocked, gauge) = activity::watch_lines(w, app.options.ascii);
+            let (blocked, gauge) = activity::watch_lines(w, app.options.theme.ascii);
             if let Some(b) = blocked {
                 lines.push(Line::from(Span::styled(format!("  {b}"), t.warning())));
             }
@@ -206,22 +206,23 @@ fn status_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
 fn footer(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     // While work runs the keys that would start more work only say "wait", so they are left
     // out, as in a read-only session.
-    let keys = if app.modal.is_some() {
-        dialogs::footer(app)
-    } else {
-        let idle = app.job.is_none();
-        app.keymap.footer(&app.contexts(), app.read_only() || !idle)
-    };
+    let idle = app.job.is_none();
+    let keys = app.keymap.footer(&app.contexts(), app.read_only() || !idle);
     let mut spans = Vec::new();
-    for (k, name) in keys {
+    for (cmd, k, name) in keys {
+        if !dialogs::offered(app, cmd) {
+            continue;
+        }
         spans.push(Span::styled(k, t.key()));
         spans.push(Span::raw(format!(" {}  ", name.replace('_', " "))));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// A table column as wide as its header and widest cell, at most `cap`.
-fn fit(head: &str, cells: impl Iterator<Item = usize>, cap: usize) -> Constraint {
+/// A table column as wide as its header and widest cell, at most `cap` on an 80-column
+/// screen and as much more as the screen is wider: a wide terminal shows long names whole.
+fn fit(width: u16, head: &str, cells: impl Iterator<Item = usize>, cap: usize) -> Constraint {
     let widest = cells.max().unwrap_or(0).max(head.chars().count());
+    let cap = cap.max(cap * usize::from(width) / usize::from(MIN_SIZE.0));
     Constraint::Length(widest.min(cap) as u16)
 }

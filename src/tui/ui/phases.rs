@@ -3,15 +3,15 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph, Wrap};
+use ratatui::widgets::{Paragraph, Wrap};
 
-use super::dialogs::grade_style;
+use super::frame::grade_style;
 use super::highlight;
-use super::theme::{Theme, glyph};
 use crate::engine::{AppliedSql, PhaseState};
 use crate::plan::format_duration;
 use crate::text::{self, Escaped};
 use crate::tui::app::{App, PhaseRow};
+use crate::tui::theme::{Theme, glyph};
 
 pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     let list_width = if area.width >= 120 { 62 } else { 38 };
@@ -35,7 +35,7 @@ fn render_list(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
             app.filter
         )
     };
-    let block = Block::default().borders(Borders::ALL).title(title);
+    let block = t.block().title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let height = inner.height as usize;
@@ -101,7 +101,7 @@ fn row<'a>(
 ) -> Line<'a> {
     let marker = if selected { ">" } else { " " };
     let state = if app.loaded {
-        let g = glyph(p.state, app.options.ascii);
+        let g = glyph(p.state, app.options.theme.ascii);
         Span::styled(format!("{g} {:12}", p.state.word()), t.state(p.state))
     } else {
         Span::styled(format!("  {:12}", "loading"), t.dim())
@@ -142,13 +142,13 @@ fn row<'a>(
 }
 
 fn render_detail(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
-    let block = Block::default().borders(Borders::ALL).title(" Detail ");
+    let block = t.block().title(" Detail ");
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(p) = app.selected_phase() else {
         return;
     };
-    let lines = detail_lines(app, t, p);
+    let lines = detail_lines(app, t, p, inner.width);
     let detail = Paragraph::new(lines)
         .wrap(Wrap { trim: false })
         .scroll((app.detail_scroll, 0));
@@ -162,7 +162,7 @@ fn label<'a>(t: &Theme, key: &'a str, value: String) -> Line<'a> {
     ])
 }
 
-fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
+fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow, width: u16) -> Vec<Line<'a>> {
     let m = app.migration_of(p);
     let row = app.row_of(p);
     let mut out = Vec::new();
@@ -176,7 +176,11 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
         }),
     ]));
     let mut state = if app.loaded {
-        format!("{} {}", glyph(p.state, app.options.ascii), p.state.word())
+        format!(
+            "{} {}",
+            glyph(p.state, app.options.theme.ascii),
+            p.state.word()
+        )
     } else {
         "state not loaded yet".to_string()
     };
@@ -224,7 +228,11 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
                 down: Some(down), ..
             })) => {
                 out.push(Line::from(Span::styled("DOWN (as applied)", t.title())));
-                out.extend(highlight::sql(down.trim(), 1, t));
+                out.extend(highlight::wrap(
+                    highlight::sql(down.trim(), 1, t),
+                    width,
+                    true,
+                ));
             }
             Some(Ok(_)) => out.push(Line::from(Span::styled(
                 "no DOWN was recorded: this phase cannot be rolled back",
@@ -333,14 +341,14 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow) -> Vec<Line<'a>> {
         out.extend(history(app, t, p));
         return out;
     };
-    out.extend(highlight::part(read.up(), t));
+    out.extend(highlight::wrap(highlight::part(read.up(), t), width, true));
     match read.down() {
         Some(d) => {
             out.push(Line::from(Span::styled(
                 format!("DOWN ({})", statements(d.part.count())),
                 t.title(),
             )));
-            out.extend(highlight::part(d, t));
+            out.extend(highlight::wrap(highlight::part(d, t), width, true));
         }
         None => out.push(Line::from(Span::styled(
             "no DOWN: this phase cannot be rolled back",

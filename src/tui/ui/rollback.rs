@@ -7,12 +7,12 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
-use super::dialogs::{frame_for, hint_line, input_line, wrapped_height};
+use super::frame::{frame_for, hint_line, input_line, wrapped_height};
 use super::highlight;
-use super::theme::Theme;
 use crate::plan::Version;
 use crate::text::Escaped;
 use crate::tui::dialog::{UndoLine, rollback_lines};
+use crate::tui::theme::Theme;
 
 /// Lines up to a number of rows, after the first `above` scrolled past, then a count of the
 /// lines left out below.
@@ -158,10 +158,13 @@ fn body<'a>(
                 b.skip(s.lines().count().max(1));
                 continue;
             }
-            for l in highlight::sql(s, 1, t) {
+            let indented = highlight::sql(s, 1, t).into_iter().map(|l| {
                 let mut spans = vec![Span::raw("  ")];
                 spans.extend(l.spans.into_iter().skip(1));
-                b.push(Line::from(spans));
+                Line::from(spans)
+            });
+            for l in highlight::wrap(indented.collect(), width, false) {
+                b.push(l);
             }
         }
     }

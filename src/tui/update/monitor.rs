@@ -1,10 +1,12 @@
 //! `update` for the monitoring tabs: their reports arriving, their keys, and the maintenance
 //! they start. Pure, like the rest of `update`.
 
-use super::action::Effect;
-use super::app::{App, Level, Tab};
-use super::dialog_maintenance as dm;
-use super::keymap::Command;
+use super::job::busy;
+use super::maintenance as dm;
+use crate::tui::action::Effect;
+use crate::tui::app::{App, JobKind, Level, Tab};
+use crate::tui::keymap::Command;
+use crate::tui::words;
 
 /// The effect that (re)loads `tab`'s data.
 pub fn load(tab: Tab) -> Vec<Effect> {
@@ -25,8 +27,8 @@ pub fn reader_busy(app: &App) -> bool {
 }
 
 /// The tab reloaded after a maintenance job of `kind`.
-pub fn after(kind: super::app::JobKind) -> Option<Effect> {
-    use super::app::JobKind as K;
+pub fn after(kind: JobKind) -> Option<Effect> {
+    use JobKind as K;
     match kind {
         K::DropIndex | K::Reindex => Some(Effect::LoadIndexes),
         K::Refresh => Some(Effect::LoadMatviews),
@@ -60,48 +62,48 @@ fn refuse(app: &mut App, text: String) -> Vec<Effect> {
 pub fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
     let m = &mut app.monitors;
     match cmd {
+        Command::CycleSort if app.tab == Tab::Activity => {
+            m.cycle_session_sort();
+            let text = words::sessions_sorted_by(m.session_sort.word());
+            app.message = Some((Level::Info, text));
+            return Vec::new();
+        }
         Command::CycleSort => {
             m.cycle_sort();
-            let text = format!("sorted by {}", super::monitor::sort_word(m.index_sort));
+            let text = words::sorted_by(crate::tui::monitor::sort_word(m.index_sort));
             app.message = Some((Level::Info, text));
             return Vec::new();
         }
         Command::CycleVerdict => {
             m.cycle_verdict();
             let text = match m.index_verdict {
-                Some(v) => format!("showing {} indexes", v.word()),
-                None => "showing every index".into(),
+                Some(v) => words::showing_indexes(Some(v.word())),
+                None => words::showing_indexes(None),
             };
             app.message = Some((Level::Info, text));
             return Vec::new();
         }
         _ => {}
     }
-    if super::update::busy(app) {
+    if busy(app) {
         return Vec::new();
     }
     match cmd {
         Command::DropIndex | Command::RebuildIndex => {
             let Some(i) = app.monitors.selected_index().cloned() else {
-                return refuse(app, "no index selected".into());
+                return refuse(app, words::NO_INDEX.into());
             };
             let rebuild = cmd == Command::RebuildIndex;
             if rebuild && !i.invalid {
-                let text = format!("{} is valid: only an invalid index is rebuilt", i.index);
+                let text = words::index_valid(&i.index);
                 return refuse(app, text);
             }
             if !rebuild && (i.verdict_text().is_empty() || i.building) {
-                let text = format!(
-                    "{} is in use: only an unused, invalid, duplicate or covered index is dropped",
-                    i.index
-                );
+                let text = words::index_in_use(&i.index);
                 return refuse(app, text);
             }
             if !rebuild && i.enforces_something() {
-                let text = format!(
-                    "{} enforces a constraint or uniqueness: drop it with a migration",
-                    i.index
-                );
+                let text = words::index_enforces(&i.index);
                 return refuse(app, text);
             }
             app.modal = Some(dm::index_dialog(&i, rebuild));
@@ -115,23 +117,32 @@ pub fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
                 .and_then(|r| r.matviews.get(sel))
                 .cloned()
             else {
-                return refuse(app, "no materialized view selected".into());
+                return refuse(app, words::NO_MATVIEW.into());
             };
             app.modal = Some(dm::matview_dialog(&v));
         }
         Command::CancelBackend | Command::TerminateBackend => {
-            let sel = app.monitors.activity_selected;
-            let Some(w) = app
-                .monitors
-                .activity
-                .as_ref()
-                .and_then(|a| a.waits.get(sel))
-                .cloned()
-            else {
-                return refuse(app, "no blocking session selected".into());
+            let Some(s) = app.monitors.selected_session().cloned() else {
+                return refuse(app, words::NO_SESSION.into());
             };
-            let terminate = cmd == Command::TerminateBackend;
-            app.modal = Some(dm::session_dialog(&w.blocker, terminate));
+            if app.monitors.own.contains(&s.pid) {
+                return refuse(app, words::own_session(s.pid));
+            }
+            // A cancel stops a running statement: a session that runs none would report a
+            // cancel that changed nothing, so it is offered the terminate that would act.
+            let running = matches!(
+                s.state.as_deref(),
+                Some("active" | "fastpath function call")
+            );
+            let terminate = cmd == Command::TerminateBackend || !running;
+            let mut modal = dm::session_dialog(&s, terminate);
+            if cmd == Command::CancelBackend && !running {
+                let state = s.state.as_deref().unwrap_or("not running a statement");
+                if let crate::tui::dialog::Modal::Maintain { facts, .. } = &mut modal {
+                    facts.insert(0, words::nothing_to_cancel(s.pid, state));
+                }
+            }
+            app.modal = Some(modal);
         }
         _ => {}
     }

@@ -1,9 +1,9 @@
 //! What the apply confirmation says a phase will do.
 
-use super::app::Options;
 use crate::lint::Finding;
 use crate::plan::{Migration, format_duration as duration};
 use crate::text::{self, Escaped};
+use crate::tui::app::Options;
 
 /// One line per fact: statements and steps, transaction mode, timeouts, checks, extensions.
 pub fn apply_summary(

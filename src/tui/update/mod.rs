@@ -3,13 +3,21 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+mod dialog;
+mod job;
+mod maintenance;
+mod monitor;
+mod summary;
+
 use super::action::{Action, Effect, Outcome};
 use super::app::{App, Connection, Detail, JobKind, Level, Recorded, Tab};
-use super::dialog::{self, Modal, ReasonFor, UndoLine};
-use super::keymap::Command;
-use super::update_monitor as um;
+use super::dialog::{Modal, ReasonFor, UndoLine};
+use super::keymap::{Command, Context};
+use super::words;
 use crate::engine::{PhaseState, Progress};
 use crate::text::Escaped;
+use job::{busy, start};
+use monitor as um;
 
 /// Applies `action` to `app` and returns the work to do.
 pub fn update(app: &mut App, action: Action) -> Vec<Effect> {
@@ -51,7 +59,7 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Linted(Err(e)) => {
-            app.message = Some((Level::Error, format!("the plan was not linted: {e}")));
+            app.message = Some((Level::Error, words::not_linted(e)));
             Vec::new()
         }
         Action::PlanRead { plan } => {
@@ -59,14 +67,11 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
             let again = app.reading.is_none();
             app.set_plan(plan, Vec::new());
             if again {
-                let text = format!(
-                    "the plan was read again: {} phases",
-                    app.plan.migrations.len()
-                );
+                let text = words::plan_read_again(app.plan.migrations.len());
                 app.message = Some((Level::Info, text));
             }
             if warnings > 0 {
-                let text = format!("the plan has {warnings} warning(s): listed when you quit");
+                let text = words::plan_warnings(warnings);
                 app.message = Some((Level::Info, text));
             }
             Vec::new()
@@ -74,7 +79,7 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
         // Read again on reload, a plan with errors leaves the one already shown in place.
         Action::PlanUnreadable(message) if app.reading.is_none() => {
             let first = message.lines().next().unwrap_or_default();
-            let text = format!("the plan was not read again, the one shown is kept: {first}");
+            let text = words::plan_kept(first);
             app.message = Some((Level::Error, text));
             Vec::new()
         }
@@ -96,10 +101,12 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Connected {
+            own,
             role,
             server_version,
         } => {
             app.connection = Connection::Up;
+            app.monitors.own = own;
             app.header.role = role;
             app.header.server_version = server_version;
             // The monitoring tabs appear once their first load answers.
@@ -233,7 +240,7 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
             Vec::new()
         }
         Action::Notice(text) => {
-            app.message = Some((Level::Info, format!("warning: {text}")));
+            app.message = Some((Level::Info, words::notice(text)));
             Vec::new()
         }
         Action::Done(outcome) => on_done(app, outcome),
@@ -269,10 +276,7 @@ fn on_progress(app: &mut App, p: Progress) {
             message,
             ..
         } => {
-            job.retry = Some(format!(
-                "{message}: rolled back, retry {attempt} in {:.1}s",
-                wait.as_secs_f64()
-            ));
+            job.retry = Some(words::lock_retry(&message, attempt, wait.as_secs_f64()));
         }
         Progress::Checks { version, outcomes } => {
             if let Some(v) = crate::plan::Version::parse(&version) {
@@ -295,20 +299,16 @@ fn on_done(app: &mut App, outcome: Outcome) -> Vec<Effect> {
     match outcome {
         Outcome::Applied(done) => {
             let names: Vec<String> = done.iter().map(|a| a.version.clone()).collect();
-            app.message = Some((Level::Success, format!("applied {}", names.join(", "))));
+            app.message = Some((Level::Success, words::applied(&names)));
             if let Some(last) = done.last() {
                 let checks = last.checks.clone();
                 app.modal = Some(Modal::Results {
-                    title: format!(
-                        "Applied {} {} in {} ms",
-                        last.version,
-                        Escaped(&last.name),
-                        last.millis
-                    ),
+                    title: words::applied_title(&last.version, Escaped(&last.name), last.millis),
                     version: crate::plan::Version::parse(&last.version),
                     checks,
                     notes: Vec::new(),
                     selected: 0,
+                    scroll: 0,
                 });
                 // Walk the plan: the selection moves to the phase after the one applied.
                 if let Some(v) = crate::plan::Version::parse(&last.version) {
@@ -342,28 +342,22 @@ fn on_done(app: &mut App, outcome: Outcome) -> Vec<Effect> {
                 notes.push(format!("error: {}", Escaped(&e.to_string())));
             }
             app.modal = Some(Modal::Results {
-                title: format!(
-                    "Dry run of {} {} (rolled back)",
-                    r.version,
-                    Escaped(&r.name)
-                ),
+                title: words::dry_run_title(&r.version, Escaped(&r.name)),
                 version: crate::plan::Version::parse(&r.version),
                 checks: r.checks,
                 notes,
                 selected: 0,
+                scroll: 0,
             });
         }
         Outcome::Verified(v) => {
             app.modal = Some(Modal::Results {
-                title: format!(
-                    "Checks of {} {} now (read-only)",
-                    v.version,
-                    Escaped(&v.name)
-                ),
+                title: words::verify_title(&v.version, Escaped(&v.name)),
                 version: crate::plan::Version::parse(&v.version),
                 checks: v.checks,
                 notes: Vec::new(),
                 selected: 0,
+                scroll: 0,
             });
         }
         Outcome::Query {
@@ -386,22 +380,14 @@ fn on_done(app: &mut App, outcome: Outcome) -> Vec<Effect> {
         }
         Outcome::RolledBack(done) => {
             let names: Vec<String> = done.iter().map(|r| r.version.clone()).collect();
-            let text = if names.is_empty() {
-                "nothing to roll back".to_string()
-            } else {
-                format!("rolled back {}", names.join(", "))
-            };
+            let text = words::rolled_back(&names);
             app.message = Some((Level::Success, text));
         }
         Outcome::Marked { version, applied } => {
-            let to = if applied { "applied" } else { "pending" };
-            app.message = Some((Level::Success, format!("phase {version} marked {to}")));
+            app.message = Some((Level::Success, words::marked(version, applied)));
         }
         Outcome::Accepted(version) => {
-            app.message = Some((
-                Level::Success,
-                format!("phase {version}: changed file accepted"),
-            ));
+            app.message = Some((Level::Success, words::accepted(version)));
         }
         Outcome::Cancelled(text) => {
             app.message = Some((Level::Error, text));
@@ -417,11 +403,12 @@ fn on_done(app: &mut App, outcome: Outcome) -> Vec<Effect> {
 }
 
 fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
-    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+    let cmd = app.keymap.lookup(&app.contexts(), &key, app.read_only());
+    if cmd == Some(Command::Interrupt) {
         return quit(app);
     }
     if app.modal.is_some() {
-        return dialog::on_key(app, key);
+        return dialog::on_key(app, key, cmd);
     }
     if app.help {
         app.help = false;
@@ -433,38 +420,31 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
             Tab::Indexes => &mut app.monitors.index_table,
             _ => &mut app.filter,
         };
-        match key.code {
-            KeyCode::Esc => {
+        match (cmd, key.code) {
+            (Some(Command::FilterClear), _) => {
                 filter.clear();
                 app.filtering = false;
             }
-            KeyCode::Enter => app.filtering = false,
-            KeyCode::Backspace => {
+            (Some(Command::FilterDone), _) => app.filtering = false,
+            (_, KeyCode::Backspace) => {
                 filter.pop();
             }
-            KeyCode::Char(c) => filter.push(c),
+            (_, KeyCode::Char(c)) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                filter.push(c);
+            }
             _ => {}
         }
         app.selected = 0;
         app.monitors.index_selected = 0;
         return Vec::new();
     }
-    if app.too_small() {
-        return match app.keymap.lookup(&app.contexts(), &key, app.read_only()) {
-            Some(Command::Quit) => quit(app),
-            _ => Vec::new(),
-        };
+    match cmd {
+        Some(Command::Quit) => quit(app),
+        // Too small to draw: only quitting acts.
+        _ if app.too_small() => Vec::new(),
+        Some(cmd) => command(app, cmd),
+        None => Vec::new(),
     }
-    if let Some(tab) = key.code.as_char().and_then(|c| c.to_digit(10)) {
-        if let Some(t) = app.tabs().get((tab as usize).wrapping_sub(1)) {
-            return switch(app, *t);
-        }
-        return Vec::new();
-    }
-    let Some(cmd) = app.keymap.lookup(&app.contexts(), &key, app.read_only()) else {
-        return Vec::new();
-    };
-    command(app, cmd)
 }
 
 fn switch(app: &mut App, tab: Tab) -> Vec<Effect> {
@@ -483,17 +463,6 @@ fn quit(app: &mut App) -> Vec<Effect> {
         None => app.quit = true,
     }
     Vec::new()
-}
-
-pub(super) fn busy(app: &mut App) -> bool {
-    if app.job.is_some() {
-        app.message = Some((
-            Level::Info,
-            "work is running: wait, or cancel it with c".into(),
-        ));
-        return true;
-    }
-    false
 }
 
 fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
@@ -515,25 +484,28 @@ fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
             | Command::TerminateBackend
     );
     if database && app.reading.is_some() {
-        let text = "the plan is still being read: wait for its phases";
-        app.message = Some((Level::Info, text.into()));
+        app.message = Some((Level::Info, words::STILL_READING.into()));
         return Vec::new();
     }
     if database && let Connection::Reconnecting { attempt, error } = &app.connection {
-        let text = format!("not connected ({error}); reconnecting, attempt {attempt}");
+        let text = words::not_connected(error, *attempt);
         app.message = Some((Level::Error, text));
         return Vec::new();
     }
     if database && !app.loaded {
-        let text = "the database's state is not loaded yet: wait for the connection";
-        app.message = Some((Level::Info, text.into()));
+        app.message = Some((Level::Info, words::NOT_LOADED.into()));
         return Vec::new();
     }
     let n = app.visible().len();
     let page = app.size.1.saturating_sub(10).max(1) as usize;
     match cmd {
-        Command::Quit => return quit(app),
+        Command::Quit | Command::Interrupt => return quit(app),
         Command::Help => app.help = true,
+        Command::GoTab(n) => {
+            if let Some(t) = app.tabs().get(usize::from(n).wrapping_sub(1)) {
+                return switch(app, *t);
+            }
+        }
         Command::NextTab | Command::PrevTab => {
             let tabs = app.tabs();
             let i = tabs.iter().position(|t| *t == app.tab).unwrap_or(0);
@@ -546,13 +518,12 @@ fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
             return switch(app, tabs[next]);
         }
         Command::Refresh if um::reader_busy(app) => {
-            let text = "maintenance runs on the reading session: reload when it ends";
-            app.message = Some((Level::Info, text.into()));
+            app.message = Some((Level::Info, words::READER_BUSY.into()));
         }
         Command::Refresh => {
             // The files too: a phase edited since the plan was read runs only once it is
             // read again, so the operator sees the new text first.
-            app.message = Some((Level::Info, "reading the plan again...".into()));
+            app.message = Some((Level::Info, words::READING_AGAIN.into()));
             let mut effects = vec![Effect::ReadPlan, Effect::LoadStatus, Effect::LoadEvents];
             for e in um::load(app.tab) {
                 if !effects.contains(&e) {
@@ -596,7 +567,26 @@ fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
         Command::Resume | Command::Mark | Command::Diff | Command::Accept => {
             return decide(app, cmd);
         }
-        Command::EditCheck => {}
+        // Keys of the dialogs and the filter, which never reach here.
+        Command::EditCheck
+        | Command::FilterDone
+        | Command::FilterClear
+        | Command::Confirm
+        | Command::Decline
+        | Command::Submit
+        | Command::Back
+        | Command::Close
+        | Command::ScrollUp
+        | Command::ScrollDown
+        | Command::ScrollPageUp
+        | Command::ScrollPageDown
+        | Command::NextField
+        | Command::MarkApplied
+        | Command::MarkPending
+        | Command::InDoubtAsk
+        | Command::InDoubtDone
+        | Command::InDoubtRerun
+        | Command::RunQuery => {}
         Command::CycleSort
         | Command::CycleVerdict
         | Command::DropIndex
@@ -618,24 +608,18 @@ fn apply_next(app: &mut App) -> Vec<Effect> {
             PhaseState::Dirty | PhaseState::Drifted | PhaseState::OutOfOrder
         )
     }) {
-        let text = format!(
-            "phase {} is {}: resolve it first (select it and press ? for its keys)",
-            p.version,
-            p.state.word()
-        );
+        let help = app.keymap.key_of(Context::Global, Command::Help);
+        let text = words::resolve_first(&p.version, p.state.word(), &help);
         app.message = Some((Level::Error, text));
         return Vec::new();
     }
     let Some(p) = app.next_pending().cloned() else {
-        app.message = Some((
-            Level::Info,
-            "nothing to apply: every phase is applied".into(),
-        ));
+        app.message = Some((Level::Info, words::ALL_APPLIED.into()));
         return Vec::new();
     };
     let summary = app
         .migration_of(&p)
-        .map(|m| super::summary::apply_summary(m, &app.options, &app.lint_of(&p.version), None))
+        .map(|m| summary::apply_summary(m, &app.options, &app.lint_of(&p.version), None))
         .unwrap_or_default();
     app.select_version(&p.version);
     app.modal = Some(Modal::ConfirmApply {
@@ -661,8 +645,7 @@ fn apply_facts(
     let Some(m) = app.plan.migrations.iter().find(|m| m.version == version) else {
         return;
     };
-    let summary =
-        super::summary::apply_summary(m, &app.options, &app.lint_of(&version), Some(&tables));
+    let summary = summary::apply_summary(m, &app.options, &app.lint_of(&version), Some(&tables));
     if let Some(Modal::ConfirmApply {
         version: v,
         summary: s,
@@ -685,20 +668,17 @@ fn phase_job(app: &mut App, cmd: Command) -> Vec<Effect> {
         // The next pending phase, as `n` applies it, whichever is selected: a later one
         // cannot run before the ones in front of it.
         let Some(next) = app.next_pending().map(|n| n.version.clone()) else {
-            app.message = Some((
-                Level::Info,
-                "nothing is pending: no phase to dry-run".into(),
-            ));
+            app.message = Some((Level::Info, words::NOTHING_PENDING.into()));
             return Vec::new();
         };
-        dialog::start(app, JobKind::DryRun, Some(next.clone()));
+        start(app, JobKind::DryRun, Some(next.clone()));
         return vec![Effect::DryRun { version: next }];
     }
     if app.migration_of(&p).is_none_or(|m| m.checks.is_empty()) {
-        app.message = Some((Level::Info, format!("phase {} has no checks", p.version)));
+        app.message = Some((Level::Info, words::no_checks(&p.version)));
         return Vec::new();
     }
-    dialog::start(app, JobKind::Verify, Some(p.version.clone()));
+    start(app, JobKind::Verify, Some(p.version.clone()));
     vec![Effect::Verify { version: p.version }]
 }
 
@@ -710,7 +690,7 @@ fn rollback(app: &mut App) -> Vec<Effect> {
         return Vec::new();
     };
     if p.row.is_none() || p.state == PhaseState::Failed {
-        app.message = Some((Level::Info, format!("phase {} is not applied", p.version)));
+        app.message = Some((Level::Info, words::not_applied(&p.version)));
         return Vec::new();
     }
     let phases: Vec<UndoLine> = app
@@ -757,7 +737,7 @@ fn decide(app: &mut App, cmd: Command) -> Vec<Effect> {
     };
     let v = p.version.clone();
     let wrong = |app: &mut App, what: &str| {
-        let text = format!("phase {v} is {}: {what}", p.state.word());
+        let text = words::wrong_state(&v, p.state.word(), what);
         app.message = Some((Level::Info, text));
     };
     match (cmd, p.state) {
@@ -796,7 +776,7 @@ fn decide(app: &mut App, cmd: Command) -> Vec<Effect> {
                     return Vec::new();
                 }
                 _ => {
-                    let text = format!("phase {v} is still being read: try again");
+                    let text = words::still_reading_phase(&v);
                     app.message = Some((Level::Info, text));
                     return Vec::new();
                 }
@@ -807,9 +787,9 @@ fn decide(app: &mut App, cmd: Command) -> Vec<Effect> {
                 scroll: 0,
             });
         }
-        (Command::Resume, _) => wrong(app, "only a dirty phase resumes"),
-        (Command::Mark, _) => wrong(app, "only a dirty or failed phase is marked"),
-        _ => wrong(app, "only a drifted phase has a diff to accept"),
+        (Command::Resume, _) => wrong(app, words::ONLY_DIRTY_RESUMES),
+        (Command::Mark, _) => wrong(app, words::ONLY_DIRTY_OR_FAILED_MARKED),
+        _ => wrong(app, words::ONLY_DRIFTED_ACCEPTED),
     }
     Vec::new()
 }

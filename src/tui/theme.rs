@@ -3,6 +3,8 @@
 //! survives NO_COLOR and light themes.
 
 use ratatui::style::{Color, Modifier, Style};
+use ratatui::symbols::border;
+use ratatui::widgets::{Block, Borders};
 
 use crate::config::{self, Colour};
 use crate::engine::PhaseState;
@@ -13,6 +15,8 @@ pub struct Theme {
     roles: config::Theme,
     /// The environment badge's colour (prod in red).
     pub badge: Color,
+    /// Plain ASCII glyphs and borders (`--ascii`), for terminals without box drawing.
+    pub ascii: bool,
 }
 
 impl Default for Theme {
@@ -21,9 +25,22 @@ impl Default for Theme {
             colour: true,
             roles: config::Theme::default(),
             badge: Color::Blue,
+            ascii: false,
         }
     }
 }
+
+/// Borders of `+`, `-` and `|`.
+const ASCII_BORDER: border::Set = border::Set {
+    top_left: "+",
+    top_right: "+",
+    bottom_left: "+",
+    bottom_right: "+",
+    vertical_left: "|",
+    vertical_right: "|",
+    horizontal_top: "-",
+    horizontal_bottom: "-",
+};
 
 pub fn color(c: Colour) -> Color {
     match c {
@@ -62,6 +79,17 @@ impl Theme {
             colour,
             roles: roles.clone(),
             badge: badge.map_or(Color::Blue, color),
+            ascii: false,
+        }
+    }
+
+    /// A block with every border, drawn in ASCII under `--ascii`.
+    pub fn block(&self) -> Block<'static> {
+        let block = Block::default().borders(Borders::ALL);
+        if self.ascii {
+            block.border_set(ASCII_BORDER)
+        } else {
+            block
         }
     }
 

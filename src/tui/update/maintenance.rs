@@ -1,0 +1,183 @@
+//! The confirmations of the monitoring tabs' actions: each names what it acts on and needs
+//! that name (or pid) typed and submitted, as the rollback dialog does.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::job::start;
+use crate::engine::history::quote_ident;
+use crate::monitor::activity::{Session, head};
+use crate::monitor::indexes::{IndexInfo, pretty_size};
+use crate::monitor::matviews::MatviewInfo;
+use crate::tui::action::Effect;
+use crate::tui::app::{App, JobKind};
+use crate::tui::dialog::{Maintenance, Modal};
+use crate::tui::keymap::{Command, Context};
+use crate::tui::words;
+
+/// The job a confirmed dialog starts, and its effect.
+fn job(op: &Maintenance) -> (JobKind, Effect) {
+    match op.clone() {
+        Maintenance::DropIndex { sql, .. } => (JobKind::DropIndex, Effect::DropIndex { name: sql }),
+        Maintenance::Reindex { sql, .. } => (JobKind::Reindex, Effect::Reindex { name: sql }),
+        Maintenance::Refresh { sql, .. } => {
+            (JobKind::Refresh, Effect::RefreshMatview { name: sql })
+        }
+        Maintenance::Cancel(pid) => (
+            JobKind::CancelBackend,
+            Effect::SignalBackend {
+                pid,
+                terminate: false,
+            },
+        ),
+        Maintenance::Terminate(pid) => (
+            JobKind::TerminateBackend,
+            Effect::SignalBackend {
+                pid,
+                terminate: true,
+            },
+        ),
+    }
+}
+
+fn qualified(schema: &str, name: &str) -> String {
+    format!("{}.{}", quote_ident(schema), quote_ident(name))
+}
+
+fn dialog(op: Maintenance, facts: Vec<String>) -> Modal {
+    Modal::Maintain {
+        op,
+        facts,
+        input: String::new(),
+        hint: None,
+        scroll: 0,
+    }
+}
+
+/// Drop (`rebuild` false) or rebuild the index `i`.
+pub fn index_dialog(i: &IndexInfo, rebuild: bool) -> Modal {
+    let sql = qualified(&i.schema, &i.index);
+    let shown = i.index.clone();
+    let (op, how) = if rebuild {
+        (
+            Maintenance::Reindex { sql, shown },
+            "REINDEX INDEX CONCURRENTLY: a new copy is built beside it, then swapped in",
+        )
+    } else {
+        (
+            Maintenance::DropIndex { sql, shown },
+            "DROP INDEX CONCURRENTLY: its definition is kept in the event log",
+        )
+    };
+    let facts = vec![
+        format!("index {} on table {}.{}", i.qualified(), i.schema, i.table),
+        format!(
+            "size {}, {} scans, {}",
+            pretty_size(i.size_bytes),
+            i.scans.map_or("no".into(), |s| s.to_string()),
+            i.verdict_text()
+        ),
+        i.definition
+            .clone()
+            .unwrap_or_else(|| "definition unknown: the index is locked".into()),
+        how.into(),
+    ];
+    dialog(op, facts)
+}
+
+pub fn matview_dialog(m: &MatviewInfo) -> Modal {
+    let how = if m.populated && m.concurrent_refresh {
+        "REFRESH MATERIALIZED VIEW CONCURRENTLY: readers continue".to_string()
+    } else {
+        "REFRESH MATERIALIZED VIEW without CONCURRENTLY: readers wait (ACCESS EXCLUSIVE)".into()
+    };
+    let facts = vec![
+        format!(
+            "materialized view {}, {}, {}",
+            m.qualified(),
+            pretty_size(m.size_bytes),
+            if m.populated {
+                "populated"
+            } else {
+                "not populated"
+            }
+        ),
+        format!("base tables: {}", m.base_tables.join(", ")),
+        how,
+    ];
+    let op = Maintenance::Refresh {
+        sql: qualified(&m.schema, &m.name),
+        shown: m.name.clone(),
+    };
+    dialog(op, facts)
+}
+
+pub fn session_dialog(s: &Session, terminate: bool) -> Modal {
+    let (op, how) = if terminate {
+        (
+            Maintenance::Terminate(s.pid),
+            "pg_terminate_backend: the session ends and its transaction rolls back",
+        )
+    } else {
+        (
+            Maintenance::Cancel(s.pid),
+            "pg_cancel_backend: its running statement fails; the session stays",
+        )
+    };
+    let facts = vec![
+        s.describe(),
+        format!("query: {}", head(s.query.as_deref().unwrap_or("?"), 200)),
+        how.into(),
+    ];
+    dialog(op, facts)
+}
+
+/// A key in the dialog: back closes, the typed name and submit start the job.
+pub fn on_key(
+    app: &mut App,
+    key: &KeyEvent,
+    cmd: Option<Command>,
+    op: Maintenance,
+    facts: Vec<String>,
+    mut input: String,
+    mut scroll: usize,
+) -> (Option<Modal>, Vec<Effect>) {
+    let mut hint = None;
+    match cmd {
+        Some(Command::Back) => return (None, Vec::new()),
+        Some(Command::Submit) if input == op.expect() => {
+            let (kind, effect) = job(&op);
+            start(app, kind, None);
+            if let Some(job) = &mut app.job {
+                job.target = Some(op.expect());
+            }
+            return (None, vec![effect]);
+        }
+        Some(Command::Submit) => {
+            let expect = op.expect();
+            input.clear();
+            let submit = app.keymap.key_of(Context::Typed, Command::Submit);
+            hint = Some(words::type_exactly(expect, &submit));
+        }
+        Some(Command::ScrollDown) => scroll = (scroll + 1).min(facts.len().saturating_sub(1)),
+        Some(Command::ScrollUp) => scroll = scroll.saturating_sub(1),
+        Some(Command::ScrollPageDown) => {
+            scroll = (scroll + 10).min(facts.len().saturating_sub(1));
+        }
+        Some(Command::ScrollPageUp) => scroll = scroll.saturating_sub(10),
+        _ => match key.code {
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => input.push(c),
+            KeyCode::Backspace => {
+                input.pop();
+            }
+            _ => {}
+        },
+    }
+    let m = Modal::Maintain {
+        op,
+        facts,
+        input,
+        hint,
+        scroll,
+    };
+    (Some(m), Vec::new())
+}

@@ -1,0 +1,165 @@
+//! What the console says in its status line and dialog hints, in one place: the wording of
+//! a message is found, and changed, here rather than in the flows that send it.
+
+use std::fmt::Display;
+
+pub fn not_linted(e: impl Display) -> String {
+    format!("the plan was not linted: {e}")
+}
+
+pub fn plan_read_again(phases: usize) -> String {
+    format!("the plan was read again: {phases} phases")
+}
+
+pub fn plan_warnings(warnings: usize) -> String {
+    format!("the plan has {warnings} warning(s): listed when you quit")
+}
+
+pub fn plan_kept(first_error: &str) -> String {
+    format!("the plan was not read again, the one shown is kept: {first_error}")
+}
+
+pub fn notice(text: impl Display) -> String {
+    format!("warning: {text}")
+}
+
+pub fn lock_retry(message: &str, attempt: impl Display, wait_secs: f64) -> String {
+    format!("{message}: rolled back, retry {attempt} in {wait_secs:.1}s")
+}
+
+pub fn applied(versions: &[String]) -> String {
+    format!("applied {}", versions.join(", "))
+}
+
+pub fn applied_title(version: &str, name: impl Display, millis: impl Display) -> String {
+    format!("Applied {version} {name} in {millis} ms")
+}
+
+pub fn dry_run_title(version: &str, name: impl Display) -> String {
+    format!("Dry run of {version} {name} (rolled back)")
+}
+
+pub fn verify_title(version: &str, name: impl Display) -> String {
+    format!("Checks of {version} {name} now (read-only)")
+}
+
+pub fn rolled_back(versions: &[String]) -> String {
+    if versions.is_empty() {
+        "nothing to roll back".into()
+    } else {
+        format!("rolled back {}", versions.join(", "))
+    }
+}
+
+pub fn marked(version: impl Display, applied: bool) -> String {
+    let to = if applied { "applied" } else { "pending" };
+    format!("phase {version} marked {to}")
+}
+
+pub fn accepted(version: impl Display) -> String {
+    format!("phase {version}: changed file accepted")
+}
+
+pub const STILL_READING: &str = "the plan is still being read: wait for its phases";
+pub const NOT_LOADED: &str = "the database's state is not loaded yet: wait for the connection";
+pub const READER_BUSY: &str = "maintenance runs on the reading session: reload when it ends";
+pub const READING_AGAIN: &str = "reading the plan again...";
+pub const ALL_APPLIED: &str = "nothing to apply: every phase is applied";
+pub const NOTHING_PENDING: &str = "nothing is pending: no phase to dry-run";
+pub const WRITE_WHY: &str = "write why: the reason goes to the event log";
+
+pub fn not_connected(error: &str, attempt: u32) -> String {
+    format!("not connected ({error}); reconnecting, attempt {attempt}")
+}
+
+pub fn resolve_first(version: impl Display, state: &str, help_key: &str) -> String {
+    format!(
+        "phase {version} is {state}: resolve it first (select it and press {help_key} for its keys)"
+    )
+}
+
+pub fn no_checks(version: impl Display) -> String {
+    format!("phase {version} has no checks")
+}
+
+pub fn not_applied(version: impl Display) -> String {
+    format!("phase {version} is not applied")
+}
+
+pub fn wrong_state(version: impl Display, state: &str, what: &str) -> String {
+    format!("phase {version} is {state}: {what}")
+}
+
+pub const ONLY_DIRTY_RESUMES: &str = "only a dirty phase resumes";
+pub const ONLY_DIRTY_OR_FAILED_MARKED: &str = "only a dirty or failed phase is marked";
+pub const ONLY_DRIFTED_ACCEPTED: &str = "only a drifted phase has a diff to accept";
+
+pub fn still_reading_phase(version: impl Display) -> String {
+    format!("phase {version} is still being read: try again")
+}
+
+pub fn work_running(cancel_key: &str) -> String {
+    format!("work is running: wait, or cancel it with {cancel_key}")
+}
+
+pub fn query_running(cancel_key: &str) -> String {
+    format!("a query is still running: wait for it, or cancel it with {cancel_key}")
+}
+
+pub fn type_exactly(what: impl Display, submit_key: &str) -> String {
+    format!("type {what} exactly, then {submit_key}")
+}
+
+pub fn type_to_roll_back(version: impl Display, submit_key: &str) -> String {
+    format!("type the version {version} and press {submit_key} to roll back")
+}
+
+pub fn typed_wrong(input: &str, version: impl Display) -> String {
+    format!("`{input}` is not {version}: type {version} exactly")
+}
+
+pub fn rollback_reason(version: impl Display) -> String {
+    format!("rolled back from the console to before {version}")
+}
+
+pub fn sorted_by(word: &str) -> String {
+    format!("sorted by {word}")
+}
+
+pub fn showing_indexes(verdict: Option<&str>) -> String {
+    match verdict {
+        Some(v) => format!("showing {v} indexes"),
+        None => "showing every index".into(),
+    }
+}
+
+pub fn sessions_sorted_by(word: &str) -> String {
+    format!("sessions sorted by {word}")
+}
+
+pub fn own_session(pid: i32) -> String {
+    format!("pid {pid} is this console's own session: quit the console to end it")
+}
+
+pub fn nothing_to_cancel(pid: i32, state: &str) -> String {
+    format!(
+        "pid {pid} is {state}: it runs no statement, so there is nothing to cancel. \
+         Terminating it ends its session, rolls back its transaction and releases its locks."
+    )
+}
+
+pub const NO_INDEX: &str = "no index selected";
+pub const NO_MATVIEW: &str = "no materialized view selected";
+pub const NO_SESSION: &str = "no session selected";
+
+pub fn index_valid(index: &str) -> String {
+    format!("{index} is valid: only an invalid index is rebuilt")
+}
+
+pub fn index_in_use(index: &str) -> String {
+    format!("{index} is in use: only an unused, invalid, duplicate or covered index is dropped")
+}
+
+pub fn index_enforces(index: &str) -> String {
+    format!("{index} enforces a constraint or uniqueness: drop it with a migration")
+}
