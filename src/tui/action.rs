@@ -43,6 +43,9 @@ pub enum Action {
     },
     /// While work runs: time since it started.
     Tick(Duration),
+    /// The adopted tool's history, sent just before the [`Action::Status`] it is merged
+    /// with; `None` without a tool.
+    Adoption(Option<Box<crate::tui::app::Adoption>>),
     Status {
         rows: Vec<HistoryRow>,
         holder: Option<Holder>,

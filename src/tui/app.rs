@@ -9,9 +9,9 @@ use chrono::{DateTime, Utc};
 use super::dialog::Modal;
 use super::keymap::{Context, Keymap};
 pub use super::tab::Tab;
-use crate::engine::{
-    AppliedSql, CheckOutcome, Drift, HistoryRow, Holder, LoggedEvent, PhaseState, state,
-};
+use crate::adopt::{Adopted, ToolHistory};
+use crate::engine::{AppliedSql, CheckOutcome, Drift, HistoryRow, Holder, LoggedEvent, PhaseState};
+use crate::phases::{self, Source};
 use crate::plan::{Migration, Plan, Read, Version};
 
 /// Facts for the header.
@@ -33,12 +33,34 @@ pub struct PhaseRow {
     pub name: String,
     pub state: PhaseState,
     pub applied_at: Option<DateTime<Utc>>,
-    pub millis: Option<i32>,
+    pub millis: Option<i64>,
+    /// Whose record its state comes from: pgstep's history or the adopted tool's table.
+    pub source: Source,
     /// Index into the plan's migrations.
     pub migration: Option<usize>,
     /// Index into the history rows.
     pub row: Option<usize>,
     pub drift: Option<Drift>,
+}
+
+impl PhaseRow {
+    /// Whether some history records it (applied, stopped part-way, failed, or drifted since):
+    /// there is something to roll back or show.
+    pub fn recorded(&self) -> bool {
+        !matches!(self.state, PhaseState::Pending | PhaseState::OutOfOrder)
+    }
+}
+
+/// The project's own migration tool, adopted: its table says what is applied, and pgstep
+/// keeps it in step.
+#[derive(Debug, Clone)]
+pub struct Adoption {
+    pub history: ToolHistory,
+    /// What was read, shown before the first change.
+    pub summary: Adopted,
+    /// pgstep has changed nothing on this database since adopting: the first change asks
+    /// for the tool's name, typed.
+    pub unconfirmed: bool,
 }
 
 /// Work the console started and is waiting for.
@@ -155,6 +177,8 @@ pub struct App {
     pub plan: Arc<Plan>,
     /// Shared with the rollback dialog's impact measurement.
     pub rows: Arc<Vec<HistoryRow>>,
+    /// The adopted tool, read before each history.
+    pub adoption: Option<Adoption>,
     pub header: Header,
     pub lock_holder: Option<Holder>,
     /// The newest event and lock holder last seen by the refresh poll.
@@ -251,6 +275,7 @@ impl App {
         App {
             plan: Arc::new(plan),
             rows: Arc::default(),
+            adoption: None,
             header,
             lock_holder: None,
             seen: None,
@@ -317,14 +342,16 @@ impl App {
             return;
         }
         let plan = self.plan.clone();
-        self.phases = state::phases(&plan, &self.rows)
+        let tool = self.adoption.as_ref().map(|a| &a.history);
+        self.phases = phases::merge(&plan, &self.rows, tool)
             .into_iter()
             .map(|p| PhaseRow {
+                applied_at: p.applied_at(),
+                millis: p.execution_time_ms(),
                 version: p.version,
                 name: p.name,
                 state: p.state,
-                applied_at: p.row.and_then(|r| r.applied_at),
-                millis: p.row.and_then(|r| r.execution_time_ms),
+                source: p.source,
                 migration: p.migration_index,
                 row: p.row_index,
                 drift: p.drift,
@@ -336,7 +363,7 @@ impl App {
         // A phase rolled back (here or from another terminal) has no results any more.
         let phases = &self.phases;
         self.results
-            .retain(|(v, _)| phases.iter().any(|p| p.version == *v && p.row.is_some()));
+            .retain(|(v, _)| phases.iter().any(|p| p.version == *v && p.recorded()));
         self.clamp_selection();
     }
 
@@ -354,10 +381,7 @@ impl App {
             let Some(v) = e.version.as_deref().and_then(Version::parse) else {
                 continue;
             };
-            let in_history = self
-                .phases
-                .iter()
-                .any(|p| p.version == v && p.row.is_some());
+            let in_history = self.phases.iter().any(|p| p.version == v && p.recorded());
             let known = self.results.iter().chain(&found).any(|(x, _)| *x == v);
             if !in_history || known {
                 continue;

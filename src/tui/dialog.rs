@@ -3,7 +3,8 @@
 
 use ratatui_textarea::TextArea;
 
-use super::keymap::Context;
+use super::keymap::{Command, Context};
+use crate::adopt::Adopted;
 use crate::engine::{CheckOutcome, InDoubt, ResultSet};
 use crate::plan::Version;
 
@@ -110,6 +111,15 @@ pub enum Modal {
         text: String,
         scroll: u16,
     },
+    /// The first change on a database whose project's own tool pgstep adopted: what was
+    /// read, confirmed by typing the tool's name before `then` goes on.
+    ConfirmAdoption {
+        summary: Adopted,
+        then: Command,
+        input: String,
+        hint: Option<String>,
+        scroll: usize,
+    },
     /// Drop, rebuild or refresh from a monitoring tab, or signal a blocker.
     Maintain {
         op: Maintenance,
@@ -127,9 +137,10 @@ impl Modal {
     pub fn context(&self) -> Context {
         match self {
             Modal::ConfirmApply { typed: None, .. } => Context::Apply,
-            Modal::ConfirmApply { .. } | Modal::Rollback { .. } | Modal::Maintain { .. } => {
-                Context::Typed
-            }
+            Modal::ConfirmApply { .. }
+            | Modal::Rollback { .. }
+            | Modal::Maintain { .. }
+            | Modal::ConfirmAdoption { .. } => Context::Typed,
             Modal::MarkChoice { .. } => Context::MarkChoice,
             Modal::InDoubtChoice { .. } => Context::InDoubt,
             Modal::Reason { .. } => Context::Reason,

@@ -168,7 +168,19 @@ impl Runtime {
         match effect {
             Effect::LoadStatus => {
                 let again = reader.clone();
+                let tx = self.tx.clone();
                 self.spawn(async move {
+                    // The tool's table first: the history that follows is merged with it.
+                    match adoption(&reader, &plan).await {
+                        Ok(found) => {
+                            let _ = tx.send(Action::Adoption(found.map(Box::new)));
+                        }
+                        Err(e) => {
+                            return Action::ReadFailed(format!(
+                                "reading the adopted tool's table: {e}"
+                            ));
+                        }
+                    }
                     let rows = reader.history().await;
                     let holder = reader.lock_holder().await;
                     match (rows, holder) {
@@ -558,4 +570,20 @@ fn gauged(eta: &mut Eta, gauges: Vec<progress::Gauge>) -> Vec<Gauged> {
         .zip(left)
         .map(|(gauge, eta)| Gauged { gauge, eta })
         .collect()
+}
+
+/// The adopted tool's history with what it says, and whether pgstep has yet to change
+/// anything since adopting it.
+async fn adoption(
+    reader: &Engine,
+    plan: &Plan,
+) -> Result<Option<super::app::Adoption>, EngineError> {
+    let Some(history) = reader.tool_history(plan).await? else {
+        return Ok(None);
+    };
+    Ok(Some(super::app::Adoption {
+        summary: history.adopted(plan),
+        unconfirmed: reader.first_change_pending().await?,
+        history,
+    }))
 }

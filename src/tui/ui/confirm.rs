@@ -1,4 +1,5 @@
-//! The confirmation of a maintenance action: what it acts on, and the typed name or pid.
+//! A typed confirmation: what the action acts on, one fact a line, and the input line for
+//! the name, pid or word to type.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -6,12 +7,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::frame::{frame_for, hint_line, input_line, scrolled, wrapped_height};
-use crate::tui::dialog::Maintenance;
 use crate::tui::theme::Theme;
 
 #[allow(clippy::too_many_arguments)]
 pub fn render(
-    op: &Maintenance,
+    (title, prompt): (&str, &str),
     facts: &[String],
     input: &str,
     hint: &Option<String>,
@@ -35,12 +35,12 @@ pub fn render(
         .collect();
     let tail = vec![
         Line::default(),
-        input_line(op.prompt(), input, true, t),
+        input_line(prompt, input, true, t),
         hint_line(hint, t),
     ];
     let body = wrapped_height(&lines, w.saturating_sub(2));
     let h = (body + tail.len() as u16 + 2).min(area.height);
-    let inner = frame_for(frame, area, w, h, op.title(), t);
+    let inner = frame_for(frame, area, w, h, title.to_string(), t);
     let [top, bottom] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(tail.len() as u16)]).areas(inner);
     scrolled(frame, top, lines, body, scroll, t);

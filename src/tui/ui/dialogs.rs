@@ -14,6 +14,7 @@ use crate::tui::app::App;
 use crate::tui::dialog::{Field, Modal};
 use crate::tui::keymap::{Command, Context};
 use crate::tui::theme::Theme;
+use crate::tui::words;
 
 /// Whether the footer offers `cmd` in the open dialog: the table binds it in the dialog's
 /// context, but a choice that does not apply is left out.
@@ -112,7 +113,22 @@ pub fn render(app: &App, modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect
             input,
             hint,
             scroll,
-        } => super::confirm::render(op, facts, input, hint, *scroll, t, frame, area),
+        } => {
+            let title = op.title();
+            let words = (title.as_str(), op.prompt());
+            super::confirm::render(words, facts, input, hint, *scroll, t, frame, area)
+        }
+        Modal::ConfirmAdoption {
+            summary,
+            input,
+            hint,
+            scroll,
+            ..
+        } => {
+            let facts = words::adoption_facts(summary);
+            let words = (words::ADOPTION_TITLE, words::ADOPTION_PROMPT);
+            super::confirm::render(words, &facts, input, hint, *scroll, t, frame, area)
+        }
         Modal::ConfirmApply {
             summary,
             typed,

@@ -12,6 +12,7 @@ use crate::plan::format_duration;
 use crate::text::{self, Escaped};
 use crate::tui::app::{App, PhaseRow};
 use crate::tui::theme::{Theme, glyph};
+use crate::tui::words;
 
 pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     let list_width = if area.width >= 120 { 62 } else { 38 };
@@ -112,6 +113,12 @@ fn row<'a>(
         Span::raw(format!(" {:vw$} ", p.version.as_str())),
     ];
     let fixed = FIXED + vw;
+    // With an adopted tool, whose record each state comes from: the tool's or pgstep's.
+    let source = app.adoption.as_ref().map(|a| {
+        let w = a.summary.tool.word().len().max("pgstep".len());
+        format!("{:w$} ", p.source.word())
+    });
+    let fixed = fixed + source.as_ref().map_or(0, String::len);
     let tail = if wide {
         let at = p
             .applied_at
@@ -131,6 +138,9 @@ fn row<'a>(
     } else {
         format!("{name:room$}")
     };
+    if let Some(source) = source {
+        spans.push(Span::styled(source, t.dim()));
+    }
     spans.push(Span::raw(name));
     spans.push(Span::styled(tail, t.dim()));
     let line = Line::from(spans);
@@ -206,6 +216,13 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow, width: u16) -> Vec
         }
     }
     out.push(Line::from(Span::styled(state, t.state(p.state))));
+    if let Some(a) = &app.adoption {
+        out.push(label(
+            t,
+            "state from",
+            words::state_source(p.source, &a.summary),
+        ));
+    }
     if let Some(e) = row.and_then(|r| r.error_message.as_deref()) {
         out.push(Line::from(Span::styled(
             format!("last error: {}", Escaped(e)),

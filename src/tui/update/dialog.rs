@@ -50,6 +50,41 @@ pub fn on_key(app: &mut App, key: KeyEvent, cmd: Option<Command>) -> Vec<Effect>
             scroll,
             ..
         } => super::maintenance::on_key(app, &key, cmd, op, facts, input, scroll),
+        Modal::ConfirmAdoption {
+            summary,
+            then,
+            mut input,
+            mut hint,
+            mut scroll,
+        } => {
+            if is(Command::Back) {
+                return Vec::new();
+            }
+            let expect = summary.tool.word();
+            if let Some(step) = scroll_step(cmd) {
+                let last = words::adoption_facts(&summary).len().saturating_sub(1);
+                scroll = scroll.saturating_add_signed(step).min(last);
+            } else if is(Command::Submit) && input == expect {
+                if let Some(a) = &mut app.adoption {
+                    a.unconfirmed = false;
+                }
+                return super::command(app, then);
+            } else if is(Command::Submit) {
+                input.clear();
+                let submit = app.keymap.key_of(Context::Typed, Command::Submit);
+                hint = Some(words::type_exactly(expect, &submit));
+            } else {
+                edit(&mut input, &key);
+            }
+            let modal = Modal::ConfirmAdoption {
+                summary,
+                then,
+                input,
+                hint,
+                scroll,
+            };
+            (Some(modal), Vec::new())
+        }
         Modal::ConfirmApply {
             version,
             summary,
@@ -359,7 +394,7 @@ pub fn down_to(app: &App, version: &Version) -> DownTarget {
     let before = app
         .phases
         .iter()
-        .filter(|p| p.version < *version && p.row.is_some())
+        .filter(|p| p.version < *version && p.recorded())
         .map(|p| p.version.clone())
         .next_back();
     before.map_or(DownTarget::All, DownTarget::To)

@@ -66,6 +66,12 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
             let warnings = plan.warnings.len();
             let again = app.reading.is_none();
             app.set_plan(plan, Vec::new());
+            // The tool's checksums are of the files: read again with them.
+            let effects = if app.adoption.is_some() {
+                vec![Effect::LoadStatus]
+            } else {
+                Vec::new()
+            };
             if again {
                 let text = words::plan_read_again(app.plan.migrations.len());
                 app.message = Some((Level::Info, text));
@@ -74,7 +80,7 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
                 let text = words::plan_warnings(warnings);
                 app.message = Some((Level::Info, text));
             }
-            Vec::new()
+            effects
         }
         // Read again on reload, a plan with errors leaves the one already shown in place.
         Action::PlanUnreadable(message) if app.reading.is_none() => {
@@ -141,6 +147,16 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
         }
         Action::ReadFailed(message) => {
             app.message = Some((Level::Error, message));
+            Vec::new()
+        }
+        Action::Adoption(found) => {
+            // A confirmation given in this console holds until the log says so too.
+            let confirmed = app.adoption.as_ref().is_some_and(|a| !a.unconfirmed);
+            app.adoption = found.map(|a| {
+                let mut a = *a;
+                a.unconfirmed &= !confirmed;
+                a
+            });
             Vec::new()
         }
         Action::Status { rows, holder } => {
@@ -465,7 +481,7 @@ fn quit(app: &mut App) -> Vec<Effect> {
     Vec::new()
 }
 
-fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
+pub(super) fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
     let database = matches!(
         cmd,
         Command::ApplyNext
@@ -494,6 +510,23 @@ fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
     }
     if database && !app.loaded {
         app.message = Some((Level::Info, words::NOT_LOADED.into()));
+        return Vec::new();
+    }
+    let changes = matches!(
+        cmd,
+        Command::ApplyNext | Command::Rollback | Command::Resume | Command::Mark | Command::Accept
+    );
+    if changes
+        && !busy(app)
+        && let Some(a) = app.adoption.as_ref().filter(|a| a.unconfirmed)
+    {
+        app.modal = Some(Modal::ConfirmAdoption {
+            summary: a.summary.clone(),
+            then: cmd,
+            input: String::new(),
+            hint: None,
+            scroll: 0,
+        });
         return Vec::new();
     }
     let n = app.visible().len();
@@ -689,14 +722,14 @@ fn rollback(app: &mut App) -> Vec<Effect> {
     let Some(p) = app.selected_phase().cloned() else {
         return Vec::new();
     };
-    if p.row.is_none() || p.state == PhaseState::Failed {
+    if !p.recorded() || p.state == PhaseState::Failed {
         app.message = Some((Level::Info, words::not_applied(&p.version)));
         return Vec::new();
     }
     let phases: Vec<UndoLine> = app
         .phases
         .iter()
-        .filter(|q| q.version >= p.version && q.row.is_some() && q.state != PhaseState::Failed)
+        .filter(|q| q.version >= p.version && q.recorded() && q.state != PhaseState::Failed)
         .rev()
         .map(|q| UndoLine {
             version: q.version.clone(),
