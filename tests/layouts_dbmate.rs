@@ -1,5 +1,5 @@
 //! dbmate itself as the oracle: the same files applied and rolled back by the real `dbmate`
-//! (on PATH; `.ci/run` installs it) and by pgstep, on two databases, compared with `pg_dump
+//! (installed first when missing) and by pgstep, on two databases, compared with `pg_dump
 //! -s` and the versions each recorded.
 
 mod support;
@@ -13,13 +13,13 @@ use support::migrations::{Dir, Pg, pgstep_url};
 /// Runs the real dbmate on `dir` against `url`.
 fn dbmate(url: &str, dir: &Path, args: &[&str]) -> Output {
     let url = format!("{url}?sslmode=disable");
-    Command::new("dbmate")
+    Command::new(support::tools::DBMATE.path())
         .args(["--url", &url, "--migrations-dir"])
         .arg(dir)
         .arg("--no-dump-schema")
         .args(args)
         .output()
-        .expect("dbmate is installed (npm install -g dbmate)")
+        .expect("dbmate runs")
 }
 
 fn ok(out: Output) -> Output {
