@@ -533,3 +533,42 @@ fn sqlx_migrating_now_stops_pgstep_naming_it() {
         Some("true".into())
     );
 }
+
+/// The confirmation `down` prints lists what it rolls back: phases only the tool applied are
+/// applied phases like the others, and their rollback removes the tool's record.
+#[test]
+fn down_rolls_back_phases_only_the_tool_applied() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    for v in ["1", "2"] {
+        dir.write(
+            &format!("2024000{v}_p{v}.sql"),
+            &format!(
+                "-- migrate:up\nCREATE TABLE p{v} (id int);\n-- migrate:down\nDROP TABLE p{v};\n"
+            ),
+        );
+    }
+    let pg = Pg::connect(db.url());
+    pg.exec(
+        "create table if not exists public.schema_migrations (version varchar(255) primary key);
+         CREATE TABLE p1 (id int); CREATE TABLE p2 (id int);
+         INSERT INTO schema_migrations VALUES ('20240001'), ('20240002')",
+    );
+    let run = pgstep(&db, &dir, &["down", "--steps", "1", "--yes"]).expect(0);
+    assert!(
+        !run.stdout.contains("nothing to roll back"),
+        "{}{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(pg.exists("p1") && !pg.exists("p2"));
+    assert_eq!(
+        pg.rows("SELECT version FROM schema_migrations ORDER BY 1"),
+        vec![vec![Some("20240001".to_string())]]
+    );
+    let d = "dbmate";
+    assert_eq!(
+        states(&db, &dir, &[]),
+        vec![row("20240001", "applied", d), row("20240002", "pending", d)]
+    );
+}

@@ -22,8 +22,13 @@ pub async fn run(
     let plan = db::load_plan(dir)?;
     let session = db::connect(target).await?;
     db::warn_if_tampered(&session).await?;
+    let tool = session.engine.tool_history(&plan).await?;
     let rows = session.engine.history().await?;
-    let list = session.engine.plan_down(&plan, &rows, how).await?;
+    let rows = session.engine.rollback_history(&plan, rows, tool.as_ref());
+    let list = session
+        .engine
+        .plan_down(&plan, &rows, tool.as_ref(), how)
+        .await?;
     let Some(last) = list.last() else {
         return write_out(out, "nothing to roll back\n");
     };

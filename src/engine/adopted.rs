@@ -32,6 +32,17 @@ impl Engine {
         }
     }
 
+    /// The history a rollback works from: `rows` of pgstep's, and a row for each phase the
+    /// adopted tool (`tool`, as [`Engine::tool_history`] read it) applied without pgstep.
+    pub fn rollback_history(
+        &self,
+        plan: &Plan,
+        rows: Vec<HistoryRow>,
+        tool: Option<&ToolHistory>,
+    ) -> Vec<HistoryRow> {
+        with_tool_rows(plan, rows, tool)
+    }
+
     /// What pgstep adopted on this database, for the console's confirmation and `status`.
     pub async fn adopted(&self, plan: &Plan) -> Result<Option<Adopted>, EngineError> {
         Ok(self.tool_history(plan).await?.map(|h| h.adopted(plan)))

@@ -33,8 +33,6 @@ use std::time::Duration;
 
 use tokio_postgres::{CancelToken, Client};
 
-/// The merge of plan and history, under the name the console still imports it by.
-pub use crate::phases as state;
 pub use crate::phases::{Drift, Phase, PhaseState, Source};
 pub use apply::{Applied, UpOptions, targets};
 pub use checks::CheckOutcome;

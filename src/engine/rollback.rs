@@ -153,13 +153,17 @@ pub struct RolledBack {
 
 impl Engine {
     /// The phases `down` would roll back, for a confirmation.
+    ///
+    /// With an adopted tool, `rows` are [`Engine::rollback_history`]'s and `tool` the tool's
+    /// history they were made with, so phases only the tool applied are listed too.
     pub async fn plan_down<'a>(
         &self,
         plan: &'a Plan,
         rows: &'a [HistoryRow],
+        tool: Option<&'a crate::adopt::ToolHistory>,
         target: &DownTarget,
     ) -> Result<Vec<Undo<'a>>, EngineError> {
-        let phases = phases::phases(plan, rows);
+        let phases = phases::merge(plan, rows, tool);
         let recorded = self.recorded_downs(&phases).await?;
         undo_list(&phases, target, &recorded)
     }

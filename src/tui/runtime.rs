@@ -495,10 +495,21 @@ const SHOWN_DOWNS: usize = 100;
 async fn measure(
     reader: &Engine,
     plan: &Plan,
-    rows: &[HistoryRow],
+    rows_shown: &[HistoryRow],
     target: &DownTarget,
 ) -> Result<(Vec<impact::Loss>, Downs), EngineError> {
-    let undo = reader.plan_down(plan, rows, target).await?;
+    let tool = reader.tool_history(plan).await?;
+    // With a tool, the phases only it applied join the history the rollback works from.
+    let with_tool = match &tool {
+        Some(_) => reader.rollback_history(plan, rows_shown.to_vec(), tool.as_ref()),
+        None => Vec::new(),
+    };
+    let rows = if tool.is_some() {
+        &with_tool[..]
+    } else {
+        rows_shown
+    };
+    let undo = reader.plan_down(plan, rows, tool.as_ref(), target).await?;
     let mut downs: Downs = Vec::new();
     let mut targets: Vec<impact::Target> = Vec::new();
     for (i, u) in undo.iter().enumerate() {
