@@ -67,8 +67,8 @@ psql_p() { "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$P" -U postgres
 "$BIN/psql" -X -q -h 127.0.0.1 -p "$P" -U postgres -d postgres -c "CREATE DATABASE bench"
 psql_p "CREATE TABLE t (id int PRIMARY KEY, v int NOT NULL DEFAULT 0, a int, b int, c int)
         WITH (fillfactor = 50);
-        INSERT INTO t (id) SELECT g FROM generate_series(1, $ROWS) g;
-        VACUUM ANALYZE t;"
+        INSERT INTO t (id) SELECT g FROM generate_series(1, $ROWS) g;"
+psql_p "VACUUM ANALYZE t"
 as_pg "$BIN/pg_basebackup" -D "$WORK/standby" -R -X stream -h 127.0.0.1 -p "$P" -U postgres --no-sync
 echo "wal_receiver_status_interval = '1s'" | as_pg tee -a "$WORK/standby/postgresql.auto.conf" >/dev/null
 as_pg "$BIN/pg_ctl" -D "$WORK/standby" -l "$WORK/standby.log" -w -o "-p $S $OPTS" start >/dev/null
@@ -121,7 +121,7 @@ echo "recovery_min_apply_delay = '$DELAY'" | as_pg tee -a "$WORK/standby/postgre
 as_pg "$BIN/pg_ctl" -D "$WORK/standby" reload >/dev/null
 sleep 2
 window gated "$PGSTEP_BIN" --url "$URL" --dir "$WORK/plan" up
-kill -INT "$PGBENCH" 2>/dev/null || true
+kill -TERM "$PGBENCH" 2>/dev/null || true
 wait "$PGBENCH" 2>/dev/null || true
 
 batches=$(psql_p "SELECT string_agg(version || '=' || batch_done, ' ') FROM schema_migrations")
