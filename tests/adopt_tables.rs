@@ -572,3 +572,41 @@ fn down_rolls_back_phases_only_the_tool_applied() {
         vec![row("20240001", "applied", d), row("20240002", "pending", d)]
     );
 }
+
+/// Flyway records a migration that ran outside a transaction and failed with `success`
+/// false, and refuses to go on until it is resolved: so does pgstep, and a later success
+/// replaces that row as `repair` and `migrate` would.
+#[test]
+fn flyway_records_a_failed_migration_outside_a_transaction_as_failed() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    dir.write("V1__create_alpha.sql", "CREATE TABLE alpha (id int);\n");
+    dir.write(
+        "V2__index_alpha.sql",
+        "CREATE INDEX CONCURRENTLY alpha_name ON alpha (name);\n",
+    );
+    let pg = Pg::connect(db.url());
+    pg.exec(&flyway_table("flyway_schema_history"));
+    let failed = pgstep(&db, &dir, &["up"]);
+    assert_ne!(failed.code, Some(0), "{}", failed.stderr);
+    let rows = || {
+        pg.rows(
+            "SELECT installed_rank::text, version, success::text FROM flyway_schema_history \
+             ORDER BY installed_rank",
+        )
+    };
+    let row = |rank: &str, v: &str, ok: &str| {
+        vec![
+            Some(rank.to_string()),
+            Some(v.to_string()),
+            Some(ok.to_string()),
+        ]
+    };
+    assert_eq!(rows(), vec![row("1", "1", "true"), row("2", "2", "false")]);
+    assert_eq!(states(&db, &dir, &[])[1].1, "dirty");
+
+    pg.exec("ALTER TABLE alpha ADD COLUMN name text");
+    pgstep(&db, &dir, &["resume", "2", "--reason", "column added"]).expect(0);
+    assert_eq!(rows(), vec![row("1", "1", "true"), row("2", "2", "true")]);
+    assert_eq!(states(&db, &dir, &[])[1].1, "applied");
+}

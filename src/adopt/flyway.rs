@@ -118,6 +118,11 @@ pub fn applied(table: &str, e: &Entry, elapsed: Elapsed, success: bool) -> Strin
     )
 }
 
+/// The failed row of `e`, which a later success replaces, as `repair` removes it.
+pub fn failed_removed(table: &str, e: &Entry) -> String {
+    format!("{} AND NOT success", removed(table, e))
+}
+
 /// Flyway Community has no undo: the row removed is what makes it see the migration
 /// pending again.
 pub fn removed(table: &str, e: &Entry) -> String {

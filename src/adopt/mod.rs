@@ -372,7 +372,11 @@ impl Found {
         match self.tool {
             Tool::Sqlx => sqlx::applied(&t, e, elapsed),
             Tool::Diesel => diesel::applied(&t, e),
-            Tool::Flyway => flyway::applied(&t, e, elapsed, true),
+            Tool::Flyway => format!(
+                "{}; {}",
+                flyway::failed_removed(&t, e),
+                flyway::applied(&t, e, elapsed, true)
+            ),
             Tool::GolangMigrate => golang::set(&t, Some(&e.version), false),
             Tool::Dbmate => dbmate::applied(&t, e),
             Tool::Refinery => refinery::applied(&t, e, Utc::now()),
@@ -398,6 +402,20 @@ impl Found {
     pub fn starting(&self, e: &Entry) -> Option<String> {
         (self.tool == Tool::GolangMigrate)
             .then(|| golang::set(&self.table(), Some(&e.version), true))
+    }
+
+    /// A phase outside a transaction stopped part-way (a failed statement or check, a
+    /// cancel): Flyway records such a migration with `success` false, so that it refuses to
+    /// go on until the failure is resolved; the others record nothing.
+    pub fn stopped(&self, e: &Entry, elapsed: Elapsed) -> Option<String> {
+        (self.tool == Tool::Flyway).then(|| {
+            let t = self.table();
+            format!(
+                "{}; {}",
+                flyway::failed_removed(&t, e),
+                flyway::applied(&t, e, elapsed, false)
+            )
+        })
     }
 
     /// Before the first DOWN statement of such a phase: golang-migrate marks the previous

@@ -506,7 +506,17 @@ impl Engine {
     /// Writes (or overwrites) the history row of `m`.
     async fn save(&self, m: &Read<'_>, rec: &Record<'_>) -> Result<(), tokio_postgres::Error> {
         let w = self.writes().await?;
-        w.record(&self.client, m, rec, &self.operator).await
+        w.record(&self.client, m, rec, &self.operator).await?;
+        if rec.state == RowState::Dirty
+            && let Some(found) = self.tool()
+            // The name was checked before the phase started.
+            && let Ok(e) = found.entry(m)
+        {
+            let ms = rec.execution_time_ms.unwrap_or(0).max(0) as u64;
+            let took = crate::adopt::Elapsed::Took(Duration::from_millis(ms));
+            self.tool_write(found.stopped(&e, took)).await?;
+        }
+        Ok(())
     }
 
     async fn log(&self, e: Event<'_>) -> Result<(), EngineError> {
