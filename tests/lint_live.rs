@@ -399,7 +399,7 @@ DROP PROCEDURE touch(integer[]);
     ),
     (
         "008_signature.sql",
-        "DROP FUNCTION rank_of(numeric, timestamp without time zone);
+        "DROP FUNCTION IF EXISTS rank_of CASCADE;
 CREATE FUNCTION rank_of(n numeric, at timestamptz) RETURNS numeric LANGUAGE sql AS $$ SELECT n $$;
 -- DOWN
 CREATE FUNCTION rank_of(n numeric, at timestamp) RETURNS numeric LANGUAGE sql AS $$ SELECT n $$;

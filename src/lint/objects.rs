@@ -38,6 +38,16 @@ impl Alive {
         }
     }
 
+    /// The objects of `kind` that `n` may name.
+    fn named<'a>(&'a self, kind: &'static str, n: &'a Name) -> impl Iterator<Item = &'a Name> {
+        self.0
+            .get(n.name.as_str())
+            .into_iter()
+            .flatten()
+            .filter(move |(k, m)| *k == kind && m.same(n))
+            .map(|(_, m)| m)
+    }
+
     fn rename(&mut self, kind: &'static str, n: &Name, to: &str) {
         if self.has(kind, n) {
             self.remove(kind, n);
@@ -223,6 +233,26 @@ impl Phase<'_, '_> {
         }
     }
 
+    /// `DROP FUNCTION f` without argument types drops the only `f`: named with the argument
+    /// types of the one this phase or an earlier one made, where there is exactly one.
+    fn only(&self, kind: &'static str, n: &Name, known: &Alive) -> Name {
+        if n.args.is_some() || !matches!(kind, "function" | "procedure") {
+            return n.clone();
+        }
+        let found: Vec<&Name> = self
+            .made
+            .iter()
+            .filter(|m| m.is(kind, n))
+            .map(|m| &m.name)
+            .chain(known.named(kind, n))
+            .filter(|m| m.args.is_some())
+            .collect();
+        match found.first() {
+            Some(one) if found.iter().all(|m| m == one) => (*one).clone(),
+            _ => n.clone(),
+        }
+    }
+
     /// Runs one statement; `stmt` is its UP index, `None` in the DOWN.
     fn run(&mut self, op: &Op, sql: &str, stmt: Option<usize>, known: &Alive) {
         let cascade = || ops::cascade(sql);
@@ -263,7 +293,10 @@ impl Phase<'_, '_> {
             }
             Op::Drop { kind, names } => {
                 let cascade = cascade();
-                names.iter().for_each(|n| self.drop(kind, n, cascade));
+                for n in names {
+                    let n = self.only(kind, n, known);
+                    self.drop(kind, &n, cascade);
+                }
             }
             Op::AlterTable { table, actions } => {
                 for a in actions {
