@@ -190,6 +190,9 @@ where
             rt.job_finished();
         }
         let plan_read = matches!(action, Action::PlanRead { .. });
+        // The idle look for changes and its answer change nothing on screen (what moved is
+        // drawn when it has been read): not drawing them keeps an idle console silent.
+        let unseen = matches!(action, Action::Refresh | Action::Changes(_));
         let effects = update::update(app, action);
         if let (Some(rt), true) = (rt.as_mut(), plan_read) {
             rt.set_plan(app.plan.clone());
@@ -214,7 +217,9 @@ where
                 return Ok(());
             }
         }
-        terminal.draw(|f| ui::render(app, f))?;
+        if !unseen {
+            terminal.draw(|f| ui::render(app, f))?;
+        }
     }
 }
 
