@@ -610,3 +610,46 @@ fn flyway_records_a_failed_migration_outside_a_transaction_as_failed() {
     assert_eq!(rows(), vec![row("1", "1", "true"), row("2", "2", "true")]);
     assert_eq!(states(&db, &dir, &[])[1].1, "applied");
 }
+
+/// A Flyway history that starts with a `BASELINE` row (`flyway baseline` on an existing
+/// database): Flyway never runs a version at or below it, so pgstep counts those as applied,
+/// applies only what follows, and refuses to roll one of them back.
+#[test]
+fn flyway_versions_up_to_its_baseline_are_applied_and_not_rolled_back() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    flyway_files(&dir);
+    let pg = Pg::connect(db.url());
+    pg.exec(&flyway_table("flyway_schema_history"));
+    pg.exec(
+        "CREATE TABLE alpha (id int); CREATE TABLE beta (id int);
+         INSERT INTO flyway_schema_history (installed_rank, version, description, type, script, \
+                                           installed_by, execution_time, success) \
+         VALUES (1, '2', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', \
+                 current_user, 0, true)",
+    );
+    let f = "flyway";
+    assert_eq!(
+        states(&db, &dir, &[]),
+        vec![
+            row("1", "applied", f),
+            row("2", "applied", f),
+            row("3", "pending", f)
+        ]
+    );
+    pgstep(&db, &dir, &["up"]).expect(0);
+    assert!(pg.exists("gamma"));
+    assert_eq!(
+        pg.rows("SELECT installed_rank::text, version FROM flyway_schema_history ORDER BY 1"),
+        vec![
+            vec![Some("1".to_string()), Some("2".to_string())],
+            vec![Some("2".to_string()), Some("3".to_string())]
+        ]
+    );
+    pgstep(&db, &dir, &["down", "--steps", "1", "--yes"]).expect(0);
+    assert!(!pg.exists("gamma"));
+    let refused = pgstep(&db, &dir, &["down", "--steps", "1", "--yes"]);
+    assert_ne!(refused.code, Some(0));
+    assert!(refused.stderr.contains("baseline 2"), "{}", refused.stderr);
+    assert!(pg.exists("beta"), "nothing was rolled back");
+}

@@ -53,16 +53,18 @@ pub fn entry(m: &Migration, script: String, text: &str) -> Result<Entry, String>
     })
 }
 
-/// The rows of applied migrations, the newest run of a repeatable one only; schema markers,
-/// baselines and undo rows are not migrations the plan holds.
+/// The rows of applied migrations, the newest run of a repeatable one only, and the baseline
+/// below which Flyway runs nothing; schema markers and undo rows are not migrations the plan
+/// holds.
 pub async fn read(c: &impl GenericClient, table: &str) -> Result<Recorded, tokio_postgres::Error> {
     let rows = c
         .query(
             &format!(
                 "SELECT coalesce(version, {} || replace(description, ' ', '_')), description, \
                         installed_on::timestamptz, checksum::text, success, \
-                        execution_time::int8 \
-                 FROM {table} WHERE type IN ('SQL', 'JDBC', 'SPRING_JDBC', 'SCRIPT') \
+                        execution_time::int8, type = 'BASELINE' \
+                 FROM {table} \
+                 WHERE type IN ('SQL', 'JDBC', 'SPRING_JDBC', 'SCRIPT', 'BASELINE') \
                  ORDER BY installed_rank",
                 quote_literal(REPEATABLE)
             ),
@@ -71,6 +73,7 @@ pub async fn read(c: &impl GenericClient, table: &str) -> Result<Recorded, tokio
         .await?;
     let mut newest: HashMap<String, usize> = HashMap::new();
     let mut out: Vec<ToolRow> = Vec::new();
+    let mut baseline = None;
     for r in &rows {
         let row = ToolRow {
             version: r.get(0),
@@ -80,6 +83,10 @@ pub async fn read(c: &impl GenericClient, table: &str) -> Result<Recorded, tokio
             success: r.get(4),
             execution_time_ms: r.get(5),
         };
+        if r.get::<_, bool>(6) {
+            baseline = Some(row);
+            continue;
+        }
         match newest.get(&row.version) {
             Some(&i) => out[i] = row,
             None => {
@@ -88,7 +95,13 @@ pub async fn read(c: &impl GenericClient, table: &str) -> Result<Recorded, tokio
             }
         }
     }
-    Ok(Recorded::Rows(out))
+    Ok(match baseline {
+        Some(baseline) => Recorded::Baselined {
+            baseline,
+            rows: out,
+        },
+        None => Recorded::Rows(out),
+    })
 }
 
 fn version_sql(e: &Entry) -> String {

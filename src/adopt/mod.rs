@@ -98,6 +98,32 @@ pub enum Recorded {
     /// golang-migrate's single row: every version up to it is applied; `success` false is
     /// its `dirty`. `None`: the table is empty.
     UpTo(Option<ToolRow>),
+    /// Flyway's rows after a `BASELINE` row: every version up to the baseline's counts as
+    /// applied, as Flyway never runs one below it.
+    Baselined {
+        baseline: ToolRow,
+        rows: Vec<ToolRow>,
+    },
+}
+
+impl Recorded {
+    /// The tool's rows of single migrations.
+    pub fn rows(&self) -> &[ToolRow] {
+        match self {
+            Recorded::Rows(rows) | Recorded::Baselined { rows, .. } => rows,
+            Recorded::UpTo(_) => &[],
+        }
+    }
+
+    /// The row every version up to which is applied: golang-migrate's one row, Flyway's
+    /// baseline.
+    pub fn floor(&self) -> Option<&ToolRow> {
+        match self {
+            Recorded::UpTo(row) => row.as_ref(),
+            Recorded::Baselined { baseline, .. } => Some(baseline),
+            Recorded::Rows(_) => None,
+        }
+    }
 }
 
 /// A tool's history as read, with the checksums the tool would compute for the files now.
@@ -124,17 +150,38 @@ pub struct Adopted {
 }
 
 impl ToolHistory {
+    /// Flyway's baseline, when `v` is at or below it and Flyway has no row of its own for
+    /// it: Flyway will never run it again, so it must not be rolled back.
+    pub fn below_baseline(&self, plan: &Plan, v: &Version) -> Option<&str> {
+        let Recorded::Baselined { baseline, rows } = &self.recorded else {
+            return None;
+        };
+        let b = plan.recorded_version(&baseline.version)?;
+        let own = rows
+            .iter()
+            .any(|r| plan.recorded_version(&r.version).as_ref() == Some(v));
+        (*v <= b && !own).then_some(baseline.version.as_str())
+    }
+
     /// The summary of what was read; golang-migrate's count is of `plan`'s versions up to
     /// its one row.
     pub fn adopted(&self, plan: &Plan) -> Adopted {
         let (versions, newest) = match &self.recorded {
-            Recorded::Rows(rows) => {
+            Recorded::Rows(rows) | Recorded::Baselined { rows, .. } => {
+                let below = self.recorded.floor().and_then(|b| {
+                    let v = plan.recorded_version(&b.version)?;
+                    Some((v, &b.version))
+                });
                 let newest = rows
                     .iter()
                     .filter_map(|r| plan.recorded_version(&r.version).map(|v| (v, &r.version)))
+                    .chain(below.clone())
                     .max_by(|a, b| a.0.cmp(&b.0))
                     .map(|(_, text)| text.clone());
-                (rows.len(), newest)
+                let under = below.map_or(0, |(b, _)| {
+                    plan.migrations.iter().filter(|m| m.version <= b).count()
+                });
+                (rows.len() + under, newest)
             }
             Recorded::UpTo(None) => (0, None),
             Recorded::UpTo(Some(r)) => {

@@ -204,6 +204,18 @@ impl Engine {
             let phases = phases::merge(plan, &rows, tool.as_ref());
             let recorded = eng.recorded_downs(&phases).await?;
             let list = undo_list(&phases, target, &recorded)?;
+            if let Some(t) = &tool {
+                for u in &list {
+                    if let Some(b) = t.below_baseline(plan, &u.version) {
+                        return Err(EngineError::Refused(format!(
+                            "phase {} is at or below Flyway's baseline {b}: Flyway never runs \
+                             it again, so a rollback would leave the database without it for \
+                             good. Roll back only phases after the baseline (--to {b})",
+                            u.version
+                        )));
+                    }
+                }
+            }
             let mut entries = Vec::new();
             for u in &list {
                 entries.push(eng.tool_undo(plan, u)?);

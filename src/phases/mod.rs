@@ -170,27 +170,32 @@ struct ToolView<'a> {
     history: &'a ToolHistory,
     rows: HashMap<Version, &'a ToolRow>,
     upto: Option<(Version, &'a ToolRow)>,
+    /// Flyway's baseline: every version up to it is applied, unless a row says otherwise.
+    baseline: Option<(Version, &'a ToolRow)>,
 }
 
 impl<'a> ToolView<'a> {
     fn of(plan: &Plan, history: &'a ToolHistory) -> ToolView<'a> {
-        let (rows, upto) = match &history.recorded {
-            Recorded::Rows(rows) => (
-                rows.iter()
-                    .filter_map(|r| plan.recorded_version(&r.version).map(|v| (v, r)))
-                    .collect(),
-                None,
-            ),
-            Recorded::UpTo(row) => (
-                HashMap::new(),
-                row.as_ref()
-                    .and_then(|r| plan.recorded_version(&r.version).map(|v| (v, r))),
-            ),
+        let rows = history
+            .recorded
+            .rows()
+            .iter()
+            .filter_map(|r| plan.recorded_version(&r.version).map(|v| (v, r)))
+            .collect();
+        let floor = history
+            .recorded
+            .floor()
+            .and_then(|r| plan.recorded_version(&r.version).map(|v| (v, r)));
+        let (upto, baseline) = match &history.recorded {
+            Recorded::UpTo(_) => (floor, None),
+            Recorded::Baselined { .. } => (None, floor),
+            Recorded::Rows(_) => (None, None),
         };
         ToolView {
             history,
             rows,
             upto,
+            baseline,
         }
     }
 
@@ -204,7 +209,10 @@ impl<'a> ToolView<'a> {
             };
         }
         match self.rows.get(v) {
-            None => Said::Nothing,
+            None => match &self.baseline {
+                Some((b, row)) if v <= b => Said::Applied(Some(row)),
+                _ => Said::Nothing,
+            },
             Some(r) if r.success => Said::Applied(Some(r)),
             Some(r) => Said::Stopped(Some(r)),
         }
@@ -216,6 +224,7 @@ impl<'a> ToolView<'a> {
         }
         self.rows
             .keys()
+            .chain(self.baseline.as_ref().map(|(b, _)| b))
             .filter(|v| !v.is_repeatable())
             .max()
             .cloned()
