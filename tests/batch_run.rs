@@ -89,8 +89,22 @@ fn a_table_with_no_rows_runs_no_batch() {
     );
 }
 
-/// Starts `up`, kills it with SIGKILL after `after`, and waits for its sessions to end.
-fn kill_after(db: &support::TestDb, dir: &Dir, pg: &Pg, args: &[&str], after: Duration) -> bool {
+/// When [`kill_after`] kills.
+#[derive(Debug, Clone, Copy)]
+enum Moment {
+    /// This long after the start.
+    After(Duration),
+    /// As soon as the first batch of phase 002 has committed: a kill that lands among the
+    /// batches however fast or slow the machine is.
+    FirstBatch,
+}
+
+/// Starts `up`, kills it with SIGKILL at `at`, and waits for its sessions to end.
+fn kill_after(db: &support::TestDb, dir: &Dir, pg: &Pg, args: &[&str], at: Moment) -> bool {
+    let after = match at {
+        Moment::After(d) => d,
+        Moment::FirstBatch => Duration::from_secs(60),
+    };
     let mut child = command(db.url(), dir.path(), args)
         .spawn()
         .expect("pgstep starts");
@@ -98,6 +112,14 @@ fn kill_after(db: &support::TestDb, dir: &Dir, pg: &Pg, args: &[&str], after: Du
     while Instant::now() < until {
         if child.try_wait().expect("waiting").is_some() {
             return false;
+        }
+        if matches!(at, Moment::FirstBatch)
+            && pg.count(
+                "SELECT count(*) FROM schema_migrations \
+                 WHERE version = '002' AND coalesce(batch_done, 0) > 0",
+            ) > 0
+        {
+            break;
         }
         std::thread::sleep(Duration::from_millis(2));
     }
@@ -135,13 +157,18 @@ fn a_kill_at_any_moment_loses_nothing_and_repeats_nothing() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(5);
     let mut killed_mid_batches = 0;
-    for _ in 0..runs {
+    for run in 0..runs {
         s ^= s << 13;
         s ^= s >> 7;
         s ^= s << 17;
         let (db, dir, pg) = setup(BUMP);
         pgstep(&db, &dir, &["up", "--to", "001"]).expect(0);
-        let at = Duration::from_millis(100 + s % 1500);
+        // Random moments, and one among the batches whatever the machine's speed.
+        let at = if run == 0 {
+            Moment::FirstBatch
+        } else {
+            Moment::After(Duration::from_millis(100 + s % 1500))
+        };
         kill_after(&db, &dir, &pg, &["up"], at);
         let done = pg.count("SELECT count(*) FROM counters WHERE n = 1");
         if done > 0 && done < 2000 {
