@@ -653,3 +653,30 @@ fn flyway_versions_up_to_its_baseline_are_applied_and_not_rolled_back() {
     assert!(refused.stderr.contains("baseline 2"), "{}", refused.stderr);
     assert!(pg.exists("beta"), "nothing was rolled back");
 }
+
+/// Flyway holds a session advisory lock while it migrates; pgstep takes the same one, so a
+/// Flyway running now stops pgstep, and one started meanwhile waits for it.
+#[test]
+fn flyway_migrating_now_stops_pgstep_naming_it() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    flyway_files(&dir);
+    let pg = Pg::connect(db.url());
+    pg.exec(&flyway_table("flyway_schema_history"));
+    // PostgreSQLAdvisoryLockTemplate: 77431708279161 + hashCode of "public"."flyway_schema_history".
+    let id = 77_433_833_903_597_i64;
+    let flyway = Pg::connect(db.url());
+    flyway.exec(&format!("SELECT pg_advisory_lock({id})"));
+    let run = pgstep(&db, &dir, &["up"]).expect(5);
+    assert!(
+        run.stderr.contains("flyway is migrating this database now"),
+        "{run}"
+    );
+    assert!(!pg.exists("alpha"));
+    flyway.exec(&format!("SELECT pg_advisory_unlock({id})"));
+    pgstep(&db, &dir, &["up"]).expect(0);
+    assert_eq!(
+        flyway.value(&format!("SELECT pg_try_advisory_lock({id})::text")),
+        Some("true".into())
+    );
+}

@@ -104,6 +104,19 @@ pub async fn read(c: &impl GenericClient, table: &str) -> Result<Recorded, tokio
     })
 }
 
+/// The session advisory lock Flyway takes while it migrates (`PostgreSQLAdvisoryLockTemplate`):
+/// a magic number plus Java's `String.hashCode` of the table as Flyway prints it,
+/// `"schema"."table"`.
+pub fn lock_id(schema: &str, table: &str) -> i64 {
+    const MAGIC: i64 = 77431708279161;
+    let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
+    let printed = format!("{}.{}", quote(schema), quote(table));
+    let hash = printed.encode_utf16().fold(0i32, |h, unit| {
+        h.wrapping_mul(31).wrapping_add(i32::from(unit))
+    });
+    MAGIC + i64::from(hash)
+}
+
 fn version_sql(e: &Entry) -> String {
     if e.version.is_empty() {
         "NULL".into()
@@ -160,4 +173,20 @@ pub fn accepted(table: &str, e: &Entry) -> String {
         checksum_sql(e),
         version_sql(e),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lock_id;
+
+    /// The keys Flyway takes, from Java's `String.hashCode` of the printed table (worked out
+    /// apart, one of them negative).
+    #[test]
+    fn the_lock_is_flyways_magic_number_plus_the_tables_hash() {
+        assert_eq!(
+            lock_id("public", "flyway_schema_history"),
+            77_433_833_903_597
+        );
+        assert_eq!(lock_id("app", "schema_version"), 77_430_320_226_698);
+    }
 }

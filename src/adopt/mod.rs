@@ -472,14 +472,16 @@ impl Found {
             .then(|| golang::set(&self.table(), prev.map(|p| p.version.as_str()), true))
     }
 
-    /// The session advisory lock the tool holds while it migrates (sqlx, golang-migrate),
+    /// The session advisory lock the tool holds while it migrates (sqlx, golang-migrate,
+    /// Flyway),
     /// for pgstep to hold too, so the tool started by the application waits for pgstep
     /// instead of running the same migrations beside it.
     pub fn lock_id(&self, database: &str) -> Option<i64> {
         match self.tool {
             Tool::Sqlx => Some(sqlx::lock_id(database)),
             Tool::GolangMigrate => Some(golang::lock_id(database, &self.schema, &self.name)),
-            Tool::Diesel | Tool::Flyway | Tool::Dbmate | Tool::Refinery => None,
+            Tool::Flyway => Some(flyway::lock_id(&self.schema, &self.name)),
+            Tool::Diesel | Tool::Dbmate | Tool::Refinery => None,
         }
     }
 
