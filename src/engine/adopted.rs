@@ -188,9 +188,9 @@ impl Engine {
         })
     }
 
-    /// Takes the tool's own advisory lock where it has one (sqlx, golang-migrate), without
-    /// waiting: a tool migrating now makes pgstep stop, naming it; a tool started meanwhile
-    /// waits for pgstep, as it waits for another run of itself.
+    /// Takes the tool's own advisory lock where it has one (sqlx, golang-migrate, Flyway),
+    /// without waiting: a tool migrating now makes pgstep stop, naming it; a tool started
+    /// meanwhile waits for pgstep, as it waits for another run of itself.
     pub(super) async fn lock_tool(&self) -> Result<(), EngineError> {
         let Some(found) = &self.tool else {
             return Ok(());
