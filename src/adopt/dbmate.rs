@@ -6,7 +6,6 @@ use tokio_postgres::GenericClient;
 
 use super::{Entry, Recorded, ToolRow};
 use crate::plan::Migration;
-use crate::sql::quote_literal;
 
 pub const TABLE: &str = "schema_migrations";
 pub const COLUMNS: &[&str] = &["version"];
@@ -39,18 +38,4 @@ pub async fn read(c: &impl GenericClient, table: &str) -> Result<Recorded, tokio
             })
             .collect(),
     ))
-}
-
-pub fn applied(table: &str, e: &Entry) -> String {
-    format!(
-        "INSERT INTO {table} (version) VALUES ({})",
-        quote_literal(&e.version)
-    )
-}
-
-pub fn removed(table: &str, e: &Entry) -> String {
-    format!(
-        "DELETE FROM {table} WHERE version = {}",
-        quote_literal(&e.version)
-    )
 }

@@ -158,10 +158,7 @@ pub fn removed(table: &str, e: &Entry) -> String {
             quote_literal(&e.description)
         )
     } else {
-        format!(
-            "DELETE FROM {table} WHERE version = {}",
-            quote_literal(&e.version)
-        )
+        super::version_removed(table, e)
     }
 }
 

@@ -418,14 +418,16 @@ impl Found {
         let t = self.table();
         match self.tool {
             Tool::Sqlx => sqlx::applied(&t, e, elapsed),
-            Tool::Diesel => diesel::applied(&t, e),
+            Tool::Diesel | Tool::Dbmate => format!(
+                "INSERT INTO {t} (version) VALUES ({})",
+                crate::sql::quote_literal(&e.version)
+            ),
             Tool::Flyway => format!(
                 "{}; {}",
                 flyway::failed_removed(&t, e),
                 flyway::applied(&t, e, elapsed, true)
             ),
             Tool::GolangMigrate => golang::set(&t, Some(&e.version), false),
-            Tool::Dbmate => dbmate::applied(&t, e),
             Tool::Refinery => refinery::applied(&t, e, Utc::now()),
         }
     }
@@ -435,12 +437,9 @@ impl Found {
     pub fn removed(&self, e: &Entry, prev: Option<&Entry>) -> String {
         let t = self.table();
         match self.tool {
-            Tool::Sqlx => sqlx::removed(&t, e),
-            Tool::Diesel => diesel::removed(&t, e),
+            Tool::Sqlx | Tool::Diesel | Tool::Dbmate | Tool::Refinery => version_removed(&t, e),
             Tool::Flyway => flyway::removed(&t, e),
             Tool::GolangMigrate => golang::set(&t, prev.map(|p| p.version.as_str()), false),
-            Tool::Dbmate => dbmate::removed(&t, e),
-            Tool::Refinery => refinery::removed(&t, e),
         }
     }
 
@@ -495,4 +494,12 @@ impl Found {
             Tool::Diesel | Tool::GolangMigrate | Tool::Dbmate => None,
         }
     }
+}
+
+/// The tool's row of `e` deleted, for the tools that key their table by the version.
+fn version_removed(table: &str, e: &Entry) -> String {
+    format!(
+        "DELETE FROM {table} WHERE version = {}",
+        crate::sql::quote_literal(&e.version)
+    )
 }

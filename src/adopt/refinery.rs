@@ -91,13 +91,6 @@ pub fn applied(table: &str, e: &Entry, now: DateTime<Utc>) -> String {
     )
 }
 
-pub fn removed(table: &str, e: &Entry) -> String {
-    format!(
-        "DELETE FROM {table} WHERE version = {}",
-        quote_literal(&e.version)
-    )
-}
-
 pub fn accepted(table: &str, e: &Entry) -> String {
     format!(
         "UPDATE {table} SET name = {}, checksum = {} WHERE version = {}",

@@ -80,13 +80,6 @@ pub fn applied(table: &str, e: &Entry, elapsed: Elapsed) -> String {
     )
 }
 
-pub fn removed(table: &str, e: &Entry) -> String {
-    format!(
-        "DELETE FROM {table} WHERE version = {}",
-        quote_literal(&e.version)
-    )
-}
-
 /// What a DBA does by hand for sqlx, which has no repair: the file's checksum recorded.
 pub fn accepted(table: &str, e: &Entry) -> String {
     format!(
