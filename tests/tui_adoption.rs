@@ -45,7 +45,6 @@ fn adoption(plan: &Plan, applied: usize, unconfirmed: bool) -> Adoption {
         checksums: HashMap::new(),
     };
     Adoption {
-        summary: history.adopted(plan),
         history,
         unconfirmed,
     }

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use super::dialog::Modal;
 use super::keymap::{Context, Keymap};
 pub use super::tab::Tab;
-use crate::adopt::{Adopted, ToolHistory};
+use crate::adopt::ToolHistory;
 use crate::engine::{AppliedSql, CheckOutcome, Drift, HistoryRow, Holder, LoggedEvent, PhaseState};
 use crate::phases::{self, Source};
 use crate::plan::{Migration, Plan, Read, Version};
@@ -56,8 +56,6 @@ impl PhaseRow {
 #[derive(Debug, Clone)]
 pub struct Adoption {
     pub history: ToolHistory,
-    /// What was read, shown before the first change.
-    pub summary: Adopted,
     /// pgstep has changed nothing on this database since adopting: the first change asks
     /// for the tool's name, typed.
     pub unconfirmed: bool,

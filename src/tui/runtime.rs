@@ -593,7 +593,6 @@ async fn adoption(
         return Ok(None);
     };
     Ok(Some(super::app::Adoption {
-        summary: history.adopted(plan),
         unconfirmed: reader.first_change_pending().await?,
         history,
     }))

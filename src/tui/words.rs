@@ -187,9 +187,9 @@ pub const ADOPTION_TITLE: &str = " First change since adopting the project's too
 pub const ADOPTION_PROMPT: &str = "type the tool's name to confirm: ";
 
 /// Whose record a phase's state comes from, for its detail.
-pub fn state_source(source: crate::phases::Source, a: &crate::adopt::Adopted) -> String {
+pub fn state_source(source: crate::phases::Source, table: &str) -> String {
     match source {
-        crate::phases::Source::Tool(tool) => format!("{tool}'s table {}", a.table),
+        crate::phases::Source::Tool(tool) => format!("{tool}'s table {table}"),
         crate::phases::Source::Pgstep => "pgstep's history".to_string(),
     }
 }

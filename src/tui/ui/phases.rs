@@ -115,7 +115,7 @@ fn row<'a>(
     let fixed = FIXED + vw;
     // With an adopted tool, whose record each state comes from: the tool's or pgstep's.
     let source = app.adoption.as_ref().map(|a| {
-        let w = a.summary.tool.word().len().max("pgstep".len());
+        let w = a.history.tool.word().len().max("pgstep".len());
         format!("{:w$} ", p.source.word())
     });
     let fixed = fixed + source.as_ref().map_or(0, String::len);
@@ -220,7 +220,7 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow, width: u16) -> Vec
         out.push(label(
             t,
             "state from",
-            words::state_source(p.source, &a.summary),
+            words::state_source(p.source, &a.history.table),
         ));
     }
     if let Some(e) = row.and_then(|r| r.error_message.as_deref()) {

@@ -521,7 +521,7 @@ pub(super) fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
         && let Some(a) = app.adoption.as_ref().filter(|a| a.unconfirmed)
     {
         app.modal = Some(Modal::ConfirmAdoption {
-            summary: a.summary.clone(),
+            summary: a.history.adopted(&app.plan),
             then: cmd,
             input: String::new(),
             hint: None,
