@@ -276,3 +276,29 @@ fn a_dry_run_says_the_batched_statement_runs_per_key_range() {
     assert!(run.stdout.contains("runs once per key range"), "{run}");
     assert_eq!(pg.count("SELECT count(*) FROM counters WHERE n <> 0"), 0);
 }
+
+#[test]
+fn keys_inserted_above_the_first_max_while_it_runs_are_visited_too() {
+    let (db, dir, pg) = setup(BUMP);
+    pgstep(&db, &dir, &["up", "--to", "001"]).expect(0);
+    // The application inserts rows past the max read when the step started, while it runs:
+    // here the batch that bumps the last row inserts 120 more, and one of those 30 more.
+    pg.exec(
+        "CREATE FUNCTION grow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+         IF NEW.id = 2000 THEN INSERT INTO counters (id) SELECT g FROM generate_series(2001, 2120) g; END IF; \
+         IF NEW.id = 2120 THEN INSERT INTO counters (id) SELECT g FROM generate_series(2121, 2150) g; END IF; \
+         RETURN NEW; END $$; \
+         CREATE TRIGGER grow AFTER UPDATE ON counters FOR EACH ROW WHEN (OLD.n = 0) \
+         EXECUTE FUNCTION grow();",
+    );
+    pgstep(&db, &dir, &["up"]).expect(0);
+    assert_eq!(pg.count("SELECT count(*) FROM counters"), 2150);
+    assert_eq!(pg.count("SELECT count(*) FROM counters WHERE n <> 1"), 0);
+    assert_eq!(
+        pg.rows(
+            "SELECT batch_last::text, batch_rows::text FROM schema_migrations \
+             WHERE version = '002'"
+        )[0],
+        vec![Some("2150".to_string()), Some("2150".to_string())]
+    );
+}

@@ -337,6 +337,16 @@ impl Engine {
                 control.publish(Some(p));
             };
             if at.next > at.last {
+                // Keys the application inserted past the max read at the start are visited
+                // too: the max is read again after the last range, until no new key shows.
+                match self.grown_to(stored, b, at.next).await {
+                    Ok(Some(last)) => {
+                        at.last = last;
+                        continue;
+                    }
+                    Ok(None) => {}
+                    Err(e) => return Ok(Batches::Failed(e)),
+                }
                 report(&at, None, self.wal_since(wal_at_start).await?);
                 return Ok(Batches::Done);
             }
@@ -359,9 +369,12 @@ impl Engine {
                 tokio::time::sleep(POLL).await;
                 continue;
             }
+            // The last range ends at the max read: a key inserted past it meanwhile is left
+            // to the ranges after the max is read again, never skipped by a range run before.
             let hi = at
                 .next
-                .saturating_add(want.size.min(i64::MAX as u64) as i64);
+                .saturating_add(want.size.min(i64::MAX as u64) as i64)
+                .min(at.last.saturating_add(1));
             let wal_before = self.wal_now().await?;
             let t0 = Instant::now();
             let ran = async {
@@ -498,6 +511,38 @@ impl Engine {
             done: 0,
             rows: 0,
         })
+    }
+
+    /// The key's max when rows at or past `next` exist now, recorded as the step's new end
+    /// so that `resume` goes on to it too; `None` when no key reaches `next`.
+    async fn grown_to(
+        &self,
+        stored: &str,
+        b: &Batched,
+        next: i64,
+    ) -> Result<Option<i64>, tokio_postgres::Error> {
+        let h = self.tables.history_sql();
+        let row = self
+            .client
+            .query_one(
+                &format!(
+                    "SELECT max({col})::int8 FROM {table}",
+                    col = quote_ident(&b.column),
+                    table = qualified_table(&b.table)
+                ),
+                &[],
+            )
+            .await?;
+        let Some(max) = row.get::<_, Option<i64>>(0).filter(|max| *max >= next) else {
+            return Ok(None);
+        };
+        self.client
+            .execute(
+                &format!("UPDATE {h} SET batch_last = $2 WHERE version = $1"),
+                &[&stored, &max],
+            )
+            .await?;
+        Ok(Some(max))
     }
 
     /// Checks, before anything runs, that a batched step's table and key exist and the key
