@@ -180,3 +180,66 @@ fn bad_gate_values_are_refused() {
         refused("001_a.sql", &text, 1, &[word]);
     }
 }
+
+#[test]
+fn gates_work_in_every_layout_that_has_steps() {
+    const GATES: &str =
+        "-- Max-Replica-Lag: 16MB\n-- Max-Wal-Rate: 50MB/s\n-- Batch-Pause: 250ms\n";
+    const STEP: &str = "-- Step: Backfill\n-- Batch: t.id 500\nUPDATE t SET n = n + 1 WHERE id >= $1 AND id < $2;\n";
+    let dbmate = format!("{GATES}-- migrate:up\n{STEP}-- migrate:down\n");
+    let up = format!("{GATES}{STEP}");
+    let layouts: [(&str, &[(&str, &str)]); 4] = [
+        (
+            "sqlx",
+            &[("001_b.up.sql", &up), ("001_b.down.sql", "SELECT 1;\n")],
+        ),
+        ("Flyway", &[("V1__b.sql", &up)]),
+        ("dbmate", &[("001_b.sql", &dbmate)]),
+        ("Diesel", &[("2024-01-01-000000_b/up.sql", &up)]),
+    ];
+    for (layout, files) in layouts {
+        let dir = tempfile::tempdir().expect("dir");
+        for (name, text) in files {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, text).expect("write");
+        }
+        let (code, out, err) = plan(dir.path(), true);
+        assert_eq!(code, Some(0), "{layout}: {err}");
+        let doc: Value = serde_json::from_str(&out).expect("JSON");
+        let g = &doc["migrations"][0]["gates"];
+        assert_eq!(
+            g["max_replica_lag_bytes"],
+            16 * 1024 * 1024,
+            "{layout}: {g}"
+        );
+        assert_eq!(g["max_wal_rate_bytes_per_s"], 50 * 1024 * 1024, "{layout}");
+        assert_eq!(g["batch_pause_ms"], 250, "{layout}");
+    }
+}
+
+#[test]
+fn gates_are_refused_in_a_down_file_and_bad_values_in_any_layout() {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("001_b.up.sql"),
+        "-- Batch-Pause: soon\nSELECT 1;\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("001_b.down.sql"),
+        "-- Max-Wal-Rate: 50MB/s\nSELECT 1;\n",
+    )
+    .expect("write");
+    let (code, out, err) = plan(dir.path(), false);
+    assert_eq!(code, Some(2), "{out}\n{err}");
+    // Each error's line, with the hint under it.
+    let at = |name: &str| {
+        let from = err
+            .find(name)
+            .unwrap_or_else(|| panic!("nothing said of {name}:\n{err}"));
+        err[from..].lines().take(2).collect::<Vec<_>>().join("\n")
+    };
+    assert!(at("001_b.up.sql:1").contains("500ms"), "{err}");
+    assert!(at("001_b.down.sql:1").contains("UP file"), "{err}");
+}

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use super::checksum::{self, Hasher};
 use super::diag::{Diagnostic, Problem};
-use super::header;
+use super::header::{self, Elsewhere};
 use super::sections::{self, Rules, Sections};
 use super::{Layout, Meta, Migration, Part, PartChecksums, Version};
 
@@ -80,7 +80,7 @@ pub fn dbmate(src: &Source, named: &Named, diags: &mut Vec<Diagnostic>) -> Optio
     let errors_before = count_errors(diags);
     // Without a version the file is still read, so its other problems show in this run.
     let version = named_version(src, named, diags);
-    header::refuse_elsewhere(&src.path, &src.text, Layout::Dbmate, diags);
+    let gates = header::elsewhere(&src.path, &src.text, Layout::Dbmate, Elsewhere::Up, diags);
     let sections = sections::read(&src.path, &src.text, 0, Rules::Dbmate, diags);
     if sections.up.is_none() && sections.any_statement {
         diags.push(Diagnostic::new(&src.path, Problem::NoMigrateUp));
@@ -100,7 +100,10 @@ pub fn dbmate(src: &Source, named: &Named, diags: &mut Vec<Diagnostic>) -> Optio
         named,
         version?,
         Layout::Dbmate,
-        Meta::default(),
+        Meta {
+            gates,
+            ..Meta::default()
+        },
         parts,
         checksum,
         diags,
@@ -141,9 +144,9 @@ pub fn two_files(
     let errors_before = count_errors(diags);
     // Without a version the files are still read, so their other problems show in this run.
     let version = named_version(f.up, named, diags);
-    header::refuse_elsewhere(&f.up.path, &f.up.text, f.layout, diags);
+    let gates = header::elsewhere(&f.up.path, &f.up.text, f.layout, Elsewhere::Up, diags);
     if let Some(d) = f.down {
-        header::refuse_elsewhere(&d.path, &d.text, f.layout, diags);
+        header::elsewhere(&d.path, &d.text, f.layout, Elsewhere::Down, diags);
     }
     let (up_from, up_no_tx) = no_transaction_line(&f.up.text);
     let sections = sections::read(&f.up.path, &f.up.text, up_from, Rules::UpFile, diags);
@@ -186,7 +189,10 @@ pub fn two_files(
         named,
         version?,
         f.layout,
-        Meta::default(),
+        Meta {
+            gates,
+            ..Meta::default()
+        },
         parts,
         checksum,
         diags,

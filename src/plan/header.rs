@@ -42,10 +42,20 @@ fn header_line(line: &str) -> Option<(&str, &str)> {
     ok.then(|| (key, value.trim()))
 }
 
-/// Refuses, in the leading comments of a file of another layout, the header keys that change
-/// how a native phase runs: there they would be comments, and the phase would run otherwise
-/// than its author wrote. Descriptive keys (`Migration`, `Author`, ...) stay comments.
-pub fn refuse_elsewhere(path: &Path, text: &str, layout: Layout, diags: &mut Vec<Diagnostic>) {
+/// Reads the leading comments of a file of another layout. The gates that pace a batched
+/// step (`Max-Replica-Lag`, `Max-Wal-Rate`, `Batch-Pause`) work there as in a native file,
+/// since `-- Batch:` steps do; in a DOWN file, where no step is, they are refused. The other
+/// keys that change how a native phase runs are refused: there they would be comments, and
+/// the phase would run otherwise than its author wrote. Descriptive keys (`Migration`,
+/// `Author`, ...) stay comments.
+pub fn elsewhere(
+    path: &Path,
+    text: &str,
+    layout: Layout,
+    part: Elsewhere,
+    diags: &mut Vec<Diagnostic>,
+) -> super::batch::Gates {
+    let mut gates = super::batch::Gates::default();
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
         if line.is_empty() {
@@ -54,11 +64,25 @@ pub fn refuse_elsewhere(path: &Path, text: &str, layout: Layout, diags: &mut Vec
         if !line.starts_with("--") {
             break;
         }
-        let Some((key, _)) = header_line(line) else {
+        let Some((key, value)) = header_line(line) else {
             continue;
         };
         let norm = key.to_ascii_lowercase().replace('_', "-");
+        if super::batch::GATE_KEYS.contains(&norm.as_str()) && part == Elsewhere::Up {
+            if let Err(reason) = super::batch::read_gate(&mut gates, &norm, value) {
+                let problem = Problem::BadHeaderValue {
+                    key: key.to_string(),
+                    value: value.to_string(),
+                    reason,
+                };
+                diags.push(Diagnostic::at(path, i as u32 + 1, problem));
+            }
+            continue;
+        }
         let instead = match (norm.as_str(), layout) {
+            (gate, _) if super::batch::GATE_KEYS.contains(&gate) => {
+                "write it in the leading comments of the UP file, where the batched step is"
+            }
             ("transaction", Layout::UpDown) => {
                 "write `-- no-transaction` as the file's first line, as sqlx reads it"
             }
@@ -87,6 +111,15 @@ pub fn refuse_elsewhere(path: &Path, text: &str, layout: Layout, diags: &mut Vec
         };
         diags.push(Diagnostic::at(path, i as u32 + 1, problem));
     }
+    gates
+}
+
+/// Which file of a migration [`elsewhere`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Elsewhere {
+    /// The UP file, or a dbmate file's head.
+    Up,
+    Down,
 }
 
 pub fn read(path: &Path, text: &str, diags: &mut Vec<Diagnostic>) -> Header {
