@@ -78,9 +78,10 @@ pub async fn run(
     let reading = db::PlanReader::start(dir);
     let live = async {
         let session = db::connect(target).await?;
-        let rows = session.engine.history().await?;
-        let holder = session.engine.lock_holder().await?;
-        let tampered = session.engine.integrity().await?;
+        // Sent together on the one connection: the server answers them back to back.
+        let e = &session.engine;
+        let (rows, holder, tampered) =
+            tokio::try_join!(e.history(), e.lock_holder(), e.integrity())?;
         Ok::<_, Fail>((session, rows, holder, tampered))
     }
     .await;

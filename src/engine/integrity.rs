@@ -212,9 +212,11 @@ pub async fn check(
     t: &Tables,
     c: &impl GenericClient,
 ) -> Result<Vec<Finding>, tokio_postgres::Error> {
-    let mut out = guard_problems(t, c).await?;
-    out.extend(content_problems(t, c).await?);
-    out.extend(recorded(t, c).await?);
+    // Sent together: each is its own round trip otherwise, on every `status`.
+    let (mut out, content, logged) =
+        tokio::try_join!(guard_problems(t, c), content_problems(t, c), recorded(t, c))?;
+    out.extend(content);
+    out.extend(logged);
     Ok(out)
 }
 

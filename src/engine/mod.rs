@@ -306,14 +306,16 @@ impl Engine {
         operator: Operator,
         reconnect: Option<crate::conninfo::Params>,
     ) -> Result<Self, EngineError> {
-        tables.resolve(&client).await?;
-        client
-            .batch_execute(&exec::session_timeouts_sql(&settings))
-            .await?;
-        let pid = client
-            .query_one("SELECT pg_backend_pid()", &[])
-            .await?
-            .get(0);
+        // Sent together: one wait for the server instead of three, on every command.
+        let timeouts = exec::session_timeouts_sql(&settings);
+        let (_, _, pid) = tokio::try_join!(
+            tables.resolve(&client),
+            async { Ok(client.batch_execute(&timeouts).await?) },
+            async {
+                let row = client.query_one("SELECT pg_backend_pid()", &[]).await?;
+                Ok::<i32, EngineError>(row.get(0))
+            },
+        )?;
         Ok(Engine {
             client,
             pid,
