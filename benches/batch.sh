@@ -7,19 +7,24 @@
 # One run, on a primary and a streaming standby of its own (pg_basebackup -R), in a new
 # directory under /tmp, removed afterwards:
 #   t (id int PRIMARY KEY, v int, a int, b int, c int) WITH (fillfactor = 50), ROWS rows
-#   pgbench -c CLIENTS: `UPDATE t SET v = v + 1 WHERE id = :id` and `SELECT v FROM t WHERE
-#   id = :id`, one statement per transaction, half and half, with a per-transaction log
+#   pgbench -c CLIENTS -R RATE: `UPDATE t SET v = v + 1 WHERE id = :id` and `SELECT v FROM t
+#   WHERE id = :id`, one statement per transaction, half and half, at a fixed rate, with a
+#   per-transaction log. At a fixed rate a blocked client does not stop the clock: each
+#   transaction's latency runs from when it was scheduled (the schedule lag included), as the
+#   application sees it, so a stall counts every transaction that queued behind it, not only
+#   the one that waited (a closed loop would send none meanwhile and hide the stall).
 #   quiet    5 s of traffic alone
 #   single   psql: UPDATE t SET a = id % 7                        (then VACUUM t, untimed)
 #   batched  pgstep up: -- Batch: t.id SIZE  UPDATE t SET b = id % 7 WHERE id >= $1 AND id < $2
 #   gated    the standby gets recovery_min_apply_delay = DELAY; pgstep up with
 #            -- Max-Replica-Lag: LAG, the same step on column c
-# For each: pgbench's p50, p99 and max latency over the transactions that overlapped the
-# change, how many took over 500 ms, the change's duration, the standby's largest lag (sampled
+# For each: pgbench's p50, p99 and max latency over the transactions scheduled while the
+# change ran (its window only), how many took over 500 ms, the change's duration, the standby's largest lag (sampled
 # every 100 ms) and, for the batched steps, the WAL one batch wrote (the step's WAL shared
 # out over its batches).
 #
-# Environment: ROWS [2000000]  CLIENTS [4]  SIZE [10000]  LAG [16MB]  DELAY [2s]
+# Environment: ROWS [2000000]  CLIENTS [4]  RATE [400, transactions per second in all]
+#   SIZE [10000]  LAG [16MB]  DELAY [2s]
 #   PGSTEP_BIN [target/release/pgstep]  OUT [benches/results]
 # fsync, synchronous_commit and full_page_writes are off on both servers (as in
 # /work/shared/bench/pg-up.sh): the figures compare the two ways on one server, they are not
@@ -29,6 +34,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 ROWS=${ROWS:-2000000}
 CLIENTS=${CLIENTS:-4}
+RATE=${RATE:-400}
 SIZE=${SIZE:-10000}
 LAG=${LAG:-16MB}
 DELAY=${DELAY:-2s}
@@ -92,7 +98,7 @@ printf '\\set id random(1, %s)\nSELECT v FROM t WHERE id = :id;\n' "$ROWS" > "$W
 ) > "$WORK/lag.log" &
 BGPIDS+=($!)
 
-(cd "$WORK" && "$BIN/pgbench" -n -h 127.0.0.1 -p "$P" -U postgres -c "$CLIENTS" -j 2 -T 3600 \
+(cd "$WORK" && "$BIN/pgbench" -n -h 127.0.0.1 -p "$P" -U postgres -c "$CLIENTS" -j 2 -T 3600 -R "$RATE" \
   -f upd.sql@1 -f read.sql@1 --log --log-prefix="$WORK/pgb" bench >"$WORK/pgbench.out" 2>&1) &
 PGBENCH=$!
 BGPIDS+=($PGBENCH)
@@ -108,7 +114,7 @@ window() { # label command...
   "$@" >"$WORK/$label.out" 2>&1 || { echo "batch.sh: $label failed:" >&2; cat "$WORK/$label.out" >&2; exit 1; }
   t1=$(date +%s.%N)
   w1=$(wal)
-  WINDOWS+=("$label $t0 $t1 $((w1 - w0))")
+  WINDOWS+=("$label $t0 $t1 $((w1 - w0)) $(cut -d' ' -f1 /proc/loadavg)")
   sleep 3
 }
 
@@ -127,10 +133,10 @@ wait "$PGBENCH" 2>/dev/null || true
 batches=$(psql_p "SELECT string_agg(version || '=' || batch_done, ' ') FROM schema_migrations")
 mkdir -p "$OUT"
 stamp=$(date -u +%Y-%m-%dT%H:%MZ)
-python3 - "$WORK" "$stamp" "$ROWS" "$CLIENTS" "$SIZE" "$LAG" "$DELAY" "$batches" "${WINDOWS[@]}" <<'PY' | tee -a "$OUT/batch.tsv"
+python3 - "$WORK" "$stamp" "$ROWS" "$CLIENTS" "$RATE" "$SIZE" "$LAG" "$DELAY" "$batches" "${WINDOWS[@]}" <<'PY' | tee -a "$OUT/batch.tsv"
 import glob, sys
-work, stamp, rows, clients, size, lag, delay, batches = sys.argv[1:9]
-windows = [w.split() for w in sys.argv[9:]]
+work, stamp, rows, clients, rate, size, lag, delay, batches = sys.argv[1:10]
+windows = [w.split() for w in sys.argv[10:]]
 done = dict(b.split("=") for b in batches.split())
 tx = []
 for f in glob.glob(f"{work}/pgb.*"):
@@ -138,6 +144,7 @@ for f in glob.glob(f"{work}/pgb.*"):
         p = line.split()
         if len(p) < 6:
             continue
+        # From the scheduled start to the end: the schedule lag is in it.
         lat = int(p[2]) / 1e6
         end = int(p[4]) + int(p[5]) / 1e6
         tx.append((end - lat, end, lat))
@@ -149,19 +156,20 @@ def pct(xs, q):
     return xs[min(len(xs) - 1, int(q * len(xs)))] if xs else float("nan")
 units = {"kb": 1 << 10, "mb": 1 << 20, "gb": 1 << 30}
 limit = int(lag[:-2]) * units[lag[-2:].lower()]
-print("# when\trows\tclients\tsize\tchange\tseconds\ttx\tp50_ms\tp99_ms\tmax_ms\tover_500ms\tmax_lag_MB\twal_MB\tbatches\twal_per_batch_MB\tlimit_plus_batch_MB")
-for label, t0, t1, wal in windows:
+print("# when\trows\tclients\trate\tsize\tchange\tseconds\ttx\tp50_ms\tp99_ms\tmax_ms\tover_500ms\tmax_lag_MB\twal_MB\tbatches\twal_per_batch_MB\tlimit_plus_batch_MB\tload_1min")
+for label, t0, t1, wal, load in windows:
     t0, t1, wal = float(t0), float(t1), int(wal)
-    lat = sorted(l for s, e, l in tx if s < t1 and e > t0)
+    lat = sorted(l for s, e, l in tx if t0 <= s < t1)
     lmax = max((b for t, b in lags if t0 <= t <= t1), default=0)
     n = {"batched": done.get("001"), "gated": done.get("002")}.get(label)
     per = wal / int(n) if n else None
     print("\t".join(str(x) for x in [
-        stamp, rows, clients, size, label, f"{t1 - t0:.1f}", len(lat),
+        stamp, rows, clients, rate, size, label, f"{t1 - t0:.1f}", len(lat),
         f"{pct(lat, .5) * 1000:.1f}", f"{pct(lat, .99) * 1000:.1f}",
         f"{(lat[-1] if lat else 0) * 1000:.0f}", sum(1 for l in lat if l > .5),
-        f"{lmax / 2**20:.1f}", f"{wal / 2**20:.0f}", n or "-",
+        f"{lmax / 2**20:.2f}", f"{wal / 2**20:.0f}", n or "-",
         f"{per / 2**20:.2f}" if per else "-",
-        f"{(limit + per) / 2**20:.1f}" if per and label == "gated" else "-",
+        f"{(limit + per) / 2**20:.2f}" if per and label == "gated" else "-",
+        load,
     ]))
 PY
