@@ -262,6 +262,35 @@ fn word(b: &[u8], start: usize) -> (TokenKind, usize) {
 /// Longer than any keyword or type name.
 const WORD_MAX: usize = 24;
 
+/// A word of up to [`WORD_MAX`] bytes as three big-endian integers, zero-padded. Ordered as
+/// its bytes are (no keyword holds a zero byte), so the sorted lists stay sorted; a search
+/// then compares integers instead of calling `memcmp` for every probe of every word, which
+/// was the largest single cost of linting 1,000 files.
+type Packed = [u64; 3];
+
+const fn pack(word: &[u8]) -> Packed {
+    let mut out = [0u64; 3];
+    let mut i = 0;
+    while i < word.len() {
+        out[i / 8] |= (word[i] as u64) << (56 - 8 * (i % 8));
+        i += 1;
+    }
+    out
+}
+
+const fn pack_all<const N: usize>(list: &[&str]) -> [Packed; N] {
+    let mut out = [[0u64; 3]; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = pack(list[i].as_bytes());
+        i += 1;
+    }
+    out
+}
+
+const KEYWORDS_PACKED: [Packed; KEYWORDS.len()] = pack_all(KEYWORDS);
+const TYPES_PACKED: [Packed; TYPES.len()] = pack_all(TYPES);
+
 fn classify(word: &[u8]) -> TokenKind {
     let mut upper = [0u8; WORD_MAX];
     if word.len() > upper.len() || !word.is_ascii() {
@@ -270,10 +299,10 @@ fn classify(word: &[u8]) -> TokenKind {
     let upper = &mut upper[..word.len()];
     upper.copy_from_slice(word);
     upper.make_ascii_uppercase();
-    let find = |list: &[&str]| list.binary_search_by(|k| k.as_bytes().cmp(upper)).is_ok();
-    if find(KEYWORDS) {
+    let key = pack(upper);
+    if KEYWORDS_PACKED.binary_search(&key).is_ok() {
         TokenKind::Keyword
-    } else if find(TYPES) {
+    } else if TYPES_PACKED.binary_search(&key).is_ok() {
         TokenKind::Type
     } else {
         TokenKind::Identifier
@@ -351,5 +380,26 @@ mod tests {
             );
         }
         assert!(KEYWORDS.iter().all(|k| TYPES.binary_search(k).is_err()));
+        for list in [&KEYWORDS_PACKED[..], &TYPES_PACKED[..]] {
+            assert!(list.windows(2).all(|w| w[0] < w[1]));
+        }
+    }
+
+    #[test]
+    fn every_listed_word_is_found_in_any_case_and_others_are_not() {
+        for k in KEYWORDS {
+            assert_eq!(classify(k.as_bytes()), TokenKind::Keyword, "{k}");
+            assert_eq!(
+                classify(k.to_lowercase().as_bytes()),
+                TokenKind::Keyword,
+                "{k}"
+            );
+        }
+        for t in TYPES {
+            assert_eq!(classify(t.as_bytes()), TokenKind::Type, "{t}");
+        }
+        for w in ["A", "ASCX", "AS_", "users", "INT9", "TIMESTAMPTZZ", "é"] {
+            assert_eq!(classify(w.as_bytes()), TokenKind::Identifier, "{w}");
+        }
     }
 }
