@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::adopted::{ToolUndo, with_tool_rows};
-use super::exec::{exec, failure, retryable, timeouts_sql};
+use super::exec::{exec_keeping, failure, retryable, timeouts_sql};
 use super::history::{AppliedSql, Event, EventKind, HistoryRow, RowState};
 use super::{Engine, EngineError, InDoubt, Left, Progress, lost};
 use crate::phases::{self, Phase, PhaseState};
@@ -269,6 +269,7 @@ impl Engine {
                 .await?;
             self.tool_write(tool.starting.clone()).await?;
         }
+        let keep = self.prepare_keeping(stored, &meta, down).await?;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -296,7 +297,8 @@ impl Engine {
                             .await
                             .map_err(|e| (e, None))?;
                     }
-                    let ran = exec(c, s).await;
+                    let kept = Self::keep_for(keep, stored, crate::trash::Part::Down, s.sql);
+                    let ran = exec_keeping(c, s, kept.as_deref(), tx).await;
                     self.after_statement(s.sql);
                     ran.map_err(|e| (e, Some(i)))?;
                     if !tx {
@@ -306,6 +308,9 @@ impl Engine {
                             .map_err(|e| (e, None))?;
                     }
                 }
+                self.log_kept(keep, stored, &u.name)
+                    .await
+                    .map_err(|e| (e, None))?;
                 self.tables
                     .delete(c, &u.row.version)
                     .await

@@ -1,0 +1,233 @@
+//! Keeping what a phase's statements remove (see [`crate::trash`]): the choice for a run,
+//! the schema made before a phase that needs it, the record of each copy in the event log,
+//! and restoring and purging under the migration lock.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::history::{Event, EventKind};
+use super::impact::{self, Loss};
+use super::{Engine, EngineError};
+use crate::plan::{Meta, Sql};
+use crate::trash::{self, Kept, Part, Restored};
+
+/// The operator's choice for copies above `trash_max`, for the next run.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum KeepChoice {
+    /// Keep up to `trash_max`; a larger copy stops the run before anything changes.
+    #[default]
+    UpToMax,
+    /// Keep whatever the size.
+    Anyway,
+    /// Keep nothing, for this reason.
+    No { reason: String },
+}
+
+/// Copies are estimated at this rate, from `benches/trash.sh` (see BENCHMARKS.md): rough on
+/// purpose, the dialog says "about".
+const COPY_BYTES_PER_SECOND: f64 = 60.0 * 1024.0 * 1024.0;
+
+/// What a part would keep: each removed object's size now, and the time the copy takes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Keeping {
+    pub losses: Vec<Loss>,
+    pub bytes: i64,
+    pub estimate: Duration,
+}
+
+impl Keeping {
+    pub fn is_empty(&self) -> bool {
+        self.losses.is_empty()
+    }
+}
+
+/// What the statements `sqls` would keep, measured now; the client must not be in a
+/// transaction.
+pub async fn measure<'a>(
+    c: &tokio_postgres::Client,
+    sqls: impl IntoIterator<Item = &'a str>,
+) -> Result<Keeping, tokio_postgres::Error> {
+    let targets: Vec<_> = sqls
+        .into_iter()
+        .filter(|s| !trash::removals(s).is_empty())
+        .flat_map(impact::destructive_targets)
+        .collect();
+    let losses = impact::measure(c, &targets).await?;
+    let bytes = losses.iter().filter_map(|l| l.bytes).sum::<i64>();
+    Ok(Keeping {
+        estimate: Duration::from_secs_f64(bytes.max(0) as f64 / COPY_BYTES_PER_SECOND),
+        losses,
+        bytes,
+    })
+}
+
+impl Engine {
+    /// Sets the choice for copies above `trash_max` for the runs that follow.
+    pub fn choose_keep(&self, choice: KeepChoice) {
+        if let Ok(mut slot) = self.keep_choice.lock() {
+            *slot = choice;
+        }
+    }
+
+    fn keep_choice(&self) -> KeepChoice {
+        self.keep_choice
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default()
+    }
+
+    /// Before a part runs, outside its transaction: whether its removals are kept. Makes
+    /// the schema when they are, and refuses, before anything changes, a copy above
+    /// `trash_max` the operator made no choice about.
+    pub(super) async fn prepare_keeping(
+        &self,
+        version: &str,
+        meta: &Meta,
+        part: Sql<'_>,
+    ) -> Result<bool, EngineError> {
+        let choice = self.keep_choice();
+        if !self.settings.keep
+            || meta.keep_off.is_some()
+            || matches!(choice, KeepChoice::No { .. })
+            || !part
+                .statements()
+                .any(|s| !trash::removals(s.sql).is_empty())
+        {
+            return Ok(false);
+        }
+        if choice == KeepChoice::UpToMax {
+            let k = measure(&self.client, part.statements().map(|s| s.sql)).await?;
+            if k.bytes as u64 > self.settings.trash_max {
+                return Err(EngineError::Refused(format!(
+                    "phase {version}: keeping what it removes takes a copy of {} (about {}s), \
+                     above trash_max ({}): nothing was changed. Choose: keep it anyway \
+                     (--keep), do not keep it (--no-keep REASON), or raise trash_max",
+                    impact::size(k.bytes),
+                    k.estimate.as_secs(),
+                    impact::size(self.settings.trash_max as i64),
+                )));
+            }
+        }
+        trash::ensure(&self.client).await?;
+        Ok(true)
+    }
+
+    /// The statement keeping what `sql` removes, when `on`.
+    pub(super) fn keep_for(on: bool, version: &str, part: Part, sql: &str) -> Option<String> {
+        if on {
+            trash::keep_sql(sql, version, part)
+        } else {
+            None
+        }
+    }
+
+    /// Logs each copy kept since the last call, in the transaction that kept it when there
+    /// is one.
+    pub(super) async fn log_kept(
+        &self,
+        on: bool,
+        version: &str,
+        name: &str,
+    ) -> Result<(), tokio_postgres::Error> {
+        if !on {
+            return Ok(());
+        }
+        let w = self.writes().await?;
+        for k in trash::take_unlogged(&self.client).await? {
+            let event = Event {
+                kind: EventKind::Kept,
+                version: Some(version),
+                name: Some(name),
+                outcome: "kept",
+                duration_ms: None,
+                reason: None,
+                details: json!({
+                    "id": k.id,
+                    "kind": k.kind,
+                    "object": k.object,
+                    "statement": k.statement,
+                    "rows": k.rows,
+                    "bytes": k.bytes,
+                }),
+            };
+            w.event(&self.client, &event, &self.operator).await?;
+        }
+        Ok(())
+    }
+
+    /// Puts the copies `ids` back in one transaction, under the migration lock, and logs
+    /// each; nothing changes when one is refused.
+    pub async fn restore(
+        &self,
+        ids: &[i64],
+        reason: Option<&str>,
+    ) -> Result<Vec<Restored>, EngineError> {
+        self.lock().await?;
+        let eng = self;
+        let result = async {
+            let c = &eng.client;
+            c.batch_execute("BEGIN").await?;
+            let done = async {
+                let restored = trash::restore(c, ids)
+                    .await
+                    .map_err(|e| EngineError::Refused(e.to_string()))?;
+                let w = eng.writes().await?;
+                for r in &restored {
+                    let event = Event {
+                        kind: EventKind::Restored,
+                        version: Some(&r.kept.phase),
+                        name: None,
+                        outcome: "restored",
+                        duration_ms: None,
+                        reason,
+                        details: json!({
+                            "id": r.kept.id,
+                            "kind": r.kept.kind,
+                            "object": r.kept.object,
+                            "rows": r.kept.rows,
+                            "not_restored": r.not_restored,
+                        }),
+                    };
+                    w.event(c, &event, &eng.operator).await?;
+                }
+                c.batch_execute("COMMIT").await?;
+                Ok::<_, EngineError>(restored)
+            }
+            .await;
+            if done.is_err() && !c.is_closed() {
+                c.batch_execute("ROLLBACK").await.ok();
+            }
+            done
+        }
+        .await;
+        self.unlock(result).await
+    }
+
+    /// Drops the copies kept longer ago than `older_than` (all without it), and logs it.
+    pub async fn purge(&self, older_than: Option<Duration>) -> Result<Vec<Kept>, EngineError> {
+        self.lock().await?;
+        let eng = self;
+        let result = async {
+            let gone = trash::purge(&eng.client, older_than).await?;
+            if !gone.is_empty() {
+                eng.log(Event {
+                    kind: EventKind::Purged,
+                    version: None,
+                    name: None,
+                    outcome: "purged",
+                    duration_ms: None,
+                    reason: None,
+                    details: json!({
+                        "ids": gone.iter().map(|k| k.id).collect::<Vec<_>>(),
+                        "bytes": gone.iter().map(|k| k.bytes).sum::<i64>(),
+                    }),
+                })
+                .await?;
+            }
+            Ok(gone)
+        }
+        .await;
+        self.unlock(result).await
+    }
+}

@@ -1,0 +1,151 @@
+//! Keeping what destructive statements remove: before a statement drops a table, drops a
+//! column, truncates a table or drops a schema holding tables, a copy of what it removes goes
+//! into schema `pgstep_trash` in the same transaction, with what is needed to rebuild it; a
+//! kept copy can be restored or purged later.
+//!
+//! This part is pure: which statements remove what, and the SQL that keeps it. The database
+//! part is in [`catalog`] (the schema, the list, purge) and [`restore`].
+
+pub mod catalog;
+pub mod restore;
+mod schema;
+
+pub use catalog::{Kept, ensure, list, list_one, purge, take_unlogged};
+pub use restore::{Refusal, RestoreError, Restored, restore};
+
+use crate::sql::{TargetKind, destructive_targets, leading_words, quote_literal};
+
+/// The schema pgstep keeps copies in; statements on it are never kept.
+pub const SCHEMA: &str = "pgstep_trash";
+
+/// What a kept copy holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// A dropped table: its rows and definition.
+    Table,
+    /// A dropped column: its values by the table's key, and its definition.
+    Column,
+    /// A truncated table's rows.
+    Rows,
+}
+
+impl Kind {
+    pub fn word(self) -> &'static str {
+        match self {
+            Kind::Table => "table",
+            Kind::Column => "column",
+            Kind::Rows => "rows",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Kind> {
+        [Kind::Table, Kind::Column, Kind::Rows]
+            .into_iter()
+            .find(|k| k.word() == word)
+    }
+}
+
+/// Which part of a phase a statement belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Up,
+    Down,
+}
+
+impl Part {
+    pub fn word(self) -> &'static str {
+        match self {
+            Part::Up => "up",
+            Part::Down => "down",
+        }
+    }
+}
+
+/// One thing a statement removes that pgstep keeps. `schema: None` is resolved by the
+/// session's `search_path` when the copy runs, as the statement itself is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Removal {
+    Table {
+        schema: Option<String>,
+        name: String,
+    },
+    Column {
+        schema: Option<String>,
+        table: String,
+        column: String,
+    },
+    Rows {
+        schema: Option<String>,
+        table: String,
+    },
+    /// Every table in the schema (`DROP SCHEMA ... CASCADE`).
+    Schema { name: String },
+}
+
+/// What `sql` removes that is kept: nothing for any other statement, nor for pgstep's own
+/// schema. `DELETE` is not kept: it removes rows a `WHERE` chooses, which a DBA restores
+/// from the statement's own inverse, not from a copy of the whole table.
+pub fn removals(sql: &str) -> Vec<Removal> {
+    let truncate = leading_words(sql, 1).first().map(String::as_str) == Some("TRUNCATE");
+    destructive_targets(sql)
+        .into_iter()
+        .filter(|t| t.schema.as_deref() != Some(SCHEMA))
+        .filter_map(|t| match t.kind {
+            TargetKind::Table => Some(Removal::Table {
+                schema: t.schema,
+                name: t.name,
+            }),
+            TargetKind::Column => Some(Removal::Column {
+                schema: t.schema,
+                table: t.name,
+                column: t.column?,
+            }),
+            TargetKind::Rows { .. } if truncate => Some(Removal::Rows {
+                schema: t.schema,
+                table: t.name,
+            }),
+            TargetKind::Schema if t.name != SCHEMA => Some(Removal::Schema { name: t.name }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The statement that keeps what `sql` removes, to run right before it on the same session,
+/// or `None` when it removes nothing kept. It names the phase and part, and carries the
+/// statement's text for the record.
+pub fn keep_sql(sql: &str, phase: &str, part: Part) -> Option<String> {
+    let removals = removals(sql);
+    if removals.is_empty() {
+        return None;
+    }
+    let lit = |s: &str| quote_literal(s);
+    let opt = |s: &Option<String>| s.as_deref().map_or("NULL".to_string(), lit);
+    let calls: Vec<String> = removals
+        .iter()
+        .map(|r| {
+            let (what, schema, name, column) = match r {
+                Removal::Table { schema, name } => ("table", opt(schema), lit(name), None),
+                Removal::Column {
+                    schema,
+                    table,
+                    column,
+                } => ("column", opt(schema), lit(table), Some(lit(column))),
+                Removal::Rows { schema, table } => ("rows", opt(schema), lit(table), None),
+                Removal::Schema { name } => ("schema", "NULL".to_string(), lit(name), None),
+            };
+            format!(
+                "{SCHEMA}.keep({}, {schema}, {name}, {}, {}, {}, {})",
+                lit(what),
+                column.unwrap_or_else(|| "NULL".to_string()),
+                lit(phase),
+                lit(part.word()),
+                lit(sql.trim()),
+            )
+        })
+        .collect();
+    Some(format!("SELECT {}", calls.join(", ")))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,643 @@
+//! Putting a kept copy back: a dropped table rebuilt with its rows, a dropped column added
+//! again with its values matched to rows by the table's key, a truncated table's rows
+//! inserted again. Refused, with the reason, when the schema has moved on.
+
+use tokio_postgres::GenericClient;
+
+use super::catalog::{Kept, copy_table};
+use super::{Kind, list_one};
+use crate::sql::{quote_ident, quote_literal};
+
+/// Why a copy cannot go back as it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("nothing is kept with id {0}: `pgstep trash` lists what is")]
+    NotKept(i64),
+    #[error(
+        "{object} exists again: the name is taken. Rename or drop it first, or read the kept \
+         rows from {copy}"
+    )]
+    NameTaken { object: String, copy: String },
+    #[error(
+        "column {object} exists again. Drop or rename it first, or read the kept values from \
+         {copy}"
+    )]
+    ColumnExists { object: String, copy: String },
+    #[error("table {table} no longer exists: restore it first, or read the kept data from {copy}")]
+    TableGone { table: String, copy: String },
+    #[error(
+        "the key no longer matches: the values of {object} were kept by ({kept}), and the \
+         table's primary key is now ({now}). Read them from {copy} and match them by hand"
+    )]
+    KeyChanged {
+        object: String,
+        kept: String,
+        now: String,
+        copy: String,
+    },
+    #[error(
+        "{object} was dropped from a table without a primary key, so its values cannot be \
+         matched to rows again; they are in {copy}"
+    )]
+    NoKey { object: String, copy: String },
+    #[error(
+        "its foreign key {constraint} references {references}, which does not exist: restore \
+         that table first (or both in one command, `pgstep restore ID ID`)"
+    )]
+    ReferenceMissing {
+        constraint: String,
+        references: String,
+    },
+    #[error(
+        "table {table} no longer has column(s) {missing} that the kept rows have: read them \
+         from {copy}"
+    )]
+    ColumnsDiffer {
+        table: String,
+        missing: String,
+        copy: String,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreError {
+    #[error("kept copy {id} cannot be restored: {refusal}")]
+    Refused { id: i64, refusal: Refusal },
+    #[error("kept copy {id}: its recorded definition cannot be read: {detail}")]
+    Definition { id: i64, detail: String },
+    #[error("kept copy {id}: {}", server_message(.err))]
+    Db {
+        id: i64,
+        #[source]
+        err: tokio_postgres::Error,
+    },
+}
+
+/// The server's message with its detail, for an error pgstep cannot foresee.
+fn server_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => match db.detail() {
+            Some(d) => format!("[{}] {} ({d})", db.code().code(), db.message()),
+            None => format!("[{}] {}", db.code().code(), db.message()),
+        },
+        None => e.to_string(),
+    }
+}
+
+/// One copy put back, and what could not be put back with it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Restored {
+    pub kept: Kept,
+    /// Foreign keys of other tables that pointed at it whose table is gone.
+    pub not_restored: Vec<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Definition {
+    columns: Vec<Column>,
+    constraints: Vec<Constraint>,
+    indexes: Vec<Index>,
+    referenced_by: Vec<Incoming>,
+    sequences: Vec<Sequence>,
+    key: Vec<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Column {
+    name: String,
+    #[serde(rename = "type")]
+    type_: String,
+    not_null: bool,
+    default: Option<String>,
+    generated: Option<String>,
+    identity: Option<String>,
+    collation: Option<String>,
+    as_text: bool,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Constraint {
+    name: String,
+    def: String,
+    references: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Index {
+    def: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Incoming {
+    table: String,
+    name: String,
+    def: String,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Sequence {
+    column: String,
+    name: String,
+    identity: bool,
+    #[serde(rename = "type")]
+    type_: String,
+    start: i64,
+    increment: i64,
+    min: i64,
+    max: i64,
+    cycle: bool,
+    last_value: Option<i64>,
+}
+
+impl Sequence {
+    /// Its options; an identity's type is its column's, and may not be given.
+    fn options(&self) -> String {
+        let of_type = if self.identity {
+            String::new()
+        } else {
+            format!("AS {} ", self.type_)
+        };
+        format!(
+            "{of_type}INCREMENT BY {} MINVALUE {} MAXVALUE {} START WITH {} {}",
+            self.increment,
+            self.min,
+            self.max,
+            self.start,
+            if self.cycle { "CYCLE" } else { "NO CYCLE" }
+        )
+    }
+}
+
+impl Column {
+    /// The value read from the copy, as the column's own type.
+    fn read_back(&self, alias: &str) -> String {
+        let v = format!("{alias}.{}", quote_ident(&self.name));
+        if self.as_text {
+            format!("{v}::{}", self.type_)
+        } else {
+            v
+        }
+    }
+
+    /// `name type [COLLATE] [DEFAULT | GENERATED ... STORED]`, without NOT NULL or identity.
+    fn clause(&self) -> String {
+        let mut s = format!("{} {}", quote_ident(&self.name), self.type_);
+        if let Some(c) = &self.collation {
+            s.push_str(&format!(" COLLATE {c}"));
+        }
+        if let Some(g) = &self.generated {
+            s.push_str(&format!(" GENERATED ALWAYS AS ({g}) STORED"));
+        } else if let Some(d) = &self.default {
+            s.push_str(&format!(" DEFAULT {d}"));
+        }
+        s
+    }
+
+    fn identity_clause(&self, seqs: &[Sequence]) -> Option<String> {
+        let when = match self.identity.as_deref()? {
+            "a" => "ALWAYS",
+            _ => "BY DEFAULT",
+        };
+        let options = seqs
+            .iter()
+            .find(|s| s.identity && s.column == self.name)
+            .map(|s| format!(" (SEQUENCE NAME {} {})", s.name, s.options()))
+            .unwrap_or_default();
+        Some(format!("GENERATED {when} AS IDENTITY{options}"))
+    }
+}
+
+/// What is restored, read under the row lock, or why not.
+struct Item {
+    kept: Kept,
+    schema: String,
+    table: String,
+    column: Option<String>,
+    def: Definition,
+}
+
+impl Item {
+    fn qualified(&self) -> String {
+        format!("{}.{}", quote_ident(&self.schema), quote_ident(&self.table))
+    }
+
+    fn copy(&self) -> String {
+        copy_table(self.kept.id)
+    }
+
+    fn refuse(&self, refusal: Refusal) -> RestoreError {
+        RestoreError::Refused {
+            id: self.kept.id,
+            refusal,
+        }
+    }
+}
+
+/// Restores the copies `ids`, newest first so that a table dropped after the tables pointing
+/// at it comes back before them, inside the transaction the caller opened; each restored
+/// copy leaves the catalog. The caller commits, or rolls back on an error.
+pub async fn restore(c: &impl GenericClient, ids: &[i64]) -> Result<Vec<Restored>, RestoreError> {
+    let mut ids = ids.to_vec();
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    ids.dedup();
+    let mut out = Vec::new();
+    for id in ids {
+        let db = |err| RestoreError::Db { id, err };
+        let item = read(c, id).await?;
+        c.query(
+            "SELECT set_config('search_path', search_path, true) FROM pgstep_trash.kept \
+             WHERE id = $1",
+            &[&id],
+        )
+        .await
+        .map_err(db)?;
+        let not_restored = match item.kept.kind {
+            Kind::Table => table(c, &item).await?,
+            Kind::Column => column(c, &item).await?,
+            Kind::Rows => rows(c, &item).await?,
+        };
+        c.batch_execute(&format!(
+            "DELETE FROM pgstep_trash.kept WHERE id = {id}; DROP TABLE {}",
+            item.copy()
+        ))
+        .await
+        .map_err(db)?;
+        out.push(Restored {
+            kept: item.kept,
+            not_restored,
+        });
+    }
+    Ok(out)
+}
+
+async fn read(c: &impl GenericClient, id: i64) -> Result<Item, RestoreError> {
+    let db = |err| RestoreError::Db { id, err };
+    let Some(kept) = list_one(c, id).await.map_err(db)? else {
+        return Err(RestoreError::Refused {
+            id,
+            refusal: Refusal::NotKept(id),
+        });
+    };
+    let row = c
+        .query_one(
+            "SELECT schema_name, table_name, column_name, definition::text \
+             FROM pgstep_trash.kept WHERE id = $1 FOR UPDATE",
+            &[&id],
+        )
+        .await
+        .map_err(db)?;
+    let text: String = row.get(3);
+    let def = serde_json::from_str(&text).map_err(|e| RestoreError::Definition {
+        id,
+        detail: e.to_string(),
+    })?;
+    Ok(Item {
+        kept,
+        schema: row.get(0),
+        table: row.get(1),
+        column: row.get(2),
+        def,
+    })
+}
+
+async fn exists(c: &impl GenericClient, name: &str) -> Result<bool, tokio_postgres::Error> {
+    Ok(c.query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
+        .await?
+        .get(0))
+}
+
+async fn run(c: &impl GenericClient, item: &Item, sql: &str) -> Result<(), RestoreError> {
+    c.batch_execute(sql).await.map_err(|err| RestoreError::Db {
+        id: item.kept.id,
+        err,
+    })
+}
+
+async fn table(c: &impl GenericClient, item: &Item) -> Result<Vec<String>, RestoreError> {
+    let db = |err| RestoreError::Db {
+        id: item.kept.id,
+        err,
+    };
+    let name = item.qualified();
+    if exists(c, &name).await.map_err(db)? {
+        return Err(item.refuse(Refusal::NameTaken {
+            object: item.kept.object.clone(),
+            copy: item.copy(),
+        }));
+    }
+    for k in &item.def.constraints {
+        if let Some(r) = &k.references
+            && *r != name
+            && !exists(c, r).await.map_err(db)?
+        {
+            return Err(item.refuse(Refusal::ReferenceMissing {
+                constraint: k.name.clone(),
+                references: r.clone(),
+            }));
+        }
+    }
+    for s in item.def.sequences.iter().filter(|s| !s.identity) {
+        if exists(c, &s.name).await.map_err(db)? {
+            return Err(item.refuse(Refusal::NameTaken {
+                object: format!("sequence {}", s.name),
+                copy: item.copy(),
+            }));
+        }
+    }
+    let mut sql = format!(
+        "CREATE SCHEMA IF NOT EXISTS {};\n",
+        quote_ident(&item.schema)
+    );
+    for s in item.def.sequences.iter().filter(|s| !s.identity) {
+        sql.push_str(&format!("CREATE SEQUENCE {} {};\n", s.name, s.options()));
+    }
+    let columns: Vec<String> = item
+        .def
+        .columns
+        .iter()
+        .map(|col| {
+            let mut s = col.clause();
+            if col.not_null {
+                s.push_str(" NOT NULL");
+            }
+            if let Some(id) = col.identity_clause(&item.def.sequences) {
+                s.push(' ');
+                s.push_str(&id);
+            }
+            s
+        })
+        .collect();
+    sql.push_str(&format!("CREATE TABLE {name} ({});\n", columns.join(", ")));
+    let stored: Vec<&Column> = item
+        .def
+        .columns
+        .iter()
+        .filter(|col| col.generated.is_none())
+        .collect();
+    if !stored.is_empty() {
+        sql.push_str(&format!(
+            "INSERT INTO {name} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} k;\n",
+            names(&stored),
+            stored
+                .iter()
+                .map(|col| col.read_back("k"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            item.copy()
+        ));
+    }
+    sql.push_str(&sequences_sql(&name, &item.def.sequences, true));
+    sql.push_str(&constraints_and_indexes(&name, &item.def));
+    run(c, item, &sql).await?;
+    incoming(c, item).await
+}
+
+async fn column(c: &impl GenericClient, item: &Item) -> Result<Vec<String>, RestoreError> {
+    let db = |err| RestoreError::Db {
+        id: item.kept.id,
+        err,
+    };
+    let name = item.qualified();
+    let (Some(colname), Some(col)) = (&item.column, item.def.columns.first()) else {
+        return Err(RestoreError::Definition {
+            id: item.kept.id,
+            detail: "a kept column without its definition".to_string(),
+        });
+    };
+    if !exists(c, &name).await.map_err(db)? {
+        return Err(item.refuse(Refusal::TableGone {
+            table: format!("{}.{}", item.schema, item.table),
+            copy: item.copy(),
+        }));
+    }
+    let row = c
+        .query_one(
+            "SELECT EXISTS (SELECT FROM pg_attribute WHERE attrelid = $1::text::regclass \
+                            AND attname = $2 AND attnum > 0 AND NOT attisdropped), \
+                    coalesce((SELECT array_agg(a.attname::text ORDER BY k.ord) FROM pg_index i \
+                              CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY k(attnum, ord) \
+                              JOIN pg_attribute a ON a.attrelid = i.indrelid \
+                                                 AND a.attnum = k.attnum \
+                              WHERE i.indrelid = $1::text::regclass AND i.indisprimary), \
+                             '{}')",
+            &[&name, colname],
+        )
+        .await
+        .map_err(db)?;
+    if row.get::<_, bool>(0) {
+        return Err(item.refuse(Refusal::ColumnExists {
+            object: item.kept.object.clone(),
+            copy: item.copy(),
+        }));
+    }
+    let key = &item.def.key;
+    if key.is_empty() {
+        return Err(item.refuse(Refusal::NoKey {
+            object: item.kept.object.clone(),
+            copy: item.copy(),
+        }));
+    }
+    let now: Vec<String> = row.get(1);
+    if now != *key {
+        return Err(item.refuse(Refusal::KeyChanged {
+            object: item.kept.object.clone(),
+            kept: key.join(", "),
+            now: now.join(", "),
+            copy: item.copy(),
+        }));
+    }
+    for s in item.def.sequences.iter().filter(|s| !s.identity) {
+        if exists(c, &s.name).await.map_err(db)? {
+            return Err(item.refuse(Refusal::NameTaken {
+                object: format!("sequence {}", s.name),
+                copy: item.copy(),
+            }));
+        }
+    }
+    let ident = quote_ident(colname);
+    let mut sql = String::new();
+    for s in item.def.sequences.iter().filter(|s| !s.identity) {
+        sql.push_str(&format!("CREATE SEQUENCE {} {};\n", s.name, s.options()));
+    }
+    sql.push_str(&format!(
+        "ALTER TABLE {name} ADD COLUMN {};\n",
+        col.clause()
+    ));
+    if col.generated.is_none() {
+        // The key's own columns in the copy are compared as the table's types.
+        let matches: Vec<String> = key
+            .iter()
+            .map(|k| {
+                let q = quote_ident(k);
+                format!("t.{q} = k.{q}")
+            })
+            .collect();
+        sql.push_str(&format!(
+            "UPDATE {name} t SET {ident} = {} FROM {} k WHERE {};\n",
+            col.read_back("k"),
+            item.copy(),
+            matches.join(" AND ")
+        ));
+    }
+    if col.not_null {
+        sql.push_str(&format!(
+            "ALTER TABLE {name} ALTER COLUMN {ident} SET NOT NULL;\n"
+        ));
+    }
+    if let Some(id) = col.identity_clause(&item.def.sequences) {
+        sql.push_str(&format!(
+            "ALTER TABLE {name} ALTER COLUMN {ident} ADD {id};\n"
+        ));
+    }
+    sql.push_str(&sequences_sql(&name, &item.def.sequences, true));
+    sql.push_str(&constraints_and_indexes(&name, &item.def));
+    run(c, item, &sql).await?;
+    incoming(c, item).await
+}
+
+async fn rows(c: &impl GenericClient, item: &Item) -> Result<Vec<String>, RestoreError> {
+    let db = |err| RestoreError::Db {
+        id: item.kept.id,
+        err,
+    };
+    let name = item.qualified();
+    let table = format!("{}.{}", item.schema, item.table);
+    if !exists(c, &name).await.map_err(db)? {
+        return Err(item.refuse(Refusal::TableGone {
+            table,
+            copy: item.copy(),
+        }));
+    }
+    let have: Vec<String> = c
+        .query_one(
+            "SELECT coalesce(array_agg(attname::text), '{}') FROM pg_attribute \
+             WHERE attrelid = $1::text::regclass AND attnum > 0 AND NOT attisdropped",
+            &[&name],
+        )
+        .await
+        .map_err(db)?
+        .get(0);
+    let missing: Vec<&str> = item
+        .def
+        .columns
+        .iter()
+        .map(|col| col.name.as_str())
+        .filter(|n| !have.iter().any(|h| h == n))
+        .collect();
+    if !missing.is_empty() {
+        return Err(item.refuse(Refusal::ColumnsDiffer {
+            table,
+            missing: missing.join(", "),
+            copy: item.copy(),
+        }));
+    }
+    let stored: Vec<&Column> = item
+        .def
+        .columns
+        .iter()
+        .filter(|col| col.generated.is_none())
+        .collect();
+    let mut sql = format!(
+        "INSERT INTO {name} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} k;\n",
+        names(&stored),
+        stored
+            .iter()
+            .map(|col| col.read_back("k"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        item.copy()
+    );
+    sql.push_str(&sequences_sql(&name, &item.def.sequences, false));
+    run(c, item, &sql).await?;
+    Ok(Vec::new())
+}
+
+fn names(cols: &[&Column]) -> String {
+    cols.iter()
+        .map(|col| quote_ident(&col.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Gives each sequence back its owner (when `own`) and its position; a truncated table's
+/// sequence is never moved backwards, so rows written since are not collided with.
+fn sequences_sql(table: &str, seqs: &[Sequence], own: bool) -> String {
+    let mut sql = String::new();
+    for s in seqs {
+        let col = quote_ident(&s.column);
+        let seq = if s.identity {
+            format!(
+                "pg_get_serial_sequence({}, {})",
+                quote_literal(table),
+                quote_literal(&s.column)
+            )
+        } else {
+            if own {
+                sql.push_str(&format!(
+                    "ALTER SEQUENCE {} OWNED BY {table}.{col};\n",
+                    s.name
+                ));
+            }
+            format!("{}::regclass", quote_literal(&s.name))
+        };
+        if let Some(v) = s.last_value {
+            sql.push_str(&format!(
+                "SELECT setval({seq}, greatest({v}, coalesce(pg_sequence_last_value({seq}), {v})));\n"
+            ));
+        }
+    }
+    sql
+}
+
+fn constraints_and_indexes(table: &str, def: &Definition) -> String {
+    let mut sql = String::new();
+    for k in &def.constraints {
+        sql.push_str(&format!(
+            "ALTER TABLE {table} ADD CONSTRAINT {} {};\n",
+            quote_ident(&k.name),
+            k.def
+        ));
+    }
+    for i in &def.indexes {
+        sql.push_str(&i.def);
+        sql.push_str(";\n");
+    }
+    sql
+}
+
+/// Puts back the foreign keys of other tables that pointed at the restored object; those
+/// whose table is gone, or that have one of the same name again, are listed instead.
+async fn incoming(c: &impl GenericClient, item: &Item) -> Result<Vec<String>, RestoreError> {
+    let db = |err| RestoreError::Db {
+        id: item.kept.id,
+        err,
+    };
+    let mut skipped = Vec::new();
+    for k in &item.def.referenced_by {
+        let present: bool = c
+            .query_one(
+                "SELECT to_regclass($1) IS NOT NULL AND NOT EXISTS (SELECT FROM pg_constraint \
+                 WHERE conrelid = to_regclass($1) AND conname = $2)",
+                &[&k.table, &k.name],
+            )
+            .await
+            .map_err(db)?
+            .get(0);
+        if present {
+            run(
+                c,
+                item,
+                &format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {} {}",
+                    k.table,
+                    quote_ident(&k.name),
+                    k.def
+                ),
+            )
+            .await?;
+        } else {
+            skipped.push(format!("{} on {}", k.name, k.table));
+        }
+    }
+    Ok(skipped)
+}
