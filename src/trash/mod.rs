@@ -1,5 +1,5 @@
 //! Keeping what destructive statements remove: before a statement drops a table, drops a
-//! column, truncates a table or drops a schema holding tables, a copy of what it removes goes
+//! column, truncates a table, deletes rows or drops a schema holding tables, a copy of what it removes goes
 //! into schema `pgstep_trash` in the same transaction, with what is needed to rebuild it; a
 //! kept copy can be restored or purged later.
 //!
@@ -7,6 +7,7 @@
 //! part is in [`catalog`] (the schema, the list, purge) and [`restore`].
 
 pub mod catalog;
+mod deleted;
 pub mod restore;
 mod schema;
 
@@ -26,7 +27,7 @@ pub enum Kind {
     Table,
     /// A dropped column: its values by the table's key, and its definition.
     Column,
-    /// A truncated table's rows.
+    /// A truncated table's rows, or the rows a DELETE removed.
     Rows,
 }
 
@@ -75,19 +76,23 @@ pub enum Removal {
         table: String,
         column: String,
     },
+    /// Every row (TRUNCATE, DELETE without WHERE), or those `chosen` picks.
     Rows {
         schema: Option<String>,
         table: String,
+        chosen: Option<String>,
     },
     /// Every table in the schema (`DROP SCHEMA ... CASCADE`).
     Schema { name: String },
 }
 
 /// What `sql` removes that is kept: nothing for any other statement, nor for pgstep's own
-/// schema. `DELETE` is not kept: it removes rows a `WHERE` chooses, which a DBA restores
-/// from the statement's own inverse, not from a copy of the whole table.
+/// schema. A DELETE is kept when its rows can be chosen before it runs (not `WHERE CURRENT
+/// OF`); a rollback's DELETE often removes the rows that tables dropped later pointed at.
 pub fn removals(sql: &str) -> Vec<Removal> {
-    let truncate = leading_words(sql, 1).first().map(String::as_str) == Some("TRUNCATE");
+    let first = leading_words(sql, 1);
+    let truncate = first.first().map(String::as_str) == Some("TRUNCATE");
+    let delete = first.first().map(String::as_str) == Some("DELETE");
     destructive_targets(sql)
         .into_iter()
         .filter(|t| t.schema.as_deref() != Some(SCHEMA))
@@ -104,6 +109,15 @@ pub fn removals(sql: &str) -> Vec<Removal> {
             TargetKind::Rows { .. } if truncate => Some(Removal::Rows {
                 schema: t.schema,
                 table: t.name,
+                chosen: None,
+            }),
+            TargetKind::Rows { .. } if delete => Some(Removal::Rows {
+                schema: t.schema,
+                table: t.name,
+                chosen: match deleted::chosen(sql)? {
+                    deleted::Chosen::All => None,
+                    deleted::Chosen::Query(q) => Some(q),
+                },
             }),
             TargetKind::Schema if t.name != SCHEMA => Some(Removal::Schema { name: t.name }),
             _ => None,
@@ -124,23 +138,28 @@ pub fn keep_sql(sql: &str, phase: &str, part: Part) -> Option<String> {
     let calls: Vec<String> = removals
         .iter()
         .map(|r| {
-            let (what, schema, name, column) = match r {
-                Removal::Table { schema, name } => ("table", opt(schema), lit(name), None),
+            let (what, schema, name, column, chosen) = match r {
+                Removal::Table { schema, name } => ("table", opt(schema), lit(name), None, &None),
                 Removal::Column {
                     schema,
                     table,
                     column,
-                } => ("column", opt(schema), lit(table), Some(lit(column))),
-                Removal::Rows { schema, table } => ("rows", opt(schema), lit(table), None),
-                Removal::Schema { name } => ("schema", "NULL".to_string(), lit(name), None),
+                } => ("column", opt(schema), lit(table), Some(lit(column)), &None),
+                Removal::Rows {
+                    schema,
+                    table,
+                    chosen,
+                } => ("rows", opt(schema), lit(table), None, chosen),
+                Removal::Schema { name } => ("schema", "NULL".to_string(), lit(name), None, &None),
             };
             format!(
-                "{SCHEMA}.keep({}, {schema}, {name}, {}, {}, {}, {})",
+                "{SCHEMA}.keep({}, {schema}, {name}, {}, {}, {}, {}, {})",
                 lit(what),
                 column.unwrap_or_else(|| "NULL".to_string()),
                 lit(phase),
                 lit(part.word()),
                 lit(sql.trim()),
+                opt(chosen),
             )
         })
         .collect();

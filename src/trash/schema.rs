@@ -110,10 +110,10 @@ RETURNS jsonb LANGUAGE sql STABLE AS $f$
                 WHERE i.indrelid = rel AND i.indisprimary))
 $f$;
 
--- Keeps one relation's rows, or with `col` one column's values beside the table's key, and
--- records it; returns its id.
+-- Keeps one relation's rows (those whose (tableoid, ctid) `chosen` selects, when given), or
+-- with `col` one column's values beside the table's key, and records it; returns its id.
 CREATE OR REPLACE FUNCTION pgstep_trash.keep_relation(
-    rel oid, what pgstep_trash.kind, col text, phase text, part text, stmt text)
+    rel oid, what pgstep_trash.kind, col text, phase text, part text, stmt text, chosen text)
 RETURNS bigint LANGUAGE plpgsql AS $f$
 DECLARE
     num smallint;
@@ -158,8 +158,13 @@ BEGIN
     WHERE cl.oid = rel
     RETURNING id INTO new_id;
     copy := format('pgstep_trash.%I', 'kept_' || new_id);
-    EXECUTE format('CREATE TABLE %s AS SELECT %s FROM %s', copy, coalesce(cols, ''),
-                   rel::regclass);
+    IF chosen IS NULL THEN
+        EXECUTE format('CREATE TABLE %s AS SELECT %s FROM %s', copy, coalesce(cols, ''),
+                       rel::regclass);
+    ELSE
+        EXECUTE format('CREATE TABLE %s AS SELECT %s FROM %s WHERE (tableoid, ctid) IN (%s)',
+                       copy, coalesce(cols, ''), rel::regclass, chosen);
+    END IF;
     GET DIAGNOSTICS n = ROW_COUNT;
     UPDATE pgstep_trash.kept SET rows = n, bytes = pg_total_relation_size(copy::regclass)
     WHERE id = new_id;
@@ -171,7 +176,7 @@ $f$;
 -- 'schema'; a name that resolves to nothing keeps nothing (the statement's IF EXISTS, or
 -- its own error, says the rest).
 CREATE OR REPLACE FUNCTION pgstep_trash.keep(
-    what text, sch text, name text, col text, phase text, part text, stmt text)
+    what text, sch text, name text, col text, phase text, part text, stmt text, chosen text)
 RETURNS void LANGUAGE plpgsql AS $f$
 DECLARE
     rel oid;
@@ -182,7 +187,7 @@ BEGIN
             WHERE n.nspname = name AND c.relkind IN ('r', 'p') AND NOT c.relispartition
             ORDER BY c.oid
         LOOP
-            PERFORM pgstep_trash.keep_relation(rel, 'table', NULL, phase, part, stmt);
+            PERFORM pgstep_trash.keep_relation(rel, 'table', NULL, phase, part, stmt, NULL);
         END LOOP;
         RETURN;
     END IF;
@@ -191,7 +196,8 @@ BEGIN
     IF rel IS NULL OR (SELECT relkind FROM pg_class WHERE oid = rel) NOT IN ('r', 'p') THEN
         RETURN;
     END IF;
-    PERFORM pgstep_trash.keep_relation(rel, what::pgstep_trash.kind, col, phase, part, stmt);
+    PERFORM pgstep_trash.keep_relation(rel, what::pgstep_trash.kind, col, phase, part, stmt,
+                                        chosen);
 END
 $f$;
 "#;

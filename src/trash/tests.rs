@@ -29,13 +29,22 @@ fn what_statements_remove() {
             vec![Removal::Rows {
                 schema: None,
                 table: "t".into(),
+                chosen: None,
             }],
         ),
+        (
+            "DELETE FROM s.t WHERE id = 1",
+            vec![Removal::Rows {
+                schema: Some("s".into()),
+                table: "t".into(),
+                chosen: Some("SELECT t.tableoid, t.ctid FROM s.t  WHERE id = 1".into()),
+            }],
+        ),
+        ("DELETE FROM t WHERE CURRENT OF c", vec![]),
         (
             "DROP SCHEMA old CASCADE",
             vec![Removal::Schema { name: "old".into() }],
         ),
-        ("DELETE FROM t", vec![]),
         ("DROP VIEW v", vec![]),
         ("DROP INDEX i", vec![]),
         ("ALTER TABLE t DROP CONSTRAINT k", vec![]),
@@ -54,7 +63,7 @@ fn keep_sql_names_phase_part_and_statement() {
     assert_eq!(
         sql,
         "SELECT pgstep_trash.keep('column', NULL, 'O''k', 'c', '1.2', 'up', \
-         'ALTER TABLE \"O''k\" DROP c')"
+         'ALTER TABLE \"O''k\" DROP c', NULL)"
     );
     assert_eq!(keep_sql("CREATE TABLE t (id int)", "1", Part::Up), None);
 }
@@ -83,9 +92,9 @@ proptest! {
         prop_assert_eq!(keep.matches("pgstep_trash.keep(").count(), names.len());
     }
 
-    /// No statement that is not DROP, ALTER TABLE or TRUNCATE keeps anything.
+    /// No statement that is not DROP, ALTER TABLE, TRUNCATE or DELETE keeps anything.
     #[test]
-    fn other_statements_keep_nothing(word in "(SELECT|INSERT|UPDATE|CREATE|GRANT|COMMENT|DELETE)", rest in "[ a-z0-9,()'*]{0,30}") {
+    fn other_statements_keep_nothing(word in "(SELECT|INSERT|UPDATE|CREATE|GRANT|COMMENT)", rest in "[ a-z0-9,()'*]{0,30}") {
         let sql = format!("{} {}", word, rest);
         prop_assert!(removals(&sql).is_empty());
     }
