@@ -87,17 +87,36 @@ impl Engine {
         part: Sql<'_>,
     ) -> Result<bool, EngineError> {
         let choice = self.keep_choice();
-        if !self.settings.keep
-            || meta.keep_off.is_some()
-            || matches!(choice, KeepChoice::No { .. })
-            || !part
-                .statements()
-                .any(|s| !trash::removals(s.sql).is_empty())
-        {
+        let removing: Vec<&str> = part
+            .statements()
+            .map(|s| s.sql)
+            .filter(|s| !trash::removals(s).is_empty())
+            .collect();
+        if removing.is_empty() {
+            return Ok(false);
+        }
+        let off = match (&choice, &meta.keep_off) {
+            (KeepChoice::No { reason }, _) => Some(reason.as_str()),
+            (_, Some(reason)) => Some(reason.as_str()),
+            _ if !self.settings.keep => Some("the profile says keep = false"),
+            _ => None,
+        };
+        if let Some(reason) = off {
+            // Data is about to go for good: the log says so, and why, before it goes.
+            self.log(Event {
+                kind: EventKind::Kept,
+                version: Some(version),
+                name: None,
+                outcome: "not kept",
+                duration_ms: None,
+                reason: Some(reason),
+                details: json!({ "statements": removing }),
+            })
+            .await?;
             return Ok(false);
         }
         if choice == KeepChoice::UpToMax {
-            let k = measure(&self.client, part.statements().map(|s| s.sql)).await?;
+            let k = measure(&self.client, removing.iter().copied()).await?;
             if k.bytes as u64 > self.settings.trash_max {
                 return Err(EngineError::Refused(format!(
                     "phase {version}: keeping what it removes takes a copy of {} (about {}s), \
