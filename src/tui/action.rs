@@ -86,6 +86,8 @@ pub enum Action {
     /// The index report answered (the Indexes tab appears with it).
     Indexes(crate::monitor::indexes::IndexReport),
     Matviews(crate::monitor::matviews::MatviewReport),
+    /// The kept copies (the Trash tab appears with them).
+    Trash(Vec<crate::trash::Kept>),
     /// The lock waits of the database and every progress gauge, for the Activity tab.
     Activity {
         activity: crate::monitor::activity::Activity,
@@ -195,6 +197,7 @@ pub enum Effect {
     LoadIndexes,
     LoadMatviews,
     LoadActivity,
+    LoadTrash,
     /// The maintenance actions, run on the reader session since the worker may be busy.
     /// `name` is SQL: quoted and schema-qualified.
     DropIndex {
@@ -210,6 +213,12 @@ pub enum Effect {
         pid: i32,
         terminate: bool,
     },
+    /// Put kept copy `id` back.
+    RestoreKept {
+        id: i64,
+    },
+    /// Drop every kept copy.
+    PurgeKept,
 }
 
 impl Outcome {

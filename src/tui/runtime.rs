@@ -295,6 +295,16 @@ impl Runtime {
                     }
                 });
             }
+            Effect::LoadTrash => {
+                let serial = self.serial.clone();
+                self.spawn(async move {
+                    let _turn = serial.lock().await;
+                    match crate::trash::list(reader.client()).await {
+                        Ok(kept) => Action::Trash(kept),
+                        Err(e) => Action::ReadFailed(format!("reading the kept copies: {e}")),
+                    }
+                });
+            }
             Effect::LoadActivity => {
                 let eta = self.eta.clone();
                 self.spawn(async move {
@@ -317,7 +327,9 @@ impl Runtime {
             Effect::DropIndex { .. }
             | Effect::Reindex { .. }
             | Effect::RefreshMatview { .. }
-            | Effect::SignalBackend { .. } => self.run_maintenance(effect),
+            | Effect::SignalBackend { .. }
+            | Effect::RestoreKept { .. }
+            | Effect::PurgeKept => self.run_maintenance(effect),
             job => self.run_job(job),
         }
     }
@@ -360,6 +372,16 @@ impl Runtime {
                     };
                     r.map(|s| format!("{verb} {}", s.describe()))
                 }
+                Effect::RestoreKept { id } => reader.restore(&[id], reason).await.map(|r| {
+                    r.iter()
+                        .map(|r| format!("restored {} {}", r.kept.kind.word(), r.kept.object))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                }),
+                Effect::PurgeKept => reader
+                    .purge(None)
+                    .await
+                    .map(|gone| format!("purged {} kept cop(ies)", gone.len())),
                 _ => return Action::Failed("not a maintenance action".into()),
             };
             match done {
@@ -474,6 +496,9 @@ impl Runtime {
             | Effect::LoadIndexes
             | Effect::LoadMatviews
             | Effect::LoadActivity
+            | Effect::LoadTrash
+            | Effect::RestoreKept { .. }
+            | Effect::PurgeKept
             | Effect::DropIndex { .. }
             | Effect::Reindex { .. }
             | Effect::RefreshMatview { .. }

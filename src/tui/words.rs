@@ -151,6 +151,25 @@ pub fn nothing_to_cancel(pid: i32, state: &str) -> String {
 pub const NO_INDEX: &str = "no index selected";
 pub const NO_MATVIEW: &str = "no materialized view selected";
 pub const NO_SESSION: &str = "no session selected";
+pub const NO_KEPT: &str = "nothing kept";
+pub const RESTORE_HOW: &str = "one transaction: the table or column is created again with its rows, constraints and indexes; refused if the schema has moved on";
+pub const PURGE_HOW: &str = "the copies are dropped for good";
+pub const TRASH_EMPTY: &str =
+    "nothing kept: copies of what destructive statements remove appear here";
+
+/// One kept copy, as the Trash tab and its dialogs show it.
+pub fn kept_line(k: &crate::trash::Kept) -> String {
+    format!(
+        "#{} {} {}, phase {}, {} rows, {}, kept {}",
+        k.id,
+        k.kind.word(),
+        k.object,
+        k.phase,
+        k.rows,
+        crate::engine::impact::size(k.bytes),
+        k.kept_at.format("%Y-%m-%d %H:%M")
+    )
+}
 
 pub fn index_valid(index: &str) -> String {
     format!("{index} is valid: only an invalid index is rebuilt")

@@ -122,10 +122,16 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
                 Effect::LoadIndexes,
                 Effect::LoadMatviews,
                 Effect::LoadActivity,
+                Effect::LoadTrash,
             ]
         }
         Action::Indexes(report) => {
             app.monitors.set_indexes(report);
+            Vec::new()
+        }
+        Action::Trash(kept) => {
+            app.monitors.trash = Some(kept);
+            app.monitors.clamp();
             Vec::new()
         }
         Action::Matviews(report) => {
@@ -468,7 +474,9 @@ fn switch(app: &mut App, tab: Tab) -> Vec<Effect> {
     match tab {
         Tab::Log => vec![Effect::LoadEvents],
         Tab::Phases => Vec::new(),
-        Tab::Indexes | Tab::Matviews | Tab::Activity if um::reader_busy(app) => Vec::new(),
+        Tab::Indexes | Tab::Matviews | Tab::Activity | Tab::Trash if um::reader_busy(app) => {
+            Vec::new()
+        }
         monitor => um::load(monitor),
     }
 }
@@ -498,6 +506,8 @@ pub(super) fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
             | Command::RefreshMatview
             | Command::CancelBackend
             | Command::TerminateBackend
+            | Command::RestoreKept
+            | Command::PurgeKept
     );
     if database && app.reading.is_some() {
         app.message = Some((Level::Info, words::STILL_READING.into()));
@@ -626,7 +636,9 @@ pub(super) fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
         | Command::RebuildIndex
         | Command::RefreshMatview
         | Command::CancelBackend
-        | Command::TerminateBackend => return um::command(app, cmd),
+        | Command::TerminateBackend
+        | Command::RestoreKept
+        | Command::PurgeKept => return um::command(app, cmd),
     }
     Vec::new()
 }
