@@ -511,6 +511,7 @@ fn rollback_measured(options: Options) -> App {
             version,
             losses,
             downs,
+            keep: (true, 2 << 30),
         },
     );
     typed(&mut app, "005");

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::history::{Event, EventKind};
-use super::impact::{self, Loss};
+use super::impact::{self, Loss, TargetKind};
 use super::{Engine, EngineError};
 use crate::plan::{Meta, Sql};
 use crate::trash::{self, Kept, Part, Restored};
@@ -62,7 +62,36 @@ pub async fn measure<'a>(
     })
 }
 
+/// What of `losses` (a rollback's impact) is kept, and the time the copy takes.
+pub fn kept_of(losses: &[Loss]) -> Keeping {
+    let losses: Vec<Loss> = losses
+        .iter()
+        .filter(|l| {
+            l.exists
+                && matches!(
+                    l.target.kind,
+                    TargetKind::Table
+                        | TargetKind::Column
+                        | TargetKind::Rows { .. }
+                        | TargetKind::Schema
+                )
+        })
+        .cloned()
+        .collect();
+    let bytes = losses.iter().filter_map(|l| l.bytes).sum::<i64>();
+    Keeping {
+        estimate: Duration::from_secs_f64(bytes.max(0) as f64 / COPY_BYTES_PER_SECOND),
+        losses,
+        bytes,
+    }
+}
+
 impl Engine {
+    /// Whether copies are kept, and the size above which one needs the operator's choice.
+    pub fn keep_limits(&self) -> (bool, u64) {
+        (self.settings.keep, self.settings.trash_max)
+    }
+
     /// Sets the choice for copies above `trash_max` for the runs that follow.
     pub fn choose_keep(&self, choice: KeepChoice) {
         if let Ok(mut slot) = self.keep_choice.lock() {

@@ -65,6 +65,8 @@ pub enum Action {
         losses: Vec<Loss>,
         /// The statements of each DOWN part the rollback would run, newest phase first.
         downs: Vec<(Version, Vec<String>)>,
+        /// Whether copies are kept, and `trash_max`.
+        keep: (bool, u64),
     },
     /// The SQL the history recorded for a phase.
     Recorded {

@@ -219,6 +219,7 @@ impl Runtime {
                         version,
                         losses,
                         downs,
+                        keep: reader.keep_limits(),
                     },
                     Err(e) => {
                         Action::ReadFailed(format!("measuring what the rollback destroys: {e}"))

@@ -157,6 +157,44 @@ pub const PURGE_HOW: &str = "the copies are dropped for good";
 pub const TRASH_EMPTY: &str =
     "nothing kept: copies of what destructive statements remove appear here";
 
+/// What a rollback keeps before it destroys, for its dialog: the size and about how long the
+/// copy takes, or that nothing is kept, and what to do above `trash_max`.
+pub fn kept_before(k: &crate::engine::keeping::Keeping, (on, max): (bool, u64)) -> Vec<String> {
+    if k.is_empty() {
+        return Vec::new();
+    }
+    if !on {
+        return vec!["not kept: the profile says keep = false".into()];
+    }
+    let unmeasured = k.losses.iter().filter(|l| l.bytes.is_none()).count();
+    let size = match unmeasured {
+        0 => crate::engine::impact::size(k.bytes),
+        n if n == k.losses.len() => "size not measured".to_string(),
+        n => format!(
+            "{} and {n} object(s) not measured",
+            crate::engine::impact::size(k.bytes)
+        ),
+    };
+    let time = if unmeasured == k.losses.len() {
+        String::new()
+    } else {
+        format!(" (about {} s to copy)", k.estimate.as_secs().max(1))
+    };
+    let mut lines = vec![format!(
+        "kept in pgstep_trash before it goes: {} object(s), {size}{time}; the Trash tab \
+         restores it",
+        k.losses.len(),
+    )];
+    if k.bytes as u64 > max {
+        lines.push(format!(
+            "above trash_max ({}): the rollback stops before it changes anything; choose with \
+             `pgstep down --keep` or `--no-keep REASON`",
+            crate::engine::impact::size(max as i64)
+        ));
+    }
+    lines
+}
+
 /// One kept copy, as the Trash tab and its dialogs show it.
 pub fn kept_line(k: &crate::trash::Kept) -> String {
     format!(

@@ -216,6 +216,7 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
             version,
             losses,
             downs,
+            keep,
         } => {
             if let Some(Modal::Rollback {
                 version: v,
@@ -225,7 +226,13 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
             }) = &mut app.modal
                 && *v == version
             {
-                *impact = Some(losses.iter().map(crate::engine::impact::describe).collect());
+                let mut lines: Vec<String> =
+                    losses.iter().map(crate::engine::impact::describe).collect();
+                lines.extend(words::kept_before(
+                    &crate::engine::keeping::kept_of(&losses),
+                    keep,
+                ));
+                *impact = Some(lines);
                 // Both newest first: matched in one pass, as there can be thousands.
                 let mut downs = downs.into_iter().peekable();
                 for line in phases.iter_mut() {
