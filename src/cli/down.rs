@@ -91,6 +91,13 @@ pub async fn run(
     for r in &done {
         let name = Escaped(&r.name);
         let _ = writeln!(s, "rolled back {} {name} in {} ms", r.version, r.millis);
+        if r.kept > 0 {
+            let _ = writeln!(
+                s,
+                "  kept {} cop(ies) of what it removed: `pgstep trash` lists them, `pgstep restore ID` puts one back",
+                r.kept
+            );
+        }
     }
     write_out(out, &s)
 }

@@ -171,18 +171,19 @@ impl Engine {
     }
 
     /// Logs each copy kept since the last call, in the transaction that kept it when there
-    /// is one.
+    /// is one; returns how many.
     pub(super) async fn log_kept(
         &self,
         on: bool,
         version: &str,
         name: &str,
-    ) -> Result<(), tokio_postgres::Error> {
+    ) -> Result<usize, tokio_postgres::Error> {
         if !on {
-            return Ok(());
+            return Ok(0);
         }
         let w = self.writes().await?;
-        for k in trash::take_unlogged(&self.client).await? {
+        let kept = trash::take_unlogged(&self.client).await?;
+        for k in &kept {
             let event = Event {
                 kind: EventKind::Kept,
                 version: Some(version),
@@ -201,7 +202,7 @@ impl Engine {
             };
             w.event(&self.client, &event, &self.operator).await?;
         }
-        Ok(())
+        Ok(kept.len())
     }
 
     /// Puts the copies `ids` back in one transaction, under the migration lock, and logs

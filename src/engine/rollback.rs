@@ -149,6 +149,8 @@ pub struct RolledBack {
     pub name: String,
     pub millis: u64,
     pub from_history: bool,
+    /// How many copies of what its DOWN removed were kept.
+    pub kept: usize,
 }
 
 impl Engine {
@@ -308,7 +310,8 @@ impl Engine {
                             .map_err(|e| (e, None))?;
                     }
                 }
-                self.log_kept(keep, stored, &u.name)
+                let kept = self
+                    .log_kept(keep, stored, &u.name)
                     .await
                     .map_err(|e| (e, None))?;
                 self.tables
@@ -347,11 +350,11 @@ impl Engine {
                         .await
                         .map_err(|e| (e, None))?;
                 }
-                Ok::<u64, (tokio_postgres::Error, Option<usize>)>(millis as u64)
+                Ok::<(u64, usize), (tokio_postgres::Error, Option<usize>)>((millis as u64, kept))
             }
             .await;
             match result {
-                Ok(millis) => {
+                Ok((millis, kept)) => {
                     progress(Progress::PhaseDone {
                         version: u.version.to_string(),
                         millis,
@@ -361,6 +364,7 @@ impl Engine {
                         name: u.name.clone(),
                         millis,
                         from_history: u.from_history,
+                        kept,
                     });
                 }
                 Err((err, index)) => {

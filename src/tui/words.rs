@@ -43,9 +43,15 @@ pub fn verify_title(version: &str, name: impl Display) -> String {
     format!("Checks of {version} {name} now (read-only)")
 }
 
-pub fn rolled_back(versions: &[String]) -> String {
+/// A rollback's result, offering the restore of what it kept.
+pub fn rolled_back(versions: &[String], kept: usize) -> String {
     if versions.is_empty() {
         "nothing to roll back".into()
+    } else if kept > 0 {
+        format!(
+            "rolled back {}; kept {kept} cop(ies) of what it removed: the Trash tab restores them",
+            versions.join(", ")
+        )
     } else {
         format!("rolled back {}", versions.join(", "))
     }

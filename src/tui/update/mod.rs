@@ -409,8 +409,12 @@ fn on_done(app: &mut App, outcome: Outcome) -> Vec<Effect> {
         }
         Outcome::RolledBack(done) => {
             let names: Vec<String> = done.iter().map(|r| r.version.clone()).collect();
-            let text = words::rolled_back(&names);
+            let kept: usize = done.iter().map(|r| r.kept).sum();
+            let text = words::rolled_back(&names, kept);
             app.message = Some((Level::Success, text));
+            if kept > 0 {
+                reload.push(Effect::LoadTrash);
+            }
         }
         Outcome::Marked { version, applied } => {
             app.message = Some((Level::Success, words::marked(version, applied)));
