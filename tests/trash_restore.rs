@@ -290,3 +290,39 @@ fn keeping_is_off_for_a_profile_or_a_phase_that_says_why() {
     .expect(2);
     assert!(run.stderr.contains("profiles.ci.keep"), "{run}");
 }
+
+#[test]
+fn a_dropped_schema_is_kept_table_by_table_and_comes_back_whole() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    dir.write(
+        "001_shop.sql",
+        "CREATE SCHEMA shop;\n\
+         CREATE TABLE shop.items (id int PRIMARY KEY, label text UNIQUE);\n\
+         CREATE TABLE shop.stock (item int REFERENCES shop.items, n int DEFAULT 0);\n\
+         CREATE VIEW shop.listing AS SELECT label FROM shop.items;\n\
+         INSERT INTO shop.items SELECT g, 'i' || g FROM generate_series(1, 40) g;\n\
+         INSERT INTO shop.stock SELECT g, g * 2 FROM generate_series(1, 40) g;\n\
+         -- DOWN\n\
+         DROP SCHEMA shop CASCADE;\n",
+    );
+    let pg = Pg::connect(db.url());
+    pgstep(&db, &dir, &["up"]).expect(0);
+    let tables = ["shop.items", "shop.stock"];
+    let before = state(&pg, &tables);
+    pgstep(&db, &dir, &["down", "--all", "--yes"]).expect(0);
+    assert_eq!(pg.value("SELECT to_regnamespace('shop')::text"), None);
+    let ids: Vec<String> = kept(&pg).iter().filter_map(|r| r[0].clone()).collect();
+    assert_eq!(ids.len(), 2, "{:?}", kept(&pg));
+    let run = pgstep(&db, &dir, &["restore", &ids[1], "--yes"]).expect(6);
+    assert!(
+        run.stderr
+            .contains("references shop.items, which does not exist"),
+        "stock alone cannot point at items: {run}"
+    );
+    let mut args = vec!["restore"];
+    args.extend(ids.iter().map(String::as_str));
+    args.push("--yes");
+    pgstep(&db, &dir, &args).expect(0);
+    assert_eq!(state(&pg, &tables), before);
+}

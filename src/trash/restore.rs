@@ -233,17 +233,28 @@ impl Item {
     }
 }
 
-/// Restores the copies `ids`, newest first so that a table dropped after the tables pointing
-/// at it comes back before them, inside the transaction the caller opened; each restored
-/// copy leaves the catalog. The caller commits, or rolls back on an error.
+/// Restores the copies `ids` inside the transaction the caller opened; each restored copy
+/// leaves the catalog. A table comes back before what needs it: the tables its foreign keys
+/// point at, and the table a kept column or kept rows belong to; otherwise newest first, the
+/// reverse of the order things were removed in. The caller commits, or rolls back on an
+/// error.
 pub async fn restore(c: &impl GenericClient, ids: &[i64]) -> Result<Vec<Restored>, RestoreError> {
     let mut ids = ids.to_vec();
     ids.sort_unstable_by(|a, b| b.cmp(a));
     ids.dedup();
-    let mut out = Vec::new();
+    let mut pending = Vec::new();
     for id in ids {
+        pending.push(read(c, id).await?);
+    }
+    let mut out = Vec::new();
+    while !pending.is_empty() {
+        // A cycle of foreign keys has no first: newest first then, and the refusal says why.
+        let next = (0..pending.len())
+            .find(|&i| !pending.iter().any(|other| pending[i].needs(other)))
+            .unwrap_or(0);
+        let item = pending.remove(next);
+        let id = item.kept.id;
         let db = |err| RestoreError::Db { id, err };
-        let item = read(c, id).await?;
         c.query(
             "SELECT set_config('search_path', search_path, true) FROM pgstep_trash.kept \
              WHERE id = $1",
@@ -268,6 +279,37 @@ pub async fn restore(c: &impl GenericClient, ids: &[i64]) -> Result<Vec<Restored
         });
     }
     Ok(out)
+}
+
+/// `schema.table` without quotes, as a `regclass` text names it (unqualified when its schema
+/// is on the search path).
+fn unquoted(name: &str) -> Vec<String> {
+    name.split('.')
+        .map(|p| p.trim_matches('"').replace("\"\"", "\""))
+        .collect()
+}
+
+impl Item {
+    /// Whether `other`, a table kept too, must come back first: this one's foreign keys (or
+    /// its table's, for a column or rows) point at it, or this is a column or rows of it.
+    fn needs(&self, other: &Item) -> bool {
+        if other.kept.kind != Kind::Table || other.kept.id == self.kept.id {
+            return false;
+        }
+        let same = |s: &str, t: &str| other.schema == s && other.table == t;
+        if self.kept.kind != Kind::Table && same(&self.schema, &self.table) {
+            return true;
+        }
+        self.def
+            .constraints
+            .iter()
+            .filter_map(|k| k.references.as_deref())
+            .any(|r| match unquoted(r).as_slice() {
+                [s, t] => same(s, t),
+                [t] => other.table == *t,
+                _ => false,
+            })
+    }
 }
 
 async fn read(c: &impl GenericClient, id: i64) -> Result<Item, RestoreError> {
