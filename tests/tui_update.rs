@@ -444,12 +444,19 @@ fn apply_dialog_fills_in_the_live_tables() {
             version: next,
             findings: Vec::new(),
             tables: vec![facts.into()],
+            kept: vec!["kept in pgstep_trash before it goes: 1 object(s), 64 kB".into()],
         },
     );
     let lines = summary(&a);
     assert!(
         lines.iter().any(|l| l == &format!("touches {facts}")),
         "{lines:?}"
+    );
+    assert!(
+        lines
+            .last()
+            .is_some_and(|l| l.starts_with("kept in pgstep_trash")),
+        "what is kept is said last: {lines:?}"
     );
     assert!(!lines.iter().any(|l| l.contains("measuring")));
 }

@@ -84,6 +84,8 @@ pub enum Action {
         version: Version,
         findings: Vec<Finding>,
         tables: Vec<String>,
+        /// What the phase's statements remove that is kept, as the dialog says it.
+        kept: Vec<String>,
     },
     /// The index report answered (the Indexes tab appears with it).
     Indexes(crate::monitor::indexes::IndexReport),

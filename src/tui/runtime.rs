@@ -10,13 +10,14 @@ use tokio::task::JoinHandle;
 
 use super::action::{Action, Effect, Outcome};
 use crate::conninfo::{self, Params};
-use crate::engine::impact;
 use crate::engine::{DownTarget, Engine, EngineError, HistoryRow, UpOptions, waits};
+use crate::engine::{impact, keeping};
 use crate::monitor::progress::Eta;
 use crate::monitor::{activity, indexes, matviews, progress};
 use crate::plan::{Plan, Version};
 
 use super::monitor::{Gauged, Watch};
+use super::words;
 
 pub struct Runtime {
     lint: crate::lint::LintConfig,
@@ -236,10 +237,11 @@ impl Runtime {
                 let config = self.lint.clone();
                 self.spawn(async move {
                     match apply_facts(&reader, &plan, &version, &config).await {
-                        Ok((findings, tables)) => Action::ApplyFacts {
+                        Ok((findings, tables, kept)) => Action::ApplyFacts {
                             version,
                             findings,
                             tables,
+                            kept,
                         },
                         Err(e) => Action::ReadFailed(format!(
                             "reading the tables of phase {version}: {e}"
@@ -564,16 +566,19 @@ async fn measure(
     Ok((impact::measure(reader.client(), &targets).await?, downs))
 }
 
-/// A phase's lint findings weighed by the live tables, and the existing tables it touches
-/// described with their sizes and lock holders.
+/// A phase's lint findings, the tables it touches, and what it keeps, for the apply dialog.
+type ApplyFacts = (Vec<crate::lint::Finding>, Vec<String>, Vec<String>);
+
+/// A phase's lint findings weighed by the live tables, the existing tables it touches
+/// described with their sizes and lock holders, and what its statements remove that is kept.
 async fn apply_facts(
     reader: &Engine,
     plan: &Arc<Plan>,
     version: &Version,
     config: &crate::lint::LintConfig,
-) -> Result<(Vec<crate::lint::Finding>, Vec<String>), String> {
+) -> Result<ApplyFacts, String> {
     let Some(m) = plan.migrations.iter().find(|m| m.version == *version) else {
-        return Ok((Vec::new(), Vec::new()));
+        return Ok((Vec::new(), Vec::new(), Vec::new()));
     };
     let m = m.read().map_err(|e| e.to_string())?;
     // An outlined plan reads every earlier file again for the column types: off the runtime.
@@ -596,7 +601,16 @@ async fn apply_facts(
         .filter(|f| f.exists)
         .map(|f| f.describe())
         .collect();
-    Ok((findings, tables))
+    let kept = match &m.meta.keep_off {
+        Some(reason) => words::not_kept(reason),
+        None => {
+            let k = keeping::measure(reader.client(), m.up().statements().map(|s| s.sql))
+                .await
+                .map_err(|e| e.to_string())?;
+            words::kept_before(&keeping::kept_of(&k.losses), reader.keep_limits())
+        }
+    };
+    Ok((findings, tables, kept))
 }
 
 /// Each gauge with the time left the rate since its phase began allows.

@@ -201,6 +201,11 @@ pub fn kept_before(k: &crate::engine::keeping::Keeping, (on, max): (bool, u64)) 
     lines
 }
 
+/// A phase whose header says `Keep: no`.
+pub fn not_kept(reason: &str) -> Vec<String> {
+    vec![format!("not kept (Keep: no): {reason}")]
+}
+
 /// One kept copy, as the Trash tab and its dialogs show it.
 pub fn kept_line(k: &crate::trash::Kept) -> String {
     format!(

@@ -264,8 +264,9 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
             version,
             findings,
             tables,
+            kept,
         } => {
-            apply_facts(app, version, findings, tables);
+            apply_facts(app, version, findings, (tables, kept));
             Vec::new()
         }
         Action::Notice(text) => {
@@ -693,7 +694,7 @@ fn apply_facts(
     app: &mut App,
     version: crate::plan::Version,
     findings: Vec<crate::lint::Finding>,
-    tables: Vec<String>,
+    (tables, kept): (Vec<String>, Vec<String>),
 ) {
     app.lint
         .retain(|f| crate::plan::Version::parse(&f.version).as_ref() != Some(&version));
@@ -701,7 +702,9 @@ fn apply_facts(
     let Some(m) = app.plan.migrations.iter().find(|m| m.version == version) else {
         return;
     };
-    let summary = summary::apply_summary(m, &app.options, &app.lint_of(&version), Some(&tables));
+    let mut summary =
+        summary::apply_summary(m, &app.options, &app.lint_of(&version), Some(&tables));
+    summary.extend(kept);
     if let Some(Modal::ConfirmApply {
         version: v,
         summary: s,
