@@ -268,7 +268,7 @@ pub async fn restore(c: &impl GenericClient, ids: &[i64]) -> Result<Vec<Restored
             Kind::Rows => rows(c, &item).await?,
         };
         c.batch_execute(&format!(
-            "DELETE FROM pgstep_trash.kept WHERE id = {id}; DROP TABLE {}",
+            "DELETE FROM pgstep_trash.kept WHERE id = {id}; DROP TABLE IF EXISTS {}",
             item.copy()
         ))
         .await
@@ -393,40 +393,81 @@ async fn table(c: &impl GenericClient, item: &Item) -> Result<Vec<String>, Resto
     for s in item.def.sequences.iter().filter(|s| !s.identity) {
         sql.push_str(&format!("CREATE SEQUENCE {} {};\n", s.name, s.options()));
     }
-    let columns: Vec<String> = item
+    // The copy has the table's columns, in order, with their types: when none was kept as
+    // text or is generated, the copy itself becomes the table, and only its indexes are
+    // built, instead of writing every row again. Its name must be free in the schema while
+    // it moves there.
+    let as_is = item
         .def
         .columns
         .iter()
-        .map(|col| {
-            let mut s = col.clause();
+        .all(|col| !col.as_text && col.generated.is_none());
+    let moved = format!(
+        "{}.{}",
+        quote_ident(&item.schema),
+        quote_ident(&format!("kept_{}", item.kept.id))
+    );
+    if as_is && !exists(c, &moved).await.map_err(db)? {
+        sql.push_str(&format!(
+            "ALTER TABLE {} SET SCHEMA {};
+ALTER TABLE {moved} RENAME TO {};
+",
+            item.copy(),
+            quote_ident(&item.schema),
+            quote_ident(&item.table)
+        ));
+        let mut changes = Vec::new();
+        for col in &item.def.columns {
+            let ident = quote_ident(&col.name);
+            if let Some(d) = &col.default {
+                changes.push(format!("ALTER COLUMN {ident} SET DEFAULT {d}"));
+            }
             if col.not_null {
-                s.push_str(" NOT NULL");
+                changes.push(format!("ALTER COLUMN {ident} SET NOT NULL"));
             }
             if let Some(id) = col.identity_clause(&item.def.sequences) {
-                s.push(' ');
-                s.push_str(&id);
+                changes.push(format!("ALTER COLUMN {ident} ADD {id}"));
             }
-            s
-        })
-        .collect();
-    sql.push_str(&format!("CREATE TABLE {name} ({});\n", columns.join(", ")));
-    let stored: Vec<&Column> = item
-        .def
-        .columns
-        .iter()
-        .filter(|col| col.generated.is_none())
-        .collect();
-    if !stored.is_empty() {
-        sql.push_str(&format!(
-            "INSERT INTO {name} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} k;\n",
-            names(&stored),
-            stored
-                .iter()
-                .map(|col| col.read_back("k"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            item.copy()
-        ));
+        }
+        if !changes.is_empty() {
+            sql.push_str(&format!("ALTER TABLE {name} {};\n", changes.join(", ")));
+        }
+    } else {
+        let columns: Vec<String> = item
+            .def
+            .columns
+            .iter()
+            .map(|col| {
+                let mut s = col.clause();
+                if col.not_null {
+                    s.push_str(" NOT NULL");
+                }
+                if let Some(id) = col.identity_clause(&item.def.sequences) {
+                    s.push(' ');
+                    s.push_str(&id);
+                }
+                s
+            })
+            .collect();
+        sql.push_str(&format!("CREATE TABLE {name} ({});\n", columns.join(", ")));
+        let stored: Vec<&Column> = item
+            .def
+            .columns
+            .iter()
+            .filter(|col| col.generated.is_none())
+            .collect();
+        if !stored.is_empty() {
+            sql.push_str(&format!(
+                "INSERT INTO {name} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} k;\n",
+                names(&stored),
+                stored
+                    .iter()
+                    .map(|col| col.read_back("k"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                item.copy()
+            ));
+        }
     }
     sql.push_str(&sequences_sql(&name, &item.def.sequences, true));
     sql.push_str(&constraints_and_indexes(&name, &item.def));
