@@ -158,7 +158,27 @@ impl Engine {
                 )));
             }
         }
-        trash::ensure(&self.client).await?;
+        if let Err(e) = trash::ensure(&self.client).await {
+            // A role that may not create a schema ran rollbacks before keeping existed: it
+            // still does, and the log says what was not kept and how to have it kept.
+            if e.code() != Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
+                return Err(e.into());
+            }
+            self.log(Event {
+                kind: EventKind::Kept,
+                version: Some(version),
+                name: None,
+                outcome: "not kept",
+                duration_ms: None,
+                reason: Some(
+                    "this role may not create schema pgstep_trash: GRANT CREATE ON DATABASE \
+                     to it, or set keep = false",
+                ),
+                details: json!({ "statements": removing }),
+            })
+            .await?;
+            return Ok(false);
+        }
         Ok(true)
     }
 
