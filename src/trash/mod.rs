@@ -7,12 +7,15 @@
 //! part is in [`catalog`] (the schema, the list, purge) and [`restore`].
 
 pub mod catalog;
+mod definition;
 mod deleted;
+mod refusal;
 pub mod restore;
 mod schema;
 
 pub use catalog::{Kept, ensure, list, list_one, purge, take_unlogged};
-pub use restore::{Refusal, RestoreError, Restored, restore};
+pub use refusal::{Refusal, RestoreError};
+pub use restore::{Restored, restore};
 
 use crate::sql::{TargetKind, destructive_targets, leading_words, quote_literal};
 
