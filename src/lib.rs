@@ -18,4 +18,5 @@ pub mod phases;
 pub mod plan;
 pub mod sql;
 pub mod text;
+pub mod trash;
 pub mod tui;

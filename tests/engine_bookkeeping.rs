@@ -334,6 +334,15 @@ fn a_role_granted_use_of_the_tables_runs_pgstep() {
     assert_eq!(pg.events_of("apply").len(), 2);
     pgstep_url(&url, &dir, &["down", "--steps", "1", "--yes"]).expect(0);
     assert!(!pg.exists("b_b"));
+    let kept = pg.events_of("kept");
+    let last = kept.last().expect("the log says what was not kept");
+    assert_eq!(last.outcome, "not kept");
+    assert!(
+        last.reason
+            .as_deref()
+            .is_some_and(|r| r.contains("may not create schema pgstep_trash")),
+        "{last:?}"
+    );
     let status = pgstep_url(&url, &dir, &["status"]).expect(0);
     assert!(!status.all().contains("WARNING"), "{status}");
 }

@@ -63,11 +63,12 @@ fn psql(url: &str, unit: &Unit) {
     );
 }
 
-/// The schema, without pgstep's own history and log.
+/// The schema, without pgstep's own history, log and kept copies.
 fn schema(url: &str) -> String {
     let pg = Pg::connect(url);
     pg.exec(
         "DROP TABLE IF EXISTS schema_migrations, schema_migrations_log CASCADE;
+         DROP SCHEMA IF EXISTS pgstep_trash CASCADE;
          DO $$ DECLARE f regprocedure; BEGIN
            FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
                     JOIN pg_namespace n ON n.oid = p.pronamespace

@@ -258,7 +258,7 @@ fn tables_the_plan_creates_are_not_weighed() {
 }
 
 /// Every object of the database a DOWN could leave, as `kind name` the way lint names it
-/// (columns as `column table.column`, functions with their argument types), pgstep's own history tables and extension members aside.
+/// (columns as `column table.column`, functions with their argument types), pgstep's own history tables, its kept copies (pgstep_trash) and extension members aside.
 const CATALOG: &str = "
     SELECT o FROM (
         SELECT CASE c.relkind WHEN 'r' THEN 'table ' WHEN 'p' THEN 'table ' WHEN 'i' THEN 'index '
@@ -266,17 +266,17 @@ const CATALOG: &str = "
                || c.relname AS o, c.oid AS id, 'pg_class'::regclass AS cls
         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p', 'i', 'S', 'v', 'm') AND c.relname NOT LIKE 'schema_migrations%'
-          AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep_trash') AND n.nspname NOT LIKE 'pg_toast%'
         UNION ALL
         SELECT CASE p.prokind WHEN 'p' THEN 'procedure ' ELSE 'function ' END || p.proname
                || '(' || oidvectortypes(p.proargtypes) || ')', p.oid,
                'pg_proc'::regclass
         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND p.proname NOT LIKE 'schema_migrations%'
+        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep_trash') AND p.proname NOT LIKE 'schema_migrations%'
         UNION ALL
         SELECT 'type ' || t.typname, t.oid, 'pg_type'::regclass
         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep_trash') AND n.nspname NOT LIKE 'pg_toast%'
           AND t.typtype IN ('e', 'd', 'r', 'c')
           AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
         UNION ALL
@@ -285,7 +285,7 @@ const CATALOG: &str = "
              JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
           AND c.relname NOT LIKE 'schema_migrations%'
-          AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep_trash')
     ) x
     WHERE NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = x.cls AND d.objid = x.id AND d.deptype = 'e')
     ORDER BY 1";

@@ -272,6 +272,7 @@ fn the_rollback_dialog_shows_each_down_once_read() {
         version: v("001"),
         losses: Vec::new(),
         downs,
+        keep: (true, 2 << 30),
     };
     update(&mut app, impact);
     let shown = screen(&mut app);

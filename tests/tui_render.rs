@@ -511,6 +511,7 @@ fn rollback_measured(options: Options) -> App {
             version,
             losses,
             downs,
+            keep: (true, 2 << 30),
         },
     );
     typed(&mut app, "005");
@@ -654,6 +655,45 @@ fn confirm_terminate(options: Options) -> App {
     app
 }
 
+/// Copies kept by rollbacks, on top of `monitored`: the Trash tab is the sixth.
+fn trash(options: Options) -> App {
+    use pgstep::trash::{Kept, Kind};
+    let mut app = monitored(options);
+    let kept = |id, kind, object: &str, phase: &str, rows, bytes| Kept {
+        id,
+        kind,
+        object: object.into(),
+        phase: phase.into(),
+        statement: format!("DROP TABLE {object}"),
+        rows,
+        bytes,
+        kept_at: at(3, 2, 14, 5),
+    };
+    let list = vec![
+        kept(1, Kind::Rows, "public.events", "003", 200, 57_344),
+        kept(
+            2,
+            Kind::Column,
+            "public.books.isbn",
+            "002",
+            48_210,
+            2_260_992,
+        ),
+        kept(3, Kind::Table, "public.authors", "001", 1_200, 188_416),
+    ];
+    update(&mut app, Action::Trash(list));
+    press(&mut app, KeyCode::Char('6'));
+    press(&mut app, KeyCode::Char('j'));
+    app
+}
+
+fn confirm_restore(options: Options) -> App {
+    let mut app = trash(options);
+    press(&mut app, KeyCode::Char('r'));
+    typed(&mut app, "restore 2");
+    app
+}
+
 /// `running`, with the watch's blockers, queue and progress gauge.
 fn running_watched(options: Options) -> App {
     let mut app = running(options);
@@ -663,7 +703,7 @@ fn running_watched(options: Options) -> App {
 
 type Screen = (&'static str, fn(Options) -> App);
 
-const SCREENS: [Screen; 33] = [
+const SCREENS: [Screen; 35] = [
     ("reading", reading),
     ("loading", loading),
     ("phases_drifted", phases_drifted),
@@ -697,6 +737,8 @@ const SCREENS: [Screen; 33] = [
     ("confirm_drop_index", confirm_drop_index),
     ("confirm_terminate", confirm_terminate),
     ("running_watched", running_watched),
+    ("trash", trash),
+    ("confirm_restore", confirm_restore),
 ];
 
 fn draw(app: &mut App, (w, h): (u16, u16)) -> Terminal<TestBackend> {
@@ -874,6 +916,12 @@ fn monitoring_tabs() {
 fn maintenance_confirmations() {
     snapshot("confirm_drop_index");
     snapshot("confirm_terminate");
+}
+
+#[test]
+fn trash_tab_and_restore_confirmation() {
+    snapshot("trash");
+    snapshot("confirm_restore");
 }
 
 #[test]

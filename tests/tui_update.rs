@@ -278,6 +278,36 @@ fn rollback_needs_the_typed_version() {
 }
 
 #[test]
+fn a_rollback_that_kept_copies_offers_their_restore_and_reads_the_trash() {
+    let mut a = app(3);
+    let done = |version: &str, kept| pgstep::engine::RolledBack {
+        version: version.into(),
+        name: "x".into(),
+        millis: 5,
+        from_history: false,
+        kept,
+    };
+    let effects = update(
+        &mut a,
+        Action::Done(Outcome::RolledBack(vec![done("003", 2), done("002", 1)])),
+    );
+    let text = &a.message.as_ref().expect("a message").1;
+    assert!(text.contains("rolled back 003, 002"), "{text}");
+    assert!(
+        text.contains("kept 3 cop(ies)") && text.contains("Trash tab"),
+        "{text}"
+    );
+    assert!(effects.contains(&Effect::LoadTrash), "{effects:?}");
+
+    let effects = update(
+        &mut a,
+        Action::Done(Outcome::RolledBack(vec![done("001", 0)])),
+    );
+    assert_eq!(a.message.as_ref().expect("a message").1, "rolled back 001");
+    assert!(!effects.contains(&Effect::LoadTrash), "{effects:?}");
+}
+
+#[test]
 fn rollback_esc_cancels_and_pending_phases_do_not_roll_back() {
     let mut a = app(1);
     key(&mut a, KeyCode::Char('r'));
@@ -414,12 +444,19 @@ fn apply_dialog_fills_in_the_live_tables() {
             version: next,
             findings: Vec::new(),
             tables: vec![facts.into()],
+            kept: vec!["kept in pgstep_trash before it goes: 1 object(s), 64 kB".into()],
         },
     );
     let lines = summary(&a);
     assert!(
         lines.iter().any(|l| l == &format!("touches {facts}")),
         "{lines:?}"
+    );
+    assert!(
+        lines
+            .last()
+            .is_some_and(|l| l.starts_with("kept in pgstep_trash")),
+        "what is kept is said last: {lines:?}"
     );
     assert!(!lines.iter().any(|l| l.contains("measuring")));
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 use super::db::{self, Fail, Target};
 use super::progress::Printer;
 use super::write_out;
+use crate::engine::keeping::{self, KeepChoice};
 use crate::engine::{DownTarget, EngineError};
 use crate::text::Escaped;
 
@@ -14,7 +15,7 @@ pub async fn run(
     dir: &Path,
     target: &Target,
     how: &DownTarget,
-    yes: bool,
+    (yes, choice): (bool, KeepChoice),
     reason: Option<&str>,
     in_doubt: Option<crate::engine::InDoubt>,
     out: &mut impl Write,
@@ -59,8 +60,24 @@ pub async fn run(
                 Escaped(&head.chars().take(100).collect::<String>())
             );
         }
+        let settings = &target.settings;
+        let off = u.migration.and_then(|m| m.meta.keep_off.as_deref());
+        let off = match &choice {
+            KeepChoice::No { reason } => Some(reason.as_str()),
+            _ if !settings.keep => Some("the profile turns keeping off (keep = false)"),
+            _ => off,
+        };
+        let kept = keeping::measure(session.engine.client(), down.statements().map(|s| s.sql))
+            .await
+            .map_err(EngineError::from)?;
+        let max = match choice {
+            KeepChoice::Anyway => u64::MAX,
+            _ => settings.trash_max,
+        };
+        question.push_str(&super::trash::confirmation(&kept, max, off));
     }
     db::confirm(&question, last.version.as_str(), yes)?;
+    session.engine.choose_keep(choice);
     let printer = Printer::start(session.engine.batch_control());
     let mut progress = printer.sink();
     let done = db::cancellable(
@@ -74,6 +91,13 @@ pub async fn run(
     for r in &done {
         let name = Escaped(&r.name);
         let _ = writeln!(s, "rolled back {} {name} in {} ms", r.version, r.millis);
+        if r.kept > 0 {
+            let _ = writeln!(
+                s,
+                "  kept {} cop(ies) of what it removed: `pgstep trash` lists them, `pgstep restore ID` puts one back",
+                r.kept
+            );
+        }
     }
     write_out(out, &s)
 }

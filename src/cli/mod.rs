@@ -13,6 +13,7 @@ mod matviews;
 mod plan;
 mod progress;
 mod status;
+mod trash;
 mod up;
 mod verify;
 
@@ -117,6 +118,23 @@ fn steps(s: &str) -> Result<usize, String> {
     }
 }
 
+fn older_than(s: &str) -> Result<std::time::Duration, String> {
+    crate::plan::parse_duration(s)
+        .map_err(|e| format!("`{s}` is not an age such as 7d or 12h: {e}"))
+}
+
+/// The operator's choice about keeping, from `--keep` and `--no-keep REASON`.
+fn keep_choice(keep: bool, no_keep: &Option<String>) -> crate::engine::keeping::KeepChoice {
+    use crate::engine::keeping::KeepChoice;
+    match (keep, no_keep) {
+        (_, Some(reason)) => KeepChoice::No {
+            reason: reason.clone(),
+        },
+        (true, None) => KeepChoice::Anyway,
+        (false, None) => KeepChoice::UpToMax,
+    }
+}
+
 fn version(s: &str) -> Result<Version, String> {
     Version::parse(s).ok_or_else(|| format!("`{s}` is not a version (digits separated by dots)"))
 }
@@ -186,6 +204,12 @@ pub enum Command {
         /// Do not ask (with a profile whose confirm is "typed").
         #[arg(long)]
         yes: bool,
+        /// Keep what the phases remove even above trash_max.
+        #[arg(long, conflicts_with = "no_keep")]
+        keep: bool,
+        /// Do not keep what the phases remove, for this reason (for the event log).
+        #[arg(long, value_name = "REASON")]
+        no_keep: Option<String>,
     },
     /// Roll back applied phases, newest first.
     Down {
@@ -208,6 +232,39 @@ pub enum Command {
         /// cannot show: `done` if it took effect, `rerun` to run it again (needs --reason).
         #[arg(long, value_enum)]
         statement: Option<StatementWas>,
+        /// Keep what the phases remove even above trash_max.
+        #[arg(long, conflicts_with = "no_keep")]
+        keep: bool,
+        /// Do not keep what the phases remove, for this reason (for the event log).
+        #[arg(long, value_name = "REASON")]
+        no_keep: Option<String>,
+    },
+    /// List what destructive statements removed and pgstep kept.
+    Trash {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put kept copies back (a dropped table or column with its rows, a truncated table's
+    /// rows), in one transaction.
+    Restore {
+        /// The ids `pgstep trash` lists.
+        #[arg(required = true)]
+        ids: Vec<i64>,
+        /// Do not ask (required without a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// Why, for the event log.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Drop kept copies for good.
+    Purge {
+        /// Only those kept longer ago than this (7d, 12h, 30min).
+        #[arg(long, value_parser = older_than)]
+        older_than: Option<std::time::Duration>,
+        /// Do not ask (required without a terminal).
+        #[arg(long)]
+        yes: bool,
     },
     /// Run the checks of the applied phases (or of one) against the database as it is, read-only.
     Verify {
@@ -371,12 +428,21 @@ pub fn run() -> ExitCode {
             dry_run,
             allow_out_of_order,
             yes,
+            keep,
+            no_keep,
         } => {
             let opts = crate::engine::UpOptions {
                 to: to.clone(),
                 allow_out_of_order: *allow_out_of_order,
             };
-            db::block_on(up::run(dir, &target, &opts, *dry_run, *yes, &mut out))
+            let choice = keep_choice(*keep, no_keep);
+            db::block_on(up::run(
+                dir,
+                &target,
+                &opts,
+                (*dry_run, *yes, choice),
+                &mut out,
+            ))
         }
         Command::Down {
             to,
@@ -385,8 +451,11 @@ pub fn run() -> ExitCode {
             yes,
             reason,
             statement,
+            keep,
+            no_keep,
         } => {
             let in_doubt = statement.map(StatementWas::in_doubt);
+            let choice = keep_choice(*keep, no_keep);
             let how = match (to, steps, all) {
                 (Some(v), _, _) => Some(crate::engine::DownTarget::To(v.clone())),
                 (_, Some(n), _) => Some(crate::engine::DownTarget::Steps(*n)),
@@ -398,7 +467,7 @@ pub fn run() -> ExitCode {
                     dir,
                     &target,
                     &how,
-                    *yes,
+                    (*yes, choice),
                     reason.as_deref(),
                     in_doubt,
                     &mut out,
@@ -450,6 +519,17 @@ pub fn run() -> ExitCode {
         Command::Log { json, limit } => db::block_on(log::run(&target, *json, *limit, &mut out)),
         Command::Indexes(args) => db::block_on(indexes::run(&target, args, &mut out)),
         Command::Matviews(args) => db::block_on(matviews::run(&target, args, &mut out)),
+        Command::Trash { json } => db::block_on(trash::list(&target, *json, &mut out)),
+        Command::Restore { ids, yes, reason } => db::block_on(trash::restore(
+            &target,
+            ids,
+            *yes,
+            reason.as_deref(),
+            &mut out,
+        )),
+        Command::Purge { older_than, yes } => {
+            db::block_on(trash::purge(&target, *older_than, *yes, &mut out))
+        }
     };
     match out.flush() {
         Ok(()) => ExitCode::from(code),

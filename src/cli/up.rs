@@ -9,7 +9,8 @@ use super::db::{self, Fail, Target};
 use super::progress::Printer;
 use super::verify::checks_table;
 use super::write_out;
-use crate::engine::{Applied, CheckOutcome, DryRun, InDoubt, UpOptions};
+use crate::engine::keeping::{self, KeepChoice};
+use crate::engine::{Applied, CheckOutcome, DryRun, EngineError, InDoubt, UpOptions};
 use crate::plan::Version;
 use crate::text::Escaped;
 
@@ -72,8 +73,7 @@ pub async fn run(
     dir: &Path,
     target: &Target,
     opts: &UpOptions,
-    dry_run: bool,
-    yes: bool,
+    (dry_run, yes, choice): (bool, bool, KeepChoice),
     out: &mut impl Write,
 ) -> Result<(), Fail> {
     let plan = db::load_plan(dir)?;
@@ -85,15 +85,32 @@ pub async fn run(
         let phases = crate::phases::merge(&plan, &rows, tool.as_ref());
         let todo = crate::engine::targets(&phases, opts)?;
         if let Some(last) = todo.last() {
-            let list: Vec<String> = todo
-                .iter()
-                .map(|m| format!("  {} {}", m.version, m.name))
-                .collect();
+            let mut list = String::new();
+            for m in &todo {
+                list.push_str(&format!("  {} {}\n", m.version, m.name));
+                let m = m.read().map_err(EngineError::from)?;
+                let kept =
+                    keeping::measure(session.engine.client(), m.up().statements().map(|s| s.sql))
+                        .await
+                        .map_err(EngineError::from)?;
+                let off = match &choice {
+                    KeepChoice::No { reason } => Some(reason.as_str()),
+                    _ if !target.settings.keep => {
+                        Some("the profile turns keeping off (keep = false)")
+                    }
+                    _ => m.meta.keep_off.as_deref(),
+                };
+                let max = match choice {
+                    KeepChoice::Anyway => u64::MAX,
+                    _ => target.settings.trash_max,
+                };
+                list.push_str(&super::trash::confirmation(&kept, max, off));
+            }
             let question = format!(
                 "Profile {} asks for typed confirmation. About to apply on {}:\n{}",
                 target.profile_name(),
                 session.params,
-                list.join("\n")
+                list.trim_end()
             );
             db::confirm(&question, last.version.as_str(), yes)?;
         }
@@ -109,6 +126,7 @@ pub async fn run(
         }
         return Ok(());
     }
+    session.engine.choose_keep(choice);
     let printer = Printer::start(session.engine.batch_control());
     let mut progress = printer.sink();
     let done = db::cancellable(&session, session.engine.up(&plan, opts, &mut progress)).await?;

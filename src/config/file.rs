@@ -44,6 +44,8 @@ const PROFILE_KEYS: &[&str] = &[
     "max_replica_lag",
     "max_wal_rate",
     "batch_pause",
+    "keep",
+    "trash_max",
 ];
 
 /// What one file sets; `None` and empty lists leave the lower layers' values.
@@ -323,6 +325,16 @@ impl File<'_> {
                     profile.statement_timeout = Some(self.duration(&key, value)?);
                 }
                 "checks_role" => profile.checks_role = Some(self.nonempty(&key, value)?),
+                "keep" => profile.keep = self.boolean(&key, value)?,
+                "trash_max" => {
+                    let text = self.string(&key, value)?;
+                    profile.trash_max = Some(parse_pg_size(&text).ok_or_else(|| {
+                        let message = format!(
+                            "`{text}` is not a size: write it as PostgreSQL does, \"500MB\", \"2GB\", \"1TB\""
+                        );
+                        self.error(value, &key, message)
+                    })?);
+                }
                 "max_replica_lag" | "max_wal_rate" | "batch_pause" => {
                     let text = self.string(&key, value)?;
                     let gate = field.replace('_', "-");
@@ -341,6 +353,25 @@ impl File<'_> {
 
 const PASSWORD_HELP: &str = "a password does not belong in a configuration file: remove it and \
      put it in the environment (PGPASSWORD), ~/.pgpass or the service file (pg_service.conf)";
+
+/// A size as PostgreSQL's settings write it (`"2GB"`, `"500 MB"`, `"8kB"`, units of 1024),
+/// or with a binary unit (`"2 GiB"`), in bytes.
+fn parse_pg_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let number: u64 = text[..digits].parse().ok()?;
+    let unit: u64 = match text[digits..].trim() {
+        "" | "B" => 1,
+        "kB" | "KiB" => 1 << 10,
+        "MB" | "MiB" => 1 << 20,
+        "GB" | "GiB" => 1 << 30,
+        "TB" | "TiB" => 1 << 40,
+        _ => return None,
+    };
+    number.checked_mul(unit)
+}
 
 /// `"64 MiB"`, `"64MiB"`, `"500 KiB"`, `"1 GiB"` or `"1000 B"` in bytes.
 fn parse_size(text: &str) -> Option<u64> {
@@ -415,6 +446,16 @@ mod tests {
         assert!(e.contains(":2:1:") && e.contains("selection"), "{e}");
         let e = err("dir = \"x\"\ndir = \"y\"\n");
         assert!(e.starts_with("/p/pgstep.toml:2:1: error: "), "{e}");
+    }
+
+    #[test]
+    fn trash_sizes_read_as_postgresql_writes_them() {
+        assert_eq!(parse_pg_size("2GB"), Some(2 << 30));
+        assert_eq!(parse_pg_size("500 MB"), Some(500 << 20));
+        assert_eq!(parse_pg_size("8kB"), Some(8 << 10));
+        for bad in ["", "GB", "2 gb", "-1", "1.5GB", "99999999999999 TB"] {
+            assert_eq!(parse_pg_size(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -336,6 +336,8 @@ impl Config {
             }
             settings.checks_role = profile.checks_role.clone();
             settings.gates = profile.gates;
+            settings.keep = profile.keep;
+            set(&mut settings.trash_max, profile.trash_max);
         }
         settings
     }

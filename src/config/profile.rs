@@ -42,6 +42,11 @@ pub struct Profile {
     pub checks_role: Option<String>,
     /// Defaults for the health gates of batched steps; each off when unset.
     pub gates: crate::plan::batch::Gates,
+    /// Whether what destructive statements remove is kept in `pgstep_trash` (on unless
+    /// `keep = false`).
+    pub keep: bool,
+    /// Above this size a copy needs the operator's choice; `None`: the engine's default.
+    pub trash_max: Option<u64>,
 }
 
 impl Profile {
@@ -58,6 +63,8 @@ impl Profile {
             statement_timeout: None,
             checks_role: None,
             gates: crate::plan::batch::Gates::default(),
+            keep: true,
+            trash_max: None,
         }
     }
 

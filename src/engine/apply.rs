@@ -6,13 +6,14 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::checks::{self, Blocked, CheckOutcome, ChecksAs, Scope};
-use super::exec::{At, Batch, can_batch, exec, failure_at, retryable, timeouts_sql};
+use super::exec::{At, Batch, can_batch, exec_keeping, failure_at, retryable, timeouts_sql};
 use super::history::{EventKind, RowState};
 use super::{Engine, EngineError, Progress, lost};
 use crate::adopt::Elapsed;
 use crate::phases::{self, Phase, PhaseState};
 use crate::plan::{Expect, Migration, Plan, Read, StatementRef, Version};
 use crate::sql::drops_prepared;
+use crate::trash::Part;
 
 #[derive(Debug, Clone, Default)]
 pub struct UpOptions {
@@ -227,6 +228,9 @@ impl Engine {
             Some(tool) => format!("{tool}; COMMIT"),
             None => "COMMIT".to_string(),
         };
+        let keep = self
+            .prepare_keeping(m.version.as_str(), &m.meta, m.up())
+            .await?;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -236,7 +240,10 @@ impl Engine {
                 name: m.name.clone(),
                 statements: m.up.count(),
             });
-            let stop = match self.try_tx(m, stored, &who, &commit, progress).await {
+            let stop = match self
+                .try_tx(m, stored, (&who, keep), &commit, progress)
+                .await
+            {
                 Ok(applied) => return Ok(applied),
                 Err(stop) => stop,
             };
@@ -317,13 +324,15 @@ impl Engine {
         &self,
         m: &Read<'_>,
         stored: &str,
-        who: &ChecksAs,
+        (who, keep): (&ChecksAs, bool),
         commit: &str,
         progress: &mut (dyn FnMut(Progress) + Send),
     ) -> Result<Applied, Stop> {
         let c = &self.client;
+        let version = m.version.as_str();
+        let keep_sql = |sql: &str| Self::keep_for(keep, version, Part::Up, sql);
         let begin = format!("BEGIN; {}", timeouts_sql(self, &m.meta, true));
-        let batch = can_batch(m.up()).then(|| Batch::of(m.up()));
+        let batch = can_batch(m.up()).then(|| Batch::of(m.up(), &keep_sql));
         let stop = |(err, at)| Stop::Db { err, at };
         if let Some(batch) = &batch
             && m.checks.is_empty()
@@ -339,6 +348,7 @@ impl Engine {
                 })
                 .await
                 .map_err(stop)?;
+            self.log_kept(keep, stored, &m.name).await?;
             let details = json!({ "checks": [], "transaction": true });
             let (written, committed) = futures_util::future::join(
                 w.applied(c, m, stored, &details, &self.operator),
@@ -366,13 +376,16 @@ impl Engine {
         } else {
             for (i, s) in m.up().statements().enumerate() {
                 Self::report(m, progress, i, s);
-                exec(c, s).await.map_err(|err| Stop::Db {
-                    at: At::statement(Some(i), &err),
-                    err,
-                })?;
+                exec_keeping(c, s, keep_sql(s.sql).as_deref(), true)
+                    .await
+                    .map_err(|err| Stop::Db {
+                        at: At::statement(Some(i), &err),
+                        err,
+                    })?;
             }
         }
         self.after_part(m.up());
+        self.log_kept(keep, stored, &m.name).await?;
         let w = self.writes().await?;
         let outcomes = checks::run(c, who, Scope::Savepoint, m, &before).await?;
         progress(Progress::Checks {

@@ -9,6 +9,40 @@ use super::{Engine, Failure};
 use crate::plan::{Meta, Sql, StatementRef, Version};
 use crate::sql::{controls_transaction, is_copy};
 
+/// Runs one statement, first keeping what it removes when `keep` says how: in the phase's
+/// transaction when `in_tx`, else in a transaction of their own, so the copy and the removal
+/// commit together or not at all.
+pub(super) async fn exec_keeping(
+    c: &Client,
+    s: StatementRef<'_>,
+    keep: Option<&str>,
+    in_tx: bool,
+) -> Result<u64, tokio_postgres::Error> {
+    let Some(keep) = keep else {
+        return exec(c, s).await;
+    };
+    if in_tx {
+        c.batch_execute(keep).await?;
+        return exec(c, s).await;
+    }
+    let ran = match c.batch_execute(&format!("BEGIN; {keep}")).await {
+        Ok(()) => exec(c, s).await,
+        Err(e) => Err(e),
+    };
+    match ran {
+        Ok(n) => {
+            c.batch_execute("COMMIT").await?;
+            Ok(n)
+        }
+        Err(e) => {
+            if !c.is_closed() {
+                c.batch_execute("ROLLBACK").await.ok();
+            }
+            Err(e)
+        }
+    }
+}
+
 /// Runs one statement (with its COPY data) and returns the rows it affected.
 pub(super) async fn exec(c: &Client, s: StatementRef<'_>) -> Result<u64, tokio_postgres::Error> {
     match s.copy_data {
@@ -70,30 +104,55 @@ fn original_position(err: &tokio_postgres::Error) -> Option<usize> {
 /// A part's statements as one simple-protocol Query message. The server reads the whole text
 /// first (a syntax error anywhere runs nothing), then runs the statements in order, answering
 /// each, and drops the rest of the text at the first error: nothing after a failed statement
-/// runs or raises an error of its own.
+/// runs or raises an error of its own. A statement whose removals are kept has its keep
+/// statement right before it, in the same message.
 pub(super) struct Batch {
     text: String,
-    /// Where each statement starts in `text`, in bytes.
-    starts: Vec<usize>,
+    /// Each statement in `text`, keep statements included, in order.
+    slots: Vec<Slot>,
+}
+
+#[derive(Clone, Copy)]
+struct Slot {
+    /// Where it starts in `text`, in bytes.
+    start: usize,
+    /// The part's statement it runs, or keeps for.
+    statement: usize,
+    keep: bool,
 }
 
 impl Batch {
-    pub(super) fn of(part: Sql<'_>) -> Batch {
+    /// `keep` gives the keep statement for a statement's text, if any.
+    pub(super) fn of(part: Sql<'_>, keep: &dyn Fn(&str) -> Option<String>) -> Batch {
         let mut text = String::with_capacity(part.text.len() + 3 * part.part.count());
-        let mut starts = Vec::with_capacity(part.part.count());
-        for s in part.statements() {
-            starts.push(text.len());
+        let mut slots = Vec::with_capacity(part.part.count());
+        for (i, s) in part.statements().enumerate() {
+            if let Some(k) = keep(s.sql) {
+                slots.push(Slot {
+                    start: text.len(),
+                    statement: i,
+                    keep: true,
+                });
+                text.push_str(&k);
+                text.push_str("\n;\n");
+            }
+            slots.push(Slot {
+                start: text.len(),
+                statement: i,
+                keep: false,
+            });
             text.push_str(s.sql);
             // On a line of its own: a statement may end in a `--` comment.
             text.push_str("\n;\n");
         }
-        Batch { text, starts }
+        Batch { text, slots }
     }
 
     /// Sends `prologue` (if any) and the batch without waiting, then reads the replies,
-    /// calling `started(i, s)` as statement `i` of `part` becomes the one the server works
-    /// on. A failure says where (no statement for the prologue's); the replies still on
-    /// their way are dropped by the connection, so the next request can follow at once.
+    /// calling `started(i, s)` as statement `i` of `part` (or its keep) becomes the one the
+    /// server works on. A failure says where (no statement for the prologue's); the replies
+    /// still on their way are dropped by the connection, so the next request can follow at
+    /// once.
     pub(super) async fn run(
         &self,
         c: &Client,
@@ -117,18 +176,22 @@ impl Batch {
             drain(stream).await.map_err(|e| (e, none))?;
         }
         futures_util::pin_mut!(replies);
-        let mut statements = part.statements().enumerate();
+        let statements: Vec<StatementRef<'_>> = part.statements().collect();
         let mut done = 0;
-        if let Some((i, s)) = statements.next() {
-            started(i, s);
-        }
+        let mut start = |slot: Option<&Slot>, prev: Option<&Slot>| {
+            if let Some(slot) = slot
+                && prev.is_none_or(|p| p.statement != slot.statement)
+                && let Some(s) = statements.get(slot.statement)
+            {
+                started(slot.statement, *s);
+            }
+        };
+        start(self.slots.first(), None);
         while let Some(msg) = replies.next().await {
             match msg {
                 Ok(tokio_postgres::SimpleQueryMessage::CommandComplete(_)) => {
                     done += 1;
-                    if let Some((i, s)) = statements.next() {
-                        started(i, s);
-                    }
+                    start(self.slots.get(done), self.slots.get(done - 1));
                 }
                 Ok(_) => {}
                 Err(e) => {
@@ -141,11 +204,12 @@ impl Batch {
     }
 
     /// Which statement `err` belongs to: the one its position falls in (a syntax error comes
-    /// before any statement runs), else the one after the `done` that completed.
+    /// before any statement runs), else the one after the `done` that completed. An error in
+    /// a keep statement is its statement's, at no position in the file.
     fn locate(&self, done: usize, err: &tokio_postgres::Error) -> At {
         let Some(chars) = original_position(err) else {
             return At {
-                statement: (done < self.starts.len()).then_some(done),
+                statement: self.slots.get(done).map(|s| s.statement),
                 position: None,
             };
         };
@@ -155,13 +219,18 @@ impl Batch {
             .nth(chars.saturating_sub(1))
             .map_or(self.text.len(), |(b, _)| b);
         let index = self
-            .starts
-            .partition_point(|&s| s <= byte)
+            .slots
+            .partition_point(|s| s.start <= byte)
             .saturating_sub(1);
-        let start = self.starts.get(index).copied().unwrap_or(0);
+        let Some(slot) = self.slots.get(index) else {
+            return At {
+                statement: None,
+                position: None,
+            };
+        };
         At {
-            statement: (index < self.starts.len()).then_some(index),
-            position: Some(self.text[start..byte].chars().count() + 1),
+            statement: Some(slot.statement),
+            position: (!slot.keep).then(|| self.text[slot.start..byte].chars().count() + 1),
         }
     }
 }

@@ -413,6 +413,12 @@ pub enum EventKind {
     Adopted,
     /// The operator paused, resumed or resized a batched step while it ran.
     BatchControl,
+    /// What a destructive statement removed was kept in `pgstep_trash`.
+    Kept,
+    /// A kept copy was put back.
+    Restored,
+    /// Kept copies were dropped.
+    Purged,
 }
 
 impl EventKind {
@@ -440,6 +446,9 @@ impl EventKind {
             EventKind::ChecksRoleCreated => "checks-role-created",
             EventKind::Adopted => "adopted",
             EventKind::BatchControl => "batch-control",
+            EventKind::Kept => "kept",
+            EventKind::Restored => "restored",
+            EventKind::Purged => "purged",
         }
     }
 }

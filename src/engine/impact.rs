@@ -4,37 +4,7 @@
 use tokio_postgres::Client;
 use tokio_postgres::error::SqlState;
 
-mod targets;
-
-pub use targets::destructive_targets;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TargetKind {
-    Table,
-    /// A column of the table the target names.
-    Column,
-    MaterializedView,
-    View,
-    Schema,
-    /// The rows of a table (`TRUNCATE`, `DELETE`); `filtered` when a `WHERE` or `USING`
-    /// chooses only some of them.
-    Rows {
-        filtered: bool,
-    },
-    Index,
-    Type,
-}
-
-/// One object a statement destroys, named as the statement names it: unquoted names folded to
-/// lower case, quoted ones as written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub kind: TargetKind,
-    pub schema: Option<String>,
-    /// The object, or for a column its table.
-    pub name: String,
-    pub column: Option<String>,
-}
+pub use crate::sql::{Target, TargetKind, destructive_targets};
 
 /// What the catalog says about a target now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -368,7 +338,7 @@ fn grouped(n: i64) -> String {
 }
 
 /// Sizes in the units `pg_size_pretty` uses, with one decimal under ten.
-fn size(bytes: i64) -> String {
+pub fn size(bytes: i64) -> String {
     if bytes < 1024 {
         return format!("{bytes} bytes");
     }

@@ -14,6 +14,7 @@ pub mod history;
 pub mod impact;
 mod in_doubt;
 pub mod integrity;
+pub mod keeping;
 pub mod lock;
 mod lost;
 pub mod maintenance;
@@ -69,6 +70,10 @@ pub struct Settings {
     pub checks_role: Option<String>,
     /// The profile's health gates for batched steps, where a phase's headers set none.
     pub gates: crate::plan::batch::Gates,
+    /// Whether what destructive statements remove is kept (see [`crate::trash`]).
+    pub keep: bool,
+    /// Above this many bytes, keeping a copy needs the operator's explicit choice.
+    pub trash_max: u64,
 }
 
 impl Default for Settings {
@@ -81,6 +86,8 @@ impl Default for Settings {
             read_only: false,
             checks_role: None,
             gates: crate::plan::batch::Gates::default(),
+            keep: true,
+            trash_max: 2 << 30,
         }
     }
 }
@@ -292,6 +299,8 @@ pub struct Engine {
     tool: Option<crate::adopt::Found>,
     /// The tool's own advisory lock, while this session holds it.
     tool_lock: std::sync::Mutex<Option<i64>>,
+    /// The operator's choice about large copies, for the runs that follow.
+    keep_choice: std::sync::Mutex<keeping::KeepChoice>,
 }
 
 impl Engine {
@@ -330,6 +339,7 @@ impl Engine {
             checks_notice: std::sync::Mutex::new(None),
             tool: None,
             tool_lock: std::sync::Mutex::new(None),
+            keep_choice: std::sync::Mutex::new(keeping::KeepChoice::default()),
         })
     }
 

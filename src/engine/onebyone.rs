@@ -8,7 +8,7 @@ use serde_json::json;
 use super::apply::Applied;
 use super::batch::{self, Batches};
 use super::checks::{self, Scope};
-use super::exec::{exec, failure, invalid_indexes, retryable, timeouts_sql};
+use super::exec::{exec_keeping, failure, invalid_indexes, retryable, timeouts_sql};
 use super::history::{Event, EventKind, Record, RowState};
 use super::verdict::ResultSet;
 use super::{Engine, EngineError, Failure, Left, Progress, find, lost};
@@ -123,6 +123,9 @@ impl Engine {
             statements_done: Some(done as i32),
             check_snapshot: serde_json::to_value(&before).ok(),
         };
+        let keep = self
+            .prepare_keeping(m.version.as_str(), &m.meta, m.up())
+            .await?;
         self.batch_forget(m, stored).await?;
         self.save(m, &dirty(start, None, None)).await?;
         self.wal_start(stored).await?;
@@ -150,7 +153,9 @@ impl Engine {
                     },
                     None => {
                         self.tables.in_flight(c, stored, (i + 1) as i32).await?;
-                        exec(c, s).await
+                        let kept =
+                            Self::keep_for(keep, m.version.as_str(), crate::trash::Part::Up, s.sql);
+                        exec_keeping(c, s, kept.as_deref(), false).await
                     }
                 };
                 self.after_statement(s.sql);
@@ -232,6 +237,7 @@ impl Engine {
             }
             self.tables.progress(c, stored, (i + 1) as i32).await?;
         }
+        self.log_kept(keep, stored, &m.name).await?;
         let outcomes = checks::run(c, &who, Scope::Alone, m, &before).await?;
         progress(Progress::Checks {
             version: m.version.to_string(),

@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::adopted::{ToolUndo, with_tool_rows};
-use super::exec::{exec, failure, retryable, timeouts_sql};
+use super::exec::{exec_keeping, failure, retryable, timeouts_sql};
 use super::history::{AppliedSql, Event, EventKind, HistoryRow, RowState};
 use super::{Engine, EngineError, InDoubt, Left, Progress, lost};
 use crate::phases::{self, Phase, PhaseState};
@@ -149,6 +149,8 @@ pub struct RolledBack {
     pub name: String,
     pub millis: u64,
     pub from_history: bool,
+    /// How many copies of what its DOWN removed were kept.
+    pub kept: usize,
 }
 
 impl Engine {
@@ -269,6 +271,7 @@ impl Engine {
                 .await?;
             self.tool_write(tool.starting.clone()).await?;
         }
+        let keep = self.prepare_keeping(stored, &meta, down).await?;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -296,7 +299,8 @@ impl Engine {
                             .await
                             .map_err(|e| (e, None))?;
                     }
-                    let ran = exec(c, s).await;
+                    let kept = Self::keep_for(keep, stored, crate::trash::Part::Down, s.sql);
+                    let ran = exec_keeping(c, s, kept.as_deref(), tx).await;
                     self.after_statement(s.sql);
                     ran.map_err(|e| (e, Some(i)))?;
                     if !tx {
@@ -306,6 +310,10 @@ impl Engine {
                             .map_err(|e| (e, None))?;
                     }
                 }
+                let kept = self
+                    .log_kept(keep, stored, &u.name)
+                    .await
+                    .map_err(|e| (e, None))?;
                 self.tables
                     .delete(c, &u.row.version)
                     .await
@@ -342,11 +350,11 @@ impl Engine {
                         .await
                         .map_err(|e| (e, None))?;
                 }
-                Ok::<u64, (tokio_postgres::Error, Option<usize>)>(millis as u64)
+                Ok::<(u64, usize), (tokio_postgres::Error, Option<usize>)>((millis as u64, kept))
             }
             .await;
             match result {
-                Ok(millis) => {
+                Ok((millis, kept)) => {
                     progress(Progress::PhaseDone {
                         version: u.version.to_string(),
                         millis,
@@ -356,6 +364,7 @@ impl Engine {
                         name: u.name.clone(),
                         millis,
                         from_history: u.from_history,
+                        kept,
                     });
                 }
                 Err((err, index)) => {

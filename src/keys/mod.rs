@@ -51,6 +51,8 @@ pub enum Command {
     RefreshMatview,
     CancelBackend,
     TerminateBackend,
+    RestoreKept,
+    PurgeKept,
     /// Yes in a question or the apply dialog.
     Confirm,
     /// No in a question or the apply dialog.
@@ -87,6 +89,7 @@ pub enum Context {
     Indexes,
     Matviews,
     Activity,
+    Trash,
     /// While work runs, on every tab.
     Running,
     /// Typing a filter.
@@ -114,7 +117,7 @@ pub enum Context {
 
 impl Context {
     /// Every context, in the order help lists them.
-    pub const ALL: [Context; 18] = [
+    pub const ALL: [Context; 19] = [
         Context::Always,
         Context::Global,
         Context::Phases,
@@ -122,6 +125,7 @@ impl Context {
         Context::Indexes,
         Context::Matviews,
         Context::Activity,
+        Context::Trash,
         Context::Running,
         Context::FilterInput,
         Context::Results,
@@ -135,12 +139,13 @@ impl Context {
         Context::Editor,
     ];
 
-    const TABS: [Context; 5] = [
+    const TABS: [Context; 6] = [
         Context::Phases,
         Context::Log,
         Context::Indexes,
         Context::Matviews,
         Context::Activity,
+        Context::Trash,
     ];
 
     /// How an error names where it is.
@@ -153,6 +158,7 @@ impl Context {
             Context::Indexes => "the Indexes tab",
             Context::Matviews => "the Matviews tab",
             Context::Activity => "the Activity tab",
+            Context::Trash => "the Trash tab",
             Context::Running => "running work",
             Context::FilterInput => "the filter",
             Context::Results => "the check results",

@@ -168,7 +168,7 @@ impl Problem {
                 "write the migration's SQL, or delete the file"
             }
             Problem::UnknownHeaderKey(_) => {
-                "known keys: Migration, Version, Date, Author, Depends, Goal, Transaction, Lock-Timeout, Statement-Timeout, Requires, Max-Replica-Lag, Max-Wal-Rate, Batch-Pause"
+                "known keys: Migration, Version, Date, Author, Depends, Goal, Transaction, Lock-Timeout, Statement-Timeout, Requires, Keep, Max-Replica-Lag, Max-Wal-Rate, Batch-Pause"
             }
             Problem::DuplicateHeaderKey(_) => "keep one of them",
             Problem::BadHeaderValue { key, .. } => {
@@ -177,6 +177,7 @@ impl Problem {
                     "depends" => "list earlier versions separated by commas, e.g. `001, 002`",
                     "requires" => "list extension names separated by commas",
                     "transaction" => "write `Transaction: none` or leave the header out",
+                    "keep" => "write `Keep: no` and the reason nothing needs keeping",
                     "max-replica-lag" | "max-wal-rate" | "batch-pause" => super::batch::GATE_HINT,
                     _ => "write a whole number with a unit: 500ms, 5s, 10min, 1h",
                 }

@@ -18,7 +18,7 @@ pub struct Header {
     pub end: usize,
 }
 
-const KEYS: [&str; 10] = [
+const KEYS: [&str; 11] = [
     "migration",
     "version",
     "date",
@@ -29,6 +29,7 @@ const KEYS: [&str; 10] = [
     "lock-timeout",
     "statement-timeout",
     "requires",
+    "keep",
 ];
 
 /// A `-- Key: value` line: the key and the value.
@@ -227,6 +228,25 @@ fn apply(h: &mut Header, key: &str, value: &str, line: u32) -> Result<(), String
                 "phase" | "on" | "yes" | "true" => true,
                 _ => return Err("use `none` (statements run one by one) or `phase`".into()),
             });
+        }
+        "keep" => {
+            // Not keeping a copy loses data for good: the reason is part of the record.
+            let reason = value
+                .get(..3)
+                .filter(|w| w.eq_ignore_ascii_case("no "))
+                .map(|_| value[3..].trim())
+                .filter(|r| !r.is_empty());
+            match reason {
+                Some(r) => m.keep_off = Some(r.to_string()),
+                None if value.eq_ignore_ascii_case("yes") => m.keep_off = None,
+                None => {
+                    return Err(
+                        "write `no` and the reason it needs no copy, e.g. `-- Keep: no the \
+                         table is rebuilt from events`, or `yes`"
+                            .into(),
+                    );
+                }
+            }
         }
         "lock-timeout" => m.lock_timeout = Some(parse_duration(value)?),
         "statement-timeout" => m.statement_timeout = Some(parse_duration(value)?),

@@ -251,6 +251,9 @@ pub struct Meta {
     pub lock_timeout: Option<Duration>,
     pub statement_timeout: Option<Duration>,
     pub gates: batch::Gates,
+    /// `-- Keep: no <reason>`: what this phase's statements remove is not kept, for this
+    /// reason.
+    pub keep_off: Option<String>,
 }
 
 /// The UP or DOWN part: its text as written and the statements in it, or, in an outlined

@@ -6,6 +6,7 @@ mod lex;
 mod lines;
 mod quote;
 mod split;
+mod targets;
 mod walk;
 
 pub use check::{NotAQuery, one_query};
@@ -18,4 +19,5 @@ pub use quote::{quote_ident, quote_literal};
 pub use split::{
     Item, Marker, Piece, SplitError, SplitOptions, Statement, scan, split, split_items,
 };
+pub use targets::{Target, TargetKind, destructive_targets};
 pub use walk::{Walk, unquote};

@@ -65,6 +65,8 @@ pub enum Action {
         losses: Vec<Loss>,
         /// The statements of each DOWN part the rollback would run, newest phase first.
         downs: Vec<(Version, Vec<String>)>,
+        /// Whether copies are kept, and `trash_max`.
+        keep: (bool, u64),
     },
     /// The SQL the history recorded for a phase.
     Recorded {
@@ -82,10 +84,14 @@ pub enum Action {
         version: Version,
         findings: Vec<Finding>,
         tables: Vec<String>,
+        /// What the phase's statements remove that is kept, as the dialog says it.
+        kept: Vec<String>,
     },
     /// The index report answered (the Indexes tab appears with it).
     Indexes(crate::monitor::indexes::IndexReport),
     Matviews(crate::monitor::matviews::MatviewReport),
+    /// The kept copies (the Trash tab appears with them).
+    Trash(Vec<crate::trash::Kept>),
     /// The lock waits of the database and every progress gauge, for the Activity tab.
     Activity {
         activity: crate::monitor::activity::Activity,
@@ -195,6 +201,7 @@ pub enum Effect {
     LoadIndexes,
     LoadMatviews,
     LoadActivity,
+    LoadTrash,
     /// The maintenance actions, run on the reader session since the worker may be busy.
     /// `name` is SQL: quoted and schema-qualified.
     DropIndex {
@@ -210,6 +217,12 @@ pub enum Effect {
         pid: i32,
         terminate: bool,
     },
+    /// Put kept copy `id` back.
+    RestoreKept {
+        id: i64,
+    },
+    /// Drop every kept copy.
+    PurgeKept,
 }
 
 impl Outcome {

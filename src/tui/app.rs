@@ -94,6 +94,8 @@ pub enum JobKind {
     Refresh,
     CancelBackend,
     TerminateBackend,
+    Restore,
+    Purge,
 }
 
 impl JobKind {
@@ -112,6 +114,8 @@ impl JobKind {
             JobKind::Refresh => "refreshing",
             JobKind::CancelBackend => "cancelling the statement of",
             JobKind::TerminateBackend => "terminating",
+            JobKind::Restore => "restoring",
+            JobKind::Purge => "purging",
         }
     }
 
@@ -137,6 +141,8 @@ impl JobKind {
                 | JobKind::Refresh
                 | JobKind::CancelBackend
                 | JobKind::TerminateBackend
+                | JobKind::Restore
+                | JobKind::Purge
         )
     }
 }
@@ -521,6 +527,7 @@ impl App {
             Tab::Indexes => Context::Indexes,
             Tab::Matviews => Context::Matviews,
             Tab::Activity => Context::Activity,
+            Tab::Trash => Context::Trash,
         };
         let mut c = tab.screen();
         if self.job.is_none() {
@@ -539,6 +546,7 @@ impl App {
                 Tab::Indexes => m.indexes.is_some(),
                 Tab::Matviews => m.matviews.is_some(),
                 Tab::Activity => m.activity.is_some(),
+                Tab::Trash => m.trash.is_some(),
             })
             .collect()
     }

@@ -190,6 +190,13 @@ pub enum Maintenance {
     },
     Cancel(i32),
     Terminate(i32),
+    /// Kept copy `id`, of `shown`.
+    Restore {
+        id: i64,
+        shown: String,
+    },
+    /// Every kept copy.
+    Purge,
 }
 
 impl Maintenance {
@@ -200,6 +207,8 @@ impl Maintenance {
             Maintenance::Refresh { shown, .. } => format!(" Refresh {shown}? "),
             Maintenance::Cancel(pid) => format!(" Cancel the statement of pid {pid}? "),
             Maintenance::Terminate(pid) => format!(" Terminate pid {pid}? "),
+            Maintenance::Restore { shown, .. } => format!(" Restore {shown}? "),
+            Maintenance::Purge => " Drop every kept copy? ".to_string(),
         }
     }
 
@@ -210,6 +219,8 @@ impl Maintenance {
             | Maintenance::Reindex { shown, .. }
             | Maintenance::Refresh { shown, .. } => shown.clone(),
             Maintenance::Cancel(pid) | Maintenance::Terminate(pid) => pid.to_string(),
+            Maintenance::Restore { id, .. } => format!("restore {id}"),
+            Maintenance::Purge => "purge".to_string(),
         }
     }
 
@@ -221,6 +232,8 @@ impl Maintenance {
             }
             Maintenance::Refresh { .. } => "type the view name to confirm: ",
             Maintenance::Cancel(_) | Maintenance::Terminate(_) => "type the pid to confirm: ",
+            Maintenance::Restore { .. } => "type restore and the id to confirm: ",
+            Maintenance::Purge => "type purge to confirm: ",
         }
     }
 }

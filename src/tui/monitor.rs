@@ -114,6 +114,9 @@ pub struct Monitors {
     /// Index into [`Monitors::sessions`]: the session `C`/`T` signal.
     pub activity_selected: usize,
     pub session_sort: SessionSort,
+    /// What destructive statements removed and pgstep kept, oldest first.
+    pub trash: Option<Vec<crate::trash::Kept>>,
+    pub trash_selected: usize,
     /// The console's own sessions, marked in the list.
     pub own: Vec<i32>,
     pub watch: Option<Watch>,
@@ -133,6 +136,8 @@ impl Default for Monitors {
             activity_gauges: Vec::new(),
             activity_selected: 0,
             session_sort: SessionSort::XactAge,
+            trash: None,
+            trash_selected: 0,
             own: Vec::new(),
             watch: None,
         }
@@ -222,6 +227,7 @@ impl Monitors {
             Tab::Indexes => self.visible_indexes().len(),
             Tab::Matviews => self.matviews.as_ref().map_or(0, |m| m.matviews.len()),
             Tab::Activity => self.activity.as_ref().map_or(0, |a| a.sessions.len()),
+            Tab::Trash => self.trash.as_ref().map_or(0, Vec::len),
             Tab::Phases | Tab::Log => 0,
         }
     }
@@ -231,12 +237,13 @@ impl Monitors {
             Tab::Indexes => Some(&mut self.index_selected),
             Tab::Matviews => Some(&mut self.matview_selected),
             Tab::Activity => Some(&mut self.activity_selected),
+            Tab::Trash => Some(&mut self.trash_selected),
             Tab::Phases | Tab::Log => None,
         }
     }
 
     pub fn clamp(&mut self) {
-        for tab in [Tab::Indexes, Tab::Matviews, Tab::Activity] {
+        for tab in [Tab::Indexes, Tab::Matviews, Tab::Activity, Tab::Trash] {
             let n = self.len(tab);
             if let Some(pos) = self.selection(tab) {
                 *pos = (*pos).min(n.saturating_sub(1));

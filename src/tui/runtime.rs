@@ -10,13 +10,14 @@ use tokio::task::JoinHandle;
 
 use super::action::{Action, Effect, Outcome};
 use crate::conninfo::{self, Params};
-use crate::engine::impact;
 use crate::engine::{DownTarget, Engine, EngineError, HistoryRow, UpOptions, waits};
+use crate::engine::{impact, keeping};
 use crate::monitor::progress::Eta;
 use crate::monitor::{activity, indexes, matviews, progress};
 use crate::plan::{Plan, Version};
 
 use super::monitor::{Gauged, Watch};
+use super::words;
 
 pub struct Runtime {
     lint: crate::lint::LintConfig,
@@ -219,6 +220,7 @@ impl Runtime {
                         version,
                         losses,
                         downs,
+                        keep: reader.keep_limits(),
                     },
                     Err(e) => {
                         Action::ReadFailed(format!("measuring what the rollback destroys: {e}"))
@@ -235,10 +237,11 @@ impl Runtime {
                 let config = self.lint.clone();
                 self.spawn(async move {
                     match apply_facts(&reader, &plan, &version, &config).await {
-                        Ok((findings, tables)) => Action::ApplyFacts {
+                        Ok((findings, tables, kept)) => Action::ApplyFacts {
                             version,
                             findings,
                             tables,
+                            kept,
                         },
                         Err(e) => Action::ReadFailed(format!(
                             "reading the tables of phase {version}: {e}"
@@ -295,6 +298,16 @@ impl Runtime {
                     }
                 });
             }
+            Effect::LoadTrash => {
+                let serial = self.serial.clone();
+                self.spawn(async move {
+                    let _turn = serial.lock().await;
+                    match crate::trash::list(reader.client()).await {
+                        Ok(kept) => Action::Trash(kept),
+                        Err(e) => Action::ReadFailed(format!("reading the kept copies: {e}")),
+                    }
+                });
+            }
             Effect::LoadActivity => {
                 let eta = self.eta.clone();
                 self.spawn(async move {
@@ -317,7 +330,9 @@ impl Runtime {
             Effect::DropIndex { .. }
             | Effect::Reindex { .. }
             | Effect::RefreshMatview { .. }
-            | Effect::SignalBackend { .. } => self.run_maintenance(effect),
+            | Effect::SignalBackend { .. }
+            | Effect::RestoreKept { .. }
+            | Effect::PurgeKept => self.run_maintenance(effect),
             job => self.run_job(job),
         }
     }
@@ -360,6 +375,16 @@ impl Runtime {
                     };
                     r.map(|s| format!("{verb} {}", s.describe()))
                 }
+                Effect::RestoreKept { id } => reader.restore(&[id], reason).await.map(|r| {
+                    r.iter()
+                        .map(|r| format!("restored {} {}", r.kept.kind.word(), r.kept.object))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                }),
+                Effect::PurgeKept => reader
+                    .purge(None)
+                    .await
+                    .map(|gone| format!("purged {} kept cop(ies)", gone.len())),
                 _ => return Action::Failed("not a maintenance action".into()),
             };
             match done {
@@ -474,6 +499,9 @@ impl Runtime {
             | Effect::LoadIndexes
             | Effect::LoadMatviews
             | Effect::LoadActivity
+            | Effect::LoadTrash
+            | Effect::RestoreKept { .. }
+            | Effect::PurgeKept
             | Effect::DropIndex { .. }
             | Effect::Reindex { .. }
             | Effect::RefreshMatview { .. }
@@ -538,16 +566,19 @@ async fn measure(
     Ok((impact::measure(reader.client(), &targets).await?, downs))
 }
 
-/// A phase's lint findings weighed by the live tables, and the existing tables it touches
-/// described with their sizes and lock holders.
+/// A phase's lint findings, the tables it touches, and what it keeps, for the apply dialog.
+type ApplyFacts = (Vec<crate::lint::Finding>, Vec<String>, Vec<String>);
+
+/// A phase's lint findings weighed by the live tables, the existing tables it touches
+/// described with their sizes and lock holders, and what its statements remove that is kept.
 async fn apply_facts(
     reader: &Engine,
     plan: &Arc<Plan>,
     version: &Version,
     config: &crate::lint::LintConfig,
-) -> Result<(Vec<crate::lint::Finding>, Vec<String>), String> {
+) -> Result<ApplyFacts, String> {
     let Some(m) = plan.migrations.iter().find(|m| m.version == *version) else {
-        return Ok((Vec::new(), Vec::new()));
+        return Ok((Vec::new(), Vec::new(), Vec::new()));
     };
     let m = m.read().map_err(|e| e.to_string())?;
     // An outlined plan reads every earlier file again for the column types: off the runtime.
@@ -570,7 +601,16 @@ async fn apply_facts(
         .filter(|f| f.exists)
         .map(|f| f.describe())
         .collect();
-    Ok((findings, tables))
+    let kept = match &m.meta.keep_off {
+        Some(reason) => words::not_kept(reason),
+        None => {
+            let k = keeping::measure(reader.client(), m.up().statements().map(|s| s.sql))
+                .await
+                .map_err(|e| e.to_string())?;
+            words::kept_before(&keeping::kept_of(&k.losses), reader.keep_limits())
+        }
+    };
+    Ok((findings, tables, kept))
 }
 
 /// Each gauge with the time left the rate since its phase began allows.

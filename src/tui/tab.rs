@@ -7,16 +7,18 @@ pub enum Tab {
     Indexes,
     Matviews,
     Activity,
+    Trash,
 }
 
 impl Tab {
     /// Every tab in order; [`App::tabs`] is the ones shown.
-    pub const ALL: [Tab; 5] = [
+    pub const ALL: [Tab; 6] = [
         Tab::Phases,
         Tab::Log,
         Tab::Indexes,
         Tab::Matviews,
         Tab::Activity,
+        Tab::Trash,
     ];
 
     pub fn title(self) -> &'static str {
@@ -26,6 +28,7 @@ impl Tab {
             Tab::Indexes => "Indexes",
             Tab::Matviews => "Matviews",
             Tab::Activity => "Activity",
+            Tab::Trash => "Trash",
         }
     }
 }

@@ -43,9 +43,15 @@ pub fn verify_title(version: &str, name: impl Display) -> String {
     format!("Checks of {version} {name} now (read-only)")
 }
 
-pub fn rolled_back(versions: &[String]) -> String {
+/// A rollback's result, offering the restore of what it kept.
+pub fn rolled_back(versions: &[String], kept: usize) -> String {
     if versions.is_empty() {
         "nothing to roll back".into()
+    } else if kept > 0 {
+        format!(
+            "rolled back {}; kept {kept} cop(ies) of what it removed: the Trash tab restores them",
+            versions.join(", ")
+        )
     } else {
         format!("rolled back {}", versions.join(", "))
     }
@@ -151,6 +157,68 @@ pub fn nothing_to_cancel(pid: i32, state: &str) -> String {
 pub const NO_INDEX: &str = "no index selected";
 pub const NO_MATVIEW: &str = "no materialized view selected";
 pub const NO_SESSION: &str = "no session selected";
+pub const NO_KEPT: &str = "nothing kept";
+pub const RESTORE_HOW: &str = "one transaction: the table or column is created again with its rows, constraints and indexes; refused if the schema has moved on";
+pub const PURGE_HOW: &str = "the copies are dropped for good";
+pub const TRASH_EMPTY: &str =
+    "nothing kept: copies of what destructive statements remove appear here";
+
+/// What a rollback keeps before it destroys, for its dialog: the size and about how long the
+/// copy takes, or that nothing is kept, and what to do above `trash_max`.
+pub fn kept_before(k: &crate::engine::keeping::Keeping, (on, max): (bool, u64)) -> Vec<String> {
+    if k.is_empty() {
+        return Vec::new();
+    }
+    if !on {
+        return vec!["not kept: the profile says keep = false".into()];
+    }
+    let unmeasured = k.losses.iter().filter(|l| l.bytes.is_none()).count();
+    let size = match unmeasured {
+        0 => crate::engine::impact::size(k.bytes),
+        n if n == k.losses.len() => "size not measured".to_string(),
+        n => format!(
+            "{} and {n} object(s) not measured",
+            crate::engine::impact::size(k.bytes)
+        ),
+    };
+    let time = if unmeasured == k.losses.len() {
+        String::new()
+    } else {
+        format!(" (about {} s to copy)", k.estimate.as_secs().max(1))
+    };
+    let mut lines = vec![format!(
+        "kept in pgstep_trash before it goes: {} object(s), {size}{time}; the Trash tab \
+         restores it",
+        k.losses.len(),
+    )];
+    if k.bytes as u64 > max {
+        lines.push(format!(
+            "above trash_max ({}): the rollback stops before it changes anything; choose with \
+             `pgstep down --keep` or `--no-keep REASON`",
+            crate::engine::impact::size(max as i64)
+        ));
+    }
+    lines
+}
+
+/// A phase whose header says `Keep: no`.
+pub fn not_kept(reason: &str) -> Vec<String> {
+    vec![format!("not kept (Keep: no): {reason}")]
+}
+
+/// One kept copy, as the Trash tab and its dialogs show it.
+pub fn kept_line(k: &crate::trash::Kept) -> String {
+    format!(
+        "#{} {} {}, phase {}, {} rows, {}, kept {}",
+        k.id,
+        k.kind.word(),
+        k.object,
+        k.phase,
+        k.rows,
+        crate::engine::impact::size(k.bytes),
+        k.kept_at.format("%Y-%m-%d %H:%M")
+    )
+}
 
 pub fn index_valid(index: &str) -> String {
     format!("{index} is valid: only an invalid index is rebuilt")

@@ -11,6 +11,7 @@ mod log;
 mod matviews;
 mod phases;
 mod rollback;
+mod trash;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -50,6 +51,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         Tab::Log => log::render(app, t, frame, body),
         Tab::Indexes => indexes::render(app, t, frame, body),
         Tab::Matviews => matviews::render(app, t, frame, body),
+        Tab::Trash => trash::render(app, t, frame, body),
         Tab::Activity => activity::render(app, t, frame, body),
     }
     frame.render_widget(Paragraph::new(status_lines), status);

@@ -8,6 +8,7 @@ use crate::engine::history::quote_ident;
 use crate::monitor::activity::{Session, head};
 use crate::monitor::indexes::{IndexInfo, pretty_size};
 use crate::monitor::matviews::MatviewInfo;
+use crate::trash::Kept;
 use crate::tui::action::Effect;
 use crate::tui::app::{App, JobKind};
 use crate::tui::dialog::{Maintenance, Modal};
@@ -36,6 +37,8 @@ fn job(op: &Maintenance) -> (JobKind, Effect) {
                 terminate: true,
             },
         ),
+        Maintenance::Restore { id, .. } => (JobKind::Restore, Effect::RestoreKept { id }),
+        Maintenance::Purge => (JobKind::Purge, Effect::PurgeKept),
     }
 }
 
@@ -109,6 +112,27 @@ pub fn matview_dialog(m: &MatviewInfo) -> Modal {
         shown: m.name.clone(),
     };
     dialog(op, facts)
+}
+
+/// Put kept copy `k` back, as `pgstep restore ID` does.
+pub fn restore_dialog(k: &Kept) -> Modal {
+    let facts = vec![
+        words::kept_line(k),
+        format!("removed by: {}", head(&k.statement, 200)),
+        words::RESTORE_HOW.into(),
+    ];
+    let op = Maintenance::Restore {
+        id: k.id,
+        shown: k.object.clone(),
+    };
+    dialog(op, facts)
+}
+
+/// Drop every kept copy, as `pgstep purge` does.
+pub fn purge_dialog(kept: &[Kept]) -> Modal {
+    let mut facts: Vec<String> = kept.iter().map(words::kept_line).collect();
+    facts.push(words::PURGE_HOW.into());
+    dialog(Maintenance::Purge, facts)
 }
 
 pub fn session_dialog(s: &Session, terminate: bool) -> Modal {

@@ -122,10 +122,16 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
                 Effect::LoadIndexes,
                 Effect::LoadMatviews,
                 Effect::LoadActivity,
+                Effect::LoadTrash,
             ]
         }
         Action::Indexes(report) => {
             app.monitors.set_indexes(report);
+            Vec::new()
+        }
+        Action::Trash(kept) => {
+            app.monitors.trash = Some(kept);
+            app.monitors.clamp();
             Vec::new()
         }
         Action::Matviews(report) => {
@@ -210,6 +216,7 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
             version,
             losses,
             downs,
+            keep,
         } => {
             if let Some(Modal::Rollback {
                 version: v,
@@ -219,7 +226,13 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
             }) = &mut app.modal
                 && *v == version
             {
-                *impact = Some(losses.iter().map(crate::engine::impact::describe).collect());
+                let mut lines: Vec<String> =
+                    losses.iter().map(crate::engine::impact::describe).collect();
+                lines.extend(words::kept_before(
+                    &crate::engine::keeping::kept_of(&losses),
+                    keep,
+                ));
+                *impact = Some(lines);
                 // Both newest first: matched in one pass, as there can be thousands.
                 let mut downs = downs.into_iter().peekable();
                 for line in phases.iter_mut() {
@@ -251,8 +264,9 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
             version,
             findings,
             tables,
+            kept,
         } => {
-            apply_facts(app, version, findings, tables);
+            apply_facts(app, version, findings, (tables, kept));
             Vec::new()
         }
         Action::Notice(text) => {
@@ -396,8 +410,12 @@ fn on_done(app: &mut App, outcome: Outcome) -> Vec<Effect> {
         }
         Outcome::RolledBack(done) => {
             let names: Vec<String> = done.iter().map(|r| r.version.clone()).collect();
-            let text = words::rolled_back(&names);
+            let kept: usize = done.iter().map(|r| r.kept).sum();
+            let text = words::rolled_back(&names, kept);
             app.message = Some((Level::Success, text));
+            if kept > 0 {
+                reload.push(Effect::LoadTrash);
+            }
         }
         Outcome::Marked { version, applied } => {
             app.message = Some((Level::Success, words::marked(version, applied)));
@@ -468,7 +486,9 @@ fn switch(app: &mut App, tab: Tab) -> Vec<Effect> {
     match tab {
         Tab::Log => vec![Effect::LoadEvents],
         Tab::Phases => Vec::new(),
-        Tab::Indexes | Tab::Matviews | Tab::Activity if um::reader_busy(app) => Vec::new(),
+        Tab::Indexes | Tab::Matviews | Tab::Activity | Tab::Trash if um::reader_busy(app) => {
+            Vec::new()
+        }
         monitor => um::load(monitor),
     }
 }
@@ -498,6 +518,8 @@ pub(super) fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
             | Command::RefreshMatview
             | Command::CancelBackend
             | Command::TerminateBackend
+            | Command::RestoreKept
+            | Command::PurgeKept
     );
     if database && app.reading.is_some() {
         app.message = Some((Level::Info, words::STILL_READING.into()));
@@ -626,7 +648,9 @@ pub(super) fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
         | Command::RebuildIndex
         | Command::RefreshMatview
         | Command::CancelBackend
-        | Command::TerminateBackend => return um::command(app, cmd),
+        | Command::TerminateBackend
+        | Command::RestoreKept
+        | Command::PurgeKept => return um::command(app, cmd),
     }
     Vec::new()
 }
@@ -670,7 +694,7 @@ fn apply_facts(
     app: &mut App,
     version: crate::plan::Version,
     findings: Vec<crate::lint::Finding>,
-    tables: Vec<String>,
+    (tables, kept): (Vec<String>, Vec<String>),
 ) {
     app.lint
         .retain(|f| crate::plan::Version::parse(&f.version).as_ref() != Some(&version));
@@ -678,7 +702,9 @@ fn apply_facts(
     let Some(m) = app.plan.migrations.iter().find(|m| m.version == version) else {
         return;
     };
-    let summary = summary::apply_summary(m, &app.options, &app.lint_of(&version), Some(&tables));
+    let mut summary =
+        summary::apply_summary(m, &app.options, &app.lint_of(&version), Some(&tables));
+    summary.extend(kept);
     if let Some(Modal::ConfirmApply {
         version: v,
         summary: s,

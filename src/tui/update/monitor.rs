@@ -16,6 +16,7 @@ pub fn load(tab: Tab) -> Vec<Effect> {
         Tab::Indexes => vec![Effect::LoadIndexes],
         Tab::Matviews => vec![Effect::LoadMatviews],
         Tab::Activity => vec![Effect::LoadActivity],
+        Tab::Trash => vec![Effect::LoadTrash],
     }
 }
 
@@ -33,6 +34,7 @@ pub fn after(kind: JobKind) -> Option<Effect> {
         K::DropIndex | K::Reindex => Some(Effect::LoadIndexes),
         K::Refresh => Some(Effect::LoadMatviews),
         K::CancelBackend | K::TerminateBackend => Some(Effect::LoadActivity),
+        K::Restore | K::Purge => Some(Effect::LoadTrash),
         _ => None,
     }
 }
@@ -107,6 +109,26 @@ pub fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
                 return refuse(app, text);
             }
             app.modal = Some(dm::index_dialog(&i, rebuild));
+        }
+        Command::RestoreKept => {
+            let sel = app.monitors.trash_selected;
+            let Some(k) = app
+                .monitors
+                .trash
+                .as_ref()
+                .and_then(|t| t.get(sel))
+                .cloned()
+            else {
+                return refuse(app, words::NO_KEPT.into());
+            };
+            app.modal = Some(dm::restore_dialog(&k));
+        }
+        Command::PurgeKept => {
+            let kept = app.monitors.trash.clone().unwrap_or_default();
+            if kept.is_empty() {
+                return refuse(app, words::NO_KEPT.into());
+            }
+            app.modal = Some(dm::purge_dialog(&kept));
         }
         Command::RefreshMatview => {
             let sel = app.monitors.matview_selected;

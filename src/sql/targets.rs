@@ -1,7 +1,34 @@
 //! Which objects a statement destroys, read from its tokens.
 
-use super::{Target, TargetKind};
-use crate::sql::Walk;
+use super::Walk;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TargetKind {
+    Table,
+    /// A column of the table the target names.
+    Column,
+    MaterializedView,
+    View,
+    Schema,
+    /// The rows of a table (`TRUNCATE`, `DELETE`); `filtered` when a `WHERE` or `USING`
+    /// chooses only some of them.
+    Rows {
+        filtered: bool,
+    },
+    Index,
+    Type,
+}
+
+/// One object a statement destroys, named as the statement names it: unquoted names folded to
+/// lower case, quoted ones as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub kind: TargetKind,
+    pub schema: Option<String>,
+    /// The object, or for a column its table.
+    pub name: String,
+    pub column: Option<String>,
+}
 
 /// The objects the statement `sql` would drop or empty; nothing for any other statement.
 pub fn destructive_targets(sql: &str) -> Vec<Target> {

@@ -1,0 +1,156 @@
+//! Keeping on the way up and for phases outside a transaction, the size limit and its
+//! choices, and purging.
+
+mod support;
+
+use support::fresh_db;
+use support::migrations::{Dir, Pg, pgstep};
+
+fn kept(pg: &Pg) -> Vec<String> {
+    pg.rows(
+        "SELECT kind || ' ' || schema_name || '.' || table_name || coalesce('.' || column_name, '') \
+         || ' ' || phase || ' ' || part || ' ' || rows FROM pgstep_trash.kept ORDER BY id",
+    )
+    .into_iter()
+    .filter_map(|r| r[0].clone())
+    .collect()
+}
+
+fn base(dir: &Dir) {
+    dir.write(
+        "001_base.sql",
+        "CREATE TABLE a (id int PRIMARY KEY, v text);\n\
+         CREATE TABLE b (id int PRIMARY KEY, gone text);\n\
+         CREATE TABLE c (id int);\n\
+         INSERT INTO a SELECT g, 'a' || g FROM generate_series(1, 10) g;\n\
+         INSERT INTO b SELECT g, 'b' || g FROM generate_series(1, 20) g;\n\
+         INSERT INTO c SELECT g FROM generate_series(1, 30) g;\n",
+    );
+}
+
+#[test]
+fn an_up_phase_sent_as_one_pipeline_keeps_in_its_transaction_or_not_at_all() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    base(&dir);
+    dir.write(
+        "002_clean.sql",
+        "DROP TABLE a;\n\
+         ALTER TABLE b DROP COLUMN gone;\n\
+         TRUNCATE c;\n\
+         SELECT 1 / 0;\n",
+    );
+    let pg = Pg::connect(db.url());
+    let run = pgstep(&db, &dir, &["up"]).expect(4);
+    assert!(
+        run.stderr.contains("002_clean.sql:4"),
+        "the failure names its own line: {run}"
+    );
+    assert_eq!(pg.value("SELECT count(*) FROM a"), Some("10".into()));
+    assert!(
+        kept(&pg).is_empty(),
+        "the copies rolled back with the phase"
+    );
+
+    dir.write(
+        "002_clean.sql",
+        "DROP TABLE a;\nALTER TABLE b DROP COLUMN gone;\nTRUNCATE c;\n",
+    );
+    pgstep(&db, &dir, &["up"]).expect(0);
+    assert_eq!(
+        kept(&pg),
+        [
+            "table public.a 002 up 10",
+            "column public.b.gone 002 up 20",
+            "rows public.c 002 up 30",
+        ]
+    );
+    let events = pg.events_of("kept");
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[0].details["statement"], "DROP TABLE a");
+}
+
+#[test]
+fn a_phase_outside_a_transaction_keeps_each_copy_with_its_statement() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    base(&dir);
+    dir.write(
+        "002_clean.sql",
+        "-- Transaction: none\n\
+         DROP TABLE a;\n\
+         ALTER TABLE b DROP COLUMN nope;\n",
+    );
+    let pg = Pg::connect(db.url());
+    pgstep(&db, &dir, &["up"]).expect(4);
+    assert_eq!(
+        kept(&pg),
+        ["table public.a 002 up 10"],
+        "the first statement committed with its copy; the failed one kept nothing"
+    );
+}
+
+#[test]
+fn a_copy_above_trash_max_needs_a_choice_and_purge_drops_copies() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    base(&dir);
+    dir.write(
+        "002_big.sql",
+        "CREATE TABLE d AS SELECT g FROM generate_series(1, 40) g;\n-- DOWN\nDROP TABLE d;\n",
+    );
+    let config = dir.write("pgstep.toml", "[profiles.small]\ntrash_max = \"1kB\"\n");
+    let config = config.to_string_lossy().to_string();
+    let small = |args: &[&str]| {
+        let mut all = vec!["--config", config.as_str(), "--profile", "small"];
+        all.extend_from_slice(args);
+        pgstep(&db, &dir, &all)
+    };
+    let pg = Pg::connect(db.url());
+    small(&["up"]).expect(0);
+
+    let run = small(&["down", "--steps", "1", "--yes"]).expect(6);
+    assert!(run.stderr.contains("above trash_max (1.0 kB)"), "{run}");
+    assert!(
+        run.stderr.contains("--keep") && run.stderr.contains("--no-keep"),
+        "{run}"
+    );
+    assert_eq!(
+        pg.value("SELECT count(*) FROM d"),
+        Some("40".into()),
+        "nothing changed"
+    );
+
+    small(&["down", "--steps", "1", "--yes", "--keep"]).expect(0);
+    assert_eq!(kept(&pg), ["table public.d 002 down 40"]);
+
+    small(&["up"]).expect(0);
+    small(&[
+        "down",
+        "--steps",
+        "1",
+        "--yes",
+        "--no-keep",
+        "a copy exists in staging",
+    ])
+    .expect(0);
+    assert_eq!(kept(&pg).len(), 1, "nothing more kept");
+    let not_kept = pg.events_of("kept");
+    let last = not_kept.last().expect("an event");
+    assert_eq!(last.outcome, "not kept");
+    assert_eq!(last.reason.as_deref(), Some("a copy exists in staging"));
+
+    pgstep(&db, &dir, &["purge", "--older-than", "7d", "--yes"]).expect(0);
+    assert_eq!(kept(&pg).len(), 1, "a copy made now is younger than 7 days");
+    let run = pgstep(&db, &dir, &["purge", "--yes"]).expect(0);
+    assert!(run.stdout.contains("purged 1 kept cop(ies)"), "{run}");
+    assert!(kept(&pg).is_empty());
+    assert_eq!(
+        pg.value("SELECT count(*) FROM pg_tables WHERE schemaname = 'pgstep_trash'"),
+        Some("1".into()),
+        "the copy's table is gone, the catalog stays"
+    );
+    assert_eq!(pg.events_of("purged").len(), 1);
+    let run = pgstep(&db, &dir, &["restore", "1", "--yes"]).expect(6);
+    assert!(run.stderr.contains("nothing is kept with id 1"), "{run}");
+}
