@@ -6,6 +6,7 @@ mod db;
 mod decide;
 mod demo;
 mod down;
+mod fleet;
 mod indexes;
 mod lint;
 mod log;
@@ -263,6 +264,8 @@ pub enum Command {
     Indexes(indexes::IndexesArgs),
     /// Materialized views' freshness; refresh one or every stale one.
     Matviews(matviews::MatviewsArgs),
+    /// One plan over many databases: `pgstep fleet NAME status|up|down|verify`.
+    Fleet(fleet::FleetArgs),
     /// Show the event log, newest first.
     Log {
         #[arg(long)]
@@ -447,6 +450,9 @@ pub fn run() -> ExitCode {
         )),
         Command::Diff { version } => db::block_on(decide::diff(dir, &target, version, &mut out)),
         Command::Activity(args) => db::block_on(activity::run(&target, args, &mut out)),
+        Command::Fleet(args) => {
+            db::block_on(fleet::run(dir, &target, &config, args, cli.ascii, &mut out))
+        }
         Command::Log { json, limit } => db::block_on(log::run(&target, *json, *limit, &mut out)),
         Command::Indexes(args) => db::block_on(indexes::run(&target, args, &mut out)),
         Command::Matviews(args) => db::block_on(matviews::run(&target, args, &mut out)),

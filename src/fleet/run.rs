@@ -8,7 +8,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::target::Identity;
 use super::waves::Schedule;
@@ -88,7 +88,8 @@ where
             async move {
                 let outcome = slots
                     .hold(&targets[i].server, stop, || job(i, stop.clone()))
-                    .await;
+                    .await
+                    .unwrap_or(Outcome::NotStarted);
                 if outcome.failed()
                     && failures.fetch_add(1, Ordering::SeqCst) + 1 >= limits.max_failures
                 {
@@ -107,6 +108,24 @@ where
         }
     }
     outcomes
+}
+
+/// Runs `job` on every target at once within the limits, with no waves and no stopping:
+/// for reading state, which changes nothing but still loads the servers.
+pub async fn each<T, F, Fut>(targets: &[Identity], limits: Limits, job: F) -> Vec<T>
+where
+    F: Fn(usize) -> Fut,
+    Fut: Future<Output = T>,
+{
+    let slots = Slots::new(targets, limits);
+    let reads = (0..targets.len()).map(|i| {
+        let (slots, job) = (&slots, &job);
+        async move {
+            let _slots = slots.take(&targets[i].server).await;
+            job(i).await
+        }
+    });
+    futures_util::future::join_all(reads).await
 }
 
 /// The fleet's slots and each server's.
@@ -128,23 +147,26 @@ impl Slots {
     }
 
     /// Runs `work` holding a slot on `server` and one of the fleet's; a target that waited
-    /// while the fleet was asked to stop does not start. The server's slot is taken first,
-    /// so a target waiting for a busy server holds none of the fleet's.
-    async fn hold<Fut: Future<Output = Outcome>>(
+    /// while the fleet was asked to stop does not start (`None`). The server's slot is taken
+    /// first, so a target waiting for a busy server holds none of the fleet's.
+    async fn hold<T, Fut: Future<Output = T>>(
         &self,
         server: &str,
         stop: &Stop,
         work: impl FnOnce() -> Fut,
-    ) -> Outcome {
-        let Some(on_server) = self.servers.get(server) else {
-            return Outcome::NotStarted;
-        };
-        let (Ok(_server), Ok(_all)) = (on_server.acquire().await, self.all.acquire().await) else {
-            return Outcome::NotStarted;
-        };
+    ) -> Option<T> {
+        let _slots = self.take(server).await?;
         if stop.requested() {
-            return Outcome::NotStarted;
+            return None;
         }
-        work().await
+        Some(work().await)
+    }
+
+    /// A slot on `server` and one of the fleet's, the server's first; `None` only for a
+    /// server no target is on.
+    async fn take(&self, server: &str) -> Option<(SemaphorePermit<'_>, SemaphorePermit<'_>)> {
+        let on_server = self.servers.get(server)?.acquire().await.ok()?;
+        let all = self.all.acquire().await.ok()?;
+        Some((on_server, all))
     }
 }
