@@ -32,11 +32,11 @@ fn clusters() -> Vec<Cluster> {
         starting.into_iter().map(|h| h.join().unwrap()).collect()
     });
     for c in &started {
+        Pg::connect(&c.url("template1"))
+            .exec("CREATE TABLE settings (id int PRIMARY KEY, value text)");
         let admin = Pg::connect(&c.url("postgres"));
         for n in 0..PER_CLUSTER {
             admin.exec(&format!("CREATE DATABASE tenant_{n:02}"));
-            let db = Pg::connect(&c.url(&format!("tenant_{n:02}")));
-            db.exec("CREATE TABLE settings (id int PRIMARY KEY, value text)");
         }
     }
     started
