@@ -78,6 +78,9 @@ pub struct Cli {
     /// Plain-ASCII state glyphs in the console.
     #[arg(long, global = true)]
     pub ascii: bool,
+    /// Open the Fleet view of the configuration's `[fleets.NAME]` instead of one database.
+    #[arg(long, value_name = "NAME")]
+    pub fleet: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -336,6 +339,12 @@ pub fn run() -> ExitCode {
         dir: config.dir.clone(),
     };
     let dir = config.dir.as_path();
+    if cli.fleet.is_some() && !matches!(cli.command, None | Some(Command::Tui)) {
+        eprintln!(
+            "pgstep: --fleet opens the Fleet view; for commands over a fleet use `pgstep fleet NAME status|up|down|verify`"
+        );
+        return ExitCode::from(exit::INPUT);
+    }
     let code = match cli.command.as_ref().unwrap_or(&Command::Tui) {
         Command::Config { .. } => exit::OK,
         Command::Lint { json, offline } => {
@@ -366,7 +375,12 @@ pub fn run() -> ExitCode {
                 &mut out,
             ))
         }
-        Command::Tui => db::block_on_threaded(console::run(dir, &target, &config, cli.ascii)),
+        Command::Tui => match &cli.fleet {
+            Some(name) => {
+                db::block_on_threaded(fleet::console(dir, &target, &config, name, cli.ascii))
+            }
+            None => db::block_on_threaded(console::run(dir, &target, &config, cli.ascii)),
+        },
         Command::Plan { json } => plan::run(dir, *json, &mut out),
         Command::Status { json } => db::block_on(status::run(dir, &target, *json, &mut out)),
         Command::Up {

@@ -3,6 +3,7 @@
 
 mod jobs;
 mod read;
+mod view;
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -18,6 +19,7 @@ use crate::fleet::{self, Condition, Fleet, Identity, Limits, Matrix, Outcome, Sc
 use crate::plan::{Plan, Version};
 use crate::text::Escaped;
 use jobs::{Action, Running};
+pub use view::console;
 
 #[derive(Debug, Args)]
 pub struct FleetArgs {

@@ -167,7 +167,7 @@ pub fn table(m: &Matrix, ascii: bool) -> String {
             s,
             "{:uw$}  {:>4}  {}  {}{}",
             Escaped(&r.url),
-            r.wave,
+            r.wave + 1,
             cells.join(" "),
             r.condition.word(),
             error_tail(r)
@@ -188,6 +188,7 @@ struct StatusJson<'a> {
 struct TargetJson<'a> {
     url: &'a str,
     server: &'a str,
+    /// 1 for the first wave (the canary, when there is one).
     wave: usize,
     condition: Condition,
     phases: Vec<PhaseJson<'a>>,
@@ -212,7 +213,7 @@ pub fn json(fleet: &str, m: &Matrix) -> String {
             .map(|r| TargetJson {
                 url: &r.url,
                 server: &r.server,
-                wave: r.wave,
+                wave: r.wave + 1,
                 condition: r.condition,
                 phases: r
                     .states
