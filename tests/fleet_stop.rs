@@ -64,6 +64,19 @@ fn a_failed_canary_stops_the_fleet_before_any_wave() {
     for db in &dbs[1..] {
         assert!(!Pg::connect(db.url()).exists("orders"), "{run}");
     }
+    // Run again, the cause not fixed: the canary is held, and the fleet still goes no further.
+    let again = fleet(&config, &plan, &["fleet", "t", "up", "--yes"]).expect(4);
+    assert!(
+        again
+            .stdout
+            .lines()
+            .next()
+            .unwrap_or("")
+            .contains("held: phase 001 failed in an earlier run"),
+        "{again}"
+    );
+    assert_eq!(again.stdout.matches("not started").count(), 5, "{again}");
+    assert!(dbs[1..].iter().all(|db| !applied(db)), "{again}");
 }
 
 #[test]

@@ -40,8 +40,11 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Whether it counts against `max_failures` and the canary: a target held by an
+    /// earlier failure does too, so running `up` again never rolls past an unresolved
+    /// canary or past as many unresolved failures as the fleet allows.
     pub fn failed(&self) -> bool {
-        matches!(self, Outcome::Failed { .. })
+        matches!(self, Outcome::Failed { .. } | Outcome::Held { .. })
     }
 }
 
