@@ -238,6 +238,12 @@ fn sixty_targets_in_waves_with_failures_a_kill_and_a_resume() {
         })
     });
     assert!(gone, "the killed pgstep's sessions stayed");
+    assert!(seen.contains("60 target(s) on 3 server(s)"), "{seen}");
+    assert!(
+        seen.contains("waves: canary 1, then 5, then 24, then 30 (at most 8 at once, 2 per server"),
+        "{seen}"
+    );
+    assert!(seen.contains("now: 60 behind"), "{seen}");
     assert!(seen.contains("wave 1/4 (canary): 1 target(s)"), "{seen}");
     assert!(seen.contains("wave 2/4: 5 target(s)"), "{seen}");
 
@@ -301,6 +307,26 @@ fn sixty_targets_in_waves_with_failures_a_kill_and_a_resume() {
     let again = pgstep(&config, dir.path(), &["fleet", "t", "up", "--yes"]).expect(4);
     assert_eq!(again.stdout.matches("held: phase").count(), 2, "{again}");
     assert_eq!(again.stdout.matches("unchanged").count(), 58, "{again}");
+    assert!(
+        again.stderr.contains("now: 2 failed, 58 at-head"),
+        "{again}"
+    );
+    assert!(
+        again
+            .stderr
+            .contains("targets whose state differs from the rest:"),
+        "{again}"
+    );
+    assert_eq!(
+        again.stderr.matches("/tenant_07  failed: ").count(),
+        1,
+        "{again}"
+    );
+    assert_eq!(
+        again.stderr.matches("/tenant_11  failed: ").count(),
+        1,
+        "{again}"
+    );
     assert_applied_once(&clusters, &[(1, 7), (2, 11)]);
 
     // Resolved: the stray table dropped, the lock released; those two are run again.

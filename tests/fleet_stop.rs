@@ -54,6 +54,16 @@ fn applied(db: &TestDb) -> bool {
 fn a_failed_canary_stops_the_fleet_before_any_wave() {
     let (dbs, config, plan) = six("canary = 1\nmax_failures = 5\n");
     Pg::connect(dbs[0].url()).exec("CREATE TABLE orders (id int)");
+    let unconfirmed = fleet(&config, &plan, &["fleet", "t", "up"]).expect(2);
+    assert!(
+        unconfirmed.stderr.contains("6 target(s) on 1 server(s)"),
+        "{unconfirmed}"
+    );
+    assert!(unconfirmed.stderr.contains("pass --yes"), "{unconfirmed}");
+    assert!(
+        dbs.iter()
+            .all(|db| !Pg::connect(db.url()).exists("schema_migrations"))
+    );
     let run = fleet(&config, &plan, &["fleet", "t", "up", "--yes"]).expect(4);
     assert!(
         run.stdout.lines().next().unwrap_or("").contains("FAILED"),

@@ -184,9 +184,15 @@ pub async fn run(
         } else {
             "roll back"
         };
-        let mut question = format!("About to {verb} on every target of the fleet.\n");
-        question.push_str(&read::layout(&ctx));
-        question.push_str(&read::differences(&before));
+        // Said even with --yes, so a log of the run shows what it started from.
+        let mut summary = read::layout(&ctx);
+        summary.push_str(&read::differences(&before));
+        eprint!("{}", crate::text::escape_lines(&summary));
+        let question = format!(
+            "About to {verb} on the {} target(s) of fleet {}, wave by wave.",
+            ctx.targets.len(),
+            fleet.name
+        );
         db::confirm(&question, &fleet.name, yes)?;
     }
     let (outcomes, by_operator) = run_all(&ctx, &action).await;
