@@ -120,3 +120,34 @@ fn no_target_starts_once_max_failures_is_reached() {
         "{again}"
     );
 }
+
+#[test]
+fn a_target_in_flight_finishes_its_current_phase_and_goes_no_further() {
+    let dbs: Vec<TestDb> = (0..2).map(|_| support::fresh_db()).collect();
+    let list: Vec<String> = dbs.iter().map(|d| format!("\"{}\"", d.url())).collect();
+    let config = Dir::new();
+    config.write(
+        "pgstep.toml",
+        &format!(
+            "[fleets.t]\ntargets = [{}]\ncanary = 0\nparallel = 2\nmax_failures = 1\n",
+            list.join(", ")
+        ),
+    );
+    let plan = Dir::new();
+    plan.write(
+        "001_slow.sql",
+        "CREATE TABLE slow (id int);\nSELECT pg_sleep(1);\n",
+    );
+    plan.write("002_next.sql", "CREATE TABLE next (id int);\n");
+    // The first target fails at once, while the second is a second into its phase 001.
+    Pg::connect(dbs[0].url()).exec("CREATE TABLE slow (id int)");
+    let run = fleet(&config, &plan, &["fleet", "t", "up", "--yes"]).expect(4);
+    assert!(run.stdout.contains("stopped after 1 phase(s)"), "{run}");
+    let second = Pg::connect(dbs[1].url());
+    assert_eq!(
+        second.states(),
+        support::migrations::states(&[("001", "applied")]),
+        "{run}"
+    );
+    assert!(!second.exists("next"), "{run}");
+}
