@@ -9,7 +9,8 @@
 # NAME status` over 300 targets (100 per cluster, copies of a migrated target), timed RUNS
 # times. Prints the median of each and the load average at the time.
 #
-# Knobs: RUNS [3] (status runs), ROUNDS [1] (rounds of the three ways),
+# Knobs: RUNS [3] (status runs), ROUNDS [1] (rounds of the three ways), PER [20] (targets
+#   per cluster), STATUS_PER [100] (status targets per cluster),
 #   PGSTEP_BIN [target/release/pgstep, built if missing]
 # fsync, synchronous_commit and full_page_writes are off: these are the tool's figures, not
 # durable-commit latencies. Needs about 3 GB free in /tmp; everything is removed afterwards.
@@ -18,6 +19,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
 RUNS=${RUNS:-3}
 ROUNDS=${ROUNDS:-1}
+PER=${PER:-20}
+STATUS_PER=${STATUS_PER:-100}
+LAST=$(printf '%02d' $((PER - 1)))
 PGSTEP_BIN=${PGSTEP_BIN:-$ROOT/target/release/pgstep}
 BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
 [[ -x $PGSTEP_BIN ]] || (cd "$ROOT" && cargo build --release --quiet)
@@ -65,7 +69,7 @@ echo "seed database: $(psql_on "${PORTS[0]}" -d postgres -Atc "SELECT pg_size_pr
 fresh() {
   local k n
   for k in 0 1 2; do
-    for n in $(seq -w 0 19); do
+    for n in $(seq -f '%02g' 0 "$LAST"); do
       psql_on "${PORTS[$k]}" -d postgres -c "DROP DATABASE IF EXISTS tenant_$n WITH (FORCE)" \
         -c "CREATE DATABASE tenant_$n TEMPLATE seed STRATEGY FILE_COPY"
     done
@@ -91,7 +95,7 @@ sequential() {
   local s e k n
   s=$(now)
   for k in 0 1 2; do
-    for n in $(seq -w 0 19); do
+    for n in $(seq -f '%02g' 0 "$LAST"); do
       "$PGSTEP_BIN" --url "$(url "${PORTS[$k]}" "tenant_$n")" --dir "$ROOT/migrations" up >/dev/null 2>"$WORK/err" \
         || { cat "$WORK/err" >&2; exit 1; }
     done
@@ -125,10 +129,10 @@ for r in $(seq 1 "$ROUNDS"); do
   done
 done
 
-# 300 targets at the plan's head: 100 copies per cluster of a migrated target.
+# Targets at the plan's head for status: STATUS_PER copies per cluster of a migrated target.
 for k in 0 1 2; do
   psql_on "${PORTS[$k]}" -d postgres -c "CREATE DATABASE head TEMPLATE tenant_00 STRATEGY FILE_COPY"
-  for n in $(seq -w 0 99); do
+  for n in $(seq -f '%03g' 0 $((STATUS_PER - 1))); do
     psql_on "${PORTS[$k]}" -d postgres -c "CREATE DATABASE status_$n TEMPLATE head STRATEGY FILE_COPY"
   done
 done
@@ -138,17 +142,17 @@ for r in $(seq 1 "$RUNS"); do
   "$PGSTEP_BIN" --config "$WORK/pgstep.toml" --dir "$ROOT/migrations" fleet bench status >"$WORK/status.txt" 2>"$WORK/err" \
     || { cat "$WORK/err" >&2; exit 1; }
   e=$(now)
-  grep -q "now: 300 at-head" "$WORK/status.txt" || { cat "$WORK/status.txt" >&2; exit 1; }
+  grep -q "now: $((3 * STATUS_PER)) at-head" "$WORK/status.txt" || { cat "$WORK/status.txt" >&2; exit 1; }
   record status "$(echo "$e - $s" | bc)"
   LOADS+="$(load) "
 done
-echo "fleet status of 300 targets at the head: $(head -1 "$WORK/status.txt")" >&2
+echo "fleet status of $((3 * STATUS_PER)) targets at the head: $(head -1 "$WORK/status.txt")" >&2
 
 seq_m=$(median "${TIMES[sequential]}")
-printf '%-34s %10s   %s\n' "way (60 targets x 7 phases)" "median s" "runs"
+printf '%-34s %10s   %s\n' "way ($((3 * PER)) targets x 7 phases)" "median s" "runs"
 for way in sequential fleet-8 fleet-1; do
   m=$(median "${TIMES[$way]}")
   printf '%-34s %10.2f   %s(%.2fx of sequential)\n' "$way" "$m" "${TIMES[$way]}" "$(echo "$m / $seq_m" | bc -l)"
 done
-printf '%-34s %10.2f   %s\n' "fleet status, 300 targets" "$(median "${TIMES[status]}")" "${TIMES[status]}"
+printf '%-34s %10.2f   %s\n' "fleet status, $((3 * STATUS_PER)) targets" "$(median "${TIMES[status]}")" "${TIMES[status]}"
 echo "load average (1 min) around the runs: $LOADS"

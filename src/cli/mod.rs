@@ -392,6 +392,7 @@ pub fn run() -> ExitCode {
             let opts = crate::engine::UpOptions {
                 to: to.clone(),
                 allow_out_of_order: *allow_out_of_order,
+                stop: None,
             };
             db::block_on(up::run(dir, &target, &opts, *dry_run, *yes, &mut out))
         }

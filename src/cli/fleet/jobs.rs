@@ -131,61 +131,64 @@ async fn up(
     stop: &Stop,
 ) -> Outcome {
     let engine = &session.engine;
-    let mut progress = printer(&ctx.targets[i].url);
-    let mut done = 0;
-    loop {
-        let read = async {
-            let rows = engine.history().await?;
-            let tool = engine.tool_history(ctx.plan).await?;
-            Ok::<_, EngineError>((rows, tool))
+    let read = async {
+        let rows = engine.history().await?;
+        let tool = engine.tool_history(ctx.plan).await?;
+        Ok::<_, EngineError>((rows, tool))
+    };
+    let (rows, tool) = match read.await {
+        Ok(r) => r,
+        Err(e) => return failed(0, e),
+    };
+    let phases = crate::phases::merge(ctx.plan, &rows, tool.as_ref());
+    if !retry_failed && let Some(p) = phases.iter().find(|p| p.state == PhaseState::Failed) {
+        let cause = p
+            .row
+            .and_then(|r| r.error_message.clone())
+            .unwrap_or_default();
+        return Outcome::Held {
+            error: format!(
+                "phase {} failed in an earlier run: {cause}; fix the cause, then \
+                 `pgstep fleet {} up --retry-failed`",
+                p.version, ctx.fleet.name
+            ),
         };
-        let (rows, tool) = match read.await {
-            Ok(r) => r,
-            Err(e) => return failed(done, e),
-        };
-        let phases = crate::phases::merge(ctx.plan, &rows, tool.as_ref());
-        if done == 0 && !retry_failed {
-            let held = phases.iter().find(|p| p.state == PhaseState::Failed);
-            if let Some(p) = held {
-                let cause = p
-                    .row
-                    .and_then(|r| r.error_message.clone())
-                    .unwrap_or_default();
-                return Outcome::Held {
-                    error: format!(
-                        "phase {} failed in an earlier run: {cause}; fix the cause, then \
-                         `pgstep fleet {} up --retry-failed`",
-                        p.version, ctx.fleet.name
-                    ),
-                };
-            }
+    }
+    let opts = UpOptions {
+        to: None,
+        allow_out_of_order,
+        stop: Some(stop.flag()),
+    };
+    let todo = match crate::engine::targets(&phases, &opts) {
+        Ok(todo) => todo.len(),
+        Err(e) => return failed(0, e),
+    };
+    if todo == 0 {
+        return Outcome::Unchanged;
+    }
+    if stop.requested() {
+        return Outcome::Stopped { phases: 0 };
+    }
+    // One `up`, as `pgstep up` runs it; the phases done are counted from its progress, so a
+    // failure after some of them still says how many.
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let mut print = printer(&ctx.targets[i].url);
+    let mut progress = |p: Progress| {
+        if matches!(p, Progress::PhaseDone { .. }) {
+            done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
-        let opts = UpOptions {
-            to: None,
-            allow_out_of_order,
-        };
-        let next = match crate::engine::targets(&phases, &opts) {
-            Ok(todo) => todo.first().map(|m| m.version.clone()),
-            Err(e) => return failed(done, e),
-        };
-        let Some(next) = next else {
-            return if done == 0 {
-                Outcome::Unchanged
-            } else {
-                Outcome::Done { phases: done }
-            };
-        };
-        if stop.requested() {
-            return Outcome::Stopped { phases: done };
-        }
-        let one = UpOptions {
-            to: Some(next),
-            ..opts
-        };
-        match engine.up(ctx.plan, &one, &mut progress).await {
-            Ok(applied) => done += applied.len(),
-            Err(e) => return failed(done, e),
-        }
+        print(p);
+    };
+    let result = engine.up(ctx.plan, &opts, &mut progress).await;
+    let done = done.load(std::sync::atomic::Ordering::SeqCst);
+    match result {
+        Err(e) => failed(done, e),
+        Ok(applied) if applied.len() < todo => Outcome::Stopped {
+            phases: applied.len(),
+        },
+        Ok(applied) => Outcome::Done {
+            phases: applied.len(),
+        },
     }
 }
 
