@@ -6,14 +6,14 @@
 #   fleet-8     `pgstep fleet bench up --yes` with parallel = 8, per_server = 3
 #   fleet-1     the same with parallel = 1
 # Each way starts from fresh copies (dropped and copied again, untimed). Then `pgstep fleet
-# NAME status` over 300 targets (100 per cluster, copies of a migrated target), timed RUNS
-# times. Prints the median of each and the load average at the time.
+# NAME status` over 300 targets (100 per cluster, each a migrated target's schema and history
+# without its data), timed RUNS times. Prints the median of each and the load average at the time.
 #
 # Knobs: RUNS [3] (status runs), ROUNDS [1] (rounds of the three ways), PER [20] (targets
 #   per cluster), STATUS_PER [100] (status targets per cluster),
 #   PGSTEP_BIN [target/release/pgstep, built if missing]
 # fsync, synchronous_commit and full_page_writes are off: these are the tool's figures, not
-# durable-commit latencies. Needs about 3 GB free in /tmp; everything is removed afterwards.
+# durable-commit latencies. Needs about 4 GB free in /tmp; everything is removed afterwards.
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/.." && pwd)
@@ -129,9 +129,15 @@ for r in $(seq 1 "$ROUNDS"); do
   done
 done
 
-# Targets at the plan's head for status: STATUS_PER copies per cluster of a migrated target.
+# Targets at the plan's head for status: STATUS_PER copies per cluster of a migrated target's
+# schema with its history rows and no other data (status reads nothing else), to spare the
+# disk.
 for k in 0 1 2; do
-  psql_on "${PORTS[$k]}" -d postgres -c "CREATE DATABASE head TEMPLATE tenant_00 STRATEGY FILE_COPY"
+  psql_on "${PORTS[$k]}" -d postgres -c "CREATE DATABASE head"
+  "$BIN/pg_dump" -h 127.0.0.1 -p "${PORTS[$k]}" -U postgres -d tenant_00 --schema-only \
+    | psql_on "${PORTS[$k]}" -d head >/dev/null
+  "$BIN/pg_dump" -h 127.0.0.1 -p "${PORTS[$k]}" -U postgres -d tenant_00 --data-only \
+    --disable-triggers -t 'schema_migrations*' | psql_on "${PORTS[$k]}" -d head >/dev/null
   for n in $(seq -f '%03g' 0 $((STATUS_PER - 1))); do
     psql_on "${PORTS[$k]}" -d postgres -c "CREATE DATABASE status_$n TEMPLATE head STRATEGY FILE_COPY"
   done
