@@ -73,6 +73,14 @@ pub async fn run_one(
         }
     };
     running.add(i, &session);
+    // As `pgstep up` and `down` say it before a change.
+    if !matches!(action, Action::Verify)
+        && let Ok(found) = session.engine.integrity().await
+        && !found.is_empty()
+    {
+        let what = crate::engine::integrity::describe(&found);
+        eprintln!("{}: WARNING: {}", Escaped(&id.url), Escaped(&what));
+    }
     let outcome = match action {
         Action::Up {
             allow_out_of_order,
