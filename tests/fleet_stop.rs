@@ -136,10 +136,11 @@ fn a_target_in_flight_finishes_its_current_phase_and_goes_no_further() {
     let plan = Dir::new();
     plan.write(
         "001_slow.sql",
-        "CREATE TABLE slow (id int);\nSELECT pg_sleep(1);\n",
+        "SELECT pg_sleep(1);\nCREATE TABLE slow (id int);\nSELECT pg_sleep(2);\n",
     );
     plan.write("002_next.sql", "CREATE TABLE next (id int);\n");
-    // The first target fails at once, while the second is a second into its phase 001.
+    // Both start phase 001 together: a second in, the first fails, while the second has
+    // two seconds of its phase still to go.
     Pg::connect(dbs[0].url()).exec("CREATE TABLE slow (id int)");
     let run = fleet(&config, &plan, &["fleet", "t", "up", "--yes"]).expect(4);
     assert!(run.stdout.contains("stopped after 1 phase(s)"), "{run}");
