@@ -11,6 +11,7 @@ pub mod conninfo;
 pub mod demo;
 pub mod engine;
 pub mod files;
+pub mod fleet;
 pub mod keys;
 pub mod lint;
 pub mod monitor;

@@ -385,6 +385,11 @@ fn the_example_file_loads() {
     assert_eq!(prod.confirm, Confirm::Typed);
     assert_eq!(prod.lock_timeout, Some(Duration::from_secs(1)));
     assert_eq!(config.max_file_size, pgstep::files::DEFAULT_MAX_SIZE);
+    let fleet = &config.fleets["tenants"];
+    assert_eq!(fleet.targets.len(), 2);
+    assert_eq!(fleet.discover.len(), 1);
+    assert_eq!(fleet.waves, vec![10, 50, 100]);
+    assert_eq!((fleet.canary, fleet.parallel, fleet.per_server), (1, 8, 2));
     assert!(config.warnings().is_empty());
 }
 

@@ -100,7 +100,7 @@ pub async fn run(dir: &Path, target: &Target, config: &Config, ascii: bool) -> R
 /// The console's keymap with the configuration's bindings. A key given to two actions that
 /// act on the same screen is refused: one of them would silently never act; so is a
 /// character where a dialog takes typed text.
-fn keymap(config: &Config) -> Result<Keymap, Fail> {
+pub(super) fn keymap(config: &Config) -> Result<Keymap, Fail> {
     let conflict = match Keymap::configured(&config.keys) {
         Ok(km) => return Ok(km),
         Err(c) => c,

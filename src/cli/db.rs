@@ -255,7 +255,7 @@ pub async fn cancellable<T>(
     result.map_err(Fail::from)
 }
 
-async fn shutdown_signal() {
+pub(super) async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -6,6 +6,7 @@ mod db;
 mod decide;
 mod demo;
 mod down;
+mod fleet;
 mod indexes;
 mod lint;
 mod log;
@@ -78,6 +79,9 @@ pub struct Cli {
     /// Plain-ASCII state glyphs in the console.
     #[arg(long, global = true)]
     pub ascii: bool,
+    /// Open the Fleet view of the configuration's `[fleets.NAME]` instead of one database.
+    #[arg(long, value_name = "NAME")]
+    pub fleet: Option<String>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -320,6 +324,8 @@ pub enum Command {
     Indexes(indexes::IndexesArgs),
     /// Materialized views' freshness; refresh one or every stale one.
     Matviews(matviews::MatviewsArgs),
+    /// One plan over many databases: `pgstep fleet NAME status|up|down|verify`.
+    Fleet(fleet::FleetArgs),
     /// Show the event log, newest first.
     Log {
         #[arg(long)]
@@ -390,6 +396,12 @@ pub fn run() -> ExitCode {
         dir: config.dir.clone(),
     };
     let dir = config.dir.as_path();
+    if cli.fleet.is_some() && !matches!(cli.command, None | Some(Command::Tui)) {
+        eprintln!(
+            "pgstep: --fleet opens the Fleet view; for commands over a fleet use `pgstep fleet NAME status|up|down|verify`"
+        );
+        return ExitCode::from(exit::INPUT);
+    }
     let code = match cli.command.as_ref().unwrap_or(&Command::Tui) {
         Command::Config { .. } => exit::OK,
         Command::Lint { json, offline } => {
@@ -420,7 +432,12 @@ pub fn run() -> ExitCode {
                 &mut out,
             ))
         }
-        Command::Tui => db::block_on_threaded(console::run(dir, &target, &config, cli.ascii)),
+        Command::Tui => match &cli.fleet {
+            Some(name) => {
+                db::block_on_threaded(fleet::console(dir, &target, &config, name, cli.ascii))
+            }
+            None => db::block_on_threaded(console::run(dir, &target, &config, cli.ascii)),
+        },
         Command::Plan { json } => plan::run(dir, *json, &mut out),
         Command::Status { json } => db::block_on(status::run(dir, &target, *json, &mut out)),
         Command::Up {
@@ -434,6 +451,7 @@ pub fn run() -> ExitCode {
             let opts = crate::engine::UpOptions {
                 to: to.clone(),
                 allow_out_of_order: *allow_out_of_order,
+                stop: None,
             };
             let choice = keep_choice(*keep, no_keep);
             db::block_on(up::run(
@@ -516,6 +534,9 @@ pub fn run() -> ExitCode {
         )),
         Command::Diff { version } => db::block_on(decide::diff(dir, &target, version, &mut out)),
         Command::Activity(args) => db::block_on(activity::run(&target, args, &mut out)),
+        Command::Fleet(args) => {
+            db::block_on(fleet::run(dir, &target, &config, args, cli.ascii, &mut out))
+        }
         Command::Log { json, limit } => db::block_on(log::run(&target, *json, *limit, &mut out)),
         Command::Indexes(args) => db::block_on(indexes::run(&target, args, &mut out)),
         Command::Matviews(args) => db::block_on(matviews::run(&target, args, &mut out)),

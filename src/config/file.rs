@@ -28,6 +28,7 @@ const TOP_KEYS: &[&str] = &[
     "keys",
     "colours",
     "lint",
+    "fleets",
     MAX_SIZE_KEY,
 ];
 
@@ -64,9 +65,10 @@ pub(crate) struct Layer {
     /// Lint rules re-levelled (`None`: turned off).
     pub lint: Vec<(String, Option<Severity>)>,
     pub max_file_size: Option<u64>,
+    pub fleets: Vec<crate::fleet::Fleet>,
 }
 
-type Value<'i> = Spanned<DeValue<'i>>;
+pub(super) type Value<'i> = Spanned<DeValue<'i>>;
 
 /// Reads the text of the file at `path`.
 pub(crate) fn parse(path: &Path, text: &str) -> Result<Layer, ConfigError> {
@@ -143,6 +145,11 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Layer, ConfigError> {
                     layer.lint.push((rule.to_owned(), severity));
                 }
             }
+            "fleets" => {
+                for (name, _, table) in entries(file.table(key, value)?) {
+                    layer.fleets.push(file.fleet(name, table)?);
+                }
+            }
             MAX_SIZE_KEY => layer.max_file_size = Some(file.size(key, value)?),
             _ => return Err(file.unknown(key, key_span, "setting", TOP_KEYS)),
         }
@@ -151,7 +158,9 @@ pub(crate) fn parse(path: &Path, text: &str) -> Result<Layer, ConfigError> {
 }
 
 /// A table's entries in file order, so the first error reported is the topmost.
-fn entries<'t, 'i>(table: &'t DeTable<'i>) -> Vec<(&'t str, Range<usize>, &'t Value<'i>)> {
+pub(super) fn entries<'t, 'i>(
+    table: &'t DeTable<'i>,
+) -> Vec<(&'t str, Range<usize>, &'t Value<'i>)> {
     let mut all: Vec<_> = table
         .iter()
         .map(|(k, v)| (k.get_ref().as_ref(), k.span(), v))
@@ -160,21 +169,32 @@ fn entries<'t, 'i>(table: &'t DeTable<'i>) -> Vec<(&'t str, Range<usize>, &'t Va
     all
 }
 
-struct File<'a> {
+pub(super) struct File<'a> {
     path: &'a Path,
     text: &'a str,
 }
 
 impl File<'_> {
-    fn place(&self, span: Range<usize>) -> Place {
+    pub(super) fn place(&self, span: Range<usize>) -> Place {
         Place::at(self.path, self.text, span.start)
     }
 
-    fn error(&self, value: &Value<'_>, key: &str, message: impl Into<String>) -> ConfigError {
+    pub(super) fn error(
+        &self,
+        value: &Value<'_>,
+        key: &str,
+        message: impl Into<String>,
+    ) -> ConfigError {
         ConfigError::invalid(self.place(value.span()), key, message)
     }
 
-    fn unknown(&self, key: &str, span: Range<usize>, what: &str, allowed: &[&str]) -> ConfigError {
+    pub(super) fn unknown(
+        &self,
+        key: &str,
+        span: Range<usize>,
+        what: &str,
+        allowed: &[&str],
+    ) -> ConfigError {
         let message = format!(
             "unknown {what}; the {what}s here are {}",
             allowed.join(", ")
@@ -182,7 +202,7 @@ impl File<'_> {
         ConfigError::invalid(self.place(span), key, message)
     }
 
-    fn mistyped(&self, key: &str, value: &Value<'_>, expected: &str) -> ConfigError {
+    pub(super) fn mistyped(&self, key: &str, value: &Value<'_>, expected: &str) -> ConfigError {
         let found = value.get_ref().type_str();
         let article = if found.starts_with(['a', 'e', 'i', 'o', 'u']) {
             "an"
@@ -196,14 +216,14 @@ impl File<'_> {
         )
     }
 
-    fn string(&self, key: &str, value: &Value<'_>) -> Result<String, ConfigError> {
+    pub(super) fn string(&self, key: &str, value: &Value<'_>) -> Result<String, ConfigError> {
         match value.get_ref().as_str() {
             Some(s) => Ok(s.to_owned()),
             None => Err(self.mistyped(key, value, "a string")),
         }
     }
 
-    fn nonempty(&self, key: &str, value: &Value<'_>) -> Result<String, ConfigError> {
+    pub(super) fn nonempty(&self, key: &str, value: &Value<'_>) -> Result<String, ConfigError> {
         let s = self.string(key, value)?;
         if s.trim().is_empty() {
             return Err(self.error(value, key, "is empty; remove the line to use the default"));
@@ -218,7 +238,7 @@ impl File<'_> {
             .ok_or_else(|| self.mistyped(key, value, "true or false"))
     }
 
-    fn table<'v, 'i>(
+    pub(super) fn table<'v, 'i>(
         &self,
         key: &str,
         value: &'v Value<'i>,
@@ -351,7 +371,7 @@ impl File<'_> {
     }
 }
 
-const PASSWORD_HELP: &str = "a password does not belong in a configuration file: remove it and \
+pub(super) const PASSWORD_HELP: &str = "a password does not belong in a configuration file: remove it and \
      put it in the environment (PGPASSWORD), ~/.pgpass or the service file (pg_service.conf)";
 
 /// A size as PostgreSQL's settings write it (`"2GB"`, `"500 MB"`, `"8kB"`, units of 1024),

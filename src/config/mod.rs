@@ -10,6 +10,7 @@
 mod colour;
 mod error;
 mod file;
+mod fleets;
 mod keys;
 #[cfg(test)]
 mod load_tests;
@@ -169,6 +170,9 @@ pub struct Config {
     pub lint: crate::lint::LintConfig,
     /// The largest file pgstep reads, in bytes.
     pub max_file_size: u64,
+    /// Every fleet defined, by name; a fleet in the project file replaces the user file's
+    /// fleet of the same name as a whole.
+    pub fleets: BTreeMap<String, crate::fleet::Fleet>,
     profile: Option<String>,
     connection: Option<String>,
     sources: Vec<PathBuf>,
@@ -189,6 +193,7 @@ impl Default for Config {
             colours: Theme::default(),
             lint: crate::lint::LintConfig::default(),
             max_file_size: crate::files::DEFAULT_MAX_SIZE,
+            fleets: BTreeMap::new(),
             profile: None,
             connection: None,
             sources: Vec::new(),
@@ -247,6 +252,9 @@ impl Config {
             }
             config.lint.overrides.extend(layer.lint);
             set(&mut config.max_file_size, layer.max_file_size);
+            for fleet in layer.fleets {
+                config.fleets.insert(fleet.name.clone(), fleet);
+            }
         }
         let env_dir = opts.env("PGSTEP_DIR").map(PathBuf::from);
         set(&mut config.dir, opts.dir.clone().or(env_dir));

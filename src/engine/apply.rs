@@ -20,6 +20,9 @@ pub struct UpOptions {
     /// Apply up to and including this version.
     pub to: Option<Version>,
     pub allow_out_of_order: bool,
+    /// Read before each phase: once set, no further phase starts and `up` returns what it
+    /// applied (a fleet stopping lets each target finish its current phase only).
+    pub stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// What one applied phase did.
@@ -158,6 +161,10 @@ impl Engine {
             }
             let mut done = Vec::new();
             for m in todo {
+                let stop = opts.stop.as_ref();
+                if stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst)) {
+                    break;
+                }
                 // Read here, one at a time: a plan outlined by the console holds no text, and
                 // a file changed since then stops the run before its phase starts.
                 let m = &m.read()?;

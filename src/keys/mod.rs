@@ -6,6 +6,7 @@
 //! A leaf module: the configuration and the console both read it, it reads neither.
 
 mod dialogs;
+mod fleet;
 mod monitor;
 mod spec;
 mod tabs;
@@ -75,6 +76,8 @@ pub enum Command {
     InDoubtDone,
     InDoubtRerun,
     RunQuery,
+    /// The Fleet view: the chosen target's own console.
+    OpenTarget,
 }
 
 /// Where a binding applies: a tab, a dialog, or keys that hold across several.
@@ -113,11 +116,13 @@ pub enum Context {
     Question,
     /// The read-only query editor.
     Editor,
+    /// The Fleet view (`pgstep --fleet NAME`): every target against every phase.
+    Fleet,
 }
 
 impl Context {
     /// Every context, in the order help lists them.
-    pub const ALL: [Context; 19] = [
+    pub const ALL: [Context; 20] = [
         Context::Always,
         Context::Global,
         Context::Phases,
@@ -137,6 +142,7 @@ impl Context {
         Context::InDoubt,
         Context::Question,
         Context::Editor,
+        Context::Fleet,
     ];
 
     const TABS: [Context; 6] = [
@@ -170,6 +176,7 @@ impl Context {
             Context::InDoubt => "the statement-in-doubt dialog",
             Context::Question => "a yes/no question",
             Context::Editor => "the query editor",
+            Context::Fleet => "the Fleet view",
         }
     }
 
@@ -255,6 +262,7 @@ pub fn defaults() -> Vec<Binding> {
     rows(tabs::ROWS)
         .chain(rows(monitor::ROWS))
         .chain(rows(dialogs::ROWS))
+        .chain(rows(fleet::ROWS))
         .collect()
 }
 

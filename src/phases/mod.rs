@@ -14,7 +14,7 @@ use crate::plan::{Migration, Plan, Version};
 pub use row::{HistoryRow, RowState};
 
 /// What a phase is, as the operator sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PhaseState {
     Applied,

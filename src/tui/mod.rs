@@ -13,6 +13,7 @@
 pub mod action;
 pub mod app;
 pub mod dialog;
+pub mod fleet;
 pub mod keymap;
 pub mod monitor;
 mod runtime;

@@ -411,6 +411,7 @@ impl Runtime {
                 let opts = UpOptions {
                     to: Some(to),
                     allow_out_of_order: false,
+                    stop: None,
                 };
                 match worker.up(&plan, &opts, &mut progress).await {
                     Ok(done) => Action::Done(Outcome::Applied(done)),
@@ -421,6 +422,7 @@ impl Runtime {
                 let opts = UpOptions {
                     to: Some(version),
                     allow_out_of_order: false,
+                    stop: None,
                 };
                 match worker.dry_run(&plan, &opts).await {
                     Ok(r) => Action::Done(Outcome::DryRun(r)),

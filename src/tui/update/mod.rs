@@ -622,8 +622,9 @@ pub(super) fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
         Command::Resume | Command::Mark | Command::Diff | Command::Accept => {
             return decide(app, cmd);
         }
-        // Keys of the dialogs and the filter, which never reach here.
-        Command::EditCheck
+        // Keys of the dialogs, the filter and the Fleet view, which never reach here.
+        Command::OpenTarget
+        | Command::EditCheck
         | Command::FilterDone
         | Command::FilterClear
         | Command::Confirm

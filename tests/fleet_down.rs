@@ -1,0 +1,96 @@
+//! `pgstep fleet NAME verify` and `down`: each target's checks and rollback as the single
+//! commands run them, over every target.
+
+mod support;
+
+use support::TestDb;
+use support::migrations::{Dir, Pg, Run, finish};
+
+fn fleet(config: &Dir, plan: &Dir, args: &[&str]) -> Run {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pgstep"));
+    cmd.arg("--config")
+        .arg(config.path().join("pgstep.toml"))
+        .arg("--dir")
+        .arg(plan.path())
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for var in [
+        "DATABASE_URL",
+        "PGPASSWORD",
+        "PGAPPNAME",
+        "PGSERVICE",
+        "PGOPTIONS",
+    ] {
+        cmd.env_remove(var);
+    }
+    finish(cmd.spawn().expect("pgstep starts"))
+}
+
+const THINGS: &str = "CREATE TABLE things (id int);\n\
+    -- DOWN\n\
+    DROP TABLE things;\n\
+    -- VERIFY\n\
+    -- Check: no things yet\n\
+    -- Expect: empty\n\
+    SELECT id FROM things;\n";
+
+#[test]
+fn verify_reports_the_failing_check_and_down_rolls_every_target_back() {
+    let dbs: Vec<TestDb> = (0..3).map(|_| support::fresh_db()).collect();
+    let list: Vec<String> = dbs.iter().map(|d| format!("\"{}\"", d.url())).collect();
+    let config = Dir::new();
+    config.write(
+        "pgstep.toml",
+        &format!("[fleets.t]\ntargets = [{}]\n", list.join(", ")),
+    );
+    let plan = Dir::new();
+    plan.write("001_things.sql", THINGS);
+    fleet(&config, &plan, &["fleet", "t", "up", "--yes"]).expect(0);
+    fleet(&config, &plan, &["fleet", "t", "verify"]).expect(0);
+
+    Pg::connect(dbs[2].url()).exec("INSERT INTO things VALUES (1)");
+    let verify = fleet(&config, &plan, &["fleet", "t", "verify", "--json"]).expect(4);
+    let doc: serde_json::Value = serde_json::from_str(&verify.stdout).expect("JSON");
+    let outcomes: Vec<&str> = doc
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, vec!["done", "done", "failed"], "{verify}");
+    assert!(
+        doc[2]["error"]
+            .as_str()
+            .unwrap()
+            .contains("`no things yet`"),
+        "{verify}"
+    );
+
+    let down = fleet(
+        &config,
+        &plan,
+        &[
+            "fleet",
+            "t",
+            "down",
+            "--all",
+            "--yes",
+            "--reason",
+            "fleet test",
+        ],
+    )
+    .expect(0);
+    assert_eq!(down.stdout.matches("done: 1 phase(s)").count(), 3, "{down}");
+    for db in &dbs {
+        let pg = Pg::connect(db.url());
+        assert!(!pg.exists("things"));
+        let rollbacks = pg.events_of("rollback");
+        assert_eq!(rollbacks.len(), 1);
+        assert_eq!(rollbacks[0].reason.as_deref(), Some("fleet test"));
+    }
+    let status = fleet(&config, &plan, &["fleet", "t", "status"]).expect(4);
+    assert!(status.stdout.contains("now: 3 behind"), "{status}");
+    fleet(&config, &plan, &["fleet", "t", "down"]).expect(2);
+}

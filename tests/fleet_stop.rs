@@ -1,0 +1,154 @@
+//! A fleet stops starting targets when its canary fails or `max_failures` is reached; the
+//! targets it never started are left untouched and reported.
+
+mod support;
+
+use support::TestDb;
+use support::migrations::{Dir, Pg, Run, finish};
+
+fn fleet(config: &Dir, plan: &Dir, args: &[&str]) -> Run {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pgstep"));
+    cmd.arg("--config")
+        .arg(config.path().join("pgstep.toml"))
+        .arg("--dir")
+        .arg(plan.path())
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for var in [
+        "DATABASE_URL",
+        "PGPASSWORD",
+        "PGAPPNAME",
+        "PGSERVICE",
+        "PGOPTIONS",
+    ] {
+        cmd.env_remove(var);
+    }
+    finish(cmd.spawn().expect("pgstep starts"))
+}
+
+/// Six listed targets, `settings` as given, and a one-phase plan creating `orders`.
+fn six(settings: &str) -> (Vec<TestDb>, Dir, Dir) {
+    let dbs: Vec<TestDb> = (0..6).map(|_| support::fresh_db()).collect();
+    let list: Vec<String> = dbs.iter().map(|d| format!("\"{}\"", d.url())).collect();
+    let config = Dir::new();
+    config.write(
+        "pgstep.toml",
+        &format!("[fleets.t]\ntargets = [{}]\n{settings}", list.join(", ")),
+    );
+    let plan = Dir::new();
+    plan.write(
+        "001_orders.sql",
+        "CREATE TABLE orders (id int PRIMARY KEY);\n",
+    );
+    (dbs, config, plan)
+}
+
+fn applied(db: &TestDb) -> bool {
+    let pg = Pg::connect(db.url());
+    pg.exists("schema_migrations") && pg.states().iter().any(|(_, s)| s == "applied")
+}
+
+#[test]
+fn a_failed_canary_stops_the_fleet_before_any_wave() {
+    let (dbs, config, plan) = six("canary = 1\nmax_failures = 5\n");
+    Pg::connect(dbs[0].url()).exec("CREATE TABLE orders (id int)");
+    let unconfirmed = fleet(&config, &plan, &["fleet", "t", "up"]).expect(2);
+    assert!(
+        unconfirmed.stderr.contains("6 target(s) on 1 server(s)"),
+        "{unconfirmed}"
+    );
+    assert!(unconfirmed.stderr.contains("pass --yes"), "{unconfirmed}");
+    assert!(
+        dbs.iter()
+            .all(|db| !Pg::connect(db.url()).exists("schema_migrations"))
+    );
+    let run = fleet(&config, &plan, &["fleet", "t", "up", "--yes"]).expect(4);
+    assert!(
+        run.stdout.lines().next().unwrap_or("").contains("FAILED"),
+        "{run}"
+    );
+    assert!(run.stdout.contains("already exists"), "{run}");
+    assert_eq!(run.stdout.matches("not started").count(), 5, "{run}");
+    for db in &dbs[1..] {
+        assert!(!Pg::connect(db.url()).exists("orders"), "{run}");
+    }
+    // Run again, the cause not fixed: the canary is held, and the fleet still goes no further.
+    let again = fleet(&config, &plan, &["fleet", "t", "up", "--yes"]).expect(4);
+    assert!(
+        again
+            .stdout
+            .lines()
+            .next()
+            .unwrap_or("")
+            .contains("held: phase 001 failed in an earlier run"),
+        "{again}"
+    );
+    assert_eq!(again.stdout.matches("not started").count(), 5, "{again}");
+    assert!(dbs[1..].iter().all(|db| !applied(db)), "{again}");
+}
+
+#[test]
+fn no_target_starts_once_max_failures_is_reached() {
+    // One at a time, no canary, in two waves of three: the first two targets fail.
+    let (dbs, config, plan) =
+        six("canary = 0\nwaves = [\"50%\", \"100%\"]\nparallel = 1\nmax_failures = 2\n");
+    for db in &dbs[..2] {
+        Pg::connect(db.url()).exec("CREATE TABLE orders (id int)");
+    }
+    let run = fleet(&config, &plan, &["fleet", "t", "up", "--yes"]).expect(4);
+    assert_eq!(run.stdout.matches("FAILED").count(), 2, "{run}");
+    assert_eq!(run.stdout.matches("not started").count(), 4, "{run}");
+    assert!(dbs[2..].iter().all(|db| !applied(db)), "{run}");
+
+    // Resolved on one, and run again with a higher bar: the rest run, the other is held.
+    Pg::connect(dbs[0].url()).exec("DROP TABLE orders");
+    let again = fleet(
+        &config,
+        &plan,
+        &["fleet", "t", "up", "--yes", "--retry-failed"],
+    )
+    .expect(4);
+    assert_eq!(again.stdout.matches("FAILED").count(), 1, "{again}");
+    assert!(!applied(&dbs[1]), "{again}");
+    assert!(
+        dbs.iter()
+            .enumerate()
+            .filter(|(i, _)| *i != 1)
+            .all(|(_, db)| applied(db)),
+        "{again}"
+    );
+}
+
+#[test]
+fn a_target_in_flight_finishes_its_current_phase_and_goes_no_further() {
+    let dbs: Vec<TestDb> = (0..2).map(|_| support::fresh_db()).collect();
+    let list: Vec<String> = dbs.iter().map(|d| format!("\"{}\"", d.url())).collect();
+    let config = Dir::new();
+    config.write(
+        "pgstep.toml",
+        &format!(
+            "[fleets.t]\ntargets = [{}]\ncanary = 0\nparallel = 2\nmax_failures = 1\n",
+            list.join(", ")
+        ),
+    );
+    let plan = Dir::new();
+    plan.write(
+        "001_slow.sql",
+        "SELECT pg_sleep(1);\nCREATE TABLE slow (id int);\nSELECT pg_sleep(2);\n",
+    );
+    plan.write("002_next.sql", "CREATE TABLE next (id int);\n");
+    // Both start phase 001 together: a second in, the first fails, while the second has
+    // two seconds of its phase still to go.
+    Pg::connect(dbs[0].url()).exec("CREATE TABLE slow (id int)");
+    let run = fleet(&config, &plan, &["fleet", "t", "up", "--yes"]).expect(4);
+    assert!(run.stdout.contains("stopped after 1 phase(s)"), "{run}");
+    let second = Pg::connect(dbs[1].url());
+    assert_eq!(
+        second.states(),
+        support::migrations::states(&[("001", "applied")]),
+        "{run}"
+    );
+    assert!(!second.exists("next"), "{run}");
+}
