@@ -41,6 +41,12 @@ pub enum Command {
     Diff,
     Accept,
     CancelJob,
+    /// Pause a batched step between batches, or resume it.
+    BatchPause,
+    BatchBigger,
+    BatchSmaller,
+    PauseLonger,
+    PauseShorter,
     Refresh,
     DetailDown,
     DetailUp,
@@ -89,6 +95,8 @@ pub enum Context {
     Activity,
     /// While work runs, on every tab.
     Running,
+    /// While a batched step runs, on every tab.
+    Batch,
     /// Typing a filter.
     FilterInput,
     /// Check results, a dry run's statements.
@@ -114,7 +122,7 @@ pub enum Context {
 
 impl Context {
     /// Every context, in the order help lists them.
-    pub const ALL: [Context; 18] = [
+    pub const ALL: [Context; 19] = [
         Context::Always,
         Context::Global,
         Context::Phases,
@@ -123,6 +131,7 @@ impl Context {
         Context::Matviews,
         Context::Activity,
         Context::Running,
+        Context::Batch,
         Context::FilterInput,
         Context::Results,
         Context::DiffView,
@@ -154,6 +163,7 @@ impl Context {
             Context::Matviews => "the Matviews tab",
             Context::Activity => "the Activity tab",
             Context::Running => "running work",
+            Context::Batch => "a running batched step",
             Context::FilterInput => "the filter",
             Context::Results => "the check results",
             Context::DiffView => "the diff",
@@ -178,10 +188,18 @@ impl Context {
     /// The contexts searched together when this one is on screen, most specific first.
     pub fn screen(self) -> Vec<Context> {
         if Context::TABS.contains(&self) {
-            vec![Context::Always, Context::Running, self, Context::Global]
+            vec![
+                Context::Always,
+                Context::Running,
+                Context::Batch,
+                self,
+                Context::Global,
+            ]
         } else {
             match self {
-                Context::Always | Context::Global | Context::Running => vec![self],
+                Context::Always | Context::Global | Context::Running | Context::Batch => {
+                    vec![self]
+                }
                 other => vec![Context::Always, other],
             }
         }
@@ -191,7 +209,12 @@ impl Context {
     fn screens() -> impl Iterator<Item = Vec<Context>> {
         Context::ALL
             .into_iter()
-            .filter(|c| !matches!(c, Context::Always | Context::Global | Context::Running))
+            .filter(|c| {
+                !matches!(
+                    c,
+                    Context::Always | Context::Global | Context::Running | Context::Batch
+                )
+            })
             .map(Context::screen)
     }
 }

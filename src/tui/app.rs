@@ -77,6 +77,19 @@ pub struct Job {
     pub cancelling: bool,
     /// What a maintenance job works on: an index, a materialized view, a pid.
     pub target: Option<String>,
+    /// The batched step that runs now, as the engine last published it.
+    pub batch: Option<crate::engine::batch::BatchProgress>,
+    /// What the operator asked of the batched step, ahead of its next progress.
+    pub steering: Steering,
+}
+
+/// The operator's changes to a running batched step: `None` where nothing was asked, so the
+/// step's own value (its header, the gates) holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Steering {
+    pub paused: bool,
+    pub batch_size: Option<u64>,
+    pub pause: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -525,6 +538,9 @@ impl App {
         let mut c = tab.screen();
         if self.job.is_none() {
             c.retain(|c| *c != Context::Running);
+        }
+        if self.job.as_ref().is_none_or(|j| j.batch.is_none()) {
+            c.retain(|c| *c != Context::Batch);
         }
         c
     }

@@ -1,6 +1,7 @@
 //! Drawing the console: a pure function of the state.
 
 mod activity;
+mod batch;
 mod confirm;
 mod dialogs;
 mod frame;
@@ -20,6 +21,7 @@ use ratatui::widgets::{Paragraph, Tabs, Wrap};
 
 use super::app::{App, Connection, Level, MIN_SIZE, Tab};
 use crate::tui::theme::Theme;
+use crate::tui::words;
 
 const SPINNER: [&str; 4] = ["|", "/", "-", "\\"];
 
@@ -137,7 +139,7 @@ fn tab_bar(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(tabs, area);
 }
 
-/// The status area: at most three lines, so the list keeps the room of an 80x24 screen.
+/// The status area: at most four lines, so the list keeps the room of an 80x24 screen.
 fn status_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
     if let Some(job) = &app.job {
         let spin = SPINNER[app.spinner % SPINNER.len()];
@@ -174,11 +176,15 @@ fn status_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
             if let Some(b) = blocked {
                 lines.push(Line::from(Span::styled(format!("  {b}"), t.warning())));
             }
+            if let Some(r) = &w.replication {
+                let text = words::replication(r.wal_bytes, &r.standbys);
+                lines.push(Line::from(Span::styled(format!("  {text}"), t.dim())));
+            }
             if let Some(g) = gauge {
                 lines.push(Line::from(format!("  {g}")));
             }
         }
-        lines.truncate(3);
+        lines.truncate(4);
         lines
     } else if let Some((level, text)) = &app.message {
         let style = match level {

@@ -15,6 +15,17 @@ use crate::tui::theme::{Theme, glyph};
 use crate::tui::words;
 
 pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
+    let batch = app.job.as_ref().and_then(|j| Some((j, j.batch.as_ref()?)));
+    let area = match batch {
+        Some((job, p)) => {
+            let [gauge, rest] =
+                Layout::vertical([Constraint::Length(super::batch::HEIGHT), Constraint::Min(3)])
+                    .areas(area);
+            super::batch::render(app, job, p, t, frame, gauge);
+            rest
+        }
+        None => area,
+    };
     let list_width = if area.width >= 120 { 62 } else { 38 };
     let [list, detail] =
         Layout::horizontal([Constraint::Length(list_width), Constraint::Min(20)]).areas(area);

@@ -3,6 +3,7 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+mod batch;
 mod dialog;
 mod job;
 mod maintenance;
@@ -143,6 +144,10 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
             if app.job.as_ref().is_some_and(|j| j.kind.phase()) {
                 app.monitors.watch = Some(watch);
             }
+            Vec::new()
+        }
+        Action::Batch(p) => {
+            batch::on_progress(app, p);
             Vec::new()
         }
         Action::ReadFailed(message) => {
@@ -593,6 +598,11 @@ pub(super) fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
         Command::DetailUp => app.detail_scroll = app.detail_scroll.saturating_sub(3),
         Command::Filter => app.filtering = true,
         Command::CancelJob => app.modal = Some(Modal::ConfirmCancel),
+        Command::BatchPause
+        | Command::BatchBigger
+        | Command::BatchSmaller
+        | Command::PauseLonger
+        | Command::PauseShorter => return batch::command(app, cmd),
         Command::ApplyNext => return apply_next(app),
         Command::DryRun => return phase_job(app, Command::DryRun),
         Command::Verify => return phase_job(app, Command::Verify),
