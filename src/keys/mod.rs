@@ -79,6 +79,9 @@ pub enum Command {
     InDoubtDone,
     InDoubtRerun,
     RunQuery,
+    /// Scroll the query editor's result, whose arrows move the cursor.
+    ResultDown,
+    ResultUp,
 }
 
 /// Where a binding applies: a tab, a dialog, or keys that hold across several.
@@ -118,11 +121,13 @@ pub enum Context {
     Question,
     /// The read-only query editor.
     Editor,
+    /// The list of keys (`?`): any key not bound here closes it.
+    HelpView,
 }
 
 impl Context {
     /// Every context, in the order help lists them.
-    pub const ALL: [Context; 19] = [
+    pub const ALL: [Context; 20] = [
         Context::Always,
         Context::Global,
         Context::Phases,
@@ -142,6 +147,7 @@ impl Context {
         Context::InDoubt,
         Context::Question,
         Context::Editor,
+        Context::HelpView,
     ];
 
     const TABS: [Context; 5] = [
@@ -174,6 +180,7 @@ impl Context {
             Context::InDoubt => "the statement-in-doubt dialog",
             Context::Question => "a yes/no question",
             Context::Editor => "the query editor",
+            Context::HelpView => "the list of keys",
         }
     }
 

@@ -257,3 +257,39 @@ pub fn replication(wal_bytes: u64, standbys: &[crate::monitor::replication::Stan
     }
     text
 }
+
+/// The list of keys' title; `scroll` names the keys that scroll it, when it does.
+pub fn help_title(scroll: Option<(String, String)>) -> String {
+    match scroll {
+        Some((down, up)) => format!(" Keys ({down} {up} scroll, any other key closes) "),
+        None => " Keys (any key closes) ".to_string(),
+    }
+}
+
+/// What a scrolled view has out of sight: `above` rows above it and `below` below.
+pub fn more_rows(above: usize, below: usize) -> String {
+    match (above, below) {
+        (0, n) => format!("  ... {n} more line(s) below"),
+        (n, 0) => format!("  ... {n} line(s) above"),
+        (a, b) => format!("  ... {a} line(s) above, {b} below"),
+    }
+}
+
+/// The last line of a query's result: how many rows, which are shown, and how to see more.
+pub fn result_rows(total: usize, first: usize, shown: usize, keys: &str) -> String {
+    if shown >= total {
+        format!("{total} row(s)")
+    } else {
+        format!(
+            "rows {}-{} of {total} ({keys} scrolls)",
+            first + 1,
+            first + shown
+        )
+    }
+}
+
+pub const RESULT_TITLE: &str = " result ";
+
+pub fn run_query_hint(run_key: &str) -> String {
+    format!("{run_key} runs the query in a read-only transaction")
+}

@@ -303,6 +303,7 @@ pub fn render(app: &App, modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect
             check,
             area: text,
             result,
+            scroll,
             ..
         } => {
             let inner = frame_for(
@@ -316,37 +317,19 @@ pub fn render(app: &App, modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect
             let [top, bottom] =
                 Layout::vertical([Constraint::Percentage(55), Constraint::Min(3)]).areas(inner);
             frame.render_widget(&**text, top);
+            let block = t.block().borders(Borders::TOP).title(words::RESULT_TITLE);
             let lines: Vec<Line> = match result {
                 None => vec![Line::from(Span::styled(
-                    format!(
-                        "{} runs the query in a read-only transaction",
-                        key(Context::Editor, Command::RunQuery)
-                    ),
+                    words::run_query_hint(&key(Context::Editor, Command::RunQuery)),
                     t.dim(),
                 ))],
                 Some(Err(e)) => vec![Line::from(Span::styled(e.clone(), t.error()))],
                 Some(Ok(rs)) => {
-                    // The top border, the column names and the count take three rows.
-                    let room = usize::from(bottom.height.saturating_sub(3));
-                    let mut v = vec![Line::from(Span::styled(rs.columns.join(" | "), t.title()))];
-                    v.extend(rs.rows.iter().take(room).map(|r| {
-                        Line::from(
-                            r.iter()
-                                .map(|c| c.as_deref().unwrap_or("NULL"))
-                                .collect::<Vec<_>>()
-                                .join(" | "),
-                        )
-                    }));
-                    let count = if rs.rows.len() > room {
-                        format!("{} row(s), the first {room} shown", rs.rows.len())
-                    } else {
-                        format!("{} row(s)", rs.rows.len())
-                    };
-                    v.push(Line::from(Span::styled(count, t.dim())));
-                    v
+                    let keys = key(Context::Editor, Command::ResultDown);
+                    super::grid::render(rs, *scroll, &keys, block, t, frame, bottom);
+                    return;
                 }
             };
-            let block = t.block().borders(Borders::TOP).title(" result ");
             frame.render_widget(Paragraph::new(lines).block(block), bottom);
         }
         Modal::Diff {

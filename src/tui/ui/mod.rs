@@ -5,6 +5,7 @@ mod batch;
 mod confirm;
 mod dialogs;
 mod frame;
+mod grid;
 mod help;
 pub mod highlight;
 mod indexes;
@@ -37,11 +38,17 @@ pub fn render(app: &App, frame: &mut Frame) {
         return;
     }
     let status_lines = status_lines(app, t);
+    // A message (a maintenance result, an error) wraps, up to the status area's four lines;
+    // the running work's lines are one fact each and are cut.
+    let status_rows = match app.job {
+        None => frame::wrapped_height(&status_lines, area.width).min(MAX_STATUS_ROWS),
+        Some(_) => status_lines.len() as u16,
+    };
     let [head, tabs, body, status, foot] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(5),
-        Constraint::Length(status_lines.len().max(1) as u16),
+        Constraint::Length(status_rows.max(1)),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -54,7 +61,12 @@ pub fn render(app: &App, frame: &mut Frame) {
         Tab::Matviews => matviews::render(app, t, frame, body),
         Tab::Activity => activity::render(app, t, frame, body),
     }
-    frame.render_widget(Paragraph::new(status_lines), status);
+    let status_text = Paragraph::new(status_lines);
+    let status_text = match app.job {
+        None => status_text.wrap(Wrap { trim: false }),
+        Some(_) => status_text,
+    };
+    frame.render_widget(status_text, status);
     footer(app, t, frame, foot);
     if let Some(m) = &app.modal {
         // Below the header and above the footer, which names the dialog's keys.
@@ -139,7 +151,10 @@ fn tab_bar(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(tabs, area);
 }
 
-/// The status area: at most four lines, so the list keeps the room of an 80x24 screen.
+/// The status area's most rows, so the list keeps the room of an 80x24 screen.
+const MAX_STATUS_ROWS: u16 = 4;
+
+/// The status area: at most four lines.
 fn status_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
     if let Some(job) = &app.job {
         let spin = SPINNER[app.spinner % SPINNER.len()];
@@ -184,7 +199,7 @@ fn status_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
                 lines.push(Line::from(format!("  {g}")));
             }
         }
-        lines.truncate(4);
+        lines.truncate(usize::from(MAX_STATUS_ROWS));
         lines
     } else if let Some((level, text)) = &app.message {
         let style = match level {

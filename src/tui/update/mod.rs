@@ -390,12 +390,14 @@ fn on_done(app: &mut App, outcome: Outcome) -> Vec<Effect> {
                 version: v,
                 check: c,
                 result: r,
+                scroll,
                 ..
             }) = &mut app.modal
                 && *v == version
                 && *c == check
             {
                 *r = Some(result);
+                *scroll = 0;
             }
             return Vec::new();
         }
@@ -432,7 +434,20 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         return dialog::on_key(app, key, cmd);
     }
     if app.help {
-        app.help = false;
+        let step: isize = match cmd {
+            Some(Command::Down) => 1,
+            Some(Command::Up) => -1,
+            Some(Command::ScrollPageDown) => 10,
+            Some(Command::ScrollPageUp) => -10,
+            // Any other key closes it.
+            _ => {
+                app.help = false;
+                app.help_scroll = 0;
+                return Vec::new();
+            }
+        };
+        let max = app.help_layout().max_scroll();
+        app.help_scroll = app.help_scroll.saturating_add_signed(step).min(max);
         return Vec::new();
     }
     if app.filtering {
@@ -629,7 +644,9 @@ pub(super) fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
         | Command::InDoubtAsk
         | Command::InDoubtDone
         | Command::InDoubtRerun
-        | Command::RunQuery => {}
+        | Command::RunQuery
+        | Command::ResultDown
+        | Command::ResultUp => {}
         Command::CycleSort
         | Command::CycleVerdict
         | Command::DropIndex
