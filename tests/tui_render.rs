@@ -1234,7 +1234,9 @@ fn editor_end(options: Options) -> App {
             .map(|id| {
                 vec![
                     Some(id.to_string()),
-                    Some(format!("The Left Hand of Darkness, edition {id}, reprinted")),
+                    Some(format!(
+                        "The Left Hand of Darkness, edition {id}, reprinted"
+                    )),
                     (id % 7 != 0).then(|| format!("978-0-441-{id:05}-1")),
                 ]
             })

@@ -21,6 +21,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Tabs, Wrap};
 
 use super::app::{App, Connection, Level, MIN_SIZE, Tab};
+use crate::tui::keymap::{Command, Context};
 use crate::tui::theme::Theme;
 use crate::tui::words;
 
@@ -30,10 +31,8 @@ pub fn render(app: &App, frame: &mut Frame) {
     let area = frame.area();
     let t = &app.options.theme;
     if app.too_small() {
-        let text = format!(
-            "terminal too small: {}x{}, pgstep needs {}x{} (q quits)",
-            area.width, area.height, MIN_SIZE.0, MIN_SIZE.1
-        );
+        let quit = app.keymap.key_of(Context::Global, Command::Quit);
+        let text = words::too_small((area.width, area.height), MIN_SIZE, &quit);
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
         return;
     }
@@ -91,7 +90,7 @@ fn header(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     }
     if h.read_only {
         spans.push(Span::styled(
-            " READ-ONLY ",
+            words::READ_ONLY_BADGE,
             t.warning().add_modifier(Modifier::REVERSED),
         ));
         spans.push(Span::raw(" "));
@@ -101,7 +100,7 @@ fn header(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         Connection::Up | Connection::Connecting => {}
         Connection::Reconnecting { attempt, error } => {
             spans.push(Span::styled(
-                format!(" RECONNECTING ({attempt}) "),
+                words::reconnecting_badge(*attempt),
                 t.removed()
                     .add_modifier(Modifier::REVERSED | Modifier::BOLD),
             ));
@@ -113,7 +112,7 @@ fn header(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     }
     if !app.log_tampered.is_empty() {
         spans.push(Span::styled(
-            " LOG TAMPERED ",
+            words::LOG_TAMPERED_BADGE,
             t.removed()
                 .add_modifier(Modifier::REVERSED | Modifier::BOLD),
         ));
@@ -125,11 +124,7 @@ fn header(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     )));
     if let Some(holder) = &app.lock_holder {
         spans.push(Span::styled(
-            format!(
-                "  lock held by pid {} ({})",
-                holder.pid,
-                holder.application.as_deref().unwrap_or("?")
-            ),
+            words::lock_held_by(holder.pid, holder.application.as_deref()),
             t.warning(),
         ));
     }
@@ -179,7 +174,7 @@ fn status_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
             text.push_str(&format!("  step: {step}"));
         }
         if job.cancelling {
-            text.push_str("  cancelling...");
+            text.push_str(words::CANCELLING);
         }
         let mut lines = vec![Line::from(Span::styled(text, t.title()))];
         // Who the statement waits for comes first: it is what the DBA acts on.
@@ -209,16 +204,9 @@ fn status_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
         };
         vec![Line::from(Span::styled(text.clone(), style))]
     } else if app.tab == Tab::Indexes && app.filtering {
-        vec![Line::from(format!(
-            "table filter: {}_",
-            app.monitors.index_table
-        ))]
+        vec![Line::from(words::table_filter(&app.monitors.index_table))]
     } else if app.tab != Tab::Indexes && (app.filtering || !app.filter.is_empty()) {
-        vec![Line::from(format!(
-            "filter: {}{}",
-            app.filter,
-            if app.filtering { "_" } else { "" }
-        ))]
+        vec![Line::from(words::phase_filter(&app.filter, app.filtering))]
     } else {
         Vec::new()
     }

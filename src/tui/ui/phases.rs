@@ -85,8 +85,8 @@ fn render_list(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
                 "reading the plan in {} ({files} files)...",
                 text::path(&app.plan.dir)
             ),
-            None if app.phases.is_empty() => "no migrations in the plan".into(),
-            None => "no phase matches the filter".into(),
+            None if app.phases.is_empty() => words::NO_MIGRATIONS.into(),
+            None => words::NO_PHASE_MATCHES.into(),
         };
         let text = Paragraph::new(text)
             .style(t.dim())
@@ -163,7 +163,7 @@ fn row<'a>(
 }
 
 fn render_detail(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
-    let block = t.block().title(" Detail ");
+    let block = t.block().title(words::DETAIL_TITLE);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(p) = app.selected_phase() else {
