@@ -25,6 +25,9 @@ impl Alive {
     fn add(&mut self, kind: &'static str, n: &Name) {
         let all = self.0.entry(n.name.clone()).or_default();
         if !all.iter().any(|(k, m)| *k == kind && m == n) {
+            // Nearly every name holds one object: room for exactly that, not the four a
+            // first push makes room for (7 of 10 MB with 10,000 phases).
+            all.reserve_exact(1);
             all.push((kind, n.clone()));
         }
     }
