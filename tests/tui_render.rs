@@ -1272,11 +1272,23 @@ fn terminate_end(options: Options) -> App {
     app
 }
 
+/// A result wider than the screen (its columns narrowed to fit) and longer (scrolled to its
+/// last row).
 fn editor_end(options: Options) -> App {
     let mut app = editor(options);
     let result = ResultSet {
-        columns: vec!["id".into()],
-        rows: (1..=100).map(|id| vec![Some(id.to_string())]).collect(),
+        columns: vec!["id".into(), "title".into(), "isbn".into()],
+        rows: (1..=100)
+            .map(|id| {
+                vec![
+                    Some(id.to_string()),
+                    Some(format!(
+                        "The Left Hand of Darkness, edition {id}, reprinted"
+                    )),
+                    (id % 7 != 0).then(|| format!("978-0-441-{id:05}-1")),
+                ]
+            })
+            .collect(),
     };
     app.job = None;
     update(
@@ -1289,6 +1301,27 @@ fn editor_end(options: Options) -> App {
         result: Ok(result),
     };
     update(&mut app, Action::Done(outcome));
+    for _ in 0..120 {
+        update(
+            &mut app,
+            Action::Key(KeyEvent::new(KeyCode::Down, KeyModifiers::ALT)),
+        );
+    }
+    app
+}
+
+fn help_end(options: Options) -> App {
+    let mut app = help(options);
+    presses(&mut app, KeyCode::PageDown, 5);
+    app
+}
+
+/// A maintenance result longer than the status line: it wraps.
+fn maintained(options: Options) -> App {
+    let mut app = activity(options);
+    let text = "terminated pid 4242 psql (alice) on shop: idle in transaction 3m12s, \
+                holding locks on books and authors since 09:14:07";
+    update(&mut app, Action::Done(Outcome::Maintained(text.into())));
     app
 }
 
@@ -1298,14 +1331,14 @@ fn log_end(options: Options) -> App {
     app
 }
 
-const AT_THEIR_END: [Screen; 15] = [
+const AT_THEIR_END: [Screen; 16] = [
     ("apply", apply_end),
     ("apply_typed", confirm_apply_typed),
     ("rollback", rollback_scrolled_to_its_end),
     ("results", results_end),
     ("dry_run", dry_run_end),
     ("diff", diff_end),
-    ("help", help),
+    ("help", help_end),
     ("mark", mark_choice),
     ("in_doubt", in_doubt_end),
     ("reason", reason),
@@ -1314,6 +1347,7 @@ const AT_THEIR_END: [Screen; 15] = [
     ("confirm_quit", confirm_quit),
     ("editor", editor_end),
     ("log", log_end),
+    ("maintained", maintained),
 ];
 
 #[test]

@@ -2,7 +2,7 @@
 
 use super::Command::*;
 use super::Context::*;
-use super::spec::{BACK_TAB, KeyCode as K, char_key as ch, ctrl_key as ctrl, key};
+use super::spec::{BACK_TAB, KeyCode as K, alt_key as alt, char_key as ch, ctrl_key as ctrl, key};
 use super::{DOWN, FOOTER, Row, UP};
 
 /// Scrolling a dialog that takes typed text: the arrows and page keys only.
@@ -171,4 +171,38 @@ pub(super) const ROWS: &[Row] = &[
         FOOTER,
     ),
     (Editor, Back, "back", ESC, "back to the results", FOOTER),
+    (
+        Editor,
+        ResultDown,
+        "result_down",
+        &[alt(K::Down), alt(K::PageDown)],
+        "scroll the result down",
+        FOOTER,
+    ),
+    (
+        Editor,
+        ResultUp,
+        "result_up",
+        &[alt(K::Up), alt(K::PageUp)],
+        "scroll the result up",
+        0,
+    ),
+    (HelpView, Down, "down", DOWN, "scroll down", 0),
+    (HelpView, Up, "up", UP, "scroll up", 0),
+    (
+        HelpView,
+        ScrollPageDown,
+        "scroll_page_down",
+        SCROLL_PAGE_DOWN,
+        "scroll a page down",
+        0,
+    ),
+    (
+        HelpView,
+        ScrollPageUp,
+        "scroll_page_up",
+        SCROLL_PAGE_UP,
+        "scroll a page up",
+        0,
+    ),
 ];

@@ -42,6 +42,12 @@ pub enum Command {
     Diff,
     Accept,
     CancelJob,
+    /// Pause a batched step between batches, or resume it.
+    BatchPause,
+    BatchBigger,
+    BatchSmaller,
+    PauseLonger,
+    PauseShorter,
     Refresh,
     DetailDown,
     DetailUp,
@@ -78,6 +84,9 @@ pub enum Command {
     RunQuery,
     /// The Fleet view: the chosen target's own console.
     OpenTarget,
+    /// Scroll the query editor's result, whose arrows move the cursor.
+    ResultDown,
+    ResultUp,
 }
 
 /// Where a binding applies: a tab, a dialog, or keys that hold across several.
@@ -95,6 +104,8 @@ pub enum Context {
     Trash,
     /// While work runs, on every tab.
     Running,
+    /// While a batched step runs, on every tab.
+    Batch,
     /// Typing a filter.
     FilterInput,
     /// Check results, a dry run's statements.
@@ -118,11 +129,13 @@ pub enum Context {
     Editor,
     /// The Fleet view (`pgstep --fleet NAME`): every target against every phase.
     Fleet,
+    /// The list of keys (`?`): any key not bound here closes it.
+    HelpView,
 }
 
 impl Context {
     /// Every context, in the order help lists them.
-    pub const ALL: [Context; 20] = [
+    pub const ALL: [Context; 22] = [
         Context::Always,
         Context::Global,
         Context::Phases,
@@ -132,6 +145,7 @@ impl Context {
         Context::Activity,
         Context::Trash,
         Context::Running,
+        Context::Batch,
         Context::FilterInput,
         Context::Results,
         Context::DiffView,
@@ -143,6 +157,7 @@ impl Context {
         Context::Question,
         Context::Editor,
         Context::Fleet,
+        Context::HelpView,
     ];
 
     const TABS: [Context; 6] = [
@@ -166,6 +181,7 @@ impl Context {
             Context::Activity => "the Activity tab",
             Context::Trash => "the Trash tab",
             Context::Running => "running work",
+            Context::Batch => "a running batched step",
             Context::FilterInput => "the filter",
             Context::Results => "the check results",
             Context::DiffView => "the diff",
@@ -177,6 +193,7 @@ impl Context {
             Context::Question => "a yes/no question",
             Context::Editor => "the query editor",
             Context::Fleet => "the Fleet view",
+            Context::HelpView => "the list of keys",
         }
     }
 
@@ -191,10 +208,18 @@ impl Context {
     /// The contexts searched together when this one is on screen, most specific first.
     pub fn screen(self) -> Vec<Context> {
         if Context::TABS.contains(&self) {
-            vec![Context::Always, Context::Running, self, Context::Global]
+            vec![
+                Context::Always,
+                Context::Running,
+                Context::Batch,
+                self,
+                Context::Global,
+            ]
         } else {
             match self {
-                Context::Always | Context::Global | Context::Running => vec![self],
+                Context::Always | Context::Global | Context::Running | Context::Batch => {
+                    vec![self]
+                }
                 other => vec![Context::Always, other],
             }
         }
@@ -204,7 +229,12 @@ impl Context {
     fn screens() -> impl Iterator<Item = Vec<Context>> {
         Context::ALL
             .into_iter()
-            .filter(|c| !matches!(c, Context::Always | Context::Global | Context::Running))
+            .filter(|c| {
+                !matches!(
+                    c,
+                    Context::Always | Context::Global | Context::Running | Context::Batch
+                )
+            })
             .map(Context::screen)
     }
 }

@@ -88,6 +88,13 @@ pub(super) const fn ctrl_key(c: char) -> KeySpec {
     }
 }
 
+pub(super) const fn alt_key(code: KeyCode) -> KeySpec {
+    KeySpec {
+        alt: true,
+        ..key(code)
+    }
+}
+
 pub(super) const BACK_TAB: KeySpec = KeySpec {
     shift: true,
     ..key(KeyCode::Tab)

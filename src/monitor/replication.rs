@@ -94,3 +94,16 @@ pub async fn running_phase(
         batch_last: r.get(6),
     }))
 }
+
+/// Where the server's WAL insert position is, in bytes; `None` on a server in recovery,
+/// which writes none.
+pub async fn wal_position(client: &Client) -> Result<Option<i64>, Error> {
+    let row = client
+        .query_one(
+            "SELECT CASE WHEN pg_is_in_recovery() THEN NULL \
+             ELSE pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::int8 END",
+            &[],
+        )
+        .await?;
+    Ok(row.get(0))
+}

@@ -99,6 +99,8 @@ pub enum Action {
     },
     /// The watch on a running phase: its blockers, the queue behind it, its progress.
     Watch(Watch),
+    /// Where the running batched step is, and why it waits if it does.
+    Batch(crate::engine::batch::BatchProgress),
     /// A background read (the history, the log, a rollback's impact, a phase's tables, a
     /// monitoring view) failed: said, without ending or touching the running job.
     ReadFailed(String),
@@ -198,6 +200,8 @@ pub enum Effect {
     },
     /// Cancel the running statement on the server.
     Cancel,
+    /// Change the running batched step from its next batch on (the engine logs it).
+    Steer(Steer),
     LoadIndexes,
     LoadMatviews,
     LoadActivity,
@@ -223,6 +227,16 @@ pub enum Effect {
     },
     /// Drop every kept copy.
     PurgeKept,
+}
+
+/// A change to a running batched step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Steer {
+    Pause,
+    Resume,
+    BatchSize(u64),
+    /// The pause between batches.
+    Between(Duration),
 }
 
 impl Outcome {

@@ -77,6 +77,19 @@ pub struct Job {
     pub cancelling: bool,
     /// What a maintenance job works on: an index, a materialized view, a pid.
     pub target: Option<String>,
+    /// The batched step that runs now, as the engine last published it.
+    pub batch: Option<crate::engine::batch::BatchProgress>,
+    /// What the operator asked of the batched step, ahead of its next progress.
+    pub steering: Steering,
+}
+
+/// The operator's changes to a running batched step: `None` where nothing was asked, so the
+/// step's own value (its header, the gates) holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Steering {
+    pub paused: bool,
+    pub batch_size: Option<u64>,
+    pub pause: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -205,6 +218,8 @@ pub struct App {
     pub results: Vec<(Version, Vec<CheckOutcome>)>,
     pub modal: Option<Modal>,
     pub help: bool,
+    /// How far the list of keys is scrolled.
+    pub help_scroll: usize,
     pub job: Option<Job>,
     pub message: Option<(Level, String)>,
     pub size: (u16, u16),
@@ -242,6 +257,22 @@ pub struct Detail {
 pub struct Recorded {
     pub version: Version,
     pub sql: Option<Result<AppliedSql, String>>,
+}
+
+/// The list of keys laid out: `rows` rows of `columns` columns, `shown` of them at once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelpLayout {
+    pub entries: Vec<(String, &'static str)>,
+    pub columns: usize,
+    pub rows: usize,
+    pub shown: usize,
+}
+
+impl HelpLayout {
+    /// The furthest the list scrolls: its last row at the bottom.
+    pub fn max_scroll(&self) -> usize {
+        self.rows - self.shown
+    }
 }
 
 /// Smallest terminal the console draws in.
@@ -297,6 +328,7 @@ impl App {
             results: Vec::new(),
             modal: None,
             help: false,
+            help_scroll: 0,
             job: None,
             message: None,
             size: MIN_SIZE,
@@ -512,9 +544,18 @@ impl App {
         self.size.0 < MIN_SIZE.0 || self.size.1 < MIN_SIZE.1
     }
 
-    /// The key contexts in force, most specific first: a dialog's, the filter's, or the
-    /// tab's with the running work's and the global keys.
+    /// The key contexts in force, most specific first: the list of keys', or those of the
+    /// screen under it.
     pub fn contexts(&self) -> Vec<Context> {
+        if self.help {
+            return Context::HelpView.screen();
+        }
+        self.screen_contexts()
+    }
+
+    /// The contexts of the screen itself, which the list of keys lists: a dialog's, the
+    /// filter's, or the tab's with the running work's and the global keys.
+    pub fn screen_contexts(&self) -> Vec<Context> {
         if let Some(m) = &self.modal {
             return m.context().screen();
         }
@@ -533,6 +574,9 @@ impl App {
         if self.job.is_none() {
             c.retain(|c| *c != Context::Running);
         }
+        if self.job.as_ref().is_none_or(|j| j.batch.is_none()) {
+            c.retain(|c| *c != Context::Batch);
+        }
         c
     }
 
@@ -549,6 +593,31 @@ impl App {
                 Tab::Trash => m.trash.is_some(),
             })
             .collect()
+    }
+
+    /// How the list of keys fits the terminal: two columns when one would not, and a last
+    /// row saying what is out of sight when the rows still do not.
+    pub fn help_layout(&self) -> HelpLayout {
+        let entries = self.keymap.help(&self.screen_contexts(), self.read_only());
+        // The frame's borders take two rows.
+        let inside = usize::from(self.size.1.saturating_sub(2));
+        let columns = if entries.len() > inside.saturating_sub(2) {
+            2
+        } else {
+            1
+        };
+        let rows = entries.len().div_ceil(columns);
+        let shown = if rows > inside {
+            inside.saturating_sub(1)
+        } else {
+            rows
+        };
+        HelpLayout {
+            entries,
+            columns,
+            rows,
+            shown,
+        }
     }
 
     pub fn read_only(&self) -> bool {

@@ -103,6 +103,8 @@ pub enum Modal {
         check: String,
         area: Box<TextArea<'static>>,
         result: Option<Result<ResultSet, String>>,
+        /// Rows of the result scrolled past.
+        scroll: usize,
         /// The check results it was opened from, shown again when it closes.
         back: Option<Box<Modal>>,
     },

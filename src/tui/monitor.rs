@@ -9,6 +9,7 @@ use crate::monitor::activity::{Activity, Focus, Session};
 use crate::monitor::indexes::{IndexInfo, IndexReport, SortKey, Verdict};
 use crate::monitor::matviews::MatviewReport;
 use crate::monitor::progress::Gauge;
+use crate::monitor::replication::Standby;
 
 /// A progress gauge and the time left, when the rate allows an estimate.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,12 +19,22 @@ pub struct Gauged {
 }
 
 /// What the watch on a running phase saw last: who blocks pgstep's backend, who queues
-/// behind it, and its progress.
+/// behind it, its progress, and what the standbys have to replay of it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Watch {
     pub blockers: Vec<Session>,
     pub queued: Vec<Session>,
     pub gauges: Vec<Gauged>,
+    pub replication: Option<Replication>,
+}
+
+/// The standbys' lag and the WAL the server has written since the phase started (the
+/// phase's own and any other session's: the server does not count it per session). `None`
+/// on a server in recovery, which writes none.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Replication {
+    pub wal_bytes: u64,
+    pub standbys: Vec<Standby>,
 }
 
 impl Watch {
@@ -33,6 +44,7 @@ impl Watch {
             blockers,
             queued,
             gauges,
+            replication: None,
         }
     }
 }

@@ -8,16 +8,17 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
-use super::action::{Action, Effect, Outcome};
+use super::action::{Action, Effect, Outcome, Steer};
 use crate::conninfo::{self, Params};
-use crate::engine::{DownTarget, Engine, EngineError, HistoryRow, UpOptions, waits};
+use crate::engine::{DownTarget, Engine, EngineError, HistoryRow, UpOptions};
 use crate::engine::{impact, keeping};
 use crate::monitor::progress::Eta;
 use crate::monitor::{activity, indexes, matviews, progress};
 use crate::plan::{Plan, Version};
 
-use super::monitor::{Gauged, Watch};
 use super::words;
+mod watch;
+use watch::gauged;
 
 pub struct Runtime {
     lint: crate::lint::LintConfig,
@@ -90,49 +91,19 @@ impl Runtime {
         }
     }
 
-    /// Watches the worker's lock waits from the reader session every half second, and for
-    /// a phase, every second, its blockers, the sessions queued behind it and its progress.
+    /// Starts the watch on the job (see [`watch`]), ending the last one's.
     fn start_job(&mut self, phase: bool) {
         self.started = Some(Instant::now());
-        let reader = self.reader.clone();
-        let tx = self.tx.clone();
-        let pid = self.worker_pid;
         if let Some(w) = self.watch.take() {
             w.abort();
         }
-        self.watch = Some(tokio::spawn(async move {
-            let mut last = None;
-            let mut last_watch = None;
-            let mut eta = Eta::default();
-            let version = indexes::server_version_num(reader.client()).await.ok();
-            for tick in 0u64.. {
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                let now = waits::lock_wait(reader.client(), pid).await.ok().flatten();
-                if now != last {
-                    last = now.clone();
-                    if tx.send(Action::Waiting(now)).is_err() {
-                        return;
-                    }
-                }
-                let (true, Some(version), 1) = (phase, version, tick % 2) else {
-                    continue;
-                };
-                let focus = activity::load(reader.client(), Some(pid))
-                    .await
-                    .ok()
-                    .and_then(|a| a.focus);
-                let gauges = progress::load(reader.client(), Some(pid), version)
-                    .await
-                    .unwrap_or_default();
-                let watch = Watch::from_focus(focus, gauged(&mut eta, gauges));
-                if last_watch.as_ref() != Some(&watch) {
-                    last_watch = Some(watch.clone());
-                    if tx.send(Action::Watch(watch)).is_err() {
-                        return;
-                    }
-                }
-            }
-        }));
+        let watched = watch::Watched {
+            reader: self.reader.clone(),
+            worker_pid: self.worker_pid,
+            batches: self.worker.batch_control(),
+            phase,
+        };
+        self.watch = Some(tokio::spawn(watch::run(watched, self.tx.clone())));
     }
 
     fn spawn<F>(&self, f: F)
@@ -262,6 +233,16 @@ impl Runtime {
                 tokio::spawn(async move {
                     let _ = conninfo::cancel(&params, handle.token()).await;
                 });
+            }
+            // No query: the engine takes the change between batches and logs it.
+            Effect::Steer(steer) => {
+                let control = worker.batch_control();
+                match steer {
+                    Steer::Pause => control.pause(),
+                    Steer::Resume => control.resume(),
+                    Steer::BatchSize(size) => control.set_batch_size(size),
+                    Steer::Between(pause) => control.set_pause(pause),
+                }
             }
             Effect::LoadIndexes => {
                 let serial = self.serial.clone();
@@ -498,6 +479,7 @@ impl Runtime {
             | Effect::LoadImpact { .. }
             | Effect::ApplyFacts { .. }
             | Effect::Cancel
+            | Effect::Steer(_)
             | Effect::LoadIndexes
             | Effect::LoadMatviews
             | Effect::LoadActivity
@@ -613,16 +595,6 @@ async fn apply_facts(
         }
     };
     Ok((findings, tables, kept))
-}
-
-/// Each gauge with the time left the rate since its phase began allows.
-fn gauged(eta: &mut Eta, gauges: Vec<progress::Gauge>) -> Vec<Gauged> {
-    let left = eta.observe(&gauges, Instant::now());
-    gauges
-        .into_iter()
-        .zip(left)
-        .map(|(gauge, eta)| Gauged { gauge, eta })
-        .collect()
 }
 
 /// The adopted tool's history with what it says, and whether pgstep has yet to change

@@ -300,3 +300,258 @@ pub fn fleet_filter(text: &str) -> String {
 pub fn fleet_shown(shown: usize, all: usize) -> String {
     format!("{shown} of {all} target(s) shown")
 }
+
+pub fn batch_title(version: &str, step: Option<&str>) -> String {
+    match step {
+        Some(step) => format!(" Batches of {version} · {step} "),
+        None => format!(" Batches of {version} "),
+    }
+}
+
+pub fn batch_ranges(done: u64, total: u64, percent: f64) -> String {
+    format!(" {done}/{total} ranges {percent:.0}%")
+}
+
+/// Rows, rate and time left, then the size and pause, each with the value asked for when
+/// the engine has yet to take it.
+pub fn batch_figures(
+    p: &crate::engine::batch::BatchProgress,
+    asked_size: Option<u64>,
+    asked_pause: Option<std::time::Duration>,
+) -> String {
+    let eta = p.eta.map_or("?".to_string(), |d| {
+        crate::engine::waits::age_text(d.as_secs() as i64)
+    });
+    let size = match asked_size.filter(|s| *s != p.batch_size) {
+        Some(s) => format!("{} (then {s})", p.batch_size),
+        None => p.batch_size.to_string(),
+    };
+    let ms = |d: std::time::Duration| format!("{} ms", d.as_millis());
+    let pause = match asked_pause.filter(|d| *d != p.pause) {
+        Some(d) => format!("{} (then {})", ms(p.pause), ms(d)),
+        None => ms(p.pause),
+    };
+    format!(
+        "{} rows · {:.0} rows/s · ETA {eta} · batch size {size} · pause {pause}",
+        p.rows, p.rate
+    )
+}
+
+pub const BATCH_RUNNING: &str = "running a batch";
+pub const BATCH_PAUSING: &str = "pausing after the current batch";
+pub const BATCH_RESUMING: &str = "resuming at the next look";
+
+pub fn batch_paused(resume_key: &str) -> String {
+    format!("paused by the operator: {resume_key} resumes")
+}
+
+/// The WAL written since the phase started and each standby's lag, for the status area.
+pub fn replication(wal_bytes: u64, standbys: &[crate::monitor::replication::Standby]) -> String {
+    use crate::engine::batch::bytes_text;
+    let mut text = format!("WAL since it started {}", bytes_text(wal_bytes));
+    if standbys.is_empty() {
+        text.push_str(" · no standby");
+    }
+    for s in standbys {
+        let bytes = s
+            .lag_bytes
+            .map_or("?".to_string(), |b| bytes_text(b.max(0) as u64));
+        let time = s
+            .replay_lag_ms
+            .map_or(String::new(), |ms| format!(", {:.1}s", ms as f64 / 1000.0));
+        let name = crate::text::escape(&s.name);
+        text.push_str(&format!(" · standby {name} {bytes}{time} behind"));
+    }
+    text
+}
+
+/// The list of keys' title; `scroll` names the keys that scroll it, when it does.
+pub fn help_title(scroll: Option<(String, String)>) -> String {
+    match scroll {
+        Some((down, up)) => format!(" Keys ({down} {up} scroll, any other key closes) "),
+        None => " Keys (any key closes) ".to_string(),
+    }
+}
+
+/// What a scrolled view has out of sight: `above` rows above it and `below` below.
+pub fn more_rows(above: usize, below: usize) -> String {
+    match (above, below) {
+        (0, n) => format!("  ... {n} more line(s) below"),
+        (n, 0) => format!("  ... {n} line(s) above"),
+        (a, b) => format!("  ... {a} line(s) above, {b} below"),
+    }
+}
+
+/// The last line of a query's result: how many rows, which are shown, and how to see more.
+pub fn result_rows(total: usize, first: usize, shown: usize, keys: &str) -> String {
+    if shown >= total {
+        format!("{total} row(s)")
+    } else {
+        format!(
+            "rows {}-{} of {total} ({keys} scrolls)",
+            first + 1,
+            first + shown
+        )
+    }
+}
+
+pub const RESULT_TITLE: &str = " result ";
+
+pub fn run_query_hint(run_key: &str) -> String {
+    format!("{run_key} runs the query in a read-only transaction")
+}
+
+pub fn checks_out_of_sight(above: usize, below: usize) -> String {
+    format!("  ... {above} check(s) above, {below} below")
+}
+
+pub const CANCEL_BUTTON: &str = " Cancel ";
+
+pub fn apply_or_cancel(yes_key: &str, no_key: &str) -> String {
+    format!("{yes_key} apply · {no_key} cancel")
+}
+
+pub const TYPE_TO_APPLY: &str = "type the version to apply: ";
+
+pub fn apply_title(version: impl Display) -> String {
+    format!(" Apply phase {version}? ")
+}
+
+pub const MARK_APPLIED: &str = " applied (its statements did run)";
+pub const MARK_NOT_APPLIED: &str = "  (not applied: its transaction rolled back)";
+pub const MARK_PENDING: &str = " pending (nothing of it remains)";
+
+pub fn mark_question(version: impl Display) -> String {
+    format!("Record phase {version} without running any SQL as:")
+}
+
+pub fn mark_title(version: impl Display) -> String {
+    format!(" Mark {version} ")
+}
+
+/// The statement-in-doubt dialog's question, a line each.
+pub fn in_doubt_question(statement: impl Display, version: impl Display) -> [String; 3] {
+    [
+        format!("Statement {statement} of phase {version} had been sent when pgstep lost its"),
+        "session: it may have taken effect. pgstep asks the database first; if it".into(),
+        "cannot tell, your word decides:".into(),
+    ]
+}
+
+pub const IN_DOUBT_ASK: &str = " let the database decide (stop if it cannot tell)";
+pub const IN_DOUBT_DONE: &str = " it took effect: go on after it";
+pub const IN_DOUBT_RERUN: &str = " it did not: run it again";
+
+pub fn resume_title(version: impl Display) -> String {
+    format!(" Resume {version} ")
+}
+
+pub const REASON_LABEL: &str = "reason (goes to the event log): ";
+pub const TYPED_VERSION_LABEL: &str = "type the version to confirm:    ";
+pub const CANCEL_TITLE: &str = " Cancel? ";
+pub const QUIT_TITLE: &str = " Quit? ";
+
+pub fn cancel_question(yes_key: &str, no_key: &str) -> String {
+    format!("Cancel the running statement on the server? {yes_key} yes · {no_key} no")
+}
+
+pub fn quit_question(yes_key: &str, no_key: &str) -> String {
+    format!("Work is running. Cancel it on the server and quit?\n{yes_key} yes · {no_key} no")
+}
+
+pub const NO_CHECKS: &str = "no checks";
+
+pub fn editor_title(check: &str) -> String {
+    format!(" Check `{check}`: edit and run read-only (never saved) ")
+}
+
+pub fn diff_title(version: impl Display) -> String {
+    format!(" {version}: applied (-) against the file (+) ")
+}
+
+pub fn rollback_more(hidden: impl Display) -> String {
+    format!("  ... {hidden} more line(s) (↓ scrolls)")
+}
+
+pub fn rollback_above(skipped: impl Display) -> String {
+    format!("  ... {skipped} line(s) above (↑ scrolls back)")
+}
+
+pub const WHAT_IT_DESTROYS: &str = "what it destroys:";
+pub const MEASURING: &str = "  measuring...";
+pub const NOTHING_DROPPED: &str = "  no table, column or rows dropped";
+pub const READING_ITS_FILE: &str = "  reading its file...";
+pub const NOT_SHOWN: &str = "  not shown";
+pub const NO_DOWN_IN_FILE: &str = "  no DOWN in the file";
+pub const TYPE_TO_ROLL_BACK: &str = "type the version to roll back: ";
+
+pub fn down_of(version: impl Display, name: impl Display) -> String {
+    format!("DOWN of {version} {name}")
+}
+
+pub fn rollback_title(version: impl Display) -> String {
+    format!(" Roll back to before {version}? ")
+}
+
+pub fn rolled_back_newest_first(phases: usize) -> String {
+    format!("{phases} phase(s) will be rolled back, newest first: ")
+}
+
+pub fn and_more(n: usize) -> String {
+    format!(", ... and {n} more")
+}
+
+pub fn progress_title(gauges: usize) -> String {
+    format!(" Progress ({gauges}) ")
+}
+
+pub const NO_LONG_STATEMENT: &str = "no long statement runs";
+pub const NO_SESSION_LISTED: &str = "no session";
+
+pub fn sessions_out_of_sight(above: usize, below: usize) -> String {
+    format!("  ... {above} session(s) above, {below} below")
+}
+
+pub fn log_title(events: usize) -> String {
+    format!(" Event log ({events} newest first) ")
+}
+
+pub const NO_EVENTS: &str = "no events yet";
+
+pub fn matviews_title(views: usize, stale: usize) -> String {
+    format!(" Materialized views ({views}, {stale} stale) ")
+}
+
+pub const NO_MATVIEWS: &str = "no materialized views in this database";
+pub const DETAIL_TITLE: &str = " Detail ";
+pub const NO_MIGRATIONS: &str = "no migrations in the plan";
+pub const NO_PHASE_MATCHES: &str = "no phase matches the filter";
+
+pub fn too_small(size: (u16, u16), needs: (u16, u16), quit_key: &str) -> String {
+    format!(
+        "terminal too small: {}x{}, pgstep needs {}x{} ({quit_key} quits)",
+        size.0, size.1, needs.0, needs.1
+    )
+}
+
+pub const READ_ONLY_BADGE: &str = " READ-ONLY ";
+pub const LOG_TAMPERED_BADGE: &str = " LOG TAMPERED ";
+pub const CANCELLING: &str = "  cancelling...";
+
+pub fn reconnecting_badge(attempt: u32) -> String {
+    format!(" RECONNECTING ({attempt}) ")
+}
+
+pub fn lock_held_by(pid: i32, application: Option<&str>) -> String {
+    format!("  lock held by pid {pid} ({})", application.unwrap_or("?"))
+}
+
+pub fn table_filter(text: &str) -> String {
+    format!("table filter: {text}_")
+}
+
+/// The phase filter, with a cursor while it is typed.
+pub fn phase_filter(text: &str, typing: bool) -> String {
+    let cursor = if typing { "_" } else { "" };
+    format!("filter: {text}{cursor}")
+}

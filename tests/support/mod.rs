@@ -11,6 +11,7 @@ use std::future::Future;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+pub mod console;
 pub mod migrations;
 pub mod proxy;
 pub mod tools;

@@ -13,6 +13,7 @@ use crate::monitor::activity::Session;
 use crate::tui::app::App;
 use crate::tui::monitor::{Gauged, Watch};
 use crate::tui::theme::Theme;
+use crate::tui::words;
 
 /// `[#####-----]`: a text bar, so it reads the same without colour.
 pub fn bar(percent: f64, width: usize, ascii: bool) -> String {
@@ -67,9 +68,9 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     let gauge_rows = (gauges.len().max(1) as u16).min(area.height / 3);
     let [top, bottom] =
         Layout::vertical([Constraint::Length(gauge_rows + 2), Constraint::Min(3)]).areas(area);
-    let block = t.block().title(format!(" Progress ({}) ", gauges.len()));
+    let block = t.block().title(words::progress_title(gauges.len()));
     let lines: Vec<Line> = if gauges.is_empty() {
-        vec![Line::from(Span::styled("no long statement runs", t.dim()))]
+        vec![Line::from(Span::styled(words::NO_LONG_STATEMENT, t.dim()))]
     } else {
         gauges
             .iter()
@@ -116,7 +117,10 @@ fn sessions(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     let body = block.inner(area);
     frame.render_widget(block, area);
     if list.is_empty() {
-        frame.render_widget(Paragraph::new("no session").style(t.dim()), body);
+        frame.render_widget(
+            Paragraph::new(words::NO_SESSION_LISTED).style(t.dim()),
+            body,
+        );
         return;
     }
     let age = |s: Option<f64>| s.map_or(String::new(), |a| age_text(a as i64));
@@ -211,6 +215,6 @@ fn sessions(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     let [grid, marker] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(body);
     frame.render_widget(table, grid);
     let below = list.len() - first - shown;
-    let say = format!("  ... {first} session(s) above, {below} below");
+    let say = words::sessions_out_of_sight(first, below);
     frame.render_widget(Paragraph::new(Span::styled(say, t.dim())), marker);
 }

@@ -51,7 +51,7 @@ fn checks_window(
     let [grid, marker] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
     frame.render_widget(table, grid);
     let below = checks.len() - first - shown;
-    let say = format!("  ... {first} check(s) above, {below} below");
+    let say = words::checks_out_of_sight(first, below);
     frame.render_widget(Paragraph::new(Span::styled(say, t.dim())), marker);
 }
 
@@ -140,22 +140,21 @@ pub fn render(app: &App, modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect
             let mut tail = vec![Line::default()];
             match typed {
                 None => tail.push(Line::from(vec![
-                    Span::styled(" Cancel ", t.selected()),
+                    Span::styled(words::CANCEL_BUTTON, t.selected()),
                     Span::raw("   "),
-                    Span::raw(format!(
-                        "{} apply · {} cancel",
-                        key(Context::Apply, Command::Confirm),
-                        key(Context::Apply, Command::Decline)
+                    Span::raw(words::apply_or_cancel(
+                        &key(Context::Apply, Command::Confirm),
+                        &key(Context::Apply, Command::Decline),
                     )),
                 ])),
                 Some(text) => {
-                    tail.push(input_line("type the version to apply: ", text, true, t));
+                    tail.push(input_line(words::TYPE_TO_APPLY, text, true, t));
                     tail.push(hint_line(hint, t));
                 }
             }
             let rows = wrapped_height(&lines, wide.saturating_sub(2));
             let h = rows + tail.len() as u16 + 2;
-            let inner = frame_for(frame, area, wide, h, format!(" Apply phase {version}? "), t);
+            let inner = frame_for(frame, area, wide, h, words::apply_title(version), t);
             // The answer is drawn apart from the summary: a long summary never hides it.
             let [top, bottom] =
                 Layout::vertical([Constraint::Min(0), Constraint::Length(tail.len() as u16)])
@@ -177,47 +176,38 @@ pub fn render(app: &App, modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect
             let applied = if *can_apply {
                 Line::from(vec![
                     Span::styled(key(Context::MarkChoice, Command::MarkApplied), t.key()),
-                    Span::raw(" applied (its statements did run)"),
+                    Span::raw(words::MARK_APPLIED),
                 ])
             } else {
-                Line::from("  (not applied: its transaction rolled back)")
+                Line::from(words::MARK_NOT_APPLIED)
             };
             let lines = vec![
-                Line::from(format!(
-                    "Record phase {version} without running any SQL as:"
-                )),
+                Line::from(words::mark_question(version)),
                 applied,
                 Line::from(vec![
                     Span::styled(key(Context::MarkChoice, Command::MarkPending), t.key()),
-                    Span::raw(" pending (nothing of it remains)"),
+                    Span::raw(words::MARK_PENDING),
                 ]),
             ];
-            let inner = frame_for(frame, area, 64, 5, format!(" Mark {version} "), t);
+            let inner = frame_for(frame, area, 64, 5, words::mark_title(version), t);
             frame.render_widget(Paragraph::new(lines), inner);
         }
         Modal::InDoubtChoice { version, statement } => {
-            let lines = vec![
-                Line::from(format!(
-                    "Statement {statement} of phase {version} had been sent when pgstep lost its"
-                )),
-                Line::from(
-                    "session: it may have taken effect. pgstep asks the database first; if it",
-                ),
-                Line::from("cannot tell, your word decides:"),
-                Line::from(vec![
-                    Span::styled(key(Context::InDoubt, Command::InDoubtAsk), t.key()),
-                    Span::raw(" let the database decide (stop if it cannot tell)"),
-                ]),
-                Line::from(vec![
-                    Span::styled(key(Context::InDoubt, Command::InDoubtDone), t.key()),
-                    Span::raw(" it took effect: go on after it"),
-                ]),
-                Line::from(vec![
-                    Span::styled(key(Context::InDoubt, Command::InDoubtRerun), t.key()),
-                    Span::raw(" it did not: run it again"),
-                ]),
-            ];
-            let inner = frame_for(frame, area, 80, 8, format!(" Resume {version} "), t);
+            let mut lines: Vec<Line> = words::in_doubt_question(*statement, version)
+                .into_iter()
+                .map(Line::from)
+                .collect();
+            for (cmd, say) in [
+                (Command::InDoubtAsk, words::IN_DOUBT_ASK),
+                (Command::InDoubtDone, words::IN_DOUBT_DONE),
+                (Command::InDoubtRerun, words::IN_DOUBT_RERUN),
+            ] {
+                lines.push(Line::from(vec![
+                    Span::styled(key(Context::InDoubt, cmd), t.key()),
+                    Span::raw(say),
+                ]));
+            }
+            let inner = frame_for(frame, area, 80, 8, words::resume_title(version), t);
             frame.render_widget(Paragraph::new(lines), inner);
         }
         Modal::Reason {
@@ -229,14 +219,9 @@ pub fn render(app: &App, modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect
             hint,
         } => {
             let lines = vec![
+                input_line(words::REASON_LABEL, reason, *field == Field::Reason, t),
                 input_line(
-                    "reason (goes to the event log): ",
-                    reason,
-                    *field == Field::Reason,
-                    t,
-                ),
-                input_line(
-                    "type the version to confirm:    ",
+                    words::TYPED_VERSION_LABEL,
                     typed,
                     *field == Field::Version,
                     t,
@@ -250,20 +235,18 @@ pub fn render(app: &App, modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect
             frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
         }
         Modal::ConfirmCancel => {
-            let inner = frame_for(frame, area, 64, 3, " Cancel? ".into(), t);
-            let text = format!(
-                "Cancel the running statement on the server? {} yes · {} no",
-                key(Context::Question, Command::Confirm),
-                key(Context::Question, Command::Decline)
+            let inner = frame_for(frame, area, 64, 3, words::CANCEL_TITLE.into(), t);
+            let text = words::cancel_question(
+                &key(Context::Question, Command::Confirm),
+                &key(Context::Question, Command::Decline),
             );
             frame.render_widget(Paragraph::new(text), inner);
         }
         Modal::ConfirmQuit => {
-            let inner = frame_for(frame, area, 64, 4, " Quit? ".into(), t);
-            let text = format!(
-                "Work is running. Cancel it on the server and quit?\n{} yes · {} no",
-                key(Context::Question, Command::Confirm),
-                key(Context::Question, Command::Decline)
+            let inner = frame_for(frame, area, 64, 4, words::QUIT_TITLE.into(), t);
+            let text = words::quit_question(
+                &key(Context::Question, Command::Confirm),
+                &key(Context::Question, Command::Decline),
             );
             frame.render_widget(Paragraph::new(text), inner);
         }
@@ -294,7 +277,7 @@ pub fn render(app: &App, modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect
             .areas(inner);
             scrolled(frame, top, notes, notes_h, *scroll, t);
             if checks.is_empty() {
-                frame.render_widget(Paragraph::new("no checks").style(t.dim()), bottom);
+                frame.render_widget(Paragraph::new(words::NO_CHECKS).style(t.dim()), bottom);
             } else {
                 checks_window(checks, *selected, bottom, t, frame);
             }
@@ -303,6 +286,7 @@ pub fn render(app: &App, modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect
             check,
             area: text,
             result,
+            scroll,
             ..
         } => {
             let inner = frame_for(
@@ -310,43 +294,25 @@ pub fn render(app: &App, modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect
                 area,
                 wide,
                 area.height.saturating_sub(2),
-                format!(" Check `{check}`: edit and run read-only (never saved) "),
+                words::editor_title(check),
                 t,
             );
             let [top, bottom] =
                 Layout::vertical([Constraint::Percentage(55), Constraint::Min(3)]).areas(inner);
             frame.render_widget(&**text, top);
+            let block = t.block().borders(Borders::TOP).title(words::RESULT_TITLE);
             let lines: Vec<Line> = match result {
                 None => vec![Line::from(Span::styled(
-                    format!(
-                        "{} runs the query in a read-only transaction",
-                        key(Context::Editor, Command::RunQuery)
-                    ),
+                    words::run_query_hint(&key(Context::Editor, Command::RunQuery)),
                     t.dim(),
                 ))],
                 Some(Err(e)) => vec![Line::from(Span::styled(e.clone(), t.error()))],
                 Some(Ok(rs)) => {
-                    // The top border, the column names and the count take three rows.
-                    let room = usize::from(bottom.height.saturating_sub(3));
-                    let mut v = vec![Line::from(Span::styled(rs.columns.join(" | "), t.title()))];
-                    v.extend(rs.rows.iter().take(room).map(|r| {
-                        Line::from(
-                            r.iter()
-                                .map(|c| c.as_deref().unwrap_or("NULL"))
-                                .collect::<Vec<_>>()
-                                .join(" | "),
-                        )
-                    }));
-                    let count = if rs.rows.len() > room {
-                        format!("{} row(s), the first {room} shown", rs.rows.len())
-                    } else {
-                        format!("{} row(s)", rs.rows.len())
-                    };
-                    v.push(Line::from(Span::styled(count, t.dim())));
-                    v
+                    let keys = key(Context::Editor, Command::ResultDown);
+                    super::grid::render(rs, *scroll, &keys, block, t, frame, bottom);
+                    return;
                 }
             };
-            let block = t.block().borders(Borders::TOP).title(" result ");
             frame.render_widget(Paragraph::new(lines).block(block), bottom);
         }
         Modal::Diff {
@@ -359,7 +325,7 @@ pub fn render(app: &App, modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect
                 area,
                 wide,
                 area.height.saturating_sub(2),
-                format!(" {version}: applied (-) against the file (+) "),
+                words::diff_title(version),
                 t,
             );
             let lines = highlight::diff(text, t);

@@ -44,11 +44,7 @@ pub fn scrolled(
         Layout::vertical([Constraint::Length(room), Constraint::Length(1)]).areas(area);
     frame.render_widget(paragraph.scroll((offset, 0)), text);
     // The footer names the keys that scroll.
-    let say = match (offset, below) {
-        (0, n) => format!("  ... {n} more line(s) below"),
-        (n, 0) => format!("  ... {n} line(s) above"),
-        (a, b) => format!("  ... {a} line(s) above, {b} below"),
-    };
+    let say = crate::tui::words::more_rows(usize::from(offset), usize::from(below));
     frame.render_widget(
         Paragraph::new(Line::from(Span::styled(say, t.dim()))),
         marker,

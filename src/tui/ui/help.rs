@@ -1,4 +1,5 @@
-//! The `?` overlay: every key of the current context, from the keymap table itself.
+//! The `?` overlay: every key of the current screen, from the keymap table itself; it
+//! scrolls when even two columns do not fit, and says what is out of sight.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -7,28 +8,38 @@ use ratatui::widgets::Paragraph;
 
 use super::frame::{centered, clear};
 use crate::tui::app::App;
+use crate::tui::keymap::{Command, Context};
 use crate::tui::theme::Theme;
+use crate::tui::words;
 
 pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
-    let entries = app.keymap.help(&app.contexts(), app.read_only());
-    // Two columns when one would not fit the screen (80x24 has room for about 20 rows).
-    let room = area.height.saturating_sub(4) as usize;
-    let columns = if entries.len() > room { 2 } else { 1 };
-    let rows = entries.len().div_ceil(columns);
-    let width = if columns == 2 {
+    let layout = app.help_layout();
+    let width = if layout.columns == 2 {
         area.width
     } else {
         76.min(area.width)
     };
-    let rect = centered(area, width, (rows as u16 + 3).min(area.height));
+    let marker = u16::from(layout.shown < layout.rows);
+    let height = layout.shown as u16 + marker + 2;
+    let rect = centered(area, width, height.min(area.height));
     clear(frame, rect, area);
-    let block = t.block().title(" Keys (any key closes) ");
+    let scroll = (marker == 1).then(|| {
+        let key = |c| app.keymap.key_of(Context::HelpView, c);
+        (key(Command::Down), key(Command::Up))
+    });
+    let block = t.block().title(words::help_title(scroll));
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
-    let parts = Layout::horizontal(vec![Constraint::Ratio(1, columns as u32); columns])
-        .spacing(1)
-        .split(inner);
-    for (chunk, part) in entries.chunks(rows).zip(parts.iter()) {
+    let [body, below] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(marker)]).areas(inner);
+    let parts = Layout::horizontal(vec![
+        Constraint::Ratio(1, layout.columns as u32);
+        layout.columns
+    ])
+    .spacing(1)
+    .split(body);
+    let offset = app.help_scroll.min(layout.max_scroll());
+    for (chunk, part) in layout.entries.chunks(layout.rows.max(1)).zip(parts.iter()) {
         // Keys aligned per column: one long key elsewhere must not push this column's text
         // into the next one.
         let kw = chunk
@@ -38,6 +49,8 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
             .unwrap_or(1);
         let lines: Vec<Line> = chunk
             .iter()
+            .skip(offset)
+            .take(layout.shown)
             .map(|(k, h)| {
                 Line::from(vec![
                     Span::styled(format!("{k:>kw$}  "), t.key()),
@@ -46,5 +59,13 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
             })
             .collect();
         frame.render_widget(Paragraph::new(lines), *part);
+    }
+    if marker == 1 {
+        let hidden_below = layout.max_scroll() - offset;
+        let say = words::more_rows(offset, hidden_below);
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(say, t.dim()))),
+            below,
+        );
     }
 }

@@ -8,13 +8,12 @@ use super::fit;
 use crate::text;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
+use crate::tui::words;
 
 pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
-    let block = t
-        .block()
-        .title(format!(" Event log ({} newest first) ", app.events.len()));
+    let block = t.block().title(words::log_title(app.events.len()));
     if app.events.is_empty() {
-        let p = Paragraph::new("no events yet").style(t.dim()).block(block);
+        let p = Paragraph::new(words::NO_EVENTS).style(t.dim()).block(block);
         frame.render_widget(p, area);
         return;
     }

@@ -9,6 +9,7 @@ use crate::monitor::indexes::pretty_size;
 use crate::monitor::matviews::MatviewInfo;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
+use crate::tui::words;
 
 fn last_refresh(m: &MatviewInfo) -> String {
     m.last_refresh
@@ -30,7 +31,7 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     };
     let list = &report.matviews;
     let stale = list.iter().filter(|m| m.is_stale()).count();
-    let title = format!(" Materialized views ({}, {stale} stale) ", list.len());
+    let title = words::matviews_title(list.len(), stale);
     let block = t.block().title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -41,7 +42,7 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     );
     frame.render_widget(Paragraph::new(line).style(t.dim()), since);
     if list.is_empty() {
-        let p = Paragraph::new("no materialized views in this database").style(t.dim());
+        let p = Paragraph::new(words::NO_MATVIEWS).style(t.dim());
         frame.render_widget(p, body);
         return;
     }

@@ -1,9 +1,11 @@
 //! Drawing the console: a pure function of the state.
 
 mod activity;
+mod batch;
 mod confirm;
 mod dialogs;
 mod frame;
+mod grid;
 mod help;
 pub mod highlight;
 mod indexes;
@@ -20,7 +22,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Tabs, Wrap};
 
 use super::app::{App, Connection, Level, MIN_SIZE, Tab};
+use crate::tui::keymap::{Command, Context};
 use crate::tui::theme::Theme;
+use crate::tui::words;
 
 const SPINNER: [&str; 4] = ["|", "/", "-", "\\"];
 
@@ -28,19 +32,23 @@ pub fn render(app: &App, frame: &mut Frame) {
     let area = frame.area();
     let t = &app.options.theme;
     if app.too_small() {
-        let text = format!(
-            "terminal too small: {}x{}, pgstep needs {}x{} (q quits)",
-            area.width, area.height, MIN_SIZE.0, MIN_SIZE.1
-        );
+        let quit = app.keymap.key_of(Context::Global, Command::Quit);
+        let text = words::too_small((area.width, area.height), MIN_SIZE, &quit);
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
         return;
     }
     let status_lines = status_lines(app, t);
+    // A message (a maintenance result, an error) wraps, up to the status area's four lines;
+    // the running work's lines are one fact each and are cut.
+    let status_rows = match app.job {
+        None => frame::wrapped_height(&status_lines, area.width).min(MAX_STATUS_ROWS),
+        Some(_) => status_lines.len() as u16,
+    };
     let [head, tabs, body, status, foot] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(5),
-        Constraint::Length(status_lines.len().max(1) as u16),
+        Constraint::Length(status_rows.max(1)),
         Constraint::Length(1),
     ])
     .areas(area);
@@ -54,7 +62,12 @@ pub fn render(app: &App, frame: &mut Frame) {
         Tab::Trash => trash::render(app, t, frame, body),
         Tab::Activity => activity::render(app, t, frame, body),
     }
-    frame.render_widget(Paragraph::new(status_lines), status);
+    let status_text = Paragraph::new(status_lines);
+    let status_text = match app.job {
+        None => status_text.wrap(Wrap { trim: false }),
+        Some(_) => status_text,
+    };
+    frame.render_widget(status_text, status);
     footer(app, t, frame, foot);
     if let Some(m) = &app.modal {
         // Below the header and above the footer, which names the dialog's keys.
@@ -79,7 +92,7 @@ fn header(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     }
     if h.read_only {
         spans.push(Span::styled(
-            " READ-ONLY ",
+            words::READ_ONLY_BADGE,
             t.warning().add_modifier(Modifier::REVERSED),
         ));
         spans.push(Span::raw(" "));
@@ -89,7 +102,7 @@ fn header(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         Connection::Up | Connection::Connecting => {}
         Connection::Reconnecting { attempt, error } => {
             spans.push(Span::styled(
-                format!(" RECONNECTING ({attempt}) "),
+                words::reconnecting_badge(*attempt),
                 t.removed()
                     .add_modifier(Modifier::REVERSED | Modifier::BOLD),
             ));
@@ -101,7 +114,7 @@ fn header(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     }
     if !app.log_tampered.is_empty() {
         spans.push(Span::styled(
-            " LOG TAMPERED ",
+            words::LOG_TAMPERED_BADGE,
             t.removed()
                 .add_modifier(Modifier::REVERSED | Modifier::BOLD),
         ));
@@ -113,11 +126,7 @@ fn header(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     )));
     if let Some(holder) = &app.lock_holder {
         spans.push(Span::styled(
-            format!(
-                "  lock held by pid {} ({})",
-                holder.pid,
-                holder.application.as_deref().unwrap_or("?")
-            ),
+            words::lock_held_by(holder.pid, holder.application.as_deref()),
             t.warning(),
         ));
     }
@@ -139,7 +148,10 @@ fn tab_bar(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(tabs, area);
 }
 
-/// The status area: at most three lines, so the list keeps the room of an 80x24 screen.
+/// The status area's most rows, so the list keeps the room of an 80x24 screen.
+const MAX_STATUS_ROWS: u16 = 4;
+
+/// The status area: at most four lines.
 fn status_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
     if let Some(job) = &app.job {
         let spin = SPINNER[app.spinner % SPINNER.len()];
@@ -164,7 +176,7 @@ fn status_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
             text.push_str(&format!("  step: {step}"));
         }
         if job.cancelling {
-            text.push_str("  cancelling...");
+            text.push_str(words::CANCELLING);
         }
         let mut lines = vec![Line::from(Span::styled(text, t.title()))];
         // Who the statement waits for comes first: it is what the DBA acts on.
@@ -176,11 +188,15 @@ fn status_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
             if let Some(b) = blocked {
                 lines.push(Line::from(Span::styled(format!("  {b}"), t.warning())));
             }
+            if let Some(r) = &w.replication {
+                let text = words::replication(r.wal_bytes, &r.standbys);
+                lines.push(Line::from(Span::styled(format!("  {text}"), t.dim())));
+            }
             if let Some(g) = gauge {
                 lines.push(Line::from(format!("  {g}")));
             }
         }
-        lines.truncate(3);
+        lines.truncate(usize::from(MAX_STATUS_ROWS));
         lines
     } else if let Some((level, text)) = &app.message {
         let style = match level {
@@ -190,16 +206,9 @@ fn status_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
         };
         vec![Line::from(Span::styled(text.clone(), style))]
     } else if app.tab == Tab::Indexes && app.filtering {
-        vec![Line::from(format!(
-            "table filter: {}_",
-            app.monitors.index_table
-        ))]
+        vec![Line::from(words::table_filter(&app.monitors.index_table))]
     } else if app.tab != Tab::Indexes && (app.filtering || !app.filter.is_empty()) {
-        vec![Line::from(format!(
-            "filter: {}{}",
-            app.filter,
-            if app.filtering { "_" } else { "" }
-        ))]
+        vec![Line::from(words::phase_filter(&app.filter, app.filtering))]
     } else {
         Vec::new()
     }

@@ -15,6 +15,17 @@ use crate::tui::theme::{Theme, glyph};
 use crate::tui::words;
 
 pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
+    let batch = app.job.as_ref().and_then(|j| Some((j, j.batch.as_ref()?)));
+    let area = match batch {
+        Some((job, p)) => {
+            let [gauge, rest] =
+                Layout::vertical([Constraint::Length(super::batch::HEIGHT), Constraint::Min(3)])
+                    .areas(area);
+            super::batch::render(app, job, p, t, frame, gauge);
+            rest
+        }
+        None => area,
+    };
     let list_width = if area.width >= 120 { 62 } else { 38 };
     let [list, detail] =
         Layout::horizontal([Constraint::Length(list_width), Constraint::Min(20)]).areas(area);
@@ -74,8 +85,8 @@ fn render_list(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
                 "reading the plan in {} ({files} files)...",
                 text::path(&app.plan.dir)
             ),
-            None if app.phases.is_empty() => "no migrations in the plan".into(),
-            None => "no phase matches the filter".into(),
+            None if app.phases.is_empty() => words::NO_MIGRATIONS.into(),
+            None => words::NO_PHASE_MATCHES.into(),
         };
         let text = Paragraph::new(text)
             .style(t.dim())
@@ -152,7 +163,7 @@ fn row<'a>(
 }
 
 fn render_detail(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
-    let block = t.block().title(" Detail ");
+    let block = t.block().title(words::DETAIL_TITLE);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(p) = app.selected_phase() else {

@@ -13,6 +13,7 @@ use crate::plan::Version;
 use crate::text::Escaped;
 use crate::tui::dialog::{UndoLine, rollback_lines};
 use crate::tui::theme::Theme;
+use crate::tui::words;
 
 /// Lines up to a number of rows, after the first `above` scrolled past, then a count of the
 /// lines left out below.
@@ -63,14 +64,14 @@ impl<'a> Budget<'a> {
     fn finish(mut self, t: &Theme) -> (Vec<Line<'a>>, u16) {
         let mut used = self.used;
         if self.hidden > 0 {
-            let more = format!("  ... {} more line(s) (↓ scrolls)", self.hidden);
+            let more = words::rollback_more(self.hidden);
             self.lines.push(Line::from(Span::styled(more, t.dim())));
             // Cut short, the dialog takes all the room.
             used = self.room;
         }
         if self.skipped > 0 {
             // In the row kept for it.
-            let above = format!("  ... {} line(s) above (↑ scrolls back)", self.skipped);
+            let above = words::rollback_above(self.skipped);
             self.lines
                 .insert(0, Line::from(Span::styled(above, t.dim())));
             used += 1;
@@ -82,13 +83,10 @@ impl<'a> Budget<'a> {
 /// The versions rolled back, newest first, as many as fit in two rows of `width`.
 fn versions(phases: &[UndoLine], width: u16) -> String {
     let room = usize::from(width) * 2;
-    let mut out = format!(
-        "{} phase(s) will be rolled back, newest first: ",
-        phases.len()
-    );
+    let mut out = words::rolled_back_newest_first(phases.len());
     for (i, p) in phases.iter().enumerate() {
         let v = p.version.as_str();
-        let rest = format!(", ... and {} more", phases.len() - i);
+        let rest = words::and_more(phases.len() - i);
         if out.len() + v.len() + 2 + rest.len() > room && i + 1 < phases.len() {
             out.push_str(rest.trim_start_matches(", "));
             return out;
@@ -127,10 +125,13 @@ fn body<'a>(
         versions(phases, width),
         t.warning(),
     )));
-    b.push(Line::from(Span::styled("what it destroys:", t.warning())));
+    b.push(Line::from(Span::styled(
+        words::WHAT_IT_DESTROYS,
+        t.warning(),
+    )));
     match impact {
-        None => b.push(Line::from(Span::styled("  measuring...", t.dim()))),
-        Some(v) if v.is_empty() => b.push(Line::from("  no table, column or rows dropped")),
+        None => b.push(Line::from(Span::styled(words::MEASURING, t.dim()))),
+        Some(v) if v.is_empty() => b.push(Line::from(words::NOTHING_DROPPED)),
         Some(v) => {
             for s in v {
                 b.push(Line::from(Span::styled(format!("  {s}"), t.error())));
@@ -139,17 +140,17 @@ fn body<'a>(
     }
     for p in phases {
         b.push(Line::from(Span::styled(
-            format!("DOWN of {} {}", p.version, Escaped(&p.name)),
+            words::down_of(&p.version, Escaped(&p.name)),
             t.title(),
         )));
         match &p.down {
             None if impact.is_none() => {
-                b.push(Line::from(Span::styled("  reading its file...", t.dim())))
+                b.push(Line::from(Span::styled(words::READING_ITS_FILE, t.dim())))
             }
             // Past what any screen shows, the DOWN was read for its impact, not kept.
-            None => b.push(Line::from(Span::styled("  not shown", t.dim()))),
+            None => b.push(Line::from(Span::styled(words::NOT_SHOWN, t.dim()))),
             Some(down) if down.is_empty() => {
-                b.push(Line::from(Span::styled("  no DOWN in the file", t.error())));
+                b.push(Line::from(Span::styled(words::NO_DOWN_IN_FILE, t.error())));
             }
             Some(_) => {}
         }
@@ -186,7 +187,7 @@ pub fn render(
     let wide = area.width.saturating_sub(4).min(110);
     let tail = vec![
         Line::default(),
-        input_line("type the version to roll back: ", input, true, t),
+        input_line(words::TYPE_TO_ROLL_BACK, input, true, t),
         hint_line(hint, t),
     ];
     let width = wide.saturating_sub(2);
@@ -201,7 +202,7 @@ pub fn render(
         scroll -= 1;
     };
     let h = (rows + tail.len() as u16 + 2).min(area.height);
-    let title = format!(" Roll back to before {version}? ");
+    let title = words::rollback_title(version);
     let inner = frame_for(frame, area, wide, h, title, t);
     let [top, bottom] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(tail.len() as u16)]).areas(inner);

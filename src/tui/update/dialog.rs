@@ -311,51 +311,49 @@ pub fn on_key(app: &mut App, key: KeyEvent, cmd: Option<Command>) -> Vec<Effect>
             version,
             check,
             mut area,
-            result,
+            mut result,
+            mut scroll,
             back,
-        } => {
-            let run = is(Command::RunQuery);
+        } => 'editor: {
             if is(Command::Back) {
                 // Back to the results it came from: the next keys must not become commands.
-                (back.map(|b| *b), Vec::new())
+                break 'editor (back.map(|b| *b), Vec::new());
+            }
+            let run = is(Command::RunQuery);
+            let mut effects = Vec::new();
+            if is(Command::ResultDown) {
+                let rows = match &result {
+                    Some(Ok(rs)) => rs.rows.len(),
+                    _ => 0,
+                };
+                scroll = (scroll + 1).min(rows.saturating_sub(1));
+            } else if is(Command::ResultUp) {
+                scroll = scroll.saturating_sub(1);
             } else if run && app.job.is_some() {
                 let cancel = app.keymap.key_of(Context::Running, Command::CancelJob);
                 app.message = Some((Level::Info, words::query_running(&cancel)));
-                let m = Modal::Editor {
-                    version,
-                    check,
-                    area,
-                    result,
-                    back,
-                };
-                (Some(m), Vec::new())
             } else if run {
                 let sql = area.lines().join("\n");
                 start(app, JobKind::Query, Some(version.clone()));
-                let effect = Effect::Query {
+                effects.push(Effect::Query {
                     version: version.clone(),
                     check: check.clone(),
                     sql,
-                };
-                let m = Modal::Editor {
-                    version,
-                    check,
-                    area,
-                    result: None,
-                    back,
-                };
-                (Some(m), vec![effect])
+                });
+                result = None;
+                scroll = 0;
             } else {
                 area.input(key);
-                let m = Modal::Editor {
-                    version,
-                    check,
-                    area,
-                    result,
-                    back,
-                };
-                (Some(m), Vec::new())
             }
+            let m = Modal::Editor {
+                version,
+                check,
+                area,
+                result,
+                scroll,
+                back,
+            };
+            (Some(m), effects)
         }
         Modal::Diff {
             version,
@@ -460,6 +458,7 @@ pub fn open_editor(app: &App, version: &Version, check: Option<&str>, back: Moda
         check: c.name.clone(),
         area: Box::new(area),
         result: None,
+        scroll: 0,
         back: Some(Box::new(back)),
     }
 }

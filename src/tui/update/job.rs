@@ -19,6 +19,8 @@ pub fn start(app: &mut App, kind: JobKind, version: Option<Version>) {
         retry: None,
         cancelling: false,
         target: None,
+        batch: None,
+        steering: Default::default(),
     });
     app.message = None;
 }

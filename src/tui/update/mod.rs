@@ -3,6 +3,7 @@
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+mod batch;
 mod dialog;
 mod job;
 mod maintenance;
@@ -149,6 +150,10 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
             if app.job.as_ref().is_some_and(|j| j.kind.phase()) {
                 app.monitors.watch = Some(watch);
             }
+            Vec::new()
+        }
+        Action::Batch(p) => {
+            batch::on_progress(app, p);
             Vec::new()
         }
         Action::ReadFailed(message) => {
@@ -399,12 +404,14 @@ fn on_done(app: &mut App, outcome: Outcome) -> Vec<Effect> {
                 version: v,
                 check: c,
                 result: r,
+                scroll,
                 ..
             }) = &mut app.modal
                 && *v == version
                 && *c == check
             {
                 *r = Some(result);
+                *scroll = 0;
             }
             return Vec::new();
         }
@@ -445,7 +452,20 @@ fn on_key(app: &mut App, key: KeyEvent) -> Vec<Effect> {
         return dialog::on_key(app, key, cmd);
     }
     if app.help {
-        app.help = false;
+        let step: isize = match cmd {
+            Some(Command::Down) => 1,
+            Some(Command::Up) => -1,
+            Some(Command::ScrollPageDown) => 10,
+            Some(Command::ScrollPageUp) => -10,
+            // Any other key closes it.
+            _ => {
+                app.help = false;
+                app.help_scroll = 0;
+                return Vec::new();
+            }
+        };
+        let max = app.help_layout().max_scroll();
+        app.help_scroll = app.help_scroll.saturating_add_signed(step).min(max);
         return Vec::new();
     }
     if app.filtering {
@@ -615,6 +635,11 @@ pub(super) fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
         Command::DetailUp => app.detail_scroll = app.detail_scroll.saturating_sub(3),
         Command::Filter => app.filtering = true,
         Command::CancelJob => app.modal = Some(Modal::ConfirmCancel),
+        Command::BatchPause
+        | Command::BatchBigger
+        | Command::BatchSmaller
+        | Command::PauseLonger
+        | Command::PauseShorter => return batch::command(app, cmd),
         Command::ApplyNext => return apply_next(app),
         Command::DryRun => return phase_job(app, Command::DryRun),
         Command::Verify => return phase_job(app, Command::Verify),
@@ -642,7 +667,9 @@ pub(super) fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
         | Command::InDoubtAsk
         | Command::InDoubtDone
         | Command::InDoubtRerun
-        | Command::RunQuery => {}
+        | Command::RunQuery
+        | Command::ResultDown
+        | Command::ResultUp => {}
         Command::CycleSort
         | Command::CycleVerdict
         | Command::DropIndex
