@@ -65,11 +65,15 @@ fn batches_wait_while_a_standby_lags_and_go_on_when_it_replays() {
             .and_then(|v| v.parse::<i64>().ok())
             .unwrap_or(0)
     };
-    // The lag passes the limit within a few batches; then no batch starts.
+    // The lag nears the limit within a few batches; then no batch starts, as the next one
+    // would take it over.
     assert!(
-        wait_until(Duration::from_secs(30), || lag(&pg)
-            .is_some_and(|l| l as u64 > LIMIT)),
-        "the lag never passed the limit"
+        wait_until(Duration::from_secs(30), || {
+            let before = done();
+            std::thread::sleep(Duration::from_secs(1));
+            before > 0 && done() == before && lag(&pg).is_some_and(|l| l as u64 > LIMIT / 2)
+        }),
+        "the batches never stopped for the standby"
     );
     let stalled_at = done();
     std::thread::sleep(Duration::from_secs(3));
@@ -82,8 +86,8 @@ fn batches_wait_while_a_standby_lags_and_go_on_when_it_replays() {
     let lagged = lag(&pg).expect("a standby") as u64;
     let per_batch = lagged / stalled_at as u64;
     assert!(
-        lagged <= LIMIT + 2 * per_batch,
-        "lag {lagged} is over the limit {LIMIT} by more than a batch ({per_batch})"
+        lagged <= LIMIT + per_batch / 2,
+        "lag {lagged} is over the limit {LIMIT} by more than half a batch ({per_batch})"
     );
 
     // `pgstep activity` shows the standby's lag and the WAL the running phase has written.
@@ -101,7 +105,7 @@ fn batches_wait_while_a_standby_lags_and_go_on_when_it_replays() {
     let json = pgstep_url(&url, &dir, &["activity", "--json"]).expect(0);
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
     let lag_shown = doc["standbys"][0]["lag_bytes"].as_i64().expect("lag_bytes");
-    assert!(lag_shown as u64 > LIMIT, "{doc}");
+    assert!(lag_shown as u64 > LIMIT / 2, "{doc}");
     assert_eq!(doc["running_phase"]["version"], "002", "{doc}");
     assert!(
         doc["running_phase"]["wal_bytes"]

@@ -95,6 +95,7 @@ fn lagging() -> Waiting {
         bytes: Some(40 << 20),
         time: Some(Duration::from_millis(2500)),
         limit: LagLimit::Bytes(16 << 20),
+        next_batch: 0,
     }
 }
 
