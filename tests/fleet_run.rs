@@ -6,13 +6,12 @@ mod support;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pgstep::cluster::Cluster;
-use support::migrations::{Dir, Pg, Run, finish};
+use support::migrations::{Dir, Pg, Run, command_with_config, finish};
 
 const PER_CLUSTER: usize = 20;
 
@@ -47,30 +46,12 @@ fn tenant(c: &Cluster, n: usize) -> Pg {
 }
 
 /// `pgstep --config FILE --dir DIR ARGS...` with none of the caller's libpq settings.
-fn command(config: &Path, dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pgstep"));
-    cmd.arg("--config")
-        .arg(config)
-        .arg("--dir")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for var in [
-        "DATABASE_URL",
-        "PGPASSWORD",
-        "PGAPPNAME",
-        "PGSERVICE",
-        "PGOPTIONS",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
 fn pgstep(config: &Path, dir: &Path, args: &[&str]) -> Run {
-    finish(command(config, dir, args).spawn().expect("pgstep starts"))
+    finish(
+        command_with_config(config, dir, args)
+            .spawn()
+            .expect("pgstep starts"),
+    )
 }
 
 /// The configuration: a discovery query per cluster, a short lock_timeout.
@@ -206,7 +187,7 @@ fn sixty_targets_in_waves_with_failures_a_kill_and_a_resume() {
     let sampler = Sampler::start(&clusters);
     // Killed once the third wave (24 targets) is under way and ten targets are through
     // phase 001.
-    let mut child = command(&config, dir.path(), &["fleet", "t", "up", "--yes"])
+    let mut child = command_with_config(&config, dir.path(), &["fleet", "t", "up", "--yes"])
         .spawn()
         .expect("pgstep starts");
     let stderr = child.stderr.take().unwrap();

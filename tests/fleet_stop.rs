@@ -4,28 +4,15 @@
 mod support;
 
 use support::TestDb;
-use support::migrations::{Dir, Pg, Run, finish};
+use support::migrations::{Dir, Pg, Run, command_with_config, finish};
 
 fn fleet(config: &Dir, plan: &Dir, args: &[&str]) -> Run {
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pgstep"));
-    cmd.arg("--config")
-        .arg(config.path().join("pgstep.toml"))
-        .arg("--dir")
-        .arg(plan.path())
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    for var in [
-        "DATABASE_URL",
-        "PGPASSWORD",
-        "PGAPPNAME",
-        "PGSERVICE",
-        "PGOPTIONS",
-    ] {
-        cmd.env_remove(var);
-    }
-    finish(cmd.spawn().expect("pgstep starts"))
+    let config = config.path().join("pgstep.toml");
+    finish(
+        command_with_config(&config, plan.path(), args)
+            .spawn()
+            .expect("pgstep starts"),
+    )
 }
 
 /// Six listed targets, `settings` as given, and a one-phase plan creating `orders`.

@@ -133,16 +133,7 @@ impl Engine {
         };
         if let Some(reason) = off {
             // Data is about to go for good: the log says so, and why, before it goes.
-            self.log(Event {
-                kind: EventKind::Kept,
-                version: Some(version),
-                name: None,
-                outcome: "not kept",
-                duration_ms: None,
-                reason: Some(reason),
-                details: json!({ "statements": removing }),
-            })
-            .await?;
+            self.log_not_kept(version, reason, &removing).await?;
             return Ok(false);
         }
         if choice == KeepChoice::UpToMax {
@@ -164,22 +155,35 @@ impl Engine {
             if e.code() != Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
                 return Err(e.into());
             }
-            self.log(Event {
-                kind: EventKind::Kept,
-                version: Some(version),
-                name: None,
-                outcome: "not kept",
-                duration_ms: None,
-                reason: Some(
-                    "this role may not create schema pgstep_trash: GRANT CREATE ON DATABASE \
-                     to it, or set keep = false",
-                ),
-                details: json!({ "statements": removing }),
-            })
+            self.log_not_kept(
+                version,
+                "this role may not create schema pgstep_trash: GRANT CREATE ON DATABASE to \
+                 it, or set keep = false",
+                &removing,
+            )
             .await?;
             return Ok(false);
         }
         Ok(true)
+    }
+
+    /// A `kept` event saying that what `removing` removes is not kept, and why.
+    async fn log_not_kept(
+        &self,
+        version: &str,
+        reason: &str,
+        removing: &[&str],
+    ) -> Result<(), EngineError> {
+        self.log(Event {
+            kind: EventKind::Kept,
+            version: Some(version),
+            name: None,
+            outcome: "not kept",
+            duration_ms: None,
+            reason: Some(reason),
+            details: json!({ "statements": removing }),
+        })
+        .await
     }
 
     /// The statement keeping what `sql` removes, when `on`.

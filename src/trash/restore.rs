@@ -261,24 +261,7 @@ ALTER TABLE {moved} RENAME TO {};
             })
             .collect();
         sql.push_str(&format!("CREATE TABLE {name} ({});\n", columns.join(", ")));
-        let stored: Vec<&Column> = item
-            .def
-            .columns
-            .iter()
-            .filter(|col| col.generated.is_none())
-            .collect();
-        if !stored.is_empty() {
-            sql.push_str(&format!(
-                "INSERT INTO {name} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} k;\n",
-                names(&stored),
-                stored
-                    .iter()
-                    .map(|col| col.read_back("k"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                item.copy()
-            ));
-        }
+        sql.push_str(&insert_kept_rows(&name, item));
     }
     sql.push_str(&sequences_sql(&name, &item.def.sequences, true));
     sql.push_str(&constraints_and_indexes(&name, &item.def));
@@ -425,22 +408,7 @@ async fn rows(c: &impl GenericClient, item: &Item) -> Result<Vec<String>, Restor
             copy: item.copy(),
         }));
     }
-    let stored: Vec<&Column> = item
-        .def
-        .columns
-        .iter()
-        .filter(|col| col.generated.is_none())
-        .collect();
-    let mut sql = format!(
-        "INSERT INTO {name} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} k;\n",
-        names(&stored),
-        stored
-            .iter()
-            .map(|col| col.read_back("k"))
-            .collect::<Vec<_>>()
-            .join(", "),
-        item.copy()
-    );
+    let mut sql = insert_kept_rows(&name, item);
     sql.push_str(&sequences_sql(&name, &item.def.sequences, false));
     run(c, item, &sql).await?;
     Ok(Vec::new())
@@ -481,4 +449,28 @@ async fn incoming(c: &impl GenericClient, item: &Item) -> Result<Vec<String>, Re
         }
     }
     Ok(skipped)
+}
+
+/// The kept rows into table `name`, every stored (not generated) column read back from the
+/// copy; nothing when the table has no stored column.
+fn insert_kept_rows(name: &str, item: &Item) -> String {
+    let stored: Vec<&Column> = item
+        .def
+        .columns
+        .iter()
+        .filter(|col| col.generated.is_none())
+        .collect();
+    if stored.is_empty() {
+        return String::new();
+    }
+    format!(
+        "INSERT INTO {name} ({}) OVERRIDING SYSTEM VALUE SELECT {} FROM {} k;\n",
+        names(&stored),
+        stored
+            .iter()
+            .map(|col| col.read_back("k"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        item.copy()
+    )
 }

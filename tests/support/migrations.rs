@@ -96,13 +96,27 @@ impl std::fmt::Display for Run {
 /// `pgstep --url URL --dir DIR ARGS...`, with no terminal and none of the caller's libpq
 /// settings, ready to spawn.
 pub fn command(url: &str, dir: &Path, args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pgstep"));
-    cmd.arg("--url")
-        .arg(url)
+    let mut cmd = bare();
+    cmd.arg("--url").arg(url).arg("--dir").arg(dir).args(args);
+    cmd
+}
+
+/// `pgstep --config CONFIG --dir DIR ARGS...`, as [`command`] makes it: for what the
+/// configuration names, such as a fleet's targets.
+pub fn command_with_config(config: &Path, dir: &Path, args: &[&str]) -> Command {
+    let mut cmd = bare();
+    cmd.arg("--config")
+        .arg(config)
         .arg("--dir")
         .arg(dir)
-        .args(args)
-        .stdin(Stdio::null())
+        .args(args);
+    cmd
+}
+
+/// pgstep with no terminal and none of the caller's libpq settings.
+fn bare() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pgstep"));
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for var in [
