@@ -273,10 +273,76 @@ fn the_rollback_dialog_shows_each_down_once_read() {
         losses: Vec::new(),
         downs,
         keep: (true, 2 << 30),
+        unkept: Vec::new(),
     };
     update(&mut app, impact);
     let shown = screen(&mut app);
     assert!(!shown.contains("reading its file..."), "{shown}");
     assert!(shown.contains("DROP INDEX outline_users_idx;"), "{shown}");
     assert!(shown.contains("DROP TABLE outline_users;"), "{shown}");
+}
+
+/// A phase whose header says `Keep: no` keeps nothing of what its DOWN removes: the dialog
+/// says so, and counts only the other phases' removals as kept.
+#[test]
+fn the_rollback_dialog_says_which_phases_keep_nothing() {
+    use pgstep::engine::impact::{Loss, Target, TargetKind};
+    use pgstep::tui::action::Unkept;
+
+    let dir = tempfile::tempdir().unwrap();
+    files(dir.path());
+    let full = plan::load(dir.path()).unwrap();
+    let rows = full
+        .migrations
+        .iter()
+        .map(|m| tui_fixtures::applied_row(m, None))
+        .collect();
+    let (mut app, _) = console(plan::load_outline(dir.path()).unwrap());
+    let read = read_detail(&app, &v("001"));
+    update(&mut app, read);
+    update(&mut app, Action::Status { rows, holder: None });
+    update(
+        &mut app,
+        Action::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE)),
+    );
+    let table = |name: &str| Target {
+        kind: TargetKind::Table,
+        schema: None,
+        name: name.into(),
+        column: None,
+    };
+    let loss = |name: &str, bytes: i64| Loss {
+        target: table(name),
+        exists: true,
+        rows_estimate: Some(10),
+        rows_exact: true,
+        bytes: Some(bytes),
+        column_type: None,
+        non_null_values: None,
+        tables: None,
+        stopped: None,
+    };
+    update(
+        &mut app,
+        Action::Impact {
+            version: v("001"),
+            losses: vec![loss("outline_users", 8192), loss("scratch", 4096)],
+            downs: Vec::new(),
+            keep: (true, 2 << 30),
+            unkept: vec![Unkept {
+                version: v("002"),
+                reason: "scratch data, rebuilt nightly".into(),
+                targets: vec![table("scratch")],
+            }],
+        },
+    );
+    let shown = screen(&mut app);
+    assert!(
+        shown.contains("kept in pgstep_trash before it goes: 1 object(s), 8.0 kB"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("not kept, phase 002 says Keep: no: scratch data, rebuilt nightly"),
+        "{shown}"
+    );
 }

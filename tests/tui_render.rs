@@ -512,6 +512,7 @@ fn rollback_measured(options: Options) -> App {
             losses,
             downs,
             keep: (true, 2 << 30),
+            unkept: Vec::new(),
         },
     );
     typed(&mut app, "005");

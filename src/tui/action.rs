@@ -67,6 +67,9 @@ pub enum Action {
         downs: Vec<(Version, Vec<String>)>,
         /// Whether copies are kept, and `trash_max`.
         keep: (bool, u64),
+        /// The phases whose header says `Keep: no`, with the reason and what their DOWN
+        /// removes: not kept, whatever the profile says.
+        unkept: Vec<Unkept>,
     },
     /// The SQL the history recorded for a phase.
     Recorded {
@@ -257,4 +260,12 @@ impl Outcome {
             _ => Vec::new(),
         }
     }
+}
+
+/// A phase of a rollback whose header says `Keep: no`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unkept {
+    pub version: Version,
+    pub reason: String,
+    pub targets: Vec<crate::engine::impact::Target>,
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
-use super::action::{Action, Effect, Outcome, Steer};
+use super::action::{Action, Effect, Outcome, Steer, Unkept};
 use crate::conninfo::{self, Params};
 use crate::engine::{DownTarget, Engine, EngineError, HistoryRow, UpOptions};
 use crate::engine::{impact, keeping};
@@ -187,11 +187,12 @@ impl Runtime {
                 rows,
             } => self.spawn(async move {
                 match measure(&reader, &plan, &rows, &target).await {
-                    Ok((losses, downs)) => Action::Impact {
+                    Ok((losses, downs, unkept)) => Action::Impact {
                         version,
                         losses,
                         downs,
                         keep: reader.keep_limits(),
+                        unkept,
                     },
                     Err(e) => {
                         Action::ReadFailed(format!("measuring what the rollback destroys: {e}"))
@@ -509,7 +510,7 @@ async fn measure(
     plan: &Plan,
     rows_shown: &[HistoryRow],
     target: &DownTarget,
-) -> Result<(Vec<impact::Loss>, Downs), EngineError> {
+) -> Result<(Vec<impact::Loss>, Downs, Vec<Unkept>), EngineError> {
     let tool = reader.tool_history(plan).await?;
     // With a tool, the phases only it applied join the history the rollback works from.
     let with_tool = match &tool {
@@ -524,6 +525,7 @@ async fn measure(
     let undo = reader.plan_down(plan, rows, tool.as_ref(), target).await?;
     let mut downs: Downs = Vec::new();
     let mut targets: Vec<impact::Target> = Vec::new();
+    let mut unkept: Vec<Unkept> = Vec::new();
     for (i, u) in undo.iter().enumerate() {
         // An outlined plan's DOWN is read from its file, one phase at a time.
         let mut read = None;
@@ -532,11 +534,18 @@ async fn measure(
             .statements()
             .map(|s| s.sql)
             .collect();
-        targets.extend(
-            statements
-                .iter()
-                .flat_map(|sql| impact::destructive_targets(sql)),
-        );
+        let removed: Vec<impact::Target> = statements
+            .iter()
+            .flat_map(|sql| impact::destructive_targets(sql))
+            .collect();
+        if let Some(reason) = u.migration.and_then(|m| m.meta.keep_off.as_deref()) {
+            unkept.push(Unkept {
+                version: u.version.clone(),
+                reason: reason.to_string(),
+                targets: removed.clone(),
+            });
+        }
+        targets.extend(removed);
         if i < SHOWN_DOWNS {
             downs.push((
                 u.version.clone(),
@@ -547,7 +556,8 @@ async fn measure(
     // A rollback from an early phase lists thousands: their DOWN parts are not kept while the
     // catalog is asked about every target.
     drop(undo);
-    Ok((impact::measure(reader.client(), &targets).await?, downs))
+    let losses = impact::measure(reader.client(), &targets).await?;
+    Ok((losses, downs, unkept))
 }
 
 /// A phase's lint findings, the tables it touches, and what it keeps, for the apply dialog.

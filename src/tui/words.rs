@@ -201,6 +201,11 @@ pub fn kept_before(k: &crate::engine::keeping::Keeping, (on, max): (bool, u64)) 
     lines
 }
 
+/// A phase of a rollback whose header says `Keep: no`: what its DOWN removes goes for good.
+pub fn phase_not_kept(version: impl Display, reason: &str) -> String {
+    format!("not kept, phase {version} says Keep: no: {reason}")
+}
+
 /// A phase whose header says `Keep: no`.
 pub fn not_kept(reason: &str) -> Vec<String> {
     vec![format!("not kept (Keep: no): {reason}")]

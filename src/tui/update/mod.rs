@@ -222,6 +222,7 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
             losses,
             downs,
             keep,
+            unkept,
         } => {
             if let Some(Modal::Rollback {
                 version: v,
@@ -233,10 +234,20 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
             {
                 let mut lines: Vec<String> =
                     losses.iter().map(crate::engine::impact::describe).collect();
+                let kept: Vec<crate::engine::impact::Loss> = losses
+                    .iter()
+                    .filter(|l| !unkept.iter().any(|u| u.targets.contains(&l.target)))
+                    .cloned()
+                    .collect();
                 lines.extend(words::kept_before(
-                    &crate::engine::keeping::kept_of(&losses),
+                    &crate::engine::keeping::kept_of(&kept),
                     keep,
                 ));
+                lines.extend(
+                    unkept
+                        .iter()
+                        .map(|u| words::phase_not_kept(&u.version, &u.reason)),
+                );
                 *impact = Some(lines);
                 // Both newest first: matched in one pass, as there can be thousands.
                 let mut downs = downs.into_iter().peekable();
