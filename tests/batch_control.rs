@@ -9,35 +9,13 @@ use std::time::Duration;
 use pgstep::engine::batch::Waiting;
 use pgstep::engine::{Settings, UpOptions};
 use support::migrations::{Dir, Pg, command, finish, pgstep, wait_until};
-use support::{engine, fresh_db_async};
-
-const TABLE: &str = "\
-CREATE TABLE steer (id int PRIMARY KEY, n int NOT NULL DEFAULT 0);
-INSERT INTO steer (id) SELECT g FROM generate_series(1, 3000) g;
-";
-
-const STEP: &str = "\
--- Batch-Pause: 20ms
-
--- Step: Bump
--- Batch: steer.id 10
-UPDATE steer SET n = n + 1 WHERE id >= $1 AND id < $2;
-";
-
-fn done(pg: &Pg) -> i64 {
-    pg.value(
-        "SELECT coalesce(max(batch_done), 0)::text FROM schema_migrations WHERE version = '002'",
-    )
-    .and_then(|v| v.parse().ok())
-    .unwrap_or(0)
-}
+use support::{engine, fresh_db_async, steer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_handle_pauses_resumes_and_resizes_and_the_log_says_so() {
     let db = fresh_db_async().await;
     let dir = Dir::new();
-    dir.write("001_steer.sql", TABLE);
-    dir.write("002_bump.sql", STEP);
+    steer::write(&dir);
     let plan = pgstep::plan::load(dir.path()).expect("a plan");
     let eng = engine(db.connect().await, Settings::default()).await;
     let control = eng.batch_control();
@@ -50,7 +28,7 @@ async fn the_handle_pauses_resumes_and_resizes_and_the_log_says_so() {
     let checked = tokio::task::spawn_blocking(move || {
         let pg = Pg::connect(&url);
         assert!(wait_until(Duration::from_secs(20), || {
-            pg.exists("schema_migrations") && done(&pg) >= 3
+            pg.exists("schema_migrations") && steer::done(&pg) >= 3
         }));
         steer.pause();
         assert!(wait_until(Duration::from_secs(5), || {
@@ -58,9 +36,9 @@ async fn the_handle_pauses_resumes_and_resizes_and_the_log_says_so() {
                 .progress()
                 .is_some_and(|p| p.waiting == Some(Waiting::Paused))
         }));
-        let held = done(&pg);
+        let held = steer::done(&pg);
         std::thread::sleep(Duration::from_millis(500));
-        assert_eq!(done(&pg), held, "a batch ran while paused");
+        assert_eq!(steer::done(&pg), held, "a batch ran while paused");
         let p = steer.progress().expect("progress");
         assert_eq!(p.ranges_done, held as u64);
         assert_eq!(p.ranges_total, 300);
@@ -107,14 +85,13 @@ async fn the_handle_pauses_resumes_and_resizes_and_the_log_says_so() {
 fn the_first_ctrl_c_stops_after_the_current_batch_and_resume_goes_on() {
     let db = support::fresh_db();
     let dir = Dir::new();
-    dir.write("001_steer.sql", TABLE);
-    dir.write("002_bump.sql", STEP);
+    steer::write(&dir);
     let pg = Pg::connect(db.url());
     pgstep(&db, &dir, &["up", "--to", "001"]).expect(0);
     let child = command(db.url(), dir.path(), &["up"])
         .spawn()
         .expect("pgstep starts");
-    assert!(wait_until(Duration::from_secs(20), || done(&pg) >= 3));
+    assert!(wait_until(Duration::from_secs(20), || steer::done(&pg) >= 3));
     let signal = std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -126,7 +103,7 @@ fn the_first_ctrl_c_stops_after_the_current_batch_and_resume_goes_on() {
         run.stderr.contains("stopping after the current batch"),
         "{run}"
     );
-    let stopped = done(&pg);
+    let stopped = steer::done(&pg);
     assert!(stopped > 0 && stopped < 300, "{stopped}");
     assert_eq!(
         pg.value("SELECT state FROM schema_migrations WHERE version = '002'")

@@ -8,30 +8,8 @@ mod support;
 use std::time::Duration;
 
 use support::console::{Console, ENTER, ESC, WAIT, line_with};
-use support::fresh_db;
 use support::migrations::{Dir, Pg, states, wait_until};
-
-const TABLE: &str = "\
-CREATE TABLE steer (id int PRIMARY KEY, n int NOT NULL DEFAULT 0);
-INSERT INTO steer (id) SELECT g FROM generate_series(1, 3000) g;
-";
-
-/// Not idempotent: a range run twice shows as n = 2.
-const STEP: &str = "\
--- Batch-Pause: 20ms
-
--- Step: Bump
--- Batch: steer.id 10
-UPDATE steer SET n = n + 1 WHERE id >= $1 AND id < $2;
-";
-
-fn done(pg: &Pg) -> i64 {
-    pg.value(
-        "SELECT coalesce(max(batch_done), 0)::text FROM schema_migrations WHERE version = '002'",
-    )
-    .and_then(|v| v.parse().ok())
-    .unwrap_or(0)
-}
+use support::{fresh_db, steer};
 
 /// The console with 001 applied through it and 002, the batched phase, started.
 fn batching(pg: &Pg, url: &str, dir: &Dir) -> Console {
@@ -68,8 +46,7 @@ fn setup() -> (support::TestDb, Pg, Dir) {
     let db = fresh_db();
     let pg = Pg::connect(db.url());
     let dir = Dir::new();
-    dir.write("001_steer.sql", TABLE);
-    dir.write("002_bump.sql", STEP);
+    steer::write(&dir);
     (db, pg, dir)
 }
 
@@ -77,16 +54,16 @@ fn setup() -> (support::TestDb, Pg, Dir) {
 fn a_real_batched_phase_is_paused_resized_and_resumed_from_the_console() {
     let (db, pg, dir) = setup();
     let mut c = batching(&pg, db.url(), &dir);
-    c.wait_for("a few batches", |_| done(&pg) >= 3);
+    c.wait_for("a few batches", |_| steer::done(&pg) >= 3);
     c.wait_for("the gauge's figures", |c| {
         line_with(&c.screen(), &["rows/s", "batch size 10", "pause 20 ms"])
     });
 
     c.keys("p");
     c.wait_text("paused by the operator: p resumes");
-    let at = done(&pg);
+    let at = steer::done(&pg);
     std::thread::sleep(Duration::from_millis(800));
-    assert_eq!(done(&pg), at, "a batch committed while paused");
+    assert_eq!(steer::done(&pg), at, "a batch committed while paused");
 
     c.keys("+");
     c.wait_text("batch size 20 ");
@@ -94,7 +71,7 @@ fn a_real_batched_phase_is_paused_resized_and_resumed_from_the_console() {
         c.keys("+");
         c.wait_text(&format!("batch size {size} "));
     }
-    assert_eq!(done(&pg), at, "a batch committed while paused");
+    assert_eq!(steer::done(&pg), at, "a batch committed while paused");
 
     c.keys("p");
     assert!(
@@ -141,7 +118,7 @@ fn a_real_batched_phase_is_paused_resized_and_resumed_from_the_console() {
 fn a_batched_phase_stopped_from_the_console_is_resumed_from_it() {
     let (db, pg, dir) = setup();
     let mut c = batching(&pg, db.url(), &dir);
-    c.wait_for("a few batches", |_| done(&pg) >= 3);
+    c.wait_for("a few batches", |_| steer::done(&pg) >= 3);
     c.keys("c");
     c.wait_text("Cancel the running statement on the server?");
     c.keys("y");
@@ -157,7 +134,7 @@ fn a_batched_phase_stopped_from_the_console_is_resumed_from_it() {
         line_with(&c.screen(), &["dirty", "002", "bump"])
     });
     c.wait_gone("Batches of 002");
-    let stopped_at = done(&pg);
+    let stopped_at = steer::done(&pg);
     assert!(stopped_at < 300, "it ran to its end: {stopped_at}");
 
     c.keys("s");
@@ -177,7 +154,7 @@ fn a_batched_phase_stopped_from_the_console_is_resumed_from_it() {
     );
     // Every range once: none repeated after the stop, none left out.
     assert_eq!(pg.count("SELECT count(*) FROM steer WHERE n <> 1"), 0);
-    assert_eq!(done(&pg), 300);
+    assert_eq!(steer::done(&pg), 300);
     let resumes = pg.events_of("resume");
     assert_eq!(resumes.len(), 1, "{resumes:?}");
     assert_eq!(

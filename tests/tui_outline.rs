@@ -237,22 +237,28 @@ fn reloading_reads_the_plan_again_and_keeps_the_console_on_errors() {
     );
 }
 
-/// The rollback dialog of an outlined plan gets each DOWN with the impact, read from the
-/// files by the runtime; until then it says it is reading them.
-#[test]
-fn the_rollback_dialog_shows_each_down_once_read() {
-    let dir = tempfile::tempdir().unwrap();
-    files(dir.path());
-    let full = plan::load(dir.path()).unwrap();
+/// The console on an outlined plan of `dir`'s files, every phase applied, phase 001 read.
+fn outlined_and_applied(dir: &Path) -> App {
+    files(dir);
+    let full = plan::load(dir).unwrap();
     let rows = full
         .migrations
         .iter()
         .map(|m| tui_fixtures::applied_row(m, None))
         .collect();
-    let (mut app, _) = console(plan::load_outline(dir.path()).unwrap());
+    let (mut app, _) = console(plan::load_outline(dir).unwrap());
     let read = read_detail(&app, &v("001"));
     update(&mut app, read);
     update(&mut app, Action::Status { rows, holder: None });
+    app
+}
+
+/// The rollback dialog of an outlined plan gets each DOWN with the impact, read from the
+/// files by the runtime; until then it says it is reading them.
+#[test]
+fn the_rollback_dialog_shows_each_down_once_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = outlined_and_applied(dir.path());
     let r = Action::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE));
     assert_eq!(
         update(&mut app, r),
@@ -290,17 +296,7 @@ fn the_rollback_dialog_says_which_phases_keep_nothing() {
     use pgstep::tui::action::Unkept;
 
     let dir = tempfile::tempdir().unwrap();
-    files(dir.path());
-    let full = plan::load(dir.path()).unwrap();
-    let rows = full
-        .migrations
-        .iter()
-        .map(|m| tui_fixtures::applied_row(m, None))
-        .collect();
-    let (mut app, _) = console(plan::load_outline(dir.path()).unwrap());
-    let read = read_detail(&app, &v("001"));
-    update(&mut app, read);
-    update(&mut app, Action::Status { rows, holder: None });
+    let mut app = outlined_and_applied(dir.path());
     update(
         &mut app,
         Action::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::NONE)),

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub mod console;
 pub mod migrations;
 pub mod proxy;
+pub mod steer;
 pub mod tools;
 
 use pgstep::cluster::Cluster;
