@@ -7,7 +7,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use support::fresh_db;
-use support::migrations::{Dir, Pg, Run, command, pgstep, wait_until};
+use support::migrations::{Dir, Pg, Run, command, kill_and_wait_for_sessions, pgstep};
 
 const BASE: &str = "CREATE TABLE k_count (phase text);\n-- DOWN\nDROP TABLE k_count;\n";
 
@@ -81,17 +81,7 @@ fn kill_after(db: &support::TestDb, dir: &Dir, pg: &Pg, args: &[&str], after: Du
         }
         std::thread::sleep(Duration::from_millis(5));
     }
-    child.kill().ok();
-    child.wait().ok();
-    assert!(
-        wait_until(Duration::from_secs(30), || {
-            pg.count(
-                "SELECT count(*) FROM pg_stat_activity \
-                 WHERE application_name LIKE 'pgstep%' AND pid <> pg_backend_pid()",
-            ) == 0
-        }),
-        "a killed pgstep's session did not end"
-    );
+    kill_and_wait_for_sessions(&mut child, pg);
     true
 }
 

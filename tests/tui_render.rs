@@ -742,6 +742,19 @@ const SCREENS: [Screen; 35] = [
     ("confirm_restore", confirm_restore),
 ];
 
+/// The terminal's cells as text, a line per row.
+fn screen_text(t: &Terminal<TestBackend>) -> String {
+    let b = t.backend().buffer();
+    (0..b.area.height)
+        .map(|y| {
+            (0..b.area.width)
+                .map(|x| b[(x, y)].symbol())
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 fn draw(app: &mut App, (w, h): (u16, u16)) -> Terminal<TestBackend> {
     app.size = (w, h);
     let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
@@ -849,17 +862,7 @@ fn rollback_dialog() {
 #[test]
 fn the_rollback_dialog_scrolls_to_the_last_down_and_says_what_is_out_of_sight() {
     let mut app = rollback_all(Options::default());
-    let text = |t: &Terminal<TestBackend>| {
-        let b = t.backend().buffer();
-        (0..b.area.height)
-            .map(|y| {
-                (0..b.area.width)
-                    .map(|x| b[(x, y)].symbol())
-                    .collect::<String>()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let text = screen_text;
     let first = text(&draw(&mut app, (80, 24)));
     assert!(first.contains("more line(s) (↓ scrolls)"), "{first}");
     assert!(!first.contains("DOWN of 001"), "{first}");
@@ -1149,17 +1152,7 @@ fn a_long_apply_summary_says_what_is_cut_and_scrolls_to_its_last_warning() {
         hint: None,
         scroll: 0,
     });
-    let text = |t: &Terminal<TestBackend>| {
-        let b = t.backend().buffer();
-        (0..b.area.height)
-            .map(|y| {
-                (0..b.area.width)
-                    .map(|x| b[(x, y)].symbol())
-                    .collect::<String>()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let text = screen_text;
     let first = text(&draw(&mut app, (80, 24)));
     assert!(first.contains("more line(s) below"), "{first}");
     assert!(!first.contains("the last finding"), "{first}");
@@ -1370,17 +1363,7 @@ fn columns_follow_the_terminal_width() {
     let mut app = every_state(Options::default(), false);
     update(&mut app, Action::Indexes(report));
     press(&mut app, KeyCode::Char('3'));
-    let screen = |t: &Terminal<TestBackend>| {
-        let b = t.backend().buffer();
-        (0..b.area.height)
-            .map(|y| {
-                (0..b.area.width)
-                    .map(|x| b[(x, y)].symbol())
-                    .collect::<String>()
-            })
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let screen = screen_text;
     let wide = screen(&draw(&mut app, (200, 50)));
     assert!(wide.contains(long_index), "{wide}");
     assert!(wide.contains(long_table), "{wide}");

@@ -363,3 +363,19 @@ pub fn states(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .map(|(v, s)| (v.to_string(), s.to_string()))
         .collect()
 }
+
+/// Kills pgstep with SIGKILL and waits until the server has ended its sessions (it finishes
+/// the statement in flight first), so what the test reads next is what the kill left.
+pub fn kill_and_wait_for_sessions(child: &mut std::process::Child, pg: &Pg) {
+    child.kill().ok();
+    child.wait().ok();
+    assert!(
+        wait_until(Duration::from_secs(30), || {
+            pg.count(
+                "SELECT count(*) FROM pg_stat_activity \
+                 WHERE application_name LIKE 'pgstep%' AND pid <> pg_backend_pid()",
+            ) == 0
+        }),
+        "a killed pgstep's session did not end"
+    );
+}
