@@ -517,21 +517,7 @@ fn sqlx_migrating_now_stops_pgstep_naming_it() {
     );
     // sqlx-postgres's generate_lock_id, as `sqlx migrate run` takes it.
     let id = 0x3d32ad9e_i64 * i64::from(crc32fast::hash(db.name().as_bytes()));
-    let sqlx = Pg::connect(db.url());
-    sqlx.exec(&format!("SELECT pg_advisory_lock({id})"));
-    let run = pgstep(&db, &dir, &["up"]).expect(5);
-    assert!(
-        run.stderr.contains("sqlx is migrating this database now"),
-        "{run}"
-    );
-    assert!(!pg.exists("alpha"));
-    sqlx.exec(&format!("SELECT pg_advisory_unlock({id})"));
-    pgstep(&db, &dir, &["up"]).expect(0);
-    // Released after the work: sqlx can take it again.
-    assert_eq!(
-        sqlx.value(&format!("SELECT pg_try_advisory_lock({id})::text")),
-        Some("true".into())
-    );
+    waits_for_the_tools_lock(&db, &dir, &pg, id, "sqlx");
 }
 
 /// The confirmation `down` prints lists what it rolls back: phases only the tool applied are
@@ -665,18 +651,26 @@ fn flyway_migrating_now_stops_pgstep_naming_it() {
     pg.exec(&flyway_table("flyway_schema_history"));
     // PostgreSQLAdvisoryLockTemplate: 77431708279161 + hashCode of "public"."flyway_schema_history".
     let id = 77_433_833_903_597_i64;
-    let flyway = Pg::connect(db.url());
-    flyway.exec(&format!("SELECT pg_advisory_lock({id})"));
-    let run = pgstep(&db, &dir, &["up"]).expect(5);
+    waits_for_the_tools_lock(&db, &dir, &pg, id, "flyway");
+}
+
+/// While the tool holds its advisory lock `id`, `pgstep up` refuses, naming the tool, and
+/// changes nothing; once it is released pgstep applies, and releases it after the work so
+/// the tool can take it again.
+fn waits_for_the_tools_lock(db: &TestDb, dir: &Dir, pg: &Pg, id: i64, tool: &str) {
+    let holder = Pg::connect(db.url());
+    holder.exec(&format!("SELECT pg_advisory_lock({id})"));
+    let run = pgstep(db, dir, &["up"]).expect(5);
     assert!(
-        run.stderr.contains("flyway is migrating this database now"),
+        run.stderr
+            .contains(&format!("{tool} is migrating this database now")),
         "{run}"
     );
     assert!(!pg.exists("alpha"));
-    flyway.exec(&format!("SELECT pg_advisory_unlock({id})"));
-    pgstep(&db, &dir, &["up"]).expect(0);
+    holder.exec(&format!("SELECT pg_advisory_unlock({id})"));
+    pgstep(db, dir, &["up"]).expect(0);
     assert_eq!(
-        flyway.value(&format!("SELECT pg_try_advisory_lock({id})::text")),
+        holder.value(&format!("SELECT pg_try_advisory_lock({id})::text")),
         Some("true".into())
     );
 }
