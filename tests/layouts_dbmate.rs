@@ -33,11 +33,12 @@ fn ok(out: Output) -> Output {
 }
 
 /// The schema without either tool's bookkeeping (dbmate's `schema_migrations`, pgstep's
-/// history, log and their functions).
+/// history, log, their functions and the data pgstep kept of what a DOWN dropped).
 fn schema(url: &str) -> String {
     let pg = Pg::connect(url);
     pg.exec(
         "DROP TABLE IF EXISTS schema_migrations, schema_migrations_log CASCADE;
+         DROP SCHEMA IF EXISTS pgstep_trash CASCADE;
          DO $$ DECLARE f regprocedure; BEGIN
            FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
                     JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -138,9 +139,9 @@ fn dbmate_and_pgstep_apply_and_roll_back_the_same_files_alike() {
 
 /// dbmate gives each `-- migrate:up` section of a file its own transaction and records the
 /// file's version inside each; on PostgreSQL the second record breaks the version's primary
-/// key, so dbmate keeps the first section and fails on the second. pgstep runs the file as
-/// one phase, every section in file order, as dbmate's documentation promises ("either
-/// succeeds or fails as a whole").
+/// key (dbmate issue #820), so dbmate keeps the first section and fails on the second. pgstep
+/// runs every section, each in its own transaction as dbmate does, and records the version
+/// once, after the last (as dbmate's proposed fix does).
 #[test]
 fn dbmate_stops_after_the_first_section_where_pgstep_runs_the_whole_file() {
     let dir = Dir::new();
@@ -164,4 +165,90 @@ fn dbmate_stops_after_the_first_section_where_pgstep_runs_the_whole_file() {
     assert!(pgs.exists("a") && pgs.exists("b"));
     pgstep_url(by_pgstep.url(), &dir, &["down", "--steps", "1", "--yes"]).expect(0);
     assert!(!pgs.exists("a") && !pgs.exists("b"));
+}
+
+/// A section without a transaction, then one with a transaction whose second statement fails:
+/// dbmate keeps the first section and rolls the second back whole. A file run statement by
+/// statement would keep the second section's first statement too.
+const FAILS_IN_SECOND: &str = "-- migrate:up transaction:false\n\
+    CREATE TABLE a (id int);\n\
+    -- migrate:down transaction:false\nDROP TABLE a;\n\n\
+    -- migrate:up\nCREATE TABLE c (id int);\nINSERT INTO missing VALUES (1);\n\
+    -- migrate:down\nDROP TABLE c;\n";
+
+#[test]
+fn a_failure_in_a_transactional_section_rolls_back_that_section_alone_as_dbmate_does() {
+    let dir = Dir::new();
+    dir.write("20240101000000_mixed.sql", FAILS_IN_SECOND);
+    let (by_dbmate, by_pgstep) = (fresh_db(), fresh_db());
+    let (dbm, pgs) = (Pg::connect(by_dbmate.url()), Pg::connect(by_pgstep.url()));
+    let out = dbmate(by_dbmate.url(), dir.path(), &["up"]);
+    assert!(!out.status.success());
+    let run = pgstep_url(by_pgstep.url(), &dir, &["up"]);
+    assert_ne!(run.code, Some(0), "{}", run.all());
+    for pg in [&dbm, &pgs] {
+        assert!(pg.exists("a") && !pg.exists("c"));
+    }
+    // Both leave the version in dbmate's table (dbmate wrote it with the first section);
+    // pgstep's row says the phase stopped after its first statement.
+    assert_eq!(versions(&dbm), ["20240101000000"]);
+    assert_eq!(versions(&pgs), ["20240101000000"]);
+    let h = &pgs.history()[0];
+    assert_eq!((h.state.as_str(), h.statements_done), ("dirty", Some(1)));
+    assert!(
+        h.error_message
+            .as_deref()
+            .is_some_and(|m| m.contains("statements 2 to 3, was rolled back")),
+        "{h:?}"
+    );
+    assert_eq!(schema(by_pgstep.url()), schema(by_dbmate.url()));
+
+    // Resumed, the section runs again from its first statement.
+    let resumed = fresh_db();
+    let res = Pg::connect(resumed.url());
+    pgstep_url(resumed.url(), &dir, &["up"]).expect(4);
+    res.exec("CREATE TABLE missing (id int)");
+    pgstep_url(resumed.url(), &dir, &["resume", "20240101000000"]).expect(0);
+    assert!(res.exists("a") && res.exists("c"));
+    assert_eq!(res.count("SELECT count(*) FROM missing"), 1);
+}
+
+/// dbmate rolls a file back section by section in file order, each DOWN in its own
+/// transaction: when the second fails, the first stays rolled back.
+#[test]
+fn down_sections_run_in_file_order_each_in_its_own_transaction_as_dbmate_runs_them() {
+    let dir = Dir::new();
+    dir.write(
+        "20240101000000_two.sql",
+        "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE b;\n\n\
+         -- migrate:up transaction:false\nCREATE TABLE b (id int);\n\
+         -- migrate:down\nDROP TABLE a;\nSELECT missing_function();\n",
+    );
+    let (by_dbmate, by_pgstep) = (fresh_db(), fresh_db());
+    let (dbm, pgs) = (Pg::connect(by_dbmate.url()), Pg::connect(by_pgstep.url()));
+    // The second section has no transaction, so dbmate's duplicate record (issue #820) fails
+    // after its statements ran: both tables are there, as pgstep leaves them.
+    assert!(
+        !dbmate(by_dbmate.url(), dir.path(), &["up"])
+            .status
+            .success()
+    );
+    pgstep_url(by_pgstep.url(), &dir, &["up"]).expect(0);
+    assert_eq!(versions(&dbm), versions(&pgs));
+    for pg in [&dbm, &pgs] {
+        assert!(pg.exists("a") && pg.exists("b"));
+    }
+
+    assert!(
+        !dbmate(by_dbmate.url(), dir.path(), &["rollback"])
+            .status
+            .success()
+    );
+    let run = pgstep_url(by_pgstep.url(), &dir, &["down", "--steps", "1", "--yes"]);
+    assert_ne!(run.code, Some(0), "{}", run.all());
+    // The first DOWN section (b) ran and committed; the second (a) was rolled back.
+    for pg in [&dbm, &pgs] {
+        assert!(pg.exists("a") && !pg.exists("b"));
+    }
+    assert_eq!(schema(by_pgstep.url()), schema(by_dbmate.url()));
 }

@@ -518,3 +518,25 @@ fn sqlx_simple_files_without_any_down_get_one_note() {
         "{run}"
     );
 }
+
+/// dbmate runs each section of a file in its own transaction unless its marker says
+/// `transaction:false`: a CONCURRENTLY statement is flagged in a transactional section of a
+/// file with several, not in the section without a transaction.
+#[test]
+fn concurrently_is_flagged_in_a_transactional_dbmate_section_of_several() {
+    let dir = Dir::new();
+    dir.write(
+        "20240101000000_indexes.sql",
+        "-- migrate:up\nCREATE TABLE t (a int, b int);\n\
+         CREATE INDEX CONCURRENTLY t_a ON t (a);\n-- migrate:down\nDROP TABLE t;\n\n\
+         -- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY t_b ON t (b);\n\
+         -- migrate:down\n",
+    );
+    let run = lint(dir.path(), &[], &["--json"]);
+    let lines: Vec<u64> = findings(&run)
+        .iter()
+        .filter(|f| f["rule"] == "concurrently-in-transaction")
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [3], "{run}");
+}

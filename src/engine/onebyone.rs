@@ -1,6 +1,7 @@
 //! `Transaction: none` phases: each statement commits on its own and the history row says
 //! how far the phase got, so a failure leaves it `dirty` at statement k of n, to resume.
 
+use std::ops::Range;
 use std::time::Instant;
 
 use serde_json::json;
@@ -13,7 +14,7 @@ use super::history::{Event, EventKind, Record, RowState};
 use super::verdict::ResultSet;
 use super::{Engine, EngineError, Failure, Left, Progress, find, lost};
 use crate::adopt::Elapsed;
-use crate::plan::{Plan, Read, Version};
+use crate::plan::{Plan, Read, StatementRef, Version};
 
 /// The operator's word on a statement in doubt that the database cannot settle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +98,8 @@ impl Engine {
     ) -> Result<Applied, EngineError> {
         let c = &self.client;
         let started = Instant::now();
+        // A section of its own transaction that stopped part-way was rolled back whole.
+        let start = m.up.wrapped_at(start).map_or(start, |r| r.start);
         progress(Progress::PhaseStarted {
             version: m.version.to_string(),
             name: m.name.clone(),
@@ -129,11 +132,20 @@ impl Engine {
         self.batch_forget(m, stored).await?;
         self.save(m, &dirty(start, None, None)).await?;
         self.wal_start(stored).await?;
-        for (i, s) in m.up().statements().enumerate().skip(start) {
+        let statements: Vec<StatementRef<'_>> = m.up().statements().collect();
+        // The lock retries of the running section, which starts again from its first statement.
+        let mut section_attempt = 0;
+        let mut i = start;
+        'statements: while let Some(&s) = statements.get(i) {
+            let section = m.up.wrapped_at(i);
             if self.is_cancelled() {
+                let done = self.leave_section(section.as_ref(), i).await;
                 return self
-                    .stop_one_by_one(m, stored, (i, None), None, started)
+                    .stop_one_by_one(m, stored, (done, None), None, started)
                     .await;
+            }
+            if section.as_ref().is_some_and(|r| r.start == i) {
+                c.batch_execute("BEGIN").await?;
             }
             Self::report(m, progress, i, s);
             let mut attempt = 0;
@@ -155,7 +167,14 @@ impl Engine {
                         self.tables.in_flight(c, stored, (i + 1) as i32).await?;
                         let kept =
                             Self::keep_for(keep, m.version.as_str(), crate::trash::Part::Up, s.sql);
-                        exec_keeping(c, s, kept.as_deref(), false).await
+                        let ran = exec_keeping(c, s, kept.as_deref(), section.is_some()).await;
+                        match &section {
+                            // The section's progress commits with it.
+                            Some(r) if ran.is_ok() && r.end == i + 1 => {
+                                self.commit_section(stored, i + 1).await.map(|()| 0)
+                            }
+                            _ => ran,
+                        }
                     }
                 };
                 self.after_statement(s.sql);
@@ -172,6 +191,7 @@ impl Engine {
                         });
                     }
                     Err(err) => {
+                        let done = self.leave_section(section.as_ref(), i).await;
                         let left: Vec<String> = invalid_indexes(c)
                             .await
                             .unwrap_or_default()
@@ -181,10 +201,16 @@ impl Engine {
                         let mut f = failure(&m.version, m.up(), Some(i), &err);
                         if self.is_cancelled() {
                             return self
-                                .stop_one_by_one(m, stored, (i, Some(&f)), Some(&left), started)
+                                .stop_one_by_one(m, stored, (done, Some(&f)), Some(&left), started)
                                 .await;
                         }
-                        if retryable(&err) && attempt <= self.settings.lock_retries {
+                        let tries = if section.is_some() {
+                            section_attempt += 1;
+                            section_attempt
+                        } else {
+                            attempt
+                        };
+                        if retryable(&err) && tries <= self.settings.lock_retries {
                             // The failed build left its index invalid; it is this statement's
                             // own, so dropping it restores the state before the attempt.
                             for idx in &left {
@@ -197,8 +223,12 @@ impl Engine {
                                 .await?;
                             if self.is_cancelled() {
                                 return self
-                                    .stop_one_by_one(m, stored, (i, Some(&f)), None, started)
+                                    .stop_one_by_one(m, stored, (done, Some(&f)), None, started)
                                     .await;
+                            }
+                            if let Some(r) = section {
+                                i = r.start;
+                                continue 'statements;
                             }
                             continue;
                         }
@@ -208,8 +238,17 @@ impl Engine {
                                 left.join(", ")
                             ));
                         }
+                        if let Some(r) = &section {
+                            f.message.push_str(&format!(
+                                "; its section, statements {} to {}, was rolled back: the phase \
+                                 goes on from statement {} when resumed",
+                                r.start + 1,
+                                r.end,
+                                r.start + 1
+                            ));
+                        }
                         if !c.is_closed() {
-                            let rec = dirty(i, Some(f.message.clone()), Some(&f));
+                            let rec = dirty(done, Some(f.message.clone()), Some(&f));
                             self.save(m, &rec).await?;
                             self.log(Event {
                                 kind: EventKind::Failure,
@@ -235,7 +274,12 @@ impl Engine {
                     }
                 }
             }
-            self.tables.progress(c, stored, (i + 1) as i32).await?;
+            if section.is_none() {
+                self.tables.progress(c, stored, (i + 1) as i32).await?;
+            } else if section.as_ref().is_some_and(|r| r.end == i + 1) {
+                section_attempt = 0;
+            }
+            i += 1;
         }
         self.log_kept(keep, stored, &m.name).await?;
         let outcomes = checks::run(c, &who, Scope::Alone, m, &before).await?;
@@ -285,6 +329,30 @@ impl Engine {
         })
         .await?;
         Ok(Self::done(m, millis as u64, outcomes, progress))
+    }
+
+    /// Ends the section of its own transaction that statement `i` runs in, if any, by rolling
+    /// it back; what counts as done is then the statements before the section.
+    async fn leave_section(&self, section: Option<&Range<usize>>, i: usize) -> usize {
+        match section {
+            Some(r) => {
+                // Before the section's first statement was sent no transaction is open, and
+                // ROLLBACK only warns.
+                if !self.client.is_closed() {
+                    self.client.batch_execute("ROLLBACK").await.ok();
+                }
+                r.start
+            }
+            None => i,
+        }
+    }
+
+    /// Records that `done` statements ran and commits the section that ends there.
+    async fn commit_section(&self, stored: &str, done: usize) -> Result<(), tokio_postgres::Error> {
+        self.tables
+            .progress(&self.client, stored, done as i32)
+            .await?;
+        self.client.batch_execute("COMMIT").await
     }
 
     /// A cancel during a one-by-one phase: what ran stays, the phase is dirty at `done`;

@@ -265,6 +265,8 @@ impl Engine {
                     .settle(u.row, down, true, in_doubt, reason)
                     .await?
                     .unwrap_or(done);
+                // A section of its own transaction that stopped part-way was rolled back whole.
+                start = u.down.wrapped_at(start).map_or(start, |r| r.start);
             }
             self.tables
                 .rollback_progress(c, stored, start as i32)
@@ -287,6 +289,10 @@ impl Engine {
                     .await
                     .map_err(|e| (e, None))?;
                 for (i, s) in down.statements().enumerate().skip(start) {
+                    let section = u.down.wrapped_at(i);
+                    if section.as_ref().is_some_and(|r| r.start == i) {
+                        c.batch_execute("BEGIN").await.map_err(|e| (e, Some(i)))?;
+                    }
                     progress(Progress::Statement {
                         version: u.version.to_string(),
                         index: i,
@@ -300,7 +306,7 @@ impl Engine {
                             .map_err(|e| (e, None))?;
                     }
                     let kept = Self::keep_for(keep, stored, crate::trash::Part::Down, s.sql);
-                    let ran = exec_keeping(c, s, kept.as_deref(), tx).await;
+                    let ran = exec_keeping(c, s, kept.as_deref(), tx || section.is_some()).await;
                     self.after_statement(s.sql);
                     ran.map_err(|e| (e, Some(i)))?;
                     if !tx {
@@ -308,6 +314,10 @@ impl Engine {
                             .rollback_progress(c, stored, (i + 1) as i32)
                             .await
                             .map_err(|e| (e, None))?;
+                    }
+                    // The section's progress commits with it.
+                    if section.is_some_and(|r| r.end == i + 1) {
+                        c.batch_execute("COMMIT").await.map_err(|e| (e, Some(i)))?;
                     }
                 }
                 let kept = self
@@ -381,11 +391,17 @@ impl Engine {
                             _ => self.after_lost(u.version.as_str(), stored, true).await,
                         });
                     }
-                    if tx {
+                    // The statements done: those before the failed one, or before its section,
+                    // which is rolled back with it.
+                    let done = index.map(|i| u.down.wrapped_at(i).map_or(i, |r| r.start));
+                    if tx || index.is_some_and(|i| u.down.wrapped_at(i).is_some()) {
                         c.batch_execute("ROLLBACK").await.ok();
-                    } else if let Some(i) = index {
+                    }
+                    if let (false, Some(done)) = (tx, done) {
                         // The server answered: statement i did not take effect.
-                        self.tables.rollback_progress(c, stored, i as i32).await?;
+                        self.tables
+                            .rollback_progress(c, stored, done as i32)
+                            .await?;
                     }
                     if self.is_cancelled() {
                         let f = failure(&u.version, down, index, &err);
@@ -402,7 +418,7 @@ impl Engine {
                             reason,
                             details: json!({
                                 "rollback": true,
-                                "down_done": if tx { 0 } else { index.unwrap_or(start) },
+                                "down_done": if tx { 0 } else { done.unwrap_or(start) },
                                 "statements": u.down.count(),
                                 "transaction": tx,
                                 "statement": f.statement,
@@ -437,7 +453,7 @@ impl Engine {
                         f.message.push_str(&format!(
                             "; the rollback stopped part-way, after {} of {} DOWN statement(s): \
                              once fixed, `pgstep down --steps 1` goes on from there",
-                            index.unwrap_or(0),
+                            done.unwrap_or(0),
                             u.down.count()
                         ));
                     }

@@ -181,11 +181,12 @@ pub fn check(m: &Read<'_>, known: &mut Known) -> Vec<(Raw, bool)> {
     }
     let mut up_ops: Vec<Statement<'_>> = Vec::new();
     let up = m.up();
-    for s in up.spans() {
+    for (i, s) in up.spans().enumerate() {
         let sql = &up.text[s.sql.clone()];
         p.line = s.line;
         p.ignore = ignored(up, s.sql.start, s.line);
-        if m.transactional() && crate::sql::needs_autocommit(sql) {
+        let in_transaction = m.transactional() || m.up.wrapped_at(i).is_some();
+        if in_transaction && crate::sql::needs_autocommit(sql) {
             p.add(
                 "concurrently-in-transaction",
                 None,

@@ -1,5 +1,6 @@
 //! Turning the files of one migration, in each layout, into a [`Migration`].
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use super::checksum::{self, Hasher};
@@ -81,12 +82,24 @@ pub fn dbmate(src: &Source, named: &Named, diags: &mut Vec<Diagnostic>) -> Optio
     // Without a version the file is still read, so its other problems show in this run.
     let version = named_version(src, named, diags);
     let gates = header::elsewhere(&src.path, &src.text, Layout::Dbmate, Elsewhere::Up, diags);
-    let sections = sections::read(&src.path, &src.text, 0, Rules::Dbmate, diags);
+    let mut sections = sections::read(&src.path, &src.text, 0, Rules::Dbmate, diags);
     if sections.up.is_none() && sections.any_statement {
         diags.push(Diagnostic::new(&src.path, Problem::NoMigrateUp));
     }
-    let up_tx = dbmate_transaction(&src.path, &sections.up_options, diags);
-    let down_tx = dbmate_transaction(&src.path, &sections.down_options, diags);
+    let (up_tx, up_wrapped) =
+        dbmate_sections(&src.path, &sections.up_options, &sections.up_sizes, diags);
+    let (down_tx, down_wrapped) = dbmate_sections(
+        &src.path,
+        &sections.down_options,
+        &sections.down_sizes,
+        diags,
+    );
+    if let Some(up) = &mut sections.up {
+        up.wrapped = up_wrapped;
+    }
+    if let Some(down) = &mut sections.down {
+        down.wrapped = down_wrapped;
+    }
     let mut checksum = Hasher::default();
     checksum.update(src.text.as_bytes());
     let parts = Parts {
@@ -111,12 +124,39 @@ pub fn dbmate(src: &Source, named: &Named, diags: &mut Vec<Diagnostic>) -> Optio
     (count_errors(diags) == errors_before).then_some(m)
 }
 
-/// Whether every section of a part runs in a transaction. dbmate runs each section in its
-/// own; pgstep runs a part as one, so one section without a transaction makes the whole part
-/// run statement by statement.
-fn dbmate_transaction(path: &Path, options: &[String], diags: &mut Vec<Diagnostic>) -> bool {
+/// How dbmate runs a part's sections (`Migrate` and `Rollback` in its `db.go`): each section
+/// in its own transaction unless its marker says `transaction:false`, one after the other in
+/// file order, for the DOWN sections too. One section: whether the part is transactional.
+/// Several: the part is not, and the statement ranges of its transactional sections each run
+/// in one transaction of their own.
+fn dbmate_sections(
+    path: &Path,
+    options: &[String],
+    sizes: &[usize],
+    diags: &mut Vec<Diagnostic>,
+) -> (bool, Box<[Range<usize>]>) {
+    let txs: Vec<bool> = options
+        .iter()
+        .map(|o| dbmate_transaction(path, o, diags))
+        .collect();
+    if txs.len() <= 1 {
+        return (txs.first().copied().unwrap_or(true), Box::default());
+    }
+    let mut start = 0;
+    let mut wrapped = Vec::new();
+    for (&tx, &size) in txs.iter().zip(sizes) {
+        if tx && size > 0 {
+            wrapped.push(start..start + size);
+        }
+        start += size;
+    }
+    (false, wrapped.into())
+}
+
+/// Whether one section runs in a transaction: `transaction:false` turns it off.
+fn dbmate_transaction(path: &Path, options: &str, diags: &mut Vec<Diagnostic>) -> bool {
     let mut tx = true;
-    for opt in options.iter().flat_map(|o| o.split_whitespace()) {
+    for opt in options.split_whitespace() {
         match opt.to_ascii_lowercase().as_str() {
             "transaction:false" => tx = false,
             "transaction:true" => {}
@@ -294,6 +334,7 @@ fn assemble(
     // Each batch commits on its own, so the phase's other statements do too.
     if batch.is_some() {
         up.transactional = false;
+        up.wrapped = Box::default();
     }
     let mut down = down.or(s.down);
     if let Some(d) = &mut down {

@@ -262,6 +262,10 @@ pub struct Meta {
 pub struct Part {
     pub file: PathBuf,
     pub transactional: bool,
+    /// Statement ranges that each run in one transaction of their own in a part that is not
+    /// transactional as a whole: the transactional sections of a dbmate file with several,
+    /// which dbmate runs one transaction each.
+    pub wrapped: Box<[Range<usize>]>,
     statements: Statements,
     count: usize,
     text: Option<String>,
@@ -345,10 +349,16 @@ impl Part {
         Part {
             file,
             transactional,
+            wrapped: Box::default(),
             count: statements.len(),
             statements,
             text: Some(text),
         }
+    }
+
+    /// The range of statement `i`'s own transaction, when it runs in one of [`Part::wrapped`].
+    pub fn wrapped_at(&self, i: usize) -> Option<Range<usize>> {
+        self.wrapped.iter().find(|r| r.contains(&i)).cloned()
     }
 
     /// How many statements it has, also in an outlined plan.

@@ -110,6 +110,9 @@ pub struct Sections {
     /// Options after each `-- migrate:up` / `-- migrate:down`.
     pub up_options: Vec<String>,
     pub down_options: Vec<String>,
+    /// How many statements each `-- migrate:up` / `-- migrate:down` section holds, in order.
+    pub up_sizes: Vec<usize>,
+    pub down_sizes: Vec<usize>,
     /// Whether any statement was found at all.
     pub any_statement: bool,
     /// The SQL could not be split; that error is already reported.
@@ -317,12 +320,19 @@ impl Walker<'_, '_> {
         let end = end.max(self.section_start);
         let span: Range<usize> = self.section_start..end;
         let text = self.text[span].to_string();
+        let size = self.statements.len();
         let statements = std::mem::take(&mut self.statements).into_iter().collect();
         let part = Part::new(self.path.to_path_buf(), text, true, statements);
         match self.section {
             Section::Preamble => {}
-            Section::Up => self.out.up = Some(joined(self.out.up.take(), part)),
-            Section::Down => self.out.down = Some(joined(self.out.down.take(), part)),
+            Section::Up => {
+                self.out.up_sizes.push(size);
+                self.out.up = Some(joined(self.out.up.take(), part));
+            }
+            Section::Down => {
+                self.out.down_sizes.push(size);
+                self.out.down = Some(joined(self.out.down.take(), part));
+            }
             Section::Verify => {
                 self.finish_check();
                 self.out.verify = part.text;
