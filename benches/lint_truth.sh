@@ -10,7 +10,7 @@
 # Lints DIR from the files alone, then on a throwaway database applies the phases in order
 # with pgstep. Before each phase (with ONLY_FINDINGS=1: each phase that has a finding) it
 # snapshots the catalog (relations,
-# functions, types, columns; extension members and pgstep's history aside), applies the
+# functions, types, columns; extension members, pgstep's history and pgstep_trash aside), applies the
 # phase, rolls it back with its DOWN, snapshots again, and classifies each finding: true when
 # the object is there after the rollback and was not before, false otherwise. The phase is
 # then applied again and the walk goes on. A phase whose DOWN fails stays applied and its
@@ -60,25 +60,25 @@ SELECT o FROM (
            || c.relname AS o, c.oid AS id, 'pg_class'::regclass AS cls
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'i', 'S', 'v', 'm') AND c.relname NOT LIKE 'schema_migrations%'
-      AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep_trash') AND n.nspname NOT LIKE 'pg_toast%'
     UNION ALL
     SELECT CASE p.prokind WHEN 'p' THEN 'procedure ' ELSE 'function ' END || p.oid::regprocedure, p.oid, 'pg_proc'::regclass
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND p.proname NOT LIKE 'schema_migrations%'
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep_trash') AND p.proname NOT LIKE 'schema_migrations%'
     UNION ALL
     SELECT 'type ' || t.typname, t.oid, 'pg_type'::regclass
     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep_trash') AND n.nspname NOT LIKE 'pg_toast%'
       AND t.typtype IN ('e', 'd', 'r', 'c')
       AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
     UNION ALL
     SELECT 'column ' || c.relname || '.' || a.attname, c.oid, 'pg_class'::regclass
     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND c.relname NOT LIKE 'schema_migrations%'
-      AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep_trash')
     UNION ALL
     SELECT 'schema ' || n.nspname, n.oid, 'pg_namespace'::regclass FROM pg_namespace n
-    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'public') AND n.nspname NOT LIKE 'pg_%'
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'public', 'pgstep_trash') AND n.nspname NOT LIKE 'pg_%'
 ) x
 WHERE NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = x.cls AND d.objid = x.id AND d.deptype = 'e')
 """
