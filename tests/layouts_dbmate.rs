@@ -252,3 +252,30 @@ fn down_sections_run_in_file_order_each_in_its_own_transaction_as_dbmate_runs_th
     }
     assert_eq!(schema(by_pgstep.url()), schema(by_dbmate.url()));
 }
+
+/// A file whose `-- migrate:up` section holds only a comment, as a real project ships one:
+/// dbmate applies it and rolls it back, recording and forgetting its version.
+#[test]
+fn an_up_section_of_comments_only_is_a_phase_that_changes_nothing_as_in_dbmate() {
+    let dir = Dir::new();
+    dir.write(
+        "20230101000000_table.sql",
+        "-- migrate:up\nCREATE TABLE t (id int);\n-- migrate:down\nDROP TABLE t;\n",
+    );
+    dir.write(
+        "20230613081306_nothing.sql",
+        "-- migrate:up\n-- EMPTY FILE - the change moved to a later migration\n\n-- migrate:down\n",
+    );
+    let (by_dbmate, by_pgstep) = (fresh_db(), fresh_db());
+    let (dbm, pgs) = (Pg::connect(by_dbmate.url()), Pg::connect(by_pgstep.url()));
+    ok(dbmate(by_dbmate.url(), dir.path(), &["up"]));
+    pgstep_url(by_pgstep.url(), &dir, &["up"]).expect(0);
+    let want = ["20230101000000", "20230613081306"];
+    assert_eq!(versions(&dbm), want);
+    assert_eq!(versions(&pgs), want);
+    ok(dbmate(by_dbmate.url(), dir.path(), &["rollback"]));
+    pgstep_url(by_pgstep.url(), &dir, &["down", "--steps", "1", "--yes"]).expect(0);
+    assert_eq!(versions(&dbm), want[..1]);
+    assert_eq!(versions(&pgs), want[..1]);
+    assert_eq!(schema(by_pgstep.url()), schema(by_dbmate.url()));
+}

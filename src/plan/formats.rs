@@ -316,7 +316,10 @@ fn assemble(
     if s.failed {
         return None;
     }
-    if !s.any_statement && s.checks.is_empty() {
+    // dbmate runs a `-- migrate:up` section that holds only comments and records its version:
+    // a phase that changes nothing, as a real project ships one.
+    let empty_runs = layout == Layout::Dbmate && s.up.is_some();
+    if !s.any_statement && s.checks.is_empty() && !empty_runs {
         let problem = if src.text.trim().is_empty() {
             Problem::Empty
         } else {
@@ -325,7 +328,7 @@ fn assemble(
         diags.push(Diagnostic::new(&src.path, problem));
         return None;
     }
-    let Some(mut up) = s.up.filter(|p| p.count() > 0) else {
+    let Some(mut up) = s.up.filter(|p| p.count() > 0 || empty_runs) else {
         diags.push(Diagnostic::new(&src.path, Problem::EmptyUp));
         return None;
     };
