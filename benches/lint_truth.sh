@@ -34,6 +34,11 @@ fi
 db=lint_truth_$$
 url=${admin%/*}/$db
 "$psql" -X -q -d "$admin" -c "CREATE DATABASE $db"
+# SETUP_SQL: what the project needs before its first migration (roles, stand-ins for an
+# extension the server lacks), run on the throwaway database first.
+if [[ -n ${SETUP_SQL:-} ]]; then
+    "$psql" -X -q -v ON_ERROR_STOP=1 -d "$url" -f "$SETUP_SQL"
+fi
 work=$(mktemp -d)
 cleanup() {
     "$psql" -X -q -d "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true
