@@ -236,7 +236,11 @@ fn dbmate_reads_several_sections_and_rolls_back_in_its_own_order() {
     );
     // dbmate 2 runs each section's down in file order when rolling back.
     assert_eq!(down_sql(m).unwrap(), ["DROP TABLE a", "DROP TABLE b"]);
-    assert!(m.transactional());
+    // Each section in a transaction of its own, not the phase in one.
+    assert!(!m.transactional());
+    assert_eq!(m.up.wrapped.as_ref(), [0..1, 1..2]);
+    let down = m.down.as_ref().unwrap();
+    assert_eq!(down.wrapped.as_ref(), [0..1, 1..2]);
 }
 
 #[test]
@@ -249,6 +253,8 @@ fn dbmate_section_without_transaction_makes_the_phase_run_one_by_one() {
     )]);
     let p = load_ok(tmp.path());
     assert!(!p.migrations[0].transactional());
+    // The first section still runs in its own transaction; the second outside one.
+    assert_eq!(p.migrations[0].up.wrapped.to_vec(), vec![0..1]);
 }
 
 #[test]
