@@ -14,9 +14,8 @@ use clap::{Args, Subcommand};
 use super::db::{self, Fail, Target};
 use super::{exit, write_out};
 use crate::config::Config;
-use crate::engine::DownTarget;
 use crate::fleet::{self, Condition, Fleet, Identity, Limits, Matrix, Outcome, Schedule, Stop};
-use crate::plan::{Plan, Version};
+use crate::plan::Plan;
 use crate::text::Escaped;
 use jobs::{Action, Running};
 pub use view::console;
@@ -50,17 +49,8 @@ pub enum FleetCommand {
     },
     /// Roll back on every target, wave by wave.
     Down {
-        #[arg(long, value_parser = super::version, group = "how")]
-        to: Option<Version>,
-        #[arg(long, group = "how", value_parser = super::steps)]
-        steps: Option<usize>,
-        #[arg(long, group = "how")]
-        all: bool,
-        #[arg(long)]
-        yes: bool,
-        /// Why, for each target's event log.
-        #[arg(long)]
-        reason: Option<String>,
+        #[command(flatten)]
+        args: super::down::DownArgs,
     },
     /// Run the checks of the applied phases on every target, read-only.
     Verify {
@@ -155,26 +145,10 @@ pub async fn run(
             *yes,
             false,
         ),
-        FleetCommand::Down {
-            to,
-            steps,
-            all,
-            yes,
-            reason,
-        } => {
-            let how = match (to, steps, all) {
-                (Some(v), _, _) => DownTarget::To(v.clone()),
-                (_, Some(n), _) => DownTarget::Steps(*n),
-                (_, _, true) => DownTarget::All,
-                _ => {
-                    return Err(Fail::new(
-                        exit::INPUT,
-                        "pgstep: say how far to roll back: --to VERSION, --steps N or --all",
-                    ));
-                }
-            };
-            let reason = reason.clone();
-            (Action::Down { how, reason }, *yes, false)
+        FleetCommand::Down { args } => {
+            let how = args.how()?;
+            let reason = args.reason.clone();
+            (Action::Down { how, reason }, args.yes, false)
         }
     };
     let before = read::matrix(&ctx).await;
