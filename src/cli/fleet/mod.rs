@@ -15,7 +15,7 @@ use super::db::{self, Fail, Target};
 use super::{exit, write_out};
 use crate::config::Config;
 use crate::fleet::{self, Condition, Fleet, Identity, Limits, Matrix, Outcome, Schedule, Stop};
-use crate::plan::Plan;
+use crate::plan::{Plan, Version};
 use crate::text::Escaped;
 use jobs::{Action, Running};
 pub use view::console;
@@ -37,6 +37,9 @@ pub enum FleetCommand {
     },
     /// Apply the plan on every target, canary first, then wave by wave.
     Up {
+        /// Stop after this version on every target, as `pgstep up --to` does.
+        #[arg(long, value_parser = super::version)]
+        to: Option<Version>,
         /// Also apply pending phases older than the newest applied one.
         #[arg(long)]
         allow_out_of_order: bool,
@@ -134,17 +137,21 @@ pub async fn run(
         FleetCommand::Status { json } => return status(&ctx, *json, ascii, out).await,
         FleetCommand::Verify { json } => (Action::Verify, true, *json),
         FleetCommand::Up {
+            to,
             allow_out_of_order,
             retry_failed,
             yes,
-        } => (
-            Action::Up {
+        } => {
+            if let Some(to) = to {
+                in_plan(&plan, to)?;
+            }
+            let action = Action::Up {
+                to: to.clone(),
                 allow_out_of_order: *allow_out_of_order,
                 retry_failed: *retry_failed,
-            },
-            *yes,
-            false,
-        ),
+            };
+            (action, *yes, false)
+        }
         FleetCommand::Down { args } => {
             let how = args.how()?;
             let reason = args.reason.clone();
@@ -153,10 +160,10 @@ pub async fn run(
     };
     let before = read::matrix(&ctx).await;
     if !matches!(action, Action::Verify) {
-        let verb = if matches!(action, Action::Up { .. }) {
-            "apply the plan"
-        } else {
-            "roll back"
+        let verb = match &action {
+            Action::Up { to: Some(to), .. } => format!("apply the plan up to {to}"),
+            Action::Up { to: None, .. } => "apply the plan".to_owned(),
+            _ => "roll back".to_owned(),
         };
         // Said even with --yes, so a log of the run shows what it started from.
         let mut summary = read::layout(&ctx);
@@ -173,6 +180,18 @@ pub async fn run(
     let text = report(&ctx, &outcomes, json);
     write_out(out, &text)?;
     verdict(&outcomes, by_operator)
+}
+
+/// Refuses a `--to` version the plan does not have before any target is reached, as
+/// `pgstep up --to` refuses it.
+fn in_plan(plan: &Plan, to: &Version) -> Result<(), Fail> {
+    if plan.migrations.iter().any(|m| m.version == *to) {
+        return Ok(());
+    }
+    Err(Fail::new(
+        exit::INPUT,
+        format!("pgstep: version {to} is not in the plan; nothing was run"),
+    ))
 }
 
 /// Runs `action` on every target by the schedule; the first Ctrl-C (or SIGTERM) stops the
