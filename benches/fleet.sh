@@ -89,7 +89,8 @@ config() { # parallel per_server prefix
 
 now() { date +%s.%N; }
 # CPU seconds of this shell's ended children (pgstep runs) and of the servers so far.
-client_cpu() { times | tail -1 | awk '{ for (i = 1; i <= 2; i++) { split($i, a, /m|s/); t += a[1] * 60 + a[2] } } END { printf "%.2f", t }'; }
+# `times` runs in this shell, not in a pipeline's subshell, which has no children.
+client_cpu() { times > "$WORK/times"; tail -1 "$WORK/times" | awk '{ for (i = 1; i <= 2; i++) { split($i, a, /m|s/); t += a[1] * 60 + a[2] } } END { printf "%.2f", t }'; }
 server_cpu() {
   local k t=0 f
   for k in 0 1 2; do
