@@ -7,7 +7,10 @@
 #   fleet-1     the same with parallel = 1
 # Each way starts from fresh copies (dropped and copied again, untimed). Then `pgstep fleet
 # NAME status` over 300 targets (100 per cluster, each a migrated target's schema and history
-# without its data), timed RUNS times. Prints the median of each and the load average at the time.
+# without its data), timed RUNS times. Prints the median of each and the load average at the
+# time, and for each way the CPU time spent: pgstep's (user + system) and the three servers'
+# (their postmasters' own and their ended backends', from /proc): on 2 cores, half the sum is
+# a floor no number of targets at once can beat.
 #
 # Knobs: RUNS [3] (status runs), ROUNDS [1] (rounds of the three ways), PER [20] (targets
 #   per cluster), STATUS_PER [100] (status targets per cluster),
@@ -85,6 +88,18 @@ config() { # parallel per_server prefix
 }
 
 now() { date +%s.%N; }
+# CPU seconds of this shell's ended children (pgstep runs) and of the servers so far.
+# `times` runs in this shell, not in a pipeline's subshell, which has no children.
+client_cpu() { times > "$WORK/times"; tail -1 "$WORK/times" | awk '{ for (i = 1; i <= 2; i++) { split($i, a, /m|s/); t += a[1] * 60 + a[2] } } END { printf "%.2f", t }'; }
+server_cpu() {
+  local k t=0 f
+  for k in 0 1 2; do
+    read -ra f < "/proc/$(head -1 "$WORK/pg$k/postmaster.pid")/stat"
+    t=$((t + f[13] + f[14] + f[15] + f[16]))
+  done
+  echo "scale=2; $t / $(getconf CLK_TCK)" | bc
+}
+declare -A CPU
 declare -A TIMES
 record() { TIMES[$1]+="$2 "; }
 median() { tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -118,12 +133,14 @@ for r in $(seq 1 "$ROUNDS"); do
   for way in sequential fleet-8 fleet-1; do
     fresh
     LOADS+="$(load) "
+    c0=$(client_cpu); s0=$(server_cpu)
     case $way in
       sequential) t=$(sequential) ;;
       fleet-8) t=$(fleet 8 3) ;;
       fleet-1) t=$(fleet 1 1) ;;
     esac
     LOADS+="$(load) "
+    CPU[$way]+="$(echo "$(client_cpu) - $c0" | bc)+$(echo "$(server_cpu) - $s0" | bc) "
     record "$way" "$t"
     echo "round $r $way: $t s (load $(load))" >&2
   done
@@ -158,7 +175,7 @@ seq_m=$(median "${TIMES[sequential]}")
 printf '%-34s %10s   %s\n' "way ($((3 * PER)) targets x 7 phases)" "median s" "runs"
 for way in sequential fleet-8 fleet-1; do
   m=$(median "${TIMES[$way]}")
-  printf '%-34s %10.2f   %s(%.2fx of sequential)\n' "$way" "$m" "${TIMES[$way]}" "$(echo "$m / $seq_m" | bc -l)"
+  printf '%-34s %10.2f   %s(%.2fx of sequential; CPU s pgstep+servers per round: %s)\n' "$way" "$m" "${TIMES[$way]}" "$(echo "$m / $seq_m" | bc -l)" "${CPU[$way]}"
 done
 printf '%-34s %10.2f   %s\n' "fleet status, $((3 * STATUS_PER)) targets" "$(median "${TIMES[status]}")" "${TIMES[status]}"
 echo "load average (1 min) around the runs: $LOADS"

@@ -1,10 +1,10 @@
-//! `pgstep fleet NAME verify` and `down`: each target's checks and rollback as the single
-//! commands run them, over every target.
+//! `pgstep fleet NAME verify`, `down` and `up --to`: each target's checks, rollback and
+//! partial apply as the single commands run them, over every target.
 
 mod support;
 
 use support::TestDb;
-use support::migrations::{Dir, Pg, Run, command_with_config, finish};
+use support::migrations::{Dir, Pg, Run, command_with_config, finish, pgstep, states};
 
 fn fleet(config: &Dir, plan: &Dir, args: &[&str]) -> Run {
     let config = config.path().join("pgstep.toml");
@@ -80,4 +80,48 @@ fn verify_reports_the_failing_check_and_down_rolls_every_target_back() {
     let status = fleet(&config, &plan, &["fleet", "t", "status"]).expect(4);
     assert!(status.stdout.contains("now: 3 behind"), "{status}");
     fleet(&config, &plan, &["fleet", "t", "down"]).expect(2);
+}
+
+#[test]
+fn up_to_a_version_stops_every_target_where_pgstep_up_to_stops_one() {
+    let dbs: Vec<TestDb> = (0..3).map(|_| support::fresh_db()).collect();
+    let list: Vec<String> = dbs.iter().map(|d| format!("\"{}\"", d.url())).collect();
+    let config = Dir::new();
+    config.write(
+        "pgstep.toml",
+        &format!("[fleets.t]\ntargets = [{}]\n", list.join(", ")),
+    );
+    let plan = Dir::new();
+    plan.write("001_a.sql", "CREATE TABLE a (id int);\n");
+    plan.write("002_b.sql", "CREATE TABLE b (id int);\n");
+    plan.write("003_c.sql", "CREATE TABLE c (id int);\n");
+
+    let unknown = fleet(&config, &plan, &["fleet", "t", "up", "--to", "9", "--yes"]).expect(2);
+    assert!(
+        unknown
+            .stderr
+            .contains("version 9 is not in the plan; nothing was run"),
+        "{unknown}"
+    );
+    for db in &dbs {
+        assert!(!Pg::connect(db.url()).exists("a"));
+    }
+
+    let up = fleet(&config, &plan, &["fleet", "t", "up", "--to", "2", "--yes"]).expect(0);
+    assert_eq!(up.stdout.matches("done: 2 phase(s)").count(), 3, "{up}");
+    let alone = support::fresh_db();
+    pgstep(&alone, &plan, &["up", "--to", "2"]).expect(0);
+    let expected = states(&[("001", "applied"), ("002", "applied")]);
+    assert_eq!(Pg::connect(alone.url()).states(), expected);
+    for db in &dbs {
+        let pg = Pg::connect(db.url());
+        assert_eq!(pg.states(), expected);
+        assert!(pg.exists("b") && !pg.exists("c"));
+    }
+    let again = fleet(&config, &plan, &["fleet", "t", "up", "--to", "2", "--yes"]).expect(0);
+    assert_eq!(again.stdout.matches("unchanged").count(), 3, "{again}");
+    fleet(&config, &plan, &["fleet", "t", "status"]).expect(4);
+
+    fleet(&config, &plan, &["fleet", "t", "up", "--yes"]).expect(0);
+    fleet(&config, &plan, &["fleet", "t", "status"]).expect(0);
 }

@@ -54,7 +54,8 @@ fn pgstep(config: &Path, dir: &Path, args: &[&str]) -> Run {
     )
 }
 
-/// The configuration: a discovery query per cluster, a short lock_timeout.
+/// The configuration: a discovery query per cluster, a short lock_timeout; reads are held to
+/// `per_server` too, since the sampler counts every pgstep session on a tenant database.
 fn config(dir: &Dir, clusters: &[Cluster]) -> std::path::PathBuf {
     let discover: Vec<String> = clusters
         .iter()
@@ -70,7 +71,7 @@ fn config(dir: &Dir, clusters: &[Cluster]) -> std::path::PathBuf {
     let text = format!(
         "[profiles.fleet]\nlock_timeout = \"100ms\"\n\n[fleets.t]\ndiscover = [\n  {}\n]\n\
          canary = 1\nwaves = [\"10%\", \"50%\", \"100%\"]\nparallel = 8\nper_server = 2\n\
-         max_failures = 3\n",
+         read_per_server = 2\nmax_failures = 3\n",
         discover.join(",\n  ")
     );
     dir.write("pgstep.toml", &text)

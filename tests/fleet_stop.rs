@@ -1,7 +1,10 @@
 //! A fleet stops starting targets when its canary fails or `max_failures` is reached; the
-//! targets it never started are left untouched and reported.
+//! targets it never started are left untouched and reported. Ctrl-C stops it; a second one
+//! cancels the statements running on the servers.
 
 mod support;
+
+use std::time::Duration;
 
 use support::TestDb;
 use support::migrations::{Dir, Pg, Run, command_with_config, finish};
@@ -138,4 +141,81 @@ fn a_target_in_flight_finishes_its_current_phase_and_goes_no_further() {
         "{run}"
     );
     assert!(!second.exists("next"), "{run}");
+}
+
+/// Sends SIGINT, as Ctrl-C in the terminal does.
+fn interrupt(child: &std::process::Child) {
+    let pid = i32::try_from(child.id()).expect("a pid");
+    // SAFETY: kill(2) on the pid of a child this test started and has not yet waited for.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+}
+
+/// How many of pgstep's sessions on the test's databases run the phase's long sleep.
+fn sleeping(pg: &Pg, names: &[&str]) -> i64 {
+    let list: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+    pg.count(&format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' \
+         AND query LIKE '%pg_sleep(60)%' AND application_name LIKE 'pgstep%' \
+         AND datname IN ({})",
+        list.join(", ")
+    ))
+}
+
+#[test]
+fn a_second_ctrl_c_cancels_the_statements_on_the_servers_and_each_target_records_why() {
+    let dbs: Vec<TestDb> = (0..3).map(|_| support::fresh_db()).collect();
+    let list: Vec<String> = dbs.iter().map(|d| format!("\"{}\"", d.url())).collect();
+    let config = Dir::new();
+    config.write(
+        "pgstep.toml",
+        &format!(
+            "[fleets.t]\ntargets = [{}]\ncanary = 0\nparallel = 3\nper_server = 3\n\
+             max_failures = 3\n",
+            list.join(", ")
+        ),
+    );
+    let plan = Dir::new();
+    plan.write(
+        "001_long.sql",
+        "CREATE TABLE long (id int);\nSELECT pg_sleep(60);\n",
+    );
+    let names: Vec<&str> = dbs.iter().map(TestDb::name).collect();
+    let watch = Pg::connect(support::server().admin_url());
+    let path = config.path().join("pgstep.toml");
+    let child = command_with_config(&path, plan.path(), &["fleet", "t", "up", "--yes"])
+        .spawn()
+        .expect("pgstep starts");
+    let all_sleep =
+        support::migrations::wait_until(Duration::from_secs(20), || sleeping(&watch, &names) == 3);
+    assert!(
+        all_sleep,
+        "the three targets never ran their phase together"
+    );
+
+    // The first Ctrl-C lets the phases in flight finish: they still run.
+    interrupt(&child);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(sleeping(&watch, &names), 3);
+
+    // The second cancels them on the servers, long before their sleep would end.
+    interrupt(&child);
+    let cancelled =
+        support::migrations::wait_until(Duration::from_secs(10), || sleeping(&watch, &names) == 0);
+    assert!(cancelled, "the statements still run on the servers");
+    let run = finish(child);
+    assert_ne!(run.code, Some(0), "{run}");
+    assert_eq!(
+        run.stdout.matches("FAILED after 0 phase(s)").count(),
+        3,
+        "{run}"
+    );
+    for db in &dbs {
+        let pg = Pg::connect(db.url());
+        let history = pg.history();
+        assert_eq!(history.len(), 1, "{run}");
+        assert_eq!(history[0].state, "failed", "{run}");
+        let cause = history[0].error_message.as_deref().unwrap_or("");
+        assert!(cause.contains("cancelled by the operator"), "{cause}");
+        assert!(!pg.exists("long"), "{run}");
+    }
 }

@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use tokio_postgres::GenericClient;
+use tokio_postgres::types::Type;
 
 use super::{Choice, Error, Found, Tool, dbmate, diesel, flyway, golang, refinery, sqlx};
 
@@ -111,7 +112,7 @@ pub async fn detect(
         names.push(sqlx_table.clone());
     }
     let rows = c
-        .query(
+        .query_typed(
             "SELECT n.nspname::text, cl.relname::text, \
                     coalesce(obj_description(cl.oid, 'pg_class'), ''), \
                     array(SELECT attname::text FROM pg_attribute \
@@ -124,7 +125,11 @@ pub async fn detect(
              WHERE cl.relkind IN ('r', 'p') AND ( \
                  (n.nspname = current_schema() AND cl.relname = ANY($1)) \
                  OR (n.nspname = $2 AND cl.relname = $3))",
-            &[&names, &cfg.schema, &sqlx_table],
+            &[
+                (&names, Type::NAME_ARRAY),
+                (&cfg.schema, Type::NAME),
+                (&sqlx_table, Type::NAME),
+            ],
         )
         .await?;
     let mut found: Vec<Found> = Vec::new();

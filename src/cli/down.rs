@@ -4,12 +4,50 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
 
+use clap::Args;
+
 use super::db::{self, Fail, Target};
 use super::progress::Printer;
-use super::write_out;
+use super::{exit, write_out};
 use crate::engine::keeping::{self, KeepChoice};
 use crate::engine::{DownTarget, EngineError};
 use crate::text::Escaped;
+
+/// How far to roll back and why: the arguments `pgstep down` and `pgstep fleet NAME down`
+/// share.
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// Roll back every applied phase after this version.
+    #[arg(long, value_parser = super::version, group = "how")]
+    pub to: Option<crate::plan::Version>,
+    /// Roll back the newest N applied phases.
+    #[arg(long, group = "how", value_parser = super::steps)]
+    pub steps: Option<usize>,
+    /// Roll back every applied phase.
+    #[arg(long, group = "how")]
+    pub all: bool,
+    /// Do not ask (required without a terminal).
+    #[arg(long)]
+    pub yes: bool,
+    /// Why, for the event log.
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+impl DownArgs {
+    /// How far, or a failure saying how to say it.
+    pub fn how(&self) -> Result<DownTarget, Fail> {
+        match (&self.to, self.steps, self.all) {
+            (Some(v), _, _) => Ok(DownTarget::To(v.clone())),
+            (_, Some(n), _) => Ok(DownTarget::Steps(n)),
+            (_, _, true) => Ok(DownTarget::All),
+            _ => Err(Fail::new(
+                exit::INPUT,
+                "pgstep: say how far to roll back: --to VERSION, --steps N or --all",
+            )),
+        }
+    }
+}
 
 pub async fn run(
     dir: &Path,

@@ -217,21 +217,8 @@ pub enum Command {
     },
     /// Roll back applied phases, newest first.
     Down {
-        /// Roll back every applied phase after this version.
-        #[arg(long, value_parser = version, group = "how")]
-        to: Option<Version>,
-        /// Roll back the newest N applied phases.
-        #[arg(long, group = "how", value_parser = steps)]
-        steps: Option<usize>,
-        /// Roll back every applied phase.
-        #[arg(long, group = "how")]
-        all: bool,
-        /// Do not ask (required without a terminal).
-        #[arg(long)]
-        yes: bool,
-        /// Why, for the event log.
-        #[arg(long)]
-        reason: Option<String>,
+        #[command(flatten)]
+        args: down::DownArgs,
         /// A DOWN statement in flight when a rollback lost its session, that the database
         /// cannot show: `done` if it took effect, `rerun` to run it again (needs --reason).
         #[arg(long, value_enum)]
@@ -463,38 +450,27 @@ pub fn run() -> ExitCode {
             ))
         }
         Command::Down {
-            to,
-            steps,
-            all,
-            yes,
-            reason,
+            args,
             statement,
             keep,
             no_keep,
         } => {
             let in_doubt = statement.map(StatementWas::in_doubt);
             let choice = keep_choice(*keep, no_keep);
-            let how = match (to, steps, all) {
-                (Some(v), _, _) => Some(crate::engine::DownTarget::To(v.clone())),
-                (_, Some(n), _) => Some(crate::engine::DownTarget::Steps(*n)),
-                (_, _, true) => Some(crate::engine::DownTarget::All),
-                _ => None,
-            };
-            match how {
-                Some(how) => db::block_on(down::run(
+            let run = async {
+                let how = args.how()?;
+                down::run(
                     dir,
                     &target,
                     &how,
-                    (*yes, choice),
-                    reason.as_deref(),
+                    (args.yes, choice),
+                    args.reason.as_deref(),
                     in_doubt,
                     &mut out,
-                )),
-                None => {
-                    eprintln!("pgstep: say how far to roll back: --to VERSION, --steps N or --all");
-                    exit::INPUT
-                }
-            }
+                )
+                .await
+            };
+            db::block_on(run)
         }
         Command::Verify { version, json } => {
             db::block_on(verify::run(dir, &target, version.as_ref(), *json, &mut out))

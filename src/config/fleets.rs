@@ -15,6 +15,7 @@ const FLEET_KEYS: &[&str] = &[
     "waves",
     "parallel",
     "per_server",
+    "read_per_server",
     "max_failures",
 ];
 
@@ -86,6 +87,7 @@ impl File<'_> {
                 "canary" => fleet.canary = self.count(&key, value, 0)?,
                 "parallel" => fleet.parallel = self.count(&key, value, 1)?,
                 "per_server" => fleet.per_server = self.count(&key, value, 1)?,
+                "read_per_server" => fleet.read_per_server = self.count(&key, value, 1)?,
                 "max_failures" => fleet.max_failures = self.count(&key, value, 1)?,
                 "waves" => {
                     let mut shares = Vec::new();

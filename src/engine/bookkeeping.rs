@@ -6,6 +6,7 @@
 //! The DDL runs only to create, upgrade or repair, inside one transaction, under
 //! `lock_timeout`, and is retried like a phase when a lock wait times out.
 
+use tokio_postgres::types::Type;
 use tokio_postgres::{Client, GenericClient};
 
 use super::history::{EventKind, Tables, quote_ident, quote_literal};
@@ -68,16 +69,21 @@ impl Guards {
 /// says whose it looks like and how to pick another name.
 pub async fn existing(t: &Tables, c: &impl GenericClient) -> Result<Existing, EngineError> {
     let mut found = Existing::default();
-    // Both tables in one round trip: `status` and the console ask this on every read.
+    // Both tables in one round trip (typed: no separate prepare): `status` and the console
+    // ask this on every read.
     let rows = c
-        .query(
+        .query_typed(
             "SELECT cl.relname::text, obj_description(cl.oid, 'pg_class'), \
                     array(SELECT attname::text FROM pg_attribute \
                           WHERE attrelid = cl.oid AND attnum > 0 AND NOT attisdropped \
                           ORDER BY attnum) \
              FROM pg_class cl JOIN pg_namespace n ON n.oid = cl.relnamespace \
              WHERE cl.relname IN ($1, $2) AND n.nspname = coalesce($3, current_schema())",
-            &[&t.history, &t.log, &t.schema],
+            &[
+                (&t.history, Type::NAME),
+                (&t.log, Type::NAME),
+                (&t.schema, Type::NAME),
+            ],
         )
         .await?;
     for (name, prefix) in [(&t.history, HISTORY_COMMENT), (&t.log, LOG_COMMENT)] {

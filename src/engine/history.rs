@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use serde_json::Value;
 use tokio_postgres::GenericClient;
+use tokio_postgres::types::Type;
 
 use super::EngineError;
 pub use crate::phases::{HistoryRow, RowState};
@@ -100,7 +101,10 @@ impl Tables {
                 )))
             };
         }
-        let current: Option<String> = c.query_one("SELECT current_schema()", &[]).await?.get(0);
+        let current: Option<String> = c
+            .query_typed_one("SELECT current_schema()", &[])
+            .await?
+            .get(0);
         match current {
             Some(s) => {
                 self.schema = Some(s);
@@ -174,7 +178,8 @@ impl Tables {
         );
         // Streamed: a history of thousands of rows is never held twice, as rows and as
         // HistoryRows.
-        let stream = c.query_raw(&sql, std::iter::empty::<i32>()).await?;
+        let no_params: [(i32, Type); 0] = [];
+        let stream = c.query_typed_raw(&sql, no_params).await?;
         futures_util::pin_mut!(stream);
         let mut out = Vec::new();
         while let Some(r) = stream.try_next().await? {

@@ -321,7 +321,9 @@ impl Engine {
             tables.resolve(&client),
             async { Ok(client.batch_execute(&timeouts).await?) },
             async {
-                let row = client.query_one("SELECT pg_backend_pid()", &[]).await?;
+                let row = client
+                    .query_typed_one("SELECT pg_backend_pid()", &[])
+                    .await?;
                 Ok::<i32, EngineError>(row.get(0))
             },
         )?;

@@ -83,7 +83,7 @@ where
     F: Fn(usize, Stop) -> Fut,
     Fut: Future<Output = Outcome>,
 {
-    let slots = Slots::new(targets, limits);
+    let slots = Slots::new(targets, limits.parallel, limits.per_server);
     let failures = AtomicUsize::new(0);
     let mut outcomes = vec![Outcome::NotStarted; targets.len()];
     for (k, wave) in schedule.waves.iter().enumerate() {
@@ -118,14 +118,19 @@ where
     outcomes
 }
 
-/// Runs `job` on every target at once within the limits, with no waves and no stopping:
-/// for reading state, which changes nothing but still loads the servers.
-pub async fn each<T, F, Fut>(targets: &[Identity], limits: Limits, job: F) -> Vec<T>
+/// Reads at once over the whole fleet, however many servers it has: each holds a socket, and
+/// this stays far below the usual limit of 1,024 open files.
+pub const READS_AT_ONCE: usize = 64;
+
+/// Runs `job` on every target, at most `per_server` at once on one server and
+/// [`READS_AT_ONCE`] in all, with no waves and no stopping: for reading state, which changes
+/// nothing but still loads the servers.
+pub async fn each<T, F, Fut>(targets: &[Identity], per_server: usize, job: F) -> Vec<T>
 where
     F: Fn(usize) -> Fut,
     Fut: Future<Output = T>,
 {
-    let slots = Slots::new(targets, limits);
+    let slots = Slots::new(targets, READS_AT_ONCE, per_server);
     let reads = (0..targets.len()).map(|i| {
         let (slots, job) = (&slots, &job);
         async move {
@@ -143,13 +148,13 @@ struct Slots {
 }
 
 impl Slots {
-    fn new(targets: &[Identity], limits: Limits) -> Slots {
+    fn new(targets: &[Identity], parallel: usize, per_server: usize) -> Slots {
         let servers = targets
             .iter()
-            .map(|t| (t.server.clone(), Semaphore::new(limits.per_server.max(1))))
+            .map(|t| (t.server.clone(), Semaphore::new(per_server.max(1))))
             .collect();
         Slots {
-            all: Semaphore::new(limits.parallel.max(1)),
+            all: Semaphore::new(parallel.max(1)),
             servers,
         }
     }

@@ -47,13 +47,19 @@ pub struct Fleet {
     pub parallel: usize,
     /// Targets at once on one server (host and port).
     pub per_server: usize,
+    /// Sessions at once on one server while only reading state (`status`, the confirmation,
+    /// the Fleet view). A read holds its session for a few milliseconds and takes no lock a
+    /// migration would wait on, so it may use more of a server than a migration does; the
+    /// bound still keeps a fleet's reads far below a server's `max_connections`.
+    pub read_per_server: usize,
     /// No new target starts once this many have failed.
     pub max_failures: usize,
 }
 
 impl Fleet {
     /// A fleet with no targets yet and the careful defaults: one canary, then everything
-    /// else in one wave, eight at once, two per server, stop at the first failure.
+    /// else in one wave, eight at once, two per server (eight per server for reads), stop at
+    /// the first failure.
     pub fn named(name: &str) -> Fleet {
         Fleet {
             name: name.to_owned(),
@@ -63,6 +69,7 @@ impl Fleet {
             waves: vec![100],
             parallel: 8,
             per_server: 2,
+            read_per_server: 8,
             max_failures: 1,
         }
     }

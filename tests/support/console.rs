@@ -43,6 +43,11 @@ pub struct Console {
 
 impl Console {
     pub fn open(url: &str, dir: &Path, cols: u16, rows: u16) -> Console {
+        Console::start(&["--url", url], dir, cols, rows)
+    }
+
+    /// The console started with `args` (say `--config FILE --fleet NAME`) after `--dir`.
+    pub fn start(args: &[&str], dir: &Path, cols: u16, rows: u16) -> Console {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -55,8 +60,7 @@ impl Console {
         let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_pgstep"));
         cmd.arg("--dir");
         cmd.arg(dir);
-        cmd.arg("--url");
-        cmd.arg(url);
+        cmd.args(args);
         // The working directory is where the project file search starts: an empty one.
         cmd.cwd(home.path());
         cmd.env("TERM", "xterm-256color");

@@ -8,6 +8,7 @@ use crate::cli::db::{self, Session};
 use crate::conninfo::Params;
 use crate::engine::{CancelHandle, DownTarget, EngineError, PhaseState, Progress, UpOptions};
 use crate::fleet::{Outcome, Stop};
+use crate::plan::Version;
 use crate::text::Escaped;
 
 /// The sessions running now, so a second Ctrl-C can cancel their statements on the server.
@@ -43,6 +44,7 @@ impl Running {
 #[derive(Debug, Clone)]
 pub enum Action {
     Up {
+        to: Option<Version>,
         allow_out_of_order: bool,
         retry_failed: bool,
     },
@@ -83,9 +85,17 @@ pub async fn run_one(
     }
     let outcome = match action {
         Action::Up {
+            to,
             allow_out_of_order,
             retry_failed,
-        } => up(ctx, &session, i, *allow_out_of_order, *retry_failed, &stop).await,
+        } => {
+            let opts = UpOptions {
+                to: to.clone(),
+                allow_out_of_order: *allow_out_of_order,
+                stop: Some(stop.flag()),
+            };
+            up(ctx, &session, i, &opts, *retry_failed, &stop).await
+        }
         Action::Down { how, reason } => down(ctx, &session, i, how, reason.as_deref(), &stop).await,
         Action::Verify => verify(ctx, &session).await,
     };
@@ -134,7 +144,7 @@ async fn up(
     ctx: &Ctx<'_>,
     session: &Session,
     i: usize,
-    allow_out_of_order: bool,
+    opts: &UpOptions,
     retry_failed: bool,
     stop: &Stop,
 ) -> Outcome {
@@ -149,7 +159,11 @@ async fn up(
         Err(e) => return failed(0, e),
     };
     let phases = crate::phases::merge(ctx.plan, &rows, tool.as_ref());
-    if !retry_failed && let Some(p) = phases.iter().find(|p| p.state == PhaseState::Failed) {
+    // A failed phase after `--to` is not this run's business, as for `pgstep up --to`.
+    let held = phases.iter().find(|p| {
+        p.state == PhaseState::Failed && opts.to.as_ref().is_none_or(|to| p.version <= *to)
+    });
+    if !retry_failed && let Some(p) = held {
         let cause = p
             .row
             .and_then(|r| r.error_message.clone())
@@ -162,12 +176,7 @@ async fn up(
             ),
         };
     }
-    let opts = UpOptions {
-        to: None,
-        allow_out_of_order,
-        stop: Some(stop.flag()),
-    };
-    let todo = match crate::engine::targets(&phases, &opts) {
+    let todo = match crate::engine::targets(&phases, opts) {
         Ok(todo) => todo.len(),
         Err(e) => return failed(0, e),
     };
@@ -187,7 +196,7 @@ async fn up(
         }
         print(p);
     };
-    let result = engine.up(ctx.plan, &opts, &mut progress).await;
+    let result = engine.up(ctx.plan, opts, &mut progress).await;
     let done = done.load(std::sync::atomic::Ordering::SeqCst);
     match result {
         Err(e) => failed(done, e),

@@ -14,7 +14,6 @@ use clap::{Args, Subcommand};
 use super::db::{self, Fail, Target};
 use super::{exit, write_out};
 use crate::config::Config;
-use crate::engine::DownTarget;
 use crate::fleet::{self, Condition, Fleet, Identity, Limits, Matrix, Outcome, Schedule, Stop};
 use crate::plan::{Plan, Version};
 use crate::text::Escaped;
@@ -38,6 +37,9 @@ pub enum FleetCommand {
     },
     /// Apply the plan on every target, canary first, then wave by wave.
     Up {
+        /// Stop after this version on every target, as `pgstep up --to` does.
+        #[arg(long, value_parser = super::version)]
+        to: Option<Version>,
         /// Also apply pending phases older than the newest applied one.
         #[arg(long)]
         allow_out_of_order: bool,
@@ -50,17 +52,8 @@ pub enum FleetCommand {
     },
     /// Roll back on every target, wave by wave.
     Down {
-        #[arg(long, value_parser = super::version, group = "how")]
-        to: Option<Version>,
-        #[arg(long, group = "how", value_parser = super::steps)]
-        steps: Option<usize>,
-        #[arg(long, group = "how")]
-        all: bool,
-        #[arg(long)]
-        yes: bool,
-        /// Why, for each target's event log.
-        #[arg(long)]
-        reason: Option<String>,
+        #[command(flatten)]
+        args: super::down::DownArgs,
     },
     /// Run the checks of the applied phases on every target, read-only.
     Verify {
@@ -144,45 +137,33 @@ pub async fn run(
         FleetCommand::Status { json } => return status(&ctx, *json, ascii, out).await,
         FleetCommand::Verify { json } => (Action::Verify, true, *json),
         FleetCommand::Up {
+            to,
             allow_out_of_order,
             retry_failed,
             yes,
-        } => (
-            Action::Up {
+        } => {
+            if let Some(to) = to {
+                in_plan(&plan, to)?;
+            }
+            let action = Action::Up {
+                to: to.clone(),
                 allow_out_of_order: *allow_out_of_order,
                 retry_failed: *retry_failed,
-            },
-            *yes,
-            false,
-        ),
-        FleetCommand::Down {
-            to,
-            steps,
-            all,
-            yes,
-            reason,
-        } => {
-            let how = match (to, steps, all) {
-                (Some(v), _, _) => DownTarget::To(v.clone()),
-                (_, Some(n), _) => DownTarget::Steps(*n),
-                (_, _, true) => DownTarget::All,
-                _ => {
-                    return Err(Fail::new(
-                        exit::INPUT,
-                        "pgstep: say how far to roll back: --to VERSION, --steps N or --all",
-                    ));
-                }
             };
-            let reason = reason.clone();
-            (Action::Down { how, reason }, *yes, false)
+            (action, *yes, false)
+        }
+        FleetCommand::Down { args } => {
+            let how = args.how()?;
+            let reason = args.reason.clone();
+            (Action::Down { how, reason }, args.yes, false)
         }
     };
     let before = read::matrix(&ctx).await;
     if !matches!(action, Action::Verify) {
-        let verb = if matches!(action, Action::Up { .. }) {
-            "apply the plan"
-        } else {
-            "roll back"
+        let verb = match &action {
+            Action::Up { to: Some(to), .. } => format!("apply the plan up to {to}"),
+            Action::Up { to: None, .. } => "apply the plan".to_owned(),
+            _ => "roll back".to_owned(),
         };
         // Said even with --yes, so a log of the run shows what it started from.
         let mut summary = read::layout(&ctx);
@@ -199,6 +180,18 @@ pub async fn run(
     let text = report(&ctx, &outcomes, json);
     write_out(out, &text)?;
     verdict(&outcomes, by_operator)
+}
+
+/// Refuses a `--to` version the plan does not have before any target is reached, as
+/// `pgstep up --to` refuses it.
+fn in_plan(plan: &Plan, to: &Version) -> Result<(), Fail> {
+    if plan.migrations.iter().any(|m| m.version == *to) {
+        return Ok(());
+    }
+    Err(Fail::new(
+        exit::INPUT,
+        format!("pgstep: version {to} is not in the plan; nothing was run"),
+    ))
 }
 
 /// Runs `action` on every target by the schedule; the first Ctrl-C (or SIGTERM) stops the

@@ -50,9 +50,10 @@ async fn read_one(ctx: &Ctx<'_>, i: usize) -> Row {
     row
 }
 
-/// Every target's state, read within the fleet's limits.
+/// Every target's state, at most `read_per_server` sessions at once on one server.
 pub async fn matrix(ctx: &Ctx<'_>) -> Matrix {
-    let rows = run::each(&ctx.targets, ctx.limits(), |i| read_one(ctx, i)).await;
+    let per_server = ctx.fleet.read_per_server;
+    let rows = run::each(&ctx.targets, per_server, |i| read_one(ctx, i)).await;
     Matrix {
         versions: ctx
             .plan
