@@ -13,7 +13,7 @@ use portable_pty::{Child, CommandBuilder, ExitStatus, MasterPty, PtySize, native
 use super::migrations::wait_until;
 
 /// Every wait is this generous: a slow CI machine must not fail a correct console.
-pub const WAIT: Duration = Duration::from_secs(15);
+pub const WAIT: Duration = Duration::from_secs(60);
 
 /// Leaves the alternate screen, so the shell's screen comes back.
 pub const LEAVE_ALTERNATE: &[u8] = b"\x1b[?1049l";
