@@ -41,6 +41,23 @@ impl Keeping {
     pub fn is_empty(&self) -> bool {
         self.losses.is_empty()
     }
+
+    /// The copy when it needs the operator's choice: keeping is `on` and it is above `max`.
+    pub fn oversize(&self, (on, max): (bool, u64)) -> Option<Oversize> {
+        (on && !self.is_empty() && self.bytes.max(0) as u64 > max).then_some(Oversize {
+            bytes: self.bytes,
+            estimate: self.estimate,
+            max,
+        })
+    }
+}
+
+/// A copy above `trash_max`: its size, about how long it takes, and the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Oversize {
+    pub bytes: i64,
+    pub estimate: Duration,
+    pub max: u64,
 }
 
 /// What the statements `sqls` would keep, measured now; the client must not be in a

@@ -43,6 +43,11 @@ pub struct Console {
 
 impl Console {
     pub fn open(url: &str, dir: &Path, cols: u16, rows: u16) -> Console {
+        Console::open_with(url, dir, (cols, rows), &[])
+    }
+
+    /// The console with more arguments, say `--config` and `--profile`.
+    pub fn open_with(url: &str, dir: &Path, (cols, rows): (u16, u16), args: &[&str]) -> Console {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows,
@@ -57,6 +62,7 @@ impl Console {
         cmd.arg(dir);
         cmd.arg("--url");
         cmd.arg(url);
+        cmd.args(args);
         // The working directory is where the project file search starts: an empty one.
         cmd.cwd(home.path());
         cmd.env("TERM", "xterm-256color");

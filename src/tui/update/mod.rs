@@ -6,6 +6,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 mod batch;
 mod dialog;
 mod job;
+mod keep_choice;
 mod maintenance;
 mod monitor;
 mod summary;
@@ -15,6 +16,7 @@ use super::app::{App, Connection, Detail, JobKind, Level, Recorded, Tab};
 use super::dialog::{Modal, ReasonFor, UndoLine};
 use super::keymap::{Command, Context};
 use super::words;
+use crate::engine::keeping::Oversize;
 use crate::engine::{PhaseState, Progress};
 use crate::text::Escaped;
 use job::{busy, start};
@@ -228,6 +230,7 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
                 version: v,
                 impact,
                 phases,
+                oversize,
                 ..
             }) = &mut app.modal
                 && *v == version
@@ -239,10 +242,9 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
                     .filter(|l| !unkept.iter().any(|u| u.targets.contains(&l.target)))
                     .cloned()
                     .collect();
-                lines.extend(words::kept_before(
-                    &crate::engine::keeping::kept_of(&kept),
-                    keep,
-                ));
+                let kept = crate::engine::keeping::kept_of(&kept);
+                *oversize = kept.oversize(keep);
+                lines.extend(words::kept_before(&kept, keep));
                 lines.extend(
                     unkept
                         .iter()
@@ -281,8 +283,9 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
             findings,
             tables,
             kept,
+            oversize,
         } => {
-            apply_facts(app, version, findings, (tables, kept));
+            apply_facts(app, version, findings, (tables, kept, oversize));
             Vec::new()
         }
         Action::Notice(text) => {
@@ -678,6 +681,8 @@ pub(super) fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
         | Command::InDoubtAsk
         | Command::InDoubtDone
         | Command::InDoubtRerun
+        | Command::KeepAnyway
+        | Command::KeepNone
         | Command::RunQuery
         | Command::ResultDown
         | Command::ResultUp => {}
@@ -724,6 +729,7 @@ fn apply_next(app: &mut App) -> Vec<Effect> {
         typed: app.options.confirm_typed.then(String::new),
         hint: None,
         scroll: 0,
+        oversize: None,
     });
     vec![Effect::ApplyFacts { version: p.version }]
 }
@@ -733,7 +739,7 @@ fn apply_facts(
     app: &mut App,
     version: crate::plan::Version,
     findings: Vec<crate::lint::Finding>,
-    (tables, kept): (Vec<String>, Vec<String>),
+    (tables, kept, oversize): (Vec<String>, Vec<String>, Option<Oversize>),
 ) {
     app.lint
         .retain(|f| crate::plan::Version::parse(&f.version).as_ref() != Some(&version));
@@ -747,11 +753,13 @@ fn apply_facts(
     if let Some(Modal::ConfirmApply {
         version: v,
         summary: s,
+        oversize: o,
         ..
     }) = &mut app.modal
         && *v == version
     {
         *s = summary;
+        *o = oversize;
     }
 }
 
@@ -817,6 +825,7 @@ fn rollback(app: &mut App) -> Vec<Effect> {
         input: String::new(),
         hint: None,
         scroll: 0,
+        oversize: None,
     });
     let target = dialog::down_to(app, &p.version);
     vec![Effect::LoadImpact {
