@@ -1426,3 +1426,33 @@ fn columns_follow_the_terminal_width() {
         "80 columns cannot hold it: {narrow}"
     );
 }
+
+#[test]
+fn a_phases_detail_says_what_its_history_row_kept() {
+    let mut app = fresh(Options::default(), false);
+    let mut rows: Vec<_> = app
+        .plan
+        .migrations
+        .iter()
+        .take(2)
+        .map(|m| applied_row(m, at(1, 9, 30, 0)))
+        .collect();
+    rows[1].kept = vec![pgstep::trash::KeptRecord {
+        id: 7,
+        kind: pgstep::trash::Kind::Table,
+        object: "public.books_old".into(),
+        statement: "DROP TABLE books_old".into(),
+        rows: 1200,
+        bytes: 98_304,
+    }];
+    update(&mut app, Action::Status { rows, holder: None });
+    select(&mut app, "002");
+    let screen = screen_text(&draw(&mut app, (120, 40)));
+    assert!(
+        screen.contains("kept: #7 table public.books_old, 1200 rows, 96 kB"),
+        "{screen}"
+    );
+    select(&mut app, "001");
+    let screen = screen_text(&draw(&mut app, (120, 40)));
+    assert!(!screen.contains("kept: #"), "{screen}");
+}

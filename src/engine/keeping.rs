@@ -10,7 +10,7 @@ use super::history::{Event, EventKind};
 use super::impact::{self, Loss, TargetKind};
 use super::{Engine, EngineError};
 use crate::plan::{Meta, Sql};
-use crate::trash::{self, Kept, Part, Restored};
+use crate::trash::{self, Kept, KeptRecord, Part, Restored};
 
 /// The operator's choice for copies above `trash_max`, for the next run.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -213,15 +213,16 @@ impl Engine {
     }
 
     /// Logs each copy kept since the last call, in the transaction that kept it when there
-    /// is one; returns how many.
+    /// is one, and adds it to the phase's history row when the row is there (a phase applied
+    /// in one transaction writes its row after: it takes what this returns).
     pub(super) async fn log_kept(
         &self,
         on: bool,
         version: &str,
         name: &str,
-    ) -> Result<usize, tokio_postgres::Error> {
+    ) -> Result<Vec<KeptRecord>, tokio_postgres::Error> {
         if !on {
-            return Ok(0);
+            return Ok(Vec::new());
         }
         let w = self.writes().await?;
         let kept = trash::take_unlogged(&self.client).await?;
@@ -244,7 +245,18 @@ impl Engine {
             };
             w.event(&self.client, &event, &self.operator).await?;
         }
-        Ok(kept.len())
+        let records: Vec<KeptRecord> = kept.iter().map(KeptRecord::from).collect();
+        if !records.is_empty() {
+            self.tables
+                .add_kept(&self.client, version, &json!(records))
+                .await?;
+        }
+        Ok(records)
+    }
+
+    /// What a phase kept, for its history row: NULL when nothing.
+    pub(super) fn kept_json(kept: Vec<KeptRecord>) -> Option<serde_json::Value> {
+        (!kept.is_empty()).then(|| json!(kept))
     }
 
     /// Puts the copies `ids` back in one transaction, under the migration lock, and logs

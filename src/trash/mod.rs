@@ -13,7 +13,7 @@ mod refusal;
 pub mod restore;
 mod schema;
 
-pub use catalog::{Kept, ensure, list, list_one, purge, take_unlogged};
+pub use catalog::{Kept, KeptRecord, ensure, list, list_one, purge, take_unlogged};
 pub use refusal::{Refusal, RestoreError};
 pub use restore::{Restored, restore};
 

@@ -241,6 +241,19 @@ pub fn not_kept(reason: &str) -> Vec<String> {
     vec![format!("not kept (Keep: no): {reason}")]
 }
 
+/// A copy a phase kept, as its history row records it, for the phase's detail.
+pub fn history_kept(k: &crate::trash::KeptRecord) -> String {
+    format!(
+        "#{} {} {}, {} rows, {} ({})",
+        k.id,
+        k.kind.word(),
+        crate::text::Escaped(&k.object),
+        k.rows,
+        crate::engine::impact::size(k.bytes),
+        crate::text::Escaped(k.statement.trim())
+    )
+}
+
 /// One kept copy, as the Trash tab and its dialogs show it.
 pub fn kept_line(k: &crate::trash::Kept) -> String {
     format!(
