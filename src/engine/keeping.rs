@@ -42,6 +42,21 @@ impl Keeping {
         self.losses.is_empty()
     }
 
+    /// Its size in words: "about" when a column of a table too large to count is in it, its
+    /// size being the planner's estimate.
+    pub fn size(&self) -> String {
+        let estimated = self
+            .losses
+            .iter()
+            .any(|l| l.target.kind == TargetKind::Column && l.bytes.is_some() && !l.rows_exact);
+        let size = impact::size(self.bytes);
+        if estimated {
+            format!("about {size}")
+        } else {
+            size
+        }
+    }
+
     /// The copy when it needs the operator's choice: keeping is `on` and it is above `max`.
     pub fn oversize(&self, (on, max): (bool, u64)) -> Option<Oversize> {
         (on && !self.is_empty() && self.bytes.max(0) as u64 > max).then_some(Oversize {

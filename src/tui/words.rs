@@ -174,12 +174,9 @@ pub fn kept_before(k: &crate::engine::keeping::Keeping, (on, max): (bool, u64)) 
     }
     let unmeasured = k.losses.iter().filter(|l| l.bytes.is_none()).count();
     let size = match unmeasured {
-        0 => crate::engine::impact::size(k.bytes),
+        0 => k.size(),
         n if n == k.losses.len() => "size not measured".to_string(),
-        n => format!(
-            "{} and {n} object(s) not measured",
-            crate::engine::impact::size(k.bytes)
-        ),
+        n => format!("{} and {n} object(s) not measured", k.size()),
     };
     let time = if unmeasured == k.losses.len() {
         String::new()
