@@ -223,3 +223,51 @@ fn the_history_row_of_a_phase_records_what_it_kept_and_an_older_history_is_upgra
         "a phase outside a transaction records its copies too: {kept}"
     );
 }
+
+#[test]
+fn a_truncate_cascade_keeps_the_rows_of_every_table_it_empties() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    dir.write(
+        "001_tree.sql",
+        "CREATE TABLE p (id int PRIMARY KEY);\n\
+         CREATE TABLE ch (id int PRIMARY KEY, p_id int REFERENCES p);\n\
+         CREATE TABLE gc (id int, ch_id int REFERENCES ch);\n\
+         CREATE TABLE other (id int);\n\
+         INSERT INTO p SELECT generate_series(1, 5);\n\
+         INSERT INTO ch SELECT g, 1 + g % 5 FROM generate_series(1, 7) g;\n\
+         INSERT INTO gc SELECT g, 1 + g % 7 FROM generate_series(1, 3) g;\n\
+         INSERT INTO other VALUES (1);\n",
+    );
+    dir.write(
+        "002_empty.sql",
+        "TRUNCATE p, ch CASCADE;\nTRUNCATE other;\n",
+    );
+    let pg = Pg::connect(db.url());
+    pgstep(&db, &dir, &["up"]).expect(0);
+    assert_eq!(pg.value("SELECT count(*) FROM gc"), Some("0".into()));
+    assert_eq!(
+        kept(&pg),
+        [
+            "rows public.p 002 up 5",
+            "rows public.ch 002 up 7",
+            "rows public.gc 002 up 3",
+            "rows public.other 002 up 1",
+        ],
+        "each table CASCADE empties, once, and nothing else"
+    );
+
+    // Each comes back, parents first.
+    let ids: Vec<String> = pg
+        .rows("SELECT id::text FROM pgstep_trash.kept WHERE table_name <> 'other' ORDER BY id")
+        .into_iter()
+        .filter_map(|r| r[0].clone())
+        .collect();
+    for id in &ids {
+        pgstep(&db, &dir, &["restore", id, "--yes"]).expect(0);
+    }
+    assert_eq!(
+        pg.value("SELECT (SELECT count(*) FROM p) || ' ' || (SELECT count(*) FROM ch) || ' ' || (SELECT count(*) FROM gc)"),
+        Some("5 7 3".into())
+    );
+}
