@@ -1,12 +1,13 @@
 //! What the dialogs' keys do: each key is first read through the binding table in the
 //! dialog's context; a key it does not bind is typed text where the dialog takes text.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyEvent;
 use ratatui_textarea::TextArea;
 
 use super::job::start;
 use super::keep_choice;
-use crate::engine::{DownTarget, InDoubt};
+use super::typing::edit;
+use crate::engine::InDoubt;
 use crate::plan::Version;
 use crate::tui::action::Effect;
 use crate::tui::app::{App, JobKind, Level};
@@ -22,17 +23,6 @@ fn scroll_step(cmd: Option<Command>) -> Option<isize> {
         Command::ScrollPageDown => Some(10),
         Command::ScrollPageUp => Some(-10),
         _ => None,
-    }
-}
-
-/// Edits a one-line input with a key no binding took.
-pub(super) fn edit(input: &mut String, key: &KeyEvent) {
-    match key.code {
-        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => input.push(c),
-        KeyCode::Backspace => {
-            input.pop();
-        }
-        _ => {}
     }
 }
 
@@ -391,19 +381,6 @@ pub fn on_key(app: &mut App, key: KeyEvent, cmd: Option<Command>) -> Vec<Effect>
     };
     app.modal = keep;
     effects
-}
-
-/// The applied phase just before `version`, which `down --to` keeps.
-/// Rolling back `version` and every applied phase after it: down to the applied phase
-/// before it, or all of them.
-pub fn down_to(app: &App, version: &Version) -> DownTarget {
-    let before = app
-        .phases
-        .iter()
-        .filter(|p| p.version < *version && p.recorded())
-        .map(|p| p.version.clone())
-        .next_back();
-    before.map_or(DownTarget::All, DownTarget::To)
 }
 
 pub fn reason_dialog(purpose: ReasonFor, version: Version) -> Modal {

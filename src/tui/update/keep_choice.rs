@@ -4,8 +4,8 @@
 
 use ratatui::crossterm::event::KeyEvent;
 
-use super::dialog::{down_to, edit};
-use super::job::start;
+use super::job::{down_to, start};
+use super::typing::edit;
 use crate::engine::keeping::{KeepChoice, Oversize};
 use crate::tui::action::Effect;
 use crate::tui::app::{App, JobKind};

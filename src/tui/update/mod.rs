@@ -10,6 +10,7 @@ mod keep_choice;
 mod maintenance;
 mod monitor;
 mod summary;
+mod typing;
 
 use super::action::{Action, Effect, Outcome};
 use super::app::{App, Connection, Detail, JobKind, Level, Recorded, Tab};
@@ -827,7 +828,7 @@ fn rollback(app: &mut App) -> Vec<Effect> {
         scroll: 0,
         oversize: None,
     });
-    let target = dialog::down_to(app, &p.version);
+    let target = job::down_to(app, &p.version);
     vec![Effect::LoadImpact {
         version: p.version,
         target,
