@@ -124,6 +124,7 @@ fn history(plan: &Plan) -> Vec<HistoryRow> {
             in_flight: None,
             in_flight_pid: None,
             down_done: None,
+            kept: Vec::new(),
         })
         .collect()
 }

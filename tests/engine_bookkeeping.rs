@@ -136,7 +136,7 @@ fn a_history_of_layout_one_is_read_as_it_is_and_upgraded_in_place() {
     assert_eq!(
         pg.value("SELECT obj_description('schema_migrations'::regclass, 'pg_class')")
             .as_deref(),
-        Some("pgstep history v3")
+        Some("pgstep history v4")
     );
     let kinds: Vec<String> = pg.events().into_iter().map(|e| e.event).collect();
     assert_eq!(kinds, ["apply", "log-upgraded", "apply"]);
@@ -178,7 +178,7 @@ fn a_history_of_layout_two_is_upgraded_to_three_in_place() {
     assert_eq!(
         pg.value("SELECT obj_description('schema_migrations'::regclass, 'pg_class')")
             .as_deref(),
-        Some("pgstep history v3")
+        Some("pgstep history v4")
     );
     let kinds: Vec<String> = pg.events().into_iter().map(|e| e.event).collect();
     assert_eq!(kinds, ["log-created", "apply", "log-upgraded", "apply"]);

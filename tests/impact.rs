@@ -72,7 +72,7 @@ async fn measures_and_describes_what_a_down_part_destroys() {
 
     assert_eq!(
         line("column shop.books.note"),
-        "column shop.books.note (text): 250 non-null values in 1,000 rows"
+        "column shop.books.note (text): 250 non-null values in 1,000 rows, 500 bytes"
     );
     assert_eq!(
         line("column shop.books.gone"),
@@ -178,4 +178,48 @@ async fn a_table_dropped_while_it_is_measured_is_no_panic() {
         .unwrap()
         .get(0);
     assert_eq!(read_only, "off");
+}
+
+/// A dropped column is sized by its values alone: summed on a table small enough to count,
+/// estimated from the statistics (and said "about") on one too large to scan.
+#[tokio::test]
+async fn a_columns_size_is_its_values_summed_or_estimated_on_a_large_table() {
+    let db = fresh_db_async().await;
+    let client = db.connect().await;
+    client
+        .batch_execute(
+            "CREATE TABLE wide (id int PRIMARY KEY, payload text, spare int);
+             INSERT INTO wide SELECT g, repeat('x', 99), NULL FROM generate_series(1, 150000) g;
+             ANALYZE wide;
+             CREATE TABLE unanalyzed (id int, payload text);",
+        )
+        .await
+        .unwrap();
+    let targets: Vec<Target> = [
+        "ALTER TABLE wide DROP COLUMN payload",
+        "ALTER TABLE wide DROP COLUMN spare",
+        "ALTER TABLE unanalyzed DROP COLUMN payload",
+    ]
+    .iter()
+    .flat_map(|s| destructive_targets(s))
+    .collect();
+    let out = measure(&client, &targets).await.unwrap();
+    // 150,000 values of 100 bytes each (99 and a 1-byte header), not the table's 20 MB.
+    let payload = out[0].bytes.expect("estimated");
+    assert!(
+        (14_000_000..=16_000_000).contains(&payload),
+        "{payload} bytes"
+    );
+    assert!(!out[0].rows_exact);
+    assert!(
+        describe(&out[0]).ends_with(&format!("about {}", pgstep::engine::impact::size(payload))),
+        "{}",
+        describe(&out[0])
+    );
+    assert_eq!(out[1].bytes, Some(0), "a column of NULLs holds nothing");
+    // Never analyzed, and empty: counted, so summed.
+    assert_eq!(out[2].bytes, Some(0));
+    assert!(out[2].rows_exact);
+    let kept = pgstep::engine::keeping::kept_of(&out[..1]);
+    assert!(kept.size().starts_with("about "), "{}", kept.size());
 }

@@ -154,3 +154,120 @@ fn a_copy_above_trash_max_needs_a_choice_and_purge_drops_copies() {
     let run = pgstep(&db, &dir, &["restore", "1", "--yes"]).expect(6);
     assert!(run.stderr.contains("nothing is kept with id 1"), "{run}");
 }
+
+/// `status --json`'s phases, by position.
+fn status_json(db: &support::TestDb, dir: &Dir) -> serde_json::Value {
+    let run = pgstep(db, dir, &["status", "--json"]).expect(0);
+    assert!(!run.all().contains("WARNING"), "{run}");
+    serde_json::from_str(&run.stdout).expect("status --json is JSON")
+}
+
+#[test]
+fn the_history_row_of_a_phase_records_what_it_kept_and_an_older_history_is_upgraded() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    base(&dir);
+    dir.write(
+        "002_clean.sql",
+        "DROP TABLE a;\nALTER TABLE b DROP COLUMN gone;\n",
+    );
+    dir.write("003_empty.sql", "-- Transaction: none\nTRUNCATE c;\n");
+    let pg = Pg::connect(db.url());
+    pgstep(&db, &dir, &["up", "--to", "002"]).expect(0);
+
+    let doc = status_json(&db, &dir);
+    assert_eq!(doc["migrations"][0]["kept"], serde_json::json!([]));
+    let kept = &doc["migrations"][1]["kept"];
+    assert_eq!(kept.as_array().map(Vec::len), Some(2), "{kept}");
+    assert_eq!(
+        (&kept[0]["kind"], &kept[0]["object"], &kept[0]["rows"]),
+        (&"table".into(), &"public.a".into(), &10.into())
+    );
+    assert_eq!(kept[0]["statement"], "DROP TABLE a");
+    assert!(kept[0]["bytes"].as_i64().is_some_and(|b| b > 0), "{kept}");
+    assert_eq!(
+        (&kept[1]["kind"], &kept[1]["object"], &kept[1]["rows"]),
+        (&"column".into(), &"public.b.gone".into(), &20.into())
+    );
+    let ids: Vec<String> = pg
+        .rows("SELECT id::text FROM pgstep_trash.kept ORDER BY id")
+        .into_iter()
+        .filter_map(|r| r[0].clone())
+        .collect();
+    assert_eq!(
+        ids,
+        [kept[0]["id"].to_string(), kept[1]["id"].to_string()],
+        "the same copies as the trash lists"
+    );
+
+    // A history of layout 3, without the column: read as it is, then upgraded by a change.
+    pg.exec(
+        "ALTER TABLE schema_migrations DROP COLUMN kept;
+         COMMENT ON TABLE schema_migrations IS 'pgstep history v3';
+         COMMENT ON TABLE schema_migrations_log IS 'pgstep event log v3 (append-only)';",
+    );
+    let doc = status_json(&db, &dir);
+    assert_eq!(doc["migrations"][1]["kept"], serde_json::json!([]));
+    assert!(!pg.column_exists("schema_migrations", "kept"));
+    pgstep(&db, &dir, &["up"]).expect(0);
+    assert_eq!(
+        pg.value("SELECT obj_description('schema_migrations'::regclass, 'pg_class')")
+            .as_deref(),
+        Some("pgstep history v4")
+    );
+    let doc = status_json(&db, &dir);
+    let kept = &doc["migrations"][2]["kept"];
+    assert_eq!(
+        (&kept[0]["kind"], &kept[0]["object"], &kept[0]["rows"]),
+        (&"rows".into(), &"public.c".into(), &30.into()),
+        "a phase outside a transaction records its copies too: {kept}"
+    );
+}
+
+#[test]
+fn a_truncate_cascade_keeps_the_rows_of_every_table_it_empties() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    dir.write(
+        "001_tree.sql",
+        "CREATE TABLE p (id int PRIMARY KEY);\n\
+         CREATE TABLE ch (id int PRIMARY KEY, p_id int REFERENCES p);\n\
+         CREATE TABLE gc (id int, ch_id int REFERENCES ch);\n\
+         CREATE TABLE other (id int);\n\
+         INSERT INTO p SELECT generate_series(1, 5);\n\
+         INSERT INTO ch SELECT g, 1 + g % 5 FROM generate_series(1, 7) g;\n\
+         INSERT INTO gc SELECT g, 1 + g % 7 FROM generate_series(1, 3) g;\n\
+         INSERT INTO other VALUES (1);\n",
+    );
+    dir.write(
+        "002_empty.sql",
+        "TRUNCATE p, ch CASCADE;\nTRUNCATE other;\n",
+    );
+    let pg = Pg::connect(db.url());
+    pgstep(&db, &dir, &["up"]).expect(0);
+    assert_eq!(pg.value("SELECT count(*) FROM gc"), Some("0".into()));
+    assert_eq!(
+        kept(&pg),
+        [
+            "rows public.p 002 up 5",
+            "rows public.ch 002 up 7",
+            "rows public.gc 002 up 3",
+            "rows public.other 002 up 1",
+        ],
+        "each table CASCADE empties, once, and nothing else"
+    );
+
+    // Each comes back, parents first.
+    let ids: Vec<String> = pg
+        .rows("SELECT id::text FROM pgstep_trash.kept WHERE table_name <> 'other' ORDER BY id")
+        .into_iter()
+        .filter_map(|r| r[0].clone())
+        .collect();
+    for id in &ids {
+        pgstep(&db, &dir, &["restore", id, "--yes"]).expect(0);
+    }
+    assert_eq!(
+        pg.value("SELECT (SELECT count(*) FROM p) || ' ' || (SELECT count(*) FROM ch) || ' ' || (SELECT count(*) FROM gc)"),
+        Some("5 7 3".into())
+    );
+}

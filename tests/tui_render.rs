@@ -520,6 +520,49 @@ fn rollback_measured(options: Options) -> App {
     app
 }
 
+/// The rollback to before 004 confirmed, its copy above trash_max: the choice is asked.
+fn keep_choice(options: Options) -> App {
+    let mut app = rollback(options);
+    let table = Loss {
+        target: Target {
+            kind: TargetKind::Table,
+            schema: None,
+            name: "events".into(),
+            column: None,
+        },
+        exists: true,
+        rows_estimate: Some(12_000_000),
+        rows_exact: false,
+        bytes: Some(3 << 30),
+        column_type: None,
+        non_null_values: None,
+        tables: None,
+        stopped: None,
+    };
+    let version = plan::Version::parse("004").unwrap();
+    update(
+        &mut app,
+        Action::Impact {
+            version,
+            losses: vec![table],
+            downs: Vec::new(),
+            keep: (true, 2 << 30),
+            unkept: Vec::new(),
+        },
+    );
+    typed(&mut app, "004");
+    press(&mut app, KeyCode::Enter);
+    app
+}
+
+/// The same choice once "do not keep" is chosen, its reason being typed.
+fn keep_choice_reason(options: Options) -> App {
+    let mut app = keep_choice(options);
+    press(&mut app, KeyCode::Char('n'));
+    typed(&mut app, "staging holds a copy");
+    app
+}
+
 /// Every phase with a file applied, rolling back all of them: more DOWN than fits.
 fn rollback_all(options: Options) -> App {
     let mut app = clean(options, 7);
@@ -704,7 +747,7 @@ fn running_watched(options: Options) -> App {
 
 type Screen = (&'static str, fn(Options) -> App);
 
-const SCREENS: [Screen; 35] = [
+const SCREENS: [Screen; 37] = [
     ("reading", reading),
     ("loading", loading),
     ("phases_drifted", phases_drifted),
@@ -740,6 +783,8 @@ const SCREENS: [Screen; 35] = [
     ("running_watched", running_watched),
     ("trash", trash),
     ("confirm_restore", confirm_restore),
+    ("keep_choice", keep_choice),
+    ("keep_choice_reason", keep_choice_reason),
 ];
 
 /// The terminal's cells as text, a line per row.
@@ -849,6 +894,12 @@ fn results_after_apply() {
 #[test]
 fn dry_run_results() {
     snapshot("dry_run");
+}
+
+#[test]
+fn keep_choice_above_trash_max() {
+    snapshot("keep_choice");
+    snapshot("keep_choice_reason");
 }
 
 #[test]
@@ -1039,6 +1090,7 @@ fn rollback_of_thousands_of_phases_draws_what_fits() {
         input: String::new(),
         hint: None,
         scroll: 0,
+        oversize: None,
     });
     let terminal = draw(&mut app, (120, 40));
     let buffer = terminal.backend().buffer();
@@ -1151,6 +1203,7 @@ fn a_long_apply_summary_says_what_is_cut_and_scrolls_to_its_last_warning() {
         typed: None,
         hint: None,
         scroll: 0,
+        oversize: None,
     });
     let text = screen_text;
     let first = text(&draw(&mut app, (80, 24)));
@@ -1372,4 +1425,34 @@ fn columns_follow_the_terminal_width() {
         !narrow.contains(long_index),
         "80 columns cannot hold it: {narrow}"
     );
+}
+
+#[test]
+fn a_phases_detail_says_what_its_history_row_kept() {
+    let mut app = fresh(Options::default(), false);
+    let mut rows: Vec<_> = app
+        .plan
+        .migrations
+        .iter()
+        .take(2)
+        .map(|m| applied_row(m, at(1, 9, 30, 0)))
+        .collect();
+    rows[1].kept = vec![pgstep::trash::KeptRecord {
+        id: 7,
+        kind: pgstep::trash::Kind::Table,
+        object: "public.books_old".into(),
+        statement: "DROP TABLE books_old".into(),
+        rows: 1200,
+        bytes: 98_304,
+    }];
+    update(&mut app, Action::Status { rows, holder: None });
+    select(&mut app, "002");
+    let screen = screen_text(&draw(&mut app, (120, 40)));
+    assert!(
+        screen.contains("kept: #7 table public.books_old, 1200 rows, 96 kB"),
+        "{screen}"
+    );
+    select(&mut app, "001");
+    let screen = screen_text(&draw(&mut app, (120, 40)));
+    assert!(!screen.contains("kept: #"), "{screen}");
 }

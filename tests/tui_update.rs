@@ -5,11 +5,12 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use pgstep::engine::keeping::KeepChoice;
 use pgstep::engine::{Applied, CheckOutcome, DownTarget, Grade, HistoryRow, Progress};
 use pgstep::plan::{self, Plan, Version};
 use pgstep::tui::action::{Action, Effect, Outcome};
 use pgstep::tui::app::{App, Header, JobKind, Options, Tab};
-use pgstep::tui::dialog::Modal;
+use pgstep::tui::dialog::{Held, Modal};
 use pgstep::tui::keymap::Keymap;
 use pgstep::tui::update::update;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -105,7 +106,13 @@ fn apply_asks_first_with_cancel_focused() {
     );
     assert!(a.modal.is_some());
     let effects = key(&mut a, KeyCode::Char('y'));
-    assert_eq!(effects, vec![Effect::Apply { to: next.clone() }]);
+    assert_eq!(
+        effects,
+        vec![Effect::Apply {
+            to: next.clone(),
+            keep: KeepChoice::UpToMax
+        }]
+    );
     assert_eq!(a.job.as_ref().map(|j| j.kind), Some(JobKind::Apply));
     assert!(
         key(&mut a, KeyCode::Char('n')).is_empty(),
@@ -139,7 +146,10 @@ fn typed_confirmation_needs_the_exact_version() {
     typed(&mut a, first.as_str());
     assert_eq!(
         key(&mut a, KeyCode::Enter),
-        vec![Effect::Apply { to: first }]
+        vec![Effect::Apply {
+            to: first,
+            keep: KeepChoice::UpToMax
+        }]
     );
 }
 
@@ -445,6 +455,7 @@ fn apply_dialog_fills_in_the_live_tables() {
             findings: Vec::new(),
             tables: vec![facts.into()],
             kept: vec!["kept in pgstep_trash before it goes: 1 object(s), 64 kB".into()],
+            oversize: None,
         },
     );
     let lines = summary(&a);
@@ -953,4 +964,165 @@ fn a_rebound_dialog_key_acts_and_the_old_one_no_longer_does() {
     let y = KeyEvent::new(KeyCode::Char('Y'), KeyModifiers::SHIFT);
     let effects = update(&mut a, Action::Key(y));
     assert!(matches!(effects[..], [Effect::Apply { .. }]), "{effects:?}");
+}
+
+/// What the rollback of `version` destroys: one table of `bytes`.
+fn impact_of_a_table(version: &Version, bytes: i64, keep: (bool, u64)) -> Action {
+    use pgstep::engine::impact::{Loss, Target, TargetKind};
+    let loss = Loss {
+        target: Target {
+            kind: TargetKind::Table,
+            schema: None,
+            name: "events".into(),
+            column: None,
+        },
+        exists: true,
+        rows_estimate: Some(1_000_000),
+        rows_exact: false,
+        bytes: Some(bytes),
+        column_type: None,
+        non_null_values: None,
+        tables: None,
+        stopped: None,
+    };
+    Action::Impact {
+        version: version.clone(),
+        losses: vec![loss],
+        downs: Vec::new(),
+        keep,
+        unkept: Vec::new(),
+    }
+}
+
+/// Opens the rollback of the second of three applied phases, measured, and types its version.
+fn rollback_confirmed(a: &mut App, bytes: i64, keep: (bool, u64)) -> Vec<Effect> {
+    a.selected = 1;
+    let chosen = a.phases[1].version.clone();
+    key(a, KeyCode::Char('r'));
+    update(a, impact_of_a_table(&chosen, bytes, keep));
+    typed(a, chosen.as_str());
+    key(a, KeyCode::Enter)
+}
+
+fn keep_choice(a: &App) -> Option<(Held, Option<String>, Option<String>)> {
+    match &a.modal {
+        Some(Modal::KeepChoice {
+            held, reason, hint, ..
+        }) => Some((held.clone(), reason.clone(), hint.clone())),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_rollback_above_trash_max_asks_to_keep_anyway_keep_nothing_or_cancel() {
+    let mut a = app(3);
+    let chosen = a.phases[1].version.clone();
+    let before = DownTarget::To(a.phases[0].version.clone());
+    let mb = 1 << 20;
+
+    // Cancel: nothing runs.
+    assert!(rollback_confirmed(&mut a, 5 * mb, (true, mb as u64)).is_empty());
+    let (held, reason, _) = keep_choice(&a).expect("the choice is asked");
+    assert_eq!((held, reason), (Held::Rollback(chosen.clone()), None));
+    assert!(a.job.is_none());
+    assert!(key(&mut a, KeyCode::Char('x')).is_empty(), "an unbound key");
+    assert!(keep_choice(&a).is_some());
+    assert!(key(&mut a, KeyCode::Esc).is_empty());
+    assert!(a.modal.is_none() && a.job.is_none());
+
+    // Keep anyway.
+    rollback_confirmed(&mut a, 5 * mb, (true, mb as u64));
+    let effects = key(&mut a, KeyCode::Char('k'));
+    assert_eq!(
+        effects,
+        vec![Effect::Rollback {
+            target: before.clone(),
+            reason: format!("rolled back from the console to before {chosen}"),
+            keep: KeepChoice::Anyway,
+        }]
+    );
+    assert_eq!(a.job.as_ref().map(|j| j.kind), Some(JobKind::Rollback));
+    assert!(a.modal.is_none());
+    a.job = None;
+
+    // Do not keep: the reason is required, then goes with the choice.
+    rollback_confirmed(&mut a, 5 * mb, (true, mb as u64));
+    assert!(key(&mut a, KeyCode::Char('n')).is_empty());
+    assert_eq!(keep_choice(&a).and_then(|c| c.1), Some(String::new()));
+    assert!(key(&mut a, KeyCode::Enter).is_empty());
+    let (_, reason, hint) = keep_choice(&a).expect("still asking");
+    assert_eq!(reason, Some(String::new()));
+    assert!(hint.is_some_and(|h| h.contains("type why")));
+    typed(&mut a, "staging holds a copy");
+    let effects = key(&mut a, KeyCode::Enter);
+    assert_eq!(
+        effects,
+        vec![Effect::Rollback {
+            target: before.clone(),
+            reason: format!("rolled back from the console to before {chosen}"),
+            keep: KeepChoice::No {
+                reason: "staging holds a copy".into()
+            },
+        }]
+    );
+    a.job = None;
+
+    // Esc while typing the reason cancels too.
+    rollback_confirmed(&mut a, 5 * mb, (true, mb as u64));
+    key(&mut a, KeyCode::Char('n'));
+    typed(&mut a, "no");
+    assert!(key(&mut a, KeyCode::Esc).is_empty());
+    assert!(a.modal.is_none() && a.job.is_none());
+
+    // Below trash_max, or with keeping off, nothing is asked.
+    for keep in [(true, 10 * mb as u64), (false, mb as u64)] {
+        let effects = rollback_confirmed(&mut a, 5 * mb, keep);
+        assert!(
+            matches!(
+                &effects[..],
+                [Effect::Rollback {
+                    keep: KeepChoice::UpToMax,
+                    ..
+                }]
+            ),
+            "{keep:?}: {effects:?}"
+        );
+        a.job = None;
+    }
+}
+
+#[test]
+fn an_apply_above_trash_max_asks_the_same_choice() {
+    use pgstep::engine::keeping::Oversize;
+    let mut a = app(1);
+    let next = a.phases[1].version.clone();
+    key(&mut a, KeyCode::Char('n'));
+    let oversize = Oversize {
+        bytes: 3 << 30,
+        estimate: Duration::from_secs(21),
+        max: 2 << 30,
+    };
+    update(
+        &mut a,
+        Action::ApplyFacts {
+            version: next.clone(),
+            findings: Vec::new(),
+            tables: Vec::new(),
+            kept: Vec::new(),
+            oversize: Some(oversize),
+        },
+    );
+    assert!(key(&mut a, KeyCode::Char('y')).is_empty());
+    assert_eq!(
+        keep_choice(&a).map(|c| c.0),
+        Some(Held::Apply(next.clone()))
+    );
+    assert!(a.job.is_none(), "nothing runs before the choice");
+    assert_eq!(
+        key(&mut a, KeyCode::Char('k')),
+        vec![Effect::Apply {
+            to: next,
+            keep: KeepChoice::Anyway
+        }]
+    );
 }

@@ -44,6 +44,9 @@ struct PhaseJson<'a> {
     /// A statement sent when the session was lost, not known to have taken effect.
     in_flight: Option<i32>,
     down_done: Option<i32>,
+    /// What the phase's statements removed that pgstep kept: id, kind, object, statement,
+    /// rows, bytes.
+    kept: &'a [crate::trash::KeptRecord],
 }
 
 fn json_of<'a>(p: &'a Phase<'_>) -> PhaseJson<'a> {
@@ -66,6 +69,7 @@ fn json_of<'a>(p: &'a Phase<'_>) -> PhaseJson<'a> {
         statements_total: p.row.and_then(|r| r.statements_total),
         in_flight: p.row.and_then(|r| r.in_flight),
         down_done: p.row.and_then(|r| r.down_done),
+        kept: p.row.map_or(&[], |r| r.kept.as_slice()),
     }
 }
 

@@ -156,7 +156,7 @@ pub fn confirmation(k: &Keeping, trash_max: u64, off: Option<&str>) -> String {
     let _ = writeln!(
         s,
         "  Kept in pgstep_trash before it is removed: {} (about {} s to copy)",
-        impact::size(k.bytes),
+        k.size(),
         k.estimate.as_secs().max(1)
     );
     for l in &k.losses {

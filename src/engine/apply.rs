@@ -355,10 +355,10 @@ impl Engine {
                 })
                 .await
                 .map_err(stop)?;
-            self.log_kept(keep, stored, &m.name).await?;
+            let kept = Self::kept_json(self.log_kept(keep, stored, &m.name).await?);
             let details = json!({ "checks": [], "transaction": true });
             let (written, committed) = futures_util::future::join(
-                w.applied(c, m, stored, &details, &self.operator),
+                w.applied(c, (m, stored), (&details, kept.as_ref()), &self.operator),
                 c.batch_execute(commit),
             )
             .await;
@@ -392,7 +392,7 @@ impl Engine {
             }
         }
         self.after_part(m.up());
-        self.log_kept(keep, stored, &m.name).await?;
+        let kept = Self::kept_json(self.log_kept(keep, stored, &m.name).await?);
         let w = self.writes().await?;
         let outcomes = checks::run(c, who, Scope::Savepoint, m, &before).await?;
         progress(Progress::Checks {
@@ -406,7 +406,7 @@ impl Engine {
         // Sent together, answered in one round trip. A failed write aborts the transaction,
         // so the COMMIT behind it rolls back, and the write's error is the one reported.
         let (written, committed) = futures_util::future::join(
-            w.applied(c, m, stored, &details, &self.operator),
+            w.applied(c, (m, stored), (&details, kept.as_ref()), &self.operator),
             c.batch_execute(commit),
         )
         .await;

@@ -15,8 +15,8 @@ use super::{EngineError, Settings};
 
 /// The layout this build writes. 2 added statement-in-flight tracking, rollback progress and
 /// the log's stamping trigger (gap-free ids, the writer's true role and time); 3 a batched
-/// step's progress and the WAL position a phase started at.
-pub const CURRENT: u32 = 3;
+/// step's progress and the WAL position a phase started at; 4 what a phase kept.
+pub const CURRENT: u32 = 4;
 
 const HISTORY_COMMENT: &str = "pgstep history v";
 const LOG_COMMENT: &str = "pgstep event log v";
@@ -267,6 +267,7 @@ fn create_history(t: &Tables) -> String {
             in_flight_pid integer,
             down_done integer,
             {BATCH_COLUMNS},
+            kept jsonb,
             CONSTRAINT {state} CHECK (state IN ({STATES}))
         );
         COMMENT ON TABLE {h} IS {comment};",
@@ -275,8 +276,9 @@ fn create_history(t: &Tables) -> String {
     )
 }
 
-/// Layout 1 (or 2) to 3: the columns for a statement in flight and rollback progress, the
-/// state of a rollback that stopped part-way, and a batched step's progress.
+/// Layout 1, 2 or 3 to 4: the columns for a statement in flight and rollback progress, the
+/// state of a rollback that stopped part-way, a batched step's progress, and what a phase
+/// kept.
 async fn upgrade_history(t: &Tables, c: &Client) -> Result<(), tokio_postgres::Error> {
     let h = t.history_sql();
     let checks: Vec<String> = c
@@ -292,7 +294,8 @@ async fn upgrade_history(t: &Tables, c: &Client) -> Result<(), tokio_postgres::E
     let mut sql = format!(
         "ALTER TABLE {h} ADD COLUMN IF NOT EXISTS in_flight integer,
             ADD COLUMN IF NOT EXISTS in_flight_pid integer,
-            ADD COLUMN IF NOT EXISTS down_done integer"
+            ADD COLUMN IF NOT EXISTS down_done integer,
+            ADD COLUMN IF NOT EXISTS kept jsonb"
     );
     for column in BATCH_COLUMNS.split(',') {
         sql.push_str(&format!(", ADD COLUMN IF NOT EXISTS {}", column.trim()));
@@ -333,7 +336,7 @@ fn create_log(t: &Tables) -> String {
 }
 
 /// Layout 1 to 2: ids are no longer taken from a sequence but given by the stamping trigger.
-/// Layout 3 changed only the history; the log's comment follows it.
+/// Layouts 3 and 4 changed only the history; the log's comment follows it.
 async fn upgrade_log(t: &Tables, c: &Client) -> Result<(), tokio_postgres::Error> {
     let l = t.log_sql();
     c.batch_execute(&format!(

@@ -119,6 +119,14 @@ impl Tables {
     }
 }
 
+/// What a history row says was kept; a value edited by hand into something else reads as
+/// nothing kept rather than failing every read of the history.
+fn kept_of(value: Option<serde_json::Value>) -> Vec<crate::trash::KeptRecord> {
+    value
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default()
+}
+
 /// The SQL a history row recorded when its phase was applied. Read only where it is shown or
 /// run (a drift's diff, the DOWN of a phase whose file is gone): a history of thousands of
 /// phases is listed without it.
@@ -167,12 +175,13 @@ impl Tables {
         } else {
             "NULL::int, NULL::int, NULL::int"
         };
+        let since_4 = if layout >= 4 { "kept" } else { "NULL::jsonb" };
         let sql = format!(
             "SELECT version::text, name::text, applied_at, checksum::text, success, error_message,
                     execution_time_ms, state, applied_by_role, applied_by_os_user,
                     applied_from_host, checksum_up::text, checksum_down::text,
                     checksum_verify::text, fingerprint::text, transactional,
-                    statements_total, statements_done, check_snapshot, {since_2}
+                    statements_total, statements_done, check_snapshot, {since_2}, {since_4}
              FROM {} ORDER BY created_at, version",
             self.history_sql()
         );
@@ -206,6 +215,7 @@ impl Tables {
                 in_flight: r.get(19),
                 in_flight_pid: r.get(20),
                 down_done: r.get(21),
+                kept: kept_of(r.get(22)),
             });
         }
         Ok(out)
@@ -232,6 +242,23 @@ impl Tables {
                 (r.get(0), sql)
             })
             .collect())
+    }
+
+    /// Adds `kept` (a JSON array) to what the row of `version` says its phase kept, when
+    /// the row is there. Only pgstep's own history: an adopted tool's table is never
+    /// written beyond its own record.
+    pub async fn add_kept(
+        &self,
+        c: &impl GenericClient,
+        version: &str,
+        kept: &serde_json::Value,
+    ) -> Result<(), tokio_postgres::Error> {
+        let sql = format!(
+            "UPDATE {} SET kept = coalesce(kept, '[]'::jsonb) || $2 WHERE version = $1",
+            self.history_sql()
+        );
+        c.execute(&sql, &[&version, kept]).await?;
+        Ok(())
     }
 
     /// Sets how many statements of a non-transactional phase have completed, and that none

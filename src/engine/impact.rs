@@ -14,7 +14,9 @@ pub struct Loss {
     /// The planner's estimate, or an exact count when `rows_exact`.
     pub rows_estimate: Option<i64>,
     pub rows_exact: bool,
-    /// With indexes and TOAST, over all partitions and inheritance children.
+    /// With indexes and TOAST, over all partitions and inheritance children; for a column,
+    /// its values alone: summed when its table is counted (`rows_exact`), else estimated from
+    /// the planner's statistics.
     pub bytes: Option<i64>,
     pub column_type: Option<String>,
     pub non_null_values: Option<i64>,
@@ -131,21 +133,30 @@ async fn measure_relation(c: &Client, loss: &mut Loss) -> Result<(), Stop> {
     let rows: Option<i64> = row.get(2);
     let rows_unknown: bool = row.get(3);
     let populated: bool = row.get(4);
+    // For a column: its type, its quoted name, and its size estimated from the statistics
+    // (average stored width of the non-null values, times the rows), read from the catalog
+    // alone, so a column of a large table is sized at no cost.
     let column = match &t.column {
         Some(column) => {
             let found = c
                 .query_opt(
-                    "SELECT format_type(a.atttypid, a.atttypmod), quote_ident(a.attname)
+                    "SELECT format_type(a.atttypid, a.atttypmod), quote_ident(a.attname),
+                        (SELECT (s.avg_width * (1 - s.null_frac) * $3::float8)::int8
+                         FROM pg_stats s JOIN pg_class k ON k.oid = a.attrelid
+                         JOIN pg_namespace n ON n.oid = k.relnamespace
+                         WHERE s.schemaname = n.nspname AND s.tablename = k.relname
+                           AND s.attname = a.attname
+                         ORDER BY s.inherited DESC LIMIT 1)
                      FROM pg_attribute a
                      WHERE a.attrelid = to_regclass($1) AND a.attname = $2
                        AND a.attnum > 0 AND NOT a.attisdropped",
-                    &[&regname, column],
+                    &[&regname, column, &(rows.unwrap_or(0) as f64)],
                 )
                 .await
                 .map_err(Stop::Failed)?;
             let Some(found) = found else { return Ok(()) };
             loss.column_type = Some(found.get(0));
-            Some(found.get::<_, String>(1))
+            Some((found.get::<_, String>(1), found.get::<_, Option<i64>>(2)))
         }
         None => None,
     };
@@ -176,7 +187,11 @@ async fn measure_relation(c: &Client, loss: &mut Loss) -> Result<(), Stop> {
             "it was dropped while it was measured".to_string(),
         ));
     };
-    loss.bytes = Some(total);
+    loss.bytes = match &column {
+        Some((_, estimate)) if !rows_unknown => *estimate,
+        Some(_) => None,
+        None => Some(total),
+    };
     let small =
         heap <= COUNT_MAX_HEAP_BYTES && (rows_unknown || rows.unwrap_or(0) < COUNT_MAX_ROWS);
     if !small || !populated || !holds_rows {
@@ -184,13 +199,19 @@ async fn measure_relation(c: &Client, loss: &mut Loss) -> Result<(), Stop> {
     }
     // `relation` and `column` come quoted from the server, so they are safe in the text.
     let count_sql = match &column {
-        Some(col) => format!("SELECT count(*), count({col}) FROM {relation}"),
-        None => format!("SELECT count(*), NULL::int8 FROM {relation}"),
+        Some((col, _)) => format!(
+            "SELECT count(*), count({col}), coalesce(sum(pg_column_size({col})), 0)::int8 \
+             FROM {relation}"
+        ),
+        None => format!("SELECT count(*), NULL::int8, NULL::int8 FROM {relation}"),
     };
     let counts = c.query_one(&count_sql, &[]).await.map_err(sizing)?;
     loss.rows_estimate = Some(counts.get(0));
     loss.rows_exact = true;
     loss.non_null_values = counts.get(1);
+    if column.is_some() {
+        loss.bytes = counts.get(2);
+    }
     Ok(())
 }
 
@@ -298,8 +319,12 @@ pub fn describe(loss: &Loss) -> String {
             facts.extend(rows);
         }
     }
-    if t.kind != TargetKind::Column {
-        facts.extend(loss.bytes.map(size));
+    match (t.kind, loss.bytes) {
+        (TargetKind::Column, Some(b)) if !loss.rows_exact => {
+            facts.push(format!("about {}", size(b)))
+        }
+        (_, Some(b)) => facts.push(size(b)),
+        (_, None) => {}
     }
     if let Some(reason) = &loss.stopped {
         facts.push(format!("not fully measured: {reason}"));

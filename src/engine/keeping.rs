@@ -10,7 +10,7 @@ use super::history::{Event, EventKind};
 use super::impact::{self, Loss, TargetKind};
 use super::{Engine, EngineError};
 use crate::plan::{Meta, Sql};
-use crate::trash::{self, Kept, Part, Restored};
+use crate::trash::{self, Kept, KeptRecord, Part, Restored};
 
 /// The operator's choice for copies above `trash_max`, for the next run.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -24,8 +24,8 @@ pub enum KeepChoice {
     No { reason: String },
 }
 
-/// Copies are estimated at this rate: `benches/trash.sh` measured 154 and 224 MB/s of copy
-/// on the 2-core machine under load (see BENCHMARKS.md). Rough on purpose, the dialogs say
+/// Copies are estimated at this rate: `benches/trash.sh` measured 224 MB/s of copy at load 3.4
+/// and 80 MB/s at load 13 on the 2-core machine (see BENCHMARKS.md). Rough on purpose, the dialogs say
 /// "about": the size measured beforehand counts the table's indexes, which are not copied.
 const COPY_BYTES_PER_SECOND: f64 = 150.0 * 1024.0 * 1024.0;
 
@@ -41,6 +41,38 @@ impl Keeping {
     pub fn is_empty(&self) -> bool {
         self.losses.is_empty()
     }
+
+    /// Its size in words: "about" when a column of a table too large to count is in it, its
+    /// size being the planner's estimate.
+    pub fn size(&self) -> String {
+        let estimated = self
+            .losses
+            .iter()
+            .any(|l| l.target.kind == TargetKind::Column && l.bytes.is_some() && !l.rows_exact);
+        let size = impact::size(self.bytes);
+        if estimated {
+            format!("about {size}")
+        } else {
+            size
+        }
+    }
+
+    /// The copy when it needs the operator's choice: keeping is `on` and it is above `max`.
+    pub fn oversize(&self, (on, max): (bool, u64)) -> Option<Oversize> {
+        (on && !self.is_empty() && self.bytes.max(0) as u64 > max).then_some(Oversize {
+            bytes: self.bytes,
+            estimate: self.estimate,
+            max,
+        })
+    }
+}
+
+/// A copy above `trash_max`: its size, about how long it takes, and the limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Oversize {
+    pub bytes: i64,
+    pub estimate: Duration,
+    pub max: u64,
 }
 
 /// What the statements `sqls` would keep, measured now; the client must not be in a
@@ -196,15 +228,16 @@ impl Engine {
     }
 
     /// Logs each copy kept since the last call, in the transaction that kept it when there
-    /// is one; returns how many.
+    /// is one, and adds it to the phase's history row when the row is there (a phase applied
+    /// in one transaction writes its row after: it takes what this returns).
     pub(super) async fn log_kept(
         &self,
         on: bool,
         version: &str,
         name: &str,
-    ) -> Result<usize, tokio_postgres::Error> {
+    ) -> Result<Vec<KeptRecord>, tokio_postgres::Error> {
         if !on {
-            return Ok(0);
+            return Ok(Vec::new());
         }
         let w = self.writes().await?;
         let kept = trash::take_unlogged(&self.client).await?;
@@ -227,7 +260,18 @@ impl Engine {
             };
             w.event(&self.client, &event, &self.operator).await?;
         }
-        Ok(kept.len())
+        let records: Vec<KeptRecord> = kept.iter().map(KeptRecord::from).collect();
+        if !records.is_empty() {
+            self.tables
+                .add_kept(&self.client, version, &json!(records))
+                .await?;
+        }
+        Ok(records)
+    }
+
+    /// What a phase kept, for its history row: NULL when nothing.
+    pub(super) fn kept_json(kept: Vec<KeptRecord>) -> Option<serde_json::Value> {
+        (!kept.is_empty()).then(|| json!(kept))
     }
 
     /// Puts the copies `ids` back in one transaction, under the migration lock, and logs

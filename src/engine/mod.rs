@@ -7,8 +7,10 @@ pub mod batch;
 pub mod bookkeeping;
 mod checks;
 mod checksum_column;
+mod decisions;
 pub mod drift;
 mod dryrun;
+mod error;
 mod exec;
 pub mod history;
 pub mod impact;
@@ -25,6 +27,7 @@ pub mod sessions;
 
 mod stopped;
 pub mod verdict;
+mod verify;
 pub mod waits;
 mod writes;
 
@@ -38,6 +41,8 @@ pub use crate::phases::{Drift, Phase, PhaseState, Source};
 pub use apply::{Applied, UpOptions, targets};
 pub use checks::CheckOutcome;
 pub use dryrun::{DryRun, DryStatement};
+use error::db_message;
+pub use error::{EngineError, Failure, Left};
 pub use history::{
     AppliedSql, Event, EventKind, HistoryRow, LoggedEvent, Record, RowState, Tables,
 };
@@ -47,6 +52,7 @@ pub use onebyone::InDoubt;
 pub use operator::Operator;
 pub use rollback::{DownTarget, RolledBack, Undo};
 pub use verdict::{Grade, ResultSet, Verdict};
+pub use verify::Verified;
 
 use crate::phases;
 use crate::plan::{Migration, Plan, Read, Version};
@@ -92,137 +98,11 @@ impl Default for Settings {
     }
 }
 
-/// Where a failed statement is in its file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    pub version: String,
-    pub file: String,
-    pub line: u32,
-    pub statement: String,
-    pub sqlstate: String,
-    pub message: String,
-}
-
-impl std::fmt::Display for Failure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "phase {} failed at {}:{} [{}] {}",
-            self.version, self.file, self.line, self.sqlstate, self.message
-        )
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum EngineError {
-    #[error("database error: {}", db_message(.0))]
-    Db(#[from] tokio_postgres::Error),
-    #[error(
-        "{table} was not created by pgstep: it looks like {owner} table (columns: {columns}). \
-         pgstep never alters a table it did not create; give pgstep its own history table \
-         with --history-table pgstep_migrations"
-    )]
-    ForeignTable {
-        table: String,
-        owner: &'static str,
-        columns: String,
-    },
-    #[error("another pgstep holds the migration lock: {0}")]
-    LockHeld(Box<Holder>),
-    #[error("{0}")]
-    Refused(String),
-    #[error("{0}")]
-    PhaseFailed(Box<Failure>),
-    #[error(
-        "phase {version}: check `{check}` failed ({expect}): {detail}; the phase was {outcome}"
-    )]
-    CheckFailed {
-        version: String,
-        check: String,
-        expect: String,
-        detail: String,
-        outcome: &'static str,
-    },
-    #[error("{}", .left.describe(.version))]
-    Cancelled { version: String, left: Left },
-    /// The session was lost mid-work; a second session read what really happened.
-    #[error("{}", .lost.describe(.version))]
-    ConnectionLost { version: String, lost: Lost },
-    #[error("phase {version} needs extension(s) {} that the database does not have: CREATE EXTENSION first", .missing.join(", "))]
-    MissingExtensions {
-        version: String,
-        missing: Vec<String>,
-    },
-    #[error("{0}")]
-    Input(String),
-    /// A migration's files could not be read again, or changed since the plan was read.
-    #[error("{0}")]
-    Plan(#[from] crate::plan::PlanError),
-    #[error("{0}")]
-    Unread(#[from] crate::plan::Unread),
-    /// The adopted tool is migrating this database now: it holds its own lock.
-    #[error("{0}")]
-    ToolLocked(String),
-    /// The adopted tool's table or names could not be read or written as the tool does.
-    #[error("{0}")]
-    Adopt(#[from] crate::adopt::Error),
-}
-
 /// See [`Engine::change_mark`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ChangeMark {
     pub newest: Option<i64>,
     pub holder: Option<i32>,
-}
-
-/// How a cancelled phase was left.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Left {
-    /// Its transaction rolled back: nothing of it remains.
-    RolledBack,
-    /// Some statements of a `Transaction: none` phase ran: it is dirty.
-    Dirty,
-    /// A rollback in one transaction was cancelled: the phase is still applied.
-    StillApplied,
-    /// Some DOWN statements of a `Transaction: none` phase ran.
-    RollingBack,
-}
-
-impl Left {
-    fn describe(self, version: &str) -> String {
-        match self {
-            Left::RolledBack => format!("phase {version} was cancelled and rolled back"),
-            Left::Dirty => format!(
-                "phase {version} was cancelled part-way: it is dirty; `pgstep resume {version}` \
-                 continues it"
-            ),
-            Left::StillApplied => format!(
-                "the rollback of phase {version} was cancelled and undone: the phase is still \
-                 applied"
-            ),
-            Left::RollingBack => format!(
-                "the rollback of phase {version} was cancelled part-way: it is rolling back; \
-                 `pgstep down --steps 1` continues it"
-            ),
-        }
-    }
-}
-
-/// The server's message, with detail and hint when it gave them.
-fn db_message(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => {
-            let mut s = format!("[{}] {}", db.code().code(), db.message());
-            if let Some(d) = db.detail() {
-                s.push_str(&format!(" ({d})"));
-            }
-            if let Some(h) = db.hint() {
-                s.push_str(&format!(" hint: {h}"));
-            }
-            s
-        }
-        None => e.to_string(),
-    }
 }
 
 /// What the engine reports while it works, for a progress line or the console.
@@ -537,182 +417,9 @@ impl Engine {
         let w = self.writes().await?;
         Ok(w.event(&self.client, &e, &self.operator).await?)
     }
-
-    /// Records an operator's decision about a dirty or failed phase.
-    pub async fn mark(
-        &self,
-        plan: &Plan,
-        version: &Version,
-        applied: bool,
-        reason: &str,
-    ) -> Result<(), EngineError> {
-        self.lock().await?;
-        let eng = self;
-        let result = async {
-            let rows = eng.tables.rows(&eng.client).await?;
-            let tool = eng.tool_history(plan).await?;
-            let merged = phases::merge(plan, &rows, tool.as_ref());
-            let phase = merged.iter().find(|p| p.version == *version);
-            let row = rows
-                .iter()
-                .find(|r| Version::parse(&r.version).as_ref() == Some(version));
-            let m = plan.migrations.iter().find(|m| m.version == *version);
-            let stored = row.map_or(version.as_str(), |r| r.version.as_str());
-            let before = phase.map_or("pending", |p| p.state.word());
-            eng.note_adoption(plan).await?;
-            eng.mark_tool(plan, version, applied, &merged).await?;
-            if applied {
-                let Some(m) = m else {
-                    return Err(EngineError::Input(format!(
-                        "version {version} is not in the plan: cannot mark it applied"
-                    )));
-                };
-                let m = m.read()?;
-                eng.save(&m, &history::Record::applied(stored, &m, None))
-                    .await?;
-            } else if row.is_some() {
-                eng.tables.delete(&eng.client, stored).await?;
-            }
-            let after = if applied { "applied" } else { "pending" };
-            eng.log(Event {
-                kind: EventKind::Mark,
-                version: Some(stored),
-                name: m.map(|m| m.name.as_str()),
-                outcome: after,
-                duration_ms: None,
-                reason: Some(reason),
-                details: serde_json::json!({ "from": before, "to": after }),
-            })
-            .await
-        }
-        .await;
-        self.unlock(result).await
-    }
-
-    /// Records the file's current checksums for a drifted phase.
-    pub async fn accept(
-        &self,
-        plan: &Plan,
-        version: &Version,
-        reason: &str,
-    ) -> Result<(), EngineError> {
-        self.lock().await?;
-        let eng = self;
-        let result = async {
-            let rows = eng.tables.rows(&eng.client).await?;
-            let tool = eng.tool_history(plan).await?;
-            let phases = phases::merge(plan, &rows, tool.as_ref());
-            let Some(p) = phases.iter().find(|p| p.version == *version) else {
-                return Err(EngineError::Input(format!(
-                    "version {version} is not in the plan or the history"
-                )));
-            };
-            let (Some(m), PhaseState::Drifted) = (p.migration, p.state) else {
-                return Err(EngineError::Refused(format!(
-                    "phase {version} is {}, not drifted: nothing to accept",
-                    p.state.word()
-                )));
-            };
-            let drift = p.drift.clone().unwrap_or_default();
-            eng.note_adoption(plan).await?;
-            let stored = p.row.map_or(version.as_str(), |r| r.version.as_str());
-            let old_tool = p.tool.and_then(|t| t.checksum.clone());
-            let new_tool = match (drift.tool, eng.tool()) {
-                (Some(_), Some(found)) => {
-                    let e = found.entry(m)?;
-                    eng.tool_write(found.accepted(&e)).await?;
-                    e.checksum
-                }
-                _ => None,
-            };
-            if let Some(row) = p.row {
-                eng.tables
-                    .accept(&eng.client, &row.version, &m.read()?)
-                    .await?;
-            }
-            eng.log(Event {
-                kind: EventKind::DriftAccepted,
-                version: Some(stored),
-                name: Some(&m.name),
-                outcome: "accepted",
-                duration_ms: None,
-                reason: Some(reason),
-                details: serde_json::json!({
-                    "old_checksum": p.row.map(|r| &r.checksum),
-                    "new_checksum": m.checksum,
-                    "changed": drift.describe(),
-                    "tool": drift.tool,
-                    "old_tool_checksum": old_tool,
-                    "new_tool_checksum": new_tool,
-                }),
-            })
-            .await
-        }
-        .await;
-        self.unlock(result).await
-    }
 }
 
 /// The migration of `version` in the plan.
 fn find<'a>(plan: &'a Plan, version: &Version) -> Option<&'a Migration> {
     plan.migrations.iter().find(|m| m.version == *version)
-}
-
-/// The checks of one phase run against the database as it is.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Verified {
-    pub version: String,
-    pub name: String,
-    pub checks: Vec<CheckOutcome>,
-}
-
-impl Engine {
-    /// Runs the checks of every applied phase (or of `only`) in read-only transactions, and
-    /// logs the outcome.
-    pub async fn verify(
-        &self,
-        plan: &Plan,
-        only: Option<&Version>,
-    ) -> Result<Vec<Verified>, EngineError> {
-        let rows = self.history().await?;
-        let tool = self.tool_history(plan).await?;
-        let phases = phases::merge(plan, &rows, tool.as_ref());
-        if let Some(v) = only
-            && find(plan, v).is_none()
-        {
-            return Err(EngineError::Input(format!(
-                "version {v} is not in the plan"
-            )));
-        }
-        let chosen = phases.iter().filter(|p| match only {
-            Some(v) => p.version == *v,
-            None => matches!(p.state, PhaseState::Applied | PhaseState::Drifted),
-        });
-        let mut out = Vec::new();
-        for p in chosen {
-            let Some(m) = p.migration else { continue };
-            let started = std::time::Instant::now();
-            let who = self.checks_as_for(m).await?;
-            let checks = checks::verify_now(&self.client, &who, m).await?;
-            if !rows.is_empty() && !self.settings.read_only {
-                let grades = checks.iter().map(|c| c.grade);
-                self.log(Event {
-                    kind: EventKind::Verify,
-                    version: Some(m.version.as_str()),
-                    name: Some(&m.name),
-                    outcome: verdict::overall(grades),
-                    duration_ms: Some(started.elapsed().as_millis() as i64),
-                    reason: None,
-                    details: serde_json::json!({ "checks": checks }),
-                })
-                .await?;
-            }
-            out.push(Verified {
-                version: m.version.to_string(),
-                name: m.name.clone(),
-                checks,
-            });
-        }
-        Ok(out)
-    }
 }

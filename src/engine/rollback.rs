@@ -323,7 +323,8 @@ impl Engine {
                 let kept = self
                     .log_kept(keep, stored, &u.name)
                     .await
-                    .map_err(|e| (e, None))?;
+                    .map_err(|e| (e, None))?
+                    .len();
                 self.tables
                     .delete(c, &u.row.version)
                     .await

@@ -52,20 +52,20 @@ impl Writes {
         Ok(())
     }
 
-    /// Records that `m` applied, as `stored`, and logs it with `details`, in one statement.
-    /// The server times the phase, from the start of its transaction, so this can be sent
-    /// before the phase's statements have answered; returns that time in milliseconds.
+    /// Records that `m` applied, as `stored`, with what it `kept`, and logs it with
+    /// `details`, in one statement. The server times the phase, from the start of its
+    /// transaction, so this can be sent before the phase's statements have answered; returns
+    /// that time in milliseconds.
     pub async fn applied(
         &self,
         c: &Client,
-        m: &Read<'_>,
-        stored: &str,
-        details: &Value,
+        (m, stored): (&Read<'_>, &str),
+        (details, kept): (&Value, Option<&Value>),
         op: &Operator,
     ) -> Result<u64, tokio_postgres::Error> {
         let rec = Record::applied(stored, m, None);
         let row = RowArgs::of(m, &rec);
-        let params: [&(dyn ToSql + Sync); 14] = [
+        let params: [&(dyn ToSql + Sync); 15] = [
             &rec.version,
             &m.name,
             &m.checksum,
@@ -80,6 +80,7 @@ impl Writes {
             &row.transactional,
             &row.total,
             details,
+            &kept,
         ];
         let ms: i32 = c.query_one(&self.applied, &params).await?.get(0);
         Ok(ms.max(0) as u64)
@@ -127,16 +128,17 @@ fn record_sql(t: &Tables) -> String {
 
 /// The row of an applied phase and its `apply` event, both timed by the server from the start
 /// of the transaction. A data-modifying WITH runs whether or not the outer statement reads it.
+/// A row that was there before the phase already holds what it kept (see `log_kept`).
 fn applied_sql(t: &Tables) -> String {
     format!(
         "WITH elapsed AS (
             SELECT (1000 * extract(epoch FROM clock_timestamp() - now()))::int AS ms
          ), saved AS (
-            INSERT INTO {history} AS h ({COLUMNS})
+            INSERT INTO {history} AS h ({COLUMNS}, kept)
             SELECT $1, $2, now(), $3, true, NULL, ms, 'applied', $4, $5, $6, $7, $8, $9, $10,
-                $11, $12, $13, $13, NULL, NULL, NULL
+                $11, $12, $13, $13, NULL, NULL, NULL, $15
             FROM elapsed
-            {ON_CONFLICT}
+            {ON_CONFLICT}, kept = coalesce(h.kept, EXCLUDED.kept)
          )
          INSERT INTO {log} ({EVENT_COLUMNS})
          SELECT 'apply', $1, $2, 'applied', ms, $4, $5, NULL, $14 FROM elapsed

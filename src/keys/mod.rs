@@ -81,6 +81,10 @@ pub enum Command {
     InDoubtAsk,
     InDoubtDone,
     InDoubtRerun,
+    /// Above `trash_max`: keep the copy whatever its size.
+    KeepAnyway,
+    /// Above `trash_max`: keep nothing, for a typed reason.
+    KeepNone,
     RunQuery,
     /// The Fleet view: the chosen target's own console.
     OpenTarget,
@@ -123,6 +127,8 @@ pub enum Context {
     MarkChoice,
     /// Resuming a statement in doubt.
     InDoubt,
+    /// A copy above `trash_max`: keep anyway, do not keep, or cancel.
+    KeepChoice,
     /// A yes/no question: cancel the running work, quit while work runs.
     Question,
     /// The read-only query editor.
@@ -135,7 +141,7 @@ pub enum Context {
 
 impl Context {
     /// Every context, in the order help lists them.
-    pub const ALL: [Context; 22] = [
+    pub const ALL: [Context; 23] = [
         Context::Always,
         Context::Global,
         Context::Phases,
@@ -154,6 +160,7 @@ impl Context {
         Context::Reason,
         Context::MarkChoice,
         Context::InDoubt,
+        Context::KeepChoice,
         Context::Question,
         Context::Editor,
         Context::Fleet,
@@ -190,6 +197,7 @@ impl Context {
             Context::Reason => "the reason dialog",
             Context::MarkChoice => "the mark dialog",
             Context::InDoubt => "the statement-in-doubt dialog",
+            Context::KeepChoice => "the choice about a copy above trash_max",
             Context::Question => "a yes/no question",
             Context::Editor => "the query editor",
             Context::Fleet => "the Fleet view",

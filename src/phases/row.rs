@@ -67,6 +67,8 @@ pub struct HistoryRow {
     pub in_flight_pid: Option<i32>,
     /// How many DOWN statements of a rollback that stopped part-way completed.
     pub down_done: Option<i32>,
+    /// What the phase's statements removed that pgstep kept, in the order kept.
+    pub kept: Vec<crate::trash::KeptRecord>,
 }
 
 impl HistoryRow {
@@ -98,6 +100,7 @@ impl HistoryRow {
             in_flight: None,
             in_flight_pid: None,
             down_done: None,
+            kept: Vec::new(),
         }
     }
 }

@@ -45,6 +45,7 @@ fn ours(p: &Plan, v: &str, state: RowState) -> HistoryRow {
         in_flight: None,
         in_flight_pid: None,
         down_done: None,
+        kept: Vec::new(),
     }
 }
 

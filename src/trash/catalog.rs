@@ -22,6 +22,30 @@ pub struct Kept {
     pub kept_at: DateTime<Utc>,
 }
 
+/// A kept copy as its phase's history row records it: the phase is the row's.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct KeptRecord {
+    pub id: i64,
+    pub kind: Kind,
+    pub object: String,
+    pub statement: String,
+    pub rows: i64,
+    pub bytes: i64,
+}
+
+impl From<&Kept> for KeptRecord {
+    fn from(k: &Kept) -> KeptRecord {
+        KeptRecord {
+            id: k.id,
+            kind: k.kind,
+            object: k.object.clone(),
+            statement: k.statement.clone(),
+            rows: k.rows,
+            bytes: k.bytes,
+        }
+    }
+}
+
 const COLUMNS: &str = "id, kind::text, schema_name, table_name, column_name, phase, statement, \
                        rows, bytes, kept_at";
 

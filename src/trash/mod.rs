@@ -1,5 +1,6 @@
 //! Keeping what destructive statements remove: before a statement drops a table, drops a
-//! column, truncates a table, deletes rows or drops a schema holding tables, a copy of what it removes goes
+//! column, truncates a table (and those a `CASCADE` empties with it), deletes rows or drops
+//! a schema holding tables, a copy of what it removes goes
 //! into schema `pgstep_trash` in the same transaction, with what is needed to rebuild it; a
 //! kept copy can be restored or purged later.
 //!
@@ -13,11 +14,11 @@ mod refusal;
 pub mod restore;
 mod schema;
 
-pub use catalog::{Kept, ensure, list, list_one, purge, take_unlogged};
+pub use catalog::{Kept, KeptRecord, ensure, list, list_one, purge, take_unlogged};
 pub use refusal::{Refusal, RestoreError};
 pub use restore::{Restored, restore};
 
-use crate::sql::{TargetKind, destructive_targets, leading_words, quote_literal};
+use crate::sql::{TargetKind, TokenKind, Walk, destructive_targets, leading_words, quote_literal};
 
 /// The schema pgstep keeps copies in; statements on it are never kept.
 pub const SCHEMA: &str = "pgstep_trash";
@@ -128,6 +129,20 @@ pub fn removals(sql: &str) -> Vec<Removal> {
         .collect()
 }
 
+/// Whether `sql` is a `TRUNCATE ... CASCADE`, which empties the tables that reference the
+/// ones it names too: `CASCADE` is its last word.
+fn truncates_cascading(sql: &str) -> bool {
+    if leading_words(sql, 1).first().map(String::as_str) != Some("TRUNCATE") {
+        return false;
+    }
+    let w = Walk::new(sql);
+    let last = w
+        .tokens()
+        .iter()
+        .rposition(|(k, t)| !(*k == TokenKind::Punctuation && *t == ";"));
+    last.is_some_and(|i| w.is_word(i, "CASCADE"))
+}
+
 /// The statement that keeps what `sql` removes, to run right before it on the same session,
 /// or `None` when it removes nothing kept. It names the phase and part, and carries the
 /// statement's text for the record.
@@ -138,6 +153,12 @@ pub fn keep_sql(sql: &str, phase: &str, part: Part) -> Option<String> {
     }
     let lit = |s: &str| quote_literal(s);
     let opt = |s: &Option<String>| s.as_deref().map_or("NULL".to_string(), lit);
+    // The function follows the foreign keys to the tables CASCADE empties.
+    let rows = if truncates_cascading(sql) {
+        "cascade"
+    } else {
+        "rows"
+    };
     let calls: Vec<String> = removals
         .iter()
         .map(|r| {
@@ -152,7 +173,7 @@ pub fn keep_sql(sql: &str, phase: &str, part: Part) -> Option<String> {
                     schema,
                     table,
                     chosen,
-                } => ("rows", opt(schema), lit(table), None, chosen),
+                } => (rows, opt(schema), lit(table), None, chosen),
                 Removal::Schema { name } => ("schema", "NULL".to_string(), lit(name), None, &None),
             };
             format!(

@@ -3,7 +3,8 @@
 //! pipeline right before the statement it keeps for, without a round trip of its own.
 
 /// Marks the schema as pgstep's, with its layout version.
-pub(super) const COMMENT: &str = "pgstep trash v1";
+/// 2 keeps the rows of the tables a `TRUNCATE ... CASCADE` empties.
+pub(super) const COMMENT: &str = "pgstep trash v2";
 
 /// Creates or completes the schema; run in a transaction of its own.
 pub(super) const DDL: &str = r#"
@@ -172,14 +173,16 @@ BEGIN
 END
 $f$;
 
--- Keeps what one removal of a statement removes: `what` is 'table', 'column', 'rows' or
--- 'schema'; a name that resolves to nothing keeps nothing (the statement's IF EXISTS, or
--- its own error, says the rest).
+-- Keeps what one removal of a statement removes: `what` is 'table', 'column', 'rows',
+-- 'cascade' (the rows of a table a TRUNCATE ... CASCADE names, and of every table that
+-- references it through foreign keys, which it empties too) or 'schema'; a name that resolves
+-- to nothing keeps nothing (the statement's IF EXISTS, or its own error, says the rest).
 CREATE OR REPLACE FUNCTION pgstep_trash.keep(
     what text, sch text, name text, col text, phase text, part text, stmt text, chosen text)
 RETURNS void LANGUAGE plpgsql AS $f$
 DECLARE
     rel oid;
+    referencing oid;
 BEGIN
     IF what = 'schema' THEN
         FOR rel IN
@@ -194,6 +197,28 @@ BEGIN
     rel := to_regclass(CASE WHEN sch IS NULL THEN quote_ident(name)
                             ELSE quote_ident(sch) || '.' || quote_ident(name) END);
     IF rel IS NULL OR (SELECT relkind FROM pg_class WHERE oid = rel) NOT IN ('r', 'p') THEN
+        RETURN;
+    END IF;
+    IF what = 'cascade' THEN
+        FOR referencing IN
+            WITH RECURSIVE refs(oid) AS (
+                SELECT rel
+                UNION
+                SELECT c.conrelid FROM pg_constraint c JOIN refs ON c.confrelid = refs.oid
+                WHERE c.contype = 'f' AND c.conparentid = 0
+            )
+            SELECT refs.oid FROM refs JOIN pg_class c ON c.oid = refs.oid
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.relkind IN ('r', 'p')
+              -- A table this statement already kept (it names several): once is enough.
+              AND NOT EXISTS (SELECT 1 FROM pgstep_trash.kept k
+                              WHERE NOT k.logged AND k.kind = 'rows' AND k.statement = stmt
+                                AND k.phase = keep.phase AND k.part = keep.part
+                                AND k.schema_name = n.nspname AND k.table_name = c.relname)
+            ORDER BY refs.oid = rel DESC, refs.oid
+        LOOP
+            PERFORM pgstep_trash.keep_relation(referencing, 'rows', NULL, phase, part, stmt, NULL);
+        END LOOP;
         RETURN;
     END IF;
     PERFORM pgstep_trash.keep_relation(rel, what::pgstep_trash.kind, col, phase, part, stmt,

@@ -99,3 +99,19 @@ proptest! {
         prop_assert!(removals(&sql).is_empty());
     }
 }
+
+#[test]
+fn a_truncate_cascade_keeps_what_its_foreign_keys_reach() {
+    let keep = |sql| keep_sql(sql, "002", Part::Down).expect("kept");
+    assert!(
+        keep("TRUNCATE a, s.b RESTART IDENTITY CASCADE;").contains("keep('cascade', NULL, 'a'")
+    );
+    assert!(keep("truncate table a cascade").contains("keep('cascade'"));
+    for sql in [
+        "TRUNCATE a",
+        "TRUNCATE cascade_log RESTRICT",
+        "DELETE FROM a",
+    ] {
+        assert!(keep(sql).contains("keep('rows'"), "{sql}");
+    }
+}

@@ -6,6 +6,7 @@ use std::time::Duration;
 use ratatui::crossterm::event::KeyEvent;
 
 use crate::engine::impact::Loss;
+use crate::engine::keeping::{KeepChoice, Oversize};
 use crate::engine::{
     Applied, AppliedSql, CheckOutcome, DownTarget, DryRun, HistoryRow, Holder, LoggedEvent,
     Progress, ResultSet, RolledBack, Verified,
@@ -89,6 +90,8 @@ pub enum Action {
         tables: Vec<String>,
         /// What the phase's statements remove that is kept, as the dialog says it.
         kept: Vec<String>,
+        /// That copy, when it is above `trash_max`.
+        oversize: Option<Oversize>,
     },
     /// The index report answered (the Indexes tab appears with it).
     Indexes(crate::monitor::indexes::IndexReport),
@@ -143,9 +146,11 @@ pub enum Effect {
     LoadEvents,
     /// Read the newest event's id and the lock holder, to reload when they move.
     PollChanges,
-    /// Apply phases up to and including `to`.
+    /// Apply phases up to and including `to`, with the choice for a copy above
+    /// `trash_max`.
     Apply {
         to: Version,
+        keep: KeepChoice,
     },
     DryRun {
         version: Version,
@@ -184,6 +189,7 @@ pub enum Effect {
     Rollback {
         target: DownTarget,
         reason: String,
+        keep: KeepChoice,
     },
     Resume {
         version: Version,

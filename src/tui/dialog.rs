@@ -5,6 +5,7 @@ use ratatui_textarea::TextArea;
 
 use super::keymap::{Command, Context};
 use crate::adopt::Adopted;
+use crate::engine::keeping::Oversize;
 use crate::engine::{CheckOutcome, InDoubt, ResultSet};
 use crate::plan::Version;
 
@@ -56,6 +57,8 @@ pub enum Modal {
         hint: Option<String>,
         /// Rows of the summary scrolled past (the arrow and page keys).
         scroll: usize,
+        /// The copy the phase's statements keep, once measured, when it is above `trash_max`.
+        oversize: Option<Oversize>,
     },
     Rollback {
         version: Version,
@@ -66,6 +69,17 @@ pub enum Modal {
         hint: Option<String>,
         /// Lines of the body scrolled past (the arrow and page keys).
         scroll: usize,
+        /// The copy the DOWN parts keep, once measured, when it is above `trash_max`.
+        oversize: Option<Oversize>,
+    },
+    /// A confirmed apply or rollback whose copy is above `trash_max`: keep it anyway, keep
+    /// nothing for a typed reason, or cancel.
+    KeepChoice {
+        held: Held,
+        oversize: Oversize,
+        /// `Some` once "do not keep" is chosen: the reason typed so far.
+        reason: Option<String>,
+        hint: Option<String>,
     },
     MarkChoice {
         version: Version,
@@ -143,6 +157,8 @@ impl Modal {
             | Modal::Rollback { .. }
             | Modal::Maintain { .. }
             | Modal::ConfirmAdoption { .. } => Context::Typed,
+            Modal::KeepChoice { reason: None, .. } => Context::KeepChoice,
+            Modal::KeepChoice { .. } => Context::Typed,
             Modal::MarkChoice { .. } => Context::MarkChoice,
             Modal::InDoubtChoice { .. } => Context::InDoubt,
             Modal::Reason { .. } => Context::Reason,
@@ -150,6 +166,23 @@ impl Modal {
             Modal::Results { .. } => Context::Results,
             Modal::Editor { .. } => Context::Editor,
             Modal::Diff { .. } => Context::DiffView,
+        }
+    }
+}
+
+/// The run a [`Modal::KeepChoice`] holds until the operator chooses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Held {
+    /// Applying phases up to and including this one.
+    Apply(Version),
+    /// Rolling back this phase and every applied one after it.
+    Rollback(Version),
+}
+
+impl Held {
+    pub fn version(&self) -> &Version {
+        match self {
+            Held::Apply(v) | Held::Rollback(v) => v,
         }
     }
 }

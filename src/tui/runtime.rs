@@ -209,11 +209,12 @@ impl Runtime {
                 let config = self.lint.clone();
                 self.spawn(async move {
                     match apply_facts(&reader, &plan, &version, &config).await {
-                        Ok((findings, tables, kept)) => Action::ApplyFacts {
+                        Ok((findings, tables, (kept, oversize))) => Action::ApplyFacts {
                             version,
                             findings,
                             tables,
                             kept,
+                            oversize,
                         },
                         Err(e) => Action::ReadFailed(format!(
                             "reading the tables of phase {version}: {e}"
@@ -389,7 +390,9 @@ impl Runtime {
         let plan = self.plan.clone();
         let mut progress = self.progress_sender();
         match job {
-            Effect::Apply { to } => self.spawn(async move {
+            Effect::Apply { to, keep } => self.spawn(async move {
+                // Every run sets its choice, so none outlives the run it was made for.
+                worker.choose_keep(keep);
                 let opts = UpOptions {
                     to: Some(to),
                     allow_out_of_order: false,
@@ -433,7 +436,12 @@ impl Runtime {
                     result,
                 })
             }),
-            Effect::Rollback { target, reason } => self.spawn(async move {
+            Effect::Rollback {
+                target,
+                reason,
+                keep,
+            } => self.spawn(async move {
+                worker.choose_keep(keep);
                 match worker
                     .down(&plan, &target, Some(&reason), None, &mut progress)
                     .await
@@ -560,8 +568,13 @@ async fn measure(
     Ok((losses, downs, unkept))
 }
 
-/// A phase's lint findings, the tables it touches, and what it keeps, for the apply dialog.
-type ApplyFacts = (Vec<crate::lint::Finding>, Vec<String>, Vec<String>);
+/// A phase's lint findings, the tables it touches, and what it keeps (and whether that is
+/// above `trash_max`), for the apply dialog.
+type ApplyFacts = (
+    Vec<crate::lint::Finding>,
+    Vec<String>,
+    (Vec<String>, Option<keeping::Oversize>),
+);
 
 /// A phase's lint findings weighed by the live tables, the existing tables it touches
 /// described with their sizes and lock holders, and what its statements remove that is kept.
@@ -572,7 +585,7 @@ async fn apply_facts(
     config: &crate::lint::LintConfig,
 ) -> Result<ApplyFacts, String> {
     let Some(m) = plan.migrations.iter().find(|m| m.version == *version) else {
-        return Ok((Vec::new(), Vec::new(), Vec::new()));
+        return Ok((Vec::new(), Vec::new(), (Vec::new(), None)));
     };
     let m = m.read().map_err(|e| e.to_string())?;
     // An outlined plan reads every earlier file again for the column types: off the runtime.
@@ -596,12 +609,14 @@ async fn apply_facts(
         .map(|f| f.describe())
         .collect();
     let kept = match &m.meta.keep_off {
-        Some(reason) => words::not_kept(reason),
+        Some(reason) => (words::not_kept(reason), None),
         None => {
             let k = keeping::measure(reader.client(), m.up().statements().map(|s| s.sql))
                 .await
                 .map_err(|e| e.to_string())?;
-            words::kept_before(&keeping::kept_of(&k.losses), reader.keep_limits())
+            let k = keeping::kept_of(&k.losses);
+            let limits = reader.keep_limits();
+            (words::kept_before(&k, limits), k.oversize(limits))
         }
     };
     Ok((findings, tables, kept))

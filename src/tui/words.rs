@@ -174,12 +174,9 @@ pub fn kept_before(k: &crate::engine::keeping::Keeping, (on, max): (bool, u64)) 
     }
     let unmeasured = k.losses.iter().filter(|l| l.bytes.is_none()).count();
     let size = match unmeasured {
-        0 => crate::engine::impact::size(k.bytes),
+        0 => k.size(),
         n if n == k.losses.len() => "size not measured".to_string(),
-        n => format!(
-            "{} and {n} object(s) not measured",
-            crate::engine::impact::size(k.bytes)
-        ),
+        n => format!("{} and {n} object(s) not measured", k.size()),
     };
     let time = if unmeasured == k.losses.len() {
         String::new()
@@ -193,12 +190,42 @@ pub fn kept_before(k: &crate::engine::keeping::Keeping, (on, max): (bool, u64)) 
     )];
     if k.bytes as u64 > max {
         lines.push(format!(
-            "above trash_max ({}): the rollback stops before it changes anything; choose with \
-             `pgstep down --keep` or `--no-keep REASON`",
+            "above trash_max ({}): once confirmed, choose to keep it anyway, keep nothing \
+             (with a reason), or cancel",
             crate::engine::impact::size(max as i64)
         ));
     }
     lines
+}
+
+/// The title of the choice a copy above `trash_max` needs.
+pub fn keep_choice_title(held: &crate::tui::dialog::Held) -> String {
+    match held {
+        crate::tui::dialog::Held::Apply(v) => format!(" Apply {v}: keep a copy above trash_max? "),
+        crate::tui::dialog::Held::Rollback(v) => {
+            format!(" Roll back to before {v}: keep a copy above trash_max? ")
+        }
+    }
+}
+
+/// What the copy is, before the choices.
+pub fn keep_choice_facts(o: &crate::engine::keeping::Oversize) -> String {
+    format!(
+        "keeping what it removes takes a copy of {} (about {} s), above trash_max ({})",
+        crate::engine::impact::size(o.bytes),
+        o.estimate.as_secs().max(1),
+        crate::engine::impact::size(o.max as i64),
+    )
+}
+
+pub const KEEP_ANYWAY: &str =
+    " keep anyway: each copy is made in the statement's transaction, right before it";
+pub const KEEP_NONE: &str = " do not keep: what it removes goes for good; you type why";
+pub const KEEP_CANCEL: &str = " cancel: nothing runs";
+pub const KEEP_REASON_LABEL: &str = "why nothing is kept (goes to the event log): ";
+
+pub fn keep_reason_needed(submit_key: &str) -> String {
+    format!("type why nothing is kept, then {submit_key}")
 }
 
 /// A phase of a rollback whose header says `Keep: no`: what its DOWN removes goes for good.
@@ -209,6 +236,19 @@ pub fn phase_not_kept(version: impl Display, reason: &str) -> String {
 /// A phase whose header says `Keep: no`.
 pub fn not_kept(reason: &str) -> Vec<String> {
     vec![format!("not kept (Keep: no): {reason}")]
+}
+
+/// A copy a phase kept, as its history row records it, for the phase's detail.
+pub fn history_kept(k: &crate::trash::KeptRecord) -> String {
+    format!(
+        "#{} {} {}, {} rows, {} ({})",
+        k.id,
+        k.kind.word(),
+        crate::text::Escaped(&k.object),
+        k.rows,
+        crate::engine::impact::size(k.bytes),
+        crate::text::Escaped(k.statement.trim())
+    )
 }
 
 /// One kept copy, as the Trash tab and its dialogs show it.

@@ -214,5 +214,6 @@ pub fn applied_row(m: &Migration, when: Option<DateTime<Utc>>) -> HistoryRow {
         in_flight: None,
         in_flight_pid: None,
         down_done: None,
+        kept: Vec::new(),
     }
 }

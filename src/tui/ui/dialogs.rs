@@ -135,6 +135,7 @@ pub fn render(app: &App, modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect
             hint,
             version,
             scroll,
+            ..
         } => {
             let lines: Vec<Line> = summary.iter().map(|s| Line::from(s.as_str())).collect();
             let mut tail = vec![Line::default()];
@@ -169,9 +170,16 @@ pub fn render(app: &App, modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect
             input,
             hint,
             scroll,
+            ..
         } => super::rollback::render(
             version, phases, impact, input, hint, *scroll, t, frame, area,
         ),
+        Modal::KeepChoice {
+            held,
+            oversize,
+            reason,
+            hint,
+        } => super::keep_choice::render(app, (held, oversize), (reason, hint), t, frame, area),
         Modal::MarkChoice { version, can_apply } => {
             let applied = if *can_apply {
                 Line::from(vec![

@@ -9,6 +9,7 @@ mod grid;
 mod help;
 pub mod highlight;
 mod indexes;
+mod keep_choice;
 mod log;
 mod matviews;
 mod phases;

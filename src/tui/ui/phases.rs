@@ -234,6 +234,9 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow, width: u16) -> Vec
             words::state_source(p.source, &a.history.table),
         ));
     }
+    for k in row.map_or(&[][..], |r| r.kept.as_slice()) {
+        out.push(label(t, "kept", words::history_kept(k)));
+    }
     if let Some(e) = row.and_then(|r| r.error_message.as_deref()) {
         out.push(Line::from(Span::styled(
             format!("last error: {}", Escaped(e)),

@@ -1,15 +1,17 @@
 //! What the dialogs' keys do: each key is first read through the binding table in the
 //! dialog's context; a key it does not bind is typed text where the dialog takes text.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::KeyEvent;
 use ratatui_textarea::TextArea;
 
 use super::job::start;
-use crate::engine::{DownTarget, InDoubt};
+use super::keep_choice;
+use super::typing::edit;
+use crate::engine::InDoubt;
 use crate::plan::Version;
 use crate::tui::action::Effect;
 use crate::tui::app::{App, JobKind, Level};
-use crate::tui::dialog::{Field, Modal, ReasonFor, rollback_lines};
+use crate::tui::dialog::{Field, Held, Modal, ReasonFor, rollback_lines};
 use crate::tui::keymap::{Command, Context};
 use crate::tui::words;
 
@@ -21,17 +23,6 @@ fn scroll_step(cmd: Option<Command>) -> Option<isize> {
         Command::ScrollPageDown => Some(10),
         Command::ScrollPageUp => Some(-10),
         _ => None,
-    }
-}
-
-/// Edits a one-line input with a key no binding took.
-fn edit(input: &mut String, key: &KeyEvent) {
-    match key.code {
-        KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => input.push(c),
-        KeyCode::Backspace => {
-            input.pop();
-        }
-        _ => {}
     }
 }
 
@@ -91,6 +82,7 @@ pub fn on_key(app: &mut App, key: KeyEvent, cmd: Option<Command>) -> Vec<Effect>
             typed,
             hint,
             scroll,
+            oversize,
         } => {
             let keep = |summary, typed, hint, scroll| {
                 Some(Modal::ConfirmApply {
@@ -99,6 +91,7 @@ pub fn on_key(app: &mut App, key: KeyEvent, cmd: Option<Command>) -> Vec<Effect>
                     typed,
                     hint,
                     scroll,
+                    oversize,
                 })
             };
             match (scroll_step(cmd), typed) {
@@ -107,13 +100,15 @@ pub fn on_key(app: &mut App, key: KeyEvent, cmd: Option<Command>) -> Vec<Effect>
                     let scroll = scroll.saturating_add_signed(step).min(last);
                     (keep(summary, typed, hint, scroll), Vec::new())
                 }
-                (None, None) if is(Command::Confirm) => (None, apply(app, version)),
+                (None, None) if is(Command::Confirm) => {
+                    keep_choice::run_or_ask(app, Held::Apply(version), oversize)
+                }
                 (None, None) if is(Command::Decline) => (None, Vec::new()),
                 (None, None) => (keep(summary, None, hint, scroll), Vec::new()),
                 (None, Some(_)) if is(Command::Back) => (None, Vec::new()),
                 (None, Some(text)) if is(Command::Submit) => {
                     if text == version.as_str() {
-                        (None, apply(app, version))
+                        keep_choice::run_or_ask(app, Held::Apply(version), oversize)
                     } else {
                         let submit = app.keymap.key_of(Context::Typed, Command::Submit);
                         let hint = Some(words::type_exactly(&version, &submit));
@@ -133,6 +128,7 @@ pub fn on_key(app: &mut App, key: KeyEvent, cmd: Option<Command>) -> Vec<Effect>
             mut input,
             mut hint,
             mut scroll,
+            oversize,
         } => {
             // Returning early leaves the dialog closed: it was taken out of `app.modal`.
             if is(Command::Back) {
@@ -142,10 +138,10 @@ pub fn on_key(app: &mut App, key: KeyEvent, cmd: Option<Command>) -> Vec<Effect>
                 let last = rollback_lines(&phases, &impact).saturating_sub(1);
                 scroll = scroll.saturating_add_signed(step).min(last);
             } else if is(Command::Submit) && input == version.as_str() {
-                start(app, JobKind::Rollback, Some(version.clone()));
-                let target = down_to(app, &version);
-                let reason = words::rollback_reason(&version);
-                return vec![Effect::Rollback { target, reason }];
+                let (modal, effects) =
+                    keep_choice::run_or_ask(app, Held::Rollback(version), oversize);
+                app.modal = modal;
+                return effects;
             } else if is(Command::Submit) {
                 hint = Some(if input.is_empty() {
                     let submit = app.keymap.key_of(Context::Typed, Command::Submit);
@@ -164,9 +160,16 @@ pub fn on_key(app: &mut App, key: KeyEvent, cmd: Option<Command>) -> Vec<Effect>
                 input,
                 hint,
                 scroll,
+                oversize,
             };
             (Some(m), Vec::new())
         }
+        Modal::KeepChoice {
+            held,
+            oversize,
+            reason,
+            ..
+        } => keep_choice::on_key(app, &key, cmd, (held, oversize), reason),
         Modal::MarkChoice { version, can_apply } => {
             let purpose = match cmd {
                 Some(Command::MarkApplied) if can_apply => Some(ReasonFor::MarkApplied),
@@ -378,24 +381,6 @@ pub fn on_key(app: &mut App, key: KeyEvent, cmd: Option<Command>) -> Vec<Effect>
     };
     app.modal = keep;
     effects
-}
-
-fn apply(app: &mut App, version: Version) -> Vec<Effect> {
-    start(app, JobKind::Apply, Some(version.clone()));
-    vec![Effect::Apply { to: version }]
-}
-
-/// The applied phase just before `version`, which `down --to` keeps.
-/// Rolling back `version` and every applied phase after it: down to the applied phase
-/// before it, or all of them.
-pub fn down_to(app: &App, version: &Version) -> DownTarget {
-    let before = app
-        .phases
-        .iter()
-        .filter(|p| p.version < *version && p.recorded())
-        .map(|p| p.version.clone())
-        .next_back();
-    before.map_or(DownTarget::All, DownTarget::To)
 }
 
 pub fn reason_dialog(purpose: ReasonFor, version: Version) -> Modal {

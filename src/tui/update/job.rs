@@ -1,5 +1,7 @@
-//! Starting work, and refusing to start more while work runs: shared by every flow.
+//! Starting work, refusing to start more while work runs, and where a rollback goes down to:
+//! shared by every flow.
 
+use crate::engine::DownTarget;
 use crate::plan::Version;
 use crate::tui::app::{App, Job, JobKind, Level};
 use crate::tui::keymap::{Command, Context};
@@ -34,4 +36,17 @@ pub fn busy(app: &mut App) -> bool {
         return true;
     }
     false
+}
+
+/// The applied phase just before `version`, which `down --to` keeps.
+/// Rolling back `version` and every applied phase after it: down to the applied phase
+/// before it, or all of them.
+pub fn down_to(app: &App, version: &Version) -> DownTarget {
+    let before = app
+        .phases
+        .iter()
+        .filter(|p| p.version < *version && p.recorded())
+        .map(|p| p.version.clone())
+        .next_back();
+    before.map_or(DownTarget::All, DownTarget::To)
 }

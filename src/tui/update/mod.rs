@@ -6,15 +6,18 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 mod batch;
 mod dialog;
 mod job;
+mod keep_choice;
 mod maintenance;
 mod monitor;
 mod summary;
+mod typing;
 
 use super::action::{Action, Effect, Outcome};
 use super::app::{App, Connection, Detail, JobKind, Level, Recorded, Tab};
 use super::dialog::{Modal, ReasonFor, UndoLine};
 use super::keymap::{Command, Context};
 use super::words;
+use crate::engine::keeping::Oversize;
 use crate::engine::{PhaseState, Progress};
 use crate::text::Escaped;
 use job::{busy, start};
@@ -228,6 +231,7 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
                 version: v,
                 impact,
                 phases,
+                oversize,
                 ..
             }) = &mut app.modal
                 && *v == version
@@ -239,10 +243,9 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
                     .filter(|l| !unkept.iter().any(|u| u.targets.contains(&l.target)))
                     .cloned()
                     .collect();
-                lines.extend(words::kept_before(
-                    &crate::engine::keeping::kept_of(&kept),
-                    keep,
-                ));
+                let kept = crate::engine::keeping::kept_of(&kept);
+                *oversize = kept.oversize(keep);
+                lines.extend(words::kept_before(&kept, keep));
                 lines.extend(
                     unkept
                         .iter()
@@ -281,8 +284,9 @@ fn dispatch(app: &mut App, action: Action) -> Vec<Effect> {
             findings,
             tables,
             kept,
+            oversize,
         } => {
-            apply_facts(app, version, findings, (tables, kept));
+            apply_facts(app, version, findings, (tables, kept, oversize));
             Vec::new()
         }
         Action::Notice(text) => {
@@ -678,6 +682,8 @@ pub(super) fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
         | Command::InDoubtAsk
         | Command::InDoubtDone
         | Command::InDoubtRerun
+        | Command::KeepAnyway
+        | Command::KeepNone
         | Command::RunQuery
         | Command::ResultDown
         | Command::ResultUp => {}
@@ -724,6 +730,7 @@ fn apply_next(app: &mut App) -> Vec<Effect> {
         typed: app.options.confirm_typed.then(String::new),
         hint: None,
         scroll: 0,
+        oversize: None,
     });
     vec![Effect::ApplyFacts { version: p.version }]
 }
@@ -733,7 +740,7 @@ fn apply_facts(
     app: &mut App,
     version: crate::plan::Version,
     findings: Vec<crate::lint::Finding>,
-    (tables, kept): (Vec<String>, Vec<String>),
+    (tables, kept, oversize): (Vec<String>, Vec<String>, Option<Oversize>),
 ) {
     app.lint
         .retain(|f| crate::plan::Version::parse(&f.version).as_ref() != Some(&version));
@@ -747,11 +754,13 @@ fn apply_facts(
     if let Some(Modal::ConfirmApply {
         version: v,
         summary: s,
+        oversize: o,
         ..
     }) = &mut app.modal
         && *v == version
     {
         *s = summary;
+        *o = oversize;
     }
 }
 
@@ -817,8 +826,9 @@ fn rollback(app: &mut App) -> Vec<Effect> {
         input: String::new(),
         hint: None,
         scroll: 0,
+        oversize: None,
     });
-    let target = dialog::down_to(app, &p.version);
+    let target = job::down_to(app, &p.version);
     vec![Effect::LoadImpact {
         version: p.version,
         target,
