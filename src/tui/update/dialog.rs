@@ -5,7 +5,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
 use super::job::start;
-use crate::engine::{DownTarget, InDoubt};
+use super::phase::{down_to, reason_dialog};
+use crate::engine::InDoubt;
 use crate::plan::Version;
 use crate::tui::action::Effect;
 use crate::tui::app::{App, JobKind, Level};
@@ -68,7 +69,7 @@ pub fn on_key(app: &mut App, key: KeyEvent, cmd: Option<Command>) -> Vec<Effect>
                 if let Some(a) = &mut app.adoption {
                     a.unconfirmed = false;
                 }
-                return super::command(app, then);
+                return super::command::command(app, then);
             } else if is(Command::Submit) {
                 input.clear();
                 let submit = app.keymap.key_of(Context::Typed, Command::Submit);
@@ -388,27 +389,6 @@ fn apply(app: &mut App, version: Version) -> Vec<Effect> {
 /// The applied phase just before `version`, which `down --to` keeps.
 /// Rolling back `version` and every applied phase after it: down to the applied phase
 /// before it, or all of them.
-pub fn down_to(app: &App, version: &Version) -> DownTarget {
-    let before = app
-        .phases
-        .iter()
-        .filter(|p| p.version < *version && p.recorded())
-        .map(|p| p.version.clone())
-        .next_back();
-    before.map_or(DownTarget::All, DownTarget::To)
-}
-
-pub fn reason_dialog(purpose: ReasonFor, version: Version) -> Modal {
-    Modal::Reason {
-        purpose,
-        version,
-        reason: String::new(),
-        typed: String::new(),
-        field: Field::Reason,
-        hint: None,
-    }
-}
-
 fn reasoned(app: &mut App, purpose: ReasonFor, version: Version, reason: String) -> Vec<Effect> {
     let (kind, effect) = match purpose {
         ReasonFor::MarkApplied | ReasonFor::MarkPending => (

@@ -1,9 +1,10 @@
 //! What the apply confirmation says a phase will do.
 
 use crate::lint::Finding;
+use crate::plan::Version;
 use crate::plan::{Migration, format_duration as duration};
 use crate::text::{self, Escaped};
-use crate::tui::app::Options;
+use crate::tui::app::{App, Options};
 
 /// One line per fact: statements and steps, transaction mode, timeouts, checks, extensions.
 pub fn apply_summary(
@@ -86,4 +87,15 @@ pub fn apply_summary(
         ));
     }
     out
+}
+
+/// What the apply dialog says `version` will do, with its tables once they are read.
+pub fn of(app: &App, version: &Version, tables: Option<&[String]>) -> Option<Vec<String>> {
+    let m = app.plan.migrations.iter().find(|m| m.version == *version)?;
+    Some(apply_summary(
+        m,
+        &app.options,
+        &app.lint_of(version),
+        tables,
+    ))
 }
