@@ -304,6 +304,28 @@ fn the_footer_and_help_name_the_steering_keys_while_they_work() {
 }
 
 #[test]
+fn at_80_columns_during_a_batch_the_footer_keeps_help_and_quit() {
+    let mut a = waiting_for_the_standby();
+    let s = text(&draw(&mut a, (80, 24)));
+    let footer = s.lines().last().unwrap();
+    // Help and quit stay; the steering keys give way from the last, the cancel key stays.
+    assert!(footer.contains("? help  q quit"), "{footer}");
+    assert!(
+        footer.starts_with("c/esc cancel  p batch pause"),
+        "{footer}"
+    );
+    assert!(!footer.contains("< pause shorter"), "{footer}");
+    // Every key shown is whole.
+    assert!(footer.trim_end().ends_with("q quit"), "{footer}");
+    // Wide enough, nothing gives way.
+    let s = text(&draw(&mut a, (120, 40)));
+    let footer = s.lines().last().unwrap();
+    for k in ["< pause shorter", "> pause longer", "? help", "q quit"] {
+        assert!(footer.contains(k), "{k}: {footer}");
+    }
+}
+
+#[test]
 fn batch_gauge_screens() {
     let mut a = waiting_for_the_standby();
     for size in [(80, 24), (120, 40)] {

@@ -218,12 +218,14 @@ fn footer(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     // While work runs the keys that would start more work only say "wait", so they are left
     // out, as in a read-only session.
     let idle = app.job.is_none();
-    let keys = app.keymap.footer(&app.contexts(), app.read_only() || !idle);
+    let keys = app.keymap.footer_within(
+        &app.contexts(),
+        app.read_only() || !idle,
+        usize::from(area.width),
+        |cmd| dialogs::offered(app, cmd),
+    );
     let mut spans = Vec::new();
-    for (cmd, k, name) in keys {
-        if !dialogs::offered(app, cmd) {
-            continue;
-        }
+    for (_, k, name) in keys {
         spans.push(Span::styled(k, t.key()));
         spans.push(Span::raw(format!(" {}  ", name.replace('_', " "))));
     }
