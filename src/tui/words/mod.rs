@@ -3,6 +3,8 @@
 
 use std::fmt::Display;
 
+pub mod phases;
+
 pub fn not_linted(e: impl Display) -> String {
     format!("the plan was not linted: {e}")
 }
