@@ -222,10 +222,7 @@ pub fn on_key(app: &mut App, key: KeyEvent, cmd: Option<Command>) -> Vec<Effect>
                     field = Field::Version;
                 } else if typed != version.as_str() {
                     let submit = app.keymap.key_of(Context::Reason, Command::Submit);
-                    hint = Some(words::type_exactly(
-                        format!("the version {version}"),
-                        &submit,
-                    ));
+                    hint = Some(words::type_exactly(words::the_version(&version), &submit));
                     typed.clear();
                 } else {
                     open = false;

@@ -7,6 +7,7 @@ use crate::tui::action::{Effect, Outcome};
 use crate::tui::app::{App, JobKind, Level};
 use crate::tui::dialog::Modal;
 use crate::tui::words;
+use crate::tui::words::facts as w;
 
 pub fn on_progress(app: &mut App, p: Progress) {
     let Some(job) = &mut app.job else { return };
@@ -88,21 +89,17 @@ pub fn on_done(app: &mut App, outcome: Outcome) -> Vec<Effect> {
                     let head: String = s.sql.split_whitespace().collect::<Vec<_>>().join(" ");
                     let head: String = head.chars().take(48).collect();
                     match (&s.skipped, s.rows) {
-                        (Some(why), _) => format!("line {:>4}  {head}: {why}", s.line),
+                        (Some(why), _) => w::dry_statement(s.line, &head, why),
                         (None, Some(n)) => {
-                            format!("line {:>4}  {head}: {n} row(s), {} ms", s.line, s.millis)
+                            w::dry_statement(s.line, &head, w::dry_rows(n, s.millis))
                         }
-                        (None, None) => format!("line {:>4}  {head}: failed", s.line),
+                        (None, None) => w::dry_statement(s.line, &head, w::DRY_FAILED),
                     }
                 })
                 .collect();
-            notes.extend(
-                r.locks
-                    .iter()
-                    .map(|(rel, modes)| format!("lock  {rel}: {modes}")),
-            );
+            notes.extend(r.locks.iter().map(|(rel, modes)| w::dry_lock(rel, modes)));
             if let Some(e) = &r.error {
-                notes.push(format!("error: {}", Escaped(&e.to_string())));
+                notes.push(w::dry_error(Escaped(&e.to_string())));
             }
             app.modal = Some(Modal::Results {
                 title: words::dry_run_title(&r.version, Escaped(&r.name)),

@@ -3,6 +3,7 @@
 
 use std::fmt::Display;
 
+pub mod facts;
 pub mod phases;
 
 pub fn not_linted(e: impl Display) -> String {
@@ -116,6 +117,10 @@ pub fn query_running(cancel_key: &str) -> String {
 
 pub fn type_exactly(what: impl Display, submit_key: &str) -> String {
     format!("type {what} exactly, then {submit_key}")
+}
+
+pub fn the_version(version: impl Display) -> String {
+    format!("the version {version}")
 }
 
 pub fn type_to_roll_back(version: impl Display, submit_key: &str) -> String {
