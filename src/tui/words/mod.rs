@@ -5,6 +5,7 @@ use std::fmt::Display;
 
 pub mod facts;
 pub mod phases;
+pub mod tabs;
 
 pub fn not_linted(e: impl Display) -> String {
     format!("the plan was not linted: {e}")
