@@ -80,3 +80,47 @@ pub fn indexes_title(
 pub fn stats_read(since: impl Display, millis: impl Display) -> String {
     format!("{since} · read in {millis} ms")
 }
+
+/// The Matviews tab's columns.
+pub const MATVIEW_COLUMNS: [&str; 7] = [
+    "NAME",
+    "SIZE",
+    "POPULATED",
+    "CONC",
+    "REFRESHED",
+    "WRITES",
+    "BASE TABLES",
+];
+pub const UNKNOWN: &str = "unknown";
+pub const YES: &str = "yes";
+pub const NO: &str = "no";
+
+/// Writes counted since a refresh, when a rewrite of the table may have hidden some.
+pub fn at_most(n: impl Display) -> String {
+    format!("<= {n}")
+}
+
+pub fn matview_stats(since: impl Display) -> String {
+    format!("writes since pgstep's last refresh; {since}")
+}
+
+/// The Log tab's columns.
+pub const LOG_COLUMNS: [&str; 6] = ["AT (UTC)", "EVENT", "VERSION", "OUTCOME", "WHO", "REASON"];
+/// Stands for a user or host the log did not record.
+pub const NOT_RECORDED: &str = "?";
+
+pub fn who(user: impl Display, host: impl Display) -> String {
+    format!("{user}@{host}")
+}
+
+/// The Trash tab's columns.
+pub const TRASH_COLUMNS: [&str; 7] = ["ID", "KIND", "OBJECT", "PHASE", "KEPT", "ROWS", "SIZE"];
+
+pub fn trash_title(copies: usize, size: impl Display) -> String {
+    format!(" Kept copies ({copies}, {size}) ")
+}
+
+/// The check results' columns.
+pub const CHECK_COLUMNS: [&str; 5] = ["", "CHECK", "EXPECT", "BEFORE", "AFTER"];
+/// A NULL in a query's result.
+pub const NULL: &str = "NULL";
