@@ -85,7 +85,7 @@ pub fn render(app: &App, frame: &mut Frame) {
 
 fn header(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     let h = &app.header;
-    let mut spans = vec![Span::styled(" pgstep ", t.title())];
+    let mut spans = vec![Span::styled(words::status::PRODUCT, t.title())];
     if let Some(env) = &h.environment {
         spans.push(Span::styled(format!(" {} ", env.to_uppercase()), t.badge()));
         spans.push(Span::raw(" "));
@@ -120,9 +120,11 @@ fn header(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         ));
         spans.push(Span::raw(" "));
     }
-    spans.push(Span::raw(format!(
-        "{} {} as {} · PostgreSQL {}",
-        h.profile, h.target, h.role, h.server_version
+    spans.push(Span::raw(words::status::connected_to(
+        &h.profile,
+        &h.target,
+        &h.role,
+        &h.server_version,
     )));
     if let Some(holder) = &app.lock_holder {
         spans.push(Span::styled(
@@ -161,19 +163,16 @@ fn status_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
             .map(|v| v.to_string())
             .or_else(|| job.target.clone())
             .unwrap_or_default();
-        let mut text = format!(
-            "{spin} {} {what} {:.1}s",
-            job.kind.verb(),
-            job.elapsed.as_secs_f64()
-        );
+        let mut text =
+            words::status::job_line(spin, job.kind.verb(), &what, job.elapsed.as_secs_f64());
         if let (Some(i), n) = (job.statement, job.statements) {
-            text.push_str(&format!("  statement {}/{n}", i + 1));
+            text.push_str(&words::status::job_statement(i + 1, n));
             if let Some(l) = job.line {
-                text.push_str(&format!(" (line {l})"));
+                text.push_str(&words::status::job_line_no(l));
             }
         }
         if let Some(step) = &job.step {
-            text.push_str(&format!("  step: {step}"));
+            text.push_str(&words::status::job_step(step));
         }
         if job.cancelling {
             text.push_str(words::CANCELLING);
