@@ -7,6 +7,7 @@ mod batch;
 pub mod facts;
 mod fleet;
 pub mod phases;
+pub mod reads;
 pub mod status;
 pub mod tabs;
 
