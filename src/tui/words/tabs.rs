@@ -124,3 +124,6 @@ pub fn trash_title(copies: usize, size: impl Display) -> String {
 pub const CHECK_COLUMNS: [&str; 5] = ["", "CHECK", "EXPECT", "BEFORE", "AFTER"];
 /// A NULL in a query's result.
 pub const NULL: &str = "NULL";
+
+/// A session whose state the server did not give.
+pub const NOT_RUNNING: &str = "not running a statement";
