@@ -3,6 +3,10 @@
 # frame, peak memory, and what it costs while idle.
 #
 # Usage: benches/console.sh [COUNT] [RUNS]   (defaults: 10000 migrations, 5 runs per mode)
+#   BIN=PATH       measure that binary instead of building the release one
+#   VARIANTS=LIST  peers run in turn within each round, so load hits them alike: "plain"
+#                  (BIN as is), "NAME=VALUE" (BIN with that environment variable) or
+#                  "bin=PATH" (another binary); e.g. VARIANTS="plain bin=/tmp/pgstep-old"
 #
 # Modes:
 #   refused  --url postgresql://postgres@127.0.0.1:1/x: the connection is refused at once.
@@ -38,8 +42,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-timeout 1800 cargo build --release --quiet --manifest-path "$root/Cargo.toml" --bin pgstep
-bin=${CARGO_TARGET_DIR:-$root/target}/release/pgstep
+[[ -n ${BIN:-} ]] || timeout 1800 cargo build --release --quiet --manifest-path "$root/Cargo.toml" --bin pgstep
+bin=${BIN:-${CARGO_TARGET_DIR:-$root/target}/release/pgstep}
 dir=$work/migrations
 python3 "$root/benches/gen_plan.py" "$count" "$dir"
 cd "$work" # no project pgstep.toml is picked up
@@ -161,22 +165,29 @@ verdict() {
     awk -v v="$1" -v limit="$2" 'BEGIN { print (v == "nan") ? "-" : (v < limit) ? "met" : "NOT MET" }'
 }
 
-# Runs the console RUNS times against URL; prints each run and the medians.
+# Runs the console RUNS times against URL, each variant in turn within each round; prints
+# each run with the load average and the medians per variant.
 measure() {
     local mode=$1 url=$2 want=$3
-    : >"$work/$mode.txt"
+    for v in ${VARIANTS:-plain}; do : >"$work/$mode-${v//\//_}.txt"; done
     for i in $(seq "$runs"); do
-        WANT_LOADED=$want timeout 200 python3 "$work/run.py" "$bin" --dir "$dir" --url "$url" \
-            >>"$work/$mode.txt"
-        printf '  %s run %d: %s\n' "$mode" "$i" "$(tail -n 1 "$work/$mode.txt")"
+        for v in ${VARIANTS:-plain}; do
+            local envset=() vbin=$bin
+            case $v in plain) ;; bin=*) vbin=${v#bin=} ;; *) envset=("$v") ;; esac
+            env "${envset[@]}" WANT_LOADED=$want timeout 200 python3 "$work/run.py" "$vbin" --dir "$dir" --url "$url" \
+                >>"$work/$mode-${v//\//_}.txt"
+            printf '  %s %s run %d: %s (load %s)\n' "$mode" "$v" "$i" "$(tail -n 1 "$work/$mode-${v//\//_}.txt")" "$(cut -d' ' -f1-3 /proc/loadavg)"
+        done
     done
-    local col alt frame loaded hwm rss cpu bytes
-    col() { awk -v c="$1" '{ print $c }' "$work/$mode.txt" | median; }
-    alt=$(col 1) frame=$(col 2) loaded=$(col 3) hwm=$(col 4) rss=$(col 5) cpu=$(col 6) bytes=$(col 7)
-    printf '%-8s first frame %7s ms (%s, < 100 ms; alternate screen at %s ms)  loaded %7s ms\n' \
-        "$mode" "$frame" "$(verdict "$frame" 100)" "$alt" "$loaded"
-    printf '%-8s peak RSS %6s MB (%s, < 50 MB; %s MB resident when settled)  idle 10 s: %s ms CPU, %s bytes\n' \
-        "" "$hwm" "$(verdict "$hwm" 50)" "$rss" "$cpu" "$bytes"
+    for v in ${VARIANTS:-plain}; do
+        local f="$work/$mode-${v//\//_}.txt" col alt frame loaded hwm rss cpu bytes
+        col() { awk -v c="$1" '{ print $c }' "$f" | median; }
+        alt=$(col 1) frame=$(col 2) loaded=$(col 3) hwm=$(col 4) rss=$(col 5) cpu=$(col 6) bytes=$(col 7)
+        printf '%-8s %s first frame %7s ms (%s, < 100 ms; alternate screen at %s ms)  loaded %7s ms\n' \
+            "$mode" "$v" "$frame" "$(verdict "$frame" 100)" "$alt" "$loaded"
+        printf '%-8s %s peak RSS %6s MB (%s, < 50 MB; %s MB resident when settled)  idle 10 s: %s ms CPU, %s bytes\n' \
+            "" "$v" "$hwm" "$(verdict "$hwm" 50)" "$rss" "$cpu" "$bytes"
+    done
 }
 
 echo "pgstep console, $count migrations ($(du -sb "$dir" | cut -f1) bytes), 120x40 pty," \

@@ -174,6 +174,19 @@ fn the_first_change_shows_what_was_read_and_needs_the_tools_name() {
 }
 
 #[test]
+fn the_adoption_dialog_at_80x24_scrolled_to_its_end() {
+    let mut app = console(2, true);
+    app.size = (80, 24);
+    key(&mut app, KeyCode::Char('n'));
+    for _ in 0..10 {
+        key(&mut app, KeyCode::PageDown);
+    }
+    let mut terminal = ratatui::Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|f| pgstep::tui::ui::render(&app, f)).unwrap();
+    insta::assert_snapshot!("end_adoption_80x24", terminal.backend());
+}
+
+#[test]
 fn esc_leaves_the_adoption_unconfirmed() {
     let mut app = console(2, true);
     key(&mut app, KeyCode::Char('n'));

@@ -304,6 +304,55 @@ fn the_footer_and_help_name_the_steering_keys_while_they_work() {
 }
 
 #[test]
+fn at_80_columns_during_a_batch_the_footer_keeps_help_and_quit() {
+    let mut a = waiting_for_the_standby();
+    let s = text(&draw(&mut a, (80, 24)));
+    let footer = s.lines().last().unwrap();
+    // Help and quit stay; the steering keys give way from the last, the cancel key stays.
+    assert!(footer.contains("? help  q quit"), "{footer}");
+    assert!(
+        footer.starts_with("c/esc cancel  p batch pause"),
+        "{footer}"
+    );
+    assert!(!footer.contains("< pause shorter"), "{footer}");
+    // Every key shown is whole.
+    assert!(footer.trim_end().ends_with("q quit"), "{footer}");
+    // Wide enough, nothing gives way.
+    let s = text(&draw(&mut a, (120, 40)));
+    let footer = s.lines().last().unwrap();
+    for k in ["< pause shorter", "> pause longer", "? help", "q quit"] {
+        assert!(footer.contains(k), "{k}: {footer}");
+    }
+}
+
+#[test]
+fn the_longest_list_of_keys_at_80x24_scrolled_to_its_end() {
+    // Phases during a batched step: the tab's keys, the running work's, the steering and
+    // the global ones, the most any screen lists.
+    let mut a = waiting_for_the_standby();
+    a.size = (80, 24);
+    key(&mut a, '?');
+    assert!(a.help);
+    for _ in 0..5 {
+        update(
+            &mut a,
+            Action::Key(KeyEvent::new(KeyCode::PageDown, KeyModifiers::NONE)),
+        );
+    }
+    let terminal = draw(&mut a, (80, 24));
+    let s = text(&terminal);
+    let layout = a.help_layout();
+    // Two columns would cut the longer texts: one column, which scrolls, to its last entry.
+    assert_eq!(layout.columns, 1);
+    assert!(layout.max_scroll() > 0);
+    assert_eq!(a.help_scroll, layout.max_scroll());
+    for (keys, h) in &layout.entries[layout.max_scroll()..] {
+        assert!(s.contains(&format!("{keys}  {h}")), "{h}: {s}");
+    }
+    insta::assert_snapshot!("end_help_during_a_batch_80x24", terminal.backend());
+}
+
+#[test]
 fn batch_gauge_screens() {
     let mut a = waiting_for_the_standby();
     for size in [(80, 24), (120, 40)] {

@@ -1372,13 +1372,26 @@ fn maintained(options: Options) -> App {
     app
 }
 
+fn restore_end(options: Options) -> App {
+    let mut app = confirm_restore(options);
+    presses(&mut app, KeyCode::PageDown, 5);
+    app
+}
+
+fn purge_end(options: Options) -> App {
+    let mut app = trash(options);
+    press(&mut app, KeyCode::Char('x'));
+    presses(&mut app, KeyCode::PageDown, 5);
+    app
+}
+
 fn log_end(options: Options) -> App {
     let mut app = log(options);
     press(&mut app, KeyCode::Char('G'));
     app
 }
 
-const AT_THEIR_END: [Screen; 16] = [
+const AT_THEIR_END: [Screen; 19] = [
     ("apply", apply_end),
     ("apply_typed", confirm_apply_typed),
     ("rollback", rollback_scrolled_to_its_end),
@@ -1392,6 +1405,9 @@ const AT_THEIR_END: [Screen; 16] = [
     ("drop_index", confirm_drop_index),
     ("terminate", terminate_end),
     ("confirm_quit", confirm_quit),
+    ("confirm_cancel", confirm_cancel),
+    ("restore", restore_end),
+    ("purge", purge_end),
     ("editor", editor_end),
     ("log", log_end),
     ("maintained", maintained),

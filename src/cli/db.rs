@@ -312,9 +312,22 @@ pub fn block_on<F: Future<Output = Result<(), Fail>>>(f: F) -> u8 {
 
 /// Runs the console, whose screen and sessions work side by side, on two threads.
 pub fn block_on_threaded<F: Future<Output = Result<(), Fail>>>(f: F) -> u8 {
+    one_malloc_arena();
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.worker_threads(2);
     run_on(builder, f)
+}
+
+/// The console's threads (the plan reader, the runtime's workers, its blocking pool) would
+/// each get a malloc arena of their own, and memory freed in one (the plan reader's
+/// scratch) could not hold what another allocates next (the history, the monitoring
+/// reports), so the peak held the sum of the arenas' highs. Called before any thread starts.
+fn one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a parameter of glibc's malloc; no thread has started yet.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
 }
 
 fn run_on<F: Future<Output = Result<(), Fail>>>(mut builder: tokio::runtime::Builder, f: F) -> u8 {

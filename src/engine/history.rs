@@ -181,7 +181,8 @@ impl Tables {
                     execution_time_ms, state, applied_by_role, applied_by_os_user,
                     applied_from_host, checksum_up::text, checksum_down::text,
                     checksum_verify::text, fingerprint::text, transactional,
-                    statements_total, statements_done, check_snapshot, {since_2}, {since_4}
+                    statements_total, statements_done, check_snapshot, {since_2}, {since_4},
+                    count(*) OVER ()
              FROM {} ORDER BY created_at, version",
             self.history_sql()
         );
@@ -192,6 +193,12 @@ impl Tables {
         futures_util::pin_mut!(stream);
         let mut out = Vec::new();
         while let Some(r) = stream.try_next().await? {
+            // Room for exactly the rows there are: doubling as they come held up to twice
+            // their room at once (thousands of 384-byte rows) and kept a third of it spare.
+            if out.is_empty() {
+                let total = r.try_get::<_, i64>(23).unwrap_or(0);
+                out.reserve_exact(usize::try_from(total).unwrap_or(0));
+            }
             out.push(HistoryRow {
                 version: r.get(0),
                 name: r.get(1),

@@ -205,6 +205,18 @@ impl Context {
         }
     }
 
+    /// How long the footer keeps this context's keys on a screen too narrow for all of
+    /// them, lowest given up first: the screen's own keys, then the batch's steering, then
+    /// cancelling the running work; help and quit, which hold everywhere, stay.
+    pub fn footer_rank(self) -> u8 {
+        match self {
+            Context::Always | Context::Global => 3,
+            Context::Running => 2,
+            Context::Batch => 1,
+            _ => 0,
+        }
+    }
+
     /// Where characters are text: a key there must not be one.
     pub fn takes_text(self) -> bool {
         matches!(

@@ -377,6 +377,9 @@ impl App {
             // Without the files every applied phase would look like one whose file is gone.
             return;
         }
+        // The old list goes before the new one is built: both at once held 1.8 MB more
+        // (10,000 phases) at the console's peak.
+        self.phases = Vec::new();
         let plan = self.plan.clone();
         let tool = self.adoption.as_ref().map(|a| &a.history);
         self.phases = phases::merge(&plan, &self.rows, tool)
@@ -601,7 +604,17 @@ impl App {
         let entries = self.keymap.help(&self.screen_contexts(), self.read_only());
         // The frame's borders take two rows.
         let inside = usize::from(self.size.1.saturating_sub(2));
-        let columns = if entries.len() > inside.saturating_sub(2) {
+        // Two columns only when each holds its keys and texts whole: a text cut at the edge
+        // would hide what a key does; one column scrolls instead.
+        let half = usize::from(self.size.0.saturating_sub(3)) / 2;
+        let whole = entries
+            .chunks(entries.len().div_ceil(2).max(1))
+            .all(|column| {
+                let widest = |f: fn(&(String, &str)) -> usize| column.iter().map(f).max();
+                let keys = widest(|(k, _)| k.chars().count()).unwrap_or(0);
+                keys + 2 + widest(|(_, h)| h.chars().count()).unwrap_or(0) <= half
+            });
+        let columns = if entries.len() > inside.saturating_sub(2) && whole {
             2
         } else {
             1

@@ -2,6 +2,8 @@
 //! terminal's events. Dispatch, the footer and the help overlay all read it, so they can
 //! never disagree with what the keys do.
 
+use std::cmp::Reverse;
+
 use ratatui::crossterm::event::{KeyCode as K, KeyEvent, KeyModifiers as M};
 
 pub use crate::keys::{Binding, Command, Conflict, Context};
@@ -149,6 +151,40 @@ impl Keymap {
                 (b.command, keys.join("/"), b.name)
             })
             .collect()
+    }
+
+    /// The footer within `width` columns, each entry written as its keys, its name and two
+    /// spaces. When not all fit, entries give way by their context's rank, the last first:
+    /// the screen's own keys before the running work's, and the ways to get help and to quit
+    /// last, so they stay on the narrowest screen.
+    pub fn footer_within(
+        &self,
+        contexts: &[Context],
+        read_only: bool,
+        width: usize,
+        offered: impl Fn(Command) -> bool,
+    ) -> Vec<(Command, String, &'static str)> {
+        let mut entries: Vec<(u8, Command, String, &'static str)> = self
+            .visible(contexts, read_only)
+            .filter(|b| b.footer && offered(b.command))
+            .map(|b| {
+                let keys: Vec<String> = b.keys.iter().map(label).collect();
+                (b.context.footer_rank(), b.command, keys.join("/"), b.name)
+            })
+            .collect();
+        let wide = |e: &[(u8, Command, String, &str)]| -> usize {
+            e.iter()
+                .map(|(_, _, k, n)| k.chars().count() + n.chars().count() + 3)
+                .sum()
+        };
+        // The last entry's two trailing spaces may fall off the edge.
+        while wide(&entries) > width + 2 {
+            let Some(i) = (0..entries.len()).min_by_key(|i| (entries[*i].0, Reverse(*i))) else {
+                break;
+            };
+            entries.remove(i);
+        }
+        entries.into_iter().map(|(_, c, k, n)| (c, k, n)).collect()
     }
 
     fn visible<'a>(

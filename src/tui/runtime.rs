@@ -17,6 +17,7 @@ use crate::monitor::{activity, indexes, matviews, progress};
 use crate::plan::{Plan, Version};
 
 use super::words;
+use super::words::reads;
 mod watch;
 use watch::gauged;
 
@@ -148,9 +149,7 @@ impl Runtime {
                             let _ = tx.send(Action::Adoption(found.map(Box::new)));
                         }
                         Err(e) => {
-                            return Action::ReadFailed(format!(
-                                "reading the adopted tool's table: {e}"
-                            ));
+                            return Action::ReadFailed(reads::failed(reads::ADOPTED_TABLE, e));
                         }
                     }
                     let rows = reader.history().await;
@@ -158,27 +157,27 @@ impl Runtime {
                     match (rows, holder) {
                         (Ok(rows), Ok(holder)) => Action::Status { rows, holder },
                         (Err(e), _) | (_, Err(e)) => {
-                            Action::ReadFailed(format!("reading the history: {e}"))
+                            Action::ReadFailed(reads::failed(reads::HISTORY, e))
                         }
                     }
                 });
                 self.spawn(async move {
                     match again.integrity().await {
                         Ok(found) => Action::LogIntegrity(found),
-                        Err(e) => Action::ReadFailed(format!("checking the event log: {e}")),
+                        Err(e) => Action::ReadFailed(reads::failed(reads::LOG_CHECK, e)),
                     }
                 });
             }
             Effect::PollChanges => self.spawn(async move {
                 match reader.change_mark().await {
                     Ok(mark) => Action::Changes(mark),
-                    Err(e) => Action::ReadFailed(format!("looking for changes: {e}")),
+                    Err(e) => Action::ReadFailed(reads::failed(reads::CHANGES, e)),
                 }
             }),
             Effect::LoadEvents => self.spawn(async move {
                 match reader.events(500).await {
                     Ok(ev) => Action::Events(ev),
-                    Err(e) => Action::ReadFailed(format!("reading the event log: {e}")),
+                    Err(e) => Action::ReadFailed(reads::failed(reads::EVENTS, e)),
                 }
             }),
             Effect::LoadImpact {
@@ -194,9 +193,7 @@ impl Runtime {
                         keep: reader.keep_limits(),
                         unkept,
                     },
-                    Err(e) => {
-                        Action::ReadFailed(format!("measuring what the rollback destroys: {e}"))
-                    }
+                    Err(e) => Action::ReadFailed(reads::failed(reads::IMPACT, e)),
                 }
             }),
             Effect::LoadRecorded { version, stored } => self.spawn(async move {
@@ -216,9 +213,9 @@ impl Runtime {
                             kept,
                             oversize,
                         },
-                        Err(e) => Action::ReadFailed(format!(
-                            "reading the tables of phase {version}: {e}"
-                        )),
+                        Err(e) => {
+                            Action::ReadFailed(reads::failed(reads::phase_tables(&version), e))
+                        }
                     }
                 });
             }
@@ -256,7 +253,7 @@ impl Runtime {
                     };
                     match r.await {
                         Ok(report) => Action::Indexes(report),
-                        Err(e) => Action::ReadFailed(format!("reading the indexes: {e}")),
+                        Err(e) => Action::ReadFailed(reads::failed(reads::INDEXES, e)),
                     }
                 });
             }
@@ -275,9 +272,7 @@ impl Runtime {
                     };
                     match r.await {
                         Ok(report) => Action::Matviews(report),
-                        Err(e) => {
-                            Action::ReadFailed(format!("reading the materialized views: {e}"))
-                        }
+                        Err(e) => Action::ReadFailed(reads::failed(reads::MATVIEWS, e)),
                     }
                 });
             }
@@ -287,7 +282,7 @@ impl Runtime {
                     let _turn = serial.lock().await;
                     match crate::trash::list(reader.client()).await {
                         Ok(kept) => Action::Trash(kept),
-                        Err(e) => Action::ReadFailed(format!("reading the kept copies: {e}")),
+                        Err(e) => Action::ReadFailed(reads::failed(reads::TRASH, e)),
                     }
                 });
             }
@@ -306,7 +301,7 @@ impl Runtime {
                             let gauges = gauged(&mut eta, gauges);
                             Action::Activity { activity, gauges }
                         }
-                        Err(e) => Action::ReadFailed(format!("reading the activity: {e}")),
+                        Err(e) => Action::ReadFailed(reads::failed(reads::ACTIVITY, e)),
                     }
                 });
             }
@@ -326,7 +321,7 @@ impl Runtime {
         self.started = Some(Instant::now());
         self.on_reader = true;
         let reader = self.reader.clone();
-        let reason = Some("from the console");
+        let reason = Some(reads::FROM_THE_CONSOLE);
         let serial = self.serial.clone();
         self.spawn(async move {
             let _turn = serial.lock().await;
@@ -334,41 +329,34 @@ impl Runtime {
                 Effect::DropIndex { name } => reader
                     .drop_index(&name, reason)
                     .await
-                    .map(|m| format!("dropped index {} in {} ms", m.target, m.millis)),
+                    .map(|m| reads::dropped_index(&m.target, m.millis)),
                 Effect::Reindex { name } => reader
                     .reindex(&name, reason)
                     .await
-                    .map(|m| format!("rebuilt index {} in {} ms", m.target, m.millis)),
-                Effect::RefreshMatview { name } => {
-                    reader.refresh_matview(&name, true, reason).await.map(|m| {
-                        let how = if m.concurrently { " concurrently" } else { "" };
-                        format!("refreshed {}{how} in {} ms", m.target, m.millis)
-                    })
-                }
+                    .map(|m| reads::rebuilt_index(&m.target, m.millis)),
+                Effect::RefreshMatview { name } => reader
+                    .refresh_matview(&name, true, reason)
+                    .await
+                    .map(|m| reads::refreshed(&m.target, m.concurrently, m.millis)),
                 Effect::SignalBackend { pid, terminate } => {
                     let r = if terminate {
                         reader.terminate_backend(pid, reason).await
                     } else {
                         reader.cancel_backend(pid, reason).await
                     };
-                    let verb = if terminate {
-                        "terminated"
-                    } else {
-                        "cancelled the statement of"
-                    };
-                    r.map(|s| format!("{verb} {}", s.describe()))
+                    r.map(|s| reads::signalled(terminate, s.describe()))
                 }
                 Effect::RestoreKept { id } => reader.restore(&[id], reason).await.map(|r| {
                     r.iter()
-                        .map(|r| format!("restored {} {}", r.kept.kind.word(), r.kept.object))
+                        .map(|r| reads::restored(r.kept.kind.word(), &r.kept.object))
                         .collect::<Vec<_>>()
                         .join("; ")
                 }),
                 Effect::PurgeKept => reader
                     .purge(None)
                     .await
-                    .map(|gone| format!("purged {} kept cop(ies)", gone.len())),
-                _ => return Action::Failed("not a maintenance action".into()),
+                    .map(|gone| reads::purged(gone.len())),
+                _ => return Action::Failed(reads::NOT_MAINTENANCE.into()),
             };
             match done {
                 Ok(text) => Action::Done(Outcome::Maintained(text)),
@@ -417,7 +405,7 @@ impl Runtime {
             Effect::Verify { version } => self.spawn(async move {
                 match worker.verify(&plan, Some(&version)).await {
                     Ok(mut v) if !v.is_empty() => Action::Done(Outcome::Verified(v.remove(0))),
-                    Ok(_) => Action::Failed(format!("phase {version} has nothing to verify")),
+                    Ok(_) => Action::Failed(reads::nothing_to_verify(&version)),
                     Err(e) => failed(e),
                 }
             }),

@@ -14,6 +14,7 @@ use crate::tui::app::App;
 use crate::tui::monitor::{Gauged, Watch};
 use crate::tui::theme::Theme;
 use crate::tui::words;
+use crate::tui::words::tabs;
 
 /// `[#####-----]`: a text bar, so it reads the same without colour.
 pub fn bar(percent: f64, width: usize, ascii: bool) -> String {
@@ -24,7 +25,7 @@ pub fn bar(percent: f64, width: usize, ascii: bool) -> String {
 
 fn eta(g: &Gauged) -> String {
     g.eta
-        .map(|d| format!(" ETA {}", age_text(d.as_secs() as i64)))
+        .map(|d| tabs::eta(age_text(d.as_secs() as i64)))
         .unwrap_or_default()
 }
 
@@ -35,7 +36,7 @@ pub fn gauge_line(g: &Gauged, ascii: bool) -> String {
         .percent
         .map(|x| format!(" {} {x:.0}%", bar(x, 10, ascii)))
         .unwrap_or_default();
-    format!("{}: {}{pct}{}", p.command, p.phase, eta(g))
+    tabs::gauge(&p.command, &p.phase, format!("{pct}{}", eta(g)))
 }
 
 /// At most two lines for the status area while a phase runs: who blocks it (and how many
@@ -44,12 +45,12 @@ pub fn watch_lines(w: &Watch, ascii: bool) -> (Option<String>, Option<String>) {
     let mut blocked = w.blockers.first().map(|b| {
         let more = match w.blockers.len() {
             1 => String::new(),
-            n => format!(" (+{} more)", n - 1),
+            n => tabs::more_blockers(n - 1),
         };
-        format!("blocked by {}{more}", b.describe())
+        tabs::blocked_by(b.describe(), more)
     });
     if !w.queued.is_empty() {
-        let queued = format!("{} session(s) queued behind it", w.queued.len());
+        let queued = tabs::queued(w.queued.len());
         blocked = Some(match blocked {
             Some(b) => format!("{queued} · {b}"),
             None => queued,
@@ -101,18 +102,14 @@ fn sessions(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     // The state as the list has room for it: "idle in transaction" is the one to spot.
     let state = |s: &Session| {
         let full = text(&s.state);
-        match full.strip_prefix("idle in transaction") {
-            Some(rest) => format!("idle in tx{rest}"),
+        match full.strip_prefix(tabs::IDLE_IN_TRANSACTION) {
+            Some(rest) => format!("{}{rest}", tabs::IDLE_IN_TX),
             None => full,
         }
     };
     let list = m.sessions();
     let waiting = list.iter().filter(|s| !s.blocked_by.is_empty()).count();
-    let title = format!(
-        " Sessions ({}, {waiting} waiting, by {}; B blocks others, * ours) ",
-        list.len(),
-        m.session_sort.word()
-    );
+    let title = tabs::sessions_title(list.len(), waiting, m.session_sort.word());
     let block = t.block().title(title);
     let body = block.inner(area);
     frame.render_widget(block, area);
@@ -146,8 +143,12 @@ fn sessions(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
             let blocks = activity.blocks_others(s.pid);
             let mark = format!(
                 "{}{}",
-                if blocks { "B" } else { " " },
-                if m.own.contains(&s.pid) { "*" } else { "" }
+                if blocks { tabs::BLOCKS_MARK } else { " " },
+                if m.own.contains(&s.pid) {
+                    tabs::OWN_MARK
+                } else {
+                    ""
+                }
             );
             let row = Row::new(vec![
                 Cell::from(mark),
@@ -169,44 +170,19 @@ fn sessions(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         .collect();
     let w = body.width;
     let len = |v: &Option<String>| v.as_deref().map_or(0, |x| x.chars().count());
+    const C: [&str; 9] = tabs::SESSION_COLUMNS;
     let widths = [
         Constraint::Length(2),
-        fit(w, "PID", list.iter().map(|s| s.pid.to_string().len()), 7),
-        fit(w, "USER", list.iter().map(|s| len(&s.user)), 10),
-        fit(
-            w,
-            "APPLICATION",
-            list.iter().map(|s| len(&s.application)),
-            12,
-        ),
-        fit(
-            w,
-            "STATE",
-            list.iter().map(|s| state(s).chars().count()),
-            10,
-        ),
-        fit(
-            w,
-            "XACT",
-            list.iter().map(|s| age(s.xact_age_secs).len()),
-            7,
-        ),
-        fit(w, "WAIT", list.iter().map(|s| len(&s.wait_event)), 13),
-        fit(w, "BLOCKED BY", list.iter().map(|s| blocked(s).len()), 10),
+        fit(w, C[1], list.iter().map(|s| s.pid.to_string().len()), 7),
+        fit(w, C[2], list.iter().map(|s| len(&s.user)), 10),
+        fit(w, C[3], list.iter().map(|s| len(&s.application)), 12),
+        fit(w, C[4], list.iter().map(|s| state(s).chars().count()), 10),
+        fit(w, C[5], list.iter().map(|s| age(s.xact_age_secs).len()), 7),
+        fit(w, C[6], list.iter().map(|s| len(&s.wait_event)), 13),
+        fit(w, C[7], list.iter().map(|s| blocked(s).len()), 10),
         Constraint::Min(10),
     ];
-    let header = Row::new(vec![
-        "",
-        "PID",
-        "USER",
-        "APPLICATION",
-        "STATE",
-        "XACT",
-        "WAIT",
-        "BLOCKED BY",
-        "QUERY",
-    ])
-    .style(t.title());
+    let header = Row::new(C.to_vec()).style(t.title());
     let table = Table::new(rows, widths).header(header);
     if fits {
         frame.render_widget(table, body);

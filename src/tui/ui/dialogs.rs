@@ -15,6 +15,7 @@ use crate::tui::dialog::{Field, Modal};
 use crate::tui::keymap::{Command, Context};
 use crate::tui::theme::Theme;
 use crate::tui::words;
+use crate::tui::words::tabs;
 
 /// Whether the footer offers `cmd` in the open dialog: the table binds it in the dialog's
 /// context, but a choice that does not apply is left out.
@@ -87,20 +88,20 @@ pub fn checks_table<'a>(
         });
     // Columns as wide as what they hold, so the last one (why a check failed) keeps the rest.
     let len = |s: &str| text::escape(s).chars().count();
+    const C: [&str; 5] = tabs::CHECK_COLUMNS;
     let widths = [
         Constraint::Length(4),
-        fit(width, "CHECK", checks.iter().map(|c| len(&c.name)), 32),
-        fit(width, "EXPECT", checks.iter().map(|c| len(&c.expect)), 16),
+        fit(width, C[1], checks.iter().map(|c| len(&c.name)), 32),
+        fit(width, C[2], checks.iter().map(|c| len(&c.expect)), 16),
         fit(
             width,
-            "BEFORE",
+            C[3],
             checks.iter().map(|c| c.before.as_deref().map_or(1, len)),
             16,
         ),
         Constraint::Min(10),
     ];
-    Table::new(rows, widths)
-        .header(Row::new(vec!["", "CHECK", "EXPECT", "BEFORE", "AFTER"]).style(t.title()))
+    Table::new(rows, widths).header(Row::new(C.to_vec()).style(t.title()))
 }
 
 pub fn render(app: &App, modal: &Modal, t: &Theme, frame: &mut Frame, area: Rect) {

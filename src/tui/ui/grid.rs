@@ -10,6 +10,7 @@ use ratatui::widgets::{Block, Paragraph};
 use crate::engine::ResultSet;
 use crate::tui::theme::Theme;
 use crate::tui::words;
+use crate::tui::words::tabs;
 
 const SEPARATOR: &str = " | ";
 
@@ -34,7 +35,7 @@ pub fn render(
     lines.extend(rs.rows.iter().skip(offset).take(room).map(|r| {
         let cells: Vec<Option<&str>> = r
             .iter()
-            .map(|c| Some(c.as_deref().unwrap_or("NULL")))
+            .map(|c| Some(c.as_deref().unwrap_or(tabs::NULL)))
             .collect();
         Line::from(row(&cells, &widths))
     }));

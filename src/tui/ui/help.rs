@@ -1,5 +1,6 @@
 //! The `?` overlay: every key of the current screen, from the keymap table itself; it
-//! scrolls when even two columns do not fit, and says what is out of sight.
+//! takes two columns when they hold its texts whole, scrolls when it does not fit, and says
+//! what is out of sight.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

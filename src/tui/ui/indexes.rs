@@ -8,23 +8,26 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use super::fit;
 use crate::monitor::indexes::{IndexInfo, pretty_size};
 use crate::tui::app::App;
+use crate::tui::keymap::{Command, Context};
 use crate::tui::monitor::sort_word;
 use crate::tui::theme::Theme;
+use crate::tui::words::tabs;
 
 /// Short marks for what an index is: primary key, unique, exclusion, constraint, ...
 fn flags(i: &IndexInfo) -> String {
-    let marks = [
-        (i.primary, "pk"),
-        (i.unique && !i.primary, "unique"),
-        (i.exclusion, "excl"),
-        (i.replica_identity, "replident"),
-        (i.foreign_key.is_some(), "fk"),
-        (i.partitioned, "part"),
+    let on = [
+        i.primary,
+        i.unique && !i.primary,
+        i.exclusion,
+        i.replica_identity,
+        i.foreign_key.is_some(),
+        i.partitioned,
     ];
-    let v: Vec<&str> = marks
+    let v: Vec<&str> = on
         .iter()
-        .filter(|(on, _)| *on)
-        .map(|(_, m)| *m)
+        .zip(tabs::INDEX_FLAGS)
+        .filter(|(on, _)| **on)
+        .map(|(_, m)| m)
         .collect();
     v.join(",")
 }
@@ -35,34 +38,25 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         return;
     };
     let list = m.visible_indexes();
-    let mut title = format!(
-        " Indexes ({} of {}, by {}",
+    let title = tabs::indexes_title(
         list.len(),
         report.indexes.len(),
-        sort_word(m.index_sort)
+        sort_word(m.index_sort),
+        m.index_verdict.map(|v| v.word()),
+        &m.index_table,
     );
-    if let Some(v) = m.index_verdict {
-        title.push_str(&format!(", {} only", v.word()));
-    }
-    if !m.index_table.is_empty() {
-        title.push_str(&format!(", table ~ {}", m.index_table));
-    }
-    title.push_str(") ");
     let block = t.block().title(title);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [since, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
-    let line = format!(
-        "{} · read in {} ms",
-        report.stats_since.describe(),
-        report.query_ms
-    );
+    let line = tabs::stats_read(report.stats_since.describe(), report.query_ms);
     frame.render_widget(Paragraph::new(line).style(t.dim()), since);
     if list.is_empty() {
         let text = if report.indexes.is_empty() {
-            "no indexes in the user schemas"
+            tabs::NO_INDEXES.to_string()
         } else {
-            "no index matches the filters (u cycles the verdict, / the table)"
+            let key = |c| app.keymap.key_of(Context::Indexes, c);
+            tabs::no_index_matches(&key(Command::CycleVerdict), &key(Command::Filter))
         };
         frame.render_widget(Paragraph::new(text).style(t.dim()), body);
         return;
@@ -86,7 +80,7 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
                 Cell::from(format!("{}.{}", i.schema, i.table)),
                 Cell::from(i.index.clone()),
                 Cell::from(pretty_size(i.size_bytes)),
-                Cell::from(i.scans.map_or("-".into(), |s| s.to_string())),
+                Cell::from(i.scans.map_or(tabs::NO_SCANS.into(), |s| s.to_string())),
                 Cell::from(flags(i)),
                 Cell::from(i.verdict_text()).style(style),
             ]);
@@ -97,32 +91,31 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
             }
         })
         .collect();
+    const C: [&str; 6] = tabs::INDEX_COLUMNS;
     let widths = [
         fit(
             area.width,
-            "TABLE",
+            C[0],
             list.iter().map(|i| i.schema.len() + 1 + i.table.len()),
             24,
         ),
         fit(
             area.width,
-            "INDEX",
+            C[1],
             list.iter().map(|i| i.index.chars().count()),
             28,
         ),
         Constraint::Length(10),
         fit(
             area.width,
-            "SCANS",
+            C[3],
             list.iter()
                 .map(|i| i.scans.map_or(1, |s| s.to_string().len())),
             12,
         ),
-        fit(area.width, "FLAGS", list.iter().map(|i| flags(i).len()), 14),
+        fit(area.width, C[4], list.iter().map(|i| flags(i).len()), 14),
         Constraint::Min(10),
     ];
-    let table = Table::new(rows, widths).header(
-        Row::new(vec!["TABLE", "INDEX", "SIZE", "SCANS", "FLAGS", "VERDICT"]).style(t.title()),
-    );
+    let table = Table::new(rows, widths).header(Row::new(C.to_vec()).style(t.title()));
     frame.render_widget(table, body);
 }

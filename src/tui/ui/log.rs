@@ -9,6 +9,7 @@ use crate::text;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 use crate::tui::words;
+use crate::tui::words::tabs;
 
 pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     let block = t.block().title(words::log_title(app.events.len()));
@@ -31,10 +32,9 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
                 "failed" | "dirty" | "check failed" | "rollback failed" | "cancelled" => t.error(),
                 _ => Default::default(),
             };
-            let who = format!(
-                "{}@{}",
-                e.os_user.as_deref().unwrap_or("?"),
-                e.host.as_deref().unwrap_or("?")
+            let who = tabs::who(
+                e.os_user.as_deref().unwrap_or(tabs::NOT_RECORDED),
+                e.host.as_deref().unwrap_or(tabs::NOT_RECORDED),
             );
             let shown = |s: &str| text::escape(s).into_owned();
             let row = Row::new(vec![
@@ -55,29 +55,30 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     // Columns as wide as what they hold, so the reason keeps the rest of an 80-column screen.
     let events = &app.events;
     let len = |s: Option<&str>| s.map_or(1, |s| text::escape(s).chars().count());
+    const C: [&str; 6] = tabs::LOG_COLUMNS;
     let widths = [
         Constraint::Length(14),
         fit(
             area.width,
-            "EVENT",
+            C[1],
             events.iter().map(|e| len(Some(&e.event))),
             14,
         ),
         fit(
             area.width,
-            "VERSION",
+            C[2],
             events.iter().map(|e| len(e.version.as_deref())),
             14,
         ),
         fit(
             area.width,
-            "OUTCOME",
+            C[3],
             events.iter().map(|e| len(Some(&e.outcome))),
             16,
         ),
         fit(
             area.width,
-            "WHO",
+            C[4],
             events
                 .iter()
                 .map(|e| len(e.os_user.as_deref()) + 1 + len(e.host.as_deref())),
@@ -86,12 +87,7 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         Constraint::Min(10),
     ];
     let table = Table::new(rows, widths)
-        .header(
-            Row::new(vec![
-                "AT (UTC)", "EVENT", "VERSION", "OUTCOME", "WHO", "REASON",
-            ])
-            .style(t.title()),
-        )
+        .header(Row::new(C.to_vec()).style(t.title()))
         .block(block);
     frame.render_widget(table, area);
 }

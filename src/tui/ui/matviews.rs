@@ -10,17 +10,19 @@ use crate::monitor::matviews::MatviewInfo;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 use crate::tui::words;
+use crate::tui::words::tabs;
 
 fn last_refresh(m: &MatviewInfo) -> String {
-    m.last_refresh
-        .map_or("unknown".into(), |at| at.format("%m-%d %H:%M").to_string())
+    m.last_refresh.map_or(tabs::UNKNOWN.into(), |at| {
+        at.format("%m-%d %H:%M").to_string()
+    })
 }
 
 fn writes(m: &MatviewInfo) -> String {
     match m.writes_since_refresh {
-        Some(n) if m.rewritten_since_refresh => format!("<= {n}"),
+        Some(n) if m.rewritten_since_refresh => tabs::at_most(n),
         Some(n) => n.to_string(),
-        None => "unknown".into(),
+        None => tabs::UNKNOWN.into(),
     }
 }
 
@@ -36,17 +38,14 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [since, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
-    let line = format!(
-        "writes since pgstep's last refresh; {}",
-        report.stats_since.describe()
-    );
+    let line = tabs::matview_stats(report.stats_since.describe());
     frame.render_widget(Paragraph::new(line).style(t.dim()), since);
     if list.is_empty() {
         let p = Paragraph::new(words::NO_MATVIEWS).style(t.dim());
         frame.render_widget(p, body);
         return;
     }
-    let yes = |b: bool| if b { "yes" } else { "no" };
+    let yes = |b: bool| if b { tabs::YES } else { tabs::NO };
     let height = body.height.saturating_sub(1) as usize;
     let offset = mon
         .matview_selected
@@ -78,10 +77,11 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
             }
         })
         .collect();
+    const C: [&str; 7] = tabs::MATVIEW_COLUMNS;
     let widths = [
         fit(
             area.width,
-            "NAME",
+            C[0],
             list.iter().map(|m| m.qualified().chars().count()),
             28,
         ),
@@ -90,27 +90,13 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         Constraint::Length(4),
         fit(
             area.width,
-            "REFRESHED",
+            C[4],
             list.iter().map(|m| last_refresh(m).len()),
             11,
         ),
-        fit(
-            area.width,
-            "WRITES",
-            list.iter().map(|m| writes(m).len()),
-            12,
-        ),
+        fit(area.width, C[5], list.iter().map(|m| writes(m).len()), 12),
         Constraint::Min(10),
     ];
-    let head = Row::new(vec![
-        "NAME",
-        "SIZE",
-        "POPULATED",
-        "CONC",
-        "REFRESHED",
-        "WRITES",
-        "BASE TABLES",
-    ])
-    .style(t.title());
+    let head = Row::new(C.to_vec()).style(t.title());
     frame.render_widget(Table::new(rows, widths).header(head), body);
 }

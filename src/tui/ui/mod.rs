@@ -86,7 +86,7 @@ pub fn render(app: &App, frame: &mut Frame) {
 
 fn header(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     let h = &app.header;
-    let mut spans = vec![Span::styled(" pgstep ", t.title())];
+    let mut spans = vec![Span::styled(words::status::PRODUCT, t.title())];
     if let Some(env) = &h.environment {
         spans.push(Span::styled(format!(" {} ", env.to_uppercase()), t.badge()));
         spans.push(Span::raw(" "));
@@ -121,9 +121,11 @@ fn header(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         ));
         spans.push(Span::raw(" "));
     }
-    spans.push(Span::raw(format!(
-        "{} {} as {} · PostgreSQL {}",
-        h.profile, h.target, h.role, h.server_version
+    spans.push(Span::raw(words::status::connected_to(
+        &h.profile,
+        &h.target,
+        &h.role,
+        &h.server_version,
     )));
     if let Some(holder) = &app.lock_holder {
         spans.push(Span::styled(
@@ -162,19 +164,16 @@ fn status_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
             .map(|v| v.to_string())
             .or_else(|| job.target.clone())
             .unwrap_or_default();
-        let mut text = format!(
-            "{spin} {} {what} {:.1}s",
-            job.kind.verb(),
-            job.elapsed.as_secs_f64()
-        );
+        let mut text =
+            words::status::job_line(spin, job.kind.verb(), &what, job.elapsed.as_secs_f64());
         if let (Some(i), n) = (job.statement, job.statements) {
-            text.push_str(&format!("  statement {}/{n}", i + 1));
+            text.push_str(&words::status::job_statement(i + 1, n));
             if let Some(l) = job.line {
-                text.push_str(&format!(" (line {l})"));
+                text.push_str(&words::status::job_line_no(l));
             }
         }
         if let Some(step) = &job.step {
-            text.push_str(&format!("  step: {step}"));
+            text.push_str(&words::status::job_step(step));
         }
         if job.cancelling {
             text.push_str(words::CANCELLING);
@@ -219,12 +218,14 @@ fn footer(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     // While work runs the keys that would start more work only say "wait", so they are left
     // out, as in a read-only session.
     let idle = app.job.is_none();
-    let keys = app.keymap.footer(&app.contexts(), app.read_only() || !idle);
+    let keys = app.keymap.footer_within(
+        &app.contexts(),
+        app.read_only() || !idle,
+        usize::from(area.width),
+        |cmd| dialogs::offered(app, cmd),
+    );
     let mut spans = Vec::new();
-    for (cmd, k, name) in keys {
-        if !dialogs::offered(app, cmd) {
-            continue;
-        }
+    for (_, k, name) in keys {
         spans.push(Span::styled(k, t.key()));
         spans.push(Span::raw(format!(" {}  ", name.replace('_', " "))));
     }

@@ -13,6 +13,7 @@ use crate::text::{self, Escaped};
 use crate::tui::app::{App, PhaseRow};
 use crate::tui::theme::{Theme, glyph};
 use crate::tui::words;
+use crate::tui::words::phases as w;
 
 pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     let batch = app.job.as_ref().and_then(|j| Some((j, j.batch.as_ref()?)));
@@ -36,16 +37,11 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
 fn render_list(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     let visible = app.visible();
     let title = if app.reading.is_some() {
-        " Phases ".to_string()
+        w::LIST_TITLE.to_string()
     } else if app.filter.is_empty() {
-        format!(" Phases ({}) ", app.phases.len())
+        w::list_title(app.phases.len())
     } else {
-        format!(
-            " Phases ({} of {}) /{} ",
-            visible.len(),
-            app.phases.len(),
-            app.filter
-        )
+        w::list_title_filtered(visible.len(), app.phases.len(), &app.filter)
     };
     let block = t.block().title(title);
     let inner = block.inner(area);
@@ -81,10 +77,7 @@ fn render_list(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         .collect();
     if lines.is_empty() {
         let text = match app.reading {
-            Some(files) => format!(
-                "reading the plan in {} ({files} files)...",
-                text::path(&app.plan.dir)
-            ),
+            Some(files) => w::reading_plan(text::path(&app.plan.dir), files),
             None if app.phases.is_empty() => words::NO_MIGRATIONS.into(),
             None => words::NO_PHASE_MATCHES.into(),
         };
@@ -116,7 +109,7 @@ fn row<'a>(
         let g = glyph(p.state, app.options.theme.ascii);
         Span::styled(format!("{g} {:12}", p.state.word()), t.state(p.state))
     } else {
-        Span::styled(format!("  {:12}", "loading"), t.dim())
+        Span::styled(format!("  {:12}", w::LOADING), t.dim())
     };
     let mut spans = vec![
         Span::raw(marker),
@@ -126,7 +119,7 @@ fn row<'a>(
     let fixed = FIXED + vw;
     // With an adopted tool, whose record each state comes from: the tool's or pgstep's.
     let source = app.adoption.as_ref().map(|a| {
-        let w = a.history.tool.word().len().max("pgstep".len());
+        let w = a.history.tool.word().len().max(w::OWN_SOURCE.len());
         format!("{:w$} ", p.source.word())
     });
     let fixed = fixed + source.as_ref().map_or(0, String::len);
@@ -135,7 +128,7 @@ fn row<'a>(
             .applied_at
             .map(|a| a.format("%m-%d %H:%M").to_string())
             .unwrap_or_default();
-        let ms = p.millis.map(|m| format!("{m}ms")).unwrap_or_default();
+        let ms = p.millis.map(w::row_millis).unwrap_or_default();
         format!(" {at:11} {ms:>7}")
     } else {
         String::new()
@@ -177,10 +170,7 @@ fn render_detail(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
 }
 
 fn label<'a>(t: &Theme, key: &'a str, value: String) -> Line<'a> {
-    Line::from(vec![
-        Span::styled(format!("{key}: "), t.dim()),
-        Span::raw(value),
-    ])
+    Line::from(vec![Span::styled(w::label(key), t.dim()), Span::raw(value)])
 }
 
 fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow, width: u16) -> Vec<Line<'a>> {
@@ -203,26 +193,24 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow, width: u16) -> Vec
             p.state.word()
         )
     } else {
-        "state not loaded yet".to_string()
+        w::STATE_NOT_LOADED.to_string()
     };
     if let Some(r) = row {
         if let Some(at) = r.applied_at {
-            state.push_str(&format!(" {} UTC", at.format("%Y-%m-%d %H:%M:%S")));
+            state.push_str(&w::applied_at(at.format("%Y-%m-%d %H:%M:%S")));
         }
         if let Some(by) = &r.applied_by_os_user {
-            let host = r.applied_from_host.as_deref().unwrap_or("?");
-            let role = r.applied_by_role.as_deref().unwrap_or("?");
-            let (by, host, role) = (Escaped(by), Escaped(host), Escaped(role));
-            state.push_str(&format!(" by {by}@{host} as {role}"));
+            let host = r.applied_from_host.as_deref().unwrap_or(w::UNKNOWN);
+            let role = r.applied_by_role.as_deref().unwrap_or(w::UNKNOWN);
+            state.push_str(&w::applied_by(Escaped(by), Escaped(host), Escaped(role)));
         }
         if let Some(ms) = r.execution_time_ms {
-            state.push_str(&format!(", {ms} ms"));
+            state.push_str(&w::took(ms));
         }
         if p.state == PhaseState::Dirty {
-            state.push_str(&format!(
-                ", stopped after statement {} of {}",
+            state.push_str(&w::stopped_after(
                 r.statements_done.unwrap_or(0),
-                r.statements_total.unwrap_or(0)
+                r.statements_total.unwrap_or(0),
             ));
         }
     }
@@ -230,7 +218,7 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow, width: u16) -> Vec
     if let Some(a) = &app.adoption {
         out.push(label(
             t,
-            "state from",
+            w::STATE_FROM,
             words::state_source(p.source, &a.history.table),
         ));
     }
@@ -239,38 +227,32 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow, width: u16) -> Vec
     }
     if let Some(e) = row.and_then(|r| r.error_message.as_deref()) {
         out.push(Line::from(Span::styled(
-            format!("last error: {}", Escaped(e)),
+            w::last_error(Escaped(e)),
             t.error(),
         )));
     }
     if let Some(d) = &p.drift {
         out.push(Line::from(Span::styled(
-            format!("drift: {}", Escaped(&d.describe())),
+            w::drift(Escaped(&d.describe())),
             t.warning(),
         )));
     }
     let Some(m) = m else {
-        out.push(Line::from(Span::styled(
-            "the file of this phase is gone: its DOWN as applied is kept in the history",
-            t.warning(),
-        )));
+        out.push(Line::from(Span::styled(w::FILE_GONE, t.warning())));
         match app.recorded_of(p) {
             Some(Ok(AppliedSql {
                 down: Some(down), ..
             })) => {
-                out.push(Line::from(Span::styled("DOWN (as applied)", t.title())));
+                out.push(Line::from(Span::styled(w::DOWN_AS_APPLIED, t.title())));
                 out.extend(highlight::wrap(
                     highlight::sql(down.trim(), 1, t),
                     width,
                     true,
                 ));
             }
-            Some(Ok(_)) => out.push(Line::from(Span::styled(
-                "no DOWN was recorded: this phase cannot be rolled back",
-                t.warning(),
-            ))),
+            Some(Ok(_)) => out.push(Line::from(Span::styled(w::NO_DOWN_RECORDED, t.warning()))),
             Some(Err(e)) => out.push(Line::from(Span::styled(e.clone(), t.error()))),
-            None => out.push(Line::from(Span::styled("reading the history...", t.dim()))),
+            None => out.push(Line::from(Span::styled(w::READING_HISTORY, t.dim()))),
         }
         out.extend(history(app, t, p));
         return out;
@@ -282,51 +264,43 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow, width: u16) -> Vec
                 out.extend(highlight::diff(&crate::engine::drift::diff(recorded, m), t));
             }
             (Some(Err(e)), _) => out.push(Line::from(Span::styled(e.clone(), t.error()))),
-            _ => out.push(Line::from(Span::styled(
-                "reading what was applied...",
-                t.dim(),
-            ))),
+            _ => out.push(Line::from(Span::styled(w::READING_APPLIED, t.dim()))),
         }
     }
     if let Some(goal) = &m.meta.goal {
-        out.push(label(t, "goal", text::escape(goal).into_owned()));
+        out.push(label(t, w::GOAL, text::escape(goal).into_owned()));
     }
     let deps: Vec<&str> = m.meta.depends.iter().map(|v| v.as_str()).collect();
     if !deps.is_empty() {
-        out.push(label(t, "depends", deps.join(", ")));
+        out.push(label(t, w::DEPENDS, deps.join(", ")));
     }
     let lock = m.meta.lock_timeout.or(app.options.lock_timeout);
     let tx = if m.transactional() {
-        "one transaction"
+        w::ONE_TRANSACTION
     } else {
-        "none (statement by statement)"
+        w::NO_TRANSACTION
     };
-    let timeouts = format!(
-        "{tx}; lock_timeout {}; statement_timeout {}",
-        lock.map_or("2s".to_string(), format_duration),
+    let timeouts = w::timeouts(
+        tx,
+        lock.map_or(w::DEFAULT_LOCK_TIMEOUT.to_string(), format_duration),
         m.meta
             .statement_timeout
-            .map_or("server default".to_string(), format_duration)
+            .map_or(w::SERVER_DEFAULT.to_string(), format_duration),
     );
-    out.push(label(t, "transaction", timeouts));
+    out.push(label(t, w::TRANSACTION, timeouts));
     if !m.meta.requires.is_empty() {
         let requires = m.meta.requires.join(", ");
-        out.push(label(t, "requires", text::escape(&requires).into_owned()));
+        out.push(label(t, w::REQUIRES, text::escape(&requires).into_owned()));
     }
-    out.push(label(t, "file", text::path(&m.file)));
+    out.push(label(t, w::FILE, text::path(&m.file)));
     if !m.steps.is_empty() {
-        out.push(Line::from(Span::styled("steps", t.title())));
+        out.push(Line::from(Span::styled(w::STEPS, t.title())));
         for (i, s) in m.steps.iter().enumerate() {
-            out.push(Line::from(format!(
-                "  {}. {} (line {})",
-                i + 1,
-                Escaped(&s.title),
-                s.line
-            )));
+            out.push(Line::from(w::step(i + 1, Escaped(&s.title), s.line)));
         }
     }
     if !m.checks.is_empty() {
-        out.push(Line::from(Span::styled("checks", t.title())));
+        out.push(Line::from(Span::styled(w::CHECKS, t.title())));
         let results = app.results_of(&p.version);
         for c in &m.checks {
             let last = results.and_then(|r| r.iter().find(|o| o.name == c.name));
@@ -335,18 +309,18 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow, width: u16) -> Vec
                     (o.grade.word(), grade_style(o.grade, t), o.detail.clone())
                 }
                 Some(o) => (o.grade.word(), grade_style(o.grade, t), o.after.clone()),
-                None => ("-", t.dim(), "not run yet".to_string()),
+                None => (w::NOT_RUN_MARK, t.dim(), w::NOT_RUN_YET.to_string()),
             };
             out.push(Line::from(vec![
                 Span::styled(format!("  {mark:4} "), style),
-                Span::raw(format!("{} [{}] ", Escaped(&c.name), c.expect)),
+                Span::raw(w::check(Escaped(&c.name), &c.expect)),
                 Span::styled(text::escape(&seen).into_owned(), t.dim()),
             ]));
         }
     }
     let findings = app.lint_of(&p.version);
     if !findings.is_empty() {
-        out.push(Line::from(Span::styled("lint", t.title())));
+        out.push(Line::from(Span::styled(w::LINT, t.title())));
         for f in findings {
             let style = match f.severity {
                 crate::lint::Severity::Error => t.error(),
@@ -355,16 +329,13 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow, width: u16) -> Vec
             };
             out.push(Line::from(vec![
                 Span::styled(format!("  {} ", f.severity.word()), style),
-                Span::raw(format!("[{}] line {}: {}", f.rule, f.line, f.message)),
+                Span::raw(w::finding(f.rule, f.line, &f.message)),
             ]));
-            out.push(Line::from(Span::styled(
-                format!("    safer: {}", f.hint),
-                t.dim(),
-            )));
+            out.push(Line::from(Span::styled(w::safer(&f.hint), t.dim())));
         }
     }
     out.push(Line::from(Span::styled(
-        format!("UP ({})", statements(m.up.count())),
+        w::up_heading(m.up.count()),
         t.title(),
     )));
     let Some(read) = read else {
@@ -376,15 +347,12 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow, width: u16) -> Vec
     match read.down() {
         Some(d) => {
             out.push(Line::from(Span::styled(
-                format!("DOWN ({})", statements(d.part.count())),
+                w::down_heading(d.part.count()),
                 t.title(),
             )));
             out.extend(highlight::wrap(highlight::part(d, t), width, true));
         }
-        None => out.push(Line::from(Span::styled(
-            "no DOWN: this phase cannot be rolled back",
-            t.warning(),
-        ))),
+        None => out.push(Line::from(Span::styled(w::NO_DOWN, t.warning()))),
     }
     out.extend(history(app, t, p));
     out
@@ -399,7 +367,7 @@ fn unread(app: &App, p: &PhaseRow, t: &Theme) -> Vec<Line<'static>> {
         .filter(|d| d.version == p.version)
         .and_then(|d| d.migration.as_ref()?.as_ref().err());
     let Some(e) = failed else {
-        return vec![Line::from(Span::styled("reading its file...", t.dim()))];
+        return vec![Line::from(Span::styled(w::READING_FILE, t.dim()))];
     };
     e.lines()
         .flat_map(|l| match l.split_once(": error: ") {
@@ -408,10 +376,6 @@ fn unread(app: &App, p: &PhaseRow, t: &Theme) -> Vec<Line<'static>> {
         })
         .map(|l| Line::from(Span::styled(l, t.error())))
         .collect()
-}
-
-fn statements(n: usize) -> String {
-    format!("{n} statement{}", if n == 1 { "" } else { "s" })
 }
 
 /// The event log's lines about phase `p`.
@@ -429,17 +393,13 @@ fn history(app: &App, t: &Theme, p: &PhaseRow) -> Vec<Line<'static>> {
         .collect();
     let mut out = Vec::new();
     if !events.is_empty() {
-        out.push(Line::from(Span::styled("history", t.title())));
+        out.push(Line::from(Span::styled(w::HISTORY, t.title())));
         for e in events {
-            out.push(Line::from(format!(
-                "  {} {} {}{}",
+            out.push(Line::from(w::history_line(
                 e.at.format("%Y-%m-%d %H:%M:%S"),
-                e.event,
-                e.outcome,
-                e.reason
-                    .as_deref()
-                    .map(|r| format!(" ({r})"))
-                    .unwrap_or_default()
+                &e.event,
+                &e.outcome,
+                e.reason.as_deref(),
             )));
         }
     }

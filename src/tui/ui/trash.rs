@@ -9,6 +9,7 @@ use crate::engine::impact::size;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
 use crate::tui::words;
+use crate::tui::words::tabs;
 
 pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     let mon = &app.monitors;
@@ -16,7 +17,7 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         return;
     };
     let total: i64 = list.iter().map(|k| k.bytes).sum();
-    let title = format!(" Kept copies ({}, {}) ", list.len(), size(total));
+    let title = tabs::trash_title(list.len(), size(total));
     let block = t.block().title(title);
     let body = block.inner(area);
     frame.render_widget(block, area);
@@ -53,7 +54,7 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         Constraint::Length(6),
         fit(
             area.width,
-            "OBJECT",
+            tabs::TRASH_COLUMNS[2],
             list.iter().map(|k| k.object.chars().count()),
             30,
         ),
@@ -62,9 +63,6 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         Constraint::Length(10),
         Constraint::Length(9),
     ];
-    let head = Row::new(vec![
-        "ID", "KIND", "OBJECT", "PHASE", "KEPT", "ROWS", "SIZE",
-    ])
-    .style(t.title());
+    let head = Row::new(tabs::TRASH_COLUMNS.to_vec()).style(t.title());
     frame.render_widget(Table::new(rows, widths).header(head), body);
 }

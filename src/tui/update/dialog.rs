@@ -6,6 +6,7 @@ use ratatui_textarea::TextArea;
 
 use super::job::start;
 use super::keep_choice;
+use super::phase::reason_dialog;
 use super::typing::edit;
 use crate::engine::InDoubt;
 use crate::plan::Version;
@@ -59,7 +60,7 @@ pub fn on_key(app: &mut App, key: KeyEvent, cmd: Option<Command>) -> Vec<Effect>
                 if let Some(a) = &mut app.adoption {
                     a.unconfirmed = false;
                 }
-                return super::command(app, then);
+                return super::command::command(app, then);
             } else if is(Command::Submit) {
                 input.clear();
                 let submit = app.keymap.key_of(Context::Typed, Command::Submit);
@@ -224,10 +225,7 @@ pub fn on_key(app: &mut App, key: KeyEvent, cmd: Option<Command>) -> Vec<Effect>
                     field = Field::Version;
                 } else if typed != version.as_str() {
                     let submit = app.keymap.key_of(Context::Reason, Command::Submit);
-                    hint = Some(words::type_exactly(
-                        format!("the version {version}"),
-                        &submit,
-                    ));
+                    hint = Some(words::type_exactly(words::the_version(&version), &submit));
                     typed.clear();
                 } else {
                     open = false;
@@ -381,17 +379,6 @@ pub fn on_key(app: &mut App, key: KeyEvent, cmd: Option<Command>) -> Vec<Effect>
     };
     app.modal = keep;
     effects
-}
-
-pub fn reason_dialog(purpose: ReasonFor, version: Version) -> Modal {
-    Modal::Reason {
-        purpose,
-        version,
-        reason: String::new(),
-        typed: String::new(),
-        field: Field::Reason,
-        hint: None,
-    }
 }
 
 fn reasoned(app: &mut App, purpose: ReasonFor, version: Version, reason: String) -> Vec<Effect> {

@@ -14,6 +14,7 @@ use crate::tui::app::{App, JobKind};
 use crate::tui::dialog::{Maintenance, Modal};
 use crate::tui::keymap::{Command, Context};
 use crate::tui::words;
+use crate::tui::words::facts as w;
 
 /// The job a confirmed dialog starts, and its effect.
 fn job(op: &Maintenance) -> (JobKind, Effect) {
@@ -61,27 +62,16 @@ pub fn index_dialog(i: &IndexInfo, rebuild: bool) -> Modal {
     let sql = qualified(&i.schema, &i.index);
     let shown = i.index.clone();
     let (op, how) = if rebuild {
-        (
-            Maintenance::Reindex { sql, shown },
-            "REINDEX INDEX CONCURRENTLY: a new copy is built beside it, then swapped in",
-        )
+        (Maintenance::Reindex { sql, shown }, w::REINDEX_HOW)
     } else {
-        (
-            Maintenance::DropIndex { sql, shown },
-            "DROP INDEX CONCURRENTLY: its definition is kept in the event log",
-        )
+        (Maintenance::DropIndex { sql, shown }, w::DROP_INDEX_HOW)
     };
     let facts = vec![
-        format!("index {} on table {}.{}", i.qualified(), i.schema, i.table),
-        format!(
-            "size {}, {} scans, {}",
-            pretty_size(i.size_bytes),
-            i.scans.map_or("no".into(), |s| s.to_string()),
-            i.verdict_text()
-        ),
+        w::index(i.qualified(), &i.schema, &i.table),
+        w::index_use(pretty_size(i.size_bytes), i.scans, i.verdict_text()),
         i.definition
             .clone()
-            .unwrap_or_else(|| "definition unknown: the index is locked".into()),
+            .unwrap_or_else(|| w::INDEX_LOCKED.into()),
         how.into(),
     ];
     dialog(op, facts)
@@ -89,22 +79,13 @@ pub fn index_dialog(i: &IndexInfo, rebuild: bool) -> Modal {
 
 pub fn matview_dialog(m: &MatviewInfo) -> Modal {
     let how = if m.populated && m.concurrent_refresh {
-        "REFRESH MATERIALIZED VIEW CONCURRENTLY: readers continue".to_string()
+        w::REFRESH_CONCURRENTLY.to_string()
     } else {
-        "REFRESH MATERIALIZED VIEW without CONCURRENTLY: readers wait (ACCESS EXCLUSIVE)".into()
+        w::REFRESH_BLOCKING.into()
     };
     let facts = vec![
-        format!(
-            "materialized view {}, {}, {}",
-            m.qualified(),
-            pretty_size(m.size_bytes),
-            if m.populated {
-                "populated"
-            } else {
-                "not populated"
-            }
-        ),
-        format!("base tables: {}", m.base_tables.join(", ")),
+        w::matview(m.qualified(), pretty_size(m.size_bytes), m.populated),
+        w::base_tables(&m.base_tables),
         how,
     ];
     let op = Maintenance::Refresh {
@@ -118,7 +99,7 @@ pub fn matview_dialog(m: &MatviewInfo) -> Modal {
 pub fn restore_dialog(k: &Kept) -> Modal {
     let facts = vec![
         words::kept_line(k),
-        format!("removed by: {}", head(&k.statement, 200)),
+        w::removed_by(head(&k.statement, 200)),
         words::RESTORE_HOW.into(),
     ];
     let op = Maintenance::Restore {
@@ -137,19 +118,13 @@ pub fn purge_dialog(kept: &[Kept]) -> Modal {
 
 pub fn session_dialog(s: &Session, terminate: bool) -> Modal {
     let (op, how) = if terminate {
-        (
-            Maintenance::Terminate(s.pid),
-            "pg_terminate_backend: the session ends and its transaction rolls back",
-        )
+        (Maintenance::Terminate(s.pid), w::TERMINATE_HOW)
     } else {
-        (
-            Maintenance::Cancel(s.pid),
-            "pg_cancel_backend: its running statement fails; the session stays",
-        )
+        (Maintenance::Cancel(s.pid), w::CANCEL_HOW)
     };
     let facts = vec![
         s.describe(),
-        format!("query: {}", head(s.query.as_deref().unwrap_or("?"), 200)),
+        w::query(head(s.query.as_deref().unwrap_or(w::NO_QUERY), 200)),
         how.into(),
     ];
     dialog(op, facts)

@@ -159,7 +159,7 @@ pub fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
             let terminate = cmd == Command::TerminateBackend || !running;
             let mut modal = dm::session_dialog(&s, terminate);
             if cmd == Command::CancelBackend && !running {
-                let state = s.state.as_deref().unwrap_or("not running a statement");
+                let state = s.state.as_deref().unwrap_or(words::tabs::NOT_RUNNING);
                 if let crate::tui::dialog::Modal::Maintain { facts, .. } = &mut modal {
                     facts.insert(0, words::nothing_to_cancel(s.pid, state));
                 }

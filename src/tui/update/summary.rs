@@ -1,9 +1,12 @@
 //! What the apply confirmation says a phase will do.
 
 use crate::lint::Finding;
+use crate::plan::Version;
 use crate::plan::{Migration, format_duration as duration};
 use crate::text::{self, Escaped};
-use crate::tui::app::Options;
+use crate::tui::app::{App, Options};
+use crate::tui::words::facts as w;
+use crate::tui::words::phases::{DEFAULT_LOCK_TIMEOUT, SERVER_DEFAULT};
 
 /// One line per fact: statements and steps, transaction mode, timeouts, checks, extensions.
 pub fn apply_summary(
@@ -15,75 +18,69 @@ pub fn apply_summary(
     let mut out = Vec::new();
     let title = m.meta.title.as_deref().unwrap_or(&m.name);
     let (name, title) = (Escaped(&m.name), Escaped(title));
-    out.push(format!("{} {name}: {title}", m.version));
+    out.push(w::phase_title(&m.version, name, title));
     if let Some(goal) = &m.meta.goal {
-        out.push(format!("goal: {}", Escaped(goal)));
+        out.push(w::goal(Escaped(goal)));
     }
-    out.push(format!(
-        "{} statement(s) in {} step(s){}",
+    let steps: Vec<String> = m
+        .steps
+        .iter()
+        .map(|s| text::escape(&s.title).into_owned())
+        .collect();
+    out.push(w::statements_in_steps(
         m.up.count(),
         m.steps.len().max(1),
-        if m.steps.is_empty() {
-            String::new()
-        } else {
-            format!(
-                ": {}",
-                m.steps
-                    .iter()
-                    .map(|s| text::escape(&s.title))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        }
+        &steps,
     ));
     out.push(if m.transactional() {
-        "one transaction: any failure rolls the whole phase back".to_string()
+        w::ONE_TRANSACTION.to_string()
     } else {
-        "Transaction: none: statements commit one by one; a failure leaves the phase dirty"
-            .to_string()
+        w::NO_TRANSACTION.to_string()
     });
     let lock = m
         .meta
         .lock_timeout
         .or(options.lock_timeout)
-        .map_or("2s".to_string(), duration);
+        .map_or(DEFAULT_LOCK_TIMEOUT.to_string(), duration);
     let stmt = m
         .meta
         .statement_timeout
-        .map_or("server default".to_string(), duration);
-    out.push(format!("lock_timeout {lock}, statement_timeout {stmt}"));
+        .map_or(SERVER_DEFAULT.to_string(), duration);
+    out.push(w::timeouts(lock, stmt));
     if m.checks.is_empty() {
-        out.push("no checks".to_string());
+        out.push(w::NO_CHECKS.to_string());
     } else {
         let names: Vec<String> = m
             .checks
             .iter()
-            .map(|c| format!("{} [{}]", Escaped(&c.name), c.expect))
+            .map(|c| w::check(Escaped(&c.name), &c.expect))
             .collect();
-        out.push(format!("{} check(s): {}", m.checks.len(), names.join(", ")));
+        out.push(w::checks(&names));
     }
     if !m.meta.requires.is_empty() {
-        out.push(format!(
-            "requires extension(s): {}",
-            m.meta.requires.join(", ")
-        ));
+        out.push(w::requires(&m.meta.requires));
     }
     if m.down.is_none() {
-        out.push("no DOWN: it cannot be rolled back".to_string());
+        out.push(w::NO_DOWN.to_string());
     }
     match tables {
-        None => out.push("tables it touches: measuring...".to_string()),
+        None => out.push(w::MEASURING_TABLES.to_string()),
         Some([]) => {}
-        Some(t) => out.extend(t.iter().map(|line| format!("touches {line}"))),
+        Some(t) => out.extend(t.iter().map(w::touches)),
     }
     for f in findings {
-        out.push(format!(
-            "{} [{}] line {}: {}",
-            f.severity.word(),
-            f.rule,
-            f.line,
-            f.message
-        ));
+        out.push(w::finding(f.severity.word(), f.rule, f.line, &f.message));
     }
     out
+}
+
+/// What the apply dialog says `version` will do, with its tables once they are read.
+pub fn of(app: &App, version: &Version, tables: Option<&[String]>) -> Option<Vec<String>> {
+    let m = app.plan.migrations.iter().find(|m| m.version == *version)?;
+    Some(apply_summary(
+        m,
+        &app.options,
+        &app.lint_of(version),
+        tables,
+    ))
 }
