@@ -89,8 +89,12 @@ config() { # parallel per_server prefix
 
 now() { date +%s.%N; }
 # CPU seconds of this shell's ended children (pgstep runs) and of the servers so far.
-# `times` runs in this shell, not in a pipeline's subshell, which has no children.
-client_cpu() { times > "$WORK/times"; tail -1 "$WORK/times" | awk '{ for (i = 1; i <= 2; i++) { split($i, a, /m|s/); t += a[1] * 60 + a[2] } } END { printf "%.2f", t }'; }
+# `times` runs in this shell, never in a command substitution: a subshell has no children of
+# its own yet. The pgstep runs' seconds are left in CLIENT.
+client_cpu() {
+  times > "$WORK/times"
+  CLIENT=$(tail -1 "$WORK/times" | awk '{ for (i = 1; i <= 2; i++) { split($i, a, /m|s/); t += a[1] * 60 + a[2] } } END { printf "%.2f", t }')
+}
 server_cpu() {
   local k t=0 f
   for k in 0 1 2; do
@@ -133,14 +137,15 @@ for r in $(seq 1 "$ROUNDS"); do
   for way in sequential fleet-8 fleet-1; do
     fresh
     LOADS+="$(load) "
-    c0=$(client_cpu); s0=$(server_cpu)
+    client_cpu; c0=$CLIENT; s0=$(server_cpu)
     case $way in
       sequential) t=$(sequential) ;;
       fleet-8) t=$(fleet 8 3) ;;
       fleet-1) t=$(fleet 1 1) ;;
     esac
     LOADS+="$(load) "
-    CPU[$way]+="$(echo "$(client_cpu) - $c0" | bc)+$(echo "$(server_cpu) - $s0" | bc) "
+    client_cpu
+    CPU[$way]+="$(echo "$CLIENT - $c0" | bc)+$(echo "$(server_cpu) - $s0" | bc) "
     record "$way" "$t"
     echo "round $r $way: $t s (load $(load))" >&2
   done
