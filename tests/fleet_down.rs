@@ -3,8 +3,7 @@
 
 mod support;
 
-use support::TestDb;
-use support::migrations::{Dir, Pg, Run, command_with_config, finish, pgstep, states};
+use support::migrations::{Dir, Pg, Run, command_with_config, finish, fleet_of, pgstep, states};
 
 fn fleet(config: &Dir, plan: &Dir, args: &[&str]) -> Run {
     let config = config.path().join("pgstep.toml");
@@ -25,13 +24,7 @@ const THINGS: &str = "CREATE TABLE things (id int);\n\
 
 #[test]
 fn verify_reports_the_failing_check_and_down_rolls_every_target_back() {
-    let dbs: Vec<TestDb> = (0..3).map(|_| support::fresh_db()).collect();
-    let list: Vec<String> = dbs.iter().map(|d| format!("\"{}\"", d.url())).collect();
-    let config = Dir::new();
-    config.write(
-        "pgstep.toml",
-        &format!("[fleets.t]\ntargets = [{}]\n", list.join(", ")),
-    );
+    let (dbs, config) = fleet_of(3, "");
     let plan = Dir::new();
     plan.write("001_things.sql", THINGS);
     fleet(&config, &plan, &["fleet", "t", "up", "--yes"]).expect(0);
@@ -84,13 +77,7 @@ fn verify_reports_the_failing_check_and_down_rolls_every_target_back() {
 
 #[test]
 fn up_to_a_version_stops_every_target_where_pgstep_up_to_stops_one() {
-    let dbs: Vec<TestDb> = (0..3).map(|_| support::fresh_db()).collect();
-    let list: Vec<String> = dbs.iter().map(|d| format!("\"{}\"", d.url())).collect();
-    let config = Dir::new();
-    config.write(
-        "pgstep.toml",
-        &format!("[fleets.t]\ntargets = [{}]\n", list.join(", ")),
-    );
+    let (dbs, config) = fleet_of(3, "");
     let plan = Dir::new();
     plan.write("001_a.sql", "CREATE TABLE a (id int);\n");
     plan.write("002_b.sql", "CREATE TABLE b (id int);\n");

@@ -7,7 +7,7 @@ mod support;
 use std::time::Duration;
 
 use support::TestDb;
-use support::migrations::{Dir, Pg, Run, command_with_config, finish};
+use support::migrations::{Dir, Pg, Run, command_with_config, finish, fleet_of};
 
 fn fleet(config: &Dir, plan: &Dir, args: &[&str]) -> Run {
     let config = config.path().join("pgstep.toml");
@@ -20,13 +20,7 @@ fn fleet(config: &Dir, plan: &Dir, args: &[&str]) -> Run {
 
 /// Six listed targets, `settings` as given, and a one-phase plan creating `orders`.
 fn six(settings: &str) -> (Vec<TestDb>, Dir, Dir) {
-    let dbs: Vec<TestDb> = (0..6).map(|_| support::fresh_db()).collect();
-    let list: Vec<String> = dbs.iter().map(|d| format!("\"{}\"", d.url())).collect();
-    let config = Dir::new();
-    config.write(
-        "pgstep.toml",
-        &format!("[fleets.t]\ntargets = [{}]\n{settings}", list.join(", ")),
-    );
+    let (dbs, config) = fleet_of(6, settings);
     let plan = Dir::new();
     plan.write(
         "001_orders.sql",
@@ -113,16 +107,7 @@ fn no_target_starts_once_max_failures_is_reached() {
 
 #[test]
 fn a_target_in_flight_finishes_its_current_phase_and_goes_no_further() {
-    let dbs: Vec<TestDb> = (0..2).map(|_| support::fresh_db()).collect();
-    let list: Vec<String> = dbs.iter().map(|d| format!("\"{}\"", d.url())).collect();
-    let config = Dir::new();
-    config.write(
-        "pgstep.toml",
-        &format!(
-            "[fleets.t]\ntargets = [{}]\ncanary = 0\nparallel = 2\nmax_failures = 1\n",
-            list.join(", ")
-        ),
-    );
+    let (dbs, config) = fleet_of(2, "canary = 0\nparallel = 2\nmax_failures = 1\n");
     let plan = Dir::new();
     plan.write(
         "001_slow.sql",
@@ -163,16 +148,9 @@ fn sleeping(pg: &Pg, names: &[&str]) -> i64 {
 
 #[test]
 fn a_second_ctrl_c_cancels_the_statements_on_the_servers_and_each_target_records_why() {
-    let dbs: Vec<TestDb> = (0..3).map(|_| support::fresh_db()).collect();
-    let list: Vec<String> = dbs.iter().map(|d| format!("\"{}\"", d.url())).collect();
-    let config = Dir::new();
-    config.write(
-        "pgstep.toml",
-        &format!(
-            "[fleets.t]\ntargets = [{}]\ncanary = 0\nparallel = 3\nper_server = 3\n\
-             max_failures = 3\n",
-            list.join(", ")
-        ),
+    let (dbs, config) = fleet_of(
+        3,
+        "canary = 0\nparallel = 3\nper_server = 3\nmax_failures = 3\n",
     );
     let plan = Dir::new();
     plan.write(

@@ -4,24 +4,18 @@
 mod support;
 
 use support::console::{Console, ENTER, line_with};
-use support::fresh_db;
-use support::migrations::{Dir, Pg, pgstep};
+use support::migrations::{Dir, Pg, fleet_of, pgstep};
 
 #[test]
 fn the_matrix_shows_filters_and_opens_a_target_console_that_returns_to_the_fleet() {
-    let dbs: Vec<support::TestDb> = (0..3).map(|_| fresh_db()).collect();
+    let (dbs, config) = fleet_of(3, "");
     let plan = Dir::new();
     plan.write("001_books.sql", "CREATE TABLE books (id int);\n");
     plan.write("002_isbn.sql", "ALTER TABLE books ADD COLUMN isbn text;\n");
     // One target at the head, one a phase behind, one with nothing applied.
     pgstep(&dbs[0], &plan, &["up"]).expect(0);
     pgstep(&dbs[1], &plan, &["up", "--to", "001"]).expect(0);
-    let list: Vec<String> = dbs.iter().map(|d| format!("\"{}\"", d.url())).collect();
-    let config = Dir::new();
-    let path = config.write(
-        "pgstep.toml",
-        &format!("[fleets.t]\ntargets = [{}]\n", list.join(", ")),
-    );
+    let path = config.path().join("pgstep.toml");
     let path = path.to_str().expect("a UTF-8 path");
     let mut c = Console::start(&["--config", path, "--fleet", "t"], plan.path(), 160, 30);
 

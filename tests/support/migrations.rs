@@ -10,10 +10,23 @@ use serde_json::Value;
 use tokio::runtime::Runtime;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
-use super::{TestDb, describe};
+use super::{TestDb, describe, fresh_db};
 
 /// No pgstep command in these tests should take longer; one that does is hung.
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// `n` fresh databases listed as the targets of fleet `t`, `settings` (TOML lines) after
+/// them, in a `pgstep.toml` of a directory of its own.
+pub fn fleet_of(n: usize, settings: &str) -> (Vec<TestDb>, Dir) {
+    let dbs: Vec<TestDb> = (0..n).map(|_| fresh_db()).collect();
+    let list: Vec<String> = dbs.iter().map(|d| format!("\"{}\"", d.url())).collect();
+    let config = Dir::new();
+    config.write(
+        "pgstep.toml",
+        &format!("[fleets.t]\ntargets = [{}]\n{settings}", list.join(", ")),
+    );
+    (dbs, config)
+}
 
 /// A temporary migrations directory.
 pub struct Dir {
