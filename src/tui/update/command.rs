@@ -189,14 +189,7 @@ pub fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
                     return Vec::new();
                 }
             };
-            *pos = match cmd {
-                Command::Down => (*pos + 1).min(len.saturating_sub(1)),
-                Command::Up => pos.saturating_sub(1),
-                Command::PageDown => (*pos + page).min(len.saturating_sub(1)),
-                Command::PageUp => pos.saturating_sub(page),
-                Command::Top => 0,
-                _ => len.saturating_sub(1),
-            };
+            *pos = um::moved(*pos, len, page, cmd);
             app.detail_scroll = 0;
         }
         Command::DetailDown => app.detail_scroll = app.detail_scroll.saturating_add(3),

@@ -45,14 +45,21 @@ pub fn move_selection(app: &mut App, cmd: Command, page: usize) {
     let Some(pos) = app.monitors.selection(app.tab) else {
         return;
     };
-    *pos = match cmd {
-        Command::Down => (*pos + 1).min(len.saturating_sub(1)),
+    *pos = moved(*pos, len, page, cmd);
+}
+
+/// Where a list's selection at `pos` of `len` rows goes on a movement key, `page` rows a page:
+/// every list of the console (phases, log, monitoring tabs) moves alike.
+pub fn moved(pos: usize, len: usize, page: usize, cmd: Command) -> usize {
+    let last = len.saturating_sub(1);
+    match cmd {
+        Command::Down => (pos + 1).min(last),
         Command::Up => pos.saturating_sub(1),
-        Command::PageDown => (*pos + page).min(len.saturating_sub(1)),
+        Command::PageDown => (pos + page).min(last),
         Command::PageUp => pos.saturating_sub(page),
         Command::Top => 0,
-        _ => len.saturating_sub(1),
-    };
+        _ => last,
+    }
 }
 
 fn refuse(app: &mut App, text: String) -> Vec<Effect> {
