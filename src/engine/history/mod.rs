@@ -1,7 +1,6 @@
 //! The history table (seed 003's `schema_migrations` plus pgstep's audit columns) and the
 //! append-only event log beside it.
 
-use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use serde_json::Value;
 use tokio_postgres::GenericClient;
@@ -10,6 +9,9 @@ use tokio_postgres::types::Type;
 use super::EngineError;
 pub use crate::phases::{HistoryRow, RowState};
 use crate::plan::{Migration, Read};
+
+mod events;
+pub use events::{Event, EventKind, LoggedEvent};
 
 /// Where the history lives. Names are always quoted as identifiers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -420,105 +422,6 @@ impl<'a> Record<'a> {
             check_snapshot: None,
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventKind {
-    Apply,
-    Rollback,
-    Verify,
-    Failure,
-    Cancel,
-    DriftAccepted,
-    Mark,
-    DryRun,
-    Resume,
-    LockRetry,
-    BackendCancelled,
-    BackendTerminated,
-    IndexDropped,
-    IndexRebuilt,
-    Refresh,
-    /// The log's first event, written when pgstep makes it.
-    LogCreated,
-    /// The first event after a log of an older layout was upgraded.
-    LogUpgraded,
-    /// pgstep found the log tampered with.
-    LogTampered,
-    /// A statement sent before pgstep lost its session was found done or not done.
-    InDoubt,
-    ChecksRoleCreated,
-    /// pgstep first changed a database whose project's tool it adopted: what it read.
-    Adopted,
-    /// The operator paused, resumed or resized a batched step while it ran.
-    BatchControl,
-    /// What a destructive statement removed was kept in `pgstep_trash`.
-    Kept,
-    /// A kept copy was put back.
-    Restored,
-    /// Kept copies were dropped.
-    Purged,
-}
-
-impl EventKind {
-    pub fn word(self) -> &'static str {
-        match self {
-            EventKind::Apply => "apply",
-            EventKind::Rollback => "rollback",
-            EventKind::Verify => "verify",
-            EventKind::Failure => "failure",
-            EventKind::Cancel => "cancel",
-            EventKind::DriftAccepted => "drift-accepted",
-            EventKind::Mark => "mark",
-            EventKind::DryRun => "dry-run",
-            EventKind::Resume => "resume",
-            EventKind::LockRetry => "lock-retry",
-            EventKind::BackendCancelled => "backend-cancelled",
-            EventKind::BackendTerminated => "backend-terminated",
-            EventKind::IndexDropped => "index-dropped",
-            EventKind::IndexRebuilt => "index-rebuilt",
-            EventKind::Refresh => "refresh",
-            EventKind::LogCreated => "log-created",
-            EventKind::LogUpgraded => "log-upgraded",
-            EventKind::LogTampered => "log-tampered",
-            EventKind::InDoubt => "in-doubt",
-            EventKind::ChecksRoleCreated => "checks-role-created",
-            EventKind::Adopted => "adopted",
-            EventKind::BatchControl => "batch-control",
-            EventKind::Kept => "kept",
-            EventKind::Restored => "restored",
-            EventKind::Purged => "purged",
-        }
-    }
-}
-
-/// An event to append.
-#[derive(Debug, Clone)]
-pub struct Event<'a> {
-    pub kind: EventKind,
-    pub version: Option<&'a str>,
-    pub name: Option<&'a str>,
-    pub outcome: &'a str,
-    pub duration_ms: Option<i64>,
-    pub reason: Option<&'a str>,
-    pub details: Value,
-}
-
-/// An event read back from the log.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct LoggedEvent {
-    pub at: DateTime<Utc>,
-    pub event: String,
-    pub version: Option<String>,
-    pub name: Option<String>,
-    pub outcome: String,
-    pub duration_ms: Option<i64>,
-    pub db_role: String,
-    pub os_user: Option<String>,
-    pub host: Option<String>,
-    pub application: Option<String>,
-    pub reason: Option<String>,
-    pub details: Value,
 }
 
 /// Whose table a foreign `schema_migrations` looks like, from its columns.
