@@ -4,16 +4,7 @@
 
 mod support;
 
-use support::migrations::{Dir, Pg, Run, command_with_config, finish};
-
-fn fleet(config: &Dir, plan: &Dir, args: &[&str]) -> Run {
-    let config = config.path().join("pgstep.toml");
-    finish(
-        command_with_config(&config, plan.path(), args)
-            .spawn()
-            .expect("pgstep starts"),
-    )
-}
+use support::migrations::{Dir, Pg, fleet};
 
 fn setup(toml: &str) -> (Dir, Dir) {
     let config = Dir::new();

@@ -3,16 +3,7 @@
 
 mod support;
 
-use support::migrations::{Dir, Pg, Run, command_with_config, finish, fleet_of, pgstep, states};
-
-fn fleet(config: &Dir, plan: &Dir, args: &[&str]) -> Run {
-    let config = config.path().join("pgstep.toml");
-    finish(
-        command_with_config(&config, plan.path(), args)
-            .spawn()
-            .expect("pgstep starts"),
-    )
-}
+use support::migrations::{Dir, Pg, fleet, fleet_of, pgstep, states};
 
 const THINGS: &str = "CREATE TABLE things (id int);\n\
     -- DOWN\n\

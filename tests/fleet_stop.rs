@@ -7,16 +7,7 @@ mod support;
 use std::time::Duration;
 
 use support::TestDb;
-use support::migrations::{Dir, Pg, Run, command_with_config, finish, fleet_of};
-
-fn fleet(config: &Dir, plan: &Dir, args: &[&str]) -> Run {
-    let config = config.path().join("pgstep.toml");
-    finish(
-        command_with_config(&config, plan.path(), args)
-            .spawn()
-            .expect("pgstep starts"),
-    )
-}
+use support::migrations::{Dir, Pg, command_with_config, finish, fleet, fleet_of};
 
 /// Six listed targets, `settings` as given, and a one-phase plan creating `orders`.
 fn six(settings: &str) -> (Vec<TestDb>, Dir, Dir) {

@@ -28,6 +28,16 @@ pub fn fleet_of(n: usize, settings: &str) -> (Vec<TestDb>, Dir) {
     (dbs, config)
 }
 
+/// pgstep run to its end with the `pgstep.toml` of `config` and the plan in `plan`.
+pub fn fleet(config: &Dir, plan: &Dir, args: &[&str]) -> Run {
+    let config = config.path().join("pgstep.toml");
+    finish(
+        command_with_config(&config, plan.path(), args)
+            .spawn()
+            .expect("pgstep starts"),
+    )
+}
+
 /// A temporary migrations directory.
 pub struct Dir {
     dir: tempfile::TempDir,
