@@ -74,14 +74,7 @@ fn a_real_batched_phase_is_paused_resized_and_resumed_from_the_console() {
     assert_eq!(steer::done(&pg), at, "a batch committed while paused");
 
     c.keys("p");
-    assert!(
-        wait_until(Duration::from_secs(60), || {
-            pg.states() == states(&[("001", "applied"), ("002", "applied")])
-        }),
-        "{:?}\n{}",
-        pg.states(),
-        c.screen()
-    );
+    both_applied(&pg, &c);
     c.wait_gone("Batches of 002");
     assert_eq!(pg.count("SELECT count(*) FROM steer WHERE n <> 1"), 0);
 
@@ -144,14 +137,7 @@ fn a_batched_phase_stopped_from_the_console_is_resumed_from_it() {
     c.keys("002");
     c.keys(ENTER);
     c.wait_text("Batches of 002 · Bump");
-    assert!(
-        wait_until(Duration::from_secs(60), || {
-            pg.states() == states(&[("001", "applied"), ("002", "applied")])
-        }),
-        "{:?}\n{}",
-        pg.states(),
-        c.screen()
-    );
+    both_applied(&pg, &c);
     // Every range once: none repeated after the stop, none left out.
     assert_eq!(pg.count("SELECT count(*) FROM steer WHERE n <> 1"), 0);
     assert_eq!(steer::done(&pg), 300);
@@ -167,4 +153,16 @@ fn a_batched_phase_stopped_from_the_console_is_resumed_from_it() {
     c.wait_gone("Applied 002 bump");
     c.keys("q");
     assert!(c.wait_exit().success());
+}
+
+/// Waits until both phases are applied, showing the history and the screen if they are not.
+fn both_applied(pg: &Pg, c: &Console) {
+    assert!(
+        wait_until(WAIT, || {
+            pg.states() == states(&[("001", "applied"), ("002", "applied")])
+        }),
+        "{:?}\n{}",
+        pg.states(),
+        c.screen()
+    );
 }
