@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use portable_pty::{Child, CommandBuilder, ExitStatus, MasterPty, PtySize, native_pty_system};
 
-use super::migrations::wait_until;
+use super::migrations::{CALLERS_LIBPQ, wait_until};
 
 /// Every wait is this generous: a slow CI machine must not fail a correct console.
 pub const WAIT: Duration = Duration::from_secs(60);
@@ -66,17 +66,8 @@ impl Console {
         cmd.env("TERM", "xterm-256color");
         cmd.env("HOME", home.path());
         cmd.env("XDG_CONFIG_HOME", home.path());
-        for var in [
-            "DATABASE_URL",
-            "PGPASSWORD",
-            "PGAPPNAME",
-            "PGSERVICE",
-            "PGOPTIONS",
-            "PGSTEP_PROFILE",
-            "PGSTEP_DIR",
-            "PGSTEP_CONFIG",
-            "NO_COLOR",
-        ] {
+        let own = ["PGSTEP_PROFILE", "PGSTEP_DIR", "PGSTEP_CONFIG", "NO_COLOR"];
+        for var in CALLERS_LIBPQ.into_iter().chain(own) {
             cmd.env_remove(var);
         }
         let child = pty.slave.spawn_command(cmd).expect("pgstep starts");

@@ -142,17 +142,20 @@ fn bare() -> Command {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    for var in [
-        "DATABASE_URL",
-        "PGPASSWORD",
-        "PGAPPNAME",
-        "PGSERVICE",
-        "PGOPTIONS",
-    ] {
+    for var in CALLERS_LIBPQ {
         cmd.env_remove(var);
     }
     cmd
 }
+
+/// The caller's libpq settings, which would point a test's pgstep elsewhere.
+pub const CALLERS_LIBPQ: [&str; 5] = [
+    "DATABASE_URL",
+    "PGPASSWORD",
+    "PGAPPNAME",
+    "PGSERVICE",
+    "PGOPTIONS",
+];
 
 /// Runs pgstep to completion.
 pub fn pgstep(db: &TestDb, dir: &Dir, args: &[&str]) -> Run {
