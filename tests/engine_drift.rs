@@ -3,6 +3,9 @@
 
 mod support;
 
+use std::fs::{File, FileTimes};
+use std::path::Path;
+
 use support::migrations::{Dir, Pg, pgstep, states};
 use support::{TestDb, fresh_db};
 
@@ -242,4 +245,123 @@ fn a_checksum_edited_in_the_history_is_drift_and_is_kept_as_written() {
     let doc: serde_json::Value = serde_json::from_str(&status.stdout).expect("JSON");
     assert_eq!(doc["migrations"][0]["state"], "applied");
     assert_eq!(doc["migrations"][0]["checksum"], edited.to_lowercase());
+}
+
+/// Rewrites `from` to `to` (the same length) in the file at `path`, then gives the file back
+/// its modification and access times: an edit that a check by size and time would miss.
+fn edit_keeping_size_and_times(path: &Path, from: &str, to: &str) {
+    assert_eq!(from.len(), to.len(), "the edit must keep the size");
+    let before = std::fs::metadata(path).expect("the file's metadata");
+    let text = std::fs::read_to_string(path).expect("the file");
+    assert!(text.contains(from), "{} has no {from:?}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).expect("the edit");
+    let times = FileTimes::new()
+        .set_modified(before.modified().expect("mtime"))
+        .set_accessed(before.accessed().expect("atime"));
+    File::options()
+        .write(true)
+        .open(path)
+        .and_then(|f| f.set_times(times))
+        .expect("the times put back");
+    let after = std::fs::metadata(path).expect("the file's metadata");
+    assert_eq!(after.len(), before.len());
+    assert_eq!(after.modified().ok(), before.modified().ok());
+}
+
+/// The state and drift `status --json` gives each version.
+fn drifts(db: &TestDb, dir: &Dir) -> Vec<(String, String, Option<String>)> {
+    let status = pgstep(db, dir, &["status", "--json"]).expect(0);
+    let doc: serde_json::Value = serde_json::from_str(&status.stdout).expect("JSON");
+    let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+    doc["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .map(|m| {
+            let version = text(&m["version"]).unwrap_or_default();
+            (
+                version,
+                text(&m["state"]).unwrap_or_default(),
+                text(&m["drift"]),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_byte_edited_without_changing_size_or_time_is_drift_in_every_file() {
+    // Enough migrations that the files are read by several threads: the edits land in the
+    // first and in the last file, so each reader's share is checked.
+    let db = fresh_db();
+    let dir = Dir::new();
+    let count = 300;
+    for i in 1..=count {
+        dir.write(
+            &format!("{i:04}_t{i}.up.sql"),
+            &format!("CREATE TABLE sd_{i} (id int);\n"),
+        );
+        dir.write(
+            &format!("{i:04}_t{i}.down.sql"),
+            &format!("DROP TABLE sd_{i};\n"),
+        );
+    }
+    pgstep(&db, &dir, &["up"]).expect(0);
+    let states = drifts(&db, &dir);
+    assert_eq!(states.len(), count);
+    assert!(
+        states.iter().all(|(_, s, d)| s == "applied" && d.is_none()),
+        "{states:?}"
+    );
+
+    let first_up = dir.path().join("0001_t1.up.sql");
+    edit_keeping_size_and_times(&first_up, "(id int)", "(ix int)");
+    let last_down = dir.path().join(format!("{count:04}_t{count}.down.sql"));
+    edit_keeping_size_and_times(&last_down, "DROP", "drop");
+
+    let states = drifts(&db, &dir);
+    let drifted: Vec<_> = states.iter().filter(|(_, s, _)| s != "applied").collect();
+    assert_eq!(
+        drifted,
+        vec![
+            &(
+                "0001".to_string(),
+                "drifted".to_string(),
+                Some("UP changed".to_string())
+            ),
+            &(
+                format!("{count:04}"),
+                "drifted".to_string(),
+                Some("DOWN changed".to_string())
+            ),
+        ],
+        "{states:?}"
+    );
+    let run = pgstep(&db, &dir, &["down", "--steps", "1", "--yes"]).expect(6);
+    assert!(run.stderr.contains("is drifted"), "{run}");
+}
+
+#[test]
+fn a_dbmate_file_edited_without_changing_size_or_time_is_drift() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    let file = dir.write(
+        "20260101000000_accounts.sql",
+        "-- migrate:up\nCREATE TABLE sd_accounts (id int);\n\n-- migrate:down\nDROP TABLE sd_accounts;\n",
+    );
+    pgstep(&db, &dir, &["up"]).expect(0);
+    assert_eq!(
+        drifts(&db, &dir),
+        vec![("20260101000000".to_string(), "applied".to_string(), None)]
+    );
+
+    edit_keeping_size_and_times(&file, "(id int)", "(ix int)");
+
+    assert_eq!(
+        drifts(&db, &dir),
+        vec![(
+            "20260101000000".to_string(),
+            "drifted".to_string(),
+            Some("UP changed".to_string())
+        )]
+    );
 }

@@ -81,6 +81,12 @@ pub fn has_migrate_up(text: &str) -> bool {
     {
         return false;
     }
+    // As dbmate writes them, the marker is the first line: nothing before it can open a
+    // string or a comment, so the scan over the whole file is not needed to know.
+    let start = text.trim_start_matches(|c: char| c.is_ascii_whitespace());
+    if start.lines().next().is_some_and(|l| is_up(l.trim())) {
+        return true;
+    }
     let mut seen = false;
     let scanned = sql::scan(text, 0, SplitOptions::default(), &is_up, &mut |p| {
         seen |= matches!(p, sql::Piece::Marker(_));
@@ -421,5 +427,20 @@ mod tests {
         assert_eq!(classify("-- migrate:upgrade"), None);
         assert_eq!(classify("-- Create indexes"), None);
         assert_eq!(classify("-- Checked by: ops"), None);
+    }
+
+    #[test]
+    fn a_migrate_up_marker_counts_only_outside_strings_and_comments() {
+        assert!(has_migrate_up("-- migrate:up\nCREATE TABLE t ();\n"));
+        assert!(has_migrate_up(
+            "\n  -- migrate:up transaction:false\r\nVACUUM;\n"
+        ));
+        assert!(has_migrate_up(
+            "-- a dbmate file\n-- migrate:up\nSELECT 1;\n"
+        ));
+        assert!(!has_migrate_up("SELECT $$\n-- migrate:up\n$$;\n"));
+        assert!(!has_migrate_up("/*\n-- migrate:up\n*/ SELECT 1;\n"));
+        assert!(!has_migrate_up("SELECT '\n-- migrate:up\n';\n"));
+        assert!(!has_migrate_up("-- migrate:upgrade\nSELECT 1;\n"));
     }
 }

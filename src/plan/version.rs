@@ -89,9 +89,11 @@ impl Version {
         }
     }
 
-    /// The digits as the text tools compare them: dashes removed.
-    fn digits(&self) -> String {
-        self.text.replace('-', "")
+    /// The digits as the text tools compare them: dashes removed. An iterator, not a new
+    /// string: sorting and matching 10,000 dbmate versions compares them a few hundred
+    /// thousand times.
+    fn digits(&self) -> impl Iterator<Item = u8> + '_ {
+        self.text.bytes().filter(|&b| b != b'-')
     }
 
     /// Whether it is a Flyway repeatable migration, run again whenever its file changes.
@@ -116,7 +118,7 @@ impl Ord for Version {
             (a, b) => return a.cmp(&b),
         }
         if self.textual || other.textual {
-            return self.digits().cmp(&other.digits());
+            return self.digits().cmp(other.digits());
         }
         // An empty key (version 0) is one empty segment, as is a zero in the middle.
         let mut a = self.key.split('.');
@@ -147,7 +149,7 @@ impl PartialEq for Version {
             return self.repeatable == other.repeatable && self.key == other.key;
         }
         if self.textual || other.textual {
-            return self.digits() == other.digits();
+            return self.digits().eq(other.digits());
         }
         self.key == other.key && self.extra == other.extra
     }
@@ -164,13 +166,24 @@ impl Hash for Version {
         }
         // What every equality above keeps: the digits other than zeros. Versions equal as
         // numbers and versions equal as text hash alike.
+        // Gathered and written in blocks, not byte by byte: a version is hashed for every
+        // lookup while a history of thousands is merged. The blocks depend only on the bytes
+        // kept, so equal versions still hash alike with any hasher.
+        let mut block = [0u8; 32];
+        let mut len = 0;
         for b in self
             .text
             .bytes()
             .filter(|b| !matches!(b, b'0' | b'-' | b'.'))
         {
-            state.write_u8(b);
+            if len == block.len() {
+                state.write(&block);
+                len = 0;
+            }
+            block[len] = b;
+            len += 1;
         }
+        state.write(&block[..len]);
     }
 }
 
@@ -255,7 +268,13 @@ mod tests {
         for (a, b) in [
             ("001", "001"),
             ("2026-05-27-120000-0000", "202605271200000000"),
+            // More digits than the hash gathers in one block.
+            (
+                "1234567891-1234567891-1234567891-1234567891",
+                "1234567891123456789112345678911234567891",
+            ),
         ] {
+            assert_eq!(t(a), t(b));
             assert_eq!(hash(&v(a)), hash(&t(b)));
             assert_eq!(hash(&t(a)), hash(&t(b)));
         }
