@@ -2,9 +2,10 @@
 //! `*.sql` would otherwise block the read forever, and a link to `/dev/zero` would fill the
 //! memory.
 
+use std::ffi::OsStr;
 use std::fs::{File, FileType, Metadata};
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The configuration key that sets the limit.
@@ -100,11 +101,63 @@ fn open(path: &Path) -> io::Result<File> {
     File::open(path)
 }
 
+/// A directory held open while its files are read, so each of them is opened by its name
+/// alone: the kernel then looks up one name per file instead of every directory of the
+/// path again, for each of the thousands of files a `status` reads. Files elsewhere (in
+/// folders below it) are opened by their path.
+pub struct Folder {
+    path: PathBuf,
+    handle: Option<File>,
+}
+
+impl Folder {
+    /// Never fails: a directory that cannot be held has its files opened by their paths,
+    /// and their own errors are the ones reported.
+    pub fn open(path: &Path) -> Folder {
+        Folder {
+            path: path.to_path_buf(),
+            handle: File::open(path).ok(),
+        }
+    }
+
+    /// [`read`], of a file of this directory by its name.
+    pub fn read(&self, path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
+        let file = match (&self.handle, path.parent(), path.file_name()) {
+            (Some(dir), Some(parent), Some(name)) if parent == self.path => {
+                open_in(dir, name, path)?
+            }
+            _ => open(path)?,
+        };
+        read_open(file, limit)
+    }
+}
+
+#[cfg(unix)]
+fn open_in(dir: &File, name: &OsStr, _path: &Path) -> io::Result<File> {
+    use rustix::fs::{Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC;
+    Ok(File::from(rustix::fs::openat(
+        dir,
+        name,
+        flags,
+        Mode::empty(),
+    )?))
+}
+
+#[cfg(not(unix))]
+fn open_in(_dir: &File, _name: &OsStr, path: &Path) -> io::Result<File> {
+    open(path)
+}
+
 /// The bytes of the regular file at `path` (links followed), at most `limit` of them.
 pub fn read(path: &Path, limit: u64) -> Result<Vec<u8>, FileError> {
-    // Non-blocking, so opening a FIFO cannot hang; the opened file's own metadata then
-    // decides, so nothing but a regular file is ever read, even one swapped in meanwhile.
-    let file = open(path)?;
+    read_open(open(path)?, limit)
+}
+
+fn read_open(file: File, limit: u64) -> Result<Vec<u8>, FileError> {
+    // Opened non-blocking, so opening a FIFO cannot hang; the opened file's own metadata
+    // then decides, so nothing but a regular file is ever read, even one swapped in
+    // meanwhile.
     let meta = file.metadata()?;
     check(&meta, limit)?;
     let size = meta.len();

@@ -78,7 +78,7 @@ pub fn read(dir: &Path, keep: Keep, diags: &mut Vec<Diagnostic>) -> Read {
             return empty;
         }
     };
-    let (migrations, found) = load_all(&candidates, keep);
+    let (migrations, found) = load_all(&files::Folder::open(dir), &candidates, keep);
     let mut layouts: BTreeMap<Layout, PathBuf> = BTreeMap::new();
     let mut unread = Vec::new();
     for (layout, path, d, version) in found {
@@ -314,14 +314,18 @@ fn named_version(c: &Candidate) -> Option<Version> {
 
 /// Reads and parses every candidate, spread over the machine's cores. Each migration is
 /// written straight into its slot, so a large plan is never in memory twice.
-fn load_all(candidates: &[Candidate], keep: Keep) -> (Vec<Migration>, Vec<Found>) {
+fn load_all(
+    folder: &files::Folder,
+    candidates: &[Candidate],
+    keep: Keep,
+) -> (Vec<Migration>, Vec<Found>) {
     let mut migrations: Vec<Option<Migration>> = candidates.iter().map(|_| None).collect();
     let mut found: Vec<Option<Found>> = candidates.iter().map(|_| None).collect();
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(candidates.len().div_ceil(64).max(1));
     if workers <= 1 {
-        load_into(candidates, keep, &mut migrations, &mut found);
+        load_into(folder, candidates, keep, &mut migrations, &mut found);
     } else {
         let chunk = candidates.len().div_ceil(workers);
         std::thread::scope(|scope| {
@@ -329,7 +333,7 @@ fn load_all(candidates: &[Candidate], keep: Keep) -> (Vec<Migration>, Vec<Found>
                 .chunks(chunk)
                 .zip(migrations.chunks_mut(chunk))
                 .zip(found.chunks_mut(chunk))
-                .map(|((c, m), f)| scope.spawn(move || load_into(c, keep, m, f)))
+                .map(|((c, m), f)| scope.spawn(move || load_into(folder, c, keep, m, f)))
                 .collect();
             for h in handles {
                 h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
@@ -346,13 +350,14 @@ fn load_all(candidates: &[Candidate], keep: Keep) -> (Vec<Migration>, Vec<Found>
 }
 
 fn load_into(
+    folder: &files::Folder,
     candidates: &[Candidate],
     keep: Keep,
     migrations: &mut [Option<Migration>],
     found: &mut [Option<Found>],
 ) {
     for ((c, m), f) in candidates.iter().zip(migrations).zip(found) {
-        let (layout, path, mut migration, diags) = load(c);
+        let (layout, path, mut migration, diags) = load(folder, c);
         if keep == Keep::Outline
             && let Some(m) = &mut migration
         {
@@ -366,11 +371,11 @@ fn load_into(
 
 type Loaded = (Option<Layout>, PathBuf, Option<Migration>, Vec<Diagnostic>);
 
-fn load(c: &Candidate) -> Loaded {
+fn load(folder: &files::Folder, c: &Candidate) -> Loaded {
     let mut diags = Vec::new();
     let (layout, path, m) = match c {
         Candidate::Single(path) => {
-            let m = source(path, &mut diags).map(|src| single(&src, &mut diags));
+            let m = source(folder, path, &mut diags).map(|src| single(&src, &mut diags));
             (m.as_ref().map(|x| x.0), path.clone(), m.and_then(|x| x.1))
         }
         Candidate::Pair { up, down } => {
@@ -381,6 +386,7 @@ fn load(c: &Candidate) -> Loaded {
             };
             let named = named_from(up, ".up.sql");
             let m = two(
+                folder,
                 Layout::UpDown,
                 up,
                 down.as_deref(),
@@ -398,6 +404,7 @@ fn load(c: &Candidate) -> Loaded {
             let settings = meta.exists().then_some(meta);
             let up = dir.join("up.sql");
             let m = two(
+                folder,
                 Layout::Diesel,
                 &up,
                 down.as_deref(),
@@ -429,6 +436,7 @@ fn load(c: &Candidate) -> Loaded {
             let conf = PathBuf::from(format!("{}.conf", v.display()));
             let settings = conf.exists().then_some(conf);
             let m = two(
+                folder,
                 Layout::Flyway,
                 v,
                 undo.as_deref(),
@@ -470,7 +478,8 @@ pub fn reread(m: &Migration) -> Result<Migration, Vec<Diagnostic>> {
                 .or_else(|| sibling(file_name.and_then(|n| n.get(1..)).map(|s| format!("U{s}")))),
         },
     };
-    let (_, path, again, mut diags) = load(&candidate);
+    let folder = files::Folder::open(m.file.parent().unwrap_or(Path::new(".")));
+    let (_, path, again, mut diags) = load(&folder, &candidate);
     match again {
         Some(again) if !diags.iter().any(Diagnostic::is_error) => Ok(again),
         _ => {
@@ -519,6 +528,7 @@ fn diesel_named(dir: &Path) -> Named {
 }
 
 fn two(
+    folder: &files::Folder,
     layout: Layout,
     up: &Path,
     down: Option<&Path>,
@@ -528,10 +538,10 @@ fn two(
 ) -> Option<Migration> {
     // Every file is read before any is given up on, so one unreadable file does not hide
     // the problems of the others.
-    let up = source(up, diags);
-    let down = down.map(|p| source(p, diags));
+    let up = source(folder, up, diags);
+    let down = down.map(|p| source(folder, p, diags));
     let settings = settings.map(|p| {
-        source(p, diags).map(|src| {
+        source(folder, p, diags).map(|src| {
             let off = if layout == Layout::Diesel {
                 diesel_no_transaction(&src, diags)
             } else {
@@ -574,8 +584,8 @@ fn stem_named(stem: &str) -> Named {
 }
 
 /// Reads a file as UTF-8 text (a leading byte-order mark dropped).
-fn source(path: &Path, diags: &mut Vec<Diagnostic>) -> Option<Source> {
-    let bytes = match files::read(path, files::max_size()) {
+fn source(folder: &files::Folder, path: &Path, diags: &mut Vec<Diagnostic>) -> Option<Source> {
+    let bytes = match folder.read(path, files::max_size()) {
         Ok(b) => b,
         Err(e) => {
             let problem = match e {
