@@ -212,4 +212,42 @@ mod tests {
                 .is_not_found()
         );
     }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_reads_its_files_by_name_as_read_does_by_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let below = dir.path().join("below");
+        std::fs::create_dir(&below).unwrap();
+        std::fs::write(dir.path().join("a.sql"), "12345").unwrap();
+        std::fs::write(below.join("b.sql"), "678").unwrap();
+        std::os::unix::fs::symlink("a.sql", dir.path().join("link.sql")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.sql")).unwrap();
+        let folder = Folder::open(dir.path());
+        assert!(folder.handle.is_some());
+        assert_eq!(folder.read(&dir.path().join("a.sql"), 5).unwrap(), b"12345");
+        assert_eq!(
+            folder.read(&dir.path().join("link.sql"), 5).unwrap(),
+            b"12345"
+        );
+        assert_eq!(folder.read(&below.join("b.sql"), 5).unwrap(), b"678");
+        let e = folder.read(&dir.path().join("a.sql"), 4).unwrap_err();
+        assert!(
+            matches!(e, FileError::TooLarge { size: 5, limit: 4 }),
+            "{e}"
+        );
+        let e = folder.read(&dir.path().join("zero.sql"), 10).unwrap_err();
+        assert!(
+            matches!(e, FileError::NotRegular("a character device")),
+            "{e}"
+        );
+        let e = folder.read(&below, 10).unwrap_err();
+        assert!(matches!(e, FileError::NotRegular("a directory")), "{e}");
+        assert!(
+            folder
+                .read(&dir.path().join("none"), 10)
+                .unwrap_err()
+                .is_not_found()
+        );
+    }
 }
