@@ -387,15 +387,27 @@ impl Found {
 
     /// What the tool's table says, with the tool's checksum of every file of `plan`.
     pub async fn history(&self, c: &impl GenericClient, plan: &Plan) -> Result<ToolHistory, Error> {
+        let recorded = self.recorded(c).await?;
+        self.history_of(recorded, plan)
+    }
+
+    /// What the tool's table says, without the plan: read while the plan is still being
+    /// read (see [`Found::history_of`]).
+    pub async fn recorded(&self, c: &impl GenericClient) -> Result<Recorded, Error> {
         let table = self.table();
-        let recorded = match self.tool {
+        Ok(match self.tool {
             Tool::Sqlx => sqlx::read(c, &table).await?,
             Tool::Diesel => diesel::read(c, &table).await?,
             Tool::Flyway => flyway::read(c, &table).await?,
             Tool::GolangMigrate => golang::read(c, &table).await?,
             Tool::Dbmate => dbmate::read(c, &table).await?,
             Tool::Refinery => refinery::read(c, &table).await?,
-        };
+        })
+    }
+
+    /// The tool's history from what its table said, with the tool's checksum of every file
+    /// of `plan`.
+    pub fn history_of(&self, recorded: Recorded, plan: &Plan) -> Result<ToolHistory, Error> {
         let mut checksums = HashMap::new();
         if self.tool.has_checksums() {
             for m in &plan.migrations {

@@ -82,19 +82,24 @@ pub async fn run(
     let reading = db::PlanReader::start(dir);
     let live = async {
         let session = db::connect(target).await?;
-        // Sent together on the one connection: the server answers them back to back.
+        // Sent together on the one connection, the adopted tool's table too: the server
+        // answers them back to back while the plan's files are read.
         let e = &session.engine;
-        let (rows, holder, tampered) =
-            tokio::try_join!(e.history(), e.lock_holder(), e.integrity())?;
-        Ok::<_, Fail>((session, rows, holder, tampered))
+        let (rows, holder, tampered, recorded) = tokio::try_join!(
+            e.history(),
+            e.lock_holder(),
+            e.integrity(),
+            e.tool_recorded()
+        )?;
+        Ok::<_, Fail>((session, rows, holder, tampered, recorded))
     }
     .await;
     let plan = reading.finish().await?;
-    let (session, rows, holder, tampered) = live?;
+    let (session, rows, holder, tampered, recorded) = live?;
     if !tampered.is_empty() {
         eprintln!("WARNING: {}", integrity::describe(&tampered));
     }
-    let tool = session.engine.tool_history(&plan).await?;
+    let tool = session.engine.tool_history_of(recorded, &plan)?;
     let adopted = tool.as_ref().map(|t| t.adopted(&plan));
     let phases = crate::phases::merge(&plan, &rows, tool.as_ref());
     if json {

@@ -6,7 +6,7 @@
 //! changed anything on this database since adopting, so the first mutating action asks for
 //! a typed confirmation), and [`crate::phases::Phase::source`] on every merged phase.
 
-use crate::adopt::{Adopted, Elapsed, Entry, Found, Tool, ToolHistory};
+use crate::adopt::{Adopted, Elapsed, Entry, Found, Recorded, Tool, ToolHistory};
 use crate::phases::{self, HistoryRow, Phase, PhaseState, Source};
 use crate::plan::{Migration, Plan, Version};
 
@@ -29,6 +29,27 @@ impl Engine {
         match &self.tool {
             None => Ok(None),
             Some(found) => Ok(Some(found.history(&self.client, plan).await?)),
+        }
+    }
+
+    /// What the adopted tool's table says, read without the plan: `status` reads it while
+    /// the plan's files are still being read, then [`Engine::tool_history_of`] completes it.
+    pub async fn tool_recorded(&self) -> Result<Option<Recorded>, EngineError> {
+        match &self.tool {
+            None => Ok(None),
+            Some(found) => Ok(Some(found.recorded(&self.client).await?)),
+        }
+    }
+
+    /// [`Engine::tool_history`] from what [`Engine::tool_recorded`] read.
+    pub fn tool_history_of(
+        &self,
+        recorded: Option<Recorded>,
+        plan: &Plan,
+    ) -> Result<Option<ToolHistory>, EngineError> {
+        match (&self.tool, recorded) {
+            (Some(found), Some(recorded)) => Ok(Some(found.history_of(recorded, plan)?)),
+            _ => Ok(None),
         }
     }
 
