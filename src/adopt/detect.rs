@@ -91,6 +91,42 @@ fn sqlx_config(dir: &Path) -> Result<SqlxConfig, Error> {
     Ok(out)
 }
 
+/// Where [`detect`] looks for the tools' tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Places {
+    /// Table names in the session's current schema.
+    pub current: Vec<String>,
+    /// sqlx's table, in `sqlx_schema` when `sqlx.toml` names one (else it is in `current`).
+    pub sqlx_schema: Option<String>,
+    pub sqlx_table: String,
+}
+
+fn places_of(cfg: &SqlxConfig) -> Places {
+    let sqlx_table = cfg.table.clone().unwrap_or_else(|| sqlx::TABLE.to_string());
+    let mut current: Vec<String> = [diesel::TABLE, golang::TABLE, dbmate::TABLE, refinery::TABLE]
+        .iter()
+        .chain(flyway::TABLES)
+        .map(|s| s.to_string())
+        .collect();
+    if cfg.schema.is_none() {
+        current.push(sqlx_table.clone());
+    }
+    Places {
+        current,
+        sqlx_schema: cfg.schema.clone(),
+        sqlx_table,
+    }
+}
+
+/// Where [`detect`] would look with `choice` for `dir`'s project; `None` when it looks
+/// nowhere (`choice` is `none`). Read once, it serves every database of a fleet.
+pub fn places(choice: Choice, dir: &Path) -> Result<Option<Places>, Error> {
+    if choice == Choice::Nothing {
+        return Ok(None);
+    }
+    Ok(Some(places_of(&sqlx_config(dir)?)))
+}
+
 /// The tool whose history to adopt, by `choice`; `dir` is the migrations directory. Two
 /// tools' tables without a choice, or a chosen tool without its table, are refused.
 pub async fn detect(
@@ -102,15 +138,11 @@ pub async fn detect(
         return Ok(None);
     }
     let cfg = sqlx_config(dir)?;
-    let sqlx_table = cfg.table.clone().unwrap_or_else(|| sqlx::TABLE.to_string());
-    let mut names: Vec<String> = [diesel::TABLE, golang::TABLE, dbmate::TABLE, refinery::TABLE]
-        .iter()
-        .chain(flyway::TABLES)
-        .map(|s| s.to_string())
-        .collect();
-    if cfg.schema.is_none() {
-        names.push(sqlx_table.clone());
-    }
+    let Places {
+        current: names,
+        sqlx_table,
+        ..
+    } = places_of(&cfg);
     let rows = c
         .query_typed(
             "SELECT n.nspname::text, cl.relname::text, \

@@ -22,7 +22,7 @@ use tokio_postgres::GenericClient;
 use crate::plan::{Migration, Plan, Version};
 use crate::sql::quote_ident;
 
-pub use detect::detect;
+pub use detect::{Places, detect, places};
 
 /// A migration tool whose history pgstep can adopt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]

@@ -164,9 +164,24 @@ pub async fn connect(target: &Target) -> Result<Session, Fail> {
 
 /// Opens a session with settings already resolved.
 pub async fn open(target: &Target, params: Params) -> Result<Session, Fail> {
-    let (client, _connection) = conninfo::connect(&params)
+    let client = dial(&params).await?;
+    open_on(target, params, client).await
+}
+
+/// A connection with settings already resolved, nothing run on it yet.
+pub async fn dial(params: &Params) -> Result<tokio_postgres::Client, Fail> {
+    let (client, _connection) = conninfo::connect(params)
         .await
         .map_err(|e| Fail::new(exit::CONNECTION, format!("pgstep: {e}")))?;
+    Ok(client)
+}
+
+/// Opens a session on `client`, a connection [`dial`] made with `params`.
+pub async fn open_on(
+    target: &Target,
+    params: Params,
+    client: tokio_postgres::Client,
+) -> Result<Session, Fail> {
     let mut settings = target.settings.clone();
     if target.profile.as_ref().is_some_and(|p| p.read_only) {
         settings.read_only = true;

@@ -37,6 +37,17 @@ fn version_of(prefix: &str, found: Option<&str>) -> Option<u32> {
     digits.parse().ok().filter(|v| *v >= 1)
 }
 
+/// The layout of a history table with `comment`, when it is pgstep's and this build reads it;
+/// `None` where [`existing`] would refuse the table (another's, or a newer pgstep's).
+pub fn readable_history(comment: Option<&str>) -> Option<u32> {
+    version_of(HISTORY_COMMENT, comment).filter(|v| *v <= CURRENT)
+}
+
+/// As [`readable_history`], for the event log.
+pub fn readable_log(comment: Option<&str>) -> Option<u32> {
+    version_of(LOG_COMMENT, comment).filter(|v| *v <= CURRENT)
+}
+
 /// Which of pgstep's tables exist, by their layout version.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Existing {

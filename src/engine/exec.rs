@@ -259,7 +259,7 @@ pub(super) fn timeouts_sql(eng: &Engine, meta: &Meta, local: bool) -> String {
 
 /// The session's own bounds, between phases: bookkeeping waits for a lock no longer than a
 /// phase would, and no statement limit carries over from a phase.
-pub(super) fn session_timeouts_sql(settings: &super::Settings) -> String {
+pub fn session_timeouts_sql(settings: &super::Settings) -> String {
     format!(
         "SET lock_timeout = '{}ms'; RESET statement_timeout",
         settings.lock_timeout.as_millis()

@@ -43,6 +43,7 @@ pub use checks::CheckOutcome;
 pub use dryrun::{DryRun, DryStatement};
 use error::db_message;
 pub use error::{EngineError, Failure, Left};
+pub use exec::session_timeouts_sql;
 pub use history::{
     AppliedSql, Event, EventKind, HistoryRow, LoggedEvent, Record, RowState, Tables,
 };

@@ -2,6 +2,7 @@
 //! many at once, and what each one's state is. Each target keeps its own history, lock and
 //! event log; nothing here is stored anywhere but on the targets themselves.
 
+pub mod glance;
 pub mod matrix;
 pub mod run;
 pub mod spec;

@@ -4,13 +4,14 @@ use std::fmt::Write as _;
 
 use super::Ctx;
 use crate::cli::db;
-use crate::engine::PhaseState;
+use crate::engine::{PhaseState, Tables};
+use crate::fleet::glance::{self, Glance, Look};
 use crate::fleet::{Condition, Matrix, Row, run};
 use crate::text::Escaped;
 
 /// One target's phase states (one per version of the plan) and last error, read as
-/// `pgstep status` reads them.
-async fn read_one(ctx: &Ctx<'_>, i: usize) -> Row {
+/// `pgstep status` reads them: by a glance where `look` allows one, else as the engine opens.
+async fn read_one(ctx: &Ctx<'_>, look: Option<&Look>, i: usize) -> Row {
     let id = &ctx.targets[i];
     let mut row = Row {
         target: i,
@@ -22,7 +23,13 @@ async fn read_one(ctx: &Ctx<'_>, i: usize) -> Row {
         error: None,
     };
     let read = async {
-        let session = db::open(&ctx.target_for(i), id.params.clone()).await?;
+        let client = db::dial(&id.params).await?;
+        if let Some(look) = look
+            && let Glance::Plain(rows) = glance::read(&client, look).await
+        {
+            return Ok((rows, None));
+        }
+        let session = db::open_on(&ctx.target_for(i), id.params.clone(), client).await?;
         let rows = session.engine.history().await?;
         let tool = session.engine.tool_history(ctx.plan).await?;
         Ok::<_, db::Fail>((rows, tool))
@@ -53,7 +60,13 @@ async fn read_one(ctx: &Ctx<'_>, i: usize) -> Row {
 /// Every target's state, at most `read_per_server` sessions at once on one server.
 pub async fn matrix(ctx: &Ctx<'_>) -> Matrix {
     let per_server = ctx.fleet.read_per_server;
-    let rows = run::each(&ctx.targets, per_server, |i| read_one(ctx, i)).await;
+    let base = ctx.base;
+    let tables = Tables::named(base.history_schema.as_deref(), &base.history_table);
+    let look = Look::new(tables, base.adopt, &base.dir, &base.settings);
+    let rows = run::each(&ctx.targets, per_server, |i| {
+        read_one(ctx, look.as_ref(), i)
+    })
+    .await;
     Matrix {
         versions: ctx
             .plan
