@@ -327,7 +327,7 @@ pub fn block_on_threaded<F: Future<Output = Result<(), Fail>>>(f: F) -> u8 {
 /// rises to the size of each mapped block freed, and blocks below that then come from the
 /// heap, where they stay among the small blocks around them; above a fixed threshold each
 /// has pages of its own, returned whole when it is freed. Measured on a 10,000-phase
-/// console, live: 47.9 against 49.4 MB at its peak (BENCHMARKS.md).
+/// console, live: 47.3 against 49.0 MB at its peak (BENCHMARKS.md).
 fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only sets parameters of glibc's malloc; no thread has started yet.
