@@ -6,7 +6,7 @@ mod support;
 use std::path::Path;
 
 use pgstep::conninfo::{self, Inputs};
-use pgstep::engine::{Engine, Operator, Progress, Settings, Tables, UpOptions};
+use pgstep::engine::{Engine, Operator, Outcome, Progress, Settings, Tables, UpOptions};
 use support::fresh_db;
 use support::migrations::{Dir, Pg, pgstep, pgstep_url, states};
 use support::proxy::{Tap, server_port};
@@ -520,6 +520,8 @@ async fn the_library_reports_progress_and_keeps_history() {
     let events = engine.events(10).await.unwrap_or_else(|e| panic!("{e}"));
     let kinds: Vec<&str> = events.iter().map(|e| e.event.as_str()).collect();
     assert_eq!(kinds, ["apply", "log-created"], "newest first");
+    let outcomes: Vec<_> = events.iter().map(|e| e.outcome.known()).collect();
+    assert_eq!(outcomes, [Some(Outcome::Applied), Some(Outcome::Ok)]);
 }
 
 /// The console's plan keeps no SQL: each phase is read again from its file when it runs, and a

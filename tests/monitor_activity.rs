@@ -14,7 +14,7 @@ mod progress;
 use std::future::Future;
 use std::time::Duration;
 
-use pgstep::engine::{Engine, EngineError, Operator, Settings, Tables};
+use pgstep::engine::{Engine, EngineError, Operator, Outcome, Settings, Tables};
 use pgstep::monitor::activity::{self, Activity};
 use support::{TestDb, fresh_db};
 use tokio::task::JoinHandle;
@@ -293,7 +293,7 @@ async fn cancel_and_terminate_are_refused_for_self_and_read_only_then_logged() {
             .unwrap_or_else(|| panic!("no {kind} event in {events:#?}"))
     };
     let c = of("backend-cancelled");
-    assert_eq!(c.outcome, "cancelled");
+    assert_eq!(c.outcome.known(), Some(Outcome::Cancelled));
     assert_eq!(c.reason.as_deref(), Some("the ALTER queues traffic"));
     assert_eq!(c.details["pid"], q.waiter);
     assert_eq!(c.details["application"], "waiter");
@@ -304,7 +304,7 @@ async fn cancel_and_terminate_are_refused_for_self_and_read_only_then_logged() {
             .starts_with("ALTER TABLE t")
     );
     let t = of("backend-terminated");
-    assert_eq!(t.outcome, "terminated");
+    assert_eq!(t.outcome.known(), Some(Outcome::Terminated));
     assert_eq!(t.details["pid"], q.blocker);
     assert_eq!(t.details["application"], "blocker");
     assert!(t.details["user"].is_string());

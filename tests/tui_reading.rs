@@ -138,3 +138,31 @@ fn a_plan_with_errors_ends_the_console() {
         Some("001_x.sql:2: error: unclosed parenthesis")
     );
 }
+
+/// The history is merged with the plan, so it is read once the plan is read (and linted):
+/// read while a large plan is linted, both would take memory at once.
+#[test]
+fn sessions_before_the_plan_read_the_history_once_the_plan_is_read() {
+    let connected = || Action::Connected {
+        own: vec![77],
+        role: "postgres".into(),
+        server_version: "15".into(),
+    };
+    let mut a = reading();
+    let effects = update(&mut a, connected());
+    assert!(!effects.contains(&Effect::LoadStatus), "{effects:?}");
+    assert!(effects.contains(&Effect::LoadEvents), "{effects:?}");
+    assert_eq!(read(&mut a, plan()), vec![Effect::LoadStatus]);
+    // Read again, the plan leaves the history to whoever asked for the reload.
+    assert_eq!(read(&mut a, plan()), Vec::<Effect>::new());
+    // Sessions made again once the plan is read read the history at once.
+    update(
+        &mut a,
+        Action::Disconnected {
+            attempt: 1,
+            error: "the connection to the server was lost".into(),
+        },
+    );
+    let effects = update(&mut a, connected());
+    assert_eq!(effects.first(), Some(&Effect::LoadStatus), "{effects:?}");
+}

@@ -12,7 +12,7 @@ use pgstep::config;
 use pgstep::engine::impact::{Loss, Target, TargetKind};
 use pgstep::engine::{
     Applied, AppliedSql, CheckOutcome, DryRun, DryStatement, Grade, HistoryRow, LoggedEvent,
-    Progress, ResultSet, RowState,
+    LoggedOutcome, Progress, ResultSet, RowState,
 };
 use pgstep::plan::{self, Checksum, Migration, Plan};
 use pgstep::tui::action::{Action, Effect, Outcome};
@@ -201,13 +201,20 @@ fn every_state(options: Options, read_only: bool) -> App {
     app
 }
 
-fn events() -> Vec<LoggedEvent> {
-    let e = |when, event: &str, version: &str, outcome: &str, reason: Option<&str>| LoggedEvent {
+/// An event as the log returns it: its outcome read from the stored text.
+fn logged(
+    when: DateTime<Utc>,
+    event: &str,
+    version: &str,
+    outcome: &str,
+    reason: Option<&str>,
+) -> LoggedEvent {
+    LoggedEvent {
         at: when,
         event: event.into(),
         version: Some(version.into()),
         name: None,
-        outcome: outcome.into(),
+        outcome: LoggedOutcome::read(outcome.into()),
         duration_ms: Some(148),
         db_role: "migrator".into(),
         os_user: Some("ada".into()),
@@ -215,7 +222,11 @@ fn events() -> Vec<LoggedEvent> {
         application: Some("pgstep".into()),
         reason: reason.map(str::to_string),
         details: serde_json::Value::Null,
-    };
+    }
+}
+
+fn events() -> Vec<LoggedEvent> {
+    let e = logged;
     vec![
         e(at(5, 8, 45, 30), "apply", "010", "applied", None),
         e(at(4, 14, 30, 0), "apply", "005", "dirty", None),
@@ -1028,6 +1039,40 @@ fn default_theme_marks_selection_failure_and_prod() {
     for dx in 0..6 {
         assert_eq!(buf[(x + dx, y)].bg, Color::Red, "PROD badge cell {dx}");
     }
+}
+
+/// The Log tab colours a row by its outcome as pgstep wrote it; text it does not write (a
+/// log written by hand or by another version) is shown as read, uncoloured.
+#[test]
+fn the_log_colours_known_outcomes_and_shows_unknown_ones_as_read() {
+    let mut app = every_state(Options::default(), false);
+    let mut events = events();
+    events.insert(
+        1,
+        logged(at(5, 9, 0, 0), "apply", "011", "APPLIED by hand", None),
+    );
+    events.insert(2, logged(at(5, 8, 50, 0), "verify", "010", "", None));
+    update(&mut app, Action::Events(events));
+    press(&mut app, KeyCode::Char('2'));
+    let terminal = draw(&mut app, (120, 40));
+    let buf = terminal.backend().buffer();
+    // The outcome's first cell on the row that starts with `at`.
+    let outcome_cell = |at: &str, outcome: &str| {
+        let (_, y) = find(buf, at);
+        let line: String = (0..buf.area.width).map(|x| buf[(x, y)].symbol()).collect();
+        let x = line[..line.find(outcome).unwrap()].chars().count() as u16;
+        buf[(x, y)].clone()
+    };
+    assert_eq!(
+        outcome_cell("03-05 09:00:00", "APPLIED by hand").fg,
+        Color::Reset
+    );
+    find(buf, "03-05 08:50:00 verify");
+    assert_eq!(outcome_cell("03-04 14:30:00", "dirty").fg, Color::Red);
+    assert_eq!(outcome_cell("03-04 14:02:07", "failed").fg, Color::Red);
+    let applied = outcome_cell("03-02 10:00:00", "applied").fg;
+    assert_ne!(applied, Color::Reset);
+    assert_ne!(applied, Color::Red);
 }
 
 #[test]

@@ -886,7 +886,7 @@ fn check_results_come_from_the_log_and_go_with_a_rollback() {
         event: "apply".into(),
         version: Some(first.to_string()),
         name: None,
-        outcome: "applied".into(),
+        outcome: pgstep::engine::LoggedOutcome::read("applied".into()),
         duration_ms: Some(3),
         db_role: "postgres".into(),
         os_user: None,

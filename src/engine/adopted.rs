@@ -10,7 +10,7 @@ use crate::adopt::{Adopted, Elapsed, Entry, Found, Recorded, Tool, ToolHistory};
 use crate::phases::{self, HistoryRow, Phase, PhaseState, Source};
 use crate::plan::{Migration, Plan, Version};
 
-use super::history::{Event, EventKind, Tables};
+use super::history::{Event, EventKind, Outcome, Tables};
 use super::{Engine, EngineError, Undo};
 
 impl Engine {
@@ -109,7 +109,7 @@ impl Engine {
             kind: EventKind::Adopted,
             version: None,
             name: None,
-            outcome: "adopted",
+            outcome: Outcome::Adopted,
             duration_ms: None,
             reason: None,
             details: serde_json::json!({

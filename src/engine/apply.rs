@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::checks::{self, Blocked, CheckOutcome, ChecksAs, Scope};
 use super::exec::{At, Batch, can_batch, exec_keeping, failure_at, retryable, timeouts_sql};
-use super::history::{EventKind, RowState};
+use super::history::{EventKind, Outcome, RowState};
 use super::{Engine, EngineError, Progress, lost};
 use crate::adopt::Elapsed;
 use crate::phases::{self, Phase, PhaseState};
@@ -289,7 +289,7 @@ impl Engine {
                             stored,
                             RowState::Failed,
                             EventKind::Failure,
-                            "failed",
+                            Outcome::Failed,
                             millis,
                             Some(f.message.clone()),
                             Some(&f),
@@ -308,7 +308,7 @@ impl Engine {
                         stored,
                         RowState::Failed,
                         EventKind::Failure,
-                        "check failed",
+                        Outcome::CheckFailed,
                         millis,
                         Some(msg),
                         None,

@@ -9,7 +9,7 @@
 use tokio_postgres::types::Type;
 use tokio_postgres::{Client, GenericClient};
 
-use super::history::{EventKind, Tables, quote_ident, quote_literal};
+use super::history::{EventKind, Outcome, Tables, quote_ident, quote_literal};
 use super::integrity::{self, Finding};
 use super::{EngineError, Settings};
 
@@ -225,11 +225,12 @@ async fn ensure_in_transaction(t: &Tables, c: &Client) -> Result<Vec<Finding>, E
 /// history start.
 async fn marker(t: &Tables, c: &Client, kind: EventKind) -> Result<(), tokio_postgres::Error> {
     let sql = format!(
-        "INSERT INTO {} (event, outcome, details) VALUES ($1, 'ok', $2)",
+        "INSERT INTO {} (event, outcome, details) VALUES ($1, $2, $3)",
         t.log_sql()
     );
     let details = serde_json::json!({ "layout": CURRENT });
-    c.execute(&sql, &[&kind.word(), &details]).await?;
+    c.execute(&sql, &[&kind.word(), &Outcome::Ok.as_str(), &details])
+        .await?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@
 use serde::ser::SerializeStruct;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
-use super::history::{Event, EventKind, Presence, quote_ident};
+use super::history::{Event, EventKind, Outcome, Presence, quote_ident};
 use super::verdict::{self, Grade, ResultSet, Verdict};
 use super::{Engine, EngineError};
 use crate::plan::{Expect, Migration};
@@ -504,7 +504,7 @@ impl Engine {
             kind: EventKind::ChecksRoleCreated,
             version: None,
             name: None,
-            outcome: "created",
+            outcome: Outcome::Created,
             duration_ms: None,
             reason: None,
             details: serde_json::json!({

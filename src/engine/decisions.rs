@@ -2,7 +2,7 @@
 //! applied or pending, a drifted file accepted. Each under the migration lock, logged with
 //! its reason.
 
-use super::history::{self, Event, EventKind};
+use super::history::{self, Event, EventKind, Outcome};
 use super::{Engine, EngineError, PhaseState, phases};
 use crate::plan::{Plan, Version};
 
@@ -42,7 +42,11 @@ impl Engine {
             } else if row.is_some() {
                 eng.tables.delete(&eng.client, stored).await?;
             }
-            let after = if applied { "applied" } else { "pending" };
+            let after = if applied {
+                Outcome::Applied
+            } else {
+                Outcome::Pending
+            };
             eng.log(Event {
                 kind: EventKind::Mark,
                 version: Some(stored),
@@ -50,7 +54,7 @@ impl Engine {
                 outcome: after,
                 duration_ms: None,
                 reason: Some(reason),
-                details: serde_json::json!({ "from": before, "to": after }),
+                details: serde_json::json!({ "from": before, "to": after.as_str() }),
             })
             .await
         }
@@ -103,7 +107,7 @@ impl Engine {
                 kind: EventKind::DriftAccepted,
                 version: Some(stored),
                 name: Some(&m.name),
-                outcome: "accepted",
+                outcome: Outcome::Accepted,
                 duration_ms: None,
                 reason: Some(reason),
                 details: serde_json::json!({

@@ -8,7 +8,7 @@ use serde_json::json;
 use super::apply::{UpOptions, targets};
 use super::checks::{self, CheckOutcome, ChecksAs, Scope};
 use super::exec::{exec, failure, timeouts_sql};
-use super::history::{Event, EventKind};
+use super::history::{Event, EventKind, Outcome};
 use super::{Engine, EngineError};
 use crate::phases;
 use crate::plan::{Plan, Read};
@@ -54,7 +54,7 @@ impl Engine {
                 kind: EventKind::DryRun,
                 version: Some(m.version.as_str()),
                 name: Some(&m.name),
-                outcome: if report.error.is_some() { "failed" } else { "ok" },
+                outcome: if report.error.is_some() { Outcome::Failed } else { Outcome::Ok },
                 duration_ms: Some(report.statements.iter().map(|s| s.millis as i64).sum()),
                 reason: None,
                 details: json!({ "error": report.error, "checks": report.checks, "locks": report.locks }),

@@ -6,7 +6,7 @@
 use serde_json::json;
 use tokio_postgres::GenericClient;
 
-use super::history::{Event, EventKind, HistoryRow, quote_ident};
+use super::history::{Event, EventKind, HistoryRow, Outcome, quote_ident};
 use super::{Engine, EngineError, InDoubt};
 use crate::lint::ops::{self, Action, Name, Op};
 use crate::plan::Sql;
@@ -88,7 +88,11 @@ impl Engine {
             kind: EventKind::InDoubt,
             version: Some(&row.version),
             name: Some(&row.name),
-            outcome: if done { "done" } else { "not done" },
+            outcome: if done {
+                Outcome::Done
+            } else {
+                Outcome::NotDone
+            },
             duration_ms: None,
             reason,
             details: json!({

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use tokio_postgres::GenericClient;
 
 use super::bookkeeping::Guards;
-use super::history::{EventKind, Tables};
+use super::history::{EventKind, Outcome, Tables};
 
 /// One sign that the log was tampered with.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -245,8 +245,12 @@ pub(super) async fn record(
         return Ok(());
     }
     c.execute(
-        &format!("INSERT INTO {l} (event, outcome, details) VALUES ($1, 'found', $2)"),
-        &[&EventKind::LogTampered.word(), &details],
+        &format!("INSERT INTO {l} (event, outcome, details) VALUES ($1, $2, $3)"),
+        &[
+            &EventKind::LogTampered.word(),
+            &Outcome::Found.as_str(),
+            &details,
+        ],
     )
     .await?;
     Ok(())

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::history::{Event, EventKind};
+use super::history::{Event, EventKind, Outcome};
 use super::impact::{self, Loss, TargetKind};
 use super::{Engine, EngineError};
 use crate::plan::{Meta, Sql};
@@ -210,7 +210,7 @@ impl Engine {
             kind: EventKind::Kept,
             version: Some(version),
             name: None,
-            outcome: "not kept",
+            outcome: Outcome::NotKept,
             duration_ms: None,
             reason: Some(reason),
             details: json!({ "statements": removing }),
@@ -246,7 +246,7 @@ impl Engine {
                 kind: EventKind::Kept,
                 version: Some(version),
                 name: Some(name),
-                outcome: "kept",
+                outcome: Outcome::Kept,
                 duration_ms: None,
                 reason: None,
                 details: json!({
@@ -296,7 +296,7 @@ impl Engine {
                         kind: EventKind::Restored,
                         version: Some(&r.kept.phase),
                         name: None,
-                        outcome: "restored",
+                        outcome: Outcome::Restored,
                         duration_ms: None,
                         reason,
                         details: json!({
@@ -333,7 +333,7 @@ impl Engine {
                     kind: EventKind::Purged,
                     version: None,
                     name: None,
-                    outcome: "purged",
+                    outcome: Outcome::Purged,
                     duration_ms: None,
                     reason: None,
                     details: json!({

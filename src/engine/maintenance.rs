@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::history::{EventKind, quote_ident};
+use super::history::{EventKind, Outcome, quote_ident};
 use super::{Engine, EngineError, Event};
 use crate::monitor::{indexes, matviews};
 
@@ -25,7 +25,7 @@ pub struct Maintained {
 struct Attempt<'a> {
     kind: EventKind,
     target: String,
-    success: &'static str,
+    success: Outcome,
     started: Instant,
     reason: Option<&'a str>,
     details: serde_json::Value,
@@ -92,8 +92,8 @@ impl Engine {
         } = a;
         let outcome = match &result {
             Ok(_) => success,
-            Err(_) if self.is_cancelled() => "cancelled",
-            Err(_) => "failed",
+            Err(_) if self.is_cancelled() => Outcome::Cancelled,
+            Err(_) => Outcome::Failed,
         };
         if let Err(e) = &result {
             details["error"] = json!(super::db_message(e));
@@ -193,7 +193,7 @@ impl Engine {
                 Attempt {
                     kind: EventKind::IndexDropped,
                     target: rel.qualified(),
-                    success: "dropped",
+                    success: Outcome::Dropped,
                     started,
                     reason,
                     details,
@@ -242,7 +242,7 @@ impl Engine {
                 Attempt {
                     kind: EventKind::IndexRebuilt,
                     target: rel.qualified(),
-                    success: "rebuilt",
+                    success: Outcome::Rebuilt,
                     started,
                     reason,
                     details,
@@ -306,7 +306,7 @@ impl Engine {
                 Attempt {
                     kind: EventKind::Refresh,
                     target: rel.qualified(),
-                    success: "refreshed",
+                    success: Outcome::Refreshed,
                     started,
                     reason,
                     details,

@@ -45,7 +45,8 @@ use error::db_message;
 pub use error::{EngineError, Failure, Left};
 pub use exec::session_timeouts_sql;
 pub use history::{
-    AppliedSql, Event, EventKind, HistoryRow, LoggedEvent, Record, RowState, Tables,
+    AppliedSql, Event, EventKind, HistoryRow, LoggedEvent, LoggedOutcome, Outcome, Record,
+    RowState, Tables,
 };
 pub use lock::Holder;
 pub use lost::{Lost, is_connection_error};

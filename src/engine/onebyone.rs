@@ -10,7 +10,7 @@ use super::apply::Applied;
 use super::batch::{self, Batches};
 use super::checks::{self, Scope};
 use super::exec::{exec_keeping, failure, invalid_indexes, retryable, timeouts_sql};
-use super::history::{Event, EventKind, Record, RowState};
+use super::history::{Event, EventKind, Outcome, Record, RowState};
 use super::verdict::ResultSet;
 use super::{Engine, EngineError, Failure, Left, Progress, find, lost};
 use crate::adopt::Elapsed;
@@ -74,7 +74,7 @@ impl Engine {
                 kind: EventKind::Resume,
                 version: Some(&row.version),
                 name: Some(&m.name),
-                outcome: "started",
+                outcome: Outcome::Started,
                 duration_ms: None,
                 reason,
                 details: json!({ "from_statement": start + 1 }),
@@ -254,7 +254,7 @@ impl Engine {
                                 kind: EventKind::Failure,
                                 version: Some(stored),
                                 name: Some(&m.name),
-                                outcome: "dirty",
+                                outcome: Outcome::Dirty,
                                 duration_ms: Some(started.elapsed().as_millis() as i64),
                                 reason: None,
                                 details: json!({
@@ -298,7 +298,7 @@ impl Engine {
                 kind: EventKind::Failure,
                 version: Some(stored),
                 name: Some(&m.name),
-                outcome: "dirty",
+                outcome: Outcome::Dirty,
                 duration_ms: Some(millis as i64),
                 reason: None,
                 details: json!({ "checks": outcomes, "transaction": false }),
@@ -322,7 +322,7 @@ impl Engine {
             kind: EventKind::Apply,
             version: Some(stored),
             name: Some(&m.name),
-            outcome: "applied",
+            outcome: Outcome::Applied,
             duration_ms: Some(millis as i64),
             reason: None,
             details: json!({ "checks": outcomes, "transaction": false }),
@@ -384,7 +384,7 @@ impl Engine {
             kind: EventKind::Cancel,
             version: Some(stored),
             name: Some(&m.name),
-            outcome: "dirty",
+            outcome: Outcome::Dirty,
             duration_ms: Some(millis),
             reason: None,
             details: json!({

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::adopted::{ToolUndo, with_tool_rows};
 use super::exec::{exec_keeping, failure, retryable, timeouts_sql};
-use super::history::{AppliedSql, Event, EventKind, HistoryRow, RowState};
+use super::history::{AppliedSql, Event, EventKind, HistoryRow, Outcome, RowState};
 use super::{Engine, EngineError, InDoubt, Left, Progress, lost};
 use crate::phases::{self, Phase, PhaseState};
 use crate::plan::{Migration, Part, Plan, Read, Sql, Version};
@@ -339,7 +339,7 @@ impl Engine {
                     kind: EventKind::Rollback,
                     version: Some(&u.row.version),
                     name: Some(&u.name),
-                    outcome: "rolled back",
+                    outcome: Outcome::RolledBack,
                     duration_ms: Some(millis),
                     reason,
                     details: json!({
@@ -411,9 +411,9 @@ impl Engine {
                             version: Some(stored),
                             name: Some(&u.name),
                             outcome: if tx {
-                                "rollback undone"
+                                Outcome::RollbackUndone
                             } else {
-                                "rolling back"
+                                Outcome::RollingBack
                             },
                             duration_ms: Some(started.elapsed().as_millis() as i64),
                             reason,
@@ -463,7 +463,7 @@ impl Engine {
                             kind: EventKind::Failure,
                             version: Some(&u.row.version),
                             name: Some(&u.name),
-                            outcome: "rollback failed",
+                            outcome: Outcome::RollbackFailed,
                             duration_ms: Some(started.elapsed().as_millis() as i64),
                             reason,
                             details: json!({

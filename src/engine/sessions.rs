@@ -1,7 +1,7 @@
 //! Cancelling or terminating another session, such as the blocker a phase waits behind: the
 //! target is read first, so the event log names who was stopped and what it was running.
 
-use super::history::{self, Event, EventKind};
+use super::history::{self, Event, EventKind, Outcome};
 use super::{Engine, EngineError};
 use crate::monitor::activity::{self, Session};
 
@@ -101,14 +101,14 @@ impl Engine {
         };
         let sent: bool = self.client.query_one(sql, &[&pid]).await?.get(0);
         let (kind, done) = match signal {
-            Signal::Cancel => (EventKind::BackendCancelled, "cancelled"),
-            Signal::Terminate => (EventKind::BackendTerminated, "terminated"),
+            Signal::Cancel => (EventKind::BackendCancelled, Outcome::Cancelled),
+            Signal::Terminate => (EventKind::BackendTerminated, Outcome::Terminated),
         };
         self.log(Event {
             kind,
             version: None,
             name: None,
-            outcome: if sent { done } else { "not-sent" },
+            outcome: if sent { done } else { Outcome::NotSent },
             duration_ms: None,
             reason,
             details: serde_json::json!({

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::checks::CheckOutcome;
 use super::exec::backoff;
-use super::history::{Event, EventKind, Record, RowState};
+use super::history::{Event, EventKind, Outcome, Record, RowState};
 use super::{Applied, Engine, EngineError, Failure, Left, Progress};
 use crate::plan::{Read, Version};
 
@@ -24,7 +24,7 @@ impl Engine {
             stored,
             RowState::Failed,
             EventKind::Cancel,
-            "cancelled",
+            Outcome::Cancelled,
             millis,
             Some(format!("cancelled by the operator: {}", f.message)),
             Some(f),
@@ -60,7 +60,7 @@ impl Engine {
             kind: EventKind::LockRetry,
             version: Some(stored),
             name: Some(name),
-            outcome: "retrying",
+            outcome: Outcome::Retrying,
             duration_ms: None,
             reason: None,
             details: json!({ "attempt": attempt, "wait_ms": wait.as_millis() as u64, "error": message }),
@@ -82,7 +82,7 @@ impl Engine {
         stored: &str,
         state: RowState,
         kind: EventKind,
-        outcome: &str,
+        outcome: Outcome,
         millis: i64,
         message: Option<String>,
         failure: Option<&Failure>,

@@ -3,6 +3,7 @@
 
 use std::cmp::Ordering;
 
+use super::history::Outcome;
 use crate::plan::{CompareOp, Expect};
 
 /// A query result: column names and rows of text values (`None` is SQL NULL).
@@ -57,15 +58,15 @@ impl Grade {
     }
 }
 
-/// The outcome word for a set of checks: failed if any failed, passed only if all passed.
-pub fn overall(grades: impl IntoIterator<Item = Grade>) -> &'static str {
+/// The outcome of a set of checks: failed if any failed, passed only if all passed.
+pub fn overall(grades: impl IntoIterator<Item = Grade>) -> Outcome {
     let grades: Vec<Grade> = grades.into_iter().collect();
     if grades.contains(&Grade::Fail) {
-        "failed"
+        Outcome::Failed
     } else if grades.contains(&Grade::NotJudged) {
-        "not judged"
+        Outcome::NotJudged
     } else {
-        "passed"
+        Outcome::Passed
     }
 }
 

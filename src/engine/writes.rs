@@ -5,7 +5,7 @@ use serde_json::Value;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Statement};
 
-use super::history::{Event, Record, RowState, Tables};
+use super::history::{Event, EventKind, Outcome, Record, RowState, Tables};
 use super::operator::Operator;
 use crate::plan::{Checksum, Migration, Read};
 
@@ -47,8 +47,8 @@ impl Writes {
         e: &Event<'_>,
         op: &Operator,
     ) -> Result<(), tokio_postgres::Error> {
-        let kind = e.kind.word();
-        c.execute(&self.event, &event_params(&kind, e, op)).await?;
+        let words = (e.kind.word(), e.outcome.as_str());
+        c.execute(&self.event, &event_params(&words, e, op)).await?;
         Ok(())
     }
 
@@ -141,10 +141,12 @@ fn applied_sql(t: &Tables) -> String {
             {ON_CONFLICT}, kept = coalesce(h.kept, EXCLUDED.kept)
          )
          INSERT INTO {log} ({EVENT_COLUMNS})
-         SELECT 'apply', $1, $2, 'applied', ms, $4, $5, NULL, $14 FROM elapsed
+         SELECT '{apply}', $1, $2, '{applied}', ms, $4, $5, NULL, $14 FROM elapsed
          RETURNING duration_ms::int",
         history = t.history_sql(),
         log = t.log_sql(),
+        apply = EventKind::Apply.word(),
+        applied = Outcome::Applied.as_str(),
     )
 }
 
@@ -155,9 +157,9 @@ fn event_sql(t: &Tables) -> String {
     )
 }
 
-/// The parameters of [`event_sql`]; `kind` is `e.kind`'s word.
+/// The parameters of [`event_sql`]; `words` are `e.kind`'s and `e.outcome`'s stored text.
 fn event_params<'a>(
-    kind: &'a &'static str,
+    (kind, outcome): &'a (&'static str, &'static str),
     e: &'a Event<'_>,
     op: &'a Operator,
 ) -> [&'a (dyn ToSql + Sync); 9] {
@@ -165,7 +167,7 @@ fn event_params<'a>(
         kind,
         &e.version,
         &e.name,
-        &e.outcome,
+        outcome,
         &e.duration_ms,
         &op.os_user,
         &op.host,

@@ -9,6 +9,7 @@ use serde_json::Value;
 use tokio_postgres::{Client, Row};
 
 use super::indexes::StatsSince;
+use crate::engine::{EventKind, Outcome};
 
 /// One materialized view.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -105,8 +106,10 @@ fn last_sql(log: Option<&str>) -> String {
             ", last AS (
                 SELECT DISTINCT ON (details->>'oid') details->>'oid' AS oid, at, details,
                        duration_ms
-                FROM {log} WHERE event = 'refresh' AND outcome = 'refreshed'
-                ORDER BY details->>'oid', id DESC)"
+                FROM {log} WHERE event = '{refresh}' AND outcome = '{refreshed}'
+                ORDER BY details->>'oid', id DESC)",
+            refresh = EventKind::Refresh.word(),
+            refreshed = Outcome::Refreshed.as_str(),
         ),
         None => ", last AS (SELECT NULL::text AS oid, NULL::timestamptz AS at, \
                  NULL::jsonb AS details, NULL::bigint AS duration_ms WHERE false)"

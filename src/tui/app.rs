@@ -112,26 +112,6 @@ pub enum JobKind {
 }
 
 impl JobKind {
-    pub fn verb(self) -> &'static str {
-        match self {
-            JobKind::Apply => "applying",
-            JobKind::DryRun => "dry run of",
-            JobKind::Verify => "verifying",
-            JobKind::Query => "running query for",
-            JobKind::Rollback => "rolling back",
-            JobKind::Resume => "resuming",
-            JobKind::Mark => "marking",
-            JobKind::Accept => "accepting",
-            JobKind::DropIndex => "dropping index",
-            JobKind::Reindex => "rebuilding index",
-            JobKind::Refresh => "refreshing",
-            JobKind::CancelBackend => "cancelling the statement of",
-            JobKind::TerminateBackend => "terminating",
-            JobKind::Restore => "restoring",
-            JobKind::Purge => "purging",
-        }
-    }
-
     /// Whether it changes the database (so quitting must ask).
     pub fn mutating(self) -> bool {
         !matches!(self, JobKind::Verify | JobKind::Query)

@@ -71,17 +71,6 @@ impl SessionSort {
         SessionSort::Wait,
     ];
 
-    pub fn word(self) -> &'static str {
-        match self {
-            SessionSort::XactAge => "transaction age",
-            SessionSort::Pid => "pid",
-            SessionSort::User => "user",
-            SessionSort::Application => "application",
-            SessionSort::State => "state",
-            SessionSort::Wait => "wait",
-        }
-    }
-
     fn next(self) -> SessionSort {
         let i = SessionSort::ALL
             .iter()

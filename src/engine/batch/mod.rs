@@ -13,7 +13,7 @@ use serde_json::json;
 use tokio_postgres::types::Type;
 
 use super::exec::{backoff, retryable};
-use super::history::{Event, EventKind, quote_ident};
+use super::history::{Event, EventKind, Outcome, quote_ident};
 use super::{Engine, EngineError, Progress};
 use crate::plan::batch::Batched;
 use crate::plan::{Migration, Read};
@@ -235,7 +235,7 @@ impl Engine {
                             kind: EventKind::LockRetry,
                             version: Some(stored),
                             name: Some(&m.name),
-                            outcome: "retrying",
+                            outcome: Outcome::Retrying,
                             duration_ms: None,
                             reason: None,
                             details: json!({
@@ -433,9 +433,9 @@ impl Engine {
         now: Wanted,
     ) -> Result<(), EngineError> {
         let outcome = match (was.paused, now.paused) {
-            (false, true) => "paused",
-            (true, false) => "resumed",
-            _ => "changed",
+            (false, true) => Outcome::Paused,
+            (true, false) => Outcome::Resumed,
+            _ => Outcome::Changed,
         };
         self.log(Event {
             kind: EventKind::BatchControl,

@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::{LoggedOutcome, Outcome};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
     Apply,
@@ -79,7 +81,7 @@ pub struct Event<'a> {
     pub kind: EventKind,
     pub version: Option<&'a str>,
     pub name: Option<&'a str>,
-    pub outcome: &'a str,
+    pub outcome: Outcome,
     pub duration_ms: Option<i64>,
     pub reason: Option<&'a str>,
     pub details: Value,
@@ -92,7 +94,7 @@ pub struct LoggedEvent {
     pub event: String,
     pub version: Option<String>,
     pub name: Option<String>,
-    pub outcome: String,
+    pub outcome: LoggedOutcome,
     pub duration_ms: Option<i64>,
     pub db_role: String,
     pub os_user: Option<String>,

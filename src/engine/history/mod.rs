@@ -11,7 +11,9 @@ pub use crate::phases::{HistoryRow, RowState};
 use crate::plan::{Migration, Read};
 
 mod events;
+mod outcome;
 pub use events::{Event, EventKind, LoggedEvent};
+pub use outcome::{LoggedOutcome, Outcome};
 
 /// Where the history lives. Names are always quoted as identifiers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -381,7 +383,7 @@ impl Tables {
                 event: r.get(1),
                 version: r.get(2),
                 name: r.get(3),
-                outcome: r.get(4),
+                outcome: LoggedOutcome::read(r.get(4)),
                 duration_ms: r.get(5),
                 db_role: r.get(6),
                 os_user: r.get(7),

@@ -109,7 +109,7 @@ fn sessions(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
     };
     let list = m.sessions();
     let waiting = list.iter().filter(|s| !s.blocked_by.is_empty()).count();
-    let title = tabs::sessions_title(list.len(), waiting, m.session_sort.word());
+    let title = tabs::sessions_title(list.len(), waiting, tabs::session_sort(m.session_sort));
     let block = t.block().title(title);
     let body = block.inner(area);
     frame.render_widget(block, area);

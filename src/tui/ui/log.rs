@@ -5,6 +5,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 
 use super::fit;
+use crate::engine::Outcome;
 use crate::text;
 use crate::tui::app::App;
 use crate::tui::theme::Theme;
@@ -27,9 +28,21 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         .skip(offset)
         .take(height)
         .map(|(i, e)| {
-            let outcome_style = match e.outcome.as_str() {
-                "applied" | "rolled back" | "passed" | "ok" | "accepted" => t.success(),
-                "failed" | "dirty" | "check failed" | "rollback failed" | "cancelled" => t.error(),
+            let outcome_style = match e.outcome.known() {
+                Some(
+                    Outcome::Applied
+                    | Outcome::RolledBack
+                    | Outcome::Passed
+                    | Outcome::Ok
+                    | Outcome::Accepted,
+                ) => t.success(),
+                Some(
+                    Outcome::Failed
+                    | Outcome::Dirty
+                    | Outcome::CheckFailed
+                    | Outcome::RollbackFailed
+                    | Outcome::Cancelled,
+                ) => t.error(),
                 _ => Default::default(),
             };
             let who = tabs::who(
@@ -41,7 +54,7 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
                 Cell::from(e.at.format("%m-%d %H:%M:%S").to_string()),
                 Cell::from(shown(&e.event)),
                 Cell::from(shown(e.version.as_deref().unwrap_or_default())),
-                Cell::from(shown(&e.outcome)).style(outcome_style),
+                Cell::from(shown(e.outcome.as_str())).style(outcome_style),
                 Cell::from(shown(&who)),
                 Cell::from(shown(e.reason.as_deref().unwrap_or_default())),
             ]);
@@ -73,7 +86,7 @@ pub fn render(app: &App, t: &Theme, frame: &mut Frame, area: Rect) {
         fit(
             area.width,
             C[3],
-            events.iter().map(|e| len(Some(&e.outcome))),
+            events.iter().map(|e| len(Some(e.outcome.as_str()))),
             16,
         ),
         fit(

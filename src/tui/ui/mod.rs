@@ -164,8 +164,7 @@ fn status_lines(app: &App, t: &Theme) -> Vec<Line<'static>> {
             .map(|v| v.to_string())
             .or_else(|| job.target.clone())
             .unwrap_or_default();
-        let mut text =
-            words::status::job_line(spin, job.kind.verb(), &what, job.elapsed.as_secs_f64());
+        let mut text = words::status::job_line(spin, job.kind, &what, job.elapsed.as_secs_f64());
         if let (Some(i), n) = (job.statement, job.statements) {
             text.push_str(&words::status::job_statement(i + 1, n));
             if let Some(l) = job.line {

@@ -73,7 +73,7 @@ pub fn command(app: &mut App, cmd: Command) -> Vec<Effect> {
     match cmd {
         Command::CycleSort if app.tab == Tab::Activity => {
             m.cycle_session_sort();
-            let text = words::sessions_sorted_by(m.session_sort.word());
+            let text = words::sessions_sorted_by(words::tabs::session_sort(m.session_sort));
             app.message = Some((Level::Info, text));
             return Vec::new();
         }

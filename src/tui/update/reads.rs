@@ -19,8 +19,10 @@ pub fn plan_read(app: &mut App, plan: Arc<Plan>) -> Vec<Effect> {
     let warnings = plan.warnings.len();
     let again = app.reading.is_none();
     app.set_plan(plan, Vec::new());
-    // The tool's checksums are of the files: read again with them.
-    let effects = if app.adoption.is_some() {
+    // The tool's checksums are of the files: read again with them. At start, the history
+    // waits for the plan when the sessions came first (see `connected`).
+    let first_with_sessions = !again && app.connection == Connection::Up;
+    let effects = if app.adoption.is_some() || first_with_sessions {
         vec![Effect::LoadStatus]
     } else {
         Vec::new()
@@ -61,14 +63,19 @@ pub fn connected(
     app.header.role = role;
     app.header.server_version = server_version;
     // The monitoring tabs appear once their first load answers.
-    vec![
-        Effect::LoadStatus,
+    let mut effects = vec![
         Effect::LoadEvents,
         Effect::LoadIndexes,
         Effect::LoadMatviews,
         Effect::LoadActivity,
         Effect::LoadTrash,
-    ]
+    ];
+    // The history is merged with the plan, so it is read once the plan is: until then it
+    // would only take memory while the plan is read and linted.
+    if app.reading.is_none() {
+        effects.insert(0, Effect::LoadStatus);
+    }
+    effects
 }
 
 pub fn adoption(app: &mut App, found: Option<Box<Adoption>>) {

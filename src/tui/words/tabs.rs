@@ -2,6 +2,20 @@
 
 use std::fmt::Display;
 
+use crate::tui::monitor::SessionSort;
+
+/// What the Activity tab's sessions are sorted by.
+pub fn session_sort(sort: SessionSort) -> &'static str {
+    match sort {
+        SessionSort::XactAge => "transaction age",
+        SessionSort::Pid => "pid",
+        SessionSort::User => "user",
+        SessionSort::Application => "application",
+        SessionSort::State => "state",
+        SessionSort::Wait => "wait",
+    }
+}
+
 /// The Activity tab's columns: marks, then each session's facts.
 pub const SESSION_COLUMNS: [&str; 9] = [
     "",
