@@ -540,3 +540,67 @@ fn concurrently_is_flagged_in_a_transactional_dbmate_section_of_several() {
         .collect();
     assert_eq!(lines, [3], "{run}");
 }
+
+/// A plan long enough that its phases are read on several cores and in several windows: what
+/// the first half declares (column types, a validated NOT NULL proof, an index) still reaches
+/// the second half's phases, on whichever core they were read and in whatever window.
+#[test]
+fn what_earlier_phases_declare_reaches_phases_read_elsewhere() {
+    let half = 700;
+    let dir = Dir::new();
+    for i in 1..=half {
+        dir.write(
+            &format!("{i:05}_t{i}.sql"),
+            &format!(
+                "CREATE TABLE t{i} (id bigint, name varchar(40), qty int);\n\
+                 CREATE INDEX t{i}_qty_idx ON t{i} (qty);\n\
+                 ALTER TABLE t{i} ADD CONSTRAINT t{i}_name_nn CHECK (name IS NOT NULL) NOT VALID;\n\
+                 ALTER TABLE t{i} VALIDATE CONSTRAINT t{i}_name_nn;\n\
+                 -- DOWN\nDROP TABLE t{i};\n"
+            ),
+        );
+    }
+    for i in 1..=half {
+        let v = half + i;
+        dir.write(
+            &format!("{v:05}_alter_t{i}.sql"),
+            &format!(
+                "ALTER TABLE t{i} ALTER COLUMN name TYPE varchar(80);\n\
+                 ALTER TABLE t{i} ALTER COLUMN name SET NOT NULL;\n\
+                 ALTER TABLE t{i} ALTER COLUMN qty TYPE bigint;\n\
+                 DROP INDEX t{i}_qty_idx;\n\
+                 -- DOWN\nCREATE INDEX t{i}_qty_idx ON t{i} (qty);\n\
+                 ALTER TABLE t{i} ALTER COLUMN qty TYPE int;\n"
+            ),
+        );
+    }
+    let run = lint(dir.path(), &[], &["--offline", "--json"]).expect(0);
+    let got: BTreeSet<(String, u64, String, Option<String>)> =
+        findings(&run).iter().map(key).collect();
+    // The widening to varchar(80) and the proven SET NOT NULL say nothing; the type change
+    // is a known rewrite, not an unknown one; DROP INDEX names the table of an index created
+    // hundreds of phases earlier.
+    let want: BTreeSet<Key> = (1..=half)
+        .flat_map(|i| {
+            let file = format!("{:05}_alter_t{i}.sql", half + i);
+            let table = Some(format!("t{i}"));
+            [
+                (
+                    file.clone(),
+                    3,
+                    "alter-column-type-rewrite".to_string(),
+                    table.clone(),
+                ),
+                (file, 4, "drop-index-blocking".to_string(), table),
+            ]
+        })
+        .collect();
+    assert_eq!(got, want, "{run}");
+    for f in findings(&run)
+        .iter()
+        .filter(|f| f["rule"] == "alter-column-type-rewrite")
+    {
+        let message = f["message"].as_str().unwrap();
+        assert!(!message.contains("not in the plan"), "{message}");
+    }
+}

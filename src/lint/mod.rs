@@ -5,6 +5,7 @@
 //! validated earlier lets `SET NOT NULL` skip its scan. With a connection, findings on existing
 //! tables are weighted by the table's size and the sessions holding locks on it (`live`).
 
+mod facts;
 pub mod live;
 mod objects;
 pub mod ops;
@@ -181,12 +182,33 @@ pub struct Finding {
     pub retype: Option<(String, String)>,
 }
 
-/// Lints every migration of the plan.
+/// How many phases' statements are held at once. Few, so the memory one window frees is what
+/// the next one takes: every page more the process touches costs a page fault, and an
+/// outlined plan's files are read again to be linted.
+const WINDOW: usize = 256;
+
+/// Lints every migration of the plan. Reading each phase's statements needs nothing from the
+/// others, so it is spread over the cores; the rules then go through the phases in order.
 pub fn lint_plan(plan: &Plan, config: &LintConfig) -> Result<Vec<Finding>, PlanError> {
     let mut known = start(plan);
     let mut out = Vec::new();
-    for m in &plan.migrations {
-        out.extend(lint_migration(&m.read()?, config, &mut known));
+    for window in plan.migrations.chunks(WINDOW) {
+        // A plan read whole holds its text: reading it is free, and spread over the cores
+        // only when the files are read again.
+        let reads = if window.iter().all(|m| m.is_read()) {
+            window
+                .iter()
+                .map(|m| m.read())
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            facts::spread(window, |m| m.read())
+                .into_iter()
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        let facts = facts::spread(&reads, facts::of);
+        for (m, f) in reads.iter().zip(&facts) {
+            out.extend(findings(m, f, config, &mut known));
+        }
     }
     Ok(out)
 }
@@ -194,7 +216,16 @@ pub fn lint_plan(plan: &Plan, config: &LintConfig) -> Result<Vec<Finding>, PlanE
 /// Lints one migration; `known` carries what earlier phases declared (column types, NOT NULL
 /// proofs, indexes).
 pub fn lint_migration(m: &Read<'_>, config: &LintConfig, known: &mut rules::Known) -> Vec<Finding> {
-    rules::check(m, known)
+    findings(m, &facts::of(m), config, known)
+}
+
+fn findings(
+    m: &Read<'_>,
+    facts: &facts::Facts<'_>,
+    config: &LintConfig,
+    known: &mut rules::Known,
+) -> Vec<Finding> {
+    rules::check(m, facts, known)
         .into_iter()
         .filter_map(|(raw, ignored)| {
             if ignored {
@@ -232,7 +263,8 @@ pub fn lint_migration(m: &Read<'_>, config: &LintConfig, known: &mut rules::Know
 pub fn types_for(plan: &Plan, version: &crate::plan::Version) -> Result<rules::Known, PlanError> {
     let mut known = start(plan);
     for m in plan.migrations.iter().take_while(|m| m.version < *version) {
-        rules::check(&m.read()?, &mut known);
+        let m = m.read()?;
+        rules::check(&m, &facts::of(&m), &mut known);
     }
     // The phase linted alone carries the layout's note if it destroys data.
     known.downless_noted = false;

@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use super::facts::Statement;
 use super::ops::{self, Action, Name, Op};
 
 /// Objects the plan's earlier phases created and did not drop: by name, each with its kind,
@@ -97,14 +98,6 @@ fn renamed(n: &Name, to: &str) -> Name {
         name: to.to_string(),
         ..n.clone()
     }
-}
-
-/// One UP statement, as the rules read it.
-pub struct Statement<'a> {
-    pub line: u32,
-    pub ignore: Vec<String>,
-    pub op: Op,
-    pub sql: &'a str,
 }
 
 /// An object the UP creates.
@@ -259,8 +252,8 @@ impl Phase<'_, '_> {
     }
 
     /// Runs one statement; `stmt` is its UP index, `None` in the DOWN.
-    fn run(&mut self, op: &Op, sql: &str, stmt: Option<usize>, known: &Alive) {
-        let cascade = || ops::cascade(sql);
+    fn run(&mut self, s: &Statement<'_>, stmt: Option<usize>, known: &Alive) {
+        let (op, sql, cascade) = (&s.op, s.sql, s.cascade);
         let create = |p: &mut Self, kind: &'static str, name: &Name, owner: Option<Name>| {
             match stmt {
                 // The DOWN re-creates it: after a rollback it is meant to be there.
@@ -289,15 +282,12 @@ impl Phase<'_, '_> {
                 create(self, kind, name, owner);
             }
             Op::DropTable(names) => {
-                let cascade = cascade();
                 names.iter().for_each(|n| self.drop("table", n, cascade));
             }
             Op::DropIndex { names, .. } => {
-                let cascade = cascade();
                 names.iter().for_each(|n| self.drop("index", n, cascade));
             }
             Op::Drop { kind, names } => {
-                let cascade = cascade();
                 for n in names {
                     let n = self.only(kind, n, known);
                     self.drop(kind, &n, cascade);
@@ -332,7 +322,7 @@ impl Phase<'_, '_> {
                             if self.made.len() == before {
                                 self.existed.add("column", &column_key(table, column));
                             }
-                            self.drop_column_dependents(table, column, ops::cascade(sql));
+                            self.drop_column_dependents(table, column, cascade);
                         }
                         Action::RenameTable(to) => self.rename_table(table, to),
                         Action::RenameColumn(from, to) => {
@@ -373,7 +363,11 @@ impl Phase<'_, '_> {
 
 /// The objects `up` creates that are still there after `down` ran: (UP statement, what).
 /// Triggers and policies are left out: they go with their table, which is what a DOWN drops.
-pub fn leftovers(up: &[Statement<'_>], down: &[(Op, &str)], known: &Alive) -> Vec<(usize, String)> {
+pub fn leftovers(
+    up: &[Statement<'_>],
+    down: &[Statement<'_>],
+    known: &Alive,
+) -> Vec<(usize, String)> {
     let mut p = Phase {
         up,
         made: Vec::new(),
@@ -381,10 +375,10 @@ pub fn leftovers(up: &[Statement<'_>], down: &[(Op, &str)], known: &Alive) -> Ve
         mentions: HashMap::new(),
     };
     for (i, s) in up.iter().enumerate() {
-        p.run(&s.op, s.sql, Some(i), known);
+        p.run(s, Some(i), known);
     }
-    for (op, sql) in down {
-        p.run(op, sql, None, known);
+    for s in down {
+        p.run(s, None, known);
     }
     // A made object renamed to the name of one that existed before (the DOWN renaming a new
     // table back to the old one's name) is that old object again.

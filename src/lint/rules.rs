@@ -4,10 +4,11 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use super::Severity;
-use super::objects::{self, Alive, Statement};
-use super::ops::{self, Action, ConstraintKind, Name, Op};
+use super::facts::{Facts, Statement};
+use super::objects::{self, Alive};
+use super::ops::{Action, ConstraintKind, Name, Op};
 use super::types::{self, Change, Columns};
-use crate::plan::{Layout, Read, Sql};
+use crate::plan::{Layout, Read};
 
 /// A finding before configuration and live facts.
 #[derive(Debug, Clone)]
@@ -39,46 +40,6 @@ const VOLATILE: &[&str] = &[
     "TXID_CURRENT",
     "SETSEED",
 ];
-
-/// The rule ids a `-- pgstep:ignore <rule>[,<rule>] <reason>` line right above the statement
-/// names.
-fn ignored(part: Sql<'_>, sql_start: usize, sql_line: u32) -> Vec<String> {
-    let before = part.text[..sql_start].trim_end();
-    // The header reader takes a `-- pgstep:ignore ...` line right under the header (or at the
-    // top of the file) for a `Key: value` line, so the part's text starts after it, at the
-    // statement: read that line from the file. Only then, so a plan of many files with the usual
-    // blank line under the header is not read twice.
-    let from_file = if sql_start == 0 && sql_line > 1 {
-        crate::files::read_text(&part.part.file, crate::files::max_size())
-            .ok()
-            .and_then(|text| {
-                text.lines()
-                    .take(sql_line as usize - 1)
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .last()
-                    .map(str::to_string)
-            })
-            .unwrap_or_default()
-    } else {
-        String::new()
-    };
-    let line = if before.is_empty() {
-        from_file.as_str()
-    } else {
-        before.rsplit('\n').next().unwrap_or("").trim()
-    };
-    let Some(rest) = line.strip_prefix("--").map(str::trim) else {
-        return Vec::new();
-    };
-    let Some(rest) = rest.strip_prefix("pgstep:ignore") else {
-        return Vec::new();
-    };
-    rest.split_whitespace()
-        .next()
-        .map(|ids| ids.split(',').map(str::to_string).collect())
-        .unwrap_or_default()
-}
 
 /// What earlier phases of the plan left behind, for the phases after them.
 #[derive(Debug, Default, Clone)]
@@ -158,8 +119,8 @@ impl Phase {
     }
 }
 
-/// Every raw finding of `m`, with whether an ignore comment silences it.
-pub fn check(m: &Read<'_>, known: &mut Known) -> Vec<(Raw, bool)> {
+/// Every raw finding of `m`, read as `facts`, with whether an ignore comment silences it.
+pub fn check(m: &Read<'_>, facts: &Facts<'_>, known: &mut Known) -> Vec<(Raw, bool)> {
     let mut p = Phase {
         out: Vec::new(),
         created: HashMap::new(),
@@ -179,14 +140,10 @@ pub fn check(m: &Read<'_>, known: &mut Known) -> Vec<(Raw, bool)> {
             "keep a lock timeout (pgstep retries lost lock waits with backoff)",
         );
     }
-    let mut up_ops: Vec<Statement<'_>> = Vec::new();
-    let up = m.up();
-    for (i, s) in up.spans().enumerate() {
-        let sql = &up.text[s.sql.clone()];
+    for s in &facts.up {
         p.line = s.line;
-        p.ignore = ignored(up, s.sql.start, s.line);
-        let in_transaction = m.transactional() || m.up.wrapped_at(i).is_some();
-        if in_transaction && crate::sql::needs_autocommit(sql) {
+        p.ignore.clone_from(&s.ignore);
+        if s.autocommit_in_transaction {
             p.add(
                 "concurrently-in-transaction",
                 None,
@@ -194,14 +151,7 @@ pub fn check(m: &Read<'_>, known: &mut Known) -> Vec<(Raw, bool)> {
                 m.layout.outside_transaction(),
             );
         }
-        let op = ops::read(sql);
-        statement(&mut p, &op, known);
-        up_ops.push(Statement {
-            line: s.line,
-            ignore: p.ignore.clone(),
-            op,
-            sql,
-        });
+        statement(&mut p, &s.op, known);
     }
     if let (Some((line, ignore)), None) = (p.destructive.take(), &m.down) {
         p.line = line;
@@ -220,10 +170,10 @@ pub fn check(m: &Read<'_>, known: &mut Known) -> Vec<(Raw, bool)> {
             Some(_) => {}
         }
     }
-    if let Some(down) = m.down() {
-        leftovers(&mut p, &up_ops, down, &known.alive);
+    if let Some(down) = &facts.down {
+        leftovers(&mut p, &facts.up, down, &known.alive);
     }
-    for s in &up_ops {
+    for s in &facts.up {
         known.alive.apply(&s.op);
     }
     p.out
@@ -520,14 +470,10 @@ fn alter(p: &mut Phase, table: &Name, a: &Action, known: &mut Known) {
 }
 
 /// What UP creates that DOWN leaves behind.
-fn leftovers(p: &mut Phase, up: &[Statement<'_>], down: Sql<'_>, alive: &Alive) {
-    let down_ops: Vec<(Op, &str)> = down
-        .statements()
-        .map(|s| (ops::read(s.sql), s.sql))
-        .collect();
-    for (stmt, what) in objects::leftovers(up, &down_ops, alive) {
+fn leftovers(p: &mut Phase, up: &[Statement<'_>], down: &[Statement<'_>], alive: &Alive) {
+    for (stmt, what) in objects::leftovers(up, down, alive) {
         p.line = up[stmt].line;
-        p.ignore = up[stmt].ignore.clone();
+        p.ignore.clone_from(&up[stmt].ignore);
         p.add(
             "down-leaves-object",
             None,

@@ -1,6 +1,7 @@
 //! Column types, to tell an `ALTER COLUMN ... TYPE` that rewrites the table from a safe
 //! widening (varchar(10) to varchar(20), varchar to text, numeric(10,2) to numeric(12,2)).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use super::ops::Name;
@@ -61,14 +62,37 @@ impl Words {
 }
 
 /// The canonical spelling of a type, aliases folded: `int4` is `integer`, `character
-/// varying(5)` is `varchar(5)`.
-pub fn normalize(ty: &str) -> String {
-    let t = ty.trim().to_ascii_lowercase();
-    let (base, args) = match t.find('(') {
+/// varying(5)` is `varchar(5)`. A type already spelled so (most are: the statement reader
+/// lower-cases them) is given back as it is, not copied: every column of every CREATE TABLE
+/// of the plan comes through here.
+pub fn normalize(ty: &str) -> Cow<'_, str> {
+    let ty = ty.trim();
+    if ty.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Cow::Owned(fold(&ty.to_ascii_lowercase()));
+    }
+    let (base, args) = split_base(ty);
+    if canonical(base) == base && base.len() + args.len() == ty.len() && !args.contains(' ') {
+        return Cow::Borrowed(ty);
+    }
+    Cow::Owned(fold(ty))
+}
+
+/// A lower-case type's base name (trimmed) and its parenthesised modifiers.
+fn split_base(t: &str) -> (&str, &str) {
+    match t.find('(') {
         Some(i) => (t[..i].trim(), &t[i..]),
-        None => (t.as_str(), ""),
-    };
-    let base = match base {
+        None => (t, ""),
+    }
+}
+
+fn fold(t: &str) -> String {
+    let (base, args) = split_base(t);
+    format!("{}{}", canonical(base), args.replace(' ', ""))
+}
+
+/// The canonical name of a lower-case base type.
+fn canonical(base: &str) -> &str {
+    match base {
         "int" | "int4" | "integer" => "integer",
         "int8" | "bigint" => "bigint",
         "int2" | "smallint" => "smallint",
@@ -82,8 +106,7 @@ pub fn normalize(ty: &str) -> String {
         "timestamp" | "timestamp without time zone" => "timestamp",
         "timetz" | "time with time zone" => "timetz",
         other => other,
-    };
-    format!("{base}{}", args.replace(' ', ""))
+    }
 }
 
 /// The numbers in a type's parentheses.
@@ -144,6 +167,21 @@ pub fn alter_type(old: Option<&str>, new: &str) -> Change {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn types_are_spelled_one_way() {
+        for (ty, want) in [
+            ("varchar(40)", "varchar(40)"),
+            ("VARCHAR (40)", "varchar(40)"),
+            (" character varying(5) ", "varchar(5)"),
+            ("numeric(10, 2)", "numeric(10,2)"),
+            ("int4", "integer"),
+            ("text", "text"),
+            ("timestamp with time zone", "timestamptz"),
+        ] {
+            assert_eq!(normalize(ty), want, "{ty}");
+        }
+    }
 
     #[test]
     fn safe_widenings_do_not_rewrite() {

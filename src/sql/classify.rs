@@ -3,78 +3,107 @@
 /// The statement's words in upper case, skipping comments, quoted text and punctuation, up to
 /// `limit` words.
 pub fn leading_words(sql: &str, limit: usize) -> Vec<String> {
-    let mut words = Vec::new();
+    words(sql)
+        .take(limit)
+        .map(str::to_ascii_uppercase)
+        .collect()
+}
+
+/// The statement's words as written, skipping comments, quoted text and punctuation: slices
+/// of `sql`, so a caller comparing them without regard to case copies nothing.
+fn words(sql: &str) -> impl Iterator<Item = &str> {
     let b = sql.as_bytes();
     let mut i = 0;
-    while i < b.len() && words.len() < limit {
-        match b[i] {
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                let mut depth = 0u32;
-                while i < b.len() {
-                    if b[i..].starts_with(b"/*") {
-                        depth += 1;
-                        i += 2;
-                    } else if b[i..].starts_with(b"*/") {
-                        depth -= 1;
-                        i += 2;
-                        if depth == 0 {
-                            break;
-                        }
-                    } else {
+    std::iter::from_fn(move || {
+        while i < b.len() {
+            match b[i] {
+                b'-' if b.get(i + 1) == Some(&b'-') => {
+                    while i < b.len() && b[i] != b'\n' {
                         i += 1;
                     }
                 }
-            }
-            b'\'' | b'"' => {
-                let q = b[i];
-                i += 1;
-                while i < b.len() && b[i] != q {
+                b'/' if b.get(i + 1) == Some(&b'*') => {
+                    let mut depth = 0u32;
+                    while i < b.len() {
+                        if b[i..].starts_with(b"/*") {
+                            depth += 1;
+                            i += 2;
+                        } else if b[i..].starts_with(b"*/") {
+                            depth -= 1;
+                            i += 2;
+                            if depth == 0 {
+                                break;
+                            }
+                        } else {
+                            i += 1;
+                        }
+                    }
+                }
+                b'\'' | b'"' => {
+                    let q = b[i];
+                    i += 1;
+                    while i < b.len() && b[i] != q {
+                        i += 1;
+                    }
                     i += 1;
                 }
-                i += 1;
-            }
-            c if c.is_ascii_alphabetic() || c == b'_' => {
-                let start = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-                    i += 1;
+                c if c.is_ascii_alphabetic() || c == b'_' => {
+                    let start = i;
+                    while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                        i += 1;
+                    }
+                    return Some(&sql[start..i]);
                 }
-                words.push(sql[start..i].to_ascii_uppercase());
+                _ => i += 1,
             }
-            _ => i += 1,
         }
-    }
-    words
+        None
+    })
 }
 
 /// Whether PostgreSQL refuses to run the statement inside a transaction block
-/// (`CREATE INDEX CONCURRENTLY`, `VACUUM`, `ALTER SYSTEM`, ...).
+/// (`CREATE INDEX CONCURRENTLY`, `VACUUM`, `ALTER SYSTEM`, ...). Asked of every statement of
+/// every transactional phase the linter reads: its first words are compared in place.
 pub fn needs_autocommit(sql: &str) -> bool {
-    let w = leading_words(sql, 12);
-    let at = |i: usize| w.get(i).map(String::as_str);
-    let has = |word: &str| w.iter().any(|x| x == word);
-    match (at(0), at(1)) {
-        (Some("VACUUM"), _) | (Some("ALTER"), Some("SYSTEM")) => true,
-        (Some("DISCARD"), Some("ALL")) => true,
-        (Some("COMMIT" | "ROLLBACK"), Some("PREPARED")) => true,
-        (Some("CREATE" | "DROP"), Some("DATABASE" | "TABLESPACE")) => true,
-        (Some("CREATE"), Some("SUBSCRIPTION")) => true,
-        (Some("CREATE"), Some("INDEX")) | (Some("CREATE"), Some("UNIQUE")) => {
-            has("INDEX") && has("CONCURRENTLY")
-        }
-        (Some("DROP"), Some("INDEX")) => at(2) == Some("CONCURRENTLY"),
-        (Some("REINDEX"), _) => {
-            has("CONCURRENTLY") || matches!(at(1), Some("SCHEMA" | "DATABASE" | "SYSTEM"))
-        }
-        (Some("CLUSTER"), None) => true,
-        (Some("ALTER"), Some("DATABASE")) => has("TABLESPACE"),
-        (Some("ALTER"), Some("TABLE")) => has("DETACH") && has("CONCURRENTLY"),
-        _ => false,
+    let mut w = [""; 12];
+    let mut n = 0;
+    for word in words(sql).take(w.len()) {
+        w[n] = word;
+        n += 1;
     }
+    let w = &w[..n];
+    let at = |i: usize, word: &str| w.get(i).is_some_and(|x| x.eq_ignore_ascii_case(word));
+    let has = |word: &str| w.iter().any(|x| x.eq_ignore_ascii_case(word));
+    let second = |words: &[&str]| words.iter().any(|x| at(1, x));
+    if at(0, "VACUUM") || (at(0, "ALTER") && at(1, "SYSTEM")) || (at(0, "DISCARD") && at(1, "ALL"))
+    {
+        return true;
+    }
+    if (at(0, "COMMIT") || at(0, "ROLLBACK")) && at(1, "PREPARED") {
+        return true;
+    }
+    if (at(0, "CREATE") || at(0, "DROP")) && second(&["DATABASE", "TABLESPACE"]) {
+        return true;
+    }
+    if at(0, "CREATE") && at(1, "SUBSCRIPTION") {
+        return true;
+    }
+    if at(0, "CREATE") && second(&["INDEX", "UNIQUE"]) {
+        return has("INDEX") && has("CONCURRENTLY");
+    }
+    if at(0, "DROP") && at(1, "INDEX") {
+        return at(2, "CONCURRENTLY");
+    }
+    if at(0, "REINDEX") {
+        return has("CONCURRENTLY") || second(&["SCHEMA", "DATABASE", "SYSTEM"]);
+    }
+    if at(0, "CLUSTER") && w.len() == 1 {
+        return true;
+    }
+    if at(0, "ALTER") && at(1, "DATABASE") {
+        return has("TABLESPACE");
+    }
+    at(0, "ALTER") && at(1, "TABLE") && has("DETACH") && has("CONCURRENTLY")
 }
 
 /// Whether the statement ends, rewinds or opens a transaction (`COMMIT`, `ROLLBACK TO`,

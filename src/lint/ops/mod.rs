@@ -189,22 +189,33 @@ fn ident_text(t: &(TokenKind, &str)) -> String {
 }
 /// Reads one statement.
 pub fn read(sql: &str) -> Op {
+    read_walk(&mut Walk::new(sql), sql)
+}
+
+/// Reads one statement, and whether it ends in `CASCADE` (see [`cascade`]) from the same
+/// tokens.
+pub fn read_with_cascade(sql: &str) -> (Op, bool) {
     let mut w = Walk::new(sql);
+    let op = read_walk(&mut w, sql);
+    (op, ends_in_cascade(&w))
+}
+
+fn read_walk(w: &mut Walk<'_>, sql: &str) -> Op {
     if w.eat("CREATE") {
-        return create(&mut w);
+        return create(w);
     }
     if w.eat("DROP") {
-        return drop(&mut w);
+        return drop(w);
     }
     if w.eat("TRUNCATE") {
         w.eat("TABLE");
         return Op::Truncate(w.names().into_iter().map(Name::from).collect());
     }
     if w.eat_all(&["ALTER", "TABLE"]) {
-        return alter_table(&mut w);
+        return alter_table(w);
     }
     if w.eat("ALTER") {
-        return alter_object(&mut w);
+        return alter_object(w);
     }
     if w.eat("VACUUM") {
         let words = w.action_words();
@@ -392,8 +403,7 @@ pub fn owned_by(sql: &str) -> Option<Name> {
 }
 
 /// Whether a DROP ends in `CASCADE`, taking every object that depends on what it drops.
-pub fn cascade(sql: &str) -> bool {
-    let w = Walk::new(sql);
+fn ends_in_cascade(w: &Walk<'_>) -> bool {
     w.tokens()
         .iter()
         .rev()
