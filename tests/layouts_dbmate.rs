@@ -38,7 +38,7 @@ fn schema(url: &str) -> String {
     let pg = Pg::connect(url);
     pg.exec(
         "DROP TABLE IF EXISTS schema_migrations, schema_migrations_log CASCADE;
-         DROP SCHEMA IF EXISTS pgstep_trash CASCADE;
+         DROP SCHEMA IF EXISTS pgstep_trash, pgstep CASCADE;
          DO $$ DECLARE f regprocedure; BEGIN
            FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
                     JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -66,11 +66,17 @@ fn schema(url: &str) -> String {
         .join("\n")
 }
 
+/// The versions dbmate recorded, in its own `schema_migrations`.
 fn versions(pg: &Pg) -> Vec<String> {
     pg.rows("SELECT version FROM schema_migrations ORDER BY version")
         .into_iter()
         .map(|r| r[0].clone().unwrap())
         .collect()
+}
+
+/// The versions pgstep recorded, in its own schema (the folder is dbmate's).
+fn pgstep_versions(pg: &Pg) -> Vec<String> {
+    pg.own_history().into_iter().map(|h| h.version).collect()
 }
 
 /// Files in dbmate's shapes: leading digits whatever follows, a version that differs from
@@ -111,7 +117,7 @@ fn dbmate_and_pgstep_apply_and_roll_back_the_same_files_alike() {
     pgstep_url(by_pgstep.url(), &dir, &["up"]).expect(0);
     let want = ["00000000000000", "001", "1", "20240102000000"];
     assert_eq!(versions(&dbm), want);
-    assert_eq!(versions(&pgs), want);
+    assert_eq!(pgstep_versions(&pgs), want);
     let (a, b) = (fresh_db(), fresh_db());
     ok(dbmate(a.url(), dir.path(), &["up"]));
     pgstep_url(b.url(), &dir, &["up"]).expect(0);
@@ -123,7 +129,7 @@ fn dbmate_and_pgstep_apply_and_roll_back_the_same_files_alike() {
         ok(dbmate(by_dbmate.url(), dir.path(), &["rollback"]));
         pgstep_url(by_pgstep.url(), &dir, &["down", "--steps", "1", "--yes"]).expect(0);
         assert_eq!(versions(&dbm), want[..left], "dbmate");
-        assert_eq!(versions(&pgs), want[..left], "pgstep");
+        assert_eq!(pgstep_versions(&pgs), want[..left], "pgstep");
     }
     // The kept column stays; the session table and its index are gone.
     for pg in [&dbm, &pgs] {
@@ -189,11 +195,11 @@ fn a_failure_in_a_transactional_section_rolls_back_that_section_alone_as_dbmate_
     for pg in [&dbm, &pgs] {
         assert!(pg.exists("a") && !pg.exists("c"));
     }
-    // Both leave the version in dbmate's table (dbmate wrote it with the first section);
-    // pgstep's row says the phase stopped after its first statement.
+    // dbmate leaves the version in its table (it wrote it with the first section); pgstep's
+    // row says the phase stopped after its first statement.
     assert_eq!(versions(&dbm), ["20240101000000"]);
-    assert_eq!(versions(&pgs), ["20240101000000"]);
-    let h = &pgs.history()[0];
+    assert_eq!(pgstep_versions(&pgs), ["20240101000000"]);
+    let h = &pgs.own_history()[0];
     assert_eq!((h.state.as_str(), h.statements_done), ("dirty", Some(1)));
     assert!(
         h.error_message
@@ -234,7 +240,7 @@ fn down_sections_run_in_file_order_each_in_its_own_transaction_as_dbmate_runs_th
             .success()
     );
     pgstep_url(by_pgstep.url(), &dir, &["up"]).expect(0);
-    assert_eq!(versions(&dbm), versions(&pgs));
+    assert_eq!(versions(&dbm), pgstep_versions(&pgs));
     for pg in [&dbm, &pgs] {
         assert!(pg.exists("a") && pg.exists("b"));
     }
@@ -272,10 +278,41 @@ fn an_up_section_of_comments_only_is_a_phase_that_changes_nothing_as_in_dbmate()
     pgstep_url(by_pgstep.url(), &dir, &["up"]).expect(0);
     let want = ["20230101000000", "20230613081306"];
     assert_eq!(versions(&dbm), want);
-    assert_eq!(versions(&pgs), want);
+    assert_eq!(pgstep_versions(&pgs), want);
     ok(dbmate(by_dbmate.url(), dir.path(), &["rollback"]));
     pgstep_url(by_pgstep.url(), &dir, &["down", "--steps", "1", "--yes"]).expect(0);
     assert_eq!(versions(&dbm), want[..1]);
-    assert_eq!(versions(&pgs), want[..1]);
+    assert_eq!(pgstep_versions(&pgs), want[..1]);
     assert_eq!(schema(by_pgstep.url()), schema(by_dbmate.url()));
+}
+
+/// pgstep on a fresh database with a dbmate folder keeps its history in its own schema:
+/// `schema_migrations` is the name dbmate reads and writes, and pgstep's table there made
+/// dbmate take pgstep's history for its own (its `rollback` ran the newest DOWN and deleted
+/// pgstep's row). pgstep does not create dbmate's table, so dbmate finds no record of its
+/// own: `status` lists the files as not applied and `rollback` changes nothing.
+#[test]
+fn pgstep_on_a_fresh_database_leaves_schema_migrations_to_dbmate() {
+    let dir = Dir::new();
+    dir.write(
+        "20240101000000_a.sql",
+        "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n",
+    );
+    dir.write(
+        "20240102000000_b.sql",
+        "-- migrate:up\nCREATE TABLE b (id int);\n-- migrate:down\nDROP TABLE b;\n",
+    );
+    let db = fresh_db();
+    let pg = Pg::connect(db.url());
+    pgstep_url(db.url(), &dir, &["up"]).expect(0);
+    assert!(!pg.exists("public.schema_migrations"));
+    assert_eq!(pgstep_versions(&pg), ["20240101000000", "20240102000000"]);
+
+    let status = ok(dbmate(db.url(), dir.path(), &["status"]));
+    let said = String::from_utf8_lossy(&status.stdout);
+    assert!(said.contains("Applied: 0"), "{said}");
+    let rollback = dbmate(db.url(), dir.path(), &["rollback"]);
+    assert!(!rollback.status.success());
+    assert!(pg.exists("a") && pg.exists("b"));
+    assert_eq!(pgstep_versions(&pg), ["20240101000000", "20240102000000"]);
 }

@@ -44,7 +44,7 @@ pub use dryrun::{DryRun, DryStatement};
 use error::db_message;
 pub use error::{EngineError, Failure, Left};
 pub use history::{
-    AppliedSql, Event, EventKind, HistoryRow, LoggedEvent, Record, RowState, Tables,
+    AppliedSql, Event, EventKind, HistoryRow, LoggedEvent, Placement, Record, RowState, Tables,
 };
 pub use lock::Holder;
 pub use lost::{Lost, is_connection_error};

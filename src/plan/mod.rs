@@ -50,6 +50,11 @@ impl Layout {
         }
     }
 
+    /// Whether the files are laid out for another tool, which keeps its own history table.
+    pub fn is_tool(self) -> bool {
+        self != Layout::Native
+    }
+
     /// How a migration of this layout says it runs outside a transaction, for hints.
     pub fn outside_transaction(self) -> &'static str {
         match self {
@@ -91,6 +96,11 @@ impl Plan {
             _ => v,
         })
     }
+}
+
+/// The layout of the migrations in `dir`, told from its file names and at most one file.
+pub fn layout_of(dir: &Path) -> Option<Layout> {
+    dir::layout(dir)
 }
 
 /// Reading failed; every problem found is listed, warnings included.

@@ -11,7 +11,9 @@ pub use crate::phases::{HistoryRow, RowState};
 use crate::plan::{Migration, Read};
 
 mod events;
+mod place;
 pub use events::{Event, EventKind, LoggedEvent};
+pub use place::Placement;
 
 /// Where the history lives. Names are always quoted as identifiers.
 #[derive(Debug, Clone, PartialEq, Eq)]
