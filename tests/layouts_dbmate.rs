@@ -316,3 +316,43 @@ fn pgstep_on_a_fresh_database_leaves_schema_migrations_to_dbmate() {
     assert!(pg.exists("a") && pg.exists("b"));
     assert_eq!(pgstep_versions(&pg), ["20240101000000", "20240102000000"]);
 }
+
+/// A file of two sections whose second DOWN fails part-way, rolled back after the file is
+/// gone: pgstep runs the DOWN its history kept section by section, each in its own
+/// transaction, as dbmate runs the file's. The first section's DOWN stays done, the second's
+/// first statement is rolled back with it (run one by one, it stayed done).
+#[test]
+fn a_down_kept_in_the_history_runs_its_sections_as_dbmate_runs_the_file() {
+    const FILE: &str = "20240101000000_two.sql";
+    let text = "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n\n\
+         -- migrate:up transaction:false\nCREATE TABLE b (id int);\nCREATE TABLE c (id int);\n\
+         -- migrate:down\nDROP TABLE c;\nSELECT missing_function();\n";
+    let dir = Dir::new();
+    dir.write(FILE, text);
+    let (by_dbmate, by_pgstep) = (fresh_db(), fresh_db());
+    let (dbm, pgs) = (Pg::connect(by_dbmate.url()), Pg::connect(by_pgstep.url()));
+    // dbmate's duplicate record fails the second section after its statements ran (#820).
+    assert!(
+        !dbmate(by_dbmate.url(), dir.path(), &["up"])
+            .status
+            .success()
+    );
+    pgstep_url(by_pgstep.url(), &dir, &["up"]).expect(0);
+    for pg in [&dbm, &pgs] {
+        assert!(pg.exists("a") && pg.exists("b") && pg.exists("c"));
+    }
+
+    assert!(
+        !dbmate(by_dbmate.url(), dir.path(), &["rollback"])
+            .status
+            .success()
+    );
+    dir.remove(FILE);
+    let run = pgstep_url(by_pgstep.url(), &dir, &["down", "--steps", "1", "--yes"]);
+    assert_ne!(run.code, Some(0), "{}", run.all());
+    assert!(run.all().contains("missing_function"), "{}", run.all());
+    for pg in [&dbm, &pgs] {
+        assert!(!pg.exists("a") && pg.exists("b") && pg.exists("c"));
+    }
+    assert_eq!(schema(by_pgstep.url()), schema(by_dbmate.url()));
+}

@@ -11,6 +11,7 @@ mod formats;
 mod header;
 pub mod json;
 mod sections;
+mod stored;
 mod version;
 
 use std::borrow::Cow;
@@ -22,6 +23,7 @@ pub use check::{Check, CompareOp, Expect};
 pub use checksum::Checksum;
 pub use diag::{Diagnostic, Problem, Severity};
 pub use header::{format_duration, parse_duration};
+pub use stored::down_from_history;
 pub use version::Version;
 
 /// How a directory lays out its migrations.
@@ -220,6 +222,11 @@ impl Read<'_> {
         self.0.down.as_ref().map(held)
     }
 
+    /// The DOWN as the history keeps it (see [`down_from_history`]).
+    pub fn stored_down(&self) -> Option<Cow<'_, str>> {
+        self.down().map(|d| stored::down_text(self.0.layout, d))
+    }
+
     pub fn fingerprint(&self) -> Checksum {
         self.0
             .fingerprint()
@@ -276,6 +283,9 @@ pub struct Part {
     /// transactional as a whole: the transactional sections of a dbmate file with several,
     /// which dbmate runs one transaction each.
     pub wrapped: Box<[Range<usize>]>,
+    /// Where each section's text starts in `text`, when the part joins several sections of
+    /// a dbmate file (empty for one): the history keeps the DOWN split at these.
+    section_starts: Box<[usize]>,
     statements: Statements,
     count: usize,
     text: Option<String>,
@@ -360,6 +370,7 @@ impl Part {
             file,
             transactional,
             wrapped: Box::default(),
+            section_starts: Box::default(),
             count: statements.len(),
             statements,
             text: Some(text),

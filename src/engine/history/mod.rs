@@ -346,7 +346,7 @@ impl Tables {
                 &m.part_checksums.verify,
                 &m.fingerprint(),
                 &m.up().text,
-                &m.down().map(|d| d.text),
+                &m.stored_down(),
             ],
         )
         .await?;
