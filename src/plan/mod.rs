@@ -10,6 +10,7 @@ mod fingerprint;
 mod formats;
 mod header;
 pub mod json;
+mod runs;
 mod sections;
 mod stored;
 mod version;
@@ -23,6 +24,7 @@ pub use check::{Check, CompareOp, Expect};
 pub use checksum::Checksum;
 pub use diag::{Diagnostic, Problem, Severity};
 pub use header::{format_duration, parse_duration};
+pub use runs::{Run, Transaction};
 pub use stored::down_from_history;
 pub use version::Version;
 
