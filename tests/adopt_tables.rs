@@ -434,6 +434,15 @@ fn a_native_folder_keeps_its_history_at_schema_migrations() {
         pg.count("SELECT count(*) FROM pg_namespace WHERE nspname = 'pgstep'"),
         0
     );
+    // No tool is the project's: no tool's table is made.
+    for t in [
+        "_sqlx_migrations",
+        "__diesel_schema_migrations",
+        "flyway_schema_history",
+        "refinery_schema_history",
+    ] {
+        assert!(!pg.exists(t), "{t} was created");
+    }
 }
 
 #[test]

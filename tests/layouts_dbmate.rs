@@ -286,13 +286,12 @@ fn an_up_section_of_comments_only_is_a_phase_that_changes_nothing_as_in_dbmate()
     assert_eq!(schema(by_pgstep.url()), schema(by_dbmate.url()));
 }
 
-/// pgstep on a fresh database with a dbmate folder keeps its history in its own schema:
-/// `schema_migrations` is the name dbmate reads and writes, and pgstep's table there made
-/// dbmate take pgstep's history for its own (its `rollback` ran the newest DOWN and deleted
-/// pgstep's row). pgstep does not create dbmate's table, so dbmate finds no record of its
-/// own: `status` lists the files as not applied and `rollback` changes nothing.
+/// pgstep on a fresh database with a dbmate folder keeps its history in its own schema
+/// (`schema_migrations` is the name dbmate reads and writes) and makes dbmate's table there
+/// as dbmate makes it, recording each file it applies: dbmate then finds every file applied,
+/// has nothing to run, and its rollback is seen by pgstep as the file pending again.
 #[test]
-fn pgstep_on_a_fresh_database_leaves_schema_migrations_to_dbmate() {
+fn pgstep_on_a_fresh_database_makes_dbmates_table_and_dbmate_agrees() {
     let dir = Dir::new();
     dir.write(
         "20240101000000_a.sql",
@@ -302,19 +301,40 @@ fn pgstep_on_a_fresh_database_leaves_schema_migrations_to_dbmate() {
         "20240102000000_b.sql",
         "-- migrate:up\nCREATE TABLE b (id int);\n-- migrate:down\nDROP TABLE b;\n",
     );
-    let db = fresh_db();
+    let (db, by_dbmate) = (fresh_db(), fresh_db());
     let pg = Pg::connect(db.url());
     pgstep_url(db.url(), &dir, &["up"]).expect(0);
-    assert!(!pg.exists("public.schema_migrations"));
+    assert_eq!(versions(&pg), ["20240101000000", "20240102000000"]);
     assert_eq!(pgstep_versions(&pg), ["20240101000000", "20240102000000"]);
+    ok(dbmate(by_dbmate.url(), dir.path(), &["up"]));
+    let oracle = Pg::connect(by_dbmate.url());
+    assert_eq!(
+        pg.table_shape("public.schema_migrations"),
+        oracle.table_shape("public.schema_migrations")
+    );
 
     let status = ok(dbmate(db.url(), dir.path(), &["status"]));
     let said = String::from_utf8_lossy(&status.stdout);
-    assert!(said.contains("Applied: 0"), "{said}");
-    let rollback = dbmate(db.url(), dir.path(), &["rollback"]);
-    assert!(!rollback.status.success());
-    assert!(pg.exists("a") && pg.exists("b"));
-    assert_eq!(pgstep_versions(&pg), ["20240101000000", "20240102000000"]);
+    assert!(
+        said.contains("Applied: 2") && said.contains("Pending: 0"),
+        "{said}"
+    );
+    let up = ok(dbmate(db.url(), dir.path(), &["up"]));
+    assert!(
+        !String::from_utf8_lossy(&up.stdout).contains("Applying"),
+        "{up:?}"
+    );
+    ok(dbmate(db.url(), dir.path(), &["rollback"]));
+    assert!(pg.exists("a") && !pg.exists("b"));
+    let run = pgstep_url(db.url(), &dir, &["status", "--json"]).expect(0);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let states: Vec<(&str, &str)> = json["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .map(|m| (m["state"].as_str().unwrap(), m["source"].as_str().unwrap()))
+        .collect();
+    assert_eq!(states, [("applied", "dbmate"), ("pending", "dbmate")]);
 }
 
 /// A file of two sections whose second DOWN fails part-way, rolled back after the file is
@@ -355,4 +375,27 @@ fn a_down_kept_in_the_history_runs_its_sections_as_dbmate_runs_the_file() {
         assert!(!pg.exists("a") && pg.exists("b") && pg.exists("c"));
     }
     assert_eq!(schema(by_pgstep.url()), schema(by_dbmate.url()));
+}
+
+/// A history table named `schema_migrations` on the command line is pgstep's: dbmate's table
+/// of that name is not made beside it.
+#[test]
+fn a_history_named_as_dbmates_table_stays_pgsteps() {
+    let dir = Dir::new();
+    dir.write(
+        "20240101000000_a.sql",
+        "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n",
+    );
+    let db = fresh_db();
+    let pg = Pg::connect(db.url());
+    let named = ["--history-table", "schema_migrations"];
+    pgstep_url(db.url(), &dir, &[&named[..], &["up"]].concat()).expect(0);
+    assert_eq!(
+        pg.history_in("schema_migrations")
+            .into_iter()
+            .map(|h| h.version)
+            .collect::<Vec<_>>(),
+        ["20240101000000"]
+    );
+    pgstep_url(db.url(), &dir, &[&named[..], &["status"]].concat()).expect(0);
 }

@@ -32,15 +32,15 @@ fn signature(name: &str, columns: &[String], sqlx_table: &str) -> Option<Tool> {
 
 /// What the project's `sqlx.toml` says of sqlx's table and checksum.
 #[derive(Debug, Default)]
-struct SqlxConfig {
-    schema: Option<String>,
-    table: Option<String>,
-    ignored_chars: Vec<char>,
+pub(super) struct SqlxConfig {
+    pub schema: Option<String>,
+    pub table: Option<String>,
+    pub ignored_chars: Vec<char>,
 }
 
 /// `sqlx.toml` beside the migrations directory (the crate's root) or in the working
 /// directory, as sqlx's CLI reads it.
-fn sqlx_config(dir: &Path) -> Result<SqlxConfig, Error> {
+pub(super) fn sqlx_config(dir: &Path) -> Result<SqlxConfig, Error> {
     let candidates = [
         dir.parent().map(|p| p.join("sqlx.toml")),
         Some(Path::new("sqlx.toml").to_path_buf()),
@@ -156,6 +156,7 @@ pub async fn detect(
                 Vec::new()
             },
             dir: dir.to_path_buf(),
+            create: false,
         });
     }
     found.sort_by_key(|f| f.tool.word());

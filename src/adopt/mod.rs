@@ -5,6 +5,7 @@
 //! afterwards, finds nothing to do and nothing to complain about.
 
 mod checksum;
+mod create;
 mod dbmate;
 mod detect;
 mod diesel;
@@ -22,6 +23,7 @@ use tokio_postgres::GenericClient;
 use crate::plan::{Migration, Plan, Version};
 use crate::sql::quote_ident;
 
+pub use create::to_create;
 pub use detect::detect;
 
 /// A migration tool whose history pgstep can adopt.
@@ -247,8 +249,9 @@ pub enum Error {
     )]
     Several(Vec<(Tool, String)>),
     #[error(
-        "--adopt {tool}: no {tool} history table in {looked}; pgstep never creates a tool's \
-         table. Run {tool} once to create it, or drop the option (or set `adopt = \"none\"`)"
+        "--adopt {tool}: no {tool} history table in {looked}, and pgstep creates a tool's \
+         table only on a database without its own tables (never Flyway's). Run {tool} once to \
+         create it, or drop the option (or set `adopt = \"none\"`)"
     )]
     NotFound { tool: Tool, looked: String },
     #[error("{file}:1: {message} (as {tool} reads it); rename the file as {tool} names them")]
@@ -274,6 +277,8 @@ pub struct Found {
     pub ignored_chars: Vec<char>,
     /// The migrations directory: Flyway's `script` is a file's path under it.
     pub dir: PathBuf,
+    /// The table is not there: pgstep makes it with its own tables, as the tool would.
+    pub create: bool,
 }
 
 /// How long a phase took, for the tools that record it.
@@ -388,13 +393,14 @@ impl Found {
     /// What the tool's table says, with the tool's checksum of every file of `plan`.
     pub async fn history(&self, c: &impl GenericClient, plan: &Plan) -> Result<ToolHistory, Error> {
         let table = self.table();
-        let recorded = match self.tool {
-            Tool::Sqlx => sqlx::read(c, &table).await?,
-            Tool::Diesel => diesel::read(c, &table).await?,
-            Tool::Flyway => flyway::read(c, &table).await?,
-            Tool::GolangMigrate => golang::read(c, &table).await?,
-            Tool::Dbmate => dbmate::read(c, &table).await?,
-            Tool::Refinery => refinery::read(c, &table).await?,
+        let recorded = match (self.not_yet_made(c).await?, self.tool) {
+            (Some(nothing), _) => nothing,
+            (None, Tool::Sqlx) => sqlx::read(c, &table).await?,
+            (None, Tool::Diesel) => diesel::read(c, &table).await?,
+            (None, Tool::Flyway) => flyway::read(c, &table).await?,
+            (None, Tool::GolangMigrate) => golang::read(c, &table).await?,
+            (None, Tool::Dbmate) => dbmate::read(c, &table).await?,
+            (None, Tool::Refinery) => refinery::read(c, &table).await?,
         };
         let mut checksums = HashMap::new();
         if self.tool.has_checksums() {

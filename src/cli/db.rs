@@ -186,22 +186,19 @@ pub async fn open(target: &Target, params: Params) -> Result<Session, Fail> {
             .await
             .map_err(|e| Fail::new(exit::CONNECTION, format!("pgstep: {e}")))?;
     }
-    let found = crate::adopt::detect(&client, target.adopt, &target.dir)
-        .await
-        .map_err(|e| Fail::from(EngineError::from(e)))?;
-    let tables = Tables::place(&client, target.placement(found.is_some()))
+    let placed = Tables::place_with_tool(&client, target.placement(false), target.adopt)
         .await
         .map_err(Fail::from)?;
     let mut engine = Engine::open(
         client,
-        tables,
+        placed.tables,
         settings,
         Operator::current(),
         Some(params.clone()),
     )
     .await
     .map_err(Fail::from)?;
-    engine.adopt(found);
+    engine.adopt(placed.tool);
     Ok(Session { engine, params })
 }
 

@@ -342,7 +342,14 @@ impl Engine {
             lock::release(&self.client, &self.tables).await.ok();
             return Err(e);
         }
-        if let Err(e) = bookkeeping::ensure(&self.tables, &self.client, &self.settings).await {
+        if let Err(e) = bookkeeping::ensure(
+            &self.tables,
+            &self.client,
+            &self.settings,
+            self.tool.as_ref(),
+        )
+        .await
+        {
             lock::release(&self.client, &self.tables).await.ok();
             return Err(e);
         }

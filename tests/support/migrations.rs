@@ -313,6 +313,25 @@ impl Pg {
         self.value(&sql).as_deref() == Some("t")
     }
 
+    /// A table as its maker made it: each column's name, type, NOT NULL and default, and
+    /// every constraint with its name, for comparing with the table a tool makes.
+    pub fn table_shape(&self, table: &str) -> Vec<Vec<Option<String>>> {
+        let table = table.replace('\'', "''");
+        let mut shape = self.rows(&format!(
+            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull::text, \
+                    pg_get_expr(d.adbin, d.adrelid) \
+             FROM pg_attribute a \
+             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+             WHERE a.attrelid = '{table}'::regclass AND a.attnum > 0 AND NOT a.attisdropped \
+             ORDER BY a.attnum"
+        ));
+        shape.extend(self.rows(&format!(
+            "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
+             WHERE conrelid = '{table}'::regclass ORDER BY conname"
+        )));
+        shape
+    }
+
     pub fn column_exists(&self, table: &str, column: &str) -> bool {
         self.count(&format!(
             "SELECT count(*) FROM information_schema.columns \

@@ -13,7 +13,7 @@ use crate::plan::{Migration, Read};
 mod events;
 mod place;
 pub use events::{Event, EventKind, LoggedEvent};
-pub use place::Placement;
+pub use place::{Placed, Placement};
 
 /// Where the history lives. Names are always quoted as identifiers.
 #[derive(Debug, Clone, PartialEq, Eq)]
