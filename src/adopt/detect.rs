@@ -6,7 +6,36 @@ use std::path::Path;
 use tokio_postgres::GenericClient;
 use tokio_postgres::types::Type;
 
-use super::{Choice, Error, Found, Tool, dbmate, diesel, flyway, golang, refinery, sqlx};
+use super::{Error, Found, Tool, dbmate, diesel, flyway, golang, refinery, sqlx};
+
+/// Which tool's history to adopt: the command line's `--adopt` or the configuration's
+/// `adopt` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Choice {
+    /// Look for every tool's table; adopt the one found, refuse two.
+    #[default]
+    Detect,
+    /// This tool's table, whatever else is there.
+    Only(Tool),
+    /// `none`: pgstep's own history only; tools' tables are ignored.
+    Nothing,
+}
+
+impl Choice {
+    pub fn parse(s: &str) -> Option<Choice> {
+        match s {
+            "none" => Some(Choice::Nothing),
+            _ => Tool::parse(s).map(Choice::Only),
+        }
+    }
+
+    /// The values `--adopt` and `adopt` take, for messages.
+    pub fn allowed() -> String {
+        let mut names: Vec<&str> = Tool::ALL.iter().map(|t| t.word()).collect();
+        names.push("none");
+        names.join(", ")
+    }
+}
 
 /// The tools whose columns a table has exactly, by its name.
 fn signature(name: &str, columns: &[String], sqlx_table: &str) -> Option<Tool> {

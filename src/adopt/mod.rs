@@ -24,7 +24,7 @@ use crate::plan::{Migration, Plan, Version};
 use crate::sql::quote_ident;
 
 pub use create::to_create;
-pub use detect::detect;
+pub use detect::{Choice, detect};
 
 /// A migration tool whose history pgstep can adopt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -202,35 +202,6 @@ impl ToolHistory {
             versions,
             newest,
         }
-    }
-}
-
-/// Which tool's history to adopt: the command line's `--adopt` or the configuration's
-/// `adopt` key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Choice {
-    /// Look for every tool's table; adopt the one found, refuse two.
-    #[default]
-    Detect,
-    /// This tool's table, whatever else is there.
-    Only(Tool),
-    /// `none`: pgstep's own history only; tools' tables are ignored.
-    Nothing,
-}
-
-impl Choice {
-    pub fn parse(s: &str) -> Option<Choice> {
-        match s {
-            "none" => Some(Choice::Nothing),
-            _ => Tool::parse(s).map(Choice::Only),
-        }
-    }
-
-    /// The values `--adopt` and `adopt` take, for messages.
-    pub fn allowed() -> String {
-        let mut names: Vec<&str> = Tool::ALL.iter().map(|t| t.word()).collect();
-        names.push("none");
-        names.join(", ")
     }
 }
 
