@@ -1,0 +1,159 @@
+//! The tool's table made by pgstep on a fresh database for the tools a layout does not name
+//! alone: chosen with `--adopt`, made as the tool makes it, and refused where pgstep cannot
+//! make it (Flyway) or where pgstep's history is already kept.
+
+mod support;
+
+use support::migrations::{Dir, Pg, pgstep};
+use support::tools::REFINERY;
+use support::{TestDb, fresh_db};
+
+const TABLES: [&str; 3] = ["alpha", "beta", "gamma"];
+
+fn updown_files(dir: &Dir) {
+    for (i, t) in TABLES.iter().enumerate() {
+        dir.write(
+            &format!("{}_create_{t}.up.sql", i + 1),
+            &format!("CREATE TABLE {t} (id int);\n"),
+        );
+        dir.write(
+            &format!("{}_create_{t}.down.sql", i + 1),
+            &format!("DROP TABLE {t};\n"),
+        );
+    }
+}
+
+fn versioned_files(dir: &Dir) {
+    for (i, t) in TABLES.iter().enumerate() {
+        dir.write(
+            &format!("V{}__create_{t}.sql", i + 1),
+            &format!("CREATE TABLE {t} (id int);\n"),
+        );
+    }
+}
+
+/// Every phase's state and source, in order.
+fn states(db: &TestDb, dir: &Dir, adopt: &str) -> Vec<(String, String)> {
+    let run = pgstep(db, dir, &["status", "--json", "--adopt", adopt]).expect(0);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    json["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .map(|m| {
+            let s = |k: &str| m[k].as_str().unwrap_or_default().to_string();
+            (s("state"), s("source"))
+        })
+        .collect()
+}
+
+/// golang-migrate's `ensureVersionTable` (database/postgres), as the tool sends it.
+const GOLANG_TABLE: &str = "CREATE TABLE IF NOT EXISTS \"public\".\"schema_migrations\" \
+    (version bigint not null primary key, dirty boolean not null)";
+
+#[test]
+fn chosen_golang_migrate_gets_its_table_and_its_one_row() {
+    let (db, by_tool) = (fresh_db(), fresh_db());
+    let dir = Dir::new();
+    updown_files(&dir);
+    pgstep(&db, &dir, &["up", "--adopt", "golang-migrate"]).expect(0);
+    let pg = Pg::connect(db.url());
+    let oracle = Pg::connect(by_tool.url());
+    oracle.exec(GOLANG_TABLE);
+    assert_eq!(
+        pg.table_shape("public.schema_migrations"),
+        oracle.table_shape("public.schema_migrations")
+    );
+    let row = "SELECT version::text, dirty::text FROM public.schema_migrations";
+    assert_eq!(
+        pg.rows(row),
+        [[Some("3".to_string()), Some("false".to_string())]]
+    );
+    pgstep(&db, &dir, &["down", "--steps", "1", "--yes"]).expect(0);
+    assert_eq!(
+        pg.rows(row),
+        [[Some("2".to_string()), Some("false".to_string())]]
+    );
+    let g = || ("applied".to_string(), "golang-migrate".to_string());
+    assert_eq!(
+        states(&db, &dir, "golang-migrate"),
+        [g(), g(), ("pending".into(), "golang-migrate".into())]
+    );
+}
+
+fn refinery(db: &TestDb, dir: &Dir, extra: &[&str]) -> support::migrations::Run {
+    let mut args = vec!["migrate", "-e", "DATABASE_URL", "-p", "."];
+    args.extend_from_slice(extra);
+    REFINERY.run(dir.path(), db.url(), &args)
+}
+
+#[test]
+fn chosen_refinery_gets_its_table_as_refinery_makes_it() {
+    let (db, by_tool) = (fresh_db(), fresh_db());
+    let dir = Dir::new();
+    versioned_files(&dir);
+    pgstep(&db, &dir, &["up", "--adopt", "refinery"]).expect(0);
+    // refinery, strict about changed and missing migrations, has nothing to do.
+    refinery(&db, &dir, &["-d", "-m"]).expect(0);
+    refinery(&by_tool, &dir, &[]).expect(0);
+    let (pg, oracle) = (Pg::connect(db.url()), Pg::connect(by_tool.url()));
+    let rows = "SELECT version::text, name, checksum FROM refinery_schema_history ORDER BY 1";
+    assert_eq!(pg.rows(rows), oracle.rows(rows));
+    assert_eq!(
+        pg.table_shape("refinery_schema_history"),
+        oracle.table_shape("refinery_schema_history")
+    );
+}
+
+/// Without a choice, `V1__x.sql` files are Flyway's or refinery's: no tool's table.
+#[test]
+fn files_two_tools_share_get_no_tools_table_unless_chosen() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    versioned_files(&dir);
+    pgstep(&db, &dir, &["up"]).expect(0);
+    let pg = Pg::connect(db.url());
+    for t in ["refinery_schema_history", "flyway_schema_history"] {
+        assert!(!pg.exists(t), "{t} was created");
+    }
+    assert_eq!(pg.count("SELECT count(*) FROM pgstep.history"), 3);
+}
+
+/// Flyway's table differs between its versions and editions: pgstep does not make it, and
+/// the choice without it is refused before anything runs.
+#[test]
+fn chosen_flyway_without_its_table_is_refused() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    versioned_files(&dir);
+    for command in ["status", "up"] {
+        let run = pgstep(&db, &dir, &[command, "--adopt", "flyway"]).expect(2);
+        assert!(
+            run.stderr.contains("no flyway history table") && run.stderr.contains("Flyway's"),
+            "{run}"
+        );
+    }
+    let pg = Pg::connect(db.url());
+    assert!(!pg.exists("alpha") && !pg.exists("flyway_schema_history"));
+    assert!(!pg.exists("pgstep.history"));
+}
+
+/// A database pgstep already keeps gets no tool's table later: the tool's table would say
+/// nothing of what pgstep applied before it.
+#[test]
+fn a_database_with_pgsteps_tables_gets_no_tools_table_added() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    updown_files(&dir);
+    pgstep(&db, &dir, &["up"]).expect(0);
+    let run = pgstep(&db, &dir, &["status", "--adopt", "sqlx"]).expect(2);
+    assert!(
+        run.stderr.contains("no sqlx history table")
+            && run
+                .stderr
+                .contains("only on a database without its own tables"),
+        "{run}"
+    );
+    let pg = Pg::connect(db.url());
+    assert!(!pg.exists("_sqlx_migrations"));
+}
