@@ -306,6 +306,11 @@ fn pgstep_on_a_fresh_database_makes_dbmates_table_and_dbmate_agrees() {
     pgstep_url(db.url(), &dir, &["up"]).expect(0);
     assert_eq!(versions(&pg), ["20240101000000", "20240102000000"]);
     assert_eq!(pgstep_versions(&pg), ["20240101000000", "20240102000000"]);
+    // The log says the table was made, once, with what it held then.
+    let adopted = pg.own_events_of("adopted");
+    assert_eq!(adopted.len(), 1);
+    assert_eq!(adopted[0].details["created"], true);
+    assert_eq!(adopted[0].details["versions"], 0);
     ok(dbmate(by_dbmate.url(), dir.path(), &["up"]));
     let oracle = Pg::connect(by_dbmate.url());
     assert_eq!(
