@@ -157,3 +157,62 @@ fn a_database_with_pgsteps_tables_gets_no_tools_table_added() {
     let pg = Pg::connect(db.url());
     assert!(!pg.exists("_sqlx_migrations"));
 }
+
+/// What the console asks before its first change: nothing for a dbmate table pgstep is to
+/// make (nothing was read), nothing after pgstep made it (the log says so), and the typed
+/// confirmation for a table dbmate made.
+#[test]
+fn the_first_change_asks_nothing_for_a_table_pgstep_makes() {
+    use pgstep::adopt::Choice;
+    use pgstep::conninfo::{self, Inputs};
+    use pgstep::engine::{Engine, Operator, Placement, Settings, Tables, UpOptions};
+
+    let dir = Dir::new();
+    dir.write(
+        "20240101000000_a.sql",
+        "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n",
+    );
+    let plan = pgstep::plan::load(dir.path()).unwrap_or_else(|e| panic!("{e:?}"));
+    let (db, by_dbmate) = (fresh_db(), fresh_db());
+    Pg::connect(by_dbmate.url())
+        .exec("create table if not exists public.schema_migrations (version varchar primary key)");
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let open = |url: &str| {
+        rt.block_on(async {
+            let params = conninfo::resolve(&Inputs::from_process(Some(url.to_string())))
+                .unwrap_or_else(|e| panic!("{e}"));
+            let (client, _conn) = conninfo::connect(&params)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let placement = Placement {
+                named: Tables::default(),
+                named_by_user: false,
+                adopted: false,
+                dir: dir.path(),
+            };
+            let placed = Tables::place_with_tool(&client, placement, Choice::Detect)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            let mut engine = Engine::open(
+                client,
+                placed.tables,
+                Settings::default(),
+                Operator::current(),
+                None,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+            engine.adopt(placed.tool);
+            engine
+        })
+    };
+    let pending = |e: &Engine| rt.block_on(e.first_change_pending()).expect("read");
+
+    let engine = open(db.url());
+    assert!(!pending(&engine));
+    rt.block_on(engine.up(&plan, &UpOptions::default(), &mut |_| {}))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!pending(&engine));
+    assert!(!pending(&open(db.url())));
+    assert!(pending(&open(by_dbmate.url())));
+}
