@@ -216,3 +216,49 @@ fn the_first_change_asks_nothing_for_a_table_pgstep_makes() {
     assert!(!pending(&open(db.url())));
     assert!(pending(&open(by_dbmate.url())));
 }
+
+/// sqlx's table named in the project's `sqlx.toml` is the one pgstep makes, with the rows
+/// sqlx writes. (The sqlx-cli here is built without its `sqlx-toml` feature, so sqlx itself
+/// reads the rows from its default table on a second database, from the same files.)
+#[test]
+fn sqlx_toml_names_the_table_pgstep_makes() {
+    let (db, by_sqlx) = (fresh_db(), fresh_db());
+    let project = Dir::new();
+    project.write("sqlx.toml", "[migrate]\ntable-name = \"sqlx_history\"\n");
+    std::fs::create_dir(project.path().join("migrations")).expect("migrations");
+    let plain = Dir::new();
+    updown_files(&plain);
+    for entry in std::fs::read_dir(plain.path()).expect("files") {
+        let from = entry.expect("a file").path();
+        let name = from
+            .file_name()
+            .expect("a name")
+            .to_string_lossy()
+            .into_owned();
+        std::fs::copy(&from, project.path().join("migrations").join(name)).expect("copied");
+    }
+    let dir = project.path().join("migrations");
+    let child = support::migrations::command(db.url(), &dir, &["up", "--adopt", "sqlx"])
+        .spawn()
+        .expect("pgstep starts");
+    support::migrations::finish(child).expect(0);
+    support::tools::SQLX
+        .run(
+            plain.path(),
+            by_sqlx.url(),
+            &["migrate", "run", "--source", "."],
+        )
+        .expect(0);
+    let pg = Pg::connect(db.url());
+    assert!(!pg.exists("_sqlx_migrations"));
+    let rows = |table: &str| {
+        format!(
+            "SELECT version::text, description, success::text, encode(checksum, 'hex') \
+             FROM public.{table} ORDER BY version"
+        )
+    };
+    assert_eq!(
+        pg.rows(&rows("sqlx_history")),
+        Pg::connect(by_sqlx.url()).rows(&rows("_sqlx_migrations"))
+    );
+}
