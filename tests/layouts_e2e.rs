@@ -63,11 +63,13 @@ fn psql(url: &str, unit: &Unit) {
     );
 }
 
-/// The schema, without pgstep's own history, log and kept copies.
+/// The schema, without pgstep's own history, log and kept copies, and without the tool's
+/// table pgstep makes beside them (psql makes none).
 fn schema(url: &str) -> String {
     let pg = Pg::connect(url);
     pg.exec(
-        "DROP TABLE IF EXISTS schema_migrations, schema_migrations_log CASCADE;
+        "DROP TABLE IF EXISTS schema_migrations, schema_migrations_log,
+                              __diesel_schema_migrations CASCADE;
          DROP SCHEMA IF EXISTS pgstep_trash, pgstep CASCADE;
          DO $$ DECLARE f regprocedure; BEGIN
            FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
