@@ -1,6 +1,6 @@
 //! The tool's table made by pgstep on a fresh database for the tools a layout does not name
-//! alone: chosen with `--adopt`, made as the tool makes it, and refused where pgstep cannot
-//! make it (Flyway) or where pgstep's history is already kept.
+//! alone: chosen with `--adopt`, made as the tool makes it, and refused where pgstep's
+//! history is already kept.
 
 mod support;
 
@@ -119,23 +119,58 @@ fn files_two_tools_share_get_no_tools_table_unless_chosen() {
     assert_eq!(pg.count("SELECT count(*) FROM pgstep.history"), 3);
 }
 
-/// Flyway's table differs between its versions and editions: pgstep does not make it, and
-/// the choice without it is refused before anything runs.
+/// Flyway's `PostgreSQLDatabase.getRawCreateScript` (Flyway 5 and later, no baseline, no
+/// tablespace) for its default table in `public`.
+const FLYWAY_TABLE: &str = "CREATE TABLE \"public\".\"flyway_schema_history\" (
+    \"installed_rank\" INT NOT NULL,
+    \"version\" VARCHAR(50),
+    \"description\" VARCHAR(200) NOT NULL,
+    \"type\" VARCHAR(20) NOT NULL,
+    \"script\" VARCHAR(1000) NOT NULL,
+    \"checksum\" INTEGER,
+    \"installed_by\" VARCHAR(100) NOT NULL,
+    \"installed_on\" TIMESTAMP NOT NULL DEFAULT now(),
+    \"execution_time\" INTEGER NOT NULL,
+    \"success\" BOOLEAN NOT NULL
+);
+ALTER TABLE \"public\".\"flyway_schema_history\" ADD CONSTRAINT \"flyway_schema_history_pk\" PRIMARY KEY (\"installed_rank\");
+CREATE INDEX \"flyway_schema_history_s_idx\" ON \"public\".\"flyway_schema_history\" (\"success\");";
+
+/// Flyway chosen on a fresh database: its table as Flyway makes it, its index included, and
+/// a row per migration as Flyway writes them.
 #[test]
-fn chosen_flyway_without_its_table_is_refused() {
-    let db = fresh_db();
+fn chosen_flyway_gets_its_table_as_flyway_makes_it() {
+    let (db, by_tool) = (fresh_db(), fresh_db());
     let dir = Dir::new();
     versioned_files(&dir);
-    for command in ["status", "up"] {
-        let run = pgstep(&db, &dir, &[command, "--adopt", "flyway"]).expect(2);
-        assert!(
-            run.stderr.contains("no flyway history table") && run.stderr.contains("Flyway's"),
-            "{run}"
-        );
-    }
-    let pg = Pg::connect(db.url());
-    assert!(!pg.exists("alpha") && !pg.exists("flyway_schema_history"));
-    assert!(!pg.exists("pgstep.history"));
+    pgstep(&db, &dir, &["up", "--adopt", "flyway"]).expect(0);
+    let (pg, oracle) = (Pg::connect(db.url()), Pg::connect(by_tool.url()));
+    oracle.exec(FLYWAY_TABLE);
+    assert_eq!(
+        pg.table_shape("public.flyway_schema_history"),
+        oracle.table_shape("public.flyway_schema_history")
+    );
+    let index = "SELECT indexname::text, indexdef FROM pg_indexes \
+                 WHERE tablename = 'flyway_schema_history' ORDER BY 1";
+    assert_eq!(pg.rows(index), oracle.rows(index));
+    assert_eq!(
+        pg.rows(
+            "SELECT installed_rank::text, version, script, type, success::text \
+             FROM flyway_schema_history ORDER BY installed_rank"
+        ),
+        (1..=3)
+            .map(|i| {
+                let t = TABLES[i - 1];
+                vec![
+                    Some(i.to_string()),
+                    Some(i.to_string()),
+                    Some(format!("V{i}__create_{t}.sql")),
+                    Some("SQL".to_string()),
+                    Some("true".to_string()),
+                ]
+            })
+            .collect::<Vec<_>>()
+    );
 }
 
 /// A database pgstep already keeps gets no tool's table later: the tool's table would say

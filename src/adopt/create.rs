@@ -6,7 +6,7 @@ use std::path::Path;
 
 use tokio_postgres::GenericClient;
 
-use super::{Error, Found, Recorded, Tool, dbmate, detect, diesel, golang, refinery, sqlx};
+use super::{Error, Found, Recorded, Tool, dbmate, detect, diesel, flyway, golang, refinery, sqlx};
 use crate::plan::Layout;
 
 impl Tool {
@@ -23,16 +23,15 @@ impl Tool {
 }
 
 /// `tool`'s table where the tool would make it (the current schema; sqlx's as its
-/// `sqlx.toml` says), to be made with pgstep's own tables. `None` for Flyway, whose table
-/// and first rows differ between its versions and editions, so pgstep cannot make them
-/// exactly as the Flyway the project runs would; and when no schema is current.
+/// `sqlx.toml` says; Flyway's as Flyway 5 and later name it), to be made with pgstep's own
+/// tables. `None` when no schema is current.
 pub async fn to_create(
     c: &impl GenericClient,
     tool: Tool,
     dir: &Path,
 ) -> Result<Option<Found>, Error> {
     let name = match tool {
-        Tool::Flyway => return Ok(None),
+        Tool::Flyway => Some(flyway::TABLES[0]),
         Tool::Sqlx => None,
         Tool::Diesel => Some(diesel::TABLE),
         Tool::GolangMigrate => Some(golang::TABLE),
@@ -77,14 +76,14 @@ impl Found {
             return None;
         }
         let t = self.table();
-        match self.tool {
-            Tool::Sqlx => Some(sqlx::create(&t)),
-            Tool::Diesel => Some(diesel::create(&t)),
-            Tool::GolangMigrate => Some(golang::create(&t)),
-            Tool::Dbmate => Some(dbmate::create(&t)),
-            Tool::Refinery => Some(refinery::create(&t)),
-            Tool::Flyway => None,
-        }
+        Some(match self.tool {
+            Tool::Sqlx => sqlx::create(&t),
+            Tool::Diesel => diesel::create(&t),
+            Tool::Flyway => flyway::create(&t, &self.name),
+            Tool::GolangMigrate => golang::create(&t),
+            Tool::Dbmate => dbmate::create(&t),
+            Tool::Refinery => refinery::create(&t),
+        })
     }
 
     /// What a table pgstep is to make, and has not yet made, records: nothing.

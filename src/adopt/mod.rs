@@ -221,8 +221,8 @@ pub enum Error {
     Several(Vec<(Tool, String)>),
     #[error(
         "--adopt {tool}: no {tool} history table in {looked}, and pgstep creates a tool's \
-         table only on a database without its own tables (never Flyway's). Run {tool} once to \
-         create it, or drop the option (or set `adopt = \"none\"`)"
+         table only on a database without its own tables. Run {tool} once to create it, or \
+         drop the option (or set `adopt = \"none\"`)"
     )]
     NotFound { tool: Tool, looked: String },
     #[error("{file}:1: {message} (as {tool} reads it); rename the file as {tool} names them")]
