@@ -371,12 +371,18 @@ fn two_tools_tables_are_refused_until_one_is_named() {
 fn a_history_table_of_no_known_tool_is_refused_with_its_columns() {
     let db = fresh_db();
     let dir = Dir::new();
-    updown_files(&dir);
+    dir.write("1_alpha.sql", "CREATE TABLE alpha (id int);\n");
     let pg = Pg::connect(db.url());
     pg.exec("CREATE TABLE schema_migrations (id serial, filename text, ran_at timestamptz)");
     let run = pgstep(&db, &dir, &["up"]).expect(2);
     assert!(run.stderr.contains("id, filename, ran_at"), "{run}");
     assert!(!pg.exists("alpha"));
+    // A tool's folder keeps pgstep's history in its own schema, out of that table's way.
+    updown_files(&dir);
+    dir.remove("1_alpha.sql");
+    pgstep(&db, &dir, &["up"]).expect(0);
+    assert_eq!(pg.count("SELECT count(*) FROM pgstep.history"), 4);
+    assert_eq!(pg.count("SELECT count(*) FROM schema_migrations"), 0);
 }
 
 #[test]
@@ -391,19 +397,52 @@ fn a_project_without_a_tool_stays_pgstep_only() {
         "__diesel_schema_migrations",
         "flyway_schema_history",
         "refinery_schema_history",
+        "public.schema_migrations",
     ] {
         assert!(!pg.exists(t), "{t} was created");
     }
-    assert_eq!(
-        pg.count("SELECT count(*) FROM pg_namespace WHERE nspname = 'pgstep'"),
-        0
-    );
-    assert_eq!(pg.count("SELECT count(*) FROM public.schema_migrations"), 4);
+    // The folder is golang-migrate's (or sqlx's): pgstep's history is out of their way.
+    assert_eq!(pg.count("SELECT count(*) FROM pgstep.history"), 4);
     let s = states(&db, &dir, &[]);
     assert!(
         s.iter().all(|r| r.1 == "applied" && r.2 == "pgstep"),
         "{s:?}"
     );
+    // golang-migrate run afterwards makes its table and reads it, as its postgres driver
+    // does at start; pgstep's table of that name made the read fail (no `dirty` column).
+    pg.exec(GOLANG_TABLE);
+    assert!(golang_row(&pg).is_empty());
+    assert!(
+        pg.try_exec("SELECT version, dirty FROM \"public\".\"schema_migrations\" LIMIT 1")
+            .is_ok()
+    );
+}
+
+/// A native folder on a fresh database keeps pgstep's history at the named default.
+#[test]
+fn a_native_folder_keeps_its_history_at_schema_migrations() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    dir.write(
+        "001_a.sql",
+        "CREATE TABLE a (id int);\n-- DOWN\nDROP TABLE a;\n",
+    );
+    pgstep(&db, &dir, &["up"]).expect(0);
+    let pg = Pg::connect(db.url());
+    assert_eq!(pg.count("SELECT count(*) FROM public.schema_migrations"), 1);
+    assert_eq!(
+        pg.count("SELECT count(*) FROM pg_namespace WHERE nspname = 'pgstep'"),
+        0
+    );
+    // No tool is the project's: no tool's table is made.
+    for t in [
+        "_sqlx_migrations",
+        "__diesel_schema_migrations",
+        "flyway_schema_history",
+        "refinery_schema_history",
+    ] {
+        assert!(!pg.exists(t), "{t} was created");
+    }
 }
 
 #[test]
@@ -470,7 +509,8 @@ fn an_earlier_pgsteps_history_stays_where_it_is_when_a_tool_appears() {
     updown_files(&dir);
     dir.remove("4_create_delta.up.sql");
     dir.remove("4_create_delta.down.sql");
-    pgstep(&db, &dir, &["up"]).expect(0);
+    // An earlier pgstep kept its tables at the default place, whatever the folder's layout.
+    pgstep(&db, &dir, &["up", "--history-table", "schema_migrations"]).expect(0);
     let pg = Pg::connect(db.url());
     pg.exec(
         "CREATE TABLE _sqlx_migrations (version BIGINT PRIMARY KEY, description TEXT NOT NULL,

@@ -353,3 +353,89 @@ fn diesel_half_applied_by_diesel_the_rest_by_pgstep() {
     assert!(pg.exists("gamma") && pg.exists("delta"));
     assert_eq!(sources(&db, &dir), all("applied", "diesel", 4));
 }
+
+/// On a fresh database, a Diesel folder is Diesel's alone: pgstep makes Diesel's table as
+/// Diesel makes it and records each migration it applies there, so `diesel migration
+/// list` sees them applied, `run` has nothing to do, and a `revert` is seen by pgstep.
+#[test]
+fn a_fresh_database_gets_diesels_table_with_pgsteps_own() {
+    let (db, by_diesel) = (fresh_db(), fresh_db());
+    let dir = Dir::new();
+    diesel_files(&dir, 0..3);
+    // Reading changes nothing: the table comes with pgstep's first change.
+    assert_eq!(sources(&db, &dir), all("pending", "diesel", 3));
+    let pg = Pg::connect(db.url());
+    assert!(!pg.exists("__diesel_schema_migrations"));
+    pgstep(&db, &dir, &["up"]).expect(0);
+    assert_eq!(diesel_pending(&db, &dir), 0);
+    diesel(&db, &dir, "run").expect(0);
+    assert_eq!(
+        pg.count("SELECT count(*) FROM __diesel_schema_migrations"),
+        3
+    );
+    diesel(&by_diesel, &dir, "run").expect(0);
+    assert_eq!(
+        pg.table_shape("__diesel_schema_migrations"),
+        Pg::connect(by_diesel.url()).table_shape("__diesel_schema_migrations")
+    );
+
+    diesel(&db, &dir, "revert").expect(0);
+    assert!(!pg.exists("gamma"));
+    assert_eq!(
+        sources(&db, &dir),
+        [all("applied", "diesel", 2), all("pending", "diesel", 1)].concat()
+    );
+}
+
+/// `.up.sql`/`.down.sql` pairs are golang-migrate's and sqlx's alike: with `adopt = "sqlx"`
+/// in the configuration, a fresh database gets sqlx's table, made as sqlx makes it, with the
+/// rows sqlx writes.
+#[test]
+fn adopt_sqlx_on_a_fresh_database_makes_sqlxs_table() {
+    let (db, by_sqlx) = (fresh_db(), fresh_db());
+    let dir = Dir::new();
+    sqlx_files(&dir, 0..3);
+    let config_dir = Dir::new();
+    let config = config_dir.write("pgstep.toml", "adopt = \"sqlx\"\n");
+    let with_config = |args: &[&str]| {
+        let mut all = vec!["--url", db.url()];
+        all.extend_from_slice(args);
+        let child = support::migrations::command_with_config(&config, dir.path(), &all)
+            .spawn()
+            .expect("pgstep starts");
+        support::migrations::finish(child)
+    };
+    with_config(&["up"]).expect(0);
+    assert_eq!(sqlx_pending(&db, &dir), 0);
+    SQLX.run(dir.path(), db.url(), &["migrate", "run", "--source", "."])
+        .expect(0);
+    SQLX.run(
+        dir.path(),
+        by_sqlx.url(),
+        &["migrate", "run", "--source", "."],
+    )
+    .expect(0);
+    let (pg, oracle) = (Pg::connect(db.url()), Pg::connect(by_sqlx.url()));
+    assert_eq!(sqlx_rows(&pg), sqlx_rows(&oracle));
+    assert_eq!(
+        pg.table_shape("_sqlx_migrations"),
+        oracle.table_shape("_sqlx_migrations")
+    );
+
+    SQLX.run(
+        dir.path(),
+        db.url(),
+        &["migrate", "revert", "--source", "."],
+    )
+    .expect(0);
+    assert!(!pg.exists("gamma"));
+    let run = with_config(&["status", "--json"]).expect(0);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let states: Vec<&str> = json["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .map(|m| m["state"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(states, ["applied", "applied", "pending"]);
+}

@@ -38,7 +38,7 @@ fn schema(url: &str) -> String {
     let pg = Pg::connect(url);
     pg.exec(
         "DROP TABLE IF EXISTS schema_migrations, schema_migrations_log CASCADE;
-         DROP SCHEMA IF EXISTS pgstep_trash CASCADE;
+         DROP SCHEMA IF EXISTS pgstep_trash, pgstep CASCADE;
          DO $$ DECLARE f regprocedure; BEGIN
            FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
                     JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -66,11 +66,17 @@ fn schema(url: &str) -> String {
         .join("\n")
 }
 
+/// The versions dbmate recorded, in its own `schema_migrations`.
 fn versions(pg: &Pg) -> Vec<String> {
     pg.rows("SELECT version FROM schema_migrations ORDER BY version")
         .into_iter()
         .map(|r| r[0].clone().unwrap())
         .collect()
+}
+
+/// The versions pgstep recorded, in its own schema (the folder is dbmate's).
+fn pgstep_versions(pg: &Pg) -> Vec<String> {
+    pg.own_history().into_iter().map(|h| h.version).collect()
 }
 
 /// Files in dbmate's shapes: leading digits whatever follows, a version that differs from
@@ -111,7 +117,7 @@ fn dbmate_and_pgstep_apply_and_roll_back_the_same_files_alike() {
     pgstep_url(by_pgstep.url(), &dir, &["up"]).expect(0);
     let want = ["00000000000000", "001", "1", "20240102000000"];
     assert_eq!(versions(&dbm), want);
-    assert_eq!(versions(&pgs), want);
+    assert_eq!(pgstep_versions(&pgs), want);
     let (a, b) = (fresh_db(), fresh_db());
     ok(dbmate(a.url(), dir.path(), &["up"]));
     pgstep_url(b.url(), &dir, &["up"]).expect(0);
@@ -123,7 +129,7 @@ fn dbmate_and_pgstep_apply_and_roll_back_the_same_files_alike() {
         ok(dbmate(by_dbmate.url(), dir.path(), &["rollback"]));
         pgstep_url(by_pgstep.url(), &dir, &["down", "--steps", "1", "--yes"]).expect(0);
         assert_eq!(versions(&dbm), want[..left], "dbmate");
-        assert_eq!(versions(&pgs), want[..left], "pgstep");
+        assert_eq!(pgstep_versions(&pgs), want[..left], "pgstep");
     }
     // The kept column stays; the session table and its index are gone.
     for pg in [&dbm, &pgs] {
@@ -189,11 +195,11 @@ fn a_failure_in_a_transactional_section_rolls_back_that_section_alone_as_dbmate_
     for pg in [&dbm, &pgs] {
         assert!(pg.exists("a") && !pg.exists("c"));
     }
-    // Both leave the version in dbmate's table (dbmate wrote it with the first section);
-    // pgstep's row says the phase stopped after its first statement.
+    // dbmate leaves the version in its table (it wrote it with the first section); pgstep's
+    // row says the phase stopped after its first statement.
     assert_eq!(versions(&dbm), ["20240101000000"]);
-    assert_eq!(versions(&pgs), ["20240101000000"]);
-    let h = &pgs.history()[0];
+    assert_eq!(pgstep_versions(&pgs), ["20240101000000"]);
+    let h = &pgs.own_history()[0];
     assert_eq!((h.state.as_str(), h.statements_done), ("dirty", Some(1)));
     assert!(
         h.error_message
@@ -234,7 +240,7 @@ fn down_sections_run_in_file_order_each_in_its_own_transaction_as_dbmate_runs_th
             .success()
     );
     pgstep_url(by_pgstep.url(), &dir, &["up"]).expect(0);
-    assert_eq!(versions(&dbm), versions(&pgs));
+    assert_eq!(versions(&dbm), pgstep_versions(&pgs));
     for pg in [&dbm, &pgs] {
         assert!(pg.exists("a") && pg.exists("b"));
     }
@@ -272,10 +278,129 @@ fn an_up_section_of_comments_only_is_a_phase_that_changes_nothing_as_in_dbmate()
     pgstep_url(by_pgstep.url(), &dir, &["up"]).expect(0);
     let want = ["20230101000000", "20230613081306"];
     assert_eq!(versions(&dbm), want);
-    assert_eq!(versions(&pgs), want);
+    assert_eq!(pgstep_versions(&pgs), want);
     ok(dbmate(by_dbmate.url(), dir.path(), &["rollback"]));
     pgstep_url(by_pgstep.url(), &dir, &["down", "--steps", "1", "--yes"]).expect(0);
     assert_eq!(versions(&dbm), want[..1]);
-    assert_eq!(versions(&pgs), want[..1]);
+    assert_eq!(pgstep_versions(&pgs), want[..1]);
     assert_eq!(schema(by_pgstep.url()), schema(by_dbmate.url()));
+}
+
+/// pgstep on a fresh database with a dbmate folder keeps its history in its own schema
+/// (`schema_migrations` is the name dbmate reads and writes) and makes dbmate's table there
+/// as dbmate makes it, recording each file it applies: dbmate then finds every file applied,
+/// has nothing to run, and its rollback is seen by pgstep as the file pending again.
+#[test]
+fn pgstep_on_a_fresh_database_makes_dbmates_table_and_dbmate_agrees() {
+    let dir = Dir::new();
+    dir.write(
+        "20240101000000_a.sql",
+        "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n",
+    );
+    dir.write(
+        "20240102000000_b.sql",
+        "-- migrate:up\nCREATE TABLE b (id int);\n-- migrate:down\nDROP TABLE b;\n",
+    );
+    let (db, by_dbmate) = (fresh_db(), fresh_db());
+    let pg = Pg::connect(db.url());
+    pgstep_url(db.url(), &dir, &["up"]).expect(0);
+    assert_eq!(versions(&pg), ["20240101000000", "20240102000000"]);
+    assert_eq!(pgstep_versions(&pg), ["20240101000000", "20240102000000"]);
+    // The log says the table was made, once, with what it held then.
+    let adopted = pg.own_events_of("adopted");
+    assert_eq!(adopted.len(), 1);
+    assert_eq!(adopted[0].details["created"], true);
+    assert_eq!(adopted[0].details["versions"], 0);
+    ok(dbmate(by_dbmate.url(), dir.path(), &["up"]));
+    let oracle = Pg::connect(by_dbmate.url());
+    assert_eq!(
+        pg.table_shape("public.schema_migrations"),
+        oracle.table_shape("public.schema_migrations")
+    );
+
+    let status = ok(dbmate(db.url(), dir.path(), &["status"]));
+    let said = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        said.contains("Applied: 2") && said.contains("Pending: 0"),
+        "{said}"
+    );
+    let up = ok(dbmate(db.url(), dir.path(), &["up"]));
+    assert!(
+        !String::from_utf8_lossy(&up.stdout).contains("Applying"),
+        "{up:?}"
+    );
+    ok(dbmate(db.url(), dir.path(), &["rollback"]));
+    assert!(pg.exists("a") && !pg.exists("b"));
+    let run = pgstep_url(db.url(), &dir, &["status", "--json"]).expect(0);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("json");
+    let states: Vec<(&str, &str)> = json["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .map(|m| (m["state"].as_str().unwrap(), m["source"].as_str().unwrap()))
+        .collect();
+    assert_eq!(states, [("applied", "dbmate"), ("pending", "dbmate")]);
+}
+
+/// A file of two sections whose second DOWN fails part-way, rolled back after the file is
+/// gone: pgstep runs the DOWN its history kept section by section, each in its own
+/// transaction, as dbmate runs the file's. The first section's DOWN stays done, the second's
+/// first statement is rolled back with it (run one by one, it stayed done).
+#[test]
+fn a_down_kept_in_the_history_runs_its_sections_as_dbmate_runs_the_file() {
+    const FILE: &str = "20240101000000_two.sql";
+    let text = "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n\n\
+         -- migrate:up transaction:false\nCREATE TABLE b (id int);\nCREATE TABLE c (id int);\n\
+         -- migrate:down\nDROP TABLE c;\nSELECT missing_function();\n";
+    let dir = Dir::new();
+    dir.write(FILE, text);
+    let (by_dbmate, by_pgstep) = (fresh_db(), fresh_db());
+    let (dbm, pgs) = (Pg::connect(by_dbmate.url()), Pg::connect(by_pgstep.url()));
+    // dbmate's duplicate record fails the second section after its statements ran (#820).
+    assert!(
+        !dbmate(by_dbmate.url(), dir.path(), &["up"])
+            .status
+            .success()
+    );
+    pgstep_url(by_pgstep.url(), &dir, &["up"]).expect(0);
+    for pg in [&dbm, &pgs] {
+        assert!(pg.exists("a") && pg.exists("b") && pg.exists("c"));
+    }
+
+    assert!(
+        !dbmate(by_dbmate.url(), dir.path(), &["rollback"])
+            .status
+            .success()
+    );
+    dir.remove(FILE);
+    let run = pgstep_url(by_pgstep.url(), &dir, &["down", "--steps", "1", "--yes"]);
+    assert_ne!(run.code, Some(0), "{}", run.all());
+    assert!(run.all().contains("missing_function"), "{}", run.all());
+    for pg in [&dbm, &pgs] {
+        assert!(!pg.exists("a") && pg.exists("b") && pg.exists("c"));
+    }
+    assert_eq!(schema(by_pgstep.url()), schema(by_dbmate.url()));
+}
+
+/// A history table named `schema_migrations` on the command line is pgstep's: dbmate's table
+/// of that name is not made beside it.
+#[test]
+fn a_history_named_as_dbmates_table_stays_pgsteps() {
+    let dir = Dir::new();
+    dir.write(
+        "20240101000000_a.sql",
+        "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\n",
+    );
+    let db = fresh_db();
+    let pg = Pg::connect(db.url());
+    let named = ["--history-table", "schema_migrations"];
+    pgstep_url(db.url(), &dir, &[&named[..], &["up"]].concat()).expect(0);
+    assert_eq!(
+        pg.history_in("schema_migrations")
+            .into_iter()
+            .map(|h| h.version)
+            .collect::<Vec<_>>(),
+        ["20240101000000"]
+    );
+    pgstep_url(db.url(), &dir, &[&named[..], &["status"]].concat()).expect(0);
 }

@@ -63,12 +63,14 @@ fn psql(url: &str, unit: &Unit) {
     );
 }
 
-/// The schema, without pgstep's own history, log and kept copies.
+/// The schema, without pgstep's own history, log and kept copies, and without the tool's
+/// table pgstep makes beside them (psql makes none).
 fn schema(url: &str) -> String {
     let pg = Pg::connect(url);
     pg.exec(
-        "DROP TABLE IF EXISTS schema_migrations, schema_migrations_log CASCADE;
-         DROP SCHEMA IF EXISTS pgstep_trash CASCADE;
+        "DROP TABLE IF EXISTS schema_migrations, schema_migrations_log,
+                              __diesel_schema_migrations CASCADE;
+         DROP SCHEMA IF EXISTS pgstep_trash, pgstep CASCADE;
          DO $$ DECLARE f regprocedure; BEGIN
            FOR f IN SELECT p.oid::regprocedure FROM pg_proc p
                     JOIN pg_namespace n ON n.oid = p.pronamespace
@@ -325,9 +327,9 @@ fn an_empty_down_rolls_back_by_forgetting_the_version() {
     )
     .expect(0);
     assert!(run.stdout.contains("rolled back 000010"), "{run}");
-    let versions: Vec<String> = pg.history().into_iter().map(|h| h.version).collect();
+    let versions: Vec<String> = pg.own_history().into_iter().map(|h| h.version).collect();
     assert_eq!(versions, ["000001", "000002"]);
-    let rollbacks = pg.events_of("rollback");
+    let rollbacks = pg.own_events_of("rollback");
     assert_eq!(rollbacks.len(), 1);
     assert_eq!(rollbacks[0].version.as_deref(), Some("000010"));
     assert_eq!(rollbacks[0].outcome, "rolled back");
@@ -391,11 +393,11 @@ fn flyway_repeatables_run_last_and_again_when_their_file_changes() {
     assert!(pg.column_exists("tv", "w"));
     let status = status_json(db.url(), dir);
     assert_eq!(state_of(&status, "R__t_view"), ("applied".into(), true));
-    let versions: Vec<String> = pg.history().into_iter().map(|h| h.version).collect();
+    let versions: Vec<String> = pg.own_history().into_iter().map(|h| h.version).collect();
     assert_eq!(versions.len(), 3, "{versions:?}");
     assert!(versions.contains(&"R__t_view".to_string()));
     let applies: Vec<Option<String>> = pg
-        .events_of("apply")
+        .own_events_of("apply")
         .into_iter()
         .map(|e| e.version)
         .collect();
@@ -429,7 +431,7 @@ fn a_rollback_leaves_repeatable_migrations_as_flyway_undo_does() {
     // Before, the repeatable had "no DOWN part" and nothing was rolled back.
     run_pgstep(db.url(), dir, &["down", "--steps", "1", "--yes"]).expect(0);
     assert!(!pg.column_exists("t", "v"));
-    let versions: Vec<String> = pg.history().into_iter().map(|h| h.version).collect();
+    let versions: Vec<String> = pg.own_history().into_iter().map(|h| h.version).collect();
     assert!(versions.contains(&"R__numbers".to_string()), "{versions:?}");
     assert!(versions.contains(&"1".to_string()), "{versions:?}");
 }

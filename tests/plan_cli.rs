@@ -535,3 +535,47 @@ mod unix {
         assert!(run.stderr.contains("cannot read"), "{}", run.stderr);
     }
 }
+
+/// A dbmate file of several sections runs each transactional section in a transaction of its
+/// own and the others statement by statement: `plan` says so ("per section", and the runs in
+/// `--json`), not "none".
+#[test]
+fn a_dbmate_file_of_several_sections_shows_its_transactions_per_section() {
+    let tmp = dir_with(&[(
+        "20240101000000_three.sql",
+        b"-- migrate:up\nCREATE TABLE a (id int);\nCREATE TABLE b (id int);\n\
+          -- migrate:down\nDROP TABLE b;\nDROP TABLE a;\n\n\
+          -- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY a_id ON a (id);\n\
+          -- migrate:down transaction:false\nDROP INDEX CONCURRENTLY a_id;\n\n\
+          -- migrate:up\nALTER TABLE a ADD v int;\n-- migrate:down\nALTER TABLE a DROP v;\n",
+    )]);
+    let run = plan(tmp.path(), false);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let row = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("20240101000000"))
+        .expect("the phase's row");
+    let columns: Vec<&str> = row
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(
+        columns,
+        ["20240101000000", "three", "per section", "4", "0", "0", "4"]
+    );
+
+    let doc = plan_json(tmp.path());
+    let m = &doc["migrations"][0];
+    assert_eq!(m["transaction"], json!(false));
+    let runs = json!([
+        {"first": 1, "last": 2, "transaction": true},
+        {"first": 3, "last": 3, "transaction": false},
+        {"first": 4, "last": 4, "transaction": true},
+    ]);
+    assert_eq!(
+        m["transactions"],
+        json!({"up": "per-section", "up_runs": runs, "down": "per-section", "down_runs": runs})
+    );
+}

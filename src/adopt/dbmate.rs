@@ -1,4 +1,4 @@
-//! dbmate's `schema_migrations` (pkg/driver/postgres): `version VARCHAR(255) PRIMARY KEY`,
+//! dbmate's `schema_migrations` (pkg/driver/postgres): `version varchar PRIMARY KEY`,
 //! the leading digits of the file name. `InsertMigration` and `DeleteMigration` run in the
 //! migration's transaction (outside one for `transaction:false`).
 
@@ -17,6 +17,11 @@ pub fn entry(m: &Migration) -> Result<Entry, String> {
         script: String::new(),
         checksum: None,
     })
+}
+
+/// `CreateMigrationsTable`, in the current schema as dbmate puts it.
+pub fn create(table: &str) -> String {
+    format!("CREATE TABLE IF NOT EXISTS {table} (version varchar PRIMARY KEY)")
 }
 
 pub async fn read(c: &impl GenericClient, table: &str) -> Result<Recorded, tokio_postgres::Error> {

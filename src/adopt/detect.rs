@@ -6,7 +6,36 @@ use std::path::Path;
 use tokio_postgres::GenericClient;
 use tokio_postgres::types::Type;
 
-use super::{Choice, Error, Found, Tool, dbmate, diesel, flyway, golang, refinery, sqlx};
+use super::{Error, Found, Tool, dbmate, diesel, flyway, golang, refinery, sqlx};
+
+/// Which tool's history to adopt: the command line's `--adopt` or the configuration's
+/// `adopt` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Choice {
+    /// Look for every tool's table; adopt the one found, refuse two.
+    #[default]
+    Detect,
+    /// This tool's table, whatever else is there.
+    Only(Tool),
+    /// `none`: pgstep's own history only; tools' tables are ignored.
+    Nothing,
+}
+
+impl Choice {
+    pub fn parse(s: &str) -> Option<Choice> {
+        match s {
+            "none" => Some(Choice::Nothing),
+            _ => Tool::parse(s).map(Choice::Only),
+        }
+    }
+
+    /// The values `--adopt` and `adopt` take, for messages.
+    pub fn allowed() -> String {
+        let mut names: Vec<&str> = Tool::ALL.iter().map(|t| t.word()).collect();
+        names.push("none");
+        names.join(", ")
+    }
+}
 
 /// The tools whose columns a table has exactly, by its name.
 fn signature(name: &str, columns: &[String], sqlx_table: &str) -> Option<Tool> {
@@ -32,15 +61,15 @@ fn signature(name: &str, columns: &[String], sqlx_table: &str) -> Option<Tool> {
 
 /// What the project's `sqlx.toml` says of sqlx's table and checksum.
 #[derive(Debug, Default)]
-struct SqlxConfig {
-    schema: Option<String>,
-    table: Option<String>,
-    ignored_chars: Vec<char>,
+pub(super) struct SqlxConfig {
+    pub schema: Option<String>,
+    pub table: Option<String>,
+    pub ignored_chars: Vec<char>,
 }
 
 /// `sqlx.toml` beside the migrations directory (the crate's root) or in the working
 /// directory, as sqlx's CLI reads it.
-fn sqlx_config(dir: &Path) -> Result<SqlxConfig, Error> {
+pub(super) fn sqlx_config(dir: &Path) -> Result<SqlxConfig, Error> {
     let candidates = [
         dir.parent().map(|p| p.join("sqlx.toml")),
         Some(Path::new("sqlx.toml").to_path_buf()),
@@ -188,6 +217,7 @@ pub async fn detect(
                 Vec::new()
             },
             dir: dir.to_path_buf(),
+            create: false,
         });
     }
     found.sort_by_key(|f| f.tool.word());

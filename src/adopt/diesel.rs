@@ -28,6 +28,14 @@ pub fn entry(m: &Migration) -> Result<Entry, String> {
     })
 }
 
+/// diesel's `setup_migration_table.sql`.
+pub fn create(table: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {table} (version VARCHAR(50) PRIMARY KEY NOT NULL, \
+         run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+    )
+}
+
 pub async fn read(c: &impl GenericClient, table: &str) -> Result<Recorded, tokio_postgres::Error> {
     let rows = c
         .query(

@@ -11,7 +11,7 @@ use tokio_postgres::GenericClient;
 
 use super::{Elapsed, Entry, Recorded, ToolRow};
 use crate::plan::Migration;
-use crate::sql::quote_literal;
+use crate::sql::{quote_ident, quote_literal};
 
 pub const TABLES: &[&str] = &["flyway_schema_history", "schema_version"];
 pub const COLUMNS: &[&str] = &[
@@ -51,6 +51,24 @@ pub fn entry(m: &Migration, script: String, text: &str) -> Result<Entry, String>
         script,
         checksum: Some(super::checksum::flyway(text)),
     })
+}
+
+/// `PostgreSQLDatabase.getRawCreateScript` of Flyway 5 and later, without a baseline or a
+/// tablespace: `name` is the table's, unquoted, for its key's and index's names. Flyway adds
+/// no row to it in a schema that exists.
+pub fn create(table: &str, name: &str) -> String {
+    format!(
+        "CREATE TABLE {table} (\"installed_rank\" INT NOT NULL, \"version\" VARCHAR(50), \
+         \"description\" VARCHAR(200) NOT NULL, \"type\" VARCHAR(20) NOT NULL, \
+         \"script\" VARCHAR(1000) NOT NULL, \"checksum\" INTEGER, \
+         \"installed_by\" VARCHAR(100) NOT NULL, \
+         \"installed_on\" TIMESTAMP NOT NULL DEFAULT now(), \
+         \"execution_time\" INTEGER NOT NULL, \"success\" BOOLEAN NOT NULL); \
+         ALTER TABLE {table} ADD CONSTRAINT {} PRIMARY KEY (\"installed_rank\"); \
+         CREATE INDEX {} ON {table} (\"success\")",
+        quote_ident(&format!("{name}_pk")),
+        quote_ident(&format!("{name}_s_idx")),
+    )
 }
 
 /// The rows of applied migrations, the newest run of a repeatable one only, and the baseline

@@ -29,6 +29,14 @@ pub fn entry(m: &Migration) -> Result<Entry, String> {
     })
 }
 
+/// `ensureVersionTable`.
+pub fn create(table: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {table} (version bigint not null primary key, \
+         dirty boolean not null)"
+    )
+}
+
 pub async fn read(c: &impl GenericClient, table: &str) -> Result<Recorded, tokio_postgres::Error> {
     let row = c
         .query_opt(

@@ -5,6 +5,7 @@
 //! afterwards, finds nothing to do and nothing to complain about.
 
 mod checksum;
+mod create;
 mod dbmate;
 mod detect;
 mod diesel;
@@ -22,7 +23,8 @@ use tokio_postgres::GenericClient;
 use crate::plan::{Migration, Plan, Version};
 use crate::sql::quote_ident;
 
-pub use detect::{Places, detect, places};
+pub use create::to_create;
+pub use detect::{Choice, Places, detect, places};
 
 /// A migration tool whose history pgstep can adopt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -203,35 +205,6 @@ impl ToolHistory {
     }
 }
 
-/// Which tool's history to adopt: the command line's `--adopt` or the configuration's
-/// `adopt` key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Choice {
-    /// Look for every tool's table; adopt the one found, refuse two.
-    #[default]
-    Detect,
-    /// This tool's table, whatever else is there.
-    Only(Tool),
-    /// `none`: pgstep's own history only; tools' tables are ignored.
-    Nothing,
-}
-
-impl Choice {
-    pub fn parse(s: &str) -> Option<Choice> {
-        match s {
-            "none" => Some(Choice::Nothing),
-            _ => Tool::parse(s).map(Choice::Only),
-        }
-    }
-
-    /// The values `--adopt` and `adopt` take, for messages.
-    pub fn allowed() -> String {
-        let mut names: Vec<&str> = Tool::ALL.iter().map(|t| t.word()).collect();
-        names.push("none");
-        names.join(", ")
-    }
-}
-
 /// Why a tool's history could not be adopted. Everything but `Db` is the operator's to fix,
 /// before anything runs.
 #[derive(Debug, thiserror::Error)]
@@ -247,8 +220,9 @@ pub enum Error {
     )]
     Several(Vec<(Tool, String)>),
     #[error(
-        "--adopt {tool}: no {tool} history table in {looked}; pgstep never creates a tool's \
-         table. Run {tool} once to create it, or drop the option (or set `adopt = \"none\"`)"
+        "--adopt {tool}: no {tool} history table in {looked}, and pgstep creates a tool's \
+         table only on a database without its own tables. Run {tool} once to create it, or \
+         drop the option (or set `adopt = \"none\"`)"
     )]
     NotFound { tool: Tool, looked: String },
     #[error("{file}:1: {message} (as {tool} reads it); rename the file as {tool} names them")]
@@ -274,6 +248,8 @@ pub struct Found {
     pub ignored_chars: Vec<char>,
     /// The migrations directory: Flyway's `script` is a file's path under it.
     pub dir: PathBuf,
+    /// The table is not there: pgstep makes it with its own tables, as the tool would.
+    pub create: bool,
 }
 
 /// How long a phase took, for the tools that record it.
@@ -395,14 +371,18 @@ impl Found {
     /// read (see [`Found::history_of`]).
     pub async fn recorded(&self, c: &impl GenericClient) -> Result<Recorded, Error> {
         let table = self.table();
-        Ok(match self.tool {
-            Tool::Sqlx => sqlx::read(c, &table).await?,
-            Tool::Diesel => diesel::read(c, &table).await?,
-            Tool::Flyway => flyway::read(c, &table).await?,
-            Tool::GolangMigrate => golang::read(c, &table).await?,
-            Tool::Dbmate => dbmate::read(c, &table).await?,
-            Tool::Refinery => refinery::read(c, &table).await?,
-        })
+        let recorded = match self.not_yet_made(c).await? {
+            Some(nothing) => nothing,
+            None => match self.tool {
+                Tool::Sqlx => sqlx::read(c, &table).await?,
+                Tool::Diesel => diesel::read(c, &table).await?,
+                Tool::Flyway => flyway::read(c, &table).await?,
+                Tool::GolangMigrate => golang::read(c, &table).await?,
+                Tool::Dbmate => dbmate::read(c, &table).await?,
+                Tool::Refinery => refinery::read(c, &table).await?,
+            },
+        };
+        Ok(recorded)
     }
 
     /// The tool's history from what its table said, with the tool's checksum of every file

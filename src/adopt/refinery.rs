@@ -41,6 +41,14 @@ pub fn entry(found: &Found, m: &Migration, text: &str) -> Result<Entry, String> 
     })
 }
 
+/// refinery_core's `ASSERT_MIGRATIONS_TABLE_QUERY` with its default `INT4` versions.
+pub fn create(table: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {table}(version INT4 PRIMARY KEY, name VARCHAR(255), \
+         applied_on VARCHAR(255), checksum VARCHAR(255))"
+    )
+}
+
 pub async fn read(c: &impl GenericClient, table: &str) -> Result<Recorded, tokio_postgres::Error> {
     let rows = c
         .query(

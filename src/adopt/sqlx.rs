@@ -39,6 +39,15 @@ pub fn entry(found: &Found, m: &Migration, text: &str) -> Result<Entry, String> 
     })
 }
 
+/// sqlx-postgres's `ensure_migrations_table`.
+pub fn create(table: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {table} (version BIGINT PRIMARY KEY, \
+         description TEXT NOT NULL, installed_on TIMESTAMPTZ NOT NULL DEFAULT now(), \
+         success BOOLEAN NOT NULL, checksum BYTEA NOT NULL, execution_time BIGINT NOT NULL)"
+    )
+}
+
 pub async fn read(c: &impl GenericClient, table: &str) -> Result<Recorded, tokio_postgres::Error> {
     let rows = c
         .query(

@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use super::exit;
 use crate::config::{Confirm, Profile};
 use crate::conninfo::{self, Inputs, Params};
-use crate::engine::{Engine, EngineError, Operator, Settings, Tables};
+use crate::engine::{Engine, EngineError, Operator, Placement, Settings, Tables};
 use crate::plan::{self, Plan};
 use crate::text::{self, Escaped};
 
@@ -32,6 +32,16 @@ impl Target {
     /// The profile's name, or `default` without one.
     pub fn profile_name(&self) -> &str {
         self.profile.as_ref().map_or("default", |p| p.name.as_str())
+    }
+
+    /// What decides where pgstep's history is on a database; `adopted`: a tool's table was.
+    pub fn placement(&self, adopted: bool) -> Placement<'_> {
+        Placement {
+            named: Tables::named(self.history_schema.as_deref(), &self.history_table),
+            named_by_user: self.history_named,
+            adopted,
+            dir: &self.dir,
+        }
     }
 
     /// Whether every mutating action needs the typed version.
@@ -191,39 +201,20 @@ pub async fn open_on(
             .await
             .map_err(|e| Fail::new(exit::CONNECTION, format!("pgstep: {e}")))?;
     }
-    let found = crate::adopt::detect(&client, target.adopt, &target.dir)
+    let placed = Tables::place_with_tool(&client, target.placement(false), target.adopt)
         .await
-        .map_err(|e| Fail::from(EngineError::from(e)))?;
-    let named = Tables::named(target.history_schema.as_deref(), &target.history_table);
-    let tables =
-        if found.is_some() && !target.history_named && !pgstep_tables_at(&client, &named).await? {
-            Tables::own()
-        } else {
-            named
-        };
+        .map_err(Fail::from)?;
     let mut engine = Engine::open(
         client,
-        tables,
+        placed.tables,
         settings,
         Operator::current(),
         Some(params.clone()),
     )
     .await
     .map_err(Fail::from)?;
-    engine.adopt(found);
+    engine.adopt(placed.tool);
     Ok(Session { engine, params })
-}
-
-/// Whether an earlier pgstep keeps its history at `tables` (the default place): it stays
-/// there, never moved or duplicated, when a tool is adopted later.
-async fn pgstep_tables_at(client: &tokio_postgres::Client, tables: &Tables) -> Result<bool, Fail> {
-    let found = crate::engine::bookkeeping::existing(tables, client).await;
-    match found {
-        Ok(e) => Ok(e.history.is_some() || e.log.is_some()),
-        // A tool's table of that name is not pgstep's.
-        Err(EngineError::ForeignTable { .. }) => Ok(false),
-        Err(e) => Err(Fail::from(e)),
-    }
 }
 
 /// Says on stderr, before a change, that the event log was tampered with, if it was.

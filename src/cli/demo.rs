@@ -52,7 +52,12 @@ pub async fn run(
         "pgstep demo: preparing the cluster in {} ...",
         home.display()
     );
-    let p = demo::prepare(&home, opts.scale, opts.reset)
+    // The console reads this plan and finds its history as the demo's setup placed it.
+    let target = Target {
+        dir: plan_dir(dir, config),
+        ..target.clone()
+    };
+    let p = demo::prepare(&home, opts.scale, opts.reset, target.placement(false))
         .await
         .map_err(|e| Fail::new(exit::INPUT, format!("pgstep demo: {e}")))?;
     let cluster = if p.started {
@@ -83,7 +88,7 @@ pub async fn run(
     }
     let target = Target {
         url: Some(p.url),
-        ..target.clone()
+        ..target
     };
-    console::run(&plan_dir(dir, config), &target, config, opts.ascii).await
+    console::run(&target.dir, &target, config, opts.ascii).await
 }

@@ -73,7 +73,7 @@ fn text(plan: &plan::Plan, out: &mut impl Write) -> std::io::Result<()> {
             Some(d) => d.count().to_string(),
             None => "none".to_string(),
         };
-        let tx = if m.transactional() { "phase" } else { "none" };
+        let tx = m.up.transaction().word();
         writeln!(
             out,
             "{:vw$}  {:nw$}  {:11}  {:>5}  {:>5}  {:>6}  {:4}",

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::cluster::{self, Cluster, ClusterError};
-use crate::engine::{Engine, Operator, Settings, Tables};
+use crate::engine::{Engine, Operator, Placement, Settings, Tables};
 
 /// The demo database's name.
 pub const DATABASE: &str = "recruiting";
@@ -70,7 +70,12 @@ pub fn stop(dir: &Path) -> Result<bool, DemoError> {
 /// Starts (or reuses) the demo cluster in `dir` and loads the v1.0 database at `scale` unless
 /// it is there already. With `reset`, everything in `dir` is removed first. The server keeps
 /// running when this returns.
-pub async fn prepare(dir: &Path, scale: u32, reset: bool) -> Result<Prepared, DemoError> {
+pub async fn prepare(
+    dir: &Path,
+    scale: u32,
+    reset: bool,
+    placement: Placement<'_>,
+) -> Result<Prepared, DemoError> {
     if reset {
         Cluster::stop_in(dir)?;
         match std::fs::remove_dir_all(dir) {
@@ -111,7 +116,7 @@ pub async fn prepare(dir: &Path, scale: u32, reset: bool) -> Result<Prepared, De
             .batch_execute(&format!("CREATE DATABASE {DATABASE}"))
             .await
             .map_err(db("creating the demo database"))?;
-        load(&cluster.url(DATABASE), scale).await?;
+        load(&cluster.url(DATABASE), scale, placement).await?;
     }
     let version = cluster.version().to_string();
     let url = cluster.url(DATABASE);
@@ -128,7 +133,8 @@ pub async fn prepare(dir: &Path, scale: u32, reset: bool) -> Result<Prepared, De
 
 /// Loads seed 000's v1.0 schema with generated data, seed 001's documents, and activity that
 /// makes the statistics true (used and unused indexes, a stale materialized view).
-async fn load(url: &str, scale: u32) -> Result<(), DemoError> {
+/// pgstep's history goes where the console opened on the demo will look for it (`placement`).
+async fn load(url: &str, scale: u32, placement: Placement<'_>) -> Result<(), DemoError> {
     let db = |what| move |source| DemoError::Db { what, source };
     let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
@@ -149,9 +155,12 @@ async fn load(url: &str, scale: u32) -> Result<(), DemoError> {
         .map_err(db("creating the document store"))?;
     // Refreshes go through pgstep so they are logged with the base tables' write counters:
     // one view is then written under (stale by a known count), the other refreshed last.
+    let tables = Tables::place(&client, placement)
+        .await
+        .map_err(|e| DemoError::Refresh("(placing the history)".into(), e.to_string()))?;
     let engine = Engine::open(
         client,
-        Tables::default(),
+        tables,
         Settings::default(),
         Operator::current(),
         None,

@@ -70,17 +70,23 @@ impl Engine {
     }
 
     /// Whether a tool is adopted and pgstep has not yet changed anything on this database
-    /// since: its log holds no `adopted` event for the tool's table.
+    /// since: its log holds no `adopted` event for the tool's table. A table pgstep is to
+    /// make holds nothing read, so there is nothing to confirm.
     pub async fn first_change_pending(&self) -> Result<bool, EngineError> {
-        let Some(found) = &self.tool else {
-            return Ok(false);
-        };
+        match &self.tool {
+            Some(found) if !found.create => Ok(!self.adoption_logged(found).await?),
+            _ => Ok(false),
+        }
+    }
+
+    /// Whether the log holds an `adopted` event for `found`'s table.
+    async fn adoption_logged(&self, found: &Found) -> Result<bool, EngineError> {
         if super::bookkeeping::existing(&self.tables, &self.client)
             .await?
             .log
             .is_none()
         {
-            return Ok(true);
+            return Ok(false);
         }
         let seen: bool = self
             .client
@@ -93,13 +99,16 @@ impl Engine {
             )
             .await?
             .get(0);
-        Ok(!seen)
+        Ok(seen)
     }
 
-    /// Logs, the first time pgstep changes this database after adopting its tool, what it
-    /// adopted and from where.
+    /// Logs, the first time pgstep changes this database after adopting its tool (or making
+    /// its table), what it adopted and from where.
     pub(super) async fn note_adoption(&self, plan: &Plan) -> Result<(), EngineError> {
-        if !self.first_change_pending().await? {
+        let Some(found) = &self.tool else {
+            return Ok(());
+        };
+        if self.adoption_logged(found).await? {
             return Ok(());
         }
         let Some(a) = self.adopted(plan).await? else {
@@ -117,6 +126,7 @@ impl Engine {
                 "table": a.table,
                 "versions": a.versions,
                 "newest": a.newest,
+                "created": found.create,
             }),
         })
         .await

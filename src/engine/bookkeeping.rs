@@ -12,6 +12,7 @@ use tokio_postgres::{Client, GenericClient};
 use super::history::{EventKind, Outcome, Tables, quote_ident, quote_literal};
 use super::integrity::{self, Finding};
 use super::{EngineError, Settings};
+use crate::adopt::Found;
 
 /// The layout this build writes. 2 added statement-in-flight tracking, rollback progress and
 /// the log's stamping trigger (gap-free ids, the writer's true role and time); 3 a batched
@@ -128,10 +129,13 @@ pub async fn existing(t: &Tables, c: &impl GenericClient) -> Result<Existing, En
 /// Makes the tables current: creates what is missing, upgrades an older layout, and puts back
 /// log triggers that were dropped or disabled, saying so in the log. Retried on lock
 /// timeouts. Returns what was found wrong with the log, for the operator.
+/// On a database without them, the adopted `tool`'s table pgstep is to make is made in the
+/// same transaction, so the two begin together.
 pub async fn ensure(
     t: &Tables,
     c: &Client,
     settings: &Settings,
+    tool: Option<&Found>,
 ) -> Result<Vec<Finding>, EngineError> {
     let found = existing(t, c).await?;
     if found.history == Some(CURRENT) && found.log == Some(CURRENT) {
@@ -145,7 +149,7 @@ pub async fn ensure(
     loop {
         attempt += 1;
         c.batch_execute("BEGIN").await?;
-        let result = match ensure_in_transaction(t, c).await {
+        let result = match ensure_in_transaction(t, c, tool).await {
             Ok(found) => c
                 .batch_execute("COMMIT")
                 .await
@@ -172,7 +176,11 @@ pub async fn ensure(
 
 /// What [`ensure`] does inside its transaction, after taking a lock that makes two pgsteps
 /// creating the tables at once wait for each other instead of failing.
-async fn ensure_in_transaction(t: &Tables, c: &Client) -> Result<Vec<Finding>, EngineError> {
+async fn ensure_in_transaction(
+    t: &Tables,
+    c: &Client,
+    tool: Option<&Found>,
+) -> Result<Vec<Finding>, EngineError> {
     c.query(
         "SELECT pg_advisory_xact_lock(hashtext('pgstep'), \
                 hashtext(current_database() || '/' || $1 || '/bookkeeping'))",
@@ -189,6 +197,11 @@ async fn ensure_in_transaction(t: &Tables, c: &Client) -> Result<Vec<Finding>, E
             t.history_sql(),
             t.log_sql()
         )));
+    }
+    if found.history.is_none()
+        && let Some(sql) = tool.and_then(Found::create_sql)
+    {
+        c.batch_execute(&sql).await?;
     }
     let mut findings = Vec::new();
     match found.history {

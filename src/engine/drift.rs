@@ -25,7 +25,7 @@ fn part(label: &str, applied: Option<&str>, file: Option<&str>) -> Option<String
 pub fn diff(applied: &AppliedSql, m: &Read<'_>) -> String {
     let mut out = String::new();
     let up = part("UP", applied.up.as_deref(), Some(m.up().text));
-    let down = part("DOWN", applied.down.as_deref(), m.down().map(|d| d.text));
+    let down = part("DOWN", applied.down.as_deref(), m.stored_down().as_deref());
     for d in [up, down].into_iter().flatten() {
         out.push_str(&d);
     }

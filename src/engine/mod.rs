@@ -45,8 +45,8 @@ use error::db_message;
 pub use error::{EngineError, Failure, Left};
 pub use exec::session_timeouts_sql;
 pub use history::{
-    AppliedSql, Event, EventKind, HistoryRow, LoggedEvent, LoggedOutcome, Outcome, Record,
-    RowState, Tables,
+    AppliedSql, Event, EventKind, HistoryRow, LoggedEvent, LoggedOutcome, Outcome, Placement,
+    Record, RowState, Tables,
 };
 pub use lock::Holder;
 pub use lost::{Lost, is_connection_error};
@@ -344,7 +344,14 @@ impl Engine {
             lock::release(&self.client, &self.tables).await.ok();
             return Err(e);
         }
-        if let Err(e) = bookkeeping::ensure(&self.tables, &self.client, &self.settings).await {
+        if let Err(e) = bookkeeping::ensure(
+            &self.tables,
+            &self.client,
+            &self.settings,
+            self.tool.as_ref(),
+        )
+        .await
+        {
             lock::release(&self.client, &self.tables).await.ok();
             return Err(e);
         }

@@ -11,7 +11,6 @@ use super::history::{AppliedSql, Event, EventKind, HistoryRow, Outcome, RowState
 use super::{Engine, EngineError, InDoubt, Left, Progress, lost};
 use crate::phases::{self, Phase, PhaseState};
 use crate::plan::{Migration, Part, Plan, Read, Sql, Version};
-use crate::sql;
 
 /// How far `down` goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,21 +99,7 @@ fn undo_list<'a>(
             .and_then(|(_, sql)| sql.down.as_deref())
             .and_then(|text| {
                 let file = p.migration.map(|m| m.file.clone()).unwrap_or_default();
-                let statements = sql::split(text).ok()?;
-                let statements = statements
-                    .into_iter()
-                    .map(|s| crate::plan::Stmt {
-                        line: s.line,
-                        sql: s.span,
-                        copy_data: s.copy_data,
-                    })
-                    .collect();
-                Some(Part::new(
-                    file,
-                    text.to_string(),
-                    row.transactional,
-                    statements,
-                ))
+                crate::plan::down_from_history(text, file, row.transactional)
             });
         let (down, historic) = match (from_file, from_history) {
             (Some(d), _) => (d, false),

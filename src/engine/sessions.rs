@@ -93,7 +93,13 @@ impl Engine {
         }
         // Before the signal, so that a log that cannot be written stops the action.
         if self.tables.presence(&self.client).await? == history::Presence::Missing {
-            super::bookkeeping::ensure(&self.tables, &self.client, &self.settings).await?;
+            super::bookkeeping::ensure(
+                &self.tables,
+                &self.client,
+                &self.settings,
+                self.tool.as_ref(),
+            )
+            .await?;
         }
         let sql = match signal {
             Signal::Cancel => "SELECT pg_cancel_backend($1)",

@@ -1,6 +1,8 @@
 //! The writes every phase makes, its history row and its log event, prepared once per
 //! session, so the server does not parse and plan them again for each of a thousand phases.
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Statement};
@@ -182,7 +184,7 @@ struct RowArgs<'a> {
     state: &'static str,
     fingerprint: Checksum,
     up: &'a str,
-    down: Option<&'a str>,
+    down: Option<Cow<'a, str>>,
     transactional: bool,
     total: i32,
 }
@@ -194,7 +196,7 @@ impl<'a> RowArgs<'a> {
             state: rec.state.word(),
             fingerprint: m.fingerprint(),
             up: m.up().text,
-            down: m.down().map(|d| d.text),
+            down: m.stored_down(),
             transactional: m.transactional(),
             total: m.up.count() as i32,
         }

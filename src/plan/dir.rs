@@ -106,6 +106,27 @@ pub fn read(dir: &Path, keep: Keep, diags: &mut Vec<Diagnostic>) -> Read {
     }
 }
 
+/// The directory's layout from its names and at most one file's text, without reading the
+/// migrations: enough to tell where pgstep's history belongs before the plan is read. A
+/// mixed or unreadable directory is refused when the plan is read; here it gives its first
+/// layout found, or none.
+pub fn layout(dir: &Path) -> Option<Layout> {
+    let candidates = find(dir, &mut Vec::new()).ok()?;
+    candidates.iter().find_map(|c| match c {
+        Candidate::Pair { .. } => Some(Layout::UpDown),
+        Candidate::Diesel(_) => Some(Layout::Diesel),
+        Candidate::Flyway { .. } => Some(Layout::Flyway),
+        Candidate::Single(path) => {
+            let text = files::read_text(path, files::max_size()).ok()?;
+            Some(if sections::has_migrate_up(&text) {
+                Layout::Dbmate
+            } else {
+                Layout::Native
+            })
+        }
+    })
+}
+
 /// Lists the directory and groups its files into candidates, by name alone.
 fn find(dir: &Path, diags: &mut Vec<Diagnostic>) -> io::Result<Vec<Candidate>> {
     let mut names: Vec<(String, PathBuf, Option<bool>)> = Vec::new();

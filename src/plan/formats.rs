@@ -129,7 +129,7 @@ pub fn dbmate(src: &Source, named: &Named, diags: &mut Vec<Diagnostic>) -> Optio
 /// file order, for the DOWN sections too. One section: whether the part is transactional.
 /// Several: the part is not, and the statement ranges of its transactional sections each run
 /// in one transaction of their own.
-fn dbmate_sections(
+pub(super) fn dbmate_sections(
     path: &Path,
     options: &[String],
     sizes: &[usize],

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::batch::{Batched, Gates, LagLimit};
-use super::{Checksum, Diagnostic, Migration, Part, Plan, Unread};
+use super::{Checksum, Diagnostic, Migration, Part, Plan, Run, Transaction, Unread};
 
 #[derive(Serialize)]
 pub struct PlanJson<'a> {
@@ -25,6 +25,8 @@ pub struct MigrationJson<'a> {
     pub depends: Vec<&'a str>,
     pub requires: &'a [String],
     pub transaction: bool,
+    /// What `up` and `down` run in: the whole part in one transaction, none, or per section.
+    pub transactions: TransactionsJson,
     pub lock_timeout_ms: Option<u128>,
     pub statement_timeout_ms: Option<u128>,
     pub checksum: &'a Checksum,
@@ -35,6 +37,16 @@ pub struct MigrationJson<'a> {
     pub steps: Vec<StepJson<'a>>,
     pub batch: Option<&'a Batched>,
     pub gates: GatesJson,
+}
+
+/// How each part's statements run; a run is consecutive statements (1-based) that share
+/// one transaction, or run one by one.
+#[derive(Serialize)]
+pub struct TransactionsJson {
+    pub up: Transaction,
+    pub up_runs: Vec<Run>,
+    pub down: Option<Transaction>,
+    pub down_runs: Option<Vec<Run>>,
 }
 
 /// The phase's own health gates (the profile's defaults are not folded in).
@@ -119,6 +131,12 @@ impl<'a> MigrationJson<'a> {
             depends: m.meta.depends.iter().map(|v| v.as_str()).collect(),
             requires: &m.meta.requires,
             transaction: m.transactional(),
+            transactions: TransactionsJson {
+                up: m.up.transaction(),
+                up_runs: m.up.runs(),
+                down: m.down.as_ref().map(Part::transaction),
+                down_runs: m.down.as_ref().map(Part::runs),
+            },
             lock_timeout_ms: m.meta.lock_timeout.map(|d| d.as_millis()),
             statement_timeout_ms: m.meta.statement_timeout.map(|d| d.as_millis()),
             checksum: &m.checksum,

@@ -10,7 +10,9 @@ mod fingerprint;
 mod formats;
 mod header;
 pub mod json;
+mod runs;
 mod sections;
+mod stored;
 mod version;
 
 use std::borrow::Cow;
@@ -22,6 +24,8 @@ pub use check::{Check, CompareOp, Expect};
 pub use checksum::Checksum;
 pub use diag::{Diagnostic, Problem, Severity};
 pub use header::{format_duration, parse_duration};
+pub use runs::{Run, Transaction};
+pub use stored::down_from_history;
 pub use version::Version;
 
 /// How a directory lays out its migrations.
@@ -48,6 +52,11 @@ impl Layout {
             Layout::Flyway => "flyway",
             Layout::Dbmate => "dbmate",
         }
+    }
+
+    /// Whether the files are laid out for another tool, which keeps its own history table.
+    pub fn is_tool(self) -> bool {
+        self != Layout::Native
     }
 
     /// How a migration of this layout says it runs outside a transaction, for hints.
@@ -91,6 +100,11 @@ impl Plan {
             _ => v,
         })
     }
+}
+
+/// The layout of the migrations in `dir`, told from its file names and at most one file.
+pub fn layout_of(dir: &Path) -> Option<Layout> {
+    dir::layout(dir)
 }
 
 /// Reading failed; every problem found is listed, warnings included.
@@ -210,6 +224,11 @@ impl Read<'_> {
         self.0.down.as_ref().map(held)
     }
 
+    /// The DOWN as the history keeps it (see [`down_from_history`]).
+    pub fn stored_down(&self) -> Option<Cow<'_, str>> {
+        self.down().map(|d| stored::down_text(self.0.layout, d))
+    }
+
     pub fn fingerprint(&self) -> Checksum {
         self.0
             .fingerprint()
@@ -266,6 +285,9 @@ pub struct Part {
     /// transactional as a whole: the transactional sections of a dbmate file with several,
     /// which dbmate runs one transaction each.
     pub wrapped: Box<[Range<usize>]>,
+    /// Where each section's text starts in `text`, when the part joins several sections of
+    /// a dbmate file (empty for one): the history keeps the DOWN split at these.
+    section_starts: Box<[usize]>,
     statements: Statements,
     count: usize,
     text: Option<String>,
@@ -350,6 +372,7 @@ impl Part {
             file,
             transactional,
             wrapped: Box::default(),
+            section_starts: Box::default(),
             count: statements.len(),
             statements,
             text: Some(text),

@@ -27,7 +27,7 @@ pub enum Rules {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Kind<'a> {
+pub(super) enum Kind<'a> {
     Down,
     Verify,
     Step(&'a str),
@@ -37,7 +37,7 @@ enum Kind<'a> {
     MigrateDown(&'a str),
 }
 
-fn classify(comment: &str) -> Option<Kind<'_>> {
+pub(super) fn classify(comment: &str) -> Option<Kind<'_>> {
     let body = comment.strip_prefix("--")?.trim();
     if body.eq_ignore_ascii_case("down") {
         return Some(Kind::Down);
@@ -397,7 +397,14 @@ fn joined(first: Option<Part>, next: Part) -> Part {
         }))
         .collect();
     text.push_str(next.text.as_deref().unwrap_or_default());
-    Part::new(next.file, text, next.transactional, statements)
+    let mut starts = first.section_starts.into_vec();
+    if starts.is_empty() {
+        starts.push(0);
+    }
+    starts.push(base);
+    let mut part = Part::new(next.file, text, next.transactional, statements);
+    part.section_starts = starts.into();
+    part
 }
 
 #[cfg(test)]

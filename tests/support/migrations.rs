@@ -313,6 +313,25 @@ impl Pg {
         self.value(&sql).as_deref() == Some("t")
     }
 
+    /// A table as its maker made it: each column's name, type, NOT NULL and default, and
+    /// every constraint with its name, for comparing with the table a tool makes.
+    pub fn table_shape(&self, table: &str) -> Vec<Vec<Option<String>>> {
+        let table = table.replace('\'', "''");
+        let mut shape = self.rows(&format!(
+            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull::text, \
+                    pg_get_expr(d.adbin, d.adrelid) \
+             FROM pg_attribute a \
+             LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+             WHERE a.attrelid = '{table}'::regclass AND a.attnum > 0 AND NOT a.attisdropped \
+             ORDER BY a.attnum"
+        ));
+        shape.extend(self.rows(&format!(
+            "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint \
+             WHERE conrelid = '{table}'::regclass ORDER BY conname"
+        )));
+        shape
+    }
+
     pub fn column_exists(&self, table: &str, column: &str) -> bool {
         self.count(&format!(
             "SELECT count(*) FROM information_schema.columns \
@@ -322,10 +341,20 @@ impl Pg {
 
     /// The rows of history table `table`, in version order.
     pub fn history_in(&self, table: &str) -> Vec<History> {
+        self.history_at(&format!("\"{table}\""))
+    }
+
+    /// The rows of pgstep's history in its own schema, where it is kept beside a tool's
+    /// table or a tool's files.
+    pub fn own_history(&self) -> Vec<History> {
+        self.history_at("pgstep.history")
+    }
+
+    fn history_at(&self, qualified: &str) -> Vec<History> {
         let sql = format!(
             "SELECT version, state, success::text, error_message, error_sqlstate,
                     error_line::text, statements_done::text, statements_total::text
-             FROM \"{table}\" ORDER BY version"
+             FROM {qualified} ORDER BY version"
         );
         let int = |v: &Option<String>| v.as_deref().map(|s| s.parse().expect("an integer"));
         self.rows(&sql)
@@ -357,10 +386,19 @@ impl Pg {
 
     /// The event log, oldest first.
     pub fn events(&self) -> Vec<LogEvent> {
-        self.rows(
+        self.events_at("schema_migrations_log")
+    }
+
+    /// The event log beside pgstep's history in its own schema, oldest first.
+    pub fn own_events(&self) -> Vec<LogEvent> {
+        self.events_at("pgstep.history_log")
+    }
+
+    fn events_at(&self, qualified: &str) -> Vec<LogEvent> {
+        self.rows(&format!(
             "SELECT event, version, outcome, reason, details::text \
-             FROM schema_migrations_log ORDER BY id",
-        )
+             FROM {qualified} ORDER BY id"
+        ))
         .iter()
         .map(|r| LogEvent {
             event: r[0].clone().expect("an event"),
@@ -376,6 +414,14 @@ impl Pg {
     /// The events of one kind, oldest first.
     pub fn events_of(&self, kind: &str) -> Vec<LogEvent> {
         self.events()
+            .into_iter()
+            .filter(|e| e.event == kind)
+            .collect()
+    }
+
+    /// The events of one kind in the log in pgstep's own schema, oldest first.
+    pub fn own_events_of(&self, kind: &str) -> Vec<LogEvent> {
+        self.own_events()
             .into_iter()
             .filter(|e| e.event == kind)
             .collect()

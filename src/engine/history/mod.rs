@@ -12,8 +12,10 @@ use crate::plan::{Migration, Read};
 
 mod events;
 mod outcome;
+mod place;
 pub use events::{Event, EventKind, LoggedEvent};
 pub use outcome::{LoggedOutcome, Outcome};
+pub use place::{Placed, Placement};
 
 /// Where the history lives. Names are always quoted as identifiers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -346,7 +348,7 @@ impl Tables {
                 &m.part_checksums.verify,
                 &m.fingerprint(),
                 &m.up().text,
-                &m.down().map(|d| d.text),
+                &m.stored_down(),
             ],
         )
         .await?;
