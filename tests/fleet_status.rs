@@ -162,3 +162,28 @@ fn a_target_with_pgsteps_history_is_read_with_three_statements() {
     let fresh = statements_of_status(&dbs[1], &config, &plan);
     assert_eq!(fresh.len(), 2, "{fresh:#?}");
 }
+
+#[test]
+fn a_folder_in_a_tools_layout_reads_pgsteps_history_in_its_own_schema() {
+    // Up/down pairs are golang-migrate's and sqlx's layout: with no tool chosen, pgstep keeps
+    // its history in schema `pgstep`, away from the tools' `schema_migrations`.
+    let (dbs, config) = fleet_of(2, "");
+    let plan = Dir::new();
+    plan.write("001_one.up.sql", "CREATE TABLE one (id int);\n");
+    plan.write("001_one.down.sql", "DROP TABLE one;\n");
+    plan.write("002_two.up.sql", "CREATE TABLE two (id int);\n");
+    plan.write("002_two.down.sql", "DROP TABLE two;\n");
+    pgstep(&dbs[0], &plan, &["up"]).expect(0);
+    pgstep(&dbs[1], &plan, &["up", "--to", "001"]).expect(0);
+    assert!(Pg::connect(dbs[0].url()).exists("pgstep.history"));
+    let (run, doc) = status_json(&config, &plan);
+    for (i, db) in dbs.iter().enumerate() {
+        let expected = alone(db, &plan);
+        assert_eq!(in_fleet(&doc, i), expected, "target {i}: {run}");
+    }
+    assert_eq!(
+        text(&doc["targets"][0]["phases"][1]["state"]),
+        "applied",
+        "{run}"
+    );
+}

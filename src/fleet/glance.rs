@@ -26,12 +26,21 @@ pub struct Look {
     settings: String,
 }
 
+/// Whether the history was named by the user: otherwise pgstep's own schema may hold it
+/// (`Tables::place`), and a target whose history is there takes the ordinary read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    ByUser,
+    ByDefault,
+}
+
 impl Look {
     /// The look for history `tables` and adoption `choice` of the project in `dir`. `None`
     /// when every target needs the ordinary read: a tool is named (its table must be found
     /// or refused), or the project's `sqlx.toml` cannot be read (each target reports it).
     pub fn new(
         tables: Tables,
+        named: Named,
         choice: Choice,
         dir: &std::path::Path,
         settings: &Settings,
@@ -41,7 +50,7 @@ impl Look {
         }
         let places = crate::adopt::places(choice, dir).ok()?;
         Some(Look {
-            sql: look_up(&tables, places.as_ref()),
+            sql: look_up(&tables, named, places.as_ref()),
             tables,
             settings: session_timeouts_sql(settings),
         })
@@ -52,7 +61,10 @@ impl Look {
 /// one as the engine resolves it) and whether it exists; pgstep's two tables and the tools'
 /// places as relation oids (`to_regclass` finds a name without the planner); the comments
 /// that mark pgstep's tables. Every name is a literal, so nothing is planned per name.
-fn look_up(tables: &Tables, places: Option<&Places>) -> String {
+/// Where the history was not named, pgstep's own schema is among the tools' places: its
+/// history there (beside a tool's table, or for a folder in a tool's layout) is not this
+/// glance's to read.
+fn look_up(tables: &Tables, named: Named, places: Option<&Places>) -> String {
     const CURRENT: &str = "current_schema()";
     let (schema, found) = match &tables.schema {
         Some(s) => (
@@ -80,6 +92,11 @@ fn look_up(tables: &Tables, places: Option<&Places>) -> String {
     let history = oid(&schema, &tables.history);
     let log = oid(&schema, &tables.log);
     let mut tools: Vec<String> = Vec::new();
+    if named == Named::ByDefault {
+        let own = Tables::own();
+        let own_schema = quote_literal(own.schema.as_deref().unwrap_or(Tables::OWN_SCHEMA));
+        tools.push(oid(&own_schema, &own.history));
+    }
     if let Some(p) = places {
         tools.extend(p.current.iter().map(|name| oid(CURRENT, name)));
         if let Some(s) = &p.sqlx_schema {

@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use super::Ctx;
 use crate::cli::db;
 use crate::engine::{PhaseState, Tables};
-use crate::fleet::glance::{self, Glance, Look};
+use crate::fleet::glance::{self, Glance, Look, Named};
 use crate::fleet::{Condition, Matrix, Row, run};
 use crate::text::Escaped;
 
@@ -62,7 +62,12 @@ pub async fn matrix(ctx: &Ctx<'_>) -> Matrix {
     let per_server = ctx.fleet.read_per_server;
     let base = ctx.base;
     let tables = Tables::named(base.history_schema.as_deref(), &base.history_table);
-    let look = Look::new(tables, base.adopt, &base.dir, &base.settings);
+    let named = if base.history_named {
+        Named::ByUser
+    } else {
+        Named::ByDefault
+    };
+    let look = Look::new(tables, named, base.adopt, &base.dir, &base.settings);
     let rows = run::each(&ctx.targets, per_server, |i| {
         read_one(ctx, look.as_ref(), i)
     })
