@@ -87,9 +87,7 @@ where
     C: Fn() -> F,
     F: Future<Output = Result<Connected, String>> + 'static,
 {
-    let size = terminal.size()?;
-    app.size = (size.width, size.height);
-    terminal.draw(|f| ui::render(app, f))?;
+    draw(app, terminal)?;
     let (tx, mut rx) = mpsc::unbounded_channel();
     // Kept to read the plan again when the operator reloads.
     let read_plan: Arc<R> = Arc::new(read_plan);
@@ -219,9 +217,21 @@ where
             }
         }
         if !unseen {
-            terminal.draw(|f| ui::render(app, f))?;
+            draw(app, terminal)?;
         }
     }
+}
+
+/// Draws the screen at the terminal's size now. A resize can come before the event stream
+/// listens for it (at start-up) and its event is then never sent, so the size is read at
+/// every frame rather than trusted to the last resize event.
+fn draw(app: &mut App, terminal: &mut ratatui::DefaultTerminal) -> std::io::Result<()> {
+    let size = terminal.size()?;
+    if app.size != (size.width, size.height) {
+        update::update(app, Action::Resize(size.width, size.height));
+    }
+    terminal.draw(|f| ui::render(app, f))?;
+    Ok(())
 }
 
 /// Reads and lints the plan on a thread of its own: a large plan takes many frames' time. A
