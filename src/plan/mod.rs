@@ -62,8 +62,10 @@ impl Layout {
     /// How a migration of this layout says it runs outside a transaction, for hints.
     pub fn outside_transaction(self) -> &'static str {
         match self {
+            // sqlx's up-only files read as native ones: its own marker works in both tools.
             Layout::Native => {
-                "give the phase `-- Transaction: none` (its statements then run one by one)"
+                "give the phase `-- Transaction: none` (its statements then run one by one), or, \
+                 in sqlx's up-only files, make `-- no-transaction` the file's first line"
             }
             Layout::UpDown => "start the file with `-- no-transaction`",
             Layout::Diesel => "write `run_in_transaction = false` in the directory's metadata.toml",
