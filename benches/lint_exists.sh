@@ -19,28 +19,8 @@
 set -euo pipefail
 
 dir=${1:?usage: benches/lint_exists.sh DIR [ADMIN_URL]}
-admin=${2:-postgresql://postgres@127.0.0.1:5498/postgres}
-root=$(cd "$(dirname "$0")/.." && pwd)
-psql=${PSQL:-$(command -v psql || ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n1)}
-[[ -x $psql ]] || { echo "psql is needed: apt-get install postgresql-client" >&2; exit 2; }
-
-if [[ -z ${PGSTEP:-} ]]; then
-    cargo build --release --quiet --manifest-path "$root/Cargo.toml" --bin pgstep
-    PGSTEP=${CARGO_TARGET_DIR:-$root/target}/release/pgstep
-fi
-
-db=lint_exists_$$
-url=${admin%/*}/$db
-"$psql" -X -q -d "$admin" -c "CREATE DATABASE $db"
-if [[ -n ${SETUP_SQL:-} ]]; then
-    "$psql" -X -q -v ON_ERROR_STOP=1 -d "$url" -f "$SETUP_SQL"
-fi
-work=$(mktemp -d)
-cleanup() {
-    "$psql" -X -q -d "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+. "$(dirname "$0")/throwaway_db.sh"
+throwaway_db lint_exists "$dir" "${2:-}"
 
 "$PGSTEP" --dir "$dir" lint --offline --json >"$work/lint.json" || true
 "$PGSTEP" --dir "$dir" plan --json >"$work/plan.json"
