@@ -266,12 +266,8 @@ impl Tables {
         version: &str,
         kept: &serde_json::Value,
     ) -> Result<(), tokio_postgres::Error> {
-        let sql = format!(
-            "UPDATE {} SET kept = coalesce(kept, '[]'::jsonb) || $2 WHERE version = $1",
-            self.history_sql()
-        );
-        c.execute(&sql, &[&version, kept]).await?;
-        Ok(())
+        self.set_on_row(c, "kept = coalesce(kept, '[]'::jsonb) || $2", version, kept)
+            .await
     }
 
     /// Sets how many statements of a non-transactional phase have completed, and that none
@@ -282,13 +278,8 @@ impl Tables {
         version: &str,
         done: i32,
     ) -> Result<(), tokio_postgres::Error> {
-        let sql = format!(
-            "UPDATE {} SET statements_done = $2, in_flight = NULL, in_flight_pid = NULL
-             WHERE version = $1",
-            self.history_sql()
-        );
-        c.execute(&sql, &[&version, &done]).await?;
-        Ok(())
+        let set = "statements_done = $2, in_flight = NULL, in_flight_pid = NULL";
+        self.set_on_row(c, set, version, &done).await
     }
 
     /// Records that statement `number` (1-based) is about to be sent by this session, before
@@ -299,12 +290,8 @@ impl Tables {
         version: &str,
         number: i32,
     ) -> Result<(), tokio_postgres::Error> {
-        let sql = format!(
-            "UPDATE {} SET in_flight = $2, in_flight_pid = pg_backend_pid() WHERE version = $1",
-            self.history_sql()
-        );
-        c.execute(&sql, &[&version, &number]).await?;
-        Ok(())
+        let set = "in_flight = $2, in_flight_pid = pg_backend_pid()";
+        self.set_on_row(c, set, version, &number).await
     }
 
     /// Marks a `Transaction: none` phase as rolling back, with `done` DOWN statements
@@ -315,13 +302,21 @@ impl Tables {
         version: &str,
         done: i32,
     ) -> Result<(), tokio_postgres::Error> {
-        let sql = format!(
-            "UPDATE {} SET state = 'rolling-back', success = false, down_done = $2,
-                in_flight = NULL, in_flight_pid = NULL
-             WHERE version = $1",
-            self.history_sql()
-        );
-        c.execute(&sql, &[&version, &done]).await?;
+        let set = "state = 'rolling-back', success = false, down_done = $2, \
+                   in_flight = NULL, in_flight_pid = NULL";
+        self.set_on_row(c, set, version, &done).await
+    }
+
+    /// Runs `UPDATE history SET set WHERE version = $1`, `value` bound as `$2`.
+    async fn set_on_row(
+        &self,
+        c: &impl GenericClient,
+        set: &str,
+        version: &str,
+        value: &(dyn tokio_postgres::types::ToSql + Sync),
+    ) -> Result<(), tokio_postgres::Error> {
+        let sql = format!("UPDATE {} SET {set} WHERE version = $1", self.history_sql());
+        c.execute(&sql, &[&version, value]).await?;
         Ok(())
     }
 
