@@ -50,6 +50,15 @@ impl fmt::Display for Escaped<'_> {
     }
 }
 
+/// `items` joined with commas, the first `most` of them and how many more.
+pub fn list_of(items: &[String], most: usize) -> String {
+    let shown = items[..items.len().min(most)].join(", ");
+    match items.len().saturating_sub(most) {
+        0 => shown,
+        more => format!("{shown} and {more} more"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use pgstep::adopt::{Recorded, Tool, ToolHistory, ToolRow};
-use pgstep::phases::{PhaseState, Source};
+use pgstep::adopt::{InStep, Recorded, Tool, ToolHistory, ToolRow};
+use pgstep::phases::{HistoryRow, PhaseState, Source};
 use pgstep::plan::{self, Plan};
 use pgstep::tui::action::{Action, Effect};
 use pgstep::tui::app::{Adoption, App, Header, Options};
@@ -43,6 +43,7 @@ fn adoption(plan: &Plan, applied: usize, unconfirmed: bool) -> Adoption {
         table: "public.schema_migrations".into(),
         recorded: Recorded::Rows(recorded(plan, applied)),
         checksums: HashMap::new(),
+        in_step: InStep::default(),
     };
     Adoption {
         history,
@@ -52,8 +53,14 @@ fn adoption(plan: &Plan, applied: usize, unconfirmed: bool) -> Adoption {
 
 /// The console after loading: the tool's history first, then pgstep's (empty).
 fn console(applied: usize, unconfirmed: bool) -> App {
+    console_with(applied, unconfirmed, |_| Vec::new())
+}
+
+/// The console after loading the tool's history, then pgstep's `ours`.
+fn console_with(applied: usize, unconfirmed: bool, ours: impl Fn(&Plan) -> Vec<HistoryRow>) -> App {
     let plan = Arc::new(plan());
     let found = adoption(&plan, applied, unconfirmed);
+    let rows = ours(&plan);
     let header = Header {
         profile: "test".into(),
         target: "localhost:5432/app".into(),
@@ -65,13 +72,7 @@ fn console(applied: usize, unconfirmed: bool) -> App {
     let mut app = App::new(plan, header, Keymap::default(), Options::default());
     app.size = (120, 40);
     update(&mut app, Action::Adoption(Some(Box::new(found))));
-    update(
-        &mut app,
-        Action::Status {
-            rows: Vec::new(),
-            holder: None,
-        },
-    );
+    update(&mut app, Action::Status { rows, holder: None });
     app
 }
 
@@ -205,5 +206,39 @@ fn a_phase_the_tool_records_can_be_rolled_back_from_the_console() {
         matches!(&app.modal, Some(Modal::Rollback { version, .. }) if version.as_str() == "002"),
         "a phase only the tool records is applied, so it rolls back: {:?}",
         app.modal
+    );
+}
+
+/// pgstep applied the first two phases before the tool's table appeared (empty), and has
+/// not written to it since: they are applied by pgstep's record, and the detail says the
+/// tool lacks them.
+#[test]
+fn phases_pgstep_applied_before_the_tools_table_are_applied_and_say_so() {
+    let app = console_with(0, true, |plan| {
+        plan.migrations
+            .iter()
+            .take(2)
+            .map(|m| HistoryRow::recorded_by_tool(m.version.as_str(), &m.name, Some(m)))
+            .collect()
+    });
+    let states: Vec<(PhaseState, Source)> =
+        app.phases.iter().map(|p| (p.state, p.source)).collect();
+    assert_eq!(
+        states,
+        vec![
+            (PhaseState::Applied, Source::Pgstep),
+            (PhaseState::Applied, Source::Pgstep),
+            (PhaseState::Pending, Source::Tool(Tool::Dbmate)),
+        ]
+    );
+    let shown = screen(&app);
+    let detail: String = shown
+        .lines()
+        .map(|l| l.trim_matches(|c: char| c == '│' || c.is_whitespace()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        detail.contains("applied by pgstep before it adopted dbmate's table; not in dbmate's"),
+        "the detail says the tool lacks it:\n{shown}"
     );
 }

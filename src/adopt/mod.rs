@@ -11,6 +11,7 @@ mod detect;
 mod diesel;
 mod flyway;
 mod golang;
+mod in_step;
 mod refinery;
 mod sqlx;
 
@@ -25,6 +26,7 @@ use crate::sql::quote_ident;
 
 pub use create::to_create;
 pub use detect::{Choice, Places, detect, places};
+pub use in_step::InStep;
 
 /// A migration tool whose history pgstep can adopt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -137,6 +139,8 @@ pub struct ToolHistory {
     pub recorded: Recorded,
     /// Per plan version, the checksum the tool computes for its file today.
     pub checksums: HashMap<Version, String>,
+    /// Since when pgstep has written the table, from its own log.
+    pub in_step: InStep,
 }
 
 /// What pgstep adopted on this database: the console shows it before the first change.
@@ -401,6 +405,7 @@ impl Found {
             table: self.table_name(),
             recorded,
             checksums,
+            in_step: InStep::default(),
         })
     }
 

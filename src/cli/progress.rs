@@ -133,6 +133,10 @@ fn line(total: &mut usize, p: Progress) -> String {
             format!("   {} check(s), {failed} failed\n", outcomes.len())
         }
         Progress::PhaseDone { millis, .. } => format!("   done in {millis} ms\n"),
+        Progress::RecordedInTool { tool, versions } => format!(
+            "recorded in {tool}'s table, applied by pgstep before it adopted it: {}\n",
+            Escaped(&crate::text::list_of(&versions, 20))
+        ),
     }
 }
 

@@ -6,9 +6,10 @@ use std::path::Path;
 
 use super::db::{self, Fail, Target};
 use super::write_out;
-use crate::adopt::Adopted;
+use crate::adopt::{Adopted, Tool};
 use crate::engine::integrity::{self, Finding};
 use crate::engine::{Holder, Phase};
+use crate::phases::ToolGap;
 use crate::plan::Checksum;
 use crate::text::{self, Escaped};
 
@@ -31,6 +32,9 @@ struct PhaseJson<'a> {
     source: &'static str,
     /// pgstep applied it, the tool has since rolled it back itself.
     undone_by_tool: bool,
+    /// pgstep applied it before it adopted the tool's table, which lacks it: applied, though
+    /// the tool run now would run it again; the next `pgstep up` records it there.
+    before_adoption: bool,
     /// A Flyway repeatable migration (`R__`): run after the versioned ones, again whenever
     /// its file changes.
     repeatable: bool,
@@ -55,7 +59,8 @@ fn json_of<'a>(p: &'a Phase<'_>) -> PhaseJson<'a> {
         name: &p.name,
         state: p.state.word(),
         source: p.source.word(),
-        undone_by_tool: p.undone_by_tool,
+        undone_by_tool: p.gap == Some(ToolGap::UndoneByTool),
+        before_adoption: p.gap == Some(ToolGap::BeforeAdoption),
         repeatable: p.version.is_repeatable(),
         applied_at: p.applied_at().map(|t| t.to_rfc3339()),
         execution_time_ms: p.execution_time_ms(),
@@ -70,6 +75,17 @@ fn json_of<'a>(p: &'a Phase<'_>) -> PhaseJson<'a> {
         in_flight: p.row.and_then(|r| r.in_flight),
         down_done: p.row.and_then(|r| r.down_done),
         kept: p.row.map_or(&[], |r| r.kept.as_slice()),
+    }
+}
+
+/// Why pgstep's history says applied and the tool's table does not.
+fn gap_line(gap: ToolGap, tool: Tool) -> String {
+    match gap {
+        ToolGap::UndoneByTool => format!("pgstep applied it; {tool} has rolled it back since"),
+        ToolGap::BeforeAdoption => format!(
+            "applied by pgstep before it adopted {tool}'s table; not in {tool}'s table, so \
+             {tool} run now would run it again: `pgstep up` records it there"
+        ),
     }
 }
 
@@ -167,13 +183,8 @@ pub async fn run(
             time,
             p.source.word()
         );
-        if p.undone_by_tool {
-            let _ = writeln!(
-                s,
-                "{:vw$}  pgstep applied it; {} has rolled it back since",
-                "",
-                p.source.word()
-            );
+        if let (Some(gap), Some(t)) = (p.gap, &tool) {
+            let _ = writeln!(s, "{:vw$}  {}", "", gap_line(gap, t.tool));
         }
         if let Some(d) = &p.drift {
             let _ = writeln!(s, "{:vw$}  drift: {}", "", Escaped(&d.describe()));

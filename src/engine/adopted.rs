@@ -6,7 +6,7 @@
 //! changed anything on this database since adopting, so the first mutating action asks for
 //! a typed confirmation), and [`crate::phases::Phase::source`] on every merged phase.
 
-use crate::adopt::{Adopted, Elapsed, Entry, Found, Recorded, Tool, ToolHistory};
+use crate::adopt::{Adopted, Elapsed, Entry, Found, InStep, Recorded, Tool, ToolHistory};
 use crate::phases::{self, HistoryRow, Phase, PhaseState, Source};
 use crate::plan::{Migration, Plan, Version};
 
@@ -24,31 +24,38 @@ impl Engine {
         self.tool.as_ref()
     }
 
-    /// What the adopted tool's table says now, with its checksums of `plan`'s files.
+    /// What the adopted tool's table says now, with its checksums of `plan`'s files and
+    /// since when pgstep has written it.
     pub async fn tool_history(&self, plan: &Plan) -> Result<Option<ToolHistory>, EngineError> {
-        match &self.tool {
-            None => Ok(None),
-            Some(found) => Ok(Some(found.history(&self.client, plan).await?)),
-        }
+        let recorded = self.tool_recorded().await?;
+        self.tool_history_of(recorded, plan)
     }
 
-    /// What the adopted tool's table says, read without the plan: `status` reads it while
-    /// the plan's files are still being read, then [`Engine::tool_history_of`] completes it.
-    pub async fn tool_recorded(&self) -> Result<Option<Recorded>, EngineError> {
-        match &self.tool {
-            None => Ok(None),
-            Some(found) => Ok(Some(found.recorded(&self.client).await?)),
-        }
+    /// What the adopted tool's table says, and since when pgstep has written it, read
+    /// without the plan: `status` reads it while the plan's files are still being read,
+    /// then [`Engine::tool_history_of`] completes it.
+    pub async fn tool_recorded(&self) -> Result<Option<(Recorded, InStep)>, EngineError> {
+        let Some(found) = &self.tool else {
+            return Ok(None);
+        };
+        // Sent together on the one connection.
+        let table = async { Ok::<_, EngineError>(found.recorded(&self.client).await?) };
+        let (recorded, in_step) = tokio::try_join!(table, self.in_step(found))?;
+        Ok(Some((recorded, in_step)))
     }
 
     /// [`Engine::tool_history`] from what [`Engine::tool_recorded`] read.
     pub fn tool_history_of(
         &self,
-        recorded: Option<Recorded>,
+        recorded: Option<(Recorded, InStep)>,
         plan: &Plan,
     ) -> Result<Option<ToolHistory>, EngineError> {
         match (&self.tool, recorded) {
-            (Some(found), Some(recorded)) => Ok(Some(found.history_of(recorded, plan)?)),
+            (Some(found), Some((recorded, in_step))) => {
+                let mut history = found.history_of(recorded, plan)?;
+                history.in_step = in_step;
+                Ok(Some(history))
+            }
             _ => Ok(None),
         }
     }

@@ -156,8 +156,14 @@ impl Engine {
                     eng.check_batch(&m.read()?, k > 0).await?;
                 }
             }
-            if !todo.is_empty() {
+            let late = phases
+                .iter()
+                .any(|p| p.gap == Some(crate::phases::ToolGap::BeforeAdoption));
+            if !todo.is_empty() || late {
                 eng.note_adoption(plan).await?;
+            }
+            if let Some((tool, versions)) = eng.record_late(&phases).await? {
+                progress(Progress::RecordedInTool { tool, versions });
             }
             let mut done = Vec::new();
             for m in todo {

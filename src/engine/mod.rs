@@ -17,6 +17,7 @@ pub mod impact;
 mod in_doubt;
 pub mod integrity;
 pub mod keeping;
+mod late;
 pub mod lock;
 mod lost;
 pub mod maintenance;
@@ -134,6 +135,12 @@ pub enum Progress {
     PhaseDone {
         version: String,
         millis: u64,
+    },
+    /// Phases pgstep applied before it adopted `tool`'s table were recorded there, as the
+    /// tool records them, none of them run again.
+    RecordedInTool {
+        tool: crate::adopt::Tool,
+        versions: Vec<String>,
     },
 }
 

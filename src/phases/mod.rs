@@ -5,13 +5,15 @@
 mod row;
 #[cfg(test)]
 mod tests;
+mod view;
 
 use std::collections::{HashMap, HashSet};
 
-use crate::adopt::{Recorded, Tool, ToolHistory, ToolRow};
+use crate::adopt::{Tool, ToolHistory, ToolRow};
 use crate::plan::{Migration, Plan, Version};
 
 pub use row::{HistoryRow, RowState};
+use view::{Said, ToolView};
 
 /// What a phase is, as the operator sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -115,10 +117,23 @@ impl Source {
     }
 }
 
+/// Where pgstep's history says applied and the adopted tool's table has nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ToolGap {
+    /// pgstep applied it while it wrote the tool's table: the tool has rolled it back since,
+    /// and the phase is pending again.
+    UndoneByTool,
+    /// pgstep applied it before it adopted the tool's table, so the tool never recorded it:
+    /// applied by pgstep's record, though the tool, run now, would run it again; pgstep's
+    /// next `up` records it there.
+    BeforeAdoption,
+}
+
 /// One line of the status: a phase from the plan, the histories, or both.
 ///
-/// The console reads `source` to say where each row's state comes from; `undone_by_tool`
-/// says that pgstep applied the phase but the tool has since rolled it back itself.
+/// The console reads `source` to say where each row's state comes from, and `gap` why
+/// pgstep's history and the tool's table disagree.
 #[derive(Debug, Clone)]
 pub struct Phase<'a> {
     pub version: Version,
@@ -133,21 +148,21 @@ pub struct Phase<'a> {
     pub source: Source,
     /// The adopted tool's own row for this version, where it keeps one per version.
     pub tool: Option<&'a ToolRow>,
-    /// pgstep's history says applied, the tool's table does not: the tool rolled it back.
-    pub undone_by_tool: bool,
+    /// pgstep's history says applied, the tool's table does not, and why.
+    pub gap: Option<ToolGap>,
 }
 
 impl Phase<'_> {
     /// When it was applied, by pgstep's record or else the tool's.
     pub fn applied_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        let ours = self.row.filter(|_| !self.undone_by_tool);
+        let ours = self.row.filter(|_| self.gap != Some(ToolGap::UndoneByTool));
         ours.and_then(|r| r.applied_at)
             .or_else(|| self.tool.and_then(|t| t.applied_at))
     }
 
     /// How long it took, by pgstep's record or else the tool's.
     pub fn execution_time_ms(&self) -> Option<i64> {
-        let ours = self.row.filter(|_| !self.undone_by_tool);
+        let ours = self.row.filter(|_| self.gap != Some(ToolGap::UndoneByTool));
         ours.and_then(|r| r.execution_time_ms.map(i64::from))
             .or_else(|| self.tool.and_then(|t| t.execution_time_ms))
     }
@@ -156,106 +171,6 @@ impl Phase<'_> {
 /// Merges the plan and pgstep's history, in version order.
 pub fn phases<'a>(plan: &'a Plan, rows: &'a [HistoryRow]) -> Vec<Phase<'a>> {
     merge(plan, rows, None)
-}
-
-/// What the adopted tool says of one plan version.
-enum Said<'a> {
-    Nothing,
-    Applied(Option<&'a ToolRow>),
-    Stopped(Option<&'a ToolRow>),
-}
-
-/// The tool's records by version, and the newest version it has applied.
-struct ToolView<'a> {
-    history: &'a ToolHistory,
-    rows: HashMap<Version, &'a ToolRow>,
-    upto: Option<(Version, &'a ToolRow)>,
-    /// Flyway's baseline: every version up to it is applied, unless a row says otherwise.
-    baseline: Option<(Version, &'a ToolRow)>,
-}
-
-impl<'a> ToolView<'a> {
-    fn of(plan: &Plan, history: &'a ToolHistory) -> ToolView<'a> {
-        let rows = history
-            .recorded
-            .rows()
-            .iter()
-            .filter_map(|r| plan.recorded_version(&r.version).map(|v| (v, r)))
-            .collect();
-        let floor = history
-            .recorded
-            .floor()
-            .and_then(|r| plan.recorded_version(&r.version).map(|v| (v, r)));
-        let (upto, baseline) = match &history.recorded {
-            Recorded::UpTo(_) => (floor, None),
-            Recorded::Baselined { .. } => (None, floor),
-            Recorded::Rows(_) => (None, None),
-        };
-        ToolView {
-            history,
-            rows,
-            upto,
-            baseline,
-        }
-    }
-
-    fn said(&self, v: &Version) -> Said<'a> {
-        if let Some((top, row)) = &self.upto {
-            return match v.cmp(top) {
-                std::cmp::Ordering::Less => Said::Applied(None),
-                std::cmp::Ordering::Equal if row.success => Said::Applied(Some(row)),
-                std::cmp::Ordering::Equal => Said::Stopped(Some(row)),
-                std::cmp::Ordering::Greater => Said::Nothing,
-            };
-        }
-        match self.rows.get(v) {
-            None => match &self.baseline {
-                Some((b, row)) if v <= b => Said::Applied(Some(row)),
-                _ => Said::Nothing,
-            },
-            Some(r) if r.success => Said::Applied(Some(r)),
-            Some(r) => Said::Stopped(Some(r)),
-        }
-    }
-
-    fn newest(&self) -> Option<Version> {
-        if let Some((top, _)) = &self.upto {
-            return Some(top.clone());
-        }
-        self.rows
-            .keys()
-            .chain(self.baseline.as_ref().map(|(b, _)| b))
-            .filter(|v| !v.is_repeatable())
-            .max()
-            .cloned()
-    }
-
-    /// The tool's versions that the plan does not have.
-    fn missing(&self, in_plan: &HashSet<&Version>) -> Vec<(Version, &'a ToolRow)> {
-        if let Some((top, row)) = &self.upto {
-            return if in_plan.contains(top) {
-                Vec::new()
-            } else {
-                vec![(top.clone(), *row)]
-            };
-        }
-        self.rows
-            .iter()
-            .filter(|(v, _)| !in_plan.contains(v))
-            .map(|(v, r)| (v.clone(), *r))
-            .collect()
-    }
-
-    /// The tool's checksum of the file differs from the one it recorded.
-    fn drifted(&self, m: &Migration, row: &ToolRow) -> bool {
-        if !self.history.tool.has_checksums() {
-            return false;
-        }
-        match (&row.checksum, self.history.checksums.get(&m.version)) {
-            (Some(recorded), Some(now)) => recorded != now,
-            _ => false,
-        }
-    }
 }
 
 /// Merges the plan, pgstep's history and, when one was adopted, the tool's history, in
@@ -275,7 +190,15 @@ pub fn merge<'a>(
     // Repeatable migrations come after every versioned one whenever they ran: they say
     // nothing of which versioned phases are out of order.
     let newest_applied = match &view {
-        Some(view) => view.newest(),
+        // The tool's newest, or a newer one pgstep applied before it wrote the tool's table.
+        Some(view) => rows
+            .iter()
+            .zip(&recorded)
+            .filter(|(r, _)| before_adoption(view, Some(r)))
+            .filter_map(|(_, v)| v.clone())
+            .filter(|v| !v.is_repeatable())
+            .chain(view.newest())
+            .max(),
         None => rows
             .iter()
             .zip(&recorded)
@@ -320,7 +243,7 @@ pub fn merge<'a>(
                 drift: None,
                 source: Source::Pgstep,
                 tool: None,
-                undone_by_tool: false,
+                gap: None,
             };
             let Some(view) = &view else {
                 (phase.state, phase.drift) = match row {
@@ -338,10 +261,15 @@ pub fn merge<'a>(
                         phase.tool = t;
                     }
                 }
+                // Applied by pgstep before it wrote the tool's table: the tool never had it.
+                Said::Nothing if before_adoption(view, row) => {
+                    (phase.state, phase.drift) = by_row(m, row.expect("matched a row"));
+                    phase.gap = Some(ToolGap::BeforeAdoption);
+                }
                 Said::Nothing => {
                     phase.source = source;
                     phase.state = unrecorded();
-                    phase.undone_by_tool = ours == Some(RowState::Applied);
+                    phase.gap = (ours == Some(RowState::Applied)).then_some(ToolGap::UndoneByTool);
                     if ours == Some(RowState::Failed) {
                         phase.state = PhaseState::Failed;
                         phase.source = Source::Pgstep;
@@ -394,7 +322,7 @@ pub fn merge<'a>(
                 drift: None,
                 source,
                 tool: Some(t),
-                undone_by_tool: false,
+                gap: None,
             });
         }
     }
@@ -406,8 +334,13 @@ pub fn merge<'a>(
             continue;
         }
         // With a tool, an applied row of pgstep's that the tool no longer has was rolled
-        // back by the tool; one the tool has is listed above.
+        // back by the tool, unless pgstep applied it before it wrote the tool's table; one
+        // the tool has is listed above.
+        let before = view.as_ref().is_some_and(|view| {
+            matches!(view.said(v), Said::Nothing) && before_adoption(view, Some(r))
+        });
         if let Some(view) = &view
+            && !before
             && (r.state == RowState::Applied || !matches!(view.said(v), Said::Nothing))
         {
             continue;
@@ -423,11 +356,19 @@ pub fn merge<'a>(
             drift: None,
             source: Source::Pgstep,
             tool: None,
-            undone_by_tool: false,
+            gap: before.then_some(ToolGap::BeforeAdoption),
         });
     }
     out.sort_by(|a, b| a.version.cmp(&b.version));
     out
+}
+
+/// pgstep's row says applied, at a time before pgstep began writing the tool's table, and
+/// the tool has nothing of it.
+fn before_adoption(view: &ToolView<'_>, row: Option<&HistoryRow>) -> bool {
+    row.is_some_and(|r| {
+        r.state == RowState::Applied && !view.history.in_step.recorded(&r.version, r.applied_at)
+    })
 }
 
 /// A phase's state by pgstep's own row.

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use super::*;
-use crate::adopt::{Recorded, Tool, ToolHistory, ToolRow};
+use chrono::{DateTime, TimeZone, Utc};
+
+use crate::adopt::{InStep, Recorded, Tool, ToolHistory, ToolRow};
 use crate::plan::{self, Plan};
 
 fn plan(versions: &[&str]) -> (tempfile::TempDir, Plan) {
@@ -69,7 +71,28 @@ fn tool(tool: Tool, recorded: Recorded, checksums: &[(&str, &str)]) -> ToolHisto
             .iter()
             .map(|(v, c)| (Version::parse(v).expect("version"), c.to_string()))
             .collect::<HashMap<_, _>>(),
+        in_step: InStep::default(),
     }
+}
+
+fn at(hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, hour, 0, 0)
+        .single()
+        .expect("a time")
+}
+
+/// pgstep's row of `v`, applied at `hour`.
+fn ours_at(p: &Plan, v: &str, hour: u32) -> HistoryRow {
+    HistoryRow {
+        applied_at: Some(at(hour)),
+        ..ours(p, v, RowState::Applied)
+    }
+}
+
+/// `t` as pgstep has written it since `hour`.
+fn since(mut t: ToolHistory, hour: u32) -> ToolHistory {
+    t.in_step.since = Some(at(hour));
+    t
 }
 
 fn states(phases: &[Phase<'_>]) -> Vec<(String, &'static str, &'static str)> {
@@ -124,11 +147,85 @@ fn a_phase_the_tool_rolled_back_is_pending_again() {
         ours(&p, "1", RowState::Applied),
         ours(&p, "2", RowState::Applied),
     ];
-    let t = tool(Tool::Sqlx, Recorded::Rows(vec![row("1", None, true)]), &[]);
+    let t = since(
+        tool(Tool::Sqlx, Recorded::Rows(vec![row("1", None, true)]), &[]),
+        0,
+    );
     let merged = merge(&p, &rows, Some(&t));
     assert_eq!(merged[1].state, PhaseState::Pending);
-    assert!(merged[1].undone_by_tool);
-    assert!(!merged[0].undone_by_tool);
+    assert_eq!(merged[1].gap, Some(ToolGap::UndoneByTool));
+    assert_eq!(merged[0].gap, None);
+}
+
+#[test]
+fn what_pgstep_applied_before_it_wrote_the_tools_table_is_applied() {
+    let (_d, p) = plan(&["1", "2", "3"]);
+    let rows = vec![ours_at(&p, "1", 10), ours_at(&p, "2", 12)];
+    let empty = || tool(Tool::Sqlx, Recorded::Rows(Vec::new()), &[]);
+    // No `adopted` event: pgstep has never written the table.
+    let never = empty();
+    let merged = merge(&p, &rows, Some(&never));
+    assert_eq!(
+        states(&merged),
+        vec![
+            s("1", "applied", "pgstep"),
+            s("2", "applied", "pgstep"),
+            s("3", "pending", "sqlx"),
+        ]
+    );
+    let gaps: Vec<_> = merged.iter().map(|p| p.gap).collect();
+    let before = Some(ToolGap::BeforeAdoption);
+    assert_eq!(gaps, [before, before, None]);
+    assert_eq!(merged[0].applied_at(), Some(at(10)));
+    // Written since 11:00: what pgstep applied after that, the tool rolled back.
+    let t = since(empty(), 11);
+    let merged = merge(&p, &rows, Some(&t));
+    assert_eq!(merged[0].state, PhaseState::Applied);
+    assert_eq!(merged[0].gap, before);
+    assert_eq!(merged[1].state, PhaseState::Pending);
+    assert_eq!(merged[1].gap, Some(ToolGap::UndoneByTool));
+    // Applied at the very moment of the event counts as written.
+    let at_event = [ours_at(&p, "1", 11)];
+    let merged = merge(&p, &at_event, Some(&t));
+    assert_eq!(merged[0].gap, Some(ToolGap::UndoneByTool));
+}
+
+#[test]
+fn a_phase_recorded_late_that_the_tool_rolled_back_is_pending() {
+    let (_d, p) = plan(&["1", "2"]);
+    let rows = vec![ours_at(&p, "1", 10), ours_at(&p, "2", 10)];
+    let mut t = since(
+        tool(Tool::Sqlx, Recorded::Rows(vec![row("1", None, true)]), &[]),
+        11,
+    );
+    t.in_step.recorded_late = ["1", "2"].map(String::from).into_iter().collect();
+    let merged = merge(&p, &rows, Some(&t));
+    assert_eq!(
+        states(&merged),
+        vec![s("1", "applied", "sqlx"), s("2", "pending", "sqlx")]
+    );
+    assert_eq!(merged[1].gap, Some(ToolGap::UndoneByTool));
+}
+
+#[test]
+fn before_adoption_orders_pending_phases_and_keeps_files_gone() {
+    let (_d, p) = plan(&["1", "2", "3"]);
+    let mut rows = vec![ours_at(&p, "1", 10), ours_at(&p, "3", 10)];
+    let mut gone = ours_at(&p, "3", 10);
+    gone.version = "4".into();
+    rows.push(gone);
+    let t = tool(Tool::Dbmate, Recorded::Rows(Vec::new()), &[]);
+    let merged = merge(&p, &rows, Some(&t));
+    assert_eq!(
+        states(&merged),
+        vec![
+            s("1", "applied", "pgstep"),
+            s("2", "out-of-order", "dbmate"),
+            s("3", "applied", "pgstep"),
+            s("4", "missing", "pgstep"),
+        ]
+    );
+    assert_eq!(merged[3].gap, Some(ToolGap::BeforeAdoption));
 }
 
 #[test]

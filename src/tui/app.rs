@@ -11,7 +11,7 @@ use super::keymap::{Context, Keymap};
 pub use super::tab::Tab;
 use crate::adopt::ToolHistory;
 use crate::engine::{AppliedSql, CheckOutcome, Drift, HistoryRow, Holder, LoggedEvent, PhaseState};
-use crate::phases::{self, Source};
+use crate::phases::{self, Source, ToolGap};
 use crate::plan::{Migration, Plan, Read, Version};
 
 /// Facts for the header.
@@ -36,6 +36,8 @@ pub struct PhaseRow {
     pub millis: Option<i64>,
     /// Whose record its state comes from: pgstep's history or the adopted tool's table.
     pub source: Source,
+    /// Why pgstep's history and the tool's table disagree, where they do.
+    pub gap: Option<ToolGap>,
     /// Index into the plan's migrations.
     pub migration: Option<usize>,
     /// Index into the history rows.
@@ -371,6 +373,7 @@ impl App {
                 name: p.name,
                 state: p.state,
                 source: p.source,
+                gap: p.gap,
                 migration: p.migration_index,
                 row: p.row_index,
                 drift: p.drift,

@@ -33,6 +33,8 @@ pub enum EventKind {
     ChecksRoleCreated,
     /// pgstep first changed a database whose project's tool it adopted: what it read.
     Adopted,
+    /// Phases pgstep applied before it adopted the tool's table were recorded there.
+    RecordedInTool,
     /// The operator paused, resumed or resized a batched step while it ran.
     BatchControl,
     /// What a destructive statement removed was kept in `pgstep_trash`.
@@ -67,6 +69,7 @@ impl EventKind {
             EventKind::InDoubt => "in-doubt",
             EventKind::ChecksRoleCreated => "checks-role-created",
             EventKind::Adopted => "adopted",
+            EventKind::RecordedInTool => "recorded-in-tool",
             EventKind::BatchControl => "batch-control",
             EventKind::Kept => "kept",
             EventKind::Restored => "restored",

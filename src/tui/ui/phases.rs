@@ -219,7 +219,7 @@ fn detail_lines<'a>(app: &'a App, t: &Theme, p: &'a PhaseRow, width: u16) -> Vec
         out.push(label(
             t,
             w::STATE_FROM,
-            words::state_source(p.source, &a.history.table),
+            words::state_source(p.source, p.gap, (a.history.tool, &a.history.table)),
         ));
     }
     for k in row.map_or(&[][..], |r| r.kept.as_slice()) {

@@ -38,6 +38,9 @@ pub fn on_progress(app: &mut App, p: Progress) {
             }
         }
         Progress::PhaseDone { .. } => {}
+        Progress::RecordedInTool { tool, versions } => {
+            app.message = Some((Level::Info, words::recorded_in_tool(tool, &versions)));
+        }
     }
 }
 

@@ -1,0 +1,114 @@
+//! Phases pgstep applied before it adopted the tool's table: when pgstep began writing that
+//! table (read from its log), and recording those phases there, as the tool would, so the
+//! application's own tool run at start-up does not run them again.
+
+use std::time::Duration;
+
+use crate::adopt::{Elapsed, Found, InStep, Tool};
+use crate::phases::{HistoryRow, Phase, PhaseState, ToolGap};
+use crate::plan::Migration;
+
+use super::history::{Event, EventKind, Outcome};
+use super::{Engine, EngineError};
+
+impl Engine {
+    /// Since when pgstep has written `found`'s table, and what it recorded there late.
+    pub(super) async fn in_step(&self, found: &Found) -> Result<InStep, EngineError> {
+        if super::bookkeeping::existing(&self.tables, &self.client)
+            .await?
+            .log
+            .is_none()
+        {
+            return Ok(InStep::default());
+        }
+        let row = self
+            .client
+            .query_one(
+                &format!(
+                    "SELECT (SELECT min(at) FROM {l} WHERE event = $1 AND details->>'table' = $3),
+                        ARRAY(SELECT jsonb_array_elements_text(details->'versions') FROM {l}
+                              WHERE event = $2 AND details->>'table' = $3
+                                AND jsonb_typeof(details->'versions') = 'array')",
+                    l = self.tables.log_sql()
+                ),
+                &[
+                    &EventKind::Adopted.word(),
+                    &EventKind::RecordedInTool.word(),
+                    &found.table_name(),
+                ],
+            )
+            .await?;
+        let late: Vec<String> = row.get(1);
+        Ok(InStep {
+            since: row.get(0),
+            recorded_late: late.into_iter().collect(),
+        })
+    }
+
+    /// Writes the tool's record of every phase of `phases` that pgstep applied before it
+    /// adopted the tool's table, as the tool writes it, in one transaction with the event
+    /// that says so; returns the tool and the versions recorded. Nothing of the phases runs.
+    pub(super) async fn record_late(
+        &self,
+        phases: &[Phase<'_>],
+    ) -> Result<Option<(Tool, Vec<String>)>, EngineError> {
+        let Some(found) = &self.tool else {
+            return Ok(None);
+        };
+        let late = late(found.tool, phases);
+        if late.is_empty() {
+            return Ok(None);
+        }
+        let mut sql = String::from("BEGIN");
+        for (m, row) in &late {
+            let took = u64::try_from(row.execution_time_ms.unwrap_or(0)).unwrap_or(0);
+            let e = found.entry(m)?;
+            sql.push_str("; ");
+            sql.push_str(&found.applied(&e, Elapsed::Took(Duration::from_millis(took))));
+        }
+        let versions: Vec<String> = late.iter().map(|(_, r)| r.version.clone()).collect();
+        let result = async {
+            self.client.batch_execute(&sql).await?;
+            self.log(Event {
+                kind: EventKind::RecordedInTool,
+                version: None,
+                name: None,
+                outcome: Outcome::Applied,
+                duration_ms: None,
+                reason: None,
+                details: serde_json::json!({
+                    "tool": found.tool,
+                    "table": found.table_name(),
+                    "versions": versions,
+                }),
+            })
+            .await?;
+            Ok::<_, EngineError>(self.client.batch_execute("COMMIT").await?)
+        }
+        .await;
+        if let Err(e) = result {
+            // Nothing of it is kept: the tool's table stays as it was.
+            self.client.batch_execute("ROLLBACK").await.ok();
+            return Err(e);
+        }
+        Ok(Some((found.tool, versions)))
+    }
+}
+
+/// The phases to record, with pgstep's rows, in version order. golang-migrate's one row
+/// says every version up to it is applied, so it moves no further than the first phase
+/// that is not.
+fn late<'a>(tool: Tool, phases: &[Phase<'a>]) -> Vec<(&'a Migration, &'a HistoryRow)> {
+    let mut out = Vec::new();
+    for p in phases {
+        let applied = matches!(p.state, PhaseState::Applied | PhaseState::Drifted);
+        match (p.migration, p.row) {
+            (Some(m), Some(r)) if applied && p.gap == Some(ToolGap::BeforeAdoption) => {
+                out.push((m, r));
+            }
+            _ if tool == Tool::GolangMigrate && !applied && !p.version.is_repeatable() => break,
+            _ => {}
+        }
+    }
+    out
+}

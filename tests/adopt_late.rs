@@ -1,0 +1,310 @@
+//! A tool's table that appears after pgstep applied phases without writing one (an up/down
+//! folder with no `adopt` choice, a database pgstep migrated before it kept tools' tables):
+//! a developer runs `sqlx migrate info` or `dbmate status`, which makes the tool's table,
+//! empty. That table's silence is not a rollback: pgstep's record says applied, `up` runs
+//! none of them again and records them in the tool's table as the tool would, after which
+//! the real tool agrees. A rollback by the tool after that is still one.
+
+mod support;
+
+use std::path::Path;
+
+use support::migrations::{Dir, Pg, Run, command_with_config, finish, pgstep};
+use support::tools::{DBMATE, SQLX, tool_url};
+use support::{TestDb, fresh_db};
+
+/// Two tables, a data migration that inserts one row, then a third table.
+fn sqlx_files(dir: &Dir, upto: usize) {
+    let files = [
+        (
+            "1_create_alpha",
+            "CREATE TABLE alpha (id int);\n",
+            "DROP TABLE alpha;\n",
+        ),
+        (
+            "2_create_beta",
+            "CREATE TABLE beta (id int);\n",
+            "DROP TABLE beta;\n",
+        ),
+        (
+            "3_seed_alpha",
+            "INSERT INTO alpha VALUES (1);\n",
+            "DELETE FROM alpha WHERE id = 1;\n",
+        ),
+        (
+            "4_create_gamma",
+            "CREATE TABLE gamma (id int);\n",
+            "DROP TABLE gamma;\n",
+        ),
+    ];
+    for (name, up, down) in &files[..upto] {
+        dir.write(&format!("{name}.up.sql"), up);
+        dir.write(&format!("{name}.down.sql"), down);
+    }
+}
+
+/// pgstep with `pgstep.toml` saying `text`.
+fn with_config(db: &TestDb, dir: &Dir, text: &str, args: &[&str]) -> Run {
+    let config_dir = Dir::new();
+    let config = config_dir.write("pgstep.toml", text);
+    let mut all = vec!["--url", db.url()];
+    all.extend_from_slice(args);
+    finish(
+        command_with_config(&config, dir.path(), &all)
+            .spawn()
+            .expect("pgstep starts"),
+    )
+}
+
+/// Each migration's (version, state, source, before_adoption, undone_by_tool).
+fn phases(run: Run) -> Vec<(String, String, String, bool, bool)> {
+    let json: serde_json::Value =
+        serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("{e}: {run}"));
+    json["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .map(|m| {
+            let s = |k: &str| m[k].as_str().unwrap_or_default().to_string();
+            let b = |k: &str| m[k].as_bool().unwrap_or_else(|| panic!("{k} in {m}"));
+            (
+                s("version"),
+                s("state"),
+                s("source"),
+                b("before_adoption"),
+                b("undone_by_tool"),
+            )
+        })
+        .collect()
+}
+
+fn p(
+    v: &str,
+    state: &str,
+    source: &str,
+    before: bool,
+    undone: bool,
+) -> (String, String, String, bool, bool) {
+    (v.into(), state.into(), source.into(), before, undone)
+}
+
+fn sqlx(dir: &Path, db: &TestDb, command: &str) -> Run {
+    SQLX.run(dir, db.url(), &["migrate", command, "--source", "."])
+}
+
+fn sqlx_rows(pg: &Pg) -> Vec<Vec<Option<String>>> {
+    pg.rows(
+        "SELECT version::text, description, success::text, encode(checksum, 'hex') \
+         FROM _sqlx_migrations ORDER BY version",
+    )
+}
+
+#[test]
+fn sqlx_table_made_after_pgstep_applied_is_not_a_rollback() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    sqlx_files(&dir, 3);
+    // No adopt choice: an up/down folder is golang-migrate's and sqlx's alike.
+    pgstep(&db, &dir, &["up"]).expect(0);
+    let pg = Pg::connect(db.url());
+    assert!(!pg.exists("_sqlx_migrations"));
+    // A developer looks with sqlx, which makes its table on the way.
+    let info = sqlx(dir.path(), &db, "info").expect(0);
+    assert!(pg.exists("_sqlx_migrations"), "{info}");
+    assert_eq!(pg.count("SELECT count(*) FROM _sqlx_migrations"), 0);
+
+    let adopt = "adopt = \"sqlx\"\n";
+    assert_eq!(
+        phases(with_config(&db, &dir, adopt, &["status", "--json"]).expect(0)),
+        vec![
+            p("1", "applied", "pgstep", true, false),
+            p("2", "applied", "pgstep", true, false),
+            p("3", "applied", "pgstep", true, false),
+        ]
+    );
+    let text = with_config(&db, &dir, adopt, &["status"]).expect(0);
+    assert_eq!(
+        text.stdout
+            .matches("applied by pgstep before it adopted sqlx's table; not in sqlx's table")
+            .count(),
+        3,
+        "{text}"
+    );
+
+    sqlx_files(&dir, 4);
+    let up = with_config(&db, &dir, adopt, &["up"]).expect(0);
+    assert!(
+        up.all()
+            .contains("recorded in sqlx's table, applied by pgstep before it adopted it: 1, 2, 3"),
+        "{up}"
+    );
+    // The data migration ran once, the new phase ran.
+    assert_eq!(pg.count("SELECT count(*) FROM alpha"), 1);
+    assert!(pg.exists("gamma"));
+    let logged = pg.own_events_of("recorded-in-tool");
+    assert_eq!(logged.len(), 1);
+    assert_eq!(
+        logged[0].details["versions"],
+        serde_json::json!(["1", "2", "3"])
+    );
+    assert_eq!(
+        phases(with_config(&db, &dir, adopt, &["status", "--json"]).expect(0)),
+        ["1", "2", "3", "4"]
+            .iter()
+            .map(|v| p(v, "applied", "sqlx", false, false))
+            .collect::<Vec<_>>()
+    );
+
+    // sqlx agrees: nothing pending, nothing to run, the rows it writes itself.
+    let info = sqlx(dir.path(), &db, "info").expect(0);
+    assert_eq!(info.stdout.matches("installed").count(), 4, "{info}");
+    assert!(!info.stdout.contains("pending"), "{info}");
+    let run = sqlx(dir.path(), &db, "run").expect(0);
+    assert!(!run.all().contains("Applied"), "{run}");
+    assert_eq!(pg.count("SELECT count(*) FROM alpha"), 1);
+    let oracle = fresh_db();
+    sqlx(dir.path(), &oracle, "run").expect(0);
+    assert_eq!(sqlx_rows(&pg), sqlx_rows(&Pg::connect(oracle.url())));
+
+    // What sqlx rolls back afterwards is a rollback, the phase recorded late included.
+    sqlx(dir.path(), &db, "revert").expect(0);
+    sqlx(dir.path(), &db, "revert").expect(0);
+    assert_eq!(pg.count("SELECT count(*) FROM alpha"), 0);
+    assert_eq!(
+        phases(with_config(&db, &dir, adopt, &["status", "--json"]).expect(0)),
+        vec![
+            p("1", "applied", "sqlx", false, false),
+            p("2", "applied", "sqlx", false, false),
+            p("3", "pending", "sqlx", false, true),
+            p("4", "pending", "sqlx", false, true),
+        ]
+    );
+    with_config(&db, &dir, adopt, &["up"]).expect(0);
+    assert_eq!(pg.count("SELECT count(*) FROM alpha"), 1);
+    assert!(
+        !sqlx(dir.path(), &db, "info")
+            .expect(0)
+            .stdout
+            .contains("pending")
+    );
+}
+
+fn dbmate_files(dir: &Dir) {
+    let files = [
+        (
+            "20240101000001_create_alpha",
+            "CREATE TABLE alpha (id int);",
+            "DROP TABLE alpha;",
+        ),
+        (
+            "20240101000002_create_beta",
+            "CREATE TABLE beta (id int);",
+            "DROP TABLE beta;",
+        ),
+        (
+            "20240101000003_seed_alpha",
+            "INSERT INTO alpha VALUES (1);",
+            "DELETE FROM alpha WHERE id = 1;",
+        ),
+    ];
+    for (name, up, down) in files {
+        dir.write(
+            &format!("{name}.sql"),
+            &format!("-- migrate:up\n{up}\n\n-- migrate:down\n{down}\n"),
+        );
+    }
+}
+
+fn dbmate(db: &TestDb, dir: &Dir, command: &str) -> Run {
+    let url = tool_url(db.url());
+    DBMATE.run(
+        dir.path(),
+        db.url(),
+        &[
+            "--url",
+            &url,
+            "--migrations-dir",
+            ".",
+            "--no-dump-schema",
+            command,
+        ],
+    )
+}
+
+#[test]
+fn dbmate_table_made_after_pgstep_applied_is_not_a_rollback() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    dbmate_files(&dir);
+    // A database pgstep migrated while it kept no tool's table.
+    pgstep(&db, &dir, &["up", "--adopt", "none"]).expect(0);
+    let pg = Pg::connect(db.url());
+    assert!(!pg.exists("public.schema_migrations"));
+    // `dbmate status` makes no table; `dbmate migrate` makes it, then fails on the first
+    // migration, whose table is there, leaving its table empty.
+    let run = dbmate(&db, &dir, "migrate");
+    assert_ne!(run.code, Some(0), "{run}");
+    assert!(pg.exists("public.schema_migrations"), "{run}");
+    assert_eq!(pg.count("SELECT count(*) FROM public.schema_migrations"), 0);
+    assert_eq!(pg.count("SELECT count(*) FROM alpha"), 1);
+
+    let versions = ["20240101000001", "20240101000002", "20240101000003"];
+    assert_eq!(
+        phases(pgstep(&db, &dir, &["status", "--json"]).expect(0)),
+        versions
+            .iter()
+            .map(|v| p(v, "applied", "pgstep", true, false))
+            .collect::<Vec<_>>()
+    );
+    pgstep(&db, &dir, &["up"]).expect(0);
+    assert_eq!(pg.count("SELECT count(*) FROM alpha"), 1);
+    let status = dbmate(&db, &dir, "status").expect(0);
+    assert!(status.stdout.contains("Applied: 3"), "{status}");
+    assert!(status.stdout.contains("Pending: 0"), "{status}");
+    dbmate(&db, &dir, "migrate").expect(0);
+    assert_eq!(pg.count("SELECT count(*) FROM alpha"), 1);
+    assert_eq!(
+        phases(pgstep(&db, &dir, &["status", "--json"]).expect(0)),
+        versions
+            .iter()
+            .map(|v| p(v, "applied", "dbmate", false, false))
+            .collect::<Vec<_>>()
+    );
+
+    // dbmate's rollback afterwards is one.
+    dbmate(&db, &dir, "rollback").expect(0);
+    assert_eq!(pg.count("SELECT count(*) FROM alpha"), 0);
+    let after = phases(pgstep(&db, &dir, &["status", "--json"]).expect(0));
+    assert_eq!(after[2], p(versions[2], "pending", "dbmate", false, true));
+}
+
+/// A tool's table pgstep made and kept from the start: what the tool rolls back is pending
+/// again, and said to be the tool's doing.
+#[test]
+fn a_rollback_by_the_tool_after_adoption_is_still_one() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    sqlx_files(&dir, 3);
+    let adopt = "adopt = \"sqlx\"\n";
+    with_config(&db, &dir, adopt, &["up"]).expect(0);
+    sqlx(dir.path(), &db, "revert").expect(0);
+    let pg = Pg::connect(db.url());
+    assert_eq!(pg.count("SELECT count(*) FROM alpha"), 0);
+    assert_eq!(
+        phases(with_config(&db, &dir, adopt, &["status", "--json"]).expect(0)),
+        vec![
+            p("1", "applied", "sqlx", false, false),
+            p("2", "applied", "sqlx", false, false),
+            p("3", "pending", "sqlx", false, true),
+        ]
+    );
+    let text = with_config(&db, &dir, adopt, &["status"]).expect(0);
+    assert!(
+        text.stdout
+            .contains("pgstep applied it; sqlx has rolled it back since"),
+        "{text}"
+    );
+    with_config(&db, &dir, adopt, &["up"]).expect(0);
+    assert_eq!(pg.count("SELECT count(*) FROM alpha"), 1);
+    assert!(pg.own_events_of("recorded-in-tool").is_empty());
+}
