@@ -10,7 +10,7 @@ mod support;
 use std::path::Path;
 
 use support::migrations::{Dir, Pg, Run, command_with_config, finish, pgstep};
-use support::tools::{DBMATE, SQLX, tool_url};
+use support::tools::{DBMATE, REFINERY, SQLX, tool_url};
 use support::{TestDb, fresh_db};
 
 /// Two tables, a data migration that inserts one row, then a third table.
@@ -307,4 +307,81 @@ fn a_rollback_by_the_tool_after_adoption_is_still_one() {
     with_config(&db, &dir, adopt, &["up"]).expect(0);
     assert_eq!(pg.count("SELECT count(*) FROM alpha"), 1);
     assert!(pg.own_events_of("recorded-in-tool").is_empty());
+}
+
+/// `V1__x.sql` files are Flyway's and refinery's alike: pgstep applied them alone, then
+/// refinery, run on the database, made its table and stopped at the first migration.
+#[test]
+fn refinery_table_made_after_pgstep_applied_is_not_a_rollback() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    dir.write("V1__create_alpha.sql", "CREATE TABLE alpha (id int);\n");
+    dir.write("V2__seed_alpha.sql", "INSERT INTO alpha VALUES (1);\n");
+    pgstep(&db, &dir, &["up"]).expect(0);
+    let pg = Pg::connect(db.url());
+    let refinery = |db: &TestDb| {
+        REFINERY.run(
+            dir.path(),
+            db.url(),
+            &["migrate", "-e", "DATABASE_URL", "-p", ".", "-d", "-m"],
+        )
+    };
+    let run = refinery(&db);
+    assert_ne!(run.code, Some(0), "{run}");
+    assert!(pg.exists("refinery_schema_history"), "{run}");
+    assert_eq!(pg.count("SELECT count(*) FROM refinery_schema_history"), 0);
+
+    assert_eq!(
+        phases(pgstep(&db, &dir, &["status", "--json"]).expect(0)),
+        vec![
+            p("1", "applied", "pgstep", true, false),
+            p("2", "applied", "pgstep", true, false),
+        ]
+    );
+    pgstep(&db, &dir, &["up"]).expect(0);
+    // refinery, strict about changed and missing migrations, has nothing to do.
+    refinery(&db).expect(0);
+    assert_eq!(pg.count("SELECT count(*) FROM alpha"), 1);
+    let oracle = fresh_db();
+    refinery(&oracle).expect(0);
+    let rows = |pg: &Pg| {
+        pg.rows("SELECT version::text, name, checksum FROM refinery_schema_history ORDER BY 1")
+    };
+    assert_eq!(rows(&pg), rows(&Pg::connect(oracle.url())));
+}
+
+/// golang-migrate's postgres driver makes its table when it starts: its one row, once
+/// pgstep records what it applied before, says the newest of them, clean.
+#[test]
+fn golang_migrate_table_made_after_pgstep_applied_gets_its_one_row() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    sqlx_files(&dir, 3);
+    pgstep(&db, &dir, &["up"]).expect(0);
+    let pg = Pg::connect(db.url());
+    pg.exec(
+        "CREATE TABLE IF NOT EXISTS \"public\".\"schema_migrations\" \
+         (version bigint not null primary key, dirty boolean not null)",
+    );
+    assert_eq!(
+        phases(pgstep(&db, &dir, &["status", "--json"]).expect(0)),
+        ["1", "2", "3"]
+            .iter()
+            .map(|v| p(v, "applied", "pgstep", true, false))
+            .collect::<Vec<_>>()
+    );
+    sqlx_files(&dir, 4);
+    pgstep(&db, &dir, &["up"]).expect(0);
+    assert_eq!(pg.count("SELECT count(*) FROM alpha"), 1);
+    assert_eq!(
+        pg.rows("SELECT version::text, dirty::text FROM schema_migrations"),
+        vec![vec![Some("4".into()), Some("false".into())]]
+    );
+    assert_eq!(
+        phases(pgstep(&db, &dir, &["status", "--json"]).expect(0)),
+        ["1", "2", "3", "4"]
+            .iter()
+            .map(|v| p(v, "applied", "golang-migrate", false, false))
+            .collect::<Vec<_>>()
+    );
 }
