@@ -74,4 +74,12 @@ mod tests {
         assert_eq!(escape_lines("one\x1b\n\ttwo\r\n"), "one\\x1b\n\ttwo\\r\n");
         assert!(matches!(escape_lines("a\nb"), Cow::Borrowed(_)));
     }
+
+    #[test]
+    fn a_long_list_says_how_many_more() {
+        let items: Vec<String> = (1..=5).map(|i| i.to_string()).collect();
+        assert_eq!(list_of(&items, 5), "1, 2, 3, 4, 5");
+        assert_eq!(list_of(&items, 2), "1, 2 and 3 more");
+        assert_eq!(list_of(&[], 2), "");
+    }
 }
