@@ -9,7 +9,7 @@ mod support;
 
 use std::path::Path;
 
-use support::migrations::{Dir, Pg, Run, command_with_config, finish, pgstep};
+use support::migrations::{Dir, Pg, Run, command_with_config, finish, fleet, fleet_of, pgstep};
 use support::tools::{DBMATE, REFINERY, SQLX, tool_url};
 use support::{TestDb, fresh_db};
 
@@ -384,4 +384,27 @@ fn golang_migrate_table_made_after_pgstep_applied_gets_its_one_row() {
             .map(|v| p(v, "applied", "golang-migrate", false, false))
             .collect::<Vec<_>>()
     );
+}
+
+/// `pgstep fleet NAME up` records them too, on the target whose tool's table appeared, even
+/// with nothing to apply there; the other target is left as it was.
+#[test]
+fn a_fleet_up_records_them_on_the_target_that_needs_it() {
+    let (dbs, config) = fleet_of(2, "");
+    let dir = Dir::new();
+    sqlx_files(&dir, 3);
+    fleet(&config, &dir, &["fleet", "t", "up", "--yes"]).expect(0);
+    sqlx(dir.path(), &dbs[0], "info").expect(0);
+    let run = fleet(&config, &dir, &["fleet", "t", "up", "--yes"]).expect(0);
+    assert!(
+        run.stderr
+            .contains("recorded in sqlx's table, applied by pgstep before it adopted it: 1, 2, 3"),
+        "{run}"
+    );
+    let info = sqlx(dir.path(), &dbs[0], "info").expect(0);
+    assert_eq!(info.stdout.matches("installed").count(), 3, "{info}");
+    let (first, second) = (Pg::connect(dbs[0].url()), Pg::connect(dbs[1].url()));
+    assert_eq!(first.count("SELECT count(*) FROM alpha"), 1);
+    assert_eq!(second.count("SELECT count(*) FROM alpha"), 1);
+    assert!(!second.exists("_sqlx_migrations"));
 }

@@ -133,11 +133,16 @@ fn line(total: &mut usize, p: Progress) -> String {
             format!("   {} check(s), {failed} failed\n", outcomes.len())
         }
         Progress::PhaseDone { millis, .. } => format!("   done in {millis} ms\n"),
-        Progress::RecordedInTool { tool, versions } => format!(
-            "recorded in {tool}'s table, applied by pgstep before it adopted it: {}\n",
-            Escaped(&crate::text::list_of(&versions, 20))
-        ),
+        Progress::RecordedInTool { tool, versions } => format!("{}\n", recorded(tool, &versions)),
     }
+}
+
+/// Phases pgstep applied before it adopted `tool`'s table, recorded there.
+pub(crate) fn recorded(tool: crate::adopt::Tool, versions: &[String]) -> String {
+    format!(
+        "recorded in {tool}'s table, applied by pgstep before it adopted it: {}",
+        Escaped(&crate::text::list_of(versions, 20))
+    )
 }
 
 /// Adds the batched step's line to `pending` unless it says what the last one said.

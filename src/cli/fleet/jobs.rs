@@ -136,6 +136,9 @@ fn printer(url: &str) -> impl FnMut(Progress) + Send + use<> {
         Progress::PhaseDone { version, millis } => {
             eprintln!("{url}: phase {version} done in {millis} ms");
         }
+        Progress::RecordedInTool { tool, versions } => {
+            eprintln!("{url}: {}", crate::cli::progress::recorded(tool, &versions));
+        }
         _ => {}
     }
 }
@@ -180,7 +183,11 @@ async fn up(
         Ok(todo) => todo.len(),
         Err(e) => return failed(0, e),
     };
-    if todo == 0 {
+    // Phases applied before pgstep adopted the tool's table are still `up`'s to record.
+    let late = phases
+        .iter()
+        .any(|p| p.gap == Some(crate::phases::ToolGap::BeforeAdoption));
+    if todo == 0 && !late {
         return Outcome::Unchanged;
     }
     if stop.requested() {
