@@ -21,15 +21,15 @@ impl Engine {
         {
             return Ok(InStep::default());
         }
+        // One pass over the log: `status` asks this on every read.
         let row = self
             .client
             .query_one(
                 &format!(
-                    "SELECT (SELECT min(at) FROM {l} WHERE event = $1 AND details->>'table' = $3),
-                        ARRAY(SELECT jsonb_array_elements_text(details->'versions') FROM {l}
-                              WHERE event = $2 AND details->>'table' = $3
-                                AND jsonb_typeof(details->'versions') = 'array')",
-                    l = self.tables.log_sql()
+                    "SELECT min(at) FILTER (WHERE event = $1),
+                        coalesce(array_agg(details->'versions') FILTER (WHERE event = $2), '{{}}')
+                     FROM {} WHERE event IN ($1, $2) AND details->>'table' = $3",
+                    self.tables.log_sql()
                 ),
                 &[
                     &EventKind::Adopted.word(),
@@ -38,10 +38,16 @@ impl Engine {
                 ],
             )
             .await?;
-        let late: Vec<String> = row.get(1);
+        let late: Vec<serde_json::Value> = row.get(1);
+        let recorded_late = late
+            .iter()
+            .filter_map(serde_json::Value::as_array)
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
         Ok(InStep {
             since: row.get(0),
-            recorded_late: late.into_iter().collect(),
+            recorded_late,
         })
     }
 
