@@ -408,3 +408,57 @@ fn a_fleet_up_records_them_on_the_target_that_needs_it() {
     assert_eq!(second.count("SELECT count(*) FROM alpha"), 1);
     assert!(!second.exists("_sqlx_migrations"));
 }
+
+/// golang-migrate's one row says every version up to it is applied: with a phase below the
+/// ones pgstep applied before the table appeared still pending, the row stops under it, and
+/// `up --allow-out-of-order` records the rest once that phase is applied.
+#[test]
+fn golang_migrates_row_never_passes_a_phase_not_applied() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    sqlx_files(&dir, 4);
+    dir.remove("3_seed_alpha.up.sql");
+    dir.remove("3_seed_alpha.down.sql");
+    pgstep(&db, &dir, &["up"]).expect(0);
+    let pg = Pg::connect(db.url());
+    pg.exec(
+        "CREATE TABLE IF NOT EXISTS \"public\".\"schema_migrations\" \
+         (version bigint not null primary key, dirty boolean not null)",
+    );
+    sqlx_files(&dir, 4);
+    let status = phases(pgstep(&db, &dir, &["status", "--json"]).expect(0));
+    assert_eq!(
+        status[2],
+        p("3", "out-of-order", "golang-migrate", false, false)
+    );
+    // Refused as out of order, before anything is written.
+    let run = pgstep(&db, &dir, &["up"]);
+    assert_ne!(run.code, Some(0), "{run}");
+    assert!(pg.rows("SELECT version FROM schema_migrations").is_empty());
+
+    let run = pgstep(&db, &dir, &["up", "--allow-out-of-order"]).expect(0);
+    assert!(
+        run.stderr.contains(
+            "recorded in golang-migrate's table, applied by pgstep before it adopted it: 1, 2\n"
+        ),
+        "{run}"
+    );
+    assert!(
+        run.stderr.contains(
+            "recorded in golang-migrate's table, applied by pgstep before it adopted it: 4\n"
+        ),
+        "{run}"
+    );
+    assert_eq!(pg.count("SELECT count(*) FROM alpha"), 1);
+    assert_eq!(
+        pg.rows("SELECT version::text, dirty::text FROM schema_migrations"),
+        vec![vec![Some("4".into()), Some("false".into())]]
+    );
+    assert_eq!(
+        phases(pgstep(&db, &dir, &["status", "--json"]).expect(0)),
+        ["1", "2", "3", "4"]
+            .iter()
+            .map(|v| p(v, "applied", "golang-migrate", false, false))
+            .collect::<Vec<_>>()
+    );
+}

@@ -162,7 +162,8 @@ impl Engine {
             if !todo.is_empty() || late {
                 eng.note_adoption(plan).await?;
             }
-            if let Some((tool, versions)) = eng.record_late(&phases).await? {
+            let late = eng.record_late(&phases).await?;
+            if let Some((tool, versions)) = late.recorded {
                 progress(Progress::RecordedInTool { tool, versions });
             }
             let mut done = Vec::new();
@@ -186,10 +187,29 @@ impl Engine {
                 };
                 done.push(applied);
             }
+            if late.held_back && !done.is_empty() {
+                eng.record_after(plan, progress).await?;
+            }
             Ok(done)
         }
         .await;
         self.unlock(result).await
+    }
+
+    /// Records, once the phases below them are applied, the phases pgstep applied before it
+    /// adopted golang-migrate's table that its one row could not take in before.
+    async fn record_after(
+        &self,
+        plan: &Plan,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<(), EngineError> {
+        let rows = self.tables.rows(&self.client).await?;
+        let tool = self.tool_history(plan).await?;
+        let phases = phases::merge(plan, &rows, tool.as_ref());
+        if let Some((tool, versions)) = self.record_late(&phases).await?.recorded {
+            progress(Progress::RecordedInTool { tool, versions });
+        }
+        Ok(())
     }
 
     async fn require_extensions(&self, m: &Migration) -> Result<(), EngineError> {

@@ -53,17 +53,17 @@ impl Engine {
 
     /// Writes the tool's record of every phase of `phases` that pgstep applied before it
     /// adopted the tool's table, as the tool writes it, in one transaction with the event
-    /// that says so; returns the tool and the versions recorded. Nothing of the phases runs.
-    pub(super) async fn record_late(
-        &self,
-        phases: &[Phase<'_>],
-    ) -> Result<Option<(Tool, Vec<String>)>, EngineError> {
+    /// that says so. Nothing of the phases runs.
+    pub(super) async fn record_late(&self, phases: &[Phase<'_>]) -> Result<Late, EngineError> {
         let Some(found) = &self.tool else {
-            return Ok(None);
+            return Ok(Late::default());
         };
-        let late = late(found.tool, phases);
+        let (late, held_back) = late(found.tool, phases);
         if late.is_empty() {
-            return Ok(None);
+            return Ok(Late {
+                recorded: None,
+                held_back,
+            });
         }
         let mut sql = String::from("BEGIN");
         for (m, row) in &late {
@@ -97,24 +97,46 @@ impl Engine {
             self.client.batch_execute("ROLLBACK").await.ok();
             return Err(e);
         }
-        Ok(Some((found.tool, versions)))
+        Ok(Late {
+            recorded: Some((found.tool, versions)),
+            held_back,
+        })
     }
 }
 
-/// The phases to record, with pgstep's rows, in version order. golang-migrate's one row
-/// says every version up to it is applied, so it moves no further than the first phase
-/// that is not.
-fn late<'a>(tool: Tool, phases: &[Phase<'a>]) -> Vec<(&'a Migration, &'a HistoryRow)> {
+/// What [`Engine::record_late`] did.
+#[derive(Debug, Default)]
+pub(super) struct Late {
+    /// The tool and the versions recorded in its table.
+    pub recorded: Option<(Tool, Vec<String>)>,
+    /// golang-migrate's row stopped below a phase not yet applied: once it is, the phases
+    /// above it can be recorded too.
+    pub held_back: bool,
+}
+
+/// Phases with pgstep's rows of them.
+type Rows<'a> = Vec<(&'a Migration, &'a HistoryRow)>;
+
+/// The phases to record, with pgstep's rows, in version order, and whether some were held
+/// back. golang-migrate's one row says every version up to it is applied, so it moves no
+/// further than the first phase that is not.
+fn late<'a>(tool: Tool, phases: &[Phase<'a>]) -> (Rows<'a>, bool) {
     let mut out = Vec::new();
+    let mut stop = false;
     for p in phases {
         let applied = matches!(p.state, PhaseState::Applied | PhaseState::Drifted);
         match (p.migration, p.row) {
             (Some(m), Some(r)) if applied && p.gap == Some(ToolGap::BeforeAdoption) => {
+                if stop {
+                    return (out, true);
+                }
                 out.push((m, r));
             }
-            _ if tool == Tool::GolangMigrate && !applied && !p.version.is_repeatable() => break,
+            _ if tool == Tool::GolangMigrate && !applied && !p.version.is_repeatable() => {
+                stop = true;
+            }
             _ => {}
         }
     }
-    out
+    (out, false)
 }
