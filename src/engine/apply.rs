@@ -196,22 +196,6 @@ impl Engine {
         self.unlock(result).await
     }
 
-    /// Records, once the phases below them are applied, the phases pgstep applied before it
-    /// adopted golang-migrate's table that its one row could not take in before.
-    async fn record_after(
-        &self,
-        plan: &Plan,
-        progress: &mut (dyn FnMut(Progress) + Send),
-    ) -> Result<(), EngineError> {
-        let rows = self.tables.rows(&self.client).await?;
-        let tool = self.tool_history(plan).await?;
-        let phases = phases::merge(plan, &rows, tool.as_ref());
-        if let Some((tool, versions)) = self.record_late(&phases).await?.recorded {
-            progress(Progress::RecordedInTool { tool, versions });
-        }
-        Ok(())
-    }
-
     async fn require_extensions(&self, m: &Migration) -> Result<(), EngineError> {
         if m.meta.requires.is_empty() {
             return Ok(());

@@ -5,11 +5,11 @@
 use std::time::Duration;
 
 use crate::adopt::{Elapsed, Found, InStep, Tool};
-use crate::phases::{HistoryRow, Phase, PhaseState, ToolGap};
-use crate::plan::Migration;
+use crate::phases::{self, HistoryRow, Phase, PhaseState, ToolGap};
+use crate::plan::{Migration, Plan};
 
 use super::history::{Event, EventKind, Outcome};
-use super::{Engine, EngineError};
+use super::{Engine, EngineError, Progress};
 
 impl Engine {
     /// Since when pgstep has written `found`'s table, and what it recorded there late.
@@ -101,6 +101,22 @@ impl Engine {
             recorded: Some((found.tool, versions)),
             held_back,
         })
+    }
+
+    /// Records, once the phases below them are applied, the phases pgstep applied before it
+    /// adopted golang-migrate's table that its one row could not take in before.
+    pub(super) async fn record_after(
+        &self,
+        plan: &Plan,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<(), EngineError> {
+        let rows = self.tables.rows(&self.client).await?;
+        let tool = self.tool_history(plan).await?;
+        let phases = phases::merge(plan, &rows, tool.as_ref());
+        if let Some((tool, versions)) = self.record_late(&phases).await?.recorded {
+            progress(Progress::RecordedInTool { tool, versions });
+        }
+        Ok(())
     }
 }
 
