@@ -462,3 +462,31 @@ fn golang_migrates_row_never_passes_a_phase_not_applied() {
             .collect::<Vec<_>>()
     );
 }
+
+/// `pgstep down` rolls back a phase applied before the tool's table appeared like any
+/// applied one; the next `up` applies it again with the tool's record and records the
+/// others.
+#[test]
+fn down_rolls_back_a_phase_applied_before_the_tools_table() {
+    let db = fresh_db();
+    let dir = Dir::new();
+    sqlx_files(&dir, 3);
+    pgstep(&db, &dir, &["up"]).expect(0);
+    sqlx(dir.path(), &db, "info").expect(0);
+    let adopt = "adopt = \"sqlx\"\n";
+    with_config(&db, &dir, adopt, &["down", "--steps", "1", "--yes"]).expect(0);
+    let pg = Pg::connect(db.url());
+    assert_eq!(pg.count("SELECT count(*) FROM alpha"), 0);
+    assert_eq!(
+        phases(with_config(&db, &dir, adopt, &["status", "--json"]).expect(0)),
+        vec![
+            p("1", "applied", "pgstep", true, false),
+            p("2", "applied", "pgstep", true, false),
+            p("3", "pending", "sqlx", false, false),
+        ]
+    );
+    with_config(&db, &dir, adopt, &["up"]).expect(0);
+    assert_eq!(pg.count("SELECT count(*) FROM alpha"), 1);
+    let info = sqlx(dir.path(), &db, "info").expect(0);
+    assert_eq!(info.stdout.matches("installed").count(), 3, "{info}");
+}
