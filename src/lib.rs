@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod conninfo;
+pub mod cores;
 pub mod demo;
 pub mod engine;
 pub mod files;

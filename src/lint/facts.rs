@@ -62,33 +62,6 @@ fn statement(line: u32, sql: &str) -> Statement<'_> {
     }
 }
 
-/// `f` of each item, in order, spread over the cores in contiguous chunks (as the plan's
-/// files are read); the calling thread takes the last chunk.
-pub fn spread<'a, T: Sync, R: Send>(items: &'a [T], f: impl Fn(&'a T) -> R + Sync) -> Vec<R> {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len().div_ceil(64).max(1));
-    if workers <= 1 {
-        return items.iter().map(f).collect();
-    }
-    let chunk = items.len().div_ceil(workers);
-    let f = &f;
-    std::thread::scope(|scope| {
-        let mut chunks = items.chunks(chunk);
-        let last = chunks.next_back().unwrap_or_default();
-        let handles: Vec<_> = chunks
-            .map(|c| scope.spawn(move || c.iter().map(f).collect::<Vec<R>>()))
-            .collect();
-        let last: Vec<R> = last.iter().map(f).collect();
-        let mut out = Vec::with_capacity(items.len());
-        for h in handles {
-            out.extend(h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
-        }
-        out.extend(last);
-        out
-    })
-}
-
 /// The rule ids a `-- pgstep:ignore <rule>[,<rule>] <reason>` line right above the statement
 /// names.
 fn ignored(part: Sql<'_>, sql_start: usize, sql_line: u32) -> Vec<String> {

@@ -16,6 +16,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::cores;
 use crate::plan::{Plan, PlanError, Read};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -182,33 +183,36 @@ pub struct Finding {
     pub retype: Option<(String, String)>,
 }
 
-/// How many phases' statements are held at once. Few, so the memory one window frees is what
-/// the next one takes: every page more the process touches costs a page fault, and an
-/// outlined plan's files are read again to be linted.
+/// How many phases of an outlined plan are read again at once. Few, so the memory one window
+/// frees is what the next one takes: every page more the process touches costs a page fault.
 const WINDOW: usize = 256;
 
 /// Lints every migration of the plan. Reading each phase's statements needs nothing from the
-/// others, so it is spread over the cores; the rules then go through the phases in order.
+/// others, so it is spread over the cores while the rules go through the phases in order.
 pub fn lint_plan(plan: &Plan, config: &LintConfig) -> Result<Vec<Finding>, PlanError> {
     let mut known = start(plan);
     let mut out = Vec::new();
-    for window in plan.migrations.chunks(WINDOW) {
-        // A plan read whole holds its text: reading it is free, and spread over the cores
-        // only when the files are read again.
+    // A plan read whole holds its text: reading it is free, and it is linted in one pass.
+    // An outlined plan's files are read again, a window at a time.
+    let window = if plan.migrations.iter().all(|m| m.is_read()) {
+        plan.migrations.len().max(1)
+    } else {
+        WINDOW
+    };
+    for window in plan.migrations.chunks(window) {
         let reads = if window.iter().all(|m| m.is_read()) {
             window
                 .iter()
                 .map(|m| m.read())
                 .collect::<Result<Vec<_>, _>>()?
         } else {
-            facts::spread(window, |m| m.read())
+            cores::spread(window, |m| m.read())
                 .into_iter()
                 .collect::<Result<Vec<_>, _>>()?
         };
-        let facts = facts::spread(&reads, facts::of);
-        for (m, f) in reads.iter().zip(&facts) {
-            out.extend(findings(m, f, config, &mut known));
-        }
+        cores::in_order(&reads, facts::of, |m, f| {
+            out.extend(findings(m, f, config, &mut known))
+        });
     }
     Ok(out)
 }

@@ -344,9 +344,7 @@ fn load_all(
 ) -> (Vec<Migration>, Vec<Found>) {
     let mut migrations: Vec<Option<Migration>> = candidates.iter().map(|_| None).collect();
     let mut found: Vec<Option<Found>> = candidates.iter().map(|_| None).collect();
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(candidates.len().div_ceil(64).max(1));
+    let workers = crate::cores::workers(candidates.len(), 64);
     if workers <= 1 {
         load_into(folder, candidates, keep, &mut migrations, &mut found);
     } else {
