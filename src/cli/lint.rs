@@ -28,9 +28,10 @@ pub fn bytes(n: i64) -> String {
     }
 }
 
-/// One finding as the operator reads it.
-pub fn describe(f: &Finding) -> String {
-    let mut s = format!(
+/// One finding as the operator reads it, written at the end of `s`.
+fn describe(s: &mut String, f: &Finding) {
+    let _ = write!(
+        s,
         "{}:{}: {} [{}] {}",
         f.file.display(),
         f.line,
@@ -56,7 +57,6 @@ pub fn describe(f: &Finding) -> String {
         );
     }
     let _ = write!(s, "\n  hint: {}", f.hint);
-    s
 }
 
 /// Whether findings can be weighed by a live database: one is configured and not refused.
@@ -109,10 +109,19 @@ fn report(
             .unwrap_or_default();
         write_out(out, &format!("{text}\n"))?;
     } else {
-        let mut s = String::new();
-        for f in &findings {
-            let _ = writeln!(s, "{}", describe(f));
+        // The findings' text is made on the cores, a part each, then written in order.
+        let parts = crate::cores::chunked(&findings, 256, |part| {
+            let mut s = String::new();
+            for f in part {
+                describe(&mut s, f);
+                s.push('\n');
+            }
+            s
+        });
+        for part in parts {
+            write_out(out, &part)?;
         }
+        let mut s = String::new();
         let count = |sev| findings.iter().filter(|f| f.severity == sev).count();
         let _ = writeln!(
             s,
