@@ -88,6 +88,27 @@ fn p(
     (v.into(), state.into(), source.into(), before, undone)
 }
 
+/// `versions` all applied, by `source`'s record; `before`: applied by pgstep before it
+/// adopted the tool's table.
+fn applied(
+    versions: &[&str],
+    source: &str,
+    before: bool,
+) -> Vec<(String, String, String, bool, bool)> {
+    versions
+        .iter()
+        .map(|v| p(v, "applied", source, before, false))
+        .collect()
+}
+
+/// golang-migrate's table as golang-migrate makes it, empty.
+fn golang_table(pg: &Pg) {
+    pg.exec(
+        "CREATE TABLE IF NOT EXISTS \"public\".\"schema_migrations\" \
+         (version bigint not null primary key, dirty boolean not null)",
+    );
+}
+
 fn sqlx(dir: &Path, db: &TestDb, command: &str) -> Run {
     SQLX.run(dir, db.url(), &["migrate", command, "--source", "."])
 }
@@ -149,10 +170,7 @@ fn sqlx_table_made_after_pgstep_applied_is_not_a_rollback() {
     );
     assert_eq!(
         phases(with_config(&db, &dir, adopt, &["status", "--json"]).expect(0)),
-        ["1", "2", "3", "4"]
-            .iter()
-            .map(|v| p(v, "applied", "sqlx", false, false))
-            .collect::<Vec<_>>()
+        applied(&["1", "2", "3", "4"], "sqlx", false)
     );
 
     // sqlx agrees: nothing pending, nothing to run, the rows it writes itself.
@@ -251,10 +269,7 @@ fn dbmate_table_made_after_pgstep_applied_is_not_a_rollback() {
     let versions = ["20240101000001", "20240101000002", "20240101000003"];
     assert_eq!(
         phases(pgstep(&db, &dir, &["status", "--json"]).expect(0)),
-        versions
-            .iter()
-            .map(|v| p(v, "applied", "pgstep", true, false))
-            .collect::<Vec<_>>()
+        applied(&versions, "pgstep", true)
     );
     pgstep(&db, &dir, &["up"]).expect(0);
     assert_eq!(pg.count("SELECT count(*) FROM alpha"), 1);
@@ -265,10 +280,7 @@ fn dbmate_table_made_after_pgstep_applied_is_not_a_rollback() {
     assert_eq!(pg.count("SELECT count(*) FROM alpha"), 1);
     assert_eq!(
         phases(pgstep(&db, &dir, &["status", "--json"]).expect(0)),
-        versions
-            .iter()
-            .map(|v| p(v, "applied", "dbmate", false, false))
-            .collect::<Vec<_>>()
+        applied(&versions, "dbmate", false)
     );
 
     // dbmate's rollback afterwards is one.
@@ -359,16 +371,10 @@ fn golang_migrate_table_made_after_pgstep_applied_gets_its_one_row() {
     sqlx_files(&dir, 3);
     pgstep(&db, &dir, &["up"]).expect(0);
     let pg = Pg::connect(db.url());
-    pg.exec(
-        "CREATE TABLE IF NOT EXISTS \"public\".\"schema_migrations\" \
-         (version bigint not null primary key, dirty boolean not null)",
-    );
+    golang_table(&pg);
     assert_eq!(
         phases(pgstep(&db, &dir, &["status", "--json"]).expect(0)),
-        ["1", "2", "3"]
-            .iter()
-            .map(|v| p(v, "applied", "pgstep", true, false))
-            .collect::<Vec<_>>()
+        applied(&["1", "2", "3"], "pgstep", true)
     );
     sqlx_files(&dir, 4);
     pgstep(&db, &dir, &["up"]).expect(0);
@@ -379,10 +385,7 @@ fn golang_migrate_table_made_after_pgstep_applied_gets_its_one_row() {
     );
     assert_eq!(
         phases(pgstep(&db, &dir, &["status", "--json"]).expect(0)),
-        ["1", "2", "3", "4"]
-            .iter()
-            .map(|v| p(v, "applied", "golang-migrate", false, false))
-            .collect::<Vec<_>>()
+        applied(&["1", "2", "3", "4"], "golang-migrate", false)
     );
 }
 
@@ -421,10 +424,7 @@ fn golang_migrates_row_never_passes_a_phase_not_applied() {
     dir.remove("3_seed_alpha.down.sql");
     pgstep(&db, &dir, &["up"]).expect(0);
     let pg = Pg::connect(db.url());
-    pg.exec(
-        "CREATE TABLE IF NOT EXISTS \"public\".\"schema_migrations\" \
-         (version bigint not null primary key, dirty boolean not null)",
-    );
+    golang_table(&pg);
     sqlx_files(&dir, 4);
     let status = phases(pgstep(&db, &dir, &["status", "--json"]).expect(0));
     assert_eq!(
@@ -456,10 +456,7 @@ fn golang_migrates_row_never_passes_a_phase_not_applied() {
     );
     assert_eq!(
         phases(pgstep(&db, &dir, &["status", "--json"]).expect(0)),
-        ["1", "2", "3", "4"]
-            .iter()
-            .map(|v| p(v, "applied", "golang-migrate", false, false))
-            .collect::<Vec<_>>()
+        applied(&["1", "2", "3", "4"], "golang-migrate", false)
     );
 }
 
