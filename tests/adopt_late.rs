@@ -10,7 +10,7 @@ mod support;
 use std::path::Path;
 
 use support::migrations::{Dir, Pg, Run, command_with_config, finish, fleet, fleet_of, pgstep};
-use support::tools::{DBMATE, REFINERY, SQLX, tool_url};
+use support::tools::{DBMATE, REFINERY, SQLX, sqlx_rows, tool_url};
 use support::{TestDb, fresh_db};
 
 /// Two tables, a data migration that inserts one row, then a third table.
@@ -101,6 +101,20 @@ fn applied(
         .collect()
 }
 
+/// The four phases applied once each (phase 3 seeds `alpha`), and golang-migrate's one row
+/// at the newest: the tool sees them all applied.
+fn all_four_recorded_by_golang_migrate(db: &TestDb, dir: &Dir, pg: &Pg) {
+    assert_eq!(pg.count("SELECT count(*) FROM alpha"), 1);
+    assert_eq!(
+        pg.rows("SELECT version::text, dirty::text FROM schema_migrations"),
+        vec![vec![Some("4".into()), Some("false".into())]]
+    );
+    assert_eq!(
+        phases(pgstep(db, dir, &["status", "--json"]).expect(0)),
+        applied(&["1", "2", "3", "4"], "golang-migrate", false)
+    );
+}
+
 /// golang-migrate's table as golang-migrate makes it, empty.
 fn golang_table(pg: &Pg) {
     pg.exec(
@@ -111,13 +125,6 @@ fn golang_table(pg: &Pg) {
 
 fn sqlx(dir: &Path, db: &TestDb, command: &str) -> Run {
     SQLX.run(dir, db.url(), &["migrate", command, "--source", "."])
-}
-
-fn sqlx_rows(pg: &Pg) -> Vec<Vec<Option<String>>> {
-    pg.rows(
-        "SELECT version::text, description, success::text, encode(checksum, 'hex') \
-         FROM _sqlx_migrations ORDER BY version",
-    )
 }
 
 #[test]
@@ -378,15 +385,7 @@ fn golang_migrate_table_made_after_pgstep_applied_gets_its_one_row() {
     );
     sqlx_files(&dir, 4);
     pgstep(&db, &dir, &["up"]).expect(0);
-    assert_eq!(pg.count("SELECT count(*) FROM alpha"), 1);
-    assert_eq!(
-        pg.rows("SELECT version::text, dirty::text FROM schema_migrations"),
-        vec![vec![Some("4".into()), Some("false".into())]]
-    );
-    assert_eq!(
-        phases(pgstep(&db, &dir, &["status", "--json"]).expect(0)),
-        applied(&["1", "2", "3", "4"], "golang-migrate", false)
-    );
+    all_four_recorded_by_golang_migrate(&db, &dir, &pg);
 }
 
 /// `pgstep fleet NAME up` records them too, on the target whose tool's table appeared, even
@@ -449,15 +448,7 @@ fn golang_migrates_row_never_passes_a_phase_not_applied() {
         ),
         "{run}"
     );
-    assert_eq!(pg.count("SELECT count(*) FROM alpha"), 1);
-    assert_eq!(
-        pg.rows("SELECT version::text, dirty::text FROM schema_migrations"),
-        vec![vec![Some("4".into()), Some("false".into())]]
-    );
-    assert_eq!(
-        phases(pgstep(&db, &dir, &["status", "--json"]).expect(0)),
-        applied(&["1", "2", "3", "4"], "golang-migrate", false)
-    );
+    all_four_recorded_by_golang_migrate(&db, &dir, &pg);
 }
 
 /// `pgstep down` rolls back a phase applied before the tool's table appeared like any

@@ -6,7 +6,7 @@
 mod support;
 
 use support::migrations::{Dir, Pg, pgstep};
-use support::tools::{DBMATE, DIESEL, REFINERY, SQLX};
+use support::tools::{DBMATE, DIESEL, REFINERY, SQLX, sqlx_rows};
 use support::{TestDb, fresh_db};
 
 const TABLES: [&str; 4] = ["alpha", "beta", "gamma", "delta"];
@@ -54,14 +54,6 @@ fn sqlx_pending(db: &TestDb, dir: &Dir) -> usize {
         .run(dir.path(), db.url(), &["migrate", "info", "--source", "."])
         .expect(0);
     run.stdout.lines().filter(|l| l.contains("pending")).count()
-}
-
-/// sqlx's rows: what `sqlx migrate run` would have written, checksum included.
-fn sqlx_rows(pg: &Pg) -> Vec<Vec<Option<String>>> {
-    pg.rows(
-        "SELECT version::text, description, success::text, encode(checksum, 'hex') \
-         FROM _sqlx_migrations ORDER BY version",
-    )
 }
 
 #[test]

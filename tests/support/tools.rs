@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
-use super::migrations::Run;
+use super::migrations::{Pg, Run};
 
 /// A tool's binary, installed by `install-peer.sh <bin>` when missing.
 #[derive(Debug, Clone, Copy)]
@@ -86,4 +86,12 @@ impl Tool {
             .unwrap_or_else(|e| panic!("{} could not be started: {e}", self.bin));
         super::migrations::finish(child)
     }
+}
+
+/// sqlx's rows: what `sqlx migrate run` would have written, checksum included.
+pub fn sqlx_rows(pg: &Pg) -> Vec<Vec<Option<String>>> {
+    pg.rows(
+        "SELECT version::text, description, success::text, encode(checksum, 'hex') \
+         FROM _sqlx_migrations ORDER BY version",
+    )
 }
