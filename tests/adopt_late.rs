@@ -10,7 +10,7 @@ mod support;
 use std::path::Path;
 
 use support::migrations::{Dir, Pg, Run, command_with_config, finish, fleet, fleet_of, pgstep};
-use support::tools::{DBMATE, REFINERY, SQLX, sqlx_rows, tool_url};
+use support::tools::{REFINERY, SQLX, dbmate, sqlx_rows};
 use support::{TestDb, fresh_db};
 
 /// Two tables, a data migration that inserts one row, then a third table.
@@ -238,22 +238,6 @@ fn dbmate_files(dir: &Dir) {
             &format!("-- migrate:up\n{up}\n\n-- migrate:down\n{down}\n"),
         );
     }
-}
-
-fn dbmate(db: &TestDb, dir: &Dir, command: &str) -> Run {
-    let url = tool_url(db.url());
-    DBMATE.run(
-        dir.path(),
-        db.url(),
-        &[
-            "--url",
-            &url,
-            "--migrations-dir",
-            ".",
-            "--no-dump-schema",
-            command,
-        ],
-    )
 }
 
 #[test]

@@ -6,7 +6,7 @@
 mod support;
 
 use support::migrations::{Dir, Pg, pgstep};
-use support::tools::{DBMATE, DIESEL, REFINERY, SQLX, sqlx_rows};
+use support::tools::{DIESEL, REFINERY, SQLX, dbmate, sqlx_rows};
 use support::{TestDb, fresh_db};
 
 const TABLES: [&str; 4] = ["alpha", "beta", "gamma", "delta"];
@@ -165,22 +165,6 @@ fn dbmate_files(dir: &Dir, range: std::ops::Range<usize>) {
             ),
         );
     }
-}
-
-fn dbmate(db: &TestDb, dir: &Dir, command: &str) -> support::migrations::Run {
-    let url = support::tools::tool_url(db.url());
-    DBMATE.run(
-        dir.path(),
-        db.url(),
-        &[
-            "--url",
-            &url,
-            "--migrations-dir",
-            ".",
-            "--no-dump-schema",
-            command,
-        ],
-    )
 }
 
 fn dbmate_pending(db: &TestDb, dir: &Dir) -> String {

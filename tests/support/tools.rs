@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
-use super::migrations::{Pg, Run};
+use super::TestDb;
+use super::migrations::{Dir, Pg, Run};
 
 /// A tool's binary, installed by `install-peer.sh <bin>` when missing.
 #[derive(Debug, Clone, Copy)]
@@ -93,5 +94,22 @@ pub fn sqlx_rows(pg: &Pg) -> Vec<Vec<Option<String>>> {
     pg.rows(
         "SELECT version::text, description, success::text, encode(checksum, 'hex') \
          FROM _sqlx_migrations ORDER BY version",
+    )
+}
+
+/// `dbmate COMMAND` on `db` with the migrations of `dir`, as a project runs it.
+pub fn dbmate(db: &TestDb, dir: &Dir, command: &str) -> Run {
+    let url = tool_url(db.url());
+    DBMATE.run(
+        dir.path(),
+        db.url(),
+        &[
+            "--url",
+            &url,
+            "--migrations-dir",
+            ".",
+            "--no-dump-schema",
+            command,
+        ],
     )
 }
