@@ -15,8 +15,11 @@
 # the object is there after the rollback and was not before, false otherwise. The phase is
 # then applied again and the walk goes on. A phase whose DOWN fails stays applied and its
 # findings are unverified; a phase that fails to apply stops the walk, and its findings and
-# those after it are unverified. The database is dropped at
-# exit. Objects a rollback left that no finding names are counted as missed (a leftover
+# those after it are unverified. With COPY_EACH=1 each phase is applied and rolled back on a
+# copy of the database (CREATE DATABASE ... TEMPLATE) instead, dropped after it, so a DOWN that
+# cannot undo its UP (an enum value it added stays) does not stop the walk; the database must
+# then have no other session (TimescaleDB: timescaledb.max_background_workers = 0). The
+# database is dropped at exit. Objects a rollback left that no finding names are counted as missed (a leftover
 # table's columns, indexes and sequences are not counted again).
 set -euo pipefail
 
@@ -32,10 +35,10 @@ else
 fi
 "$PGSTEP" --dir "$dir" plan --json >"$work/plan.json"
 
-python3 - "$PGSTEP" "$dir" "$url" "$psql" "$work" <<'EOF'
+python3 - "$PGSTEP" "$dir" "$url" "$psql" "$work" "$admin" "$db" <<'EOF'
 import json, subprocess, sys
 
-pgstep, dir_, url, psql, work = sys.argv[1:]
+pgstep, dir_, url, psql, work, admin, db = sys.argv[1:]
 CATALOG = """
 SELECT o FROM (
     SELECT CASE c.relkind WHEN 'r' THEN 'table ' WHEN 'p' THEN 'table ' WHEN 'i' THEN 'index '
@@ -43,25 +46,25 @@ SELECT o FROM (
            || c.relname AS o, c.oid AS id, 'pg_class'::regclass AS cls
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'i', 'S', 'v', 'm') AND c.relname NOT LIKE 'schema_migrations%'
-      AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep_trash') AND n.nspname NOT LIKE 'pg_toast%'
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep', 'pgstep_trash') AND n.nspname NOT LIKE 'pg_toast%'
     UNION ALL
     SELECT CASE p.prokind WHEN 'p' THEN 'procedure ' ELSE 'function ' END || p.oid::regprocedure, p.oid, 'pg_proc'::regclass
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep_trash') AND p.proname NOT LIKE 'schema_migrations%'
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep', 'pgstep_trash') AND p.proname NOT LIKE 'schema_migrations%'
     UNION ALL
     SELECT 'type ' || t.typname, t.oid, 'pg_type'::regclass
     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep_trash') AND n.nspname NOT LIKE 'pg_toast%'
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep', 'pgstep_trash') AND n.nspname NOT LIKE 'pg_toast%'
       AND t.typtype IN ('e', 'd', 'r', 'c')
       AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
     UNION ALL
     SELECT 'column ' || c.relname || '.' || a.attname, c.oid, 'pg_class'::regclass
     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND c.relname NOT LIKE 'schema_migrations%'
-      AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep_trash')
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep', 'pgstep_trash')
     UNION ALL
     SELECT 'schema ' || n.nspname, n.oid, 'pg_namespace'::regclass FROM pg_namespace n
-    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'public', 'pgstep_trash') AND n.nspname NOT LIKE 'pg_%'
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'public', 'pgstep', 'pgstep_trash') AND n.nspname NOT LIKE 'pg_%'
 ) x
 WHERE NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = x.cls AND d.objid = x.id AND d.deptype = 'e')
 """
@@ -77,13 +80,13 @@ def split(what):
             return kind, what[len(kind) + 1:]
     raise ValueError(what)
 
-def catalog():
-    out = subprocess.run([psql, "-X", "-At", "-d", url, "-c", CATALOG],
+def catalog(at):
+    out = subprocess.run([psql, "-X", "-At", "-d", at, "-c", CATALOG],
                          check=True, capture_output=True, text=True).stdout
     return set(out.splitlines())
 
-def step(*args):
-    r = subprocess.run([pgstep, "--url", url, "--dir", dir_, *args],
+def step(*args, at=url):
+    r = subprocess.run([pgstep, "--url", at, "--dir", dir_, *args],
                        capture_output=True, text=True)
     return r.returncode, (r.stderr.strip().splitlines() or [""])[-1]
 
@@ -104,6 +107,12 @@ versions = [m["version"] for m in json.load(open(f"{work}/plan.json"))["migratio
 
 import os
 only = os.environ.get("ONLY_FINDINGS") == "1"
+copies = os.environ.get("COPY_EACH") == "1"
+copy = f"{db}_phase"
+
+def drop_copy():
+    subprocess.run([psql, "-X", "-q", "-d", admin, "-c",
+                    f"DROP DATABASE IF EXISTS {copy} WITH (FORCE)"], check=True, capture_output=True)
 true = false = missed = 0
 stopped = None
 rollback_failed = []
@@ -115,23 +124,33 @@ for i, v in enumerate(versions):
         if code != 0:
             stopped = f"phases before {v} did not apply: {last}"
             break
-    before = catalog()
-    code, last = step("up", "--to", v)
+    at = url
+    if copies:
+        subprocess.run([psql, "-X", "-q", "-d", admin, "-c",
+                        f"CREATE DATABASE {copy} TEMPLATE {db}"], check=True, capture_output=True)
+        at = url.removesuffix(db) + copy
+    before = catalog(at)
+    code, last = step("up", "--to", v, at=at)
     if code != 0:
         stopped = f"{v} did not apply: {last}"
+        if copies:
+            drop_copy()
         break
-    code, last = step("down", "--steps", "1", "--yes")
+    code, last = step("down", "--steps", "1", "--yes", at=at)
     if code != 0:
         # The project's own DOWN fails: nothing to compare, the phase stays applied.
         rollback_failed.append(f"{v}: {last}")
+        if copies:
+            drop_copy()
         continue
-    left = catalog() - before
-    # Functions are told apart by their arguments; lint names them without.
+    left = catalog(at) - before
+    # Functions are told apart by their arguments. Lint names them with their arguments when
+    # it knows them, separated by ", " where `regprocedure` writes ","; without when it does not.
     plain = {w.split("(")[0]: w for w in left}
     named = set()
     for f, what in by_version.get(v, []):
-        verdict = what in plain
-        what = plain.get(what, what)
+        what = what.replace(", ", ",") if "(" in what else plain.get(what, what)
+        verdict = what in left
         named.add(what)
         true += verdict
         false += not verdict
@@ -144,6 +163,9 @@ for i, v in enumerate(versions):
         if not owned:
             missed += 1
             print(f"missed {v}  {what}")
+    if copies:
+        drop_copy()
+        continue
     # Back to the state before the phase, so it applies again and the walk goes on.
     drops = []
     for what in sorted(left, key=lambda w: ORDER.index(split(w)[0])):
