@@ -43,25 +43,25 @@ SELECT o FROM (
            || c.relname AS o, c.oid AS id, 'pg_class'::regclass AS cls
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p', 'i', 'S', 'v', 'm') AND c.relname NOT LIKE 'schema_migrations%'
-      AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep_trash') AND n.nspname NOT LIKE 'pg_toast%'
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep', 'pgstep_trash') AND n.nspname NOT LIKE 'pg_toast%'
     UNION ALL
     SELECT CASE p.prokind WHEN 'p' THEN 'procedure ' ELSE 'function ' END || p.oid::regprocedure, p.oid, 'pg_proc'::regclass
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep_trash') AND p.proname NOT LIKE 'schema_migrations%'
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep', 'pgstep_trash') AND p.proname NOT LIKE 'schema_migrations%'
     UNION ALL
     SELECT 'type ' || t.typname, t.oid, 'pg_type'::regclass
     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep_trash') AND n.nspname NOT LIKE 'pg_toast%'
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep', 'pgstep_trash') AND n.nspname NOT LIKE 'pg_toast%'
       AND t.typtype IN ('e', 'd', 'r', 'c')
       AND (t.typrelid = 0 OR (SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
     UNION ALL
     SELECT 'column ' || c.relname || '.' || a.attname, c.oid, 'pg_class'::regclass
     FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND c.relname NOT LIKE 'schema_migrations%'
-      AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep_trash')
+      AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pgstep', 'pgstep_trash')
     UNION ALL
     SELECT 'schema ' || n.nspname, n.oid, 'pg_namespace'::regclass FROM pg_namespace n
-    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'public', 'pgstep_trash') AND n.nspname NOT LIKE 'pg_%'
+    WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'public', 'pgstep', 'pgstep_trash') AND n.nspname NOT LIKE 'pg_%'
 ) x
 WHERE NOT EXISTS (SELECT FROM pg_depend d WHERE d.classid = x.cls AND d.objid = x.id AND d.deptype = 'e')
 """
@@ -126,12 +126,16 @@ for i, v in enumerate(versions):
         rollback_failed.append(f"{v}: {last}")
         continue
     left = catalog() - before
-    # Functions are told apart by their arguments; lint names them without.
+    # Functions are told apart by their arguments, which the catalog writes without spaces
+    # after commas; lint names them with their arguments or, where the statement gave none,
+    # without.
     plain = {w.split("(")[0]: w for w in left}
+    exact = {w.replace(", ", ","): w for w in left}
     named = set()
     for f, what in by_version.get(v, []):
-        verdict = what in plain
-        what = plain.get(what, what)
+        found = exact.get(what.replace(", ", ",")) or plain.get(what)
+        verdict = found is not None
+        what = found or what
         named.add(what)
         true += verdict
         false += not verdict
