@@ -604,3 +604,54 @@ fn what_earlier_phases_declare_reaches_phases_read_elsewhere() {
         assert!(!message.contains("not in the plan"), "{message}");
     }
 }
+
+/// openmeter's repair migration, as it ships: it re-adds with `ADD COLUMN IF NOT EXISTS`
+/// columns an earlier phase made (a no-op on a database that ran that phase) beside one it
+/// really adds, makes helper functions in `pg_temp` (gone when the session ends), and its DOWN
+/// is a comment. Only the really new column is left after a rollback.
+#[test]
+fn columns_re_added_if_not_exists_and_temporary_functions_are_not_leftovers() {
+    let dir = Dir::new();
+    dir.write(
+        "20260428102826_add_tax_codes.up.sql",
+        "CREATE TABLE charges (id bigint PRIMARY KEY);\n\
+         ALTER TABLE \"charges\" ADD COLUMN \"tax_code_id\" character(26) NULL;\n",
+    );
+    dir.write(
+        "20260428102826_add_tax_codes.down.sql",
+        "DROP TABLE charges;\n",
+    );
+    dir.write(
+        "20260520130000_repair.up.sql",
+        "ALTER TABLE \"charges\"\n  ADD COLUMN IF NOT EXISTS \"tax_code_id\" character(26) NULL,\n  \
+         ADD COLUMN IF NOT EXISTS \"expires_at\" timestamptz NULL;\n\
+         CREATE OR REPLACE FUNCTION pg_temp.generate_ulid() RETURNS text AS $$\n\
+         SELECT md5(random()::text)\n$$ LANGUAGE sql;\n\
+         UPDATE charges SET tax_code_id = pg_temp.generate_ulid() WHERE tax_code_id IS NULL;\n",
+    );
+    dir.write(
+        "20260520130000_repair.down.sql",
+        "-- Intentionally no-op.\n",
+    );
+    let run = lint(dir.path(), &[], &["--offline", "--json"]).expect(0);
+    let left: Vec<(u64, String)> = findings(&run)
+        .iter()
+        .filter(|f| f["rule"] == "down-leaves-object")
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        left,
+        [(
+            1,
+            "the DOWN leaves column charges.expires_at, which this UP creates: after a rollback \
+             it is still there"
+                .to_string()
+        )],
+        "{run}"
+    );
+}

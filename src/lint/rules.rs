@@ -140,6 +140,11 @@ pub fn check(m: &Read<'_>, facts: &Facts<'_>, known: &mut Known) -> Vec<(Raw, bo
             "keep a lock timeout (pgstep retries lost lock waits with backoff)",
         );
     }
+    // Read before the UP's own columns are declared: which of its re-adds were there already.
+    let readded = match facts.down {
+        Some(_) => objects::readded_columns(&facts.up, &known.columns),
+        None => Vec::new(),
+    };
     for s in &facts.up {
         p.line = s.line;
         p.ignore.clone_from(&s.ignore);
@@ -171,7 +176,7 @@ pub fn check(m: &Read<'_>, facts: &Facts<'_>, known: &mut Known) -> Vec<(Raw, bo
         }
     }
     if let Some(down) = &facts.down {
-        leftovers(&mut p, &facts.up, down, &known.alive);
+        leftovers(&mut p, &facts.up, down, &known.alive, &readded);
     }
     for s in &facts.up {
         known.alive.apply(&s.op);
@@ -340,6 +345,7 @@ fn alter(p: &mut Phase, table: &Name, a: &Action, known: &mut Known) {
             column,
             column_type,
             rest,
+            ..
         } => {
             known.columns.set(table, column, column_type);
             p.added.insert((table.name.clone(), column.clone()));
@@ -470,8 +476,14 @@ fn alter(p: &mut Phase, table: &Name, a: &Action, known: &mut Known) {
 }
 
 /// What UP creates that DOWN leaves behind.
-fn leftovers(p: &mut Phase, up: &[Statement<'_>], down: &[Statement<'_>], alive: &Alive) {
-    for (stmt, what) in objects::leftovers(up, down, alive) {
+fn leftovers(
+    p: &mut Phase,
+    up: &[Statement<'_>],
+    down: &[Statement<'_>],
+    alive: &Alive,
+    readded: &[(Name, String)],
+) {
+    for (stmt, what) in objects::leftovers(up, down, alive, readded) {
         p.line = up[stmt].line;
         p.ignore.clone_from(&up[stmt].ignore);
         p.add(

@@ -67,6 +67,8 @@ pub enum Action {
         column: String,
         column_type: String,
         rest: Vec<String>,
+        /// `IF NOT EXISTS`: a column that is already there is left as it is.
+        if_not_exists: bool,
     },
     AlterType {
         column: String,
