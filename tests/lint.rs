@@ -655,3 +655,58 @@ fn columns_re_added_if_not_exists_and_temporary_functions_are_not_leftovers() {
         "{run}"
     );
 }
+
+/// The same repair migration re-creates with `CREATE INDEX IF NOT EXISTS` an index an earlier
+/// phase made: PostgreSQL skips it, builds nothing and locks nothing. An index the plan never
+/// made, or one this phase dropped first, is built.
+#[test]
+fn an_index_re_created_if_not_exists_that_an_earlier_phase_made_blocks_nothing() {
+    let dir = Dir::new();
+    dir.write(
+        "20260428102826_add_tax_codes.up.sql",
+        "CREATE TABLE charges (id bigint PRIMARY KEY, tax_code_id text, currency text);\n",
+    );
+    dir.write(
+        "20260428102826_add_tax_codes.down.sql",
+        "DROP TABLE charges;\n",
+    );
+    dir.write(
+        "20260429000000_index_tax_codes.up.sql",
+        "CREATE INDEX \"charges_tax_code_id\" ON \"charges\" (\"tax_code_id\");\n\
+         CREATE INDEX \"charges_currency\" ON \"charges\" (\"currency\");\n",
+    );
+    dir.write(
+        "20260429000000_index_tax_codes.down.sql",
+        "DROP INDEX charges_tax_code_id;\nDROP INDEX charges_currency;\n",
+    );
+    dir.write(
+        "20260520130000_repair.up.sql",
+        "CREATE INDEX IF NOT EXISTS \"charges_tax_code_id\" ON \"charges\" (\"tax_code_id\");\n\
+         CREATE INDEX IF NOT EXISTS \"charges_id_tax\" ON \"charges\" (\"id\", \"tax_code_id\");\n\
+         DROP INDEX \"charges_currency\";\n\
+         CREATE INDEX IF NOT EXISTS \"charges_currency\" ON \"charges\" (\"currency\", \"id\");\n",
+    );
+    dir.write(
+        "20260520130000_repair.down.sql",
+        "-- Intentionally no-op.\n",
+    );
+    let run = lint(dir.path(), &[], &["--offline", "--json"]).expect(0);
+    let blocking: Vec<(String, u64)> = findings(&run)
+        .iter()
+        .filter(|f| f["rule"] == "create-index-blocking")
+        .map(|f| {
+            let (file, line, _, _) = key(f);
+            (file, line)
+        })
+        .collect();
+    assert_eq!(
+        blocking,
+        [
+            ("20260429000000_index_tax_codes.up.sql".to_string(), 1),
+            ("20260429000000_index_tax_codes.up.sql".to_string(), 2),
+            ("20260520130000_repair.up.sql".to_string(), 2),
+            ("20260520130000_repair.up.sql".to_string(), 4),
+        ],
+        "{run}"
+    );
+}

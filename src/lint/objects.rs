@@ -20,7 +20,7 @@ use super::types::Columns;
 pub struct Alive(BTreeMap<String, Vec<(&'static str, Name)>>);
 
 impl Alive {
-    fn has(&self, kind: &'static str, n: &Name) -> bool {
+    pub(super) fn has(&self, kind: &'static str, n: &Name) -> bool {
         self.0
             .get(n.name.as_str())
             .is_some_and(|all| all.iter().any(|(k, m)| *k == kind && m.same(n)))

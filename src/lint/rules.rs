@@ -67,6 +67,8 @@ struct Phase {
     /// written with it. A map, as one phase may create thousands.
     created: HashMap<String, Vec<Option<String>>>,
     indexes: Vec<Name>,
+    /// Indexes dropped earlier in this phase.
+    dropped_indexes: Vec<Name>,
     /// Columns added earlier in this phase: (table, column). Dropping one loses no data that
     /// was there before the phase.
     added: HashSet<(String, String)>,
@@ -125,6 +127,7 @@ pub fn check(m: &Read<'_>, facts: &Facts<'_>, known: &mut Known) -> Vec<(Raw, bo
         out: Vec::new(),
         created: HashMap::new(),
         indexes: Vec::new(),
+        dropped_indexes: Vec::new(),
         added: HashSet::new(),
         destructive: None,
         ignore: Vec::new(),
@@ -245,12 +248,18 @@ fn statement(p: &mut Phase, op: &Op, known: &mut Known) {
             table,
             index,
             concurrently,
+            if_not_exists,
         } => {
+            // An earlier phase made it and this one has not dropped it: PostgreSQL skips it.
+            let there = *if_not_exists
+                && index.as_ref().is_some_and(|i| {
+                    known.alive.has("index", i) && !p.dropped_indexes.iter().any(|d| d.same(i))
+                });
             if let Some(i) = index {
                 p.indexes.push(i.clone());
                 known.index_tables.insert(i.name.clone(), table.clone());
             }
-            if !concurrently && !p.new_table(table) {
+            if !concurrently && !there && !p.new_table(table) {
                 p.add(
                     "create-index-blocking",
                     Some(table),
@@ -261,11 +270,12 @@ fn statement(p: &mut Phase, op: &Op, known: &mut Known) {
         }
         Op::DropIndex {
             names,
-            concurrently: false,
+            concurrently,
         } => {
+            p.dropped_indexes.extend(names.iter().cloned());
             let old: Vec<&Name> = names
                 .iter()
-                .filter(|n| !p.indexes.iter().any(|i| i.same(n)))
+                .filter(|n| !concurrently && !p.indexes.iter().any(|i| i.same(n)))
                 .collect();
             for n in old {
                 let table = known.index_tables.get(&n.name).cloned();

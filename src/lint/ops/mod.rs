@@ -105,6 +105,8 @@ pub enum Op {
         table: Name,
         index: Option<Name>,
         concurrently: bool,
+        /// `IF NOT EXISTS`: an index of that name already there is left as it is.
+        if_not_exists: bool,
     },
     DropIndex {
         names: Vec<Name>,
