@@ -710,3 +710,59 @@ fn an_index_re_created_if_not_exists_that_an_earlier_phase_made_blocks_nothing()
         "{run}"
     );
 }
+
+/// The repair migration also sets NOT NULL again on columns earlier phases made NOT NULL (by
+/// `SET NOT NULL`, or added `NOT NULL` with a default): PostgreSQL sees the flag and scans
+/// nothing. After `DROP NOT NULL` the next `SET NOT NULL` scans again.
+#[test]
+fn set_not_null_on_a_column_an_earlier_phase_made_not_null_scans_nothing() {
+    let dir = Dir::new();
+    dir.write(
+        "20260511201803_runs.up.sql",
+        "CREATE TABLE runs (id bigint PRIMARY KEY);\nCREATE TABLE entries (id bigint);\n",
+    );
+    dir.write(
+        "20260511201803_runs.down.sql",
+        "DROP TABLE entries;\nDROP TABLE runs;\n",
+    );
+    dir.write(
+        "20260513083018_immutable.up.sql",
+        "ALTER TABLE \"runs\" ADD COLUMN \"immutable\" boolean NULL;\n\
+         UPDATE \"runs\" SET \"immutable\" = false WHERE \"immutable\" IS NULL;\n\
+         ALTER TABLE \"runs\" ALTER COLUMN \"immutable\" SET NOT NULL;\n\
+         ALTER TABLE \"entries\" ADD COLUMN \"identity_key\" character varying NOT NULL DEFAULT '';\n",
+    );
+    dir.write(
+        "20260513083018_immutable.down.sql",
+        "ALTER TABLE entries DROP COLUMN identity_key;\nALTER TABLE runs DROP COLUMN immutable;\n",
+    );
+    dir.write(
+        "20260520130000_repair.up.sql",
+        "ALTER TABLE \"runs\" ADD COLUMN IF NOT EXISTS \"immutable\" boolean NULL;\n\
+         ALTER TABLE \"runs\" ALTER COLUMN \"immutable\" SET NOT NULL;\n\
+         ALTER TABLE \"entries\" ALTER COLUMN \"identity_key\" SET NOT NULL;\n\
+         ALTER TABLE \"entries\" ALTER COLUMN \"identity_key\" DROP NOT NULL;\n\
+         ALTER TABLE \"entries\" ALTER COLUMN \"identity_key\" SET NOT NULL;\n",
+    );
+    dir.write(
+        "20260520130000_repair.down.sql",
+        "-- Intentionally no-op.\n",
+    );
+    let run = lint(dir.path(), &[], &["--offline", "--json"]).expect(0);
+    let scans: Vec<(String, u64)> = findings(&run)
+        .iter()
+        .filter(|f| f["rule"] == "set-not-null-scan")
+        .map(|f| {
+            let (file, line, _, _) = key(f);
+            (file, line)
+        })
+        .collect();
+    assert_eq!(
+        scans,
+        [
+            ("20260513083018_immutable.up.sql".to_string(), 3),
+            ("20260520130000_repair.up.sql".to_string(), 5),
+        ],
+        "{run}"
+    );
+}

@@ -7,7 +7,7 @@ use super::Severity;
 use super::facts::{Facts, Statement};
 use super::objects::{self, Alive};
 use super::ops::{Action, ConstraintKind, Name, Op};
-use super::types::{self, Change, Columns};
+use super::types::{self, Change, Columns, NotNull};
 use crate::plan::{Layout, Read};
 
 /// A finding before configuration and live facts.
@@ -46,6 +46,8 @@ const VOLATILE: &[&str] = &[
 pub struct Known {
     /// Column types declared so far.
     pub columns: Columns,
+    /// Columns made NOT NULL so far.
+    not_null: NotNull,
     /// Columns proven NOT NULL by a validated check: (table, column). A proof validated in
     /// one phase still lets a later phase's SET NOT NULL skip its scan.
     proven: HashSet<(String, String)>,
@@ -226,6 +228,7 @@ fn no_down_layout(p: &mut Phase, layout: Layout) {
 fn statement(p: &mut Phase, op: &Op, known: &mut Known) {
     match op {
         Op::CreateTable { table, columns, .. } => {
+            known.not_null.forget(table);
             p.created
                 .entry(table.name.clone())
                 .or_default()
@@ -291,6 +294,7 @@ fn statement(p: &mut Phase, op: &Op, known: &mut Known) {
             }
         }
         Op::DropTable(names) => {
+            names.iter().for_each(|n| known.not_null.forget(n));
             let old: Vec<&Name> = names.iter().filter(|n| !p.new_table(n)).collect();
             for n in old {
                 p.loss("drop-table", n, format!("DROP TABLE {}", n.display()));
@@ -349,6 +353,8 @@ fn rewrite(p: &mut Phase, table: Option<&Name>) {
 
 fn alter(p: &mut Phase, table: &Name, a: &Action, known: &mut Known) {
     let new = p.new_table(table);
+    let already = matches!(a, Action::SetNotNull(c) if known.not_null.has(table, c));
+    known.not_null.after(table, a);
     let t = table.display();
     match a {
         Action::AddColumn {
@@ -408,7 +414,7 @@ fn alter(p: &mut Phase, table: &Name, a: &Action, known: &mut Known) {
         }
         Action::SetNotNull(column) => {
             let key = (table.name.clone(), column.clone());
-            if !new && !known.proven.contains(&key) {
+            if !new && !already && !known.proven.contains(&key) {
                 p.add(
                     "set-not-null-scan",
                     Some(table),

@@ -67,6 +67,9 @@ fn action(t: &[(TokenKind, &str)]) -> Action {
         if at(j, "SET") && at(j + 1, "NOT") && at(j + 2, "NULL") {
             return Action::SetNotNull(col);
         }
+        if at(j, "DROP") && at(j + 1, "NOT") && at(j + 2, "NULL") {
+            return Action::DropNotNull(col);
+        }
         let ty = if at(j, "TYPE") {
             Some(j + 1)
         } else if at(j, "SET") && at(j + 1, "DATA") && at(j + 2, "TYPE") {

@@ -75,6 +75,7 @@ pub enum Action {
         new_type: String,
     },
     SetNotNull(String),
+    DropNotNull(String),
     AddConstraint {
         name: Option<String>,
         kind: ConstraintKind,
