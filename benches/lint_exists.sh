@@ -13,9 +13,10 @@
 # verified true when what it says holds on the server: the table it names existed before
 # the phase (a table the phase itself creates is empty and nobody waits on it), and the
 # statement did what the finding says (the index, column or table is gone after a drop, the
-# column is NOT NULL after SET NOT NULL, a new index or validated constraint is there). It
-# is false otherwise, and unverified when its phase cannot be applied. SETUP_SQL=FILE runs
-# first what the project needs before its first migration. The database is dropped at exit.
+# column is NOT NULL after SET NOT NULL, a new index or validated foreign key or check is
+# there). It is false otherwise, and unverified when its phase cannot be applied.
+# SETUP_SQL=FILE runs first what the project needs before its first migration. The database
+# is dropped at exit.
 set -euo pipefail
 
 dir=${1:?usage: benches/lint_exists.sh DIR [ADMIN_URL]}
@@ -64,14 +65,18 @@ def state(f):
         return s
     oid = f"to_regclass({lit(t)})"
     s["indexes"] = set(q(f"SELECT indexrelid FROM pg_index WHERE indrelid = {oid}").split())
-    s["valid_fks"] = set(q(f"SELECT oid FROM pg_constraint WHERE conrelid = {oid} "
-                           f"AND contype = 'f' AND convalidated").split())
+    s["validated"] = set(q(f"SELECT oid FROM pg_constraint WHERE conrelid = {oid} "
+                           f"AND contype IN ('f', 'c') AND convalidated").split())
     m = re.search(r"DROP COLUMN \S+?\.(\S+?):", f["message"]) or \
         re.search(r"SET NOT NULL on (\S+) ", f["message"])
     if m:
         s["column"] = q(f"SELECT coalesce((SELECT attnotnull::text FROM pg_attribute "
                         f"WHERE attrelid = {oid} AND attname = {lit(m.group(1))} "
                         f"AND NOT attisdropped), 'gone')")
+        # By number: the statement may add a new column under the dropped one's name.
+        s["attnum"] = q(f"SELECT coalesce((SELECT attnum::text FROM pg_attribute "
+                        f"WHERE attrelid = {oid} AND attname = {lit(m.group(1))} "
+                        f"AND NOT attisdropped), '')")
     return s
 
 
@@ -83,7 +88,8 @@ def holds(rule, before, after):
     if rule == "truncate":
         return True
     if rule == "drop-column":
-        return before.get("column") not in (None, "gone") and after.get("column", "gone") == "gone"
+        return before.get("column") not in (None, "gone") and (
+            after.get("column", "gone") == "gone" or after.get("attnum") != before.get("attnum"))
     if rule == "drop-index-blocking":
         return before.get("index", "") != "" and after.get("index") != before["index"]
     if rule == "set-not-null-scan":
@@ -92,7 +98,7 @@ def holds(rule, before, after):
     if rule == "create-index-blocking":
         return after["table"] and bool(after["indexes"] - before["indexes"])
     if rule == "constraint-not-valid":
-        return after["table"] and bool(after["valid_fks"] - before["valid_fks"])
+        return after["table"] and bool(after["validated"] - before["validated"])
     return False
 
 

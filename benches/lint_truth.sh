@@ -144,13 +144,16 @@ for i, v in enumerate(versions):
             drop_copy()
         continue
     left = catalog(at) - before
-    # Functions are told apart by their arguments. Lint names them with their arguments when
-    # it knows them, separated by ", " where `regprocedure` writes ","; without when it does not.
+    # Functions are told apart by their arguments, which the catalog writes without spaces
+    # after commas; lint names them with their arguments or, where the statement gave none,
+    # without.
     plain = {w.split("(")[0]: w for w in left}
+    exact = {w.replace(", ", ","): w for w in left}
     named = set()
     for f, what in by_version.get(v, []):
-        what = what.replace(", ", ",") if "(" in what else plain.get(what, what)
-        verdict = what in left
+        found = exact.get(what.replace(", ", ",")) or plain.get(what)
+        verdict = found is not None
+        what = found or what
         named.add(what)
         true += verdict
         false += not verdict

@@ -604,3 +604,165 @@ fn what_earlier_phases_declare_reaches_phases_read_elsewhere() {
         assert!(!message.contains("not in the plan"), "{message}");
     }
 }
+
+/// openmeter's repair migration, as it ships: it re-adds with `ADD COLUMN IF NOT EXISTS`
+/// columns an earlier phase made (a no-op on a database that ran that phase) beside one it
+/// really adds, makes helper functions in `pg_temp` (gone when the session ends), and its DOWN
+/// is a comment. Only the really new column is left after a rollback.
+#[test]
+fn columns_re_added_if_not_exists_and_temporary_functions_are_not_leftovers() {
+    let dir = Dir::new();
+    dir.write(
+        "20260428102826_add_tax_codes.up.sql",
+        "CREATE TABLE charges (id bigint PRIMARY KEY);\n\
+         ALTER TABLE \"charges\" ADD COLUMN \"tax_code_id\" character(26) NULL;\n",
+    );
+    dir.write(
+        "20260428102826_add_tax_codes.down.sql",
+        "DROP TABLE charges;\n",
+    );
+    dir.write(
+        "20260520130000_repair.up.sql",
+        "ALTER TABLE \"charges\"\n  ADD COLUMN IF NOT EXISTS \"tax_code_id\" character(26) NULL,\n  \
+         ADD COLUMN IF NOT EXISTS \"expires_at\" timestamptz NULL;\n\
+         CREATE OR REPLACE FUNCTION pg_temp.generate_ulid() RETURNS text AS $$\n\
+         SELECT md5(random()::text)\n$$ LANGUAGE sql;\n\
+         UPDATE charges SET tax_code_id = pg_temp.generate_ulid() WHERE tax_code_id IS NULL;\n",
+    );
+    dir.write(
+        "20260520130000_repair.down.sql",
+        "-- Intentionally no-op.\n",
+    );
+    let run = lint(dir.path(), &[], &["--offline", "--json"]).expect(0);
+    let left: Vec<(u64, String)> = findings(&run)
+        .iter()
+        .filter(|f| f["rule"] == "down-leaves-object")
+        .map(|f| {
+            (
+                f["line"].as_u64().unwrap(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        left,
+        [(
+            1,
+            "the DOWN leaves column charges.expires_at, which this UP creates: after a rollback \
+             it is still there"
+                .to_string()
+        )],
+        "{run}"
+    );
+}
+
+/// The same repair migration re-creates with `CREATE INDEX IF NOT EXISTS` an index an earlier
+/// phase made: PostgreSQL skips it, builds nothing and locks nothing. An index the plan never
+/// made, or one this phase dropped first, is built.
+#[test]
+fn an_index_re_created_if_not_exists_that_an_earlier_phase_made_blocks_nothing() {
+    let dir = Dir::new();
+    dir.write(
+        "20260428102826_add_tax_codes.up.sql",
+        "CREATE TABLE charges (id bigint PRIMARY KEY, tax_code_id text, currency text);\n",
+    );
+    dir.write(
+        "20260428102826_add_tax_codes.down.sql",
+        "DROP TABLE charges;\n",
+    );
+    dir.write(
+        "20260429000000_index_tax_codes.up.sql",
+        "CREATE INDEX \"charges_tax_code_id\" ON \"charges\" (\"tax_code_id\");\n\
+         CREATE INDEX \"charges_currency\" ON \"charges\" (\"currency\");\n",
+    );
+    dir.write(
+        "20260429000000_index_tax_codes.down.sql",
+        "DROP INDEX charges_tax_code_id;\nDROP INDEX charges_currency;\n",
+    );
+    dir.write(
+        "20260520130000_repair.up.sql",
+        "CREATE INDEX IF NOT EXISTS \"charges_tax_code_id\" ON \"charges\" (\"tax_code_id\");\n\
+         CREATE INDEX IF NOT EXISTS \"charges_id_tax\" ON \"charges\" (\"id\", \"tax_code_id\");\n\
+         DROP INDEX \"charges_currency\";\n\
+         CREATE INDEX IF NOT EXISTS \"charges_currency\" ON \"charges\" (\"currency\", \"id\");\n",
+    );
+    dir.write(
+        "20260520130000_repair.down.sql",
+        "-- Intentionally no-op.\n",
+    );
+    let run = lint(dir.path(), &[], &["--offline", "--json"]).expect(0);
+    let blocking: Vec<(String, u64)> = findings(&run)
+        .iter()
+        .filter(|f| f["rule"] == "create-index-blocking")
+        .map(|f| {
+            let (file, line, _, _) = key(f);
+            (file, line)
+        })
+        .collect();
+    assert_eq!(
+        blocking,
+        [
+            ("20260429000000_index_tax_codes.up.sql".to_string(), 1),
+            ("20260429000000_index_tax_codes.up.sql".to_string(), 2),
+            ("20260520130000_repair.up.sql".to_string(), 2),
+            ("20260520130000_repair.up.sql".to_string(), 4),
+        ],
+        "{run}"
+    );
+}
+
+/// The repair migration also sets NOT NULL again on columns earlier phases made NOT NULL (by
+/// `SET NOT NULL`, or added `NOT NULL` with a default): PostgreSQL sees the flag and scans
+/// nothing. After `DROP NOT NULL` the next `SET NOT NULL` scans again.
+#[test]
+fn set_not_null_on_a_column_an_earlier_phase_made_not_null_scans_nothing() {
+    let dir = Dir::new();
+    dir.write(
+        "20260511201803_runs.up.sql",
+        "CREATE TABLE runs (id bigint PRIMARY KEY);\nCREATE TABLE entries (id bigint);\n",
+    );
+    dir.write(
+        "20260511201803_runs.down.sql",
+        "DROP TABLE entries;\nDROP TABLE runs;\n",
+    );
+    dir.write(
+        "20260513083018_immutable.up.sql",
+        "ALTER TABLE \"runs\" ADD COLUMN \"immutable\" boolean NULL;\n\
+         UPDATE \"runs\" SET \"immutable\" = false WHERE \"immutable\" IS NULL;\n\
+         ALTER TABLE \"runs\" ALTER COLUMN \"immutable\" SET NOT NULL;\n\
+         ALTER TABLE \"entries\" ADD COLUMN \"identity_key\" character varying NOT NULL DEFAULT '';\n",
+    );
+    dir.write(
+        "20260513083018_immutable.down.sql",
+        "ALTER TABLE entries DROP COLUMN identity_key;\nALTER TABLE runs DROP COLUMN immutable;\n",
+    );
+    dir.write(
+        "20260520130000_repair.up.sql",
+        "ALTER TABLE \"runs\" ADD COLUMN IF NOT EXISTS \"immutable\" boolean NULL;\n\
+         ALTER TABLE \"runs\" ALTER COLUMN \"immutable\" SET NOT NULL;\n\
+         ALTER TABLE \"entries\" ALTER COLUMN \"identity_key\" SET NOT NULL;\n\
+         ALTER TABLE \"entries\" ALTER COLUMN \"identity_key\" DROP NOT NULL;\n\
+         ALTER TABLE \"entries\" ALTER COLUMN \"identity_key\" SET NOT NULL;\n",
+    );
+    dir.write(
+        "20260520130000_repair.down.sql",
+        "-- Intentionally no-op.\n",
+    );
+    let run = lint(dir.path(), &[], &["--offline", "--json"]).expect(0);
+    let scans: Vec<(String, u64)> = findings(&run)
+        .iter()
+        .filter(|f| f["rule"] == "set-not-null-scan")
+        .map(|f| {
+            let (file, line, _, _) = key(f);
+            (file, line)
+        })
+        .collect();
+    assert_eq!(
+        scans,
+        [
+            ("20260513083018_immutable.up.sql".to_string(), 3),
+            ("20260520130000_repair.up.sql".to_string(), 5),
+        ],
+        "{run}"
+    );
+}

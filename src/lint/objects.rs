@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::facts::Statement;
 use super::ops::{self, Action, Name, Op};
+use super::types::Columns;
 
 /// Objects the plan's earlier phases created and did not drop: by name, each with its kind,
 /// the schema it was written with and, for a function, its argument types. Drops through
@@ -19,7 +20,7 @@ use super::ops::{self, Action, Name, Op};
 pub struct Alive(BTreeMap<String, Vec<(&'static str, Name)>>);
 
 impl Alive {
-    fn has(&self, kind: &'static str, n: &Name) -> bool {
+    pub(super) fn has(&self, kind: &'static str, n: &Name) -> bool {
         self.0
             .get(n.name.as_str())
             .is_some_and(|all| all.iter().any(|(k, m)| *k == kind && m.same(n)))
@@ -86,6 +87,30 @@ impl Alive {
             _ => {}
         }
     }
+}
+
+/// The columns `up` adds with `IF NOT EXISTS` that earlier phases declared (`columns`, as
+/// it stands before `up` runs): PostgreSQL leaves them as they are, so the UP makes nothing
+/// there and its DOWN has nothing to remove (a repair migration re-adding what an earlier
+/// phase may have missed).
+pub fn readded_columns(up: &[Statement<'_>], columns: &Columns) -> Vec<(Name, String)> {
+    let mut out = Vec::new();
+    for s in up {
+        if let Op::AlterTable { table, actions } = &s.op {
+            for a in actions {
+                if let Action::AddColumn {
+                    column,
+                    if_not_exists: true,
+                    ..
+                } = a
+                    && columns.get(table, column).is_some()
+                {
+                    out.push((table.clone(), column.clone()));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// A column as a name of its own, to remember that it existed.
@@ -255,6 +280,9 @@ impl Phase<'_, '_> {
     fn run(&mut self, s: &Statement<'_>, stmt: Option<usize>, known: &Alive) {
         let (op, sql, cascade) = (&s.op, s.sql, s.cascade);
         let create = |p: &mut Self, kind: &'static str, name: &Name, owner: Option<Name>| {
+            if temporary(name) {
+                return;
+            }
             match stmt {
                 // The DOWN re-creates it: after a rollback it is meant to be there.
                 None => p.made.retain(|m| !m.is(kind, name)),
@@ -361,12 +389,21 @@ impl Phase<'_, '_> {
     }
 }
 
+/// An object made in `pg_temp`, the session's own schema: gone when the phase's session ends.
+fn temporary(name: &Name) -> bool {
+    name.schema
+        .as_deref()
+        .is_some_and(|s| s.starts_with("pg_temp"))
+}
+
 /// The objects `up` creates that are still there after `down` ran: (UP statement, what).
 /// Triggers and policies are left out: they go with their table, which is what a DOWN drops.
+/// `readded` are columns the UP adds with `IF NOT EXISTS` that existed before it.
 pub fn leftovers(
     up: &[Statement<'_>],
     down: &[Statement<'_>],
     known: &Alive,
+    readded: &[(Name, String)],
 ) -> Vec<(usize, String)> {
     let mut p = Phase {
         up,
@@ -374,6 +411,9 @@ pub fn leftovers(
         existed: Alive::default(),
         mentions: HashMap::new(),
     };
+    for (table, column) in readded {
+        p.existed.add("column", &column_key(table, column));
+    }
     for (i, s) in up.iter().enumerate() {
         p.run(s, Some(i), known);
     }

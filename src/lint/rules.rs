@@ -7,7 +7,7 @@ use super::Severity;
 use super::facts::{Facts, Statement};
 use super::objects::{self, Alive};
 use super::ops::{Action, ConstraintKind, Name, Op};
-use super::types::{self, Change, Columns};
+use super::types::{self, Change, Columns, NotNull};
 use crate::plan::{Layout, Read};
 
 /// A finding before configuration and live facts.
@@ -46,6 +46,8 @@ const VOLATILE: &[&str] = &[
 pub struct Known {
     /// Column types declared so far.
     pub columns: Columns,
+    /// Columns made NOT NULL so far.
+    not_null: NotNull,
     /// Columns proven NOT NULL by a validated check: (table, column). A proof validated in
     /// one phase still lets a later phase's SET NOT NULL skip its scan.
     proven: HashSet<(String, String)>,
@@ -67,6 +69,8 @@ struct Phase {
     /// written with it. A map, as one phase may create thousands.
     created: HashMap<String, Vec<Option<String>>>,
     indexes: Vec<Name>,
+    /// Indexes dropped earlier in this phase.
+    dropped_indexes: Vec<Name>,
     /// Columns added earlier in this phase: (table, column). Dropping one loses no data that
     /// was there before the phase.
     added: HashSet<(String, String)>,
@@ -125,6 +129,7 @@ pub fn check(m: &Read<'_>, facts: &Facts<'_>, known: &mut Known) -> Vec<(Raw, bo
         out: Vec::new(),
         created: HashMap::new(),
         indexes: Vec::new(),
+        dropped_indexes: Vec::new(),
         added: HashSet::new(),
         destructive: None,
         ignore: Vec::new(),
@@ -140,6 +145,11 @@ pub fn check(m: &Read<'_>, facts: &Facts<'_>, known: &mut Known) -> Vec<(Raw, bo
             "keep a lock timeout (pgstep retries lost lock waits with backoff)",
         );
     }
+    // Read before the UP's own columns are declared: which of its re-adds were there already.
+    let readded = match facts.down {
+        Some(_) => objects::readded_columns(&facts.up, &known.columns),
+        None => Vec::new(),
+    };
     for s in &facts.up {
         p.line = s.line;
         p.ignore.clone_from(&s.ignore);
@@ -171,7 +181,7 @@ pub fn check(m: &Read<'_>, facts: &Facts<'_>, known: &mut Known) -> Vec<(Raw, bo
         }
     }
     if let Some(down) = &facts.down {
-        leftovers(&mut p, &facts.up, down, &known.alive);
+        leftovers(&mut p, &facts.up, down, &known.alive, &readded);
     }
     for s in &facts.up {
         known.alive.apply(&s.op);
@@ -218,6 +228,7 @@ fn no_down_layout(p: &mut Phase, layout: Layout) {
 fn statement(p: &mut Phase, op: &Op, known: &mut Known) {
     match op {
         Op::CreateTable { table, columns, .. } => {
+            known.not_null.forget(table);
             p.created
                 .entry(table.name.clone())
                 .or_default()
@@ -240,12 +251,18 @@ fn statement(p: &mut Phase, op: &Op, known: &mut Known) {
             table,
             index,
             concurrently,
+            if_not_exists,
         } => {
+            // An earlier phase made it and this one has not dropped it: PostgreSQL skips it.
+            let there = *if_not_exists
+                && index.as_ref().is_some_and(|i| {
+                    known.alive.has("index", i) && !p.dropped_indexes.iter().any(|d| d.same(i))
+                });
             if let Some(i) = index {
                 p.indexes.push(i.clone());
                 known.index_tables.insert(i.name.clone(), table.clone());
             }
-            if !concurrently && !p.new_table(table) {
+            if !concurrently && !there && !p.new_table(table) {
                 p.add(
                     "create-index-blocking",
                     Some(table),
@@ -256,11 +273,12 @@ fn statement(p: &mut Phase, op: &Op, known: &mut Known) {
         }
         Op::DropIndex {
             names,
-            concurrently: false,
+            concurrently,
         } => {
+            p.dropped_indexes.extend(names.iter().cloned());
             let old: Vec<&Name> = names
                 .iter()
-                .filter(|n| !p.indexes.iter().any(|i| i.same(n)))
+                .filter(|n| !concurrently && !p.indexes.iter().any(|i| i.same(n)))
                 .collect();
             for n in old {
                 let table = known.index_tables.get(&n.name).cloned();
@@ -276,6 +294,7 @@ fn statement(p: &mut Phase, op: &Op, known: &mut Known) {
             }
         }
         Op::DropTable(names) => {
+            names.iter().for_each(|n| known.not_null.forget(n));
             let old: Vec<&Name> = names.iter().filter(|n| !p.new_table(n)).collect();
             for n in old {
                 p.loss("drop-table", n, format!("DROP TABLE {}", n.display()));
@@ -334,12 +353,15 @@ fn rewrite(p: &mut Phase, table: Option<&Name>) {
 
 fn alter(p: &mut Phase, table: &Name, a: &Action, known: &mut Known) {
     let new = p.new_table(table);
+    let already = matches!(a, Action::SetNotNull(c) if known.not_null.has(table, c));
+    known.not_null.after(table, a);
     let t = table.display();
     match a {
         Action::AddColumn {
             column,
             column_type,
             rest,
+            ..
         } => {
             known.columns.set(table, column, column_type);
             p.added.insert((table.name.clone(), column.clone()));
@@ -392,7 +414,7 @@ fn alter(p: &mut Phase, table: &Name, a: &Action, known: &mut Known) {
         }
         Action::SetNotNull(column) => {
             let key = (table.name.clone(), column.clone());
-            if !new && !known.proven.contains(&key) {
+            if !new && !already && !known.proven.contains(&key) {
                 p.add(
                     "set-not-null-scan",
                     Some(table),
@@ -470,8 +492,14 @@ fn alter(p: &mut Phase, table: &Name, a: &Action, known: &mut Known) {
 }
 
 /// What UP creates that DOWN leaves behind.
-fn leftovers(p: &mut Phase, up: &[Statement<'_>], down: &[Statement<'_>], alive: &Alive) {
-    for (stmt, what) in objects::leftovers(up, down, alive) {
+fn leftovers(
+    p: &mut Phase,
+    up: &[Statement<'_>],
+    down: &[Statement<'_>],
+    alive: &Alive,
+    readded: &[(Name, String)],
+) {
+    for (stmt, what) in objects::leftovers(up, down, alive, readded) {
         p.line = up[stmt].line;
         p.ignore.clone_from(&up[stmt].ignore);
         p.add(

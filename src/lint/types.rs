@@ -2,9 +2,58 @@
 //! widening (varchar(10) to varchar(20), varchar to text, numeric(10,2) to numeric(12,2)).
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use super::ops::Name;
+use super::ops::{Action, Name};
+
+/// Columns the plan has made NOT NULL so far (`SET NOT NULL`, `ADD COLUMN ... NOT NULL`), by
+/// table (the schema aside): a `SET NOT NULL` on one of them is a no-op, no scan.
+#[derive(Debug, Default, Clone)]
+pub struct NotNull(HashMap<Box<str>, HashSet<Box<str>>>);
+
+impl NotNull {
+    pub fn has(&self, table: &Name, column: &str) -> bool {
+        self.0
+            .get(table.name.as_str())
+            .is_some_and(|c| c.contains(column))
+    }
+
+    /// A table made or dropped: none of its columns is known NOT NULL.
+    pub fn forget(&mut self, table: &Name) {
+        self.0.remove(table.name.as_str());
+    }
+
+    /// Takes in one action of an ALTER TABLE, run.
+    pub fn after(&mut self, table: &Name, a: &Action) {
+        let (column, set) = match a {
+            Action::SetNotNull(c) => (c, true),
+            Action::AddColumn {
+                column,
+                rest,
+                if_not_exists,
+                ..
+            } => {
+                let not_null = rest.windows(2).any(|w| w[0] == "NOT" && w[1] == "NULL");
+                // IF NOT EXISTS of a column that is there leaves it as it is; one that is not
+                // there has no entry (a dropped column's went with it).
+                if *if_not_exists && !not_null {
+                    return;
+                }
+                (column, not_null)
+            }
+            Action::DropNotNull(c) | Action::DropColumn(c) => (c, false),
+            _ => return,
+        };
+        if set {
+            self.0
+                .entry(table.name.as_str().into())
+                .or_default()
+                .insert(column.as_str().into());
+        } else if let Some(c) = self.0.get_mut(table.name.as_str()) {
+            c.remove(column.as_str());
+        }
+    }
+}
 
 /// Column types declared by the plan so far, by table and column (the schema aside). A plan of
 /// 10,000 tables declares some 100,000 columns, mostly with the same few names and types, so

@@ -37,7 +37,8 @@ fn action(t: &[(TokenKind, &str)]) -> Action {
         if at(i, "COLUMN") {
             i += 1;
         }
-        if at(i, "IF") && at(i + 1, "NOT") && at(i + 2, "EXISTS") {
+        let if_not_exists = at(i, "IF") && at(i + 1, "NOT") && at(i + 2, "EXISTS");
+        if if_not_exists {
             i += 3;
         }
         let Some(col) = t.get(i) else {
@@ -51,6 +52,7 @@ fn action(t: &[(TokenKind, &str)]) -> Action {
             column: ident_text(col),
             column_type: type_text(&t[i + 1..]),
             rest,
+            if_not_exists,
         };
     }
     if at(0, "ALTER") {
@@ -64,6 +66,9 @@ fn action(t: &[(TokenKind, &str)]) -> Action {
         let j = i + 1;
         if at(j, "SET") && at(j + 1, "NOT") && at(j + 2, "NULL") {
             return Action::SetNotNull(col);
+        }
+        if at(j, "DROP") && at(j + 1, "NOT") && at(j + 2, "NULL") {
+            return Action::DropNotNull(col);
         }
         let ty = if at(j, "TYPE") {
             Some(j + 1)

@@ -62,7 +62,7 @@ pub(super) fn create(w: &mut Walk<'_>) -> Op {
     w.eat("UNIQUE");
     if w.eat("INDEX") {
         let concurrently = w.eat("CONCURRENTLY");
-        w.eat_all(&["IF", "NOT", "EXISTS"]);
+        let if_not_exists = w.eat_all(&["IF", "NOT", "EXISTS"]);
         let index = if w.is_word(w.position(), "ON") {
             None
         } else {
@@ -75,6 +75,7 @@ pub(super) fn create(w: &mut Walk<'_>) -> Op {
                 table: Name::from(t),
                 index,
                 concurrently,
+                if_not_exists,
             },
             None => Op::Other,
         };

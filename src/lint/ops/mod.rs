@@ -67,12 +67,15 @@ pub enum Action {
         column: String,
         column_type: String,
         rest: Vec<String>,
+        /// `IF NOT EXISTS`: a column that is already there is left as it is.
+        if_not_exists: bool,
     },
     AlterType {
         column: String,
         new_type: String,
     },
     SetNotNull(String),
+    DropNotNull(String),
     AddConstraint {
         name: Option<String>,
         kind: ConstraintKind,
@@ -103,6 +106,8 @@ pub enum Op {
         table: Name,
         index: Option<Name>,
         concurrently: bool,
+        /// `IF NOT EXISTS`: an index of that name already there is left as it is.
+        if_not_exists: bool,
     },
     DropIndex {
         names: Vec<Name>,
