@@ -5,7 +5,7 @@
 mod support;
 
 use support::migrations::{Dir, Pg, pgstep};
-use support::tools::REFINERY;
+use support::tools::{GOLANG_TABLE, REFINERY};
 use support::{TestDb, fresh_db};
 
 const TABLES: [&str; 3] = ["alpha", "beta", "gamma"];
@@ -46,10 +46,6 @@ fn states(db: &TestDb, dir: &Dir, adopt: &str) -> Vec<(String, String)> {
         })
         .collect()
 }
-
-/// golang-migrate's `ensureVersionTable` (database/postgres), as the tool sends it.
-const GOLANG_TABLE: &str = "CREATE TABLE IF NOT EXISTS \"public\".\"schema_migrations\" \
-    (version bigint not null primary key, dirty boolean not null)";
 
 #[test]
 fn chosen_golang_migrate_gets_its_table_and_its_one_row() {

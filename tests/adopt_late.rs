@@ -10,7 +10,7 @@ mod support;
 use std::path::Path;
 
 use support::migrations::{Dir, Pg, Run, command_with_config, finish, fleet, fleet_of, pgstep};
-use support::tools::{REFINERY, SQLX, dbmate, sqlx_rows};
+use support::tools::{GOLANG_TABLE, REFINERY, SQLX, dbmate, golang_row, sqlx_rows};
 use support::{TestDb, fresh_db};
 
 /// Two tables, a data migration that inserts one row, then a third table.
@@ -106,20 +106,12 @@ fn applied(
 fn all_four_recorded_by_golang_migrate(db: &TestDb, dir: &Dir, pg: &Pg) {
     assert_eq!(pg.count("SELECT count(*) FROM alpha"), 1);
     assert_eq!(
-        pg.rows("SELECT version::text, dirty::text FROM schema_migrations"),
+        golang_row(pg),
         vec![vec![Some("4".into()), Some("false".into())]]
     );
     assert_eq!(
         phases(pgstep(db, dir, &["status", "--json"]).expect(0)),
         applied(&["1", "2", "3", "4"], "golang-migrate", false)
-    );
-}
-
-/// golang-migrate's table as golang-migrate makes it, empty.
-fn golang_table(pg: &Pg) {
-    pg.exec(
-        "CREATE TABLE IF NOT EXISTS \"public\".\"schema_migrations\" \
-         (version bigint not null primary key, dirty boolean not null)",
     );
 }
 
@@ -362,7 +354,7 @@ fn golang_migrate_table_made_after_pgstep_applied_gets_its_one_row() {
     sqlx_files(&dir, 3);
     pgstep(&db, &dir, &["up"]).expect(0);
     let pg = Pg::connect(db.url());
-    golang_table(&pg);
+    pg.exec(GOLANG_TABLE);
     assert_eq!(
         phases(pgstep(&db, &dir, &["status", "--json"]).expect(0)),
         applied(&["1", "2", "3"], "pgstep", true)
@@ -407,7 +399,7 @@ fn golang_migrates_row_never_passes_a_phase_not_applied() {
     dir.remove("3_seed_alpha.down.sql");
     pgstep(&db, &dir, &["up"]).expect(0);
     let pg = Pg::connect(db.url());
-    golang_table(&pg);
+    pg.exec(GOLANG_TABLE);
     sqlx_files(&dir, 4);
     let status = phases(pgstep(&db, &dir, &["status", "--json"]).expect(0));
     assert_eq!(

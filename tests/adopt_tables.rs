@@ -5,11 +5,10 @@
 mod support;
 
 use support::migrations::{Dir, Pg, pgstep};
+use support::tools::{GOLANG_TABLE, golang_row};
 use support::{TestDb, fresh_db};
 
 /// `database/postgres/postgres.go`'s `ensureVersionTable`.
-const GOLANG_TABLE: &str = "CREATE TABLE IF NOT EXISTS \"public\".\"schema_migrations\" (version bigint not null primary key, dirty boolean not null)";
-
 /// Flyway's `createMetaDataTable.sql` for PostgreSQL, with `${table}` filled in.
 fn flyway_table(table: &str) -> String {
     format!(
@@ -73,10 +72,6 @@ fn states(db: &TestDb, dir: &Dir, extra: &[&str]) -> Vec<(String, String, String
 
 fn row(v: &str, state: &str, source: &str) -> (String, String, String) {
     (v.into(), state.into(), source.into())
-}
-
-fn golang_row(pg: &Pg) -> Vec<Vec<Option<String>>> {
-    pg.rows("SELECT version::text, dirty::text FROM schema_migrations")
 }
 
 #[test]

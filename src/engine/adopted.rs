@@ -88,25 +88,7 @@ impl Engine {
 
     /// Whether the log holds an `adopted` event for `found`'s table.
     async fn adoption_logged(&self, found: &Found) -> Result<bool, EngineError> {
-        if super::bookkeeping::existing(&self.tables, &self.client)
-            .await?
-            .log
-            .is_none()
-        {
-            return Ok(false);
-        }
-        let seen: bool = self
-            .client
-            .query_one(
-                &format!(
-                    "SELECT EXISTS (SELECT FROM {} WHERE event = $1 AND details->>'table' = $2)",
-                    self.tables.log_sql()
-                ),
-                &[&EventKind::Adopted.word(), &found.table_name()],
-            )
-            .await?
-            .get(0);
-        Ok(seen)
+        Ok(self.in_step(found).await?.since.is_some())
     }
 
     /// Logs, the first time pgstep changes this database after adopting its tool (or making

@@ -113,3 +113,12 @@ pub fn dbmate(db: &TestDb, dir: &Dir, command: &str) -> Run {
         ],
     )
 }
+
+/// golang-migrate's table as its postgres driver makes it (`ensureVersionTable`).
+pub const GOLANG_TABLE: &str = "CREATE TABLE IF NOT EXISTS \"public\".\"schema_migrations\" \
+     (version bigint not null primary key, dirty boolean not null)";
+
+/// golang-migrate's one row.
+pub fn golang_row(pg: &Pg) -> Vec<Vec<Option<String>>> {
+    pg.rows("SELECT version::text, dirty::text FROM schema_migrations")
+}
